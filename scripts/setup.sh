@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Installs everything picohub needs on Debian 12. Idempotent: a second run only checks.
+#   Debian packages (as root, or through sudo), then mbedTLS 3.6 built from Debian 13's source package.
+#   MBEDTLS_SOURCE_DIR=/path/to/mbedtls-3.6.x skips the download and builds that tree instead.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+say() { printf '[setup] %s\n' "$*"; }
+
+packages=(
+  build-essential cmake ninja-build pkg-config git dpkg-dev ca-certificates openssl
+  clang-14 libclang-rt-14-dev clang-format clang-tidy valgrind
+  libgtest-dev libgmock-dev libbenchmark-dev
+  libexpected-dev libcli11-dev nlohmann-json3-dev libsqlite3-dev sqlite3
+  mosquitto mosquitto-clients libmosquitto-dev mosquitto-dev libpaho-mqtt-dev
+  gcc-arm-none-eabi libnewlib-arm-none-eabi libstdc++-arm-none-eabi-newlib
+  nodejs npm
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  say "installing Debian packages: ${missing[*]}"
+  sudo_cmd=(); [[ $(id -u) -eq 0 ]] || sudo_cmd=(sudo)
+  "${sudo_cmd[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq "${missing[@]}" >/dev/null
+else
+  say "Debian packages: all present"
+fi
+
+# The mosquitto package enables a system broker on 1883; picohub runs its own brokers and never needs it.
+if command -v systemctl >/dev/null 2>&1 && systemctl is-enabled mosquitto >/dev/null 2>&1; then
+  systemctl disable --now mosquitto >/dev/null 2>&1 || true
+fi
+
+"$root/scripts/mbedtls.sh"
+say "done"
