@@ -1,0 +1,39 @@
+// Where the local hub lives on disk and what `picohub hub start` wrote there (hub.json), shared by every hub and
+// service verb. Layout and file modes follow docs/control-protocol.md (the plugin reads the same files).
+#pragma once
+
+#include <filesystem>
+#include <optional>
+#include <string>
+
+namespace picohub::cli {
+
+// --data DIR, else $PICOHUB_DATA, else ~/.local/share/picohub.
+std::filesystem::path resolve_data_dir(const std::string& flag_value);
+
+struct HubConfig {
+  std::string host_name = "localhost";
+  int port = 8883;
+  std::optional<int> insecure_port;
+  std::string bind = "127.0.0.1";
+  std::string primary_key;    // iothubowner policy, base64 of 32 random bytes
+  std::string secondary_key;
+};
+
+// Reads DIR/hub.json; on failure returns nullopt and fills `why` with an actionable message.
+std::optional<HubConfig> load_hub_config(const std::filesystem::path& dir, std::string& why);
+// Writes DIR/hub.json atomically (temp file + rename) with the given mode.
+bool save_hub_config(const std::filesystem::path& dir, const HubConfig& config, std::filesystem::perms mode,
+                     std::string& why);
+
+// The mosquitto plugin: $PICOHUB_PLUGIN, else <exe dir>/../hub-plugin/picohub_hub.so (build tree),
+// else <exe dir>/../lib/picohub/picohub_hub.so (installed). Empty when none exists.
+std::filesystem::path find_plugin(std::string& searched);
+
+// Pid from DIR/mosquitto.pid if that process is alive, else 0.
+int running_pid(const std::filesystem::path& dir);
+
+// The message every service verb prints when the hub is not reachable.
+std::string no_hub_message(const std::filesystem::path& dir);
+
+}  // namespace picohub::cli

@@ -1,0 +1,355 @@
+// `picohub hub start|stop|status`: run the local IoT Hub (mosquitto + the picohub plugin) from a data directory.
+#include "command.hpp"
+#include "data_dir.hpp"
+#include "service_client.hpp"
+#include "service_crypto.hpp"
+#include "service_hub.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <fstream>
+#include <csignal>
+#include <fcntl.h>
+#include <iostream>
+#include <sys/wait.h>
+#include <thread>
+#include <unistd.h>
+
+namespace picohub::cli {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+struct StartOptions {
+  ServiceOptions service;
+  int port = 8883;
+  std::string host_name = "localhost";
+  std::string bind = "127.0.0.1";
+  int insecure_port = 0;
+  bool foreground = false;
+  double wait = 20.0;
+  CLI::Option* port_opt = nullptr;
+  CLI::Option* host_opt = nullptr;
+  CLI::Option* bind_opt = nullptr;
+  CLI::Option* insecure_opt = nullptr;
+};
+
+std::string data_flag(const fs::path& dir) {
+  // Only tell the user to repeat --data when the directory is not what they get by default.
+  return resolve_data_dir("") == dir ? std::string() : " --data " + dir.string();
+}
+
+fs::path mosquitto_binary() {
+  if (const char* env = std::getenv("PICOHUB_MOSQUITTO"); env != nullptr && *env != '\0') return env;
+  return "/usr/sbin/mosquitto";
+}
+
+volatile std::sig_atomic_t g_forward_signal = 0;
+void remember_signal(int sig) { g_forward_signal = sig; }
+
+// Waits until the broker accepts TLS and answers hub.info; returns the info or nullopt with err set.
+std::optional<json> wait_ready(const fs::path& dir, pid_t child, double seconds, ServiceError& err) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
+  ServiceError last;
+  while (std::chrono::steady_clock::now() < deadline) {
+    int status = 0;
+    if (child > 0 && ::waitpid(child, &status, WNOHANG) == child) {
+      err = {exit_failure, "mosquitto exited during start-up; the end of " + (dir / "mosquitto.log").string() +
+                               " says:\n" + log_tail(dir, 12)};
+      return std::nullopt;
+    }
+    last = {};
+    if (auto client = ServiceClient::connect(dir, 2.0, last)) {
+      if (auto info = client->request("hub.info", json::object(), 3.0, last)) return info;
+    }
+    if (last.exit_code == exit_auth) break;  // a refusal will not change by waiting
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  err = {last.exit_code == exit_auth ? exit_auth : exit_failure,
+         "the hub did not become ready within " + std::to_string(static_cast<int>(seconds)) +
+             " s (last error: " + last.message + "); see " + (dir / "mosquitto.log").string() + ":\n" +
+             log_tail(dir, 12)};
+  return std::nullopt;
+}
+
+int hub_start(StartOptions& o) {
+  const fs::path dir = resolve_data_dir(o.service.data);
+  const bool json_out = o.service.json;
+  std::string why;
+  if (const int pid = running_pid(dir); pid != 0) {
+    ServiceError err;
+    auto config = load_hub_config(dir, why);
+    if (json_out) {
+      std::cout << json{{"running", true}, {"alreadyRunning", true}, {"pid", pid}, {"dataDir", dir.string()},
+                        {"port", config ? config->port : 0}}
+                       .dump(2)
+                << '\n';
+    } else {
+      std::cout << "a hub is already running for " << dir.string() << " (pid " << pid << ", port "
+                << (config ? config->port : 0) << "): stop it first with picohub hub stop" << data_flag(dir)
+                << " to change its settings\n";
+    }
+    return exit_ok;
+  }
+  const fs::path mosquitto = mosquitto_binary();
+  if (::access(mosquitto.c_str(), X_OK) != 0) {
+    return report_error({exit_failure, "mosquitto is not installed (" + mosquitto.string() +
+                                           " is missing): install it with apt-get install mosquitto, or run ./run setup"},
+                        json_out);
+  }
+  std::string searched;
+  const fs::path plugin = find_plugin(searched);
+  if (plugin.empty()) {
+    return report_error({exit_failure, "the picohub broker plugin picohub_hub.so was not found (looked for " +
+                                           searched +
+                                           "): build it with cmake --build build/host --target picohub_hub_plugin, "
+                                           "or point PICOHUB_PLUGIN at it"},
+                        json_out);
+  }
+
+  const Ownership own = decide_ownership();
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) return report_error({exit_failure, "cannot create " + dir.string() + ": " + ec.message()}, json_out);
+  if (!secure_dir(dir, own, why)) return report_error({exit_failure, why}, json_out);
+
+  HubConfig config;
+  std::string ignored;
+  const bool existing = fs::exists(dir / "hub.json", ec);
+  if (existing) {
+    auto loaded = load_hub_config(dir, why);
+    if (!loaded) return report_error({exit_failure, why}, json_out);
+    config = *loaded;
+  }
+  if (!existing || o.port_opt->count() > 0) config.port = o.port;
+  if (!existing || o.host_opt->count() > 0) config.host_name = o.host_name;
+  if (!existing || o.bind_opt->count() > 0) config.bind = o.bind;
+  if (o.insecure_opt->count() > 0) {
+    config.insecure_port = o.insecure_port > 0 ? std::optional<int>(o.insecure_port) : std::nullopt;
+  }
+  if (config.port < 1 || config.port > 65535) {
+    return report_error({exit_usage, "--port must be between 1 and 65535"}, json_out);
+  }
+  if (config.primary_key.empty()) config.primary_key = base64_encode(random_bytes(32));
+  if (config.secondary_key.empty()) config.secondary_key = base64_encode(random_bytes(32));
+  if (!save_hub_config(dir, config, fs::perms::owner_read | fs::perms::owner_write, why) ||
+      !secure_file(dir / "hub.json", own, true, why)) {
+    return report_error({exit_failure, why}, json_out);
+  }
+  if (!port_is_free(config.bind, config.port, why)) return report_error({exit_failure, why}, json_out);
+  if (config.insecure_port && !port_is_free("127.0.0.1", *config.insecure_port, why)) {
+    return report_error({exit_failure, why + " (--insecure-port)"}, json_out);
+  }
+  if (!ensure_certificates(dir, config.host_name, own, why)) return report_error({exit_failure, why}, json_out);
+  if (!write_broker_config(dir, config, plugin, own, why)) return report_error({exit_failure, why}, json_out);
+
+  const fs::path log = dir / "mosquitto.log";
+  const int log_fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+  if (log_fd < 0) return report_error({exit_failure, "cannot open " + log.string()}, json_out);
+  std::cout.flush();
+  const pid_t child = ::fork();
+  if (child < 0) return report_error({exit_failure, "cannot start mosquitto: fork failed"}, json_out);
+  if (child == 0) {
+    // The broker outlives this command: new session, no inherited pipes (a caller capturing our output must
+    // not wait for the broker), stdout/stderr into the log.
+    if (!o.foreground) ::setsid();
+    const int null_fd = ::open("/dev/null", O_RDONLY);
+    ::dup2(null_fd, 0);
+    ::dup2(log_fd, 1);
+    ::dup2(log_fd, 2);
+    ::close_range(3, ~0U, 0);
+    const std::string conf = (dir / "mosquitto.conf").string();
+    ::execl(mosquitto.c_str(), "mosquitto", "-c", conf.c_str(), static_cast<char*>(nullptr));
+    std::_Exit(127);
+  }
+  ::close(log_fd);
+  {
+    std::ofstream pid_file(dir / "mosquitto.pid", std::ios::trunc);
+    pid_file << child << '\n';
+  }
+  ServiceError err;
+  const auto info = wait_ready(dir, child, o.wait, err);
+  if (!info) {
+    ::kill(child, SIGTERM);
+    for (int i = 0; i < 50 && ::waitpid(child, nullptr, WNOHANG) == 0; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    ::kill(child, SIGKILL);
+    ::waitpid(child, nullptr, WNOHANG);
+    fs::remove(dir / "mosquitto.pid", ec);
+    return report_error(err, json_out);
+  }
+  const int devices = info->value("devices", 0);
+  if (json_out) {
+    std::cout << json{{"running", true},
+                      {"pid", child},
+                      {"dataDir", dir.string()},
+                      {"hostName", config.host_name},
+                      {"port", config.port},
+                      {"bind", config.bind},
+                      {"insecurePort", config.insecure_port ? json(*config.insecure_port) : json(nullptr)},
+                      {"caFile", (dir / "ca.crt").string()},
+                      {"log", log.string()},
+                      {"devices", devices},
+                      {"connectedDevices", info->value("connectedDevices", 0)}}
+                     .dump(2)
+              << '\n';
+  } else {
+    std::cout << "local IoT hub running (mosquitto pid " << child << ")\n"
+              << "  endpoint  " << config.host_name << ":" << config.port << " (MQTT over TLS, listening on "
+              << config.bind << (config.bind == "127.0.0.1" ? " and ::1" : "") << ")\n"
+              << "  CA        " << (dir / "ca.crt").string()
+              << "  (devices must trust it: Node setOptions({ca}) or NODE_EXTRA_CA_CERTS)\n";
+    if (config.insecure_port) {
+      std::cout << "  plain     127.0.0.1:" << *config.insecure_port << " (no TLS, for debugging)\n";
+    }
+    std::cout << "  data      " << dir.string() << "  (log: mosquitto.log)\n"
+              << "  devices   " << devices << "\n"
+              << "next: create a device: picohub device create dev1" << data_flag(dir) << "\n";
+  }
+  std::cout.flush();
+  if (!o.foreground) return exit_ok;
+
+  // --foreground: stay attached, forward Ctrl-C / SIGTERM to the broker and return when it exits.
+  std::signal(SIGINT, remember_signal);
+  std::signal(SIGTERM, remember_signal);
+  int status = 0;
+  while (true) {
+    const pid_t r = ::waitpid(child, &status, WNOHANG);
+    if (r == child) break;
+    if (g_forward_signal != 0) {
+      ::kill(child, SIGTERM);
+      g_forward_signal = 0;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  fs::remove(dir / "mosquitto.pid", ec);
+  std::cout << "hub stopped\n";
+  return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? exit_ok : exit_failure;
+}
+
+int hub_stop(const ServiceOptions& o, double wait_s) {
+  const fs::path dir = resolve_data_dir(o.data);
+  std::error_code ec;
+  const int pid = running_pid(dir);
+  if (pid == 0) {
+    fs::remove(dir / "mosquitto.pid", ec);
+    if (o.json) {
+      std::cout << json{{"stopped", false}, {"running", false}, {"dataDir", dir.string()}}.dump(2) << '\n';
+    } else {
+      std::cout << "no hub running for " << dir.string() << ": nothing to stop\n";
+    }
+    return exit_ok;
+  }
+  ::kill(pid, SIGTERM);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(wait_s);
+  bool forced = false;
+  while (running_pid(dir) != 0) {
+    ::waitpid(pid, nullptr, WNOHANG);  // reap it if it happens to be our child
+    if (std::chrono::steady_clock::now() >= deadline) {
+      ::kill(pid, SIGKILL);
+      forced = true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  if (running_pid(dir) != 0) {
+    return report_error({exit_failure, "mosquitto (pid " + std::to_string(pid) + ") did not stop: kill it by hand"},
+                        o.json);
+  }
+  fs::remove(dir / "mosquitto.pid", ec);
+  if (o.json) {
+    std::cout << json{{"stopped", true}, {"pid", pid}, {"forced", forced}, {"dataDir", dir.string()}}.dump(2) << '\n';
+  } else {
+    std::cout << "hub stopped (pid " << pid << (forced ? ", killed after " + std::to_string(static_cast<int>(wait_s)) +
+                                                             " s without exiting on SIGTERM"
+                                                       : "")
+              << "); devices, twins and queued messages are kept in " << (dir / "state.db").string() << "\n";
+  }
+  return exit_ok;
+}
+
+int hub_status(const ServiceOptions& o) {
+  const fs::path dir = resolve_data_dir(o.data);
+  const int pid = running_pid(dir);
+  std::string why;
+  const auto config = load_hub_config(dir, why);
+  if (pid == 0) {
+    if (o.json) {
+      std::cout << json{{"running", false}, {"dataDir", dir.string()}, {"configured", config.has_value()}}.dump(2)
+                << '\n';
+    } else {
+      std::cout << "not running: " << (config ? "" : "no hub set up in ") << dir.string()
+                << "\nstart it with picohub hub start" << data_flag(dir) << "\n";
+    }
+    return exit_failure;
+  }
+  ServiceError err;
+  std::optional<json> info;
+  if (auto client = ServiceClient::connect(dir, o.timeout, err)) info = client->request("hub.info", json::object(), o.timeout, err);
+  if (o.json) {
+    json out = {{"running", true}, {"pid", pid}, {"dataDir", dir.string()}, {"caFile", (dir / "ca.crt").string()}};
+    if (config) {
+      out["hostName"] = config->host_name;
+      out["port"] = config->port;
+    }
+    out["reachable"] = info.has_value();
+    if (info) {
+      out["devices"] = info->value("devices", 0);
+      out["connectedDevices"] = info->value("connectedDevices", 0);
+      if (info->contains("version")) out["version"] = (*info)["version"];
+    } else {
+      out["error"] = err.message;
+    }
+    std::cout << out.dump(2) << '\n';
+  } else {
+    std::cout << "running (mosquitto pid " << pid << ")\n";
+    if (config) std::cout << "  endpoint  " << config->host_name << ":" << config->port << " (TLS)\n";
+    std::cout << "  CA        " << (dir / "ca.crt").string() << "\n  data      " << dir.string() << "\n";
+    if (info) {
+      std::cout << "  devices   " << info->value("devices", 0) << " (" << info->value("connectedDevices", 0)
+                << " connected)\n";
+    } else {
+      std::cout << "  but it does not answer: " << err.message << "\n";
+    }
+  }
+  return info ? exit_ok : exit_failure;
+}
+
+}  // namespace
+
+PICOHUB_COMMAND(60, [](CLI::App& root, int& exit_code) {
+  auto* hub = root.add_subcommand("hub", "run the local IoT Hub (mosquitto + picohub plugin): start, stop, status");
+  hub->require_subcommand(1);
+
+  auto start_options = std::make_shared<StartOptions>();
+  auto* start = hub->add_subcommand("start", "start the local hub in the background (creates its CA and keys on first start)");
+  add_service_options(*start, start_options->service);
+  start_options->port_opt = start->add_option("--port", start_options->port, "TLS port (default 8883)");
+  start_options->host_opt = start->add_option("--host-name", start_options->host_name,
+                                              "the hub's HostName in connection strings and its certificate (default localhost)");
+  start_options->bind_opt = start->add_option("--bind", start_options->bind, "address to listen on (default 127.0.0.1, plus ::1)");
+  start_options->insecure_opt = start->add_option("--insecure-port", start_options->insecure_port,
+                                                  "also listen without TLS on 127.0.0.1:N (debugging; 0 turns it off)");
+  start->add_flag("--foreground", start_options->foreground, "stay attached; Ctrl-C stops the hub");
+  start->add_option("--wait", start_options->wait, "seconds to wait for the hub to become ready (default 20)");
+  start->callback([start_options, &exit_code] { exit_code = hub_start(*start_options); });
+
+  auto stop_options = std::make_shared<ServiceOptions>();
+  auto stop_wait = std::make_shared<double>(10.0);
+  auto* stop = hub->add_subcommand("stop", "stop the local hub (SIGTERM, then SIGKILL after --wait seconds)");
+  add_service_options(*stop, *stop_options);
+  stop->add_option("--wait", *stop_wait, "seconds to wait before killing it (default 10)");
+  stop->callback([stop_options, stop_wait, &exit_code] { exit_code = hub_stop(*stop_options, *stop_wait); });
+
+  auto status_options = std::make_shared<ServiceOptions>();
+  auto* status = hub->add_subcommand("status", "is the hub running? pid, endpoint, devices (exit 1 when not running)");
+  add_service_options(*status, *status_options);
+  status->callback([status_options, &exit_code] { exit_code = hub_status(*status_options); });
+});
+
+}  // namespace picohub::cli
