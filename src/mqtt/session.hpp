@@ -210,6 +210,7 @@ class Session {
   std::uint64_t ping_sent_ms_ = 0;
   bool ping_outstanding_ = false;
   bool ping_wanted_ = false;
+  bool disconnect_wanted_ = false;
   std::uint16_t keep_alive_s_ = 0;
 
   std::uint16_t next_id_ = 1;
