@@ -1,0 +1,38 @@
+// Which topics a device may publish to and subscribe to (reference iothub-mqtt.md §1.8), and the parsed
+// pieces the hub needs from them. Anything else is a violation: IoT Hub closes the connection.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace picohub::hub {
+
+enum class PublishKind { telemetry, twin_get, twin_patch_reported, method_response, invalid };
+
+struct ClassifiedPublish {
+  PublishKind kind = PublishKind::invalid;
+  std::string property_bag;  // telemetry: the encoded bag after events/ (may be empty)
+  std::string rid;           // twin/method: decoded $rid ("" when absent)
+  int status = 0;            // method response status
+};
+
+ClassifiedPublish classify_publish(std::string_view topic, std::string_view device_id, std::string_view module_id);
+
+// Subscription flags, one bit per allowed filter kind.
+enum SubscriptionFlag : std::uint8_t {
+  sub_c2d = 1,
+  sub_methods = 2,
+  sub_twin_res = 4,
+  sub_twin_desired = 8,
+  sub_module_inputs = 16,
+};
+
+// 0 when the filter is not allowed for this identity.
+std::uint8_t classify_subscription(std::string_view filter, std::string_view device_id, std::string_view module_id);
+
+// Value of `name` in the query string after '?' (decoded), or nullopt.
+std::optional<std::string> query_value(std::string_view topic, std::string_view name);
+
+}  // namespace picohub::hub

@@ -1,0 +1,60 @@
+#include "hub/config.hpp"
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "hub/codec.hpp"
+
+namespace picohub::hub {
+
+std::optional<HubConfig> parse_hub_config(std::string_view json_text, std::string& error) {
+  auto doc = nlohmann::json::parse(json_text, nullptr, false);
+  if (doc.is_discarded() || !doc.is_object()) {
+    error = "hub.json is not a JSON object; recreate it with `picohub hub start`";
+    return std::nullopt;
+  }
+  HubConfig config;
+  if (auto it = doc.find("hostName"); it != doc.end()) {
+    if (!it->is_string() || it->get<std::string>().empty()) {
+      error = "hub.json: hostName must be a non-empty string";
+      return std::nullopt;
+    }
+    config.host_name = it->get<std::string>();
+  }
+  if (auto it = doc.find("port"); it != doc.end() && it->is_number_integer()) config.port = it->get<int>();
+  if (auto it = doc.find("policies"); it != doc.end() && it->is_object()) {
+    for (auto& [name, value] : it->items()) {
+      if (!value.is_object() || !value.contains("primaryKey") || !value["primaryKey"].is_string()) {
+        error = "hub.json: policy '" + name + "' needs a primaryKey (base64)";
+        return std::nullopt;
+      }
+      PolicyKeys keys;
+      keys.primary_key = value["primaryKey"].get<std::string>();
+      if (value.contains("secondaryKey") && value["secondaryKey"].is_string()) {
+        keys.secondary_key = value["secondaryKey"].get<std::string>();
+      }
+      if (!base64_decode(keys.primary_key) || (!keys.secondary_key.empty() && !base64_decode(keys.secondary_key))) {
+        error = "hub.json: policy '" + name + "' has a key that is not valid base64";
+        return std::nullopt;
+      }
+      config.policies[name] = keys;
+    }
+  }
+  return config;
+}
+
+std::optional<HubConfig> load_hub_config(const std::string& path, std::string& error) {
+  std::ifstream in(path);
+  if (!in) {
+    error = "cannot read " + path + "; run `picohub hub start` to create it (or check plugin_opt_data_dir)";
+    return std::nullopt;
+  }
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  auto config = parse_hub_config(buffer.str(), error);
+  if (!config) error = path + ": " + error;
+  return config;
+}
+
+}  // namespace picohub::hub

@@ -1,0 +1,28 @@
+// hub.json, written by `picohub hub start` into the data dir:
+//   {"hostName":"localhost","port":8883,"insecurePort":null,
+//    "policies":{"iothubowner":{"primaryKey":"<b64>","secondaryKey":"<b64>"}}}
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace picohub::hub {
+
+struct PolicyKeys {
+  std::string primary_key;    // base64
+  std::string secondary_key;  // base64
+};
+
+struct HubConfig {
+  std::string host_name = "localhost";
+  int port = 8883;
+  std::map<std::string, PolicyKeys> policies;  // by policy name (skn)
+};
+
+// Parses hub.json text. On failure returns nullopt and sets `error` to an actionable sentence.
+std::optional<HubConfig> parse_hub_config(std::string_view json_text, std::string& error);
+std::optional<HubConfig> load_hub_config(const std::string& path, std::string& error);
+
+}  // namespace picohub::hub

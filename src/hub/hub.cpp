@@ -1,0 +1,634 @@
+#include "hub/hub.hpp"
+
+#include "hub/codec.hpp"
+#include "hub/control_request.hpp"
+#include "hub/twin.hpp"
+
+namespace picohub::hub {
+
+using nlohmann::json;
+
+namespace {
+
+std::int64_t seconds(std::int64_t ms) { return ms / 1000; }
+
+bool starts_with(std::string_view s, std::string_view prefix) { return s.substr(0, prefix.size()) == prefix; }
+
+// IoT Hub's names for the `$.x` system properties in the telemetry event.
+std::string system_property_name(const std::string& key) {
+  static const std::map<std::string, std::string> names = {
+      {"$.mid", "message-id"},       {"$.cid", "correlation-id"},    {"$.uid", "user-id"},
+      {"$.ct", "content-type"},      {"$.ce", "content-encoding"},   {"$.to", "to"},
+      {"$.exp", "absolute-expiry-time"}, {"$.on", "iothub-outputname"}, {"$.ifid", "iothub-interface-id"},
+      {"$.sub", "dt-subject"},       {"$.ctime", "iothub-creation-time-utc"}};
+  auto it = names.find(key);
+  return it == names.end() ? key : it->second;
+}
+
+std::uint8_t flags_of(const std::set<std::string>& filters, const std::string& device, const std::string& module) {
+  std::uint8_t flags = 0;
+  for (auto& f : filters) flags |= classify_subscription(f, device, module);
+  return flags;
+}
+
+bool is_valid_method_name(std::string_view name) {
+  if (name.empty() || name.size() > 128) return false;
+  for (char c : name) {
+    auto u = static_cast<unsigned char>(c);
+    if (u <= 0x20 || u >= 0x7F) return false;
+    if (std::string_view("$()<>@,;:\\\"/[]?={}").find(c) != std::string_view::npos) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+Hub::Hub(HubConfig config, Store& store, BrokerPort& port, HubOptions options)
+    : config_(std::move(config)), store_(store), port_(port), options_(std::move(options)) {}
+
+// ---------------------------------------------------------------- connections
+
+bool Hub::on_basic_auth(ConnId conn, std::string_view client_id, std::string_view username, std::string_view password,
+                        bool clean_session, std::int64_t now_ms) {
+  std::string who(client_id.empty() ? "(no client id)" : client_id);
+  AuthResult auth = authenticate(config_, store_, client_id, username, password, seconds(now_ms));
+  if (!auth.accepted) {
+    log(LogLevel::notice, "refused " + who + ": " + auth.reason);
+    return false;
+  }
+  Connection c;
+  c.client_id = std::string(client_id);
+  c.principal = auth.principal;
+  c.device_id = auth.device_id;
+  c.module_id = auth.module_id;
+  c.expiry_s = auth.expiry_s;
+  conns_[conn] = c;
+  if (auto old = current_.find(c.client_id); old != current_.end() && old->second != conn) {
+    log(LogLevel::notice, who + " connected again; the older connection is dropped (400027)");
+  }
+  current_[c.client_id] = conn;
+  // clean_session=1 starts without subscriptions; clean_session=0 keeps the session's (mosquitto keeps them too).
+  if (clean_session) sessions_.erase(c.client_id);
+  if (auth.principal == Principal::device) {
+    store_.touch_device(c.device_id, now_ms);
+    if (c.module_id.empty()) c2d_dirty_.insert(c.device_id);
+    log(LogLevel::notice, who + " connected (token valid until " + iso8601_utc(c.expiry_s * 1000) + ")");
+  } else {
+    log(LogLevel::notice, "service client " + who + " connected with policy " + auth.policy);
+  }
+  return true;
+}
+
+void Hub::on_disconnect(ConnId conn, std::int64_t now_ms) {
+  auto it = conns_.find(conn);
+  if (it == conns_.end()) return;
+  const Connection& c = it->second;
+  auto cur = current_.find(c.client_id);
+  if (cur != current_.end() && cur->second == conn) {
+    current_.erase(cur);
+    if (c.principal == Principal::device) {
+      store_.touch_device(c.device_id, now_ms);
+      log(LogLevel::notice, c.client_id + " disconnected");
+    }
+  } else {
+    // Takeover: mosquitto reports the old session's end after the new connection authenticated.
+    log(LogLevel::info, c.client_id + ": replaced connection closed");
+  }
+  conns_.erase(it);
+}
+
+void Hub::schedule_kick(ConnId conn, const std::string& why) {
+  auto it = conns_.find(conn);
+  if (it == conns_.end() || it->second.kick_pending) return;
+  it->second.kick_pending = true;
+  kicks_.emplace_back(conn, it->second.client_id);
+  log(LogLevel::notice, "disconnecting " + it->second.client_id + ": " + why);
+}
+
+void Hub::kick_device(const std::string& device_id, const std::string& why) {
+  for (auto& [conn, c] : conns_) {
+    if (c.principal == Principal::device && c.device_id == device_id) schedule_kick(conn, why);
+  }
+}
+
+const Hub::Connection* Hub::current_device_connection(const std::string& device_id) const {
+  auto cur = current_.find(device_id);
+  if (cur == current_.end()) return nullptr;
+  auto it = conns_.find(cur->second);
+  if (it == conns_.end() || it->second.principal != Principal::device || it->second.kick_pending) return nullptr;
+  return &it->second;
+}
+
+bool Hub::is_connected(const std::string& device_id) const { return current_device_connection(device_id) != nullptr; }
+
+std::uint8_t Hub::subscription_flags(const std::string& client_id) const {
+  auto it = sessions_.find(client_id);
+  return it == sessions_.end() ? 0 : it->second.flags;
+}
+
+// ---------------------------------------------------------------- authorization
+
+bool Hub::on_acl_check(ConnId conn, Access access, std::string_view topic, int qos, bool /*retain*/) {
+  auto it = conns_.find(conn);
+  if (it == conns_.end()) return false;
+  Connection& c = it->second;
+  if (c.principal == Principal::service) {
+    switch (access) {
+      case Access::write: return topic == kControlTopic;
+      case Access::read: return starts_with(topic, "$picohub/v1/");
+      case Access::subscribe:
+      case Access::unsubscribe: return starts_with(topic, "$picohub/v1/");
+    }
+    return false;
+  }
+  if (c.kick_pending) return false;
+  switch (access) {
+    case Access::read:
+      // Only what the hub itself sends to this device reaches it.
+      return starts_with(topic, "devices/" + c.device_id + "/") || starts_with(topic, "$iothub/");
+    case Access::write: {
+      if (qos > 1) {
+        schedule_kick(conn, "QoS 2 publish is not supported by IoT Hub");
+        return false;
+      }
+      if (classify_publish(topic, c.device_id, c.module_id).kind == PublishKind::invalid) {
+        schedule_kick(conn, "publish to a topic it may not use: " + std::string(topic));
+        return false;
+      }
+      return true;
+    }
+    case Access::subscribe: {
+      std::uint8_t flag = classify_subscription(topic, c.device_id, c.module_id);
+      if (flag == 0) {
+        schedule_kick(conn, "subscription to a filter it may not use: " + std::string(topic));
+        return false;
+      }
+      Session& s = sessions_[c.client_id];
+      if (s.filters.count(std::string(topic)) == 0 && s.filters.size() >= kMaxSubscriptions) {
+        schedule_kick(conn, "a 6th subscription (IoT Hub allows 5)");
+        return false;
+      }
+      s.filters.insert(std::string(topic));
+      s.flags |= flag;
+      if (flag == sub_c2d) c2d_dirty_.insert(c.device_id);
+      return true;
+    }
+    case Access::unsubscribe: {
+      Session& s = sessions_[c.client_id];
+      s.filters.erase(std::string(topic));
+      s.flags = flags_of(s.filters, c.device_id, c.module_id);
+      return true;
+    }
+  }
+  return false;
+}
+
+// ---------------------------------------------------------------- device messages
+
+MessageVerdict Hub::on_message(ConnId conn, std::string_view topic, std::string_view payload, int /*qos*/,
+                               bool retain, std::int64_t now_ms) {
+  auto it = conns_.find(conn);
+  if (it == conns_.end() || it->second.principal != Principal::device) return MessageVerdict::drop;
+  const Connection c = it->second;
+  auto p = classify_publish(topic, c.device_id, c.module_id);
+  switch (p.kind) {
+    case PublishKind::telemetry: handle_telemetry(c, p, payload, retain, now_ms); break;
+    case PublishKind::twin_get: {
+      auto twin = store_.load_twin(c.device_id);
+      port_.publish(c.client_id, "$iothub/twin/res/200/?$rid=" + url_encode(p.rid), twin_device_view(twin).dump(), 0);
+      break;
+    }
+    case PublishKind::twin_patch_reported: handle_reported_patch(c, p, payload, now_ms); break;
+    case PublishKind::method_response: handle_method_response(c, p, payload); break;
+    case PublishKind::invalid: break;
+  }
+  store_.touch_device(c.device_id, now_ms);
+  return MessageVerdict::drop;  // nothing a device publishes is routed to MQTT subscribers
+}
+
+void Hub::handle_telemetry(const Connection& c, const ClassifiedPublish& p, std::string_view payload, bool retain,
+                           std::int64_t now_ms) {
+  json system = json::object();
+  json properties = json::object();
+  auto bag = parse_property_bag(p.property_bag);
+  if (!bag) {
+    log(LogLevel::warning, c.client_id + " sent telemetry with a malformed property bag; properties ignored");
+  } else {
+    for (auto& [key, value] : *bag) {
+      json v = value ? json(*value) : json(nullptr);
+      if (starts_with(key, "$.")) {
+        system[system_property_name(key)] = v;
+      } else {
+        properties[key] = v;
+      }
+    }
+  }
+  if (retain) properties["mqtt-retain"] = "true";
+  system["iothub-connection-device-id"] = c.device_id;
+  if (!c.module_id.empty()) system["iothub-connection-module-id"] = c.module_id;
+  system["iothub-connection-auth-method"] = R"({"scope":"device","type":"sas","issuer":"iothub"})";
+  system["iothub-enqueuedtime"] = iso8601_utc(now_ms);
+
+  std::int64_t sequence = store_.next_telemetry_sequence();
+  std::string body(payload);
+  json event = {{"sequence", sequence},
+                {"deviceId", c.device_id},
+                {"moduleId", c.module_id.empty() ? json(nullptr) : json(c.module_id)},
+                {"enqueuedTime", iso8601_utc(now_ms)},
+                {"systemProperties", system},
+                {"properties", properties},
+                {"body", is_valid_utf8(body) ? json(body) : json(nullptr)},
+                {"bodyBase64", base64_encode(body)}};
+  std::string text = event.dump(-1, ' ', false, json::error_handler_t::replace);
+  store_.telemetry_append(TelemetryRecord{sequence, c.device_id, now_ms, text}, options_.telemetry_keep);
+  port_.publish("", std::string(kTelemetryTopicPrefix) + c.device_id, text, 0);
+}
+
+void Hub::handle_reported_patch(const Connection& c, const ClassifiedPublish& p, std::string_view payload,
+                                std::int64_t now_ms) {
+  std::string rid = url_encode(p.rid);
+  std::string error;
+  auto patch = parse_twin_patch(payload, error);
+  TwinRecord twin = store_.load_twin(c.device_id);
+  if (patch) {
+    if (auto e = apply_twin_patch(twin, TwinSection::reported, *patch, now_ms)) {
+      error = *e;
+      patch.reset();
+    }
+  }
+  if (!patch) {
+    json body = {{"errorCode", 400004}, {"message", error}};
+    port_.publish(c.client_id, "$iothub/twin/res/400/?$rid=" + rid, body.dump(), 0);
+    log(LogLevel::info, c.client_id + ": reported patch refused: " + error);
+    return;
+  }
+  store_.save_twin(twin);
+  port_.publish(c.client_id,
+                "$iothub/twin/res/204/?$rid=" + rid + "&$version=" + std::to_string(twin.reported_version), "", 0);
+}
+
+void Hub::handle_method_response(const Connection& c, const ClassifiedPublish& p, std::string_view payload) {
+  auto it = methods_.find(p.rid);
+  if (it == methods_.end() || it->second.device_id != c.device_id) {
+    log(LogLevel::info, c.client_id + " answered unknown or expired method request $rid=" + p.rid);
+    return;
+  }
+  PendingMethod m = it->second;
+  methods_.erase(it);
+  json body_payload = nullptr;
+  if (!payload.empty()) {
+    body_payload = json::parse(payload, nullptr, false);
+    if (body_payload.is_discarded()) body_payload = std::string(payload);  // not JSON: hand it over as text
+  }
+  respond(m.service_client_id, m.correlation_id, 200, json{{"status", p.status}, {"payload", body_payload}});
+}
+
+// ---------------------------------------------------------------- tick
+
+void Hub::on_tick(std::int64_t now_ms) {
+  auto kicks = std::move(kicks_);
+  kicks_.clear();
+  for (auto& [conn, client_id] : kicks) {
+    auto it = conns_.find(conn);
+    // Only if that very connection is still the client's: never kick a newer connection by mistake.
+    if (it != conns_.end() && it->second.client_id == client_id) {
+      auto cur = current_.find(client_id);
+      if (cur != current_.end() && cur->second == conn) port_.kick(client_id);
+    }
+  }
+  for (auto& [conn, c] : conns_) {
+    if (!c.kick_pending && c.expiry_s + kMaxClockSkewSeconds < seconds(now_ms)) {
+      schedule_kick(conn, "SAS token expired (401003); the device must reconnect with a new token");
+    }
+  }
+  for (auto it = methods_.begin(); it != methods_.end();) {
+    if (it->second.deadline_ms <= now_ms) {
+      respond_error(it->second.service_client_id, it->second.correlation_id, 504, 504101,
+                    "device '" + it->second.device_id + "' did not answer the method in time (504101)");
+      it = methods_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  if (now_ms - last_expiry_sweep_ms_ >= 1000) {
+    last_expiry_sweep_ms_ = now_ms;
+    if (auto dropped = store_.c2d_drop_expired(now_ms); dropped > 0) {
+      log(LogLevel::info, std::to_string(dropped) + " C2D message(s) expired (TTL) and were dropped");
+    }
+  }
+  auto dirty = std::move(c2d_dirty_);
+  c2d_dirty_.clear();
+  for (auto& device : dirty) deliver_c2d(device, now_ms);
+}
+
+void Hub::deliver_c2d(const std::string& device_id, std::int64_t now_ms) {
+  const Connection* c = current_device_connection(device_id);
+  if (c == nullptr || !c->module_id.empty() || (subscription_flags(c->client_id) & sub_c2d) == 0) return;
+  for (auto& m : store_.c2d_pending(device_id, static_cast<int>(kC2dMaxQueue))) {
+    if (m.expiry_ms > now_ms) {
+      port_.publish(c->client_id, "devices/" + device_id + "/messages/devicebound/" + m.topic_bag, m.payload, 1);
+      log(LogLevel::info, "C2D " + m.message_id + " handed to the broker for " + device_id);
+    }
+    // Committed at enqueue, removed only now that the broker holds it (no PUBACK visibility in 2.0.11).
+    store_.c2d_remove(m.seq);
+  }
+}
+
+// ---------------------------------------------------------------- control channel
+
+void Hub::respond(const std::string& client_id, const std::string& correlation_id, int status, const json& body) {
+  json response = {{"correlationId", correlation_id}, {"status", status}, {"body", body}};
+  port_.publish(client_id, std::string(kResponseTopic), response.dump(-1, ' ', false, json::error_handler_t::replace),
+                1);
+}
+
+void Hub::respond_error(const std::string& client_id, const std::string& correlation_id, int status, int error_code,
+                        const std::string& message) {
+  respond(client_id, correlation_id, status, json{{"errorCode", error_code}, {"message", message}});
+}
+
+json Hub::device_object(const DeviceRecord& d) {
+  return json{{"deviceId", d.device_id},
+              {"status", d.status},
+              {"primaryKey", d.primary_key},
+              {"secondaryKey", d.secondary_key},
+              {"connectionState", is_connected(d.device_id) ? "Connected" : "Disconnected"},
+              {"lastActivityTime", d.last_activity_ms ? json(iso8601_utc(d.last_activity_ms)) : json(nullptr)},
+              {"c2dQueueDepth", store_.c2d_depth(d.device_id)},
+              {"createdTime", iso8601_utc(d.created_ms)}};
+}
+
+void Hub::on_control(ConnId conn, std::string_view client_id, std::string_view payload, std::int64_t now_ms) {
+  std::string client(client_id);
+  auto it = conns_.find(conn);
+  if (it == conns_.end() || it->second.principal != Principal::service) {
+    log(LogLevel::warning, client + " is not the service principal; control request ignored");
+    return;
+  }
+  std::string error, cid;
+  auto request = parse_control_request(payload, error, cid);
+  if (!request) {
+    if (!cid.empty()) respond_error(client, cid, 400, 400004, error);
+    log(LogLevel::warning, "bad control request from " + client + ": " + error);
+    return;
+  }
+  const json& f = request->fields;
+  const std::string& op = request->op;
+  auto device_arg = [&](std::string& out) -> bool {
+    auto id = f.find("deviceId");
+    if (id == f.end() || !id->is_string() || id->get<std::string>().empty()) {
+      respond_error(client, cid, 400, 400004, "field 'deviceId' (string) is required");
+      return false;
+    }
+    out = id->get<std::string>();
+    return true;
+  };
+  auto not_found = [&](const std::string& id) {
+    respond_error(client, cid, 404, 404001,
+                  "device '" + id + "' is not registered; create it with `picohub device create " + id + "`");
+  };
+
+  if (op == "device.create") return op_device_create(client, cid, f, now_ms);
+  if (op == "device.update") return op_device_update(client, cid, f);
+  if (op == "device.delete") return op_device_delete(client, cid, f);
+  if (op == "c2d.send") return op_c2d_send(client, cid, f, now_ms);
+  if (op == "method.invoke") return op_method_invoke(client, cid, f, now_ms);
+  if (op == "twin.update") return op_twin_update(client, cid, f, now_ms);
+  if (op == "telemetry.query") return op_telemetry_query(client, cid, f);
+  if (op == "device.list") {
+    json devices = json::array();
+    for (auto& d : store_.list_devices()) devices.push_back(device_object(d));
+    return respond(client, cid, 200, json{{"devices", devices}});
+  }
+  if (op == "device.show") {
+    std::string id;
+    if (!device_arg(id)) return;
+    auto d = store_.find_device(id);
+    if (!d) return not_found(id);
+    return respond(client, cid, 200, device_object(*d));
+  }
+  if (op == "twin.get") {
+    std::string id;
+    if (!device_arg(id)) return;
+    if (!store_.find_device(id)) return not_found(id);
+    return respond(client, cid, 200, twin_service_view(store_.load_twin(id)));
+  }
+  if (op == "hub.info") {
+    auto devices = store_.list_devices();
+    std::int64_t connected = 0;
+    for (auto& d : devices) connected += is_connected(d.device_id) ? 1 : 0;
+    return respond(client, cid, 200,
+                   json{{"hostName", config_.host_name},
+                        {"port", config_.port},
+                        {"devices", devices.size()},
+                        {"connectedDevices", connected},
+                        {"version", options_.version}});
+  }
+  respond_error(client, cid, 400, 400004,
+                "unknown op '" + op +
+                    "'; known: device.create|list|show|delete|update, hub.info, c2d.send, method.invoke, twin.get, "
+                    "twin.update, telemetry.query");
+}
+
+void Hub::op_device_create(const std::string& client, const std::string& cid, const json& f, std::int64_t now_ms) {
+  std::string error;
+  auto id = optional_string(f, "deviceId", error);
+  if (!id || !is_valid_device_id(*id)) {
+    return respond_error(client, cid, 400, 400004,
+                         "deviceId must be 1-128 characters of letters, digits and - . % _ * ? ! ( ) , : = @ $ '");
+  }
+  auto primary = optional_string(f, "primaryKey", error);
+  auto secondary = optional_string(f, "secondaryKey", error);
+  auto status = optional_string(f, "status", error);
+  if (!error.empty()) return respond_error(client, cid, 400, 400004, error);
+  for (auto* key : {&primary, &secondary}) {
+    if (*key && (!base64_decode(**key) || base64_decode(**key)->size() < 16)) {
+      return respond_error(client, cid, 400, 400004, "keys must be base64 of at least 16 bytes (32 recommended)");
+    }
+  }
+  if (status && *status != "enabled" && *status != "disabled") {
+    return respond_error(client, cid, 400, 400004, "status must be \"enabled\" or \"disabled\"");
+  }
+  DeviceRecord d;
+  d.device_id = *id;
+  d.status = status.value_or("enabled");
+  d.primary_key = primary.value_or(random_key_base64());
+  d.secondary_key = secondary.value_or(random_key_base64());
+  d.created_ms = now_ms;
+  if (!store_.insert_device(d)) {
+    return respond_error(client, cid, 409, 409001, "device '" + *id + "' already exists; pick another id or delete it");
+  }
+  log(LogLevel::notice, "device " + *id + " created");
+  respond(client, cid, 200, device_object(d));
+}
+
+void Hub::op_device_update(const std::string& client, const std::string& cid, const json& f) {
+  std::string error;
+  auto id = optional_string(f, "deviceId", error);
+  auto status = optional_string(f, "status", error);
+  if (!id) return respond_error(client, cid, 400, 400004, "field 'deviceId' (string) is required");
+  if (!status || (*status != "enabled" && *status != "disabled")) {
+    return respond_error(client, cid, 400, 400004, "field 'status' must be \"enabled\" or \"disabled\"");
+  }
+  if (!store_.set_device_status(*id, *status)) {
+    return respond_error(client, cid, 404, 404001, "device '" + *id + "' is not registered");
+  }
+  if (*status == "disabled") kick_device(*id, "device disabled (403012)");
+  respond(client, cid, 200, device_object(*store_.find_device(*id)));
+}
+
+void Hub::op_device_delete(const std::string& client, const std::string& cid, const json& f) {
+  std::string error;
+  auto id = optional_string(f, "deviceId", error);
+  if (!id) return respond_error(client, cid, 400, 400004, "field 'deviceId' (string) is required");
+  if (!store_.delete_device(*id)) return respond_error(client, cid, 404, 404001, "device '" + *id + "' is not registered");
+  kick_device(*id, "device deleted");
+  for (auto it = sessions_.begin(); it != sessions_.end();) {
+    bool mine = it->first == *id || starts_with(it->first, *id + "/");
+    it = mine ? sessions_.erase(it) : std::next(it);
+  }
+  log(LogLevel::notice, "device " + *id + " deleted");
+  respond(client, cid, 204, nullptr);
+}
+
+void Hub::op_c2d_send(const std::string& client, const std::string& cid, const json& f, std::int64_t now_ms) {
+  std::string error;
+  auto id = optional_string(f, "deviceId", error);
+  auto payload_b64 = optional_string(f, "payloadBase64", error);
+  auto message_id = optional_string(f, "messageId", error);
+  auto message_cid = optional_string(f, "messageCorrelationId", error);
+  auto ack = optional_string(f, "ack", error);
+  auto content_type = optional_string(f, "contentType", error);
+  auto content_encoding = optional_string(f, "contentEncoding", error);
+  auto ttl = optional_int(f, "ttlSeconds", error);
+  if (!error.empty()) return respond_error(client, cid, 400, 400004, error);
+  if (!id) return respond_error(client, cid, 400, 400004, "field 'deviceId' (string) is required");
+  auto payload = base64_decode(payload_b64.value_or(""));
+  if (!payload) return respond_error(client, cid, 400, 400004, "payloadBase64 is not valid base64");
+  if (payload->size() > kC2dMaxPayload) {
+    return respond_error(client, cid, 400, 400004, "C2D payload is larger than 64 KB; send a smaller message");
+  }
+  std::int64_t ttl_s = ttl.value_or(kC2dDefaultTtlSeconds);
+  if (ttl_s < 60 || ttl_s > 172800) {
+    return respond_error(client, cid, 400, 400004, "ttlSeconds must be between 60 and 172800 (2 days)");
+  }
+  std::string ack_mode = ack.value_or("none");
+  if (ack_mode != "none" && ack_mode != "positive" && ack_mode != "negative" && ack_mode != "full") {
+    return respond_error(client, cid, 400, 400004, "ack must be none, positive, negative or full");
+  }
+  auto props = f.find("properties");
+  if (props != f.end() && !props->is_null() && !props->is_object()) {
+    return respond_error(client, cid, 400, 400004, "properties must be an object of string or null values");
+  }
+  if (!store_.find_device(*id)) return respond_error(client, cid, 404, 404001, "device '" + *id + "' is not registered");
+  if (store_.c2d_depth(*id) >= kC2dMaxQueue) {
+    return respond_error(client, cid, 403, 403004,
+                         "device '" + *id + "' already has 50 pending C2D messages (403004); wait for it to connect "
+                         "and receive them, or let them expire");
+  }
+  std::string mid = message_id.value_or(random_hex(16));
+  std::string bag = "%24.mid=" + url_encode(mid) + "&%24.to=" + url_encode("/devices/" + *id + "/messages/deviceBound");
+  if (message_cid) bag += "&%24.cid=" + url_encode(*message_cid);
+  if (content_type) bag += "&%24.ct=" + url_encode(*content_type);
+  if (content_encoding) bag += "&%24.ce=" + url_encode(*content_encoding);
+  bag += "&iothub-ack=" + ack_mode;
+  if (props != f.end() && props->is_object()) {
+    for (auto& [k, v] : props->items()) {
+      if (v.is_null()) {
+        bag += "&" + url_encode(k);
+      } else if (v.is_string()) {
+        bag += "&" + url_encode(k) + "=" + url_encode(v.get<std::string>());
+      } else {
+        return respond_error(client, cid, 400, 400004, "property '" + k + "' must be a string or null");
+      }
+    }
+  }
+  C2dRecord m;
+  m.device_id = *id;
+  m.message_id = mid;
+  m.topic_bag = bag;
+  m.payload = *payload;
+  m.enqueued_ms = now_ms;
+  m.expiry_ms = now_ms + ttl_s * 1000;
+  store_.c2d_enqueue(m);
+  c2d_dirty_.insert(*id);
+  respond(client, cid, 200, json{{"messageId", mid}, {"queueDepth", store_.c2d_depth(*id)}});
+}
+
+void Hub::op_method_invoke(const std::string& client, const std::string& cid, const json& f, std::int64_t now_ms) {
+  std::string error;
+  auto id = optional_string(f, "deviceId", error);
+  auto name = optional_string(f, "methodName", error);
+  auto timeout = optional_int(f, "responseTimeoutInSeconds", error);
+  if (!error.empty()) return respond_error(client, cid, 400, 400004, error);
+  if (!id) return respond_error(client, cid, 400, 400004, "field 'deviceId' (string) is required");
+  if (!name || !is_valid_method_name(*name)) {
+    return respond_error(client, cid, 400, 400004,
+                         "methodName must be printable ASCII without spaces or $()<>@,;:\\\"/[]?={}");
+  }
+  std::int64_t timeout_s = timeout.value_or(30);
+  if (timeout_s < 5 || timeout_s > 300) {
+    return respond_error(client, cid, 400, 400004, "responseTimeoutInSeconds must be between 5 and 300");
+  }
+  if (!store_.find_device(*id)) return respond_error(client, cid, 404, 404001, "device '" + *id + "' is not registered");
+  const Connection* c = current_device_connection(*id);
+  if (c == nullptr || (subscription_flags(c->client_id) & sub_methods) == 0) {
+    return respond_error(client, cid, 404, 404103,
+                         "device '" + *id + "' is not online (404103): it must be connected and subscribed to "
+                         "$iothub/methods/POST/#");
+  }
+  char rid_text[24];
+  std::snprintf(rid_text, sizeof rid_text, "%llx", static_cast<unsigned long long>(next_rid_++));
+  std::string rid(rid_text);
+  json payload = f.contains("payload") ? f["payload"] : json(nullptr);
+  methods_[rid] = PendingMethod{*id, client, cid, now_ms + timeout_s * 1000};
+  port_.publish(c->client_id, "$iothub/methods/POST/" + *name + "/?$rid=" + rid, payload.dump(), 0);
+}
+
+void Hub::op_twin_update(const std::string& client, const std::string& cid, const json& f, std::int64_t now_ms) {
+  std::string error;
+  auto id = optional_string(f, "deviceId", error);
+  if (!id) return respond_error(client, cid, 400, 400004, "field 'deviceId' (string) is required");
+  if (!store_.find_device(*id)) return respond_error(client, cid, 404, 404001, "device '" + *id + "' is not registered");
+  auto desired = f.find("desired");
+  if (desired == f.end() || !desired->is_object()) {
+    return respond_error(client, cid, 400, 400004, "field 'desired' must be a JSON object (the patch)");
+  }
+  auto patch = parse_twin_patch(desired->dump(), error);
+  TwinRecord twin = store_.load_twin(*id);
+  if (patch) {
+    if (auto e = apply_twin_patch(twin, TwinSection::desired, *patch, now_ms)) {
+      error = *e;
+      patch.reset();
+    }
+  }
+  if (!patch) return respond_error(client, cid, 400, 400004, error);
+  store_.save_twin(twin);
+  respond(client, cid, 200, twin_service_view(twin));
+  const Connection* c = current_device_connection(*id);
+  if (c != nullptr && (subscription_flags(c->client_id) & sub_twin_desired) != 0) {
+    json body = *patch;
+    body["$version"] = twin.desired_version;
+    port_.publish(c->client_id,
+                  "$iothub/twin/PATCH/properties/desired/?$version=" + std::to_string(twin.desired_version),
+                  body.dump(), 0);
+  }
+}
+
+void Hub::op_telemetry_query(const std::string& client, const std::string& cid, const json& f) {
+  std::string error;
+  auto pattern = optional_string(f, "deviceId", error);
+  auto since = optional_int(f, "sinceMs", error);
+  auto limit = optional_int(f, "limit", error);
+  if (!error.empty()) return respond_error(client, cid, 400, 400004, error);
+  std::int64_t n = limit.value_or(100);
+  if (n < 1 || n > 10000) return respond_error(client, cid, 400, 400004, "limit must be between 1 and 10000");
+  json messages = json::array();
+  for (auto& r : store_.telemetry_query(pattern.value_or(""), since.value_or(0), static_cast<int>(n))) {
+    auto event = json::parse(r.event_json, nullptr, false);
+    if (!event.is_discarded()) messages.push_back(std::move(event));
+  }
+  respond(client, cid, 200, json{{"messages", messages}});
+}
+
+}  // namespace picohub::hub

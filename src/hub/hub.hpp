@@ -1,0 +1,130 @@
+// picohub::hub::Hub: IoT Hub's device-facing behaviour as plain C++ over a Store and a BrokerPort. The
+// mosquitto plugin forwards its events here; tests drive it directly with a fake port and fake time.
+// Single-threaded: every call comes from the broker thread.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "hub/acl.hpp"
+#include "hub/auth.hpp"
+#include "hub/config.hpp"
+#include "hub/store.hpp"
+
+namespace picohub::hub {
+
+using ConnId = const void*;  // mosquitto's `struct mosquitto*`: one per network connection
+
+enum class LogLevel { info, notice, warning, error };
+enum class Access { read, write, subscribe, unsubscribe };
+enum class MessageVerdict { forward, drop };  // drop → the plugin returns MOSQ_ERR_ACL_DENIED
+
+// What the hub needs from the broker. Calls are only made from inside Hub's on_* methods.
+class BrokerPort {
+ public:
+  virtual ~BrokerPort() = default;
+  // client_id empty → to every (authorised) subscriber; otherwise to that client only.
+  virtual void publish(const std::string& client_id, const std::string& topic, const std::string& payload, int qos) = 0;
+  virtual void kick(const std::string& client_id) = 0;  // only ever called from on_tick
+  virtual void log(LogLevel level, const std::string& line) = 0;
+};
+
+struct HubOptions {
+  std::int64_t telemetry_keep = 100000;  // newest telemetry rows kept in state.db
+  std::string version = "0.1.0";
+};
+
+inline constexpr int kMaxSubscriptions = 5;
+inline constexpr std::int64_t kC2dMaxQueue = 50;
+inline constexpr std::size_t kC2dMaxPayload = 65536;
+inline constexpr std::int64_t kC2dDefaultTtlSeconds = 3600;
+inline constexpr std::string_view kControlTopic = "$CONTROL/picohub/v1";
+inline constexpr std::string_view kResponseTopic = "$picohub/v1/response";
+inline constexpr std::string_view kTelemetryTopicPrefix = "$picohub/v1/telemetry/";
+
+class Hub {
+ public:
+  Hub(HubConfig config, Store& store, BrokerPort& port, HubOptions options = {});
+
+  // true = accept (CONNACK 0), false = MOSQ_ERR_AUTH (CONNACK 5).
+  bool on_basic_auth(ConnId conn, std::string_view client_id, std::string_view username, std::string_view password,
+                     bool clean_session, std::int64_t now_ms);
+  // true = allowed. A device's violation is denied and its connection is closed on the next tick.
+  bool on_acl_check(ConnId conn, Access access, std::string_view topic, int qos, bool retain);
+  MessageVerdict on_message(ConnId conn, std::string_view topic, std::string_view payload, int qos, bool retain,
+                            std::int64_t now_ms);
+  void on_control(ConnId conn, std::string_view client_id, std::string_view payload, std::int64_t now_ms);
+  void on_disconnect(ConnId conn, std::int64_t now_ms);
+  void on_tick(std::int64_t now_ms);
+
+  // Introspection (tests, hub.info)
+  bool is_connected(const std::string& device_id) const;
+  std::uint8_t subscription_flags(const std::string& client_id) const;
+  std::size_t pending_method_count() const { return methods_.size(); }
+  std::size_t connection_count() const { return conns_.size(); }
+
+ private:
+  struct Connection {
+    std::string client_id;
+    Principal principal = Principal::device;
+    std::string device_id;
+    std::string module_id;
+    std::int64_t expiry_s = 0;
+    bool kick_pending = false;
+  };
+  struct Session {  // per client id; outlives connections when clean_session=0 (as mosquitto's session does)
+    std::set<std::string> filters;
+    std::uint8_t flags = 0;
+  };
+  struct PendingMethod {
+    std::string device_id;
+    std::string service_client_id;
+    std::string correlation_id;
+    std::int64_t deadline_ms = 0;
+  };
+
+  void schedule_kick(ConnId conn, const std::string& why);
+  void kick_device(const std::string& device_id, const std::string& why);
+  const Connection* current_device_connection(const std::string& device_id) const;
+  void deliver_c2d(const std::string& device_id, std::int64_t now_ms);
+  void handle_telemetry(const Connection& c, const ClassifiedPublish& p, std::string_view payload, bool retain,
+                        std::int64_t now_ms);
+  void handle_reported_patch(const Connection& c, const ClassifiedPublish& p, std::string_view payload,
+                             std::int64_t now_ms);
+  void handle_method_response(const Connection& c, const ClassifiedPublish& p, std::string_view payload);
+  void respond(const std::string& client_id, const std::string& correlation_id, int status, const nlohmann::json& body);
+  void respond_error(const std::string& client_id, const std::string& correlation_id, int status, int error_code,
+                     const std::string& message);
+  nlohmann::json device_object(const DeviceRecord& d);
+  void log(LogLevel level, const std::string& text) { port_.log(level, "picohub: " + text); }
+
+  // control ops; each answers the service itself
+  void op_device_create(const std::string& client, const std::string& cid, const nlohmann::json& f, std::int64_t now_ms);
+  void op_device_update(const std::string& client, const std::string& cid, const nlohmann::json& f);
+  void op_device_delete(const std::string& client, const std::string& cid, const nlohmann::json& f);
+  void op_c2d_send(const std::string& client, const std::string& cid, const nlohmann::json& f, std::int64_t now_ms);
+  void op_method_invoke(const std::string& client, const std::string& cid, const nlohmann::json& f, std::int64_t now_ms);
+  void op_twin_update(const std::string& client, const std::string& cid, const nlohmann::json& f, std::int64_t now_ms);
+  void op_telemetry_query(const std::string& client, const std::string& cid, const nlohmann::json& f);
+
+  HubConfig config_;
+  Store& store_;
+  BrokerPort& port_;
+  HubOptions options_;
+  std::unordered_map<ConnId, Connection> conns_;
+  std::map<std::string, ConnId> current_;      // client id → its newest authenticated connection
+  std::map<std::string, Session> sessions_;    // client id → subscriptions
+  std::vector<std::pair<ConnId, std::string>> kicks_;  // deferred to on_tick
+  std::map<std::string, PendingMethod> methods_;      // by $rid
+  std::set<std::string> c2d_dirty_;                   // devices whose queue may be deliverable now
+  std::uint64_t next_rid_ = 1;
+  std::int64_t last_expiry_sweep_ms_ = 0;
+};
+
+}  // namespace picohub::hub

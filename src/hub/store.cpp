@@ -1,0 +1,258 @@
+#include "hub/store.hpp"
+
+#include <sqlite3.h>
+
+#include <algorithm>
+#include <string_view>
+
+namespace picohub::hub {
+
+namespace {
+
+// A prepared statement that finalizes itself; bind by 1-based index.
+class Stmt {
+ public:
+  Stmt(sqlite3* db, const char* sql) { sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr); }
+  ~Stmt() { sqlite3_finalize(stmt_); }
+  Stmt(const Stmt&) = delete;
+  Stmt& operator=(const Stmt&) = delete;
+  Stmt& bind(int i, std::string_view text) {
+    sqlite3_bind_text(stmt_, i, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT);
+    return *this;
+  }
+  Stmt& bind_blob(int i, std::string_view bytes) {
+    sqlite3_bind_blob(stmt_, i, bytes.data(), static_cast<int>(bytes.size()), SQLITE_TRANSIENT);
+    return *this;
+  }
+  Stmt& bind(int i, std::int64_t v) {
+    sqlite3_bind_int64(stmt_, i, v);
+    return *this;
+  }
+  bool step() { return stmt_ != nullptr && sqlite3_step(stmt_) == SQLITE_ROW; }
+  bool run() { return stmt_ != nullptr && sqlite3_step(stmt_) == SQLITE_DONE; }
+  std::string text(int col) {
+    auto* p = sqlite3_column_blob(stmt_, col);
+    int n = sqlite3_column_bytes(stmt_, col);
+    return p ? std::string(static_cast<const char*>(p), static_cast<std::size_t>(n)) : std::string();
+  }
+  std::int64_t integer(int col) { return sqlite3_column_int64(stmt_, col); }
+
+ private:
+  sqlite3_stmt* stmt_ = nullptr;
+};
+
+constexpr const char* kSchema = R"sql(
+CREATE TABLE IF NOT EXISTS devices(
+  device_id TEXT PRIMARY KEY, status TEXT NOT NULL, primary_key TEXT NOT NULL, secondary_key TEXT NOT NULL,
+  created_ms INTEGER NOT NULL, last_activity_ms INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE IF NOT EXISTS twins(
+  device_id TEXT PRIMARY KEY, desired TEXT NOT NULL, reported TEXT NOT NULL,
+  desired_version INTEGER NOT NULL, reported_version INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS c2d(
+  seq INTEGER PRIMARY KEY AUTOINCREMENT, device_id TEXT NOT NULL, message_id TEXT NOT NULL, topic_bag TEXT NOT NULL,
+  payload BLOB NOT NULL, enqueued_ms INTEGER NOT NULL, expiry_ms INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS c2d_by_device ON c2d(device_id, seq);
+CREATE TABLE IF NOT EXISTS telemetry(
+  sequence INTEGER PRIMARY KEY, device_id TEXT NOT NULL, enqueued_ms INTEGER NOT NULL, event TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS telemetry_by_time ON telemetry(enqueued_ms);
+)sql";
+
+}  // namespace
+
+std::unique_ptr<Store> Store::open(const std::string& path, std::string& error) {
+  sqlite3* db = nullptr;
+  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
+                      nullptr) != SQLITE_OK) {
+    error = "cannot open " + path + ": " + (db ? sqlite3_errmsg(db) : "out of memory") +
+            "; check that the data dir exists and is writable by the broker's user";
+    sqlite3_close(db);
+    return nullptr;
+  }
+  sqlite3_busy_timeout(db, 2000);
+  std::unique_ptr<Store> store(new Store(db));
+  // WAL + synchronous FULL: every committed C2D send / twin update survives kill -9 and power loss.
+  if (!store->exec("PRAGMA journal_mode=WAL;") || !store->exec("PRAGMA synchronous=FULL;") ||
+      !store->exec(kSchema)) {
+    error = "cannot initialise " + path + ": " + sqlite3_errmsg(db) + "; delete the file if it is not a picohub state.db";
+    return nullptr;
+  }
+  Stmt s(db, "SELECT COALESCE(MAX(sequence), 0) FROM telemetry");
+  if (s.step()) store->last_sequence_ = s.integer(0);
+  return store;
+}
+
+Store::Store(sqlite3* db) : db_(db) {}
+Store::~Store() { sqlite3_close(db_); }
+
+bool Store::exec(const char* sql) { return sqlite3_exec(db_, sql, nullptr, nullptr, nullptr) == SQLITE_OK; }
+
+namespace {
+DeviceRecord read_device(Stmt& s) {
+  DeviceRecord d;
+  d.device_id = s.text(0);
+  d.status = s.text(1);
+  d.primary_key = s.text(2);
+  d.secondary_key = s.text(3);
+  d.created_ms = s.integer(4);
+  d.last_activity_ms = s.integer(5);
+  return d;
+}
+constexpr const char* kDeviceColumns =
+    "SELECT device_id, status, primary_key, secondary_key, created_ms, last_activity_ms FROM devices";
+}  // namespace
+
+std::optional<DeviceRecord> Store::find_device(const std::string& device_id) {
+  Stmt s(db_, (std::string(kDeviceColumns) + " WHERE device_id = ?").c_str());
+  s.bind(1, device_id);
+  if (!s.step()) return std::nullopt;
+  return read_device(s);
+}
+
+std::vector<DeviceRecord> Store::list_devices() {
+  Stmt s(db_, (std::string(kDeviceColumns) + " ORDER BY device_id").c_str());
+  std::vector<DeviceRecord> out;
+  while (s.step()) out.push_back(read_device(s));
+  return out;
+}
+
+bool Store::insert_device(const DeviceRecord& d) {
+  Stmt s(db_,
+         "INSERT OR IGNORE INTO devices(device_id, status, primary_key, secondary_key, created_ms, last_activity_ms) "
+         "VALUES(?,?,?,?,?,?)");
+  s.bind(1, d.device_id).bind(2, d.status).bind(3, d.primary_key).bind(4, d.secondary_key);
+  s.bind(5, d.created_ms).bind(6, d.last_activity_ms);
+  return s.run() && sqlite3_changes(db_) == 1;
+}
+
+bool Store::set_device_status(const std::string& device_id, const std::string& status) {
+  Stmt s(db_, "UPDATE devices SET status = ? WHERE device_id = ?");
+  s.bind(1, status).bind(2, device_id);
+  return s.run() && sqlite3_changes(db_) == 1;
+}
+
+bool Store::delete_device(const std::string& device_id) {
+  exec("BEGIN IMMEDIATE");
+  Stmt s(db_, "DELETE FROM devices WHERE device_id = ?");
+  s.bind(1, device_id);
+  bool found = s.run() && sqlite3_changes(db_) == 1;
+  Stmt t(db_, "DELETE FROM twins WHERE device_id = ?");
+  t.bind(1, device_id).run();
+  Stmt c(db_, "DELETE FROM c2d WHERE device_id = ?");
+  c.bind(1, device_id).run();
+  exec("COMMIT");
+  return found;
+}
+
+void Store::touch_device(const std::string& device_id, std::int64_t now_ms) {
+  Stmt s(db_, "UPDATE devices SET last_activity_ms = ? WHERE device_id = ?");
+  s.bind(1, now_ms).bind(2, device_id).run();
+}
+
+TwinRecord Store::load_twin(const std::string& device_id) {
+  Stmt s(db_, "SELECT desired, reported, desired_version, reported_version FROM twins WHERE device_id = ?");
+  s.bind(1, device_id);
+  TwinRecord twin;
+  twin.device_id = device_id;
+  if (s.step()) {
+    twin.desired_json = s.text(0);
+    twin.reported_json = s.text(1);
+    twin.desired_version = s.integer(2);
+    twin.reported_version = s.integer(3);
+  }
+  return twin;
+}
+
+void Store::save_twin(const TwinRecord& twin) {
+  Stmt s(db_,
+         "INSERT INTO twins(device_id, desired, reported, desired_version, reported_version) VALUES(?,?,?,?,?) "
+         "ON CONFLICT(device_id) DO UPDATE SET desired = excluded.desired, reported = excluded.reported, "
+         "desired_version = excluded.desired_version, reported_version = excluded.reported_version");
+  s.bind(1, twin.device_id).bind(2, twin.desired_json).bind(3, twin.reported_json);
+  s.bind(4, twin.desired_version).bind(5, twin.reported_version).run();
+}
+
+std::int64_t Store::c2d_depth(const std::string& device_id) {
+  Stmt s(db_, "SELECT COUNT(*) FROM c2d WHERE device_id = ?");
+  s.bind(1, device_id);
+  return s.step() ? s.integer(0) : 0;
+}
+
+std::int64_t Store::c2d_enqueue(const C2dRecord& m) {
+  Stmt s(db_,
+         "INSERT INTO c2d(device_id, message_id, topic_bag, payload, enqueued_ms, expiry_ms) VALUES(?,?,?,?,?,?)");
+  s.bind(1, m.device_id).bind(2, m.message_id).bind(3, m.topic_bag).bind_blob(4, m.payload);
+  s.bind(5, m.enqueued_ms).bind(6, m.expiry_ms);
+  if (!s.run()) return 0;
+  return sqlite3_last_insert_rowid(db_);
+}
+
+std::vector<C2dRecord> Store::c2d_pending(const std::string& device_id, int limit) {
+  Stmt s(db_,
+         "SELECT seq, device_id, message_id, topic_bag, payload, enqueued_ms, expiry_ms FROM c2d WHERE device_id = ? "
+         "ORDER BY seq LIMIT ?");
+  s.bind(1, device_id).bind(2, static_cast<std::int64_t>(limit));
+  std::vector<C2dRecord> out;
+  while (s.step()) {
+    C2dRecord m;
+    m.seq = s.integer(0);
+    m.device_id = s.text(1);
+    m.message_id = s.text(2);
+    m.topic_bag = s.text(3);
+    m.payload = s.text(4);
+    m.enqueued_ms = s.integer(5);
+    m.expiry_ms = s.integer(6);
+    out.push_back(std::move(m));
+  }
+  return out;
+}
+
+void Store::c2d_remove(std::int64_t seq) {
+  Stmt s(db_, "DELETE FROM c2d WHERE seq = ?");
+  s.bind(1, seq).run();
+}
+
+std::int64_t Store::c2d_drop_expired(std::int64_t now_ms) {
+  Stmt s(db_, "DELETE FROM c2d WHERE expiry_ms <= ?");
+  s.bind(1, now_ms).run();
+  return sqlite3_changes(db_);
+}
+
+std::int64_t Store::next_telemetry_sequence() { return last_sequence_ + 1; }
+
+void Store::telemetry_append(const TelemetryRecord& r, std::int64_t keep) {
+  Stmt s(db_, "INSERT INTO telemetry(sequence, device_id, enqueued_ms, event) VALUES(?,?,?,?)");
+  s.bind(1, r.sequence).bind(2, r.device_id).bind(3, r.enqueued_ms).bind(4, r.event_json);
+  if (s.run()) last_sequence_ = std::max(last_sequence_, r.sequence);
+  // Trim in batches: cheap, and the log never exceeds keep + 1% rows.
+  std::int64_t slack = std::max<std::int64_t>(1, keep / 100);
+  if (r.sequence % slack == 0) {
+    Stmt d(db_, "DELETE FROM telemetry WHERE sequence <= ?");
+    d.bind(1, last_sequence_ - keep).run();
+  }
+}
+
+std::vector<TelemetryRecord> Store::telemetry_query(const std::string& device_pattern, std::int64_t since_ms,
+                                                    int limit) {
+  Stmt s(db_,
+         "SELECT sequence, device_id, enqueued_ms, event FROM telemetry WHERE (? = '' OR device_id GLOB ?) AND "
+         "enqueued_ms >= ? ORDER BY sequence DESC LIMIT ?");
+  s.bind(1, device_pattern).bind(2, device_pattern).bind(3, since_ms).bind(4, static_cast<std::int64_t>(limit));
+  std::vector<TelemetryRecord> out;
+  while (s.step()) {
+    TelemetryRecord r;
+    r.sequence = s.integer(0);
+    r.device_id = s.text(1);
+    r.enqueued_ms = s.integer(2);
+    r.event_json = s.text(3);
+    out.push_back(std::move(r));
+  }
+  std::reverse(out.begin(), out.end());  // oldest first
+  return out;
+}
+
+std::int64_t Store::telemetry_count() {
+  Stmt s(db_, "SELECT COUNT(*) FROM telemetry");
+  return s.step() ? s.integer(0) : 0;
+}
+
+}  // namespace picohub::hub

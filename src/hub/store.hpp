@@ -1,0 +1,90 @@
+// The hub's durable state in SQLite (WAL, synchronous=NORMAL is not enough for kill -9 of a C2D send, so FULL):
+// device registry, twins, C2D queues and the telemetry log. One connection, used from the broker thread only.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+struct sqlite3;
+
+namespace picohub::hub {
+
+struct DeviceRecord {
+  std::string device_id;
+  std::string status = "enabled";  // "enabled" | "disabled"
+  std::string primary_key;         // base64
+  std::string secondary_key;       // base64
+  std::int64_t created_ms = 0;
+  std::int64_t last_activity_ms = 0;
+};
+
+struct TwinRecord {
+  std::string device_id;
+  std::string desired_json = "{}";   // section members + "$metadata"; no "$version"
+  std::string reported_json = "{}";
+  std::int64_t desired_version = 1;
+  std::int64_t reported_version = 1;
+};
+
+struct C2dRecord {
+  std::int64_t seq = 0;  // queue order, assigned by the store
+  std::string device_id;
+  std::string message_id;
+  std::string topic_bag;  // encoded property bag after devicebound/ (built at enqueue time)
+  std::string payload;
+  std::int64_t enqueued_ms = 0;
+  std::int64_t expiry_ms = 0;
+};
+
+struct TelemetryRecord {
+  std::int64_t sequence = 0;
+  std::string device_id;
+  std::int64_t enqueued_ms = 0;
+  std::string event_json;  // the live telemetry event, as published
+};
+
+class Store {
+ public:
+  // path ":memory:" gives a private in-memory database (tests). nullptr + error on failure.
+  static std::unique_ptr<Store> open(const std::string& path, std::string& error);
+  ~Store();
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+
+  // Registry
+  std::optional<DeviceRecord> find_device(const std::string& device_id);
+  std::vector<DeviceRecord> list_devices();
+  bool insert_device(const DeviceRecord& device);  // false when the id exists
+  bool set_device_status(const std::string& device_id, const std::string& status);
+  bool delete_device(const std::string& device_id);  // also drops its twin and C2D queue
+  void touch_device(const std::string& device_id, std::int64_t now_ms);
+
+  // Twin (a missing twin reads as the new-twin default, versions 1)
+  TwinRecord load_twin(const std::string& device_id);
+  void save_twin(const TwinRecord& twin);
+
+  // C2D queue
+  std::int64_t c2d_depth(const std::string& device_id);
+  std::int64_t c2d_enqueue(const C2dRecord& message);  // returns seq
+  std::vector<C2dRecord> c2d_pending(const std::string& device_id, int limit);
+  void c2d_remove(std::int64_t seq);
+  std::int64_t c2d_drop_expired(std::int64_t now_ms);  // returns how many were dropped
+
+  // Telemetry log, bounded to the newest `keep` rows
+  std::int64_t next_telemetry_sequence();
+  void telemetry_append(const TelemetryRecord& record, std::int64_t keep);
+  // device_pattern: "" = all, otherwise a glob (*, ?) over the device id
+  std::vector<TelemetryRecord> telemetry_query(const std::string& device_pattern, std::int64_t since_ms, int limit);
+  std::int64_t telemetry_count();
+
+ private:
+  explicit Store(sqlite3* db);
+  bool exec(const char* sql);
+  sqlite3* db_;
+  std::int64_t last_sequence_ = 0;
+};
+
+}  // namespace picohub::hub

@@ -1,0 +1,37 @@
+// Device twin documents: patch validation against IoT Hub's limits (reference §1.6), merge (null deletes,
+// objects merge recursively), versions, and $metadata/$lastUpdated for the service view.
+#pragma once
+
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "hub/store.hpp"
+
+namespace picohub::hub {
+
+inline constexpr std::size_t kTwinSectionMaxBytes = 32 * 1024;
+inline constexpr std::size_t kTwinValueMaxBytes = 4 * 1024;
+inline constexpr std::size_t kTwinKeyMaxBytes = 1024;
+inline constexpr int kTwinMaxDepth = 10;
+inline constexpr std::int64_t kTwinMaxInt = 4503599627370495;
+inline constexpr std::int64_t kTwinMinInt = -4503599627370496;
+
+enum class TwinSection { desired, reported };
+
+// Parses and checks a patch. nullopt + an actionable message (for the 400004 body) on failure.
+std::optional<nlohmann::json> parse_twin_patch(std::string_view text, std::string& error);
+
+// Applies a parsed patch to one section: bumps its version, stamps $metadata. On a limit violation the twin
+// is left unchanged and the message is returned.
+std::optional<std::string> apply_twin_patch(TwinRecord& twin, TwinSection section, const nlohmann::json& patch,
+                                            std::int64_t now_ms);
+
+// What the device sees on GET: {"desired":{..,"$version":n},"reported":{..,"$version":m}} (no $metadata).
+nlohmann::json twin_device_view(const TwinRecord& twin);
+// What the service sees: {deviceId, etag, version, properties:{desired:{..,$metadata,$version}, reported:{..}}}.
+nlohmann::json twin_service_view(const TwinRecord& twin);
+
+}  // namespace picohub::hub
