@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Fetches mbedTLS 3.6 (Debian 13's source package) and builds it for the host into .deps/mbedtls/host.
-# The board build (arm-none-eabi) is made from the same source tree by scripts/mbedtls-board.sh.
+# The board build (arm-none-eabi) is made from the same source tree by scripts/mbedtls-board.sh, which asks
+# for it with `scripts/mbedtls.sh --source-dir` (fetch/unpack only; prints the tree's path as the last line).
 set -euo pipefail
+mode=${1:-build}
 root=$(cd "$(dirname "$0")/.." && pwd)
 want_version=3.6.6
 cache="$root/.cache/mbedtls"
@@ -9,7 +11,7 @@ prefix="$root/.deps/mbedtls/host"
 say() { printf '[mbedtls] %s\n' "$*"; }
 
 stamp="$prefix/.built-$want_version"
-if [[ -f "$stamp" && -z "${MBEDTLS_SOURCE_DIR:-}" ]]; then
+if [[ "$mode" != --source-dir && -f "$stamp" && -z "${MBEDTLS_SOURCE_DIR:-}" ]]; then
   say "host build of $want_version present in ${prefix#$root/}"
   exit 0
 fi
@@ -42,6 +44,7 @@ fi
 [[ -f "$src/include/mbedtls/build_info.h" ]] || { say "$src is not an mbedTLS source tree"; exit 1; }
 got=$(sed -n 's/^#define MBEDTLS_VERSION_STRING *"\(.*\)"/\1/p' "$src/include/mbedtls/build_info.h")
 [[ "$got" == 3.6.* ]] || { say "need mbedTLS 3.6.x, found $got in $src"; exit 1; }
+if [[ "$mode" == --source-dir ]]; then echo "$src"; exit 0; fi
 
 say "building mbedTLS $got for the host (static, PIC) - takes a minute"
 build="$root/.cache/mbedtls-build-host"

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Builds mbedTLS 3.6 for the RP2040 board (arm-none-eabi, Cortex-M0+) into .deps/mbedtls/board, from the same
+# source tree as the host build (scripts/mbedtls.sh --source-dir finds or fetches it; MBEDTLS_SOURCE_DIR
+# overrides), with cmake/arm-none-eabi.cmake and the board configuration cmake/mbedtls/board_config.h.
+# Idempotent: the stamp names the version and a hash of the configuration and toolchain, so editing either
+# rebuilds and nothing else does.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+prefix="$root/.deps/mbedtls/board"
+config="$root/cmake/mbedtls/board_config.h"
+toolchain="$root/cmake/arm-none-eabi.cmake"
+say() { printf '[mbedtls-board] %s\n' "$*"; }
+
+command -v arm-none-eabi-gcc >/dev/null || {
+  say "arm-none-eabi-gcc not found: install gcc-arm-none-eabi libnewlib-arm-none-eabi libstdc++-arm-none-eabi-newlib (./run setup)"
+  exit 1
+}
+[[ -f "$config" ]] || { say "missing $config"; exit 1; }
+
+src=$("$root/scripts/mbedtls.sh" --source-dir | tail -n1)
+[[ -f "$src/include/mbedtls/build_info.h" ]] || { say "no mbedTLS source tree (got '$src')"; exit 1; }
+version=$(sed -n 's/^#define MBEDTLS_VERSION_STRING *"\(.*\)"/\1/p' "$src/include/mbedtls/build_info.h")
+hash=$(cat "$config" "$toolchain" "$0" | sha256sum | cut -c1-12)
+stamp="$prefix/.built-$version-$hash"
+if [[ -f "$stamp" ]]; then
+  say "board build of $version present in ${prefix#$root/}"
+  exit 0
+fi
+
+say "building mbedTLS $version for the board (arm-none-eabi, Cortex-M0+) - takes a minute"
+build="$root/.cache/mbedtls-build-board"
+rm -rf "$build"
+cmake -S "$src" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=MinSizeRel -DCMAKE_INSTALL_PREFIX="$prefix" \
+  -DCMAKE_TOOLCHAIN_FILE="$toolchain" -DMBEDTLS_CONFIG_FILE="$config" \
+  -DENABLE_TESTING=OFF -DENABLE_PROGRAMS=OFF -DGEN_FILES=OFF \
+  -DUSE_SHARED_MBEDTLS_LIBRARY=OFF -DUSE_STATIC_MBEDTLS_LIBRARY=ON -DMBEDTLS_FATAL_WARNINGS=OFF >/dev/null
+cmake --build "$build" >/dev/null
+rm -rf "$prefix"
+cmake --install "$build" >/dev/null
+# Consumers include <mbedtls/...> without knowing about MBEDTLS_CONFIG_FILE: install the board configuration
+# as the default one so every user of this prefix sees exactly what the library was built with.
+cp "$config" "$prefix/include/mbedtls/mbedtls_config.h"
+touch "$stamp"
+say "installed mbedTLS $version (board configuration) into ${prefix#$root/}"
