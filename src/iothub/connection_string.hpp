@@ -10,13 +10,13 @@
 namespace picohub::iothub {
 
 struct ConnectionString {
-  std::string_view host_name;                // HostName (required)
-  std::string_view device_id;                // DeviceId (required)
-  std::string_view module_id;                // ModuleId (optional)
-  std::string_view shared_access_key;        // SharedAccessKey (strict base64, checked)
-  std::string_view shared_access_key_name;   // SharedAccessKeyName (policy; becomes skn)
-  std::string_view shared_access_signature;  // SharedAccessSignature (a complete pre-made token, checked)
-  std::string_view gateway_host_name;        // GatewayHostName: connect here, but sign/identify as host_name
+  std::string_view host_name{};                // HostName (required)
+  std::string_view device_id{};                // DeviceId (required)
+  std::string_view module_id{};                // ModuleId (optional)
+  std::string_view shared_access_key{};        // SharedAccessKey (strict base64, checked)
+  std::string_view shared_access_key_name{};   // SharedAccessKeyName (policy; becomes skn)
+  std::string_view shared_access_signature{};  // SharedAccessSignature (a complete pre-made token, checked)
+  std::string_view gateway_host_name{};        // GatewayHostName: connect here, but sign/identify as host_name
   bool x509 = false;                         // x509=true: client-certificate authentication
 
   // Where the TCP/TLS connection goes.

@@ -41,8 +41,8 @@ class PropertyBagWriter {
 
 // One raw (still encoded) property.
 struct RawProperty {
-  std::string_view key;    // encoded
-  std::string_view value;  // encoded; empty for both "key" and "key="
+  std::string_view key{};    // encoded
+  std::string_view value{};  // encoded; empty for both "key" and "key="
   bool has_value = false;  // false for a bare "key" (null)
 };
 

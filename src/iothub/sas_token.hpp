@@ -25,10 +25,10 @@ Result<std::string_view> sas_signature(std::string_view string_to_sign, std::str
                                        std::span<char> out) noexcept;
 
 struct SasTokenRequest {
-  std::string_view resource;     // unencoded, e.g. "myhub.azure-devices.net/devices/dev1"
-  std::string_view key_base64;   // SharedAccessKey (device, module, policy or derived DPS key)
+  std::string_view resource{};     // unencoded, e.g. "myhub.azure-devices.net/devices/dev1"
+  std::string_view key_base64{};   // SharedAccessKey (device, module, policy or derived DPS key)
   std::uint64_t expiry_unix = 0; // se
-  std::string_view policy_name;  // skn; empty = no skn (device/module registry key)
+  std::string_view policy_name{};  // skn; empty = no skn (device/module registry key)
 };
 
 // "SharedAccessSignature sr=<enc>&sig=<enc>&se=<n>[&skn=<enc>]". 256 bytes of `out` fit any ordinary device.
@@ -47,11 +47,11 @@ Result<std::string_view> derive_device_key(std::string_view group_key_base64, st
                                            std::span<char> out) noexcept;
 
 struct SasTokenFields {
-  std::string_view sr;      // raw, as written (may be url-encoded in any hex case, or not encoded at all)
-  std::string_view sig;     // raw, url-encoded base64
-  std::string_view se_raw;  // raw decimal text (what was signed)
+  std::string_view sr{};      // raw, as written (may be url-encoded in any hex case, or not encoded at all)
+  std::string_view sig{};     // raw, url-encoded base64
+  std::string_view se_raw{};  // raw decimal text (what was signed)
   std::uint64_t se = 0;     // parsed expiry, unix seconds
-  std::string_view skn;     // raw; empty when absent
+  std::string_view skn{};     // raw; empty when absent
   bool has_skn = false;
 };
 

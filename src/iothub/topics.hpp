@@ -20,18 +20,18 @@ inline constexpr std::string_view methods_filter = "$iothub/methods/POST/#";
 
 // An application property, unencoded. is_null writes the bare key.
 struct KeyValue {
-  std::string_view key;
-  std::string_view value;
+  std::string_view key{};
+  std::string_view value{};
   bool is_null = false;
 };
 
 // Telemetry properties. Empty system fields are left out.
 struct MessageProperties {
-  std::string_view message_id;        // $.mid
-  std::string_view correlation_id;    // $.cid
-  std::string_view content_type;      // $.ct, e.g. "application/json"
-  std::string_view content_encoding;  // $.ce, e.g. "utf-8"
-  std::span<const KeyValue> application;
+  std::string_view message_id{};        // $.mid
+  std::string_view correlation_id{};    // $.cid
+  std::string_view content_type{};      // $.ct, e.g. "application/json"
+  std::string_view content_encoding{};  // $.ce, e.g. "utf-8"
+  std::span<const KeyValue> application{};
 };
 
 // Appends "%24.mid=..&%24.cid=..&%24.ct=..&%24.ce=..&app=.." to `bag`.
@@ -68,7 +68,7 @@ Result<std::string_view> method_request_topic(std::string_view method_name, std:
 // "$rid=..&$version=.." (the text after '?'); other parameters are ignored. Errc::malformed on a
 // non-numeric $version or a repeated parameter.
 struct TopicQuery {
-  std::string_view rid;  // raw; empty when absent
+  std::string_view rid{};  // raw; empty when absent
   bool has_rid = false;
   std::optional<std::uint64_t> version;
 };
@@ -80,8 +80,8 @@ enum class DevicePublishKind : std::uint8_t { invalid, telemetry, twin_get, twin
 
 struct DevicePublish {
   DevicePublishKind kind = DevicePublishKind::invalid;
-  std::string_view bag;  // telemetry: encoded property bag (may be empty)
-  std::string_view rid;  // twin_get, twin_patch_reported, method_response
+  std::string_view bag{};  // telemetry: encoded property bag (may be empty)
+  std::string_view rid{};  // twin_get, twin_patch_reported, method_response
   int status = 0;        // method_response
 };
 
@@ -102,11 +102,11 @@ enum class HubPublishKind : std::uint8_t { unknown, c2d, twin_response, twin_des
 
 struct HubPublish {
   HubPublishKind kind = HubPublishKind::unknown;
-  std::string_view bag;          // c2d, module_input: encoded property bag
-  std::string_view rid;          // twin_response, method_request
+  std::string_view bag{};          // c2d, module_input: encoded property bag
+  std::string_view rid{};          // twin_response, method_request
   int status = 0;                // twin_response
   std::optional<std::uint64_t> version;  // twin_response (after a reported patch), twin_desired
-  std::string_view name;         // method_request: method name; module_input: input name
+  std::string_view name{};         // method_request: method name; module_input: input name
 };
 
 HubPublish classify_hub_publish(std::string_view topic, std::string_view device_id,

@@ -16,11 +16,11 @@ inline constexpr std::string_view hub_api_version = "2021-04-12";
 inline constexpr std::string_view default_client_type = "picohub/0.1.0";
 
 struct UsernameOptions {
-  std::string_view host;                         // HostName from the connection string (never the gateway)
-  std::string_view device_id;
-  std::string_view module_id;                    // empty = device identity
+  std::string_view host{};                         // HostName from the connection string (never the gateway)
+  std::string_view device_id{};
+  std::string_view module_id{};                    // empty = device identity
   std::string_view client_type = default_client_type;  // unencoded; empty = no DeviceClientType
-  std::string_view model_id;                     // unencoded DTMI; empty = none
+  std::string_view model_id{};                     // unencoded DTMI; empty = none
   std::string_view api_version = hub_api_version;
 };
 
@@ -29,13 +29,13 @@ Result<std::string_view> mqtt_client_id(std::string_view device_id, std::string_
                                         std::span<char> out) noexcept;
 
 struct ParsedUsername {
-  std::string_view host;
-  std::string_view device_id;
-  std::string_view module_id;    // empty for a device
-  std::string_view query;        // raw text after '?' (or the old "api-version=..." segment); may be empty
-  std::string_view api_version;  // raw value of api-version, empty if absent
-  std::string_view client_type;  // raw (encoded) value of DeviceClientType, empty if absent
-  std::string_view model_id;     // raw value of model-id (Node sends it unencoded), empty if absent
+  std::string_view host{};
+  std::string_view device_id{};
+  std::string_view module_id{};    // empty for a device
+  std::string_view query{};        // raw text after '?' (or the old "api-version=..." segment); may be empty
+  std::string_view api_version{};  // raw value of api-version, empty if absent
+  std::string_view client_type{};  // raw (encoded) value of DeviceClientType, empty if absent
+  std::string_view model_id{};     // raw value of model-id (Node sends it unencoded), empty if absent
 };
 
 // Errc::malformed when the path is not host/device[/module] with non-empty segments.
