@@ -1,5 +1,6 @@
 // Which topics a device may publish to and subscribe to (reference iothub-mqtt.md §1.8), and the parsed
 // pieces the hub needs from them. Anything else is a violation: IoT Hub closes the connection.
+// Thin adapters over iothub::classify_device_publish / classify_device_subscription.
 #pragma once
 
 #include <cstdint>
@@ -31,8 +32,5 @@ enum SubscriptionFlag : std::uint8_t {
 
 // 0 when the filter is not allowed for this identity.
 std::uint8_t classify_subscription(std::string_view filter, std::string_view device_id, std::string_view module_id);
-
-// Value of `name` in the query string after '?' (decoded), or nullopt.
-std::optional<std::string> query_value(std::string_view topic, std::string_view name);
 
 }  // namespace picohub::hub

@@ -1,7 +1,8 @@
 // Connect-time decisions, exactly as IoT Hub makes them for SAS tokens (reference iothub-mqtt.md §1.3, §2.1):
 // HMAC-SHA256 over the raw `sr` + "\n" + raw `se`, primary then secondary key, 5 min clock skew, audience =
 // url-decoded `sr` naming this device (host part case-insensitive), client id == device id, username
-// `{host}/{device}[/{module}][/?query in any order]`.
+// `{host}/{device}[/{module}][/?query in any order]`. Token parsing and the HMAC are the iothub core's
+// (iothub::parse_sas_token, verify_sas_token, parse_mqtt_username); this file makes the decisions.
 #pragma once
 
 #include <cstdint>
@@ -15,30 +16,6 @@
 namespace picohub::hub {
 
 inline constexpr std::int64_t kMaxClockSkewSeconds = 300;
-
-struct SasFields {
-  std::string raw_sr;   // as written in the token: the HMAC covers it verbatim
-  std::string sr;       // url-decoded audience
-  std::string sig;      // decoded base64 text
-  std::string raw_se;
-  std::int64_t se = 0;
-  std::string skn;      // empty when absent
-};
-
-// nullopt + reason when the password is not `SharedAccessSignature sr=..&sig=..&se=..[&skn=..]`.
-std::optional<SasFields> parse_sas_password(std::string_view password, std::string& reason);
-
-struct UsernameParts {
-  std::string host;
-  std::string device_id;
-  std::string module_id;  // empty for a device
-};
-// Accepts `{host}/{device}/?api-version=..&..` (any query order), no query at all, and the old
-// `{host}/{device}/api-version=..` form.
-std::optional<UsernameParts> parse_device_username(std::string_view username);
-
-// Signature check only: true when sig == base64(HMAC(base64decode(key), raw_sr + "\n" + raw_se)).
-bool signature_matches(const SasFields& token, std::string_view key_base64);
 
 enum class Principal { device, service };
 

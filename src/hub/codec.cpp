@@ -1,86 +1,56 @@
 #include "hub/codec.hpp"
 
-#include <mbedtls/base64.h>
-#include <mbedtls/md.h>
-
-#include <array>
 #include <ctime>
 #include <random>
+#include <vector>
+
+#include "iothub/base64.hpp"
+#include "iothub/property_bag.hpp"
+#include "iothub/url_encoding.hpp"
 
 namespace picohub::hub {
 
 std::string base64_encode(std::string_view bytes) {
-  std::string out(4 * ((bytes.size() + 2) / 3) + 1, '\0');
-  std::size_t written = 0;
-  mbedtls_base64_encode(reinterpret_cast<unsigned char*>(out.data()), out.size(), &written,
-                        reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size());
-  out.resize(written);
-  return out;
+  std::string out(iothub::base64_encoded_size(bytes.size()), '\0');
+  auto r = iothub::base64_encode(
+      std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size()), out);
+  return r ? std::string(*r) : std::string();
 }
 
 std::optional<std::string> base64_decode(std::string_view text) {
-  std::string out(text.size() / 4 * 3 + 3, '\0');
-  std::size_t written = 0;
-  if (mbedtls_base64_decode(reinterpret_cast<unsigned char*>(out.data()), out.size(), &written,
-                            reinterpret_cast<const unsigned char*>(text.data()), text.size()) != 0) {
-    return std::nullopt;
-  }
-  out.resize(written);
-  return out;
+  std::vector<std::uint8_t> out(text.size() / 4 * 3 + 3);
+  auto n = iothub::base64_decode(text, out);
+  if (!n) return std::nullopt;
+  return std::string(reinterpret_cast<const char*>(out.data()), *n);
 }
 
-std::string hmac_sha256(std::string_view key, std::string_view message) {
-  std::array<unsigned char, 32> mac{};
-  mbedtls_md_hmac(mbedtls_md_info_from_type(MBEDTLS_MD_SHA256), reinterpret_cast<const unsigned char*>(key.data()),
-                  key.size(), reinterpret_cast<const unsigned char*>(message.data()), message.size(), mac.data());
-  return std::string(reinterpret_cast<const char*>(mac.data()), mac.size());
-}
-
-namespace {
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-}  // namespace
-
-std::optional<std::string> url_decode(std::string_view text, bool plus_is_space) {
-  std::string out;
-  out.reserve(text.size());
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    char c = text[i];
-    if (c == '%') {
-      if (i + 2 >= text.size()) return std::nullopt;
-      int hi = hex_value(text[i + 1]);
-      int lo = hex_value(text[i + 2]);
-      if (hi < 0 || lo < 0) return std::nullopt;
-      out.push_back(static_cast<char>(hi * 16 + lo));
-      i += 2;
-    } else if (c == '+' && plus_is_space) {
-      out.push_back(' ');
-    } else {
-      out.push_back(c);
-    }
-  }
-  return out;
+std::optional<std::string> url_decode(std::string_view text) {
+  std::string out(text.size(), '\0');
+  auto r = iothub::url_decode(text, out);
+  if (!r) return std::nullopt;
+  return std::string(*r);
 }
 
 std::string url_encode(std::string_view text) {
-  static constexpr char hex[] = "0123456789ABCDEF";
-  std::string out;
-  out.reserve(text.size());
-  for (char c : text) {
-    auto u = static_cast<unsigned char>(c);
-    bool unreserved = (u >= 'A' && u <= 'Z') || (u >= 'a' && u <= 'z') || (u >= '0' && u <= '9') || u == '-' ||
-                      u == '_' || u == '.' || u == '~';
-    if (unreserved) {
-      out.push_back(c);
-    } else {
-      out.push_back('%');
-      out.push_back(hex[u >> 4]);
-      out.push_back(hex[u & 15]);
+  std::string out(iothub::url_encoded_size(text), '\0');
+  auto r = iothub::url_encode(text, out);
+  return r ? std::string(*r) : std::string();
+}
+
+std::optional<PropertyList> parse_property_bag(std::string_view bag) {
+  PropertyList out;
+  iothub::PropertyBagReader reader(bag);
+  std::string key(bag.size(), '\0'), value(bag.size(), '\0');
+  while (auto p = reader.next()) {
+    auto k = iothub::decode_key(*p, key);
+    if (!k || k->empty()) return std::nullopt;
+    if (!p->has_value) {
+      out.emplace_back(std::string(*k), std::nullopt);
+      continue;
     }
+    auto v = iothub::decode_value(*p, value);
+    if (!v) return std::nullopt;
+    out.emplace_back(std::string(*k), std::string(*v));
   }
   return out;
 }
@@ -109,7 +79,7 @@ std::string iso8601_utc(std::int64_t unix_ms) {
   gmtime_r(&seconds, &tm);
   char buf[40];
   std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-  char out[48];
+  char out[64];
   std::snprintf(out, sizeof out, "%s.%03dZ", buf, static_cast<int>(unix_ms % 1000));
   return out;
 }
@@ -120,11 +90,22 @@ bool is_valid_utf8(std::string_view text) {
     auto c = static_cast<unsigned char>(text[i]);
     std::size_t extra;
     std::uint32_t cp;
-    if (c < 0x80) { ++i; continue; }
-    if ((c & 0xE0) == 0xC0) { extra = 1; cp = c & 0x1F; }
-    else if ((c & 0xF0) == 0xE0) { extra = 2; cp = c & 0x0F; }
-    else if ((c & 0xF8) == 0xF0) { extra = 3; cp = c & 0x07; }
-    else return false;
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    if ((c & 0xE0) == 0xC0) {
+      extra = 1;
+      cp = c & 0x1F;
+    } else if ((c & 0xF0) == 0xE0) {
+      extra = 2;
+      cp = c & 0x0F;
+    } else if ((c & 0xF8) == 0xF0) {
+      extra = 3;
+      cp = c & 0x07;
+    } else {
+      return false;
+    }
     if (i + extra >= text.size()) return false;
     for (std::size_t k = 1; k <= extra; ++k) {
       auto d = static_cast<unsigned char>(text[i + k]);
@@ -137,27 +118,6 @@ bool is_valid_utf8(std::string_view text) {
     i += extra + 1;
   }
   return true;
-}
-
-std::optional<PropertyList> parse_property_bag(std::string_view bag) {
-  PropertyList out;
-  while (!bag.empty()) {
-    auto amp = bag.find('&');
-    auto pair = bag.substr(0, amp);
-    bag = amp == std::string_view::npos ? std::string_view() : bag.substr(amp + 1);
-    if (pair.empty()) continue;
-    auto eq = pair.find('=');
-    auto key = url_decode(pair.substr(0, eq));
-    if (!key || key->empty()) return std::nullopt;
-    if (eq == std::string_view::npos) {
-      out.emplace_back(std::move(*key), std::nullopt);
-      continue;
-    }
-    auto value = url_decode(pair.substr(eq + 1));
-    if (!value) return std::nullopt;
-    out.emplace_back(std::move(*key), std::move(*value));
-  }
-  return out;
 }
 
 std::string random_key_base64(std::size_t bytes) {

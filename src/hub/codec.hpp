@@ -1,5 +1,5 @@
-// Small host-side codecs the hub needs around the iothub core: base64, HMAC-SHA256, percent-decoding of
-// whole strings, ISO 8601 time stamps, UTF-8 validation, random keys. std::string based (host only).
+// std::string adapters over the iothub core's codecs (base64, url encoding, property bags: one implementation
+// in the project), plus host-only helpers: ISO 8601 time stamps, UTF-8 validation, random keys.
 #pragma once
 
 #include <cstdint>
@@ -14,12 +14,8 @@ namespace picohub::hub {
 std::string base64_encode(std::string_view bytes);
 std::optional<std::string> base64_decode(std::string_view text);  // nullopt on invalid base64
 
-// HMAC-SHA256(key, message), raw 32 bytes.
-std::string hmac_sha256(std::string_view key, std::string_view message);
-
-// Percent-decodes; plus_is_space turns '+' into ' ' (WebUtility.UrlDecode, as IoT Hub decodes token fields).
-// nullopt on a broken escape ("%4", "%zz").
-std::optional<std::string> url_decode(std::string_view text, bool plus_is_space = false);
+// Percent-decodes; nullopt on a broken escape ("%4", "%zz").
+std::optional<std::string> url_decode(std::string_view text);
 // RFC 3986 unreserved characters stay, everything else becomes %XX (uppercase hex).
 std::string url_encode(std::string_view text);
 
