@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <iterator>
 #include <optional>
 #include <span>
 #include <string_view>
@@ -115,10 +116,21 @@ struct SubscribeView {
 
   class Iterator {
    public:
+    using iterator_category = std::input_iterator_tag;
+    using value_type = Subscription;
+    using difference_type = std::ptrdiff_t;
+    using pointer = void;
+    using reference = Subscription;
+
     Iterator() = default;
     explicit Iterator(std::span<const std::uint8_t> rest) : rest_(rest) {}
     Subscription operator*() const noexcept;
     Iterator& operator++() noexcept;
+    Iterator operator++(int) noexcept {
+      Iterator old = *this;
+      ++*this;
+      return old;
+    }
     bool operator==(const Iterator& other) const noexcept { return rest_.size() == other.rest_.size(); }
 
    private:
@@ -136,10 +148,21 @@ struct UnsubscribeView {
 
   class Iterator {
    public:
+    using iterator_category = std::input_iterator_tag;
+    using value_type = std::string_view;
+    using difference_type = std::ptrdiff_t;
+    using pointer = void;
+    using reference = std::string_view;
+
     Iterator() = default;
     explicit Iterator(std::span<const std::uint8_t> rest) : rest_(rest) {}
     std::string_view operator*() const noexcept;
     Iterator& operator++() noexcept;
+    Iterator operator++(int) noexcept {
+      Iterator old = *this;
+      ++*this;
+      return old;
+    }
     bool operator==(const Iterator& other) const noexcept { return rest_.size() == other.rest_.size(); }
 
    private:
