@@ -39,6 +39,22 @@ const std::uint16_t groups[] = {
     MBEDTLS_SSL_IANA_TLS_GROUP_NONE,
 };
 
+// Signature algorithms, PKCS#1 v1.5 ahead of RSA-PSS. mbedTLS 3.6 offers RSA-PSS in a 1.2+1.3 ClientHello (TLS
+// 1.3 needs it) but cannot verify a PSS ServerKeyExchange in TLS 1.2 and aborts with illegal_parameter, which is
+// what happens when an OpenSSL server that only speaks 1.2 honours a PSS-first list. Servers pick by the client's
+// order, so this order keeps 1.2 peers on PKCS#1 and 1.3 peers (where PKCS#1 is not allowed) on PSS.
+const std::uint16_t signature_algorithms[] = {
+    MBEDTLS_TLS1_3_SIG_ECDSA_SECP256R1_SHA256,
+    MBEDTLS_TLS1_3_SIG_ECDSA_SECP384R1_SHA384,
+    MBEDTLS_TLS1_3_SIG_RSA_PKCS1_SHA256,
+    MBEDTLS_TLS1_3_SIG_RSA_PKCS1_SHA384,
+    MBEDTLS_TLS1_3_SIG_RSA_PKCS1_SHA512,
+    MBEDTLS_TLS1_3_SIG_RSA_PSS_RSAE_SHA256,
+    MBEDTLS_TLS1_3_SIG_RSA_PSS_RSAE_SHA384,
+    MBEDTLS_TLS1_3_SIG_RSA_PSS_RSAE_SHA512,
+    MBEDTLS_TLS1_3_SIG_NONE,
+};
+
 }  // namespace
 
 std::string mbedtls_error_text(int code) {
@@ -115,6 +131,7 @@ Result<void> TlsContext::init(const TlsOptions& options) {
 #endif
   mbedtls_ssl_conf_ciphersuites(&s.conf, ciphersuites);
   mbedtls_ssl_conf_groups(&s.conf, groups);
+  mbedtls_ssl_conf_sig_algs(&s.conf, signature_algorithms);
   mbedtls_ssl_conf_rng(&s.conf, mbedtls_ctr_drbg_random, &s.drbg);
   mbedtls_ssl_conf_ca_chain(&s.conf, &s.ca, nullptr);
   s.insecure = options.insecure_skip_verify;
