@@ -1,0 +1,4 @@
+# picohub sim against a real mosquitto over TLS.
+add_test(NAME sim_against_mosquitto_tls
+         COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/sim_mosquitto.sh $<TARGET_FILE:picohub>)
+set_tests_properties(sim_against_mosquitto_tls PROPERTIES TIMEOUT 240 LABELS integration)
