@@ -221,8 +221,9 @@ std::optional<json> ServiceClient::request(const std::string& op, json fields, d
   return std::nullopt;
 }
 
-void add_service_options(CLI::App& app, ServiceOptions& options) {
-  app.add_option("--data", options.data, "hub data directory (default $PICOHUB_DATA or ~/.local/share/picohub)");
+void add_service_options(CLI::App& app, ServiceOptions& options, bool data_is_payload) {
+  app.add_option(data_is_payload ? "--data-dir" : "--data,--data-dir", options.data,
+                 "hub data directory (default $PICOHUB_DATA, else ~/.local/share/picohub)");
   app.add_flag("--json", options.json, "print JSON for scripts");
 }
 

@@ -79,7 +79,9 @@ struct ServiceOptions {
   bool json = false;
   double timeout = 10.0;
 };
-void add_service_options(CLI::App& app, ServiceOptions& options);
+// --data DIR (alias --data-dir) and --json. Verbs whose --data means a payload (c2d send, like az) pass
+// data_is_payload and get only --data-dir.
+void add_service_options(CLI::App& app, ServiceOptions& options, bool data_is_payload = false);
 
 // Prints err (stderr; also as JSON on stdout with --json) and returns its exit code.
 int report_error(const ServiceError& err, bool json);

@@ -1,6 +1,5 @@
-// Host-side helpers for the service verbs: base64, URL encoding, HMAC-SHA256 and SAS tokens.
-// The CLI binary is not linked against a crypto library, so HMAC-SHA256 (FIPS 180-4 / RFC 2104) is done here;
-// the device-side SAS code in src/iothub is the one the board uses.
+// Host-side helpers for the service verbs: base64 and URL encoding on std::string, random keys, and SAS tokens
+// (made by the iothub core's make_sas_token, so the CLI and the board sign the same way).
 #pragma once
 
 #include <array>
@@ -10,9 +9,6 @@
 #include <string_view>
 
 namespace picohub::cli {
-
-std::array<std::uint8_t, 32> sha256(std::string_view data);
-std::array<std::uint8_t, 32> hmac_sha256(std::string_view key, std::string_view message);
 
 std::string base64_encode(std::string_view bytes);
 std::optional<std::string> base64_decode(std::string_view text);
