@@ -114,6 +114,13 @@ void fuzz_session(std::span<const std::uint8_t> in) {
   check(s.connect(options, now).has_value());
 
   std::size_t pos = 0;
+  if (!in.empty() && (in[0] & 0x01) != 0) {  // half the inputs start connected, to reach deeper states quickly
+    const std::uint8_t connack[] = {0x20, 2, static_cast<std::uint8_t>((in[0] >> 1) & 1), 0};
+    check(s.receive(connack, now).has_value());
+    check(s.poll_event().has_value() && s.connected());
+    s.consume_output(s.pending_output().size());
+    pos = 1;
+  }
   for (int guard = 0; pos < in.size() && guard < 100'000; ++guard) {
     const std::uint8_t control = in[pos++];
     const std::size_t chunk = std::min<std::size_t>(in.size() - pos, 1 + (control & 0x3F));
