@@ -1,0 +1,186 @@
+#!/usr/bin/env bash
+# picohub benchmarks (./run bench). Each prints ratios against a named peer measured in the same run.
+#   1. device client vs Eclipse Paho C: QoS 1 telemetry over TLS to a plain mosquitto on loopback
+#   2. local hub load: N TLS devices sending QoS 1 telemetry through `picohub hub` vs plain mosquitto
+# Usage: scripts/bench.sh [--part 1|2|all] [--count N] [--window W] [--rounds R] [--no-callgrind]
+#                         [--devices "100 1000"] [--messages M] [--record]
+# --record appends the report (command, date, machine, versions, numbers) to bench/RESULTS.md.
+# Every run is bounded: each client has its own time limit and the brokers are killed on exit.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+
+orig_args=$*
+part=all count=5000 window=16 rounds=3 callgrind=1 devices="100 1000" messages=20 record=0
+while (($#)); do
+  case "$1" in
+    --part) part=$2; shift 2 ;;
+    --count) count=$2; shift 2 ;;
+    --window) window=$2; shift 2 ;;
+    --rounds) rounds=$2; shift 2 ;;
+    --no-callgrind) callgrind=0; shift ;;
+    --devices) devices=$2; shift 2 ;;
+    --messages) messages=$2; shift 2 ;;
+    --record) record=1; shift ;;
+    -h|--help) sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "bench: unknown option '$1' (see scripts/bench.sh --help)" >&2; exit 2 ;;
+  esac
+done
+case "$part" in 1|2|all) ;; *) echo "bench: --part must be 1, 2 or all" >&2; exit 2 ;; esac
+
+build=build/bench
+bin=$build/bench
+report=$(mktemp)
+work=$(mktemp -d /tmp/picohub-bench.XXXXXX)
+chmod 0711 "$work"  # the broker (user mosquitto when started as root) must reach its files
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+  if [[ -f "$work/hub/mosquitto.pid" ]]; then "$build/apps/cli/picohub" hub stop --data "$work/hub" >/dev/null 2>&1 || true; fi
+  rm -rf "$work" "$report"
+}
+trap cleanup EXIT
+out() { printf '%s\n' "$*" | tee -a "$report"; }
+
+# -O2 -g (RelWithDebInfo): with -O3 (Release) g++ 12 raises a false -Werror=restrict in src/net/posix_tcp.cpp.
+echo "==> building the benchmarks in $build"
+cmake --preset host -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+targets=(device_publisher paho_publisher)
+[[ $part != 1 ]] && targets+=(load_generator picohub picohub_hub_plugin)
+cmake --build "$build" --target "${targets[@]}" -j"$(nproc)" >/dev/null
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+
+# A throwaway CA and a server certificate for localhost / 127.0.0.1 / ::1 (EC P-256), made for this run only.
+make_certs() {
+  local d=$1
+  mkdir -p "$d"
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj "/CN=picohub bench CA" \
+    -keyout "$d/ca.key" -out "$d/ca.crt" 2>/dev/null
+  openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=localhost" \
+    -keyout "$d/server.key" -out "$d/server.csr" 2>/dev/null
+  printf 'subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n' >"$d/ext.cnf"
+  openssl x509 -req -in "$d/server.csr" -CA "$d/ca.crt" -CAkey "$d/ca.key" -CAcreateserial -days 2 \
+    -extfile "$d/ext.cnf" -out "$d/server.crt" 2>/dev/null
+  # As root, mosquitto drops to user mosquitto: let that group read the throwaway key.
+  if [[ $(id -u) -eq 0 ]] && getent group mosquitto >/dev/null; then
+    chgrp mosquitto "$d" "$d/server.key"; chmod 0750 "$d"; chmod 0640 "$d/server.key"
+  fi
+}
+
+# Plain mosquitto (no plugin), TLS listener on 127.0.0.1 and ::1, anonymous. Sets broker_pid and broker_port.
+start_plain_mosquitto() {
+  local d=$1
+  broker_port=$(free_port)
+  {
+    echo "per_listener_settings false"
+    echo "allow_anonymous true"
+    echo "persistence false"
+    echo "max_connections -1"
+    echo "max_queued_messages 1000"
+    echo "log_dest stderr"
+    echo "log_type error"
+    echo "log_type warning"
+    for addr in 127.0.0.1 ::1; do
+      echo "listener $broker_port $addr"
+      echo "cafile $d/ca.crt"
+      echo "certfile $d/server.crt"
+      echo "keyfile $d/server.key"
+    done
+  } >"$d/mosquitto.conf"
+  /usr/sbin/mosquitto -c "$d/mosquitto.conf" 2>"$d/mosquitto.log" &
+  broker_pid=$!
+  pids+=("$broker_pid")
+  for _ in $(seq 50); do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$broker_port") 2>/dev/null; then return 0; fi
+    kill -0 "$broker_pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  echo "bench: mosquitto did not start on port $broker_port; its log says:" >&2
+  cat "$d/mosquitto.log" >&2
+  exit 1
+}
+
+field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<"$2"; }
+
+# Client instructions per message: callgrind totals for the whole process at 2N vs N; the difference removes
+# start-up, the TLS handshake and teardown.
+instr_per_msg() {  # prog window n
+  local prog=$1 w=$2 n=$3 a b
+  for k in "$n" $((2 * n)); do
+    timeout 600 valgrind --tool=callgrind --callgrind-out-file="$work/cg.$prog.$w.$k" \
+      "$bin/$prog" --host localhost --port "$broker_port" --ca "$work/pki/ca.crt" --count "$k" --window "$w" \
+      >/dev/null 2>"$work/cg.$prog.$w.$k.log" || { echo "bench: callgrind run of $prog failed:" >&2; cat "$work/cg.$prog.$w.$k.log" >&2; exit 1; }
+  done
+  a=$(sed -n 's/^totals: *//p' "$work/cg.$prog.$w.$n")
+  b=$(sed -n 's/^totals: *//p' "$work/cg.$prog.$w.$((2 * n))")
+  echo $(((b - a) / n))
+}
+
+ratio() { python3 -c "import sys; a, b = float(sys.argv[1]), float(sys.argv[2]); print(f'{a / b:.2f}' if b else 'n/a')" "$1" "$2"; }
+
+machine_header() {
+  out "- date: $(date -u '+%Y-%m-%d %H:%M UTC')"
+  out "- command: \`./run bench${1:+ $1}\`"
+  out "- machine: $(nproc) cores, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1), $(free -g | awk '/Mem:/ {print $2}') GB RAM, $(uname -sr)"
+  out "- versions: picohub $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- src bench 2>/dev/null || echo '+local changes'), g++ $(g++ -dumpfullversion), mbedTLS $(sed -n 's/.*MBEDTLS_VERSION_STRING *"\(.*\)".*/\1/p' .deps/mbedtls/host/include/mbedtls/build_info.h), mosquitto $(/usr/sbin/mosquitto -h 2>&1 | sed -n 's/^mosquitto version //p'), Paho C $(dpkg-query -W -f='${Version}' libpaho-mqtt-dev), OpenSSL $(openssl version | awk '{print $2}')"
+}
+
+bench_device_client() {
+  make_certs "$work/pki"
+  start_plain_mosquitto "$work/pki"
+  out ""
+  out "### Bench 1: device client vs Eclipse Paho C (QoS 1 telemetry over TLS, plain mosquitto on loopback)"
+  out ""
+  local ours_line paho_line
+  ours_line=$(timeout 60 "$bin/device_publisher" --host localhost --port "$broker_port" --ca "$work/pki/ca.crt" --count 1 --window 1)
+  out "TLS negotiated by ours: $(field tls "$ours_line") $(field cipher "$ours_line"); Paho uses OpenSSL with its defaults against the same listener."
+  out "N=$count messages per run, best of $rounds runs (wall clock, first PUBLISH to last PUBACK)."
+  out ""
+  out "| window | picohub msg/s | Paho msg/s | picohub / Paho | picohub instr/msg | Paho instr/msg | Paho / picohub instr |"
+  out "|---:|---:|---:|---:|---:|---:|---:|"
+  local w ours paho ours_i paho_i
+  for w in 1 "$window"; do
+    ours=0 paho=0
+    for _ in $(seq "$rounds"); do  # interleave the two so both see the same background load
+      local r
+      r=$(field msgs_per_s "$(timeout 150 "$bin/device_publisher" --host localhost --port "$broker_port" --ca "$work/pki/ca.crt" --count "$count" --window "$w")")
+      ((r > ours)) && ours=$r
+      r=$(field msgs_per_s "$(timeout 150 "$bin/paho_publisher" --host localhost --port "$broker_port" --ca "$work/pki/ca.crt" --count "$count" --window "$w")")
+      ((r > paho)) && paho=$r
+    done
+    ours_i="-" paho_i="-" ir="-"
+    if ((callgrind)); then
+      ours_i=$(instr_per_msg device_publisher "$w" 1000)
+      paho_i=$(instr_per_msg paho_publisher "$w" 1000)
+      ir=$(ratio "$paho_i" "$ours_i")
+    fi
+    out "| $w | $ours | $paho | $(ratio "$ours" "$paho") | $ours_i | $paho_i | $ir |"
+  done
+  out ""
+  out "instr/msg = callgrind instructions of the whole client process (all threads) at N=2000 minus N=1000, divided by 1000."
+  kill "$broker_pid" 2>/dev/null || true
+  wait "$broker_pid" 2>/dev/null || true
+}
+
+bench_hub_load() {
+  if [[ ! -x $bin/load_generator ]]; then
+    out ""
+    out "### Bench 2: local hub load — skipped: load_generator was not built"
+    return 0
+  fi
+  source "$root/bench/hub_load.sh"
+  hub_load_bench
+}
+
+out "## Run of $(date -u '+%Y-%m-%d %H:%M UTC')"
+out ""
+machine_header "$orig_args"
+[[ $part == 1 || $part == all ]] && bench_device_client
+[[ $part == 2 || $part == all ]] && bench_hub_load
+
+if ((record)); then
+  { echo; cat "$report"; } >>bench/RESULTS.md
+  echo "==> appended to bench/RESULTS.md"
+fi
