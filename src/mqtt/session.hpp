@@ -137,7 +137,8 @@ class Session {
   // if there is no room to queue that PUBACK it returns nullopt until output has been consumed.
   std::optional<Event> poll_event();
 
-  // Bytes to write to the transport, and how many of them were written.
+  // Bytes to write to the transport, and how many of them were written. The span is valid until the next
+  // non-const call on the session (queuing more output may move the pending bytes to the buffer's start).
   std::span<const std::uint8_t> pending_output() const noexcept;
   void consume_output(std::size_t n) noexcept;
 
@@ -155,7 +156,8 @@ class Session {
   Result<std::uint16_t> subscribe(std::span<const Subscription> subscriptions);
   Result<std::uint16_t> unsubscribe(std::span<const std::string_view> filters);
 
-  // Queues DISCONNECT (when connected) and stops keep-alive; close the transport once pending_output() is empty.
+  // Queues DISCONNECT (only in state connected; otherwise a no-op) and stops keep-alive; close the transport
+  // once pending_output() is empty. PUBACKs already owed are written before the DISCONNECT.
   void disconnect();
 
   // Monotonic time at which on_time() has something to do: PINGREQ due, PINGRESP or CONNACK timeout.
