@@ -86,7 +86,8 @@ PICOHUB_COMMAND(63, [](CLI::App& root, int& exit_code) {
   auto* data = send->add_option("--data", args->data, "message body text");
   auto* file = send->add_option("--data-file", args->data_file, "read the body from a file (binary is fine)");
   data->excludes(file);
-  X
+  send->add_option("--prop,-p", args->props, "application property key=value (repeatable; 'key' alone = null)")
+      ->allow_extra_args(false);
   send->add_option("--mid", args->mid, "message id (default: a new UUID)");
   send->add_option("--cid", args->cid, "correlation id");
   send->add_option("--ack", args->ack, "feedback requested: none, positive, negative or full")
