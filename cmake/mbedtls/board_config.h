@@ -51,7 +51,6 @@ static inline void picohub_mbedtls_free_unset(void *ptr)
 #define MBEDTLS_SSL_EXTENDED_MASTER_SECRET
 #define MBEDTLS_SSL_ENCRYPT_THEN_MAC
 #define MBEDTLS_SSL_MAX_FRAGMENT_LENGTH
-#define MBEDTLS_SSL_KEEP_PEER_CERTIFICATE
 
 /* The suites IoT Hub accepts for TLS 1.2 (ECDHE-RSA only: the hub's certificates are RSA). */
 #define MBEDTLS_SSL_CIPHERSUITES                         \
