@@ -6,8 +6,6 @@
 //
 // Prints one line: "picohub count=N window=W seconds=S msgs_per_s=R tls=... cipher=..." (publish phase only:
 // from the first PUBLISH to the last PUBACK; connect and TLS handshake excluded). Exit 1 on failure.
-#include <poll.h>
-
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -15,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "blocking_pump.hpp"
 #include "mqtt/session.hpp"
 #include "net/connect.hpp"
 #include "net/posix_tcp.hpp"
@@ -25,14 +24,10 @@ namespace {
 
 using namespace picohub;
 using Clock = std::chrono::steady_clock;
+using bench::now_ms;
 
 constexpr std::string_view topic = "devices/bench/messages/events/%24.ct=application%2Fjson&%24.ce=utf-8";
 constexpr std::size_t max_publish_bytes = 256;  // fixed header + topic + id + ~60-byte body fits easily
-
-std::uint64_t now_ms() {
-  return static_cast<std::uint64_t>(
-      std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now().time_since_epoch()).count());
-}
 
 int usage() {
   std::fprintf(stderr, "usage: device_publisher --host H --port P --ca FILE --count N [--window W] [--tls12]\n");
@@ -44,68 +39,6 @@ int failed(const char* what, const Error& e, std::string_view detail = {}) {
                static_cast<int>(detail.size()), detail.data());
   return 1;
 }
-
-struct Pump {
-  net::Transport& link;
-  mqtt::Session& session;
-  std::vector<std::uint8_t> buf;
-  std::size_t acked = 0;
-  bool connected = false;
-  std::optional<Error> error;
-
-  // Writes what the session has queued until done or the socket is full. false on a hard error.
-  bool flush() {
-    for (auto out = session.pending_output(); !out.empty(); out = session.pending_output()) {
-      auto n = link.write(out);
-      if (!n) {
-        if (n.error().code == Errc::would_block) return true;
-        error = n.error();
-        return false;
-      }
-      session.consume_output(*n);
-    }
-    return true;
-  }
-
-  void take_events() {
-    while (auto ev = session.poll_event()) {
-      if (std::holds_alternative<mqtt::PublishAcked>(*ev)) ++acked;
-      else if (std::holds_alternative<mqtt::Connected>(*ev)) connected = true;
-      else if (std::holds_alternative<mqtt::ConnectRefused>(*ev)) error = Error{Errc::auth_refused, "CONNACK refused"};
-      else if (auto* pe = std::get_if<mqtt::ProtocolError>(&*ev)) error = pe->error;
-    }
-  }
-
-  // Reads what is available and feeds it to the session; sleeps in poll() (at most timeout_ms) when nothing is.
-  bool read_some(int timeout_ms) {
-    auto n = link.read(buf);
-    if (!n) {
-      if (n.error().code != Errc::would_block) {
-        error = n.error();
-        return false;
-      }
-      if (link.has_pending()) return true;
-      short events = POLLIN;
-      if (!session.pending_output().empty() || link.wants() == net::Wait::writable) events |= POLLOUT;
-      pollfd p{link.poll_fd(), events, 0};
-      ::poll(&p, 1, timeout_ms);
-      return true;
-    }
-    std::span<const std::uint8_t> rest(buf.data(), *n);
-    while (!rest.empty()) {
-      auto used = session.receive(rest, now_ms());
-      if (!used) {
-        error = used.error();
-        return false;
-      }
-      rest = rest.subspan(*used);
-      take_events();
-      if (*used == 0 && !flush()) return false;  // rx full of events we took; make room by writing PUBACKs etc.
-    }
-    take_events();
-    return !error;
-  }
-};
 
 }  // namespace
 
@@ -146,7 +79,13 @@ int main(int argc, char** argv) {
   std::vector<std::uint8_t> tx(16384), rx(4096), window_bytes(static_cast<std::size_t>(window) * max_publish_bytes);
   std::vector<mqtt::InFlightSlot> slots(static_cast<std::size_t>(window));
   mqtt::Session session(mqtt::SessionMemory{tx, rx, slots, window_bytes}, {});
-  Pump pump{link, session, std::vector<std::uint8_t>(16384), 0, false, std::nullopt};
+  std::size_t acked = 0;
+  bool connected = false;
+  bench::BlockingPump pump{link, session, [&](const mqtt::Event& ev) {
+    if (std::holds_alternative<mqtt::PublishAcked>(ev)) ++acked;
+    else if (std::holds_alternative<mqtt::Connected>(ev)) connected = true;
+    else if (std::holds_alternative<mqtt::ConnectRefused>(ev)) std::fprintf(stderr, "picohub: CONNACK refused\n");
+  }};
 
   mqtt::ConnectOptions connect;
   connect.client_id = "bench";
@@ -154,9 +93,9 @@ int main(int argc, char** argv) {
   connect.keep_alive_s = 60;
   if (auto r = session.connect(connect, now_ms()); !r) return failed("CONNECT failed", r.error());
   const auto give_up = Clock::now() + std::chrono::seconds(120);  // bounded, whatever happens
-  while (!pump.connected) {
-    if (!pump.flush() || !pump.read_some(100)) return failed("MQTT connect failed", *pump.error);
-    if (pump.error) return failed("MQTT connect failed", *pump.error);
+  while (!connected) {
+    if (!pump.turn(100)) return failed("MQTT connect failed", *pump.error);
+    if (session.state() == mqtt::SessionState::refused) return failed("MQTT connect failed", *session.last_error());
     if (Clock::now() > give_up) return failed("MQTT connect failed", Error{Errc::timeout, "no CONNACK"});
   }
 
@@ -164,7 +103,7 @@ int main(int argc, char** argv) {
   std::size_t sent = 0;
   const auto total = static_cast<std::size_t>(count);
   const auto start = Clock::now();
-  while (pump.acked < total) {
+  while (acked < total) {
     while (sent < total && session.in_flight() < static_cast<std::size_t>(window)) {
       const int len = std::snprintf(body, sizeof body, "{\"messageId\":%zu,\"temperature\":21.5,\"humidity\":48.2}", sent);
       auto id = session.publish(topic, std::span(reinterpret_cast<const std::uint8_t*>(body), static_cast<std::size_t>(len)),
@@ -175,7 +114,7 @@ int main(int argc, char** argv) {
       }
       ++sent;
     }
-    if (!pump.flush() || !pump.read_some(1000)) return failed("publish phase failed", *pump.error);
+    if (!pump.turn(1000)) return failed("publish phase failed", *pump.error);
     if (Clock::now() > give_up) return failed("publish phase", Error{Errc::timeout, "not every PUBACK arrived in 120 s"});
   }
   const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
