@@ -98,7 +98,8 @@ TEST(IothubConnectionString, ReportsEachErrorWithTheOffendingKey) {
 }
 
 TEST(IothubConnectionString, SplitsOnFirstEqualsTrimsAndLastDuplicateWins) {
-  auto cs = parse_connection_string(" HostName = a ; HostName=b;DeviceId=d=1;SharedAccessKey=" + std::string(key));
+  const std::string text = " HostName = a ; HostName=b;DeviceId=d=1;SharedAccessKey=" + std::string(key);
+  auto cs = parse_connection_string(text);
   ASSERT_TRUE(cs);
   EXPECT_EQ(cs->host_name, "b");
   EXPECT_EQ(cs->device_id, "d=1");

@@ -1,0 +1,247 @@
+#include "iothub/device_client.hpp"
+
+#include "iothub/sas_token.hpp"
+#include "iothub/url_encoding.hpp"
+
+namespace picohub::iothub {
+
+const char* describe_connack(mqtt::ConnectReturnCode code) noexcept {
+  switch (code) {
+    case mqtt::ConnectReturnCode::accepted: return "accepted";
+    case mqtt::ConnectReturnCode::unacceptable_protocol_version:
+      return "hub refused MQTT 3.1.1 (CONNACK 1): check that the endpoint is an IoT Hub (or gateway) MQTT port, 8883";
+    case mqtt::ConnectReturnCode::identifier_rejected:
+      return "hub rejected the client id (CONNACK 2): it must equal DeviceId (DeviceId/ModuleId for a module)";
+    case mqtt::ConnectReturnCode::server_unavailable:
+      return "hub is unavailable (CONNACK 3): retry later with back-off";
+    case mqtt::ConnectReturnCode::bad_username_or_password:
+      return "hub refused the user name or password (CONNACK 4): check HostName and DeviceId in the connection "
+             "string and that the password is a SharedAccessSignature token";
+    case mqtt::ConnectReturnCode::not_authorized:
+      return "hub refused the credentials (CONNACK 5): check SharedAccessKey, that the device exists and is "
+             "enabled, and the clock (SAS expiry)";
+  }
+  return "hub refused the connection with an unknown CONNACK code";
+}
+
+DeviceClient::DeviceClient(DeviceClientMemory memory, const ConnectionString& identity,
+                           DeviceClientOptions options) noexcept
+    : memory_(memory), identity_(identity), options_(options), session_(memory.session, options.session) {}
+
+Result<void> DeviceClient::connect(std::uint64_t now_ms, std::uint64_t now_unix) {
+  if (state_ != DeviceClientState::idle)
+    return fail(Errc::protocol_violation, "DeviceClient::connect() needs a fresh transport: call on_transport_reset() first");
+  std::span<char> free = memory_.identity;
+  auto client_id = mqtt_client_id(identity_.device_id, identity_.module_id, free);
+  if (!client_id) return tl::unexpected(client_id.error());
+  free = free.subspan(client_id->size());
+  auto username = mqtt_username(UsernameOptions{identity_.host_name, identity_.device_id, identity_.module_id,
+                                                options_.client_type, options_.model_id, hub_api_version},
+                                free);
+  if (!username) return tl::unexpected(username.error());
+  free = free.subspan(username->size());
+  auto filter = c2d_subscribe_filter(identity_.device_id, free);
+  if (!filter) return tl::unexpected(filter.error());
+  free = free.subspan(filter->size());
+  c2d_filter_ = *filter;
+
+  std::optional<std::string_view> password;
+  renew_at_ms_ = mqtt::Session::no_deadline;
+  renew_at_unix_ = UINT64_MAX;
+  if (!identity_.shared_access_key.empty()) {
+    // The topic buffer is free between publishes: use it for the unencoded resource.
+    auto resource = device_resource(identity_.host_name, identity_.device_id, identity_.module_id, memory_.topic);
+    if (!resource) return tl::unexpected(resource.error());
+    const SasRenewal renewal{now_unix, options_.sas_ttl_s};
+    auto token = make_sas_token(
+        SasTokenRequest{*resource, identity_.shared_access_key, renewal.expiry_unix(), identity_.shared_access_key_name},
+        free);
+    if (!token) return tl::unexpected(token.error());
+    password = *token;
+    token_expiry_unix_ = renewal.expiry_unix();
+    renew_at_ms_ = now_ms + std::uint64_t{renewal.renew_after_s()} * 1000;
+    renew_at_unix_ = renewal.renew_at_unix();
+  } else if (!identity_.shared_access_signature.empty()) {
+    auto fields = parse_sas_token(identity_.shared_access_signature);
+    if (!fields) return tl::unexpected(fields.error());
+    if (fields->se <= now_unix)
+      return fail(Errc::timeout,
+                  "the connection string's SharedAccessSignature has expired: make a new one or use SharedAccessKey");
+    password = identity_.shared_access_signature;
+    token_expiry_unix_ = fields->se;
+  }
+  // x509: no password; the TLS layer presents the client certificate.
+
+  mqtt::ConnectOptions connect_options;
+  connect_options.client_id = *client_id;
+  connect_options.clean_session = options_.clean_session;
+  connect_options.keep_alive_s = options_.keep_alive_s;
+  connect_options.username = *username;
+  if (password)
+    connect_options.password =
+        std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(password->data()), password->size());
+  auto r = session_.connect(connect_options, now_ms);
+  if (!r) return r;
+  state_ = DeviceClientState::connecting;
+  return {};
+}
+
+Result<std::size_t> DeviceClient::receive(std::span<const std::uint8_t> bytes, std::uint64_t now_ms) {
+  return session_.receive(bytes, now_ms);
+}
+
+std::optional<DeviceEvent> DeviceClient::poll_event() {
+  if (pending_) {
+    auto ev = *pending_;
+    pending_.reset();
+    return ev;
+  }
+  while (auto ev = session_.poll_event()) {
+    if (auto out = translate(std::move(*ev))) return out;
+  }
+  return std::nullopt;
+}
+
+std::optional<DeviceEvent> DeviceClient::translate(mqtt::Event&& event) {
+  if (auto* c = std::get_if<mqtt::Connected>(&event)) {
+    state_ = DeviceClientState::ready;
+    if (options_.subscribe_c2d && identity_.module_id.empty()) {
+      const mqtt::Subscription sub{c2d_filter_, options_.c2d_qos};
+      auto id = session_.subscribe(std::span<const mqtt::Subscription>(&sub, 1));
+      if (!id) {
+        state_ = DeviceClientState::failed;
+        pending_ = ConnectionLost{id.error()};
+      } else {
+        c2d_subscribe_id_ = *id;
+        state_ = DeviceClientState::subscribing;
+      }
+    }
+    return Connected{c->session_present};
+  }
+  if (auto* r = std::get_if<mqtt::ConnectRefused>(&event)) {
+    state_ = DeviceClientState::refused;
+    renew_at_ms_ = mqtt::Session::no_deadline;
+    return ConnectRefused{r->return_code, describe_connack(r->return_code),
+                          r->return_code == mqtt::ConnectReturnCode::server_unavailable};
+  }
+  if (std::holds_alternative<mqtt::ConnectTimedOut>(event)) {
+    state_ = DeviceClientState::failed;
+    return ConnectionLost{Error{Errc::timeout,
+                                "no CONNACK from the hub in time: check the host name, port 8883 and the TLS setup"}};
+  }
+  if (std::holds_alternative<mqtt::PingTimedOut>(event)) {
+    state_ = DeviceClientState::failed;
+    return ConnectionLost{Error{Errc::timeout, "the hub stopped answering keep-alive pings: reconnect"}};
+  }
+  if (auto* p = std::get_if<mqtt::ProtocolError>(&event)) {
+    state_ = DeviceClientState::failed;
+    return ConnectionLost{p->error};
+  }
+  if (auto* m = std::get_if<mqtt::MessageReceived>(&event)) {
+    const HubPublish hub = classify_hub_publish(m->topic, identity_.device_id, identity_.module_id);
+    if (hub.kind == HubPublishKind::c2d) return decode_c2d(*m, hub.bag);
+    return OtherMessage{m->topic, m->payload};
+  }
+  if (auto* a = std::get_if<mqtt::PublishAcked>(&event)) return TelemetryAcked{a->packet_id};
+  if (auto* s = std::get_if<mqtt::Subscribed>(&event)) {
+    if (s->packet_id != c2d_subscribe_id_ || c2d_subscribe_id_ == 0) return std::nullopt;
+    c2d_subscribe_id_ = 0;
+    const std::uint8_t granted = s->granted.empty() ? mqtt::suback_failure : s->granted[0];
+    if (granted == mqtt::suback_failure) {
+      state_ = DeviceClientState::failed;
+      return ConnectionLost{Error{Errc::protocol_violation,
+                                  "the hub refused the cloud-to-device subscription: check the device id"}};
+    }
+    if (state_ == DeviceClientState::subscribing) state_ = DeviceClientState::ready;
+    return C2dSubscribed{granted};
+  }
+  return std::nullopt;  // Unsubscribed: nothing the application asked for
+}
+
+C2dMessage DeviceClient::decode_c2d(const mqtt::MessageReceived& m, std::string_view bag) {
+  C2dMessage msg;
+  msg.payload = m.payload;
+  msg.topic = m.topic;
+  msg.bag = bag;
+  std::span<char> text = memory_.properties;
+  std::size_t count = 0;
+  PropertyBagReader reader(bag);
+  while (auto p = reader.next()) {
+    auto key = decode_key(*p, text);
+    if (!key) {
+      msg.properties_truncated = true;
+      continue;
+    }
+    std::span<char> after_key = text.subspan(key->size());
+    auto value = decode_value(*p, after_key);
+    if (!value) {
+      msg.properties_truncated = true;
+      continue;
+    }
+    std::string_view* system = nullptr;
+    if (*key == "$.mid") system = &msg.message_id;
+    else if (*key == "$.cid") system = &msg.correlation_id;
+    else if (*key == "$.ct") system = &msg.content_type;
+    else if (*key == "$.ce") system = &msg.content_encoding;
+    if (system != nullptr) {
+      *system = *value;
+      text = after_key.subspan(value->size());
+      continue;
+    }
+    if (count == memory_.property_slots.size()) {
+      msg.properties_truncated = true;
+      continue;
+    }
+    memory_.property_slots[count++] = KeyValue{*key, *value, !p->has_value};
+    text = after_key.subspan(value->size());
+  }
+  msg.properties = std::span<const KeyValue>(memory_.property_slots.data(), count);
+  return msg;
+}
+
+Result<std::uint16_t> DeviceClient::send_telemetry(std::span<const std::uint8_t> payload,
+                                                   const MessageProperties& properties, mqtt::QoS qos,
+                                                   std::uint64_t now_ms) {
+  if (state_ == DeviceClientState::refused)
+    return fail(Errc::auth_refused, "the hub refused the credentials: fix them before sending telemetry");
+  auto topic = telemetry_topic(identity_.device_id, identity_.module_id, properties, memory_.topic);
+  if (!topic) return tl::unexpected(topic.error());
+  return session_.publish(*topic, payload, qos, false, now_ms);
+}
+
+void DeviceClient::on_time(std::uint64_t now_ms, std::uint64_t now_unix) {
+  session_.on_time(now_ms);
+  const bool up = state_ == DeviceClientState::ready || state_ == DeviceClientState::subscribing;
+  if (up && (now_ms >= renew_at_ms_ || now_unix >= renew_at_unix_)) {
+    // A polite DISCONNECT, then the pump reconnects with a fresh token.
+    session_.disconnect();
+    state_ = DeviceClientState::renewal_due;
+    renew_at_ms_ = mqtt::Session::no_deadline;
+    renew_at_unix_ = UINT64_MAX;
+    pending_ = RenewalDue{};
+  }
+}
+
+std::uint64_t DeviceClient::next_deadline_ms() const noexcept {
+  const std::uint64_t session_deadline = session_.next_deadline_ms();
+  const bool up = state_ == DeviceClientState::ready || state_ == DeviceClientState::subscribing;
+  if (!up) return session_deadline;
+  return renew_at_ms_ < session_deadline ? renew_at_ms_ : session_deadline;
+}
+
+void DeviceClient::on_transport_reset() noexcept {
+  session_.on_transport_reset();
+  state_ = DeviceClientState::idle;
+  renew_at_ms_ = mqtt::Session::no_deadline;
+  renew_at_unix_ = UINT64_MAX;
+  c2d_subscribe_id_ = 0;
+  pending_.reset();
+}
+
+void DeviceClient::disconnect() {
+  session_.disconnect();
+  renew_at_ms_ = mqtt::Session::no_deadline;
+  renew_at_unix_ = UINT64_MAX;
+}
+
+}  // namespace picohub::iothub

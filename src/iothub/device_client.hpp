@@ -1,0 +1,169 @@
+// iothub::DeviceClient: the IoT Hub device protocol on top of mqtt::Session, sans-I/O. It is fed bytes and
+// time (monotonic ms for scheduling, unix seconds for SAS expiry) and hands back bytes to write and events.
+//
+//   connect()          builds client id, username and the SAS password (from SharedAccessKey and now_unix,
+//                      or the connection string's SharedAccessSignature) and queues CONNECT
+//   on CONNACK         subscribes to devices/{id}/messages/devicebound/# (QoS 1 by default)
+//   send_telemetry()   publishes to devices/{id}/messages/events/{props}; QoS 1 returns the packet id and a
+//                      TelemetryAcked event follows the PUBACK
+//   C2D                C2dMessage events with payload and decoded properties
+//   SAS renewal        MQTT 3.1.1 cannot refresh a password in place: when renewal is due (80 % of the token
+//                      life, at least 60 s before expiry) the client queues DISCONNECT and raises RenewalDue;
+//                      the I/O pump writes the output, closes the transport, calls on_transport_reset(),
+//                      opens a new transport and calls connect() again (a fresh token is signed then)
+//   refused CONNACK    ConnectRefused with a sentence that says what to check
+//
+// Pump (same shape as mqtt::Session's): write pending_output(), feed receive(), drain poll_event(), call
+// on_time(), sleep until next_deadline_ms(). Twin and direct methods will be added beside C2D; until then
+// their messages arrive as OtherMessage, and the topic builders in topics.hpp are ready for them.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string_view>
+#include <variant>
+
+#include "common/error.hpp"
+#include "iothub/connection_string.hpp"
+#include "iothub/topics.hpp"
+#include "mqtt/session.hpp"
+
+namespace picohub::iothub {
+
+// ---- events (views stay valid until the next receive() or poll_event()) ----
+struct Connected { bool session_present = false; };
+struct ConnectRefused {
+  mqtt::ConnectReturnCode code = mqtt::ConnectReturnCode::accepted;
+  const char* message = "";  // what to check (static storage)
+  bool retryable = false;    // only "server unavailable" is worth retrying with the same credentials
+};
+struct C2dSubscribed { std::uint8_t granted_qos = 0; };
+struct TelemetryAcked { std::uint16_t packet_id = 0; };
+struct C2dMessage {
+  std::span<const std::uint8_t> payload;
+  std::string_view topic;
+  std::string_view bag;               // raw encoded property bag
+  std::string_view message_id;        // $.mid, decoded (empty if absent)
+  std::string_view correlation_id;    // $.cid
+  std::string_view content_type;      // $.ct
+  std::string_view content_encoding;  // $.ce
+  std::span<const KeyValue> properties;  // every other property, decoded ($.to, iothub-ack, application ones)
+  bool properties_truncated = false;  // more properties than DeviceClientMemory holds, or a bad %XX escape
+};
+struct OtherMessage {  // twin / method / anything else from the hub, as received
+  std::string_view topic;
+  std::span<const std::uint8_t> payload;
+};
+struct RenewalDue {};  // the SAS token needs renewing: close the transport once output is written, reconnect
+struct ConnectionLost { Error error; };  // protocol error, PINGRESP or CONNACK timeout, refused subscription
+
+using DeviceEvent = std::variant<Connected, ConnectRefused, C2dSubscribed, TelemetryAcked, C2dMessage, OtherMessage,
+                                 RenewalDue, ConnectionLost>;
+
+// A sentence for each refused CONNACK code (static storage).
+const char* describe_connack(mqtt::ConnectReturnCode code) noexcept;
+
+struct DeviceClientOptions {
+  std::uint16_t keep_alive_s = 240;    // IoT Hub's useful maximum is 1177
+  std::uint32_t sas_ttl_s = 3600;      // lifetime of generated tokens
+  bool clean_session = false;          // IoT Hub SDKs keep the session (queued C2D flows on reconnect)
+  bool subscribe_c2d = true;
+  mqtt::QoS c2d_qos = mqtt::QoS::at_least_once;
+  std::string_view client_type = default_client_type;  // DeviceClientType in the username
+  std::string_view model_id{};                          // IoT Plug and Play model id (DTMI); empty = none
+  mqtt::SessionOptions session{};
+};
+
+// Caller-owned memory. identity holds client id + username + password + C2D filter (rebuilt on each
+// connect; ~1 KiB is plenty), topic one telemetry topic with its property bag, properties the decoded C2D
+// property text, property_slots the decoded C2D properties.
+struct DeviceClientMemory {
+  mqtt::SessionMemory session;
+  std::span<char> identity;
+  std::span<char> topic;
+  std::span<char> properties;
+  std::span<KeyValue> property_slots;
+};
+
+template <std::size_t TxBytes = 2048, std::size_t RxBytes = 2048, std::size_t Window = 8,
+          std::size_t MaxPublishBytes = 1024, std::size_t IdentityBytes = 1024, std::size_t TopicBytes = 512,
+          std::size_t PropertyBytes = 512, std::size_t PropertySlots = 16>
+struct StaticDeviceClientMemory {
+  mqtt::StaticSessionMemory<TxBytes, RxBytes, Window, MaxPublishBytes> session;
+  std::array<char, IdentityBytes> identity{};
+  std::array<char, TopicBytes> topic{};
+  std::array<char, PropertyBytes> properties{};
+  std::array<KeyValue, PropertySlots> property_slots{};
+  DeviceClientMemory view() noexcept { return {session.view(), identity, topic, properties, property_slots}; }
+};
+
+enum class DeviceClientState : std::uint8_t {
+  idle,          // no transport: before connect() or after on_transport_reset()
+  connecting,    // CONNECT queued, waiting for CONNACK
+  subscribing,   // connected, waiting for the C2D SUBACK
+  ready,         // connected (and subscribed)
+  renewal_due,   // DISCONNECT queued for a token renewal: close the transport and reconnect
+  refused,       // CONNACK refused: fix the credentials (or retry later for "server unavailable")
+  failed,        // the connection is unusable: reset the transport and reconnect with back-off
+};
+
+class DeviceClient {
+ public:
+  // `identity` is kept by reference-to-views: the connection string text must outlive the client.
+  DeviceClient(DeviceClientMemory memory, const ConnectionString& identity, DeviceClientOptions options = {}) noexcept;
+  DeviceClient(const DeviceClient&) = delete;
+  DeviceClient& operator=(const DeviceClient&) = delete;
+
+  // Call once a transport is open. Signs a fresh token from SharedAccessKey (se = now_unix + sas_ttl_s),
+  // or uses the connection string's SharedAccessSignature as is, and queues CONNECT.
+  // Errors: protocol_violation (not idle), invalid_argument/too_large (identity does not fit), crypto_failure,
+  // timeout (the given SharedAccessSignature has already expired at now_unix).
+  Result<void> connect(std::uint64_t now_ms, std::uint64_t now_unix);
+
+  Result<std::size_t> receive(std::span<const std::uint8_t> bytes, std::uint64_t now_ms);
+  std::optional<DeviceEvent> poll_event();
+  std::span<const std::uint8_t> pending_output() const noexcept { return session_.pending_output(); }
+  void consume_output(std::size_t n) noexcept { session_.consume_output(n); }
+
+  // Publishes telemetry. QoS 1 returns the packet id (TelemetryAcked follows) and may be called while
+  // (re)connecting: it is sent once connected. QoS 0 needs a connection and returns 0.
+  Result<std::uint16_t> send_telemetry(std::span<const std::uint8_t> payload, const MessageProperties& properties,
+                                       mqtt::QoS qos, std::uint64_t now_ms);
+
+  // Keep-alive and timeouts (mqtt::Session) plus the SAS renewal deadline.
+  void on_time(std::uint64_t now_ms, std::uint64_t now_unix);
+  std::uint64_t next_deadline_ms() const noexcept;
+
+  // The transport closed (or the pump closed it after RenewalDue / ConnectionLost). State -> idle; unacked
+  // QoS 1 telemetry is sent again after the next connect.
+  void on_transport_reset() noexcept;
+  // Queues DISCONNECT; close the transport once pending_output() is empty.
+  void disconnect();
+
+  DeviceClientState state() const noexcept { return state_; }
+  std::uint64_t token_expiry_unix() const noexcept { return token_expiry_unix_; }
+  std::uint64_t renewal_deadline_ms() const noexcept { return renew_at_ms_; }
+  const ConnectionString& identity() const noexcept { return identity_; }
+  mqtt::Session& session() noexcept { return session_; }  // for twin/method subscriptions until they land here
+
+ private:
+  std::optional<DeviceEvent> translate(mqtt::Event&& event);
+  C2dMessage decode_c2d(const mqtt::MessageReceived& m, std::string_view bag);
+
+  DeviceClientMemory memory_;
+  ConnectionString identity_;
+  DeviceClientOptions options_;
+  mqtt::Session session_;
+  DeviceClientState state_ = DeviceClientState::idle;
+  std::string_view c2d_filter_;
+  std::uint16_t c2d_subscribe_id_ = 0;
+  std::uint64_t renew_at_ms_ = mqtt::Session::no_deadline;
+  std::uint64_t renew_at_unix_ = UINT64_MAX;
+  std::uint64_t token_expiry_unix_ = 0;
+  std::optional<DeviceEvent> pending_;  // an event raised by the client itself (RenewalDue)
+};
+
+}  // namespace picohub::iothub
