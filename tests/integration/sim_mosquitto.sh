@@ -37,7 +37,7 @@ grep -q '%24.ct=application%2Fjson' "$work/seen.txt" || fail "telemetry topic la
 grep -q '%24.ce=utf-8' "$work/seen.txt" || fail "telemetry topic lacks \$.ce"
 grep -Eq '"messageId":10,"temperature":[0-9.]+,"humidity":[0-9.]+' "$work/seen.txt" || fail "telemetry body is not the tutorial's JSON"
 pass "10 telemetry messages seen by a second client"
-[[ $(grep -c 'acknowledged' "$work/sim.txt") -eq 10 ]] || { cat "$work/sim.txt"; fail "sim did not print 10 PUBACKs"; }
+[[ $(grep -c 'acknowledged by the hub' "$work/sim.txt") -eq 10 ]] || { cat "$work/sim.txt"; fail "sim did not print 10 PUBACKs"; }
 pass "10 PUBACKs printed"
 grep -q 'Received message' "$work/sim.txt" && grep -q 'message from IoT Hub' "$work/sim.txt" || { cat "$work/sim.txt"; fail "C2D not printed"; }
 grep -q 'color: deep blue' "$work/sim.txt" && grep -q 'message-id: m-42' "$work/sim.txt" || { cat "$work/sim.txt"; fail "C2D properties not decoded"; }
@@ -72,4 +72,4 @@ set +e
 set -e
 [[ $rc -eq 2 ]] && grep -q 'HostName' "$work/bad.txt" || { cat "$work/bad.txt"; fail "malformed connection string: expected exit 2 naming HostName, got $rc"; }
 pass "malformed connection string named"
-echo "5 passed, 0 failed"
+echo "6 passed, 0 failed"

@@ -1,0 +1,276 @@
+// `picohub sim`: a host device doing the tutorial's job — connect to IoT Hub with a SAS token over MQTT + TLS,
+// send JSON telemetry, print each PUBACK, then wait for cloud-to-device messages and print them.
+#include <atomic>
+#include <charconv>
+#include <csignal>
+#include <cstdio>
+#include <ctime>
+#include <memory>
+#include <random>
+#include <string>
+
+#include "command.hpp"
+#include "iothub/connection_string.hpp"
+#include "iothub/device_client.hpp"
+#include "link/device_link.hpp"
+#include "net/tls_context.hpp"
+
+namespace picohub::cli {
+namespace {
+
+std::atomic<bool> interrupted{false};
+
+// "1s", "250ms", "2m", or a bare number of seconds.
+bool parse_duration_ms(const std::string& text, std::uint64_t& out) {
+  std::uint64_t value = 0;
+  const char* end = text.data() + text.size();
+  auto [p, ec] = std::from_chars(text.data(), end, value);
+  if (ec != std::errc{} || p == text.data()) return false;
+  const std::string unit(p, end);
+  if (unit.empty() || unit == "s") out = value * 1000;
+  else if (unit == "ms") out = value;
+  else if (unit == "m") out = value * 60'000;
+  else return false;
+  return true;
+}
+
+// "host" or "host:port" (IPv6 as "[::1]:port").
+bool split_endpoint(std::string_view text, std::string& host, std::uint16_t& port) {
+  port = 8883;
+  if (!text.empty() && text.front() == '[') {
+    const auto close = text.find(']');
+    if (close == std::string_view::npos) return false;
+    host = std::string(text.substr(1, close - 1));
+    text.remove_prefix(close + 1);
+    if (text.empty()) return true;
+    if (text.front() != ':') return false;
+    text.remove_prefix(1);
+  } else {
+    const auto colon = text.rfind(':');
+    host = std::string(text.substr(0, colon));
+    if (colon == std::string_view::npos) return !host.empty();
+    text.remove_prefix(colon + 1);
+  }
+  unsigned value = 0;
+  auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc{} || p != text.data() + text.size() || value == 0 || value > 65535) return false;
+  port = static_cast<std::uint16_t>(value);
+  return !host.empty();
+}
+
+std::string utc_text(std::uint64_t unix_seconds) {
+  const std::time_t t = static_cast<std::time_t>(unix_seconds);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return text;
+}
+
+int exit_code_for(Errc code) {
+  switch (code) {
+    case Errc::auth_refused: return exit_auth;
+    case Errc::invalid_argument:
+    case Errc::malformed: return exit_usage;
+    default: return exit_network;
+  }
+}
+
+struct SimOptions {
+  std::string connection_string;
+  std::string ca_file;
+  int count = 10;
+  std::string interval = "1s";
+  int qos = 1;
+  int wait_c2d = 0;
+  std::string c2d_timeout = "0";
+  int keep_alive = 240;
+  int sas_ttl = 3600;
+};
+
+using HostClientMemory = iothub::StaticDeviceClientMemory<8 * 1024, 70 * 1024, 16, 2048, 2048, 1024, 4096, 32>;
+
+int run_sim(const SimOptions& o) {
+  std::string offending;
+  std::string_view offending_view;
+  auto identity = iothub::parse_connection_string(o.connection_string, &offending_view);
+  if (!identity) {
+    std::fprintf(stderr, "picohub sim: invalid connection string: %s%s%.*s\n", identity.error().what,
+                 offending_view.empty() ? "" : ": ", static_cast<int>(offending_view.size()), offending_view.data());
+    std::fprintf(stderr, "  expected HostName=<hub>.azure-devices.net;DeviceId=<id>;SharedAccessKey=<base64 key>\n");
+    return exit_usage;
+  }
+  if (identity->x509) {
+    std::fprintf(stderr, "picohub sim: x509=true connection strings are not supported yet: use SharedAccessKey\n");
+    return exit_usage;
+  }
+  std::uint64_t interval_ms = 0, c2d_timeout_ms = 0;
+  if (!parse_duration_ms(o.interval, interval_ms) || !parse_duration_ms(o.c2d_timeout, c2d_timeout_ms)) {
+    std::fprintf(stderr, "picohub sim: durations look like 1s, 250ms or 2m\n");
+    return exit_usage;
+  }
+  if (o.qos != 0 && o.qos != 1) {
+    std::fprintf(stderr, "picohub sim: --qos must be 0 or 1 (IoT Hub does not support QoS 2)\n");
+    return exit_usage;
+  }
+
+  net::Endpoint endpoint;
+  if (!split_endpoint(identity->endpoint_host(), endpoint.host, endpoint.port)) {
+    std::fprintf(stderr, "picohub sim: cannot read host and port from '%.*s'\n",
+                 static_cast<int>(identity->endpoint_host().size()), identity->endpoint_host().data());
+    return exit_usage;
+  }
+  net::TlsContext tls;
+  if (auto r = tls.init(); !r) {
+    std::fprintf(stderr, "picohub sim: TLS setup failed: %s (%s)\n", r.error().what, tls.last_error_detail().c_str());
+    return exit_network;
+  }
+  if (!o.ca_file.empty()) {
+    if (auto r = tls.add_ca_file(o.ca_file); !r) {
+      std::fprintf(stderr, "picohub sim: cannot use --ca %s: %s %s\n", o.ca_file.c_str(), r.error().what,
+                   tls.last_error_detail().c_str());
+      return exit_usage;
+    }
+  }
+  endpoint.tls = &tls;
+
+  auto memory = std::make_unique<HostClientMemory>();
+  iothub::DeviceClientOptions options;
+  options.keep_alive_s = static_cast<std::uint16_t>(o.keep_alive);
+  options.sas_ttl_s = static_cast<std::uint32_t>(o.sas_ttl);
+  options.subscribe_c2d = true;
+  iothub::DeviceClient client(memory->view(), *identity, options);
+  link::DeviceLink device_link(client, endpoint);
+
+  int acked = 0, received = 0;
+  device_link.on_notice([](const link::LinkNotice& n) { std::printf("  [%s]\n", n.text.c_str()); });
+  device_link.on_event([&](const iothub::DeviceEvent& event) {
+    if (const auto* ack = std::get_if<iothub::TelemetryAcked>(&event)) {
+      ++acked;
+      std::printf("  acknowledged by the hub (PUBACK, packet id %u)\n", ack->packet_id);
+    } else if (const auto* m = std::get_if<iothub::C2dMessage>(&event)) {
+      ++received;
+      std::printf("Received message: %.*s\n", static_cast<int>(m->payload.size()),
+                  reinterpret_cast<const char*>(m->payload.data()));
+      const auto show = [](const char* name, std::string_view v) {
+        if (!v.empty()) std::printf("  %s: %.*s\n", name, static_cast<int>(v.size()), v.data());
+      };
+      show("message-id", m->message_id);
+      show("correlation-id", m->correlation_id);
+      show("content-type", m->content_type);
+      show("content-encoding", m->content_encoding);
+      for (const auto& p : m->properties) {
+        if (p.is_null) std::printf("  %.*s (no value)\n", static_cast<int>(p.key.size()), p.key.data());
+        else std::printf("  %.*s: %.*s\n", static_cast<int>(p.key.size()), p.key.data(),
+                         static_cast<int>(p.value.size()), p.value.data());
+      }
+      if (m->properties_truncated) std::printf("  (more properties than this simulator keeps)\n");
+    }
+    std::fflush(stdout);
+  });
+
+  std::printf("Connecting to %s:%u as device '%.*s' (MQTT 3.1.1 over TLS, SAS token)\n", endpoint.host.c_str(),
+              endpoint.port, static_cast<int>(identity->device_id.size()), identity->device_id.data());
+  std::fflush(stdout);
+  const auto report = [&](const Error& e, const char* doing) {
+    std::fprintf(stderr, "picohub sim: %s failed: %s\n", doing, e.what);
+    if (!device_link.detail().empty()) std::fprintf(stderr, "  detail: %s\n", device_link.detail().c_str());
+    if (e.code == Errc::certificate_invalid && o.ca_file.empty())
+      std::fprintf(stderr, "  for a local hub, pass its CA: --ca <data dir>/ca.crt\n");
+    return exit_code_for(e.code);
+  };
+  if (auto r = device_link.open(); !r) return report(r.error(), "connecting");
+  std::printf("Connected; SAS token valid until %s; subscribed to cloud-to-device messages\n",
+              utc_text(client.token_expiry_unix()).c_str());
+  std::fflush(stdout);
+
+  std::mt19937 random(std::random_device{}());
+  std::uniform_real_distribution<double> temperature(20.0, 30.0), humidity(40.0, 50.0);
+  const iothub::MessageProperties properties{{}, {}, "application/json", "utf-8", {}};
+  const auto qos = o.qos == 1 ? mqtt::QoS::at_least_once : mqtt::QoS::at_most_once;
+  int sent = 0;
+  auto next_send = link::Clock::now();
+  const auto never = [] { return interrupted.load(); };
+  while (sent < o.count && !interrupted) {
+    if (auto r = device_link.run_until(never, next_send); !r && r.error().code != Errc::timeout)
+      return report(r.error(), "sending telemetry");
+    if (interrupted) break;
+    ++sent;
+    char body[128];
+    const int n = std::snprintf(body, sizeof body, "{\"messageId\":%d,\"temperature\":%.2f,\"humidity\":%.2f}", sent,
+                                temperature(random), humidity(random));
+    std::printf("Sending message %d: %s\n", sent, body);
+    std::fflush(stdout);
+    auto id = client.send_telemetry(std::span(reinterpret_cast<const std::uint8_t*>(body), static_cast<std::size_t>(n)),
+                                    properties, qos, link::DeviceLink::now_ms());
+    for (int tries = 0; !id && id.error().code == Errc::buffer_full && tries < 100; ++tries) {
+      // The in-flight window is full: let PUBACKs arrive, then try again.
+      (void)device_link.run_until(never, link::Clock::now() + std::chrono::milliseconds(100));
+      id = client.send_telemetry(std::span(reinterpret_cast<const std::uint8_t*>(body), static_cast<std::size_t>(n)),
+                                 properties, qos, link::DeviceLink::now_ms());
+    }
+    if (!id) return report(id.error(), "sending telemetry");
+    if (qos == mqtt::QoS::at_most_once) std::printf("  sent (QoS 0: the hub does not acknowledge)\n");
+    next_send = link::Clock::now() + std::chrono::milliseconds(interval_ms);
+  }
+  if (qos == mqtt::QoS::at_least_once && acked < sent) {
+    const auto all_acked = [&] { return acked >= sent || interrupted.load(); };
+    if (auto r = device_link.run_until(all_acked, link::Clock::now() + std::chrono::seconds(30)); !r) {
+      if (r.error().code != Errc::timeout) return report(r.error(), "waiting for acknowledgements");
+      std::fprintf(stderr, "picohub sim: %d of %d messages were not acknowledged within 30 s\n", sent - acked, sent);
+      device_link.close();
+      return exit_failure;
+    }
+  }
+
+  int result = exit_ok;
+  if (o.wait_c2d > 0 && !interrupted) {
+    std::printf("Waiting for cloud-to-device messages (%d)%s...\n", o.wait_c2d,
+                c2d_timeout_ms ? (" for up to " + std::to_string(c2d_timeout_ms / 1000) + " s").c_str() : "");
+    std::fflush(stdout);
+    const auto enough = [&] { return received >= o.wait_c2d || interrupted.load(); };
+    const auto deadline = c2d_timeout_ms ? link::Clock::now() + std::chrono::milliseconds(c2d_timeout_ms)
+                                         : link::Clock::time_point::max();
+    if (auto r = device_link.run_until(enough, deadline); !r) {
+      if (r.error().code != Errc::timeout) return report(r.error(), "waiting for cloud-to-device messages");
+      std::fprintf(stderr, "picohub sim: %d of %d cloud-to-device messages arrived within %llu s\n", received,
+                   o.wait_c2d, static_cast<unsigned long long>(c2d_timeout_ms / 1000));
+      result = exit_failure;
+    }
+  }
+  device_link.close();
+  std::printf("Done: %d sent, %d acknowledged, %d cloud-to-device message%s received%s.\n", sent, acked, received,
+              received == 1 ? "" : "s", interrupted ? " (interrupted)" : "");
+  return result;
+}
+
+}  // namespace
+
+PICOHUB_COMMAND(10, [](CLI::App& root, int& exit_code) {
+  auto options = std::make_shared<SimOptions>();
+  auto* sim = root.add_subcommand("sim", "Simulated device: send JSON telemetry, print PUBACKs, receive C2D messages");
+  sim->add_option("--connection-string,-c", options->connection_string,
+                  "Device connection string (HostName=...;DeviceId=...;SharedAccessKey=...)")
+      ->envname("PICOHUB_CONNECTION_STRING")
+      ->required();
+  sim->add_option("--ca", options->ca_file, "Also trust this CA (PEM), e.g. the local hub's ca.crt");
+  sim->add_option("--count,-n", options->count, "Telemetry messages to send")->check(CLI::NonNegativeNumber);
+  sim->add_option("--interval", options->interval, "Time between messages (1s, 250ms, 2m)");
+  sim->add_option("--qos", options->qos, "MQTT QoS for telemetry (0 or 1)");
+  sim->add_option("--wait-c2d", options->wait_c2d, "After sending, wait for N cloud-to-device messages")
+      ->expected(0, 1)
+      ->default_str("1");
+  sim->add_option("--c2d-timeout", options->c2d_timeout, "Give up waiting for C2D after this long (0 = never)");
+  sim->add_option("--keep-alive", options->keep_alive, "MQTT keep-alive in seconds (IoT Hub: at most 1177)")
+      ->check(CLI::Range(0, 1177));
+  sim->add_option("--sas-ttl", options->sas_ttl, "Lifetime of each generated SAS token in seconds")
+      ->check(CLI::Range(60, 365 * 24 * 3600));
+  sim->callback([options, &exit_code] {
+    std::signal(SIGINT, [](int) { interrupted = true; });
+    std::signal(SIGTERM, [](int) { interrupted = true; });
+    std::signal(SIGPIPE, SIG_IGN);
+    exit_code = run_sim(*options);
+  });
+});
+
+}  // namespace picohub::cli
