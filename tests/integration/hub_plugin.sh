@@ -43,6 +43,7 @@ plugin $plugin
 plugin_opt_data_dir $work
 allow_anonymous false
 message_size_limit 262144
+max_packet_size 262144
 max_keepalive 1177
 persistence false
 max_queued_messages 1000
@@ -52,6 +53,7 @@ log_type error
 log_type warning
 log_type notice
 log_type information
+log_type debug
 listener $port 127.0.0.1
 cafile $work/ca.crt
 certfile $work/server.crt
@@ -148,6 +150,21 @@ wait_for_line "$work/mosquitto.log" "picohub: dev1 disconnected" 5
 rows=$(sqlite3 "$work/state.db" "SELECT COUNT(*) FROM telemetry WHERE device_id='dev2'")
 [[ $rows == 0 ]] || fail "dev1's publish to dev2's topic was recorded"
 pass "device A publishing to B's topic is disconnected and nothing is recorded"
+
+# --- QoS 2 publish and an oversized publish close the connection ----------------------------------------
+dev2_token=$(sas localhost/devices/dev2 "$key" 3600)
+device_pub dev2 "$dev2_token" 'devices/dev2/messages/events/' qos2 -q 2 || true
+wait_for_line "$work/mosquitto.log" "Too high QoS in PUBLISH from dev2, disconnecting" 5
+pass "QoS 2 publish → connection closed (max_qos 1 on the listener)"
+head -c 300000 /dev/zero | tr '\0' a > "$work/big.bin"
+before=$(wc -l < "$work/mosquitto.log")
+timeout 10 mosquitto_pub "${tls[@]}" -V mqttv311 -i dev2 -u "localhost/dev2/?api-version=2021-04-12" -P "$dev2_token" \
+  -q 1 -t 'devices/dev2/messages/events/' -f "$work/big.bin" > "$work/big.txt" 2>&1 || true
+for _ in $(seq 1 50); do tail -n +"$((before + 1))" "$work/mosquitto.log" | grep -q "picohub: dev2 disconnected" && break; sleep 0.1; done
+tail -n +"$((before + 1))" "$work/mosquitto.log" > "$work/big.log"
+grep -q "picohub: dev2 disconnected" "$work/big.log" || fail "oversized publish: dev2 not disconnected: $(cat "$work/big.log")"
+grep -q "Sending PUBACK to dev2" "$work/big.log" && fail "an oversized publish was acknowledged instead of closing the connection"
+pass "D2C over 256 KB → connection closed (max_packet_size 262144)"
 
 # --- durable state across kill -9 ------------------------------------------------------------------------
 r=$(control '{"op":"twin.update","correlationId":"t1","deviceId":"dev1","desired":{"rate":5}}')
