@@ -129,7 +129,9 @@ class DeviceClient {
   void consume_output(std::size_t n) noexcept { session_.consume_output(n); }
 
   // Publishes telemetry. QoS 1 returns the packet id (TelemetryAcked follows) and may be called while
-  // (re)connecting: it is sent once connected. QoS 0 needs a connection and returns 0.
+  // (re)connecting: it is sent once connected. QoS 0 needs a connection and returns 0. Between RenewalDue and
+  // on_transport_reset() the session is disconnecting and refuses new publishes (not_connected): retry after
+  // the reconnect. Errc::auth_refused after a refused CONNACK.
   Result<std::uint16_t> send_telemetry(std::span<const std::uint8_t> payload, const MessageProperties& properties,
                                        mqtt::QoS qos, std::uint64_t now_ms);
 

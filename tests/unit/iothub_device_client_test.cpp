@@ -457,3 +457,41 @@ TEST(IothubDeviceClient, NoConnackInTimeIsReported) {
   auto& lost = std::get<ConnectionLost>(ev[0]);
   EXPECT_EQ(lost.error.code, Errc::timeout);
 }
+
+TEST(IothubDeviceClient, BrokerBytesArrivingOneAtATimeGiveTheSameEvents) {
+  Harness h(device_cs);
+  ASSERT_TRUE(h.client->connect(0, 1700000000));
+  h.sent();
+  Bytes wire = encoded(mqtt::Connack{false, mqtt::ConnectReturnCode::accepted});
+  const std::uint8_t granted[] = {1};
+  const Bytes suback = encoded(mqtt::Suback{1, granted});  // the first packet id the session hands out
+  const Bytes c2d = encoded(mqtt::Publish{"devices/dev1/messages/devicebound/%24.mid=a%20b", bytes_of("on"),
+                                          mqtt::QoS::at_least_once, false, false, 3});
+  wire.insert(wire.end(), suback.begin(), suback.end());
+  wire.insert(wire.end(), c2d.begin(), c2d.end());
+  std::vector<std::string> seen;
+  for (std::uint8_t b : wire) {
+    auto n = h.client->receive(std::span<const std::uint8_t>(&b, 1), 0);
+    ASSERT_TRUE(n);
+    ASSERT_EQ(*n, 1u);
+    while (auto e = h.client->poll_event()) {
+      if (std::holds_alternative<Connected>(*e)) seen.push_back("connected");
+      if (std::holds_alternative<C2dSubscribed>(*e)) seen.push_back("subscribed");
+      if (auto* m = std::get_if<C2dMessage>(&*e)) seen.push_back("c2d:" + std::string(m->message_id) + ":" + text_of(m->payload));
+    }
+  }
+  EXPECT_EQ(seen, (std::vector<std::string>{"connected", "subscribed", "c2d:a b:on"}));
+  EXPECT_EQ(h.client->state(), DeviceClientState::ready);
+}
+
+TEST(IothubDeviceClient, DisconnectQueuesDisconnectAndCancelsRenewal) {
+  Harness h(device_cs);
+  connect_and_accept(h);
+  h.client->disconnect();
+  auto out = h.sent();
+  ASSERT_FALSE(out.empty());
+  EXPECT_TRUE(std::holds_alternative<mqtt::Disconnect>(packet_of(out.back())));
+  EXPECT_EQ(h.client->renewal_deadline_ms(), mqtt::Session::no_deadline);
+  h.client->on_time(10'000'000, 1800000000);
+  for (const auto& e : h.events()) EXPECT_FALSE(std::holds_alternative<RenewalDue>(e));
+}
