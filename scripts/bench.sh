@@ -3,7 +3,7 @@
 #   1. device client vs Eclipse Paho C: QoS 1 telemetry over TLS to a plain mosquitto on loopback
 #   2. local hub load: N TLS devices sending QoS 1 telemetry through `picohub hub` vs plain mosquitto
 # Usage: scripts/bench.sh [--part 1|2|all] [--count N] [--window W] [--rounds R] [--no-callgrind]
-#                         [--devices "100 1000"] [--messages M] [--record]
+#                         [--devices "100 1000"] [--messages M per device (default 5000/devices, min 2)] [--record]
 # --record appends the report (command, date, machine, versions, numbers) to bench/RESULTS.md.
 # Every run is bounded: each client has its own time limit and the brokers are killed on exit.
 set -euo pipefail
@@ -11,7 +11,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 
 orig_args=$*
-part=all count=5000 window=16 rounds=3 callgrind=1 devices="100 1000" messages=20 record=0
+part=all count=5000 window=16 rounds=3 callgrind=1 devices="100 1000" messages=20 messages_set=0 record=0
 while (($#)); do
   case "$1" in
     --part) part=$2; shift 2 ;;
@@ -20,7 +20,7 @@ while (($#)); do
     --rounds) rounds=$2; shift 2 ;;
     --no-callgrind) callgrind=0; shift ;;
     --devices) devices=$2; shift 2 ;;
-    --messages) messages=$2; shift 2 ;;
+    --messages) messages=$2; messages_set=1; shift 2 ;;
     --record) record=1; shift ;;
     -h|--help) sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "bench: unknown option '$1' (see scripts/bench.sh --help)" >&2; exit 2 ;;
