@@ -20,8 +20,8 @@ hub_load_bench() {
   out "control channel), then plain mosquitto with the same config minus the plugin. Broker CPU = utime+stime"
   out "of the mosquitto process over the send phase, from /proc/PID/stat (10 ms ticks)."
   out ""
-  out "| devices | msgs/device | broker | connected | held | connect s | msg/s | broker CPU µs/msg | broker RSS MB | load-gen RSS MB |"
-  out "|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|"
+  out "| devices | msgs/device | broker | connected | held | connect s | msg/s | broker CPU µs/msg | broker user/sys s | broker RSS MB | load-gen RSS MB |"
+  out "|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|"
   local n
   local -A hub_cpu plain_cpu
   for n in $devices; do
@@ -30,7 +30,7 @@ hub_load_bench() {
     local data=$work/hub-$n port line
     port=$(free_port)
     if ! PICOHUB_PLUGIN=$plugin "$picohub" hub start --data "$data" --port "$port" >"$work/hub-$n.start.log" 2>&1; then
-      out "| $n | $m | picohub hub | hub start failed: $(tail -n 1 "$work/hub-$n.start.log") | | | | | | |"
+      out "| $n | $m | picohub hub | hub start failed: $(tail -n 1 "$work/hub-$n.start.log") | | | | | | | |"
       continue
     fi
     local pid host_name
@@ -68,9 +68,9 @@ hub_load_bench() {
 row() {  # devices msgs broker line logfile
   local line=$4
   if [[ -z $line ]]; then
-    out "| $1 | $2 | $3 | failed: $(tail -n 1 "$5") | | | | | | |"
+    out "| $1 | $2 | $3 | failed: $(tail -n 1 "$5") | | | | | | | |"
     return
   fi
-  out "| $1 | $2 | $3 | $(field connected "$line") | $(field held "$line") | $(field connect_s "$line") | $(field msgs_per_s "$line") | $(field broker_cpu_us_per_msg "$line") | $(field broker_rss_mb "$line") | $(field client_rss_mb "$line") |"
+  out "| $1 | $2 | $3 | $(field connected "$line") | $(field held "$line") | $(field connect_s "$line") | $(field msgs_per_s "$line") | $(field broker_cpu_us_per_msg "$line") | $(field broker_user_s "$line")/$(field broker_sys_s "$line") | $(field broker_rss_mb "$line") | $(field client_rss_mb "$line") |"
   if [[ -s $5 ]]; then out "  (load generator: $(tail -n 1 "$5"))"; fi
 }

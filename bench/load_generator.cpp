@@ -74,12 +74,17 @@ std::string error_text(const Error& e, std::string_view detail = {}) {
   return s;
 }
 
-// Broker CPU seconds (user + system) and resident memory, from /proc.
-double process_cpu_s(long pid) {
+// Broker CPU seconds (user, system) and resident memory, from /proc.
+struct CpuTimes {
+  double user = 0, system = 0;
+  double total() const { return user + system; }
+};
+
+CpuTimes process_cpu(long pid) {
   std::ifstream f("/proc/" + std::to_string(pid) + "/stat");
   std::string text((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
   const auto close = text.rfind(')');
-  if (close == std::string::npos) return -1;
+  if (close == std::string::npos) return {};
   std::istringstream rest(text.substr(close + 2));
   std::string field;
   unsigned long long utime = 0, stime = 0;
@@ -87,7 +92,8 @@ double process_cpu_s(long pid) {
     if (i == 14) utime = std::stoull(field);
     if (i == 15) stime = std::stoull(field);
   }
-  return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
+  const auto tick = static_cast<double>(sysconf(_SC_CLK_TCK));
+  return CpuTimes{static_cast<double>(utime) / tick, static_cast<double>(stime) / tick};
 }
 
 double process_rss_mb(long pid) {
@@ -507,22 +513,23 @@ int main(int argc, char** argv) {
   const double client_rss = process_rss_mb(getpid());
   const std::size_t connected_before = load.connected();
 
-  const double cpu0 = o.broker_pid ? process_cpu_s(o.broker_pid) : 0;
+  const CpuTimes cpu0 = o.broker_pid ? process_cpu(o.broker_pid) : CpuTimes{};
   const auto t_send = Clock::now();
   load.send_all(deadline);
   const double send_s = std::chrono::duration<double>(Clock::now() - t_send).count();
-  const double cpu1 = o.broker_pid ? process_cpu_s(o.broker_pid) : 0;
+  const CpuTimes cpu1 = o.broker_pid ? process_cpu(o.broker_pid) : CpuTimes{};
   const std::size_t held = load.connected();
   load.disconnect_all();
 
   const double acked = static_cast<double>(load.acked());
   std::printf(
       "load devices=%zu connected=%zu held=%zu failed=%zu provision_s=%.2f connect_s=%.2f messages=%zu acked=%zu "
-      "send_s=%.3f msgs_per_s=%.0f broker_cpu_s=%.2f broker_cpu_us_per_msg=%.1f broker_rss_mb=%.1f "
+      "send_s=%.3f msgs_per_s=%.0f broker_cpu_s=%.2f broker_user_s=%.2f broker_sys_s=%.2f broker_cpu_us_per_msg=%.1f "
+      "broker_rss_mb=%.1f "
       "client_rss_mb=%.1f\n",
       o.devices, connected_before, held, load.failed(), provision_s, connect_s, connected_before * o.messages,
-      load.acked(), send_s, send_s > 0 ? acked / send_s : 0.0, cpu1 - cpu0,
-      acked > 0 ? (cpu1 - cpu0) * 1e6 / acked : 0.0, broker_rss, client_rss);
+      load.acked(), send_s, send_s > 0 ? acked / send_s : 0.0, cpu1.total() - cpu0.total(), cpu1.user - cpu0.user,
+      cpu1.system - cpu0.system, acked > 0 ? (cpu1.total() - cpu0.total()) * 1e6 / acked : 0.0, broker_rss, client_rss);
   if (!load.first_failure().empty()) std::fprintf(stderr, "load_generator: first failure: %s\n", load.first_failure().c_str());
   return load.acked() == load.expected() && load.failed() == 0 ? 0 : 1;
 }

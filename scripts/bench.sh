@@ -10,7 +10,8 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 
-orig_args=$*
+orig_args=""
+for a in "$@"; do [[ $a == *" "* ]] && orig_args+=" \"$a\"" || orig_args+=" $a"; done
 part=all count=5000 window=16 rounds=3 callgrind=1 devices="100 1000" messages=20 messages_set=0 record=0
 while (($#)); do
   case "$1" in
@@ -122,7 +123,7 @@ ratio() { python3 -c "import sys; a, b = float(sys.argv[1]), float(sys.argv[2]);
 
 machine_header() {
   out "- date: $(date -u '+%Y-%m-%d %H:%M UTC')"
-  out "- command: \`./run bench${1:+ $1}\`"
+  out "- command: \`./run bench$1\`"
   out "- machine: $(nproc) cores, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1), $(free -g | awk '/Mem:/ {print $2}') GB RAM, $(uname -sr)"
   out "- versions: picohub $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- src bench 2>/dev/null || echo '+local changes'), g++ $(g++ -dumpfullversion), mbedTLS $(sed -n 's/.*MBEDTLS_VERSION_STRING *"\(.*\)".*/\1/p' .deps/mbedtls/host/include/mbedtls/build_info.h), mosquitto $(/usr/sbin/mosquitto -h 2>&1 | sed -n 's/^mosquitto version //p'), Paho C $(dpkg-query -W -f='${Version}' libpaho-mqtt-dev), OpenSSL $(openssl version | awk '{print $2}')"
 }
