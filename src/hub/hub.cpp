@@ -170,7 +170,10 @@ bool Hub::on_acl_check(ConnId conn, Access access, std::string_view topic, int q
       }
       s.filters.insert(std::string(topic));
       s.flags |= flag;
-      if (flag == sub_c2d) c2d_dirty_.insert(c.device_id);
+      if (flag == sub_c2d) {
+        s.c2d_qos = qos > 0 ? 1 : 0;
+        c2d_dirty_.insert(c.device_id);
+      }
       return true;
     }
     case Access::unsubscribe: {
@@ -324,9 +327,10 @@ void Hub::on_tick(std::int64_t now_ms) {
 void Hub::deliver_c2d(const std::string& device_id, std::int64_t now_ms) {
   const Connection* c = current_device_connection(device_id);
   if (c == nullptr || !c->module_id.empty() || (subscription_flags(c->client_id) & sub_c2d) == 0) return;
+  int qos = sessions_[c->client_id].c2d_qos;
   for (auto& m : store_.c2d_pending(device_id, static_cast<int>(kC2dMaxQueue))) {
     if (m.expiry_ms > now_ms) {
-      port_.publish(c->client_id, "devices/" + device_id + "/messages/devicebound/" + m.topic_bag, m.payload, 1);
+      port_.publish(c->client_id, "devices/" + device_id + "/messages/devicebound/" + m.topic_bag, m.payload, qos);
       log(LogLevel::info, "C2D " + m.message_id + " handed to the broker for " + device_id);
     }
     // Committed at enqueue, removed only now that the broker holds it (no PUBACK visibility in 2.0.11).

@@ -81,6 +81,7 @@ class Hub {
   struct Session {  // per client id; outlives connections when clean_session=0 (as mosquitto's session does)
     std::set<std::string> filters;
     std::uint8_t flags = 0;
+    int c2d_qos = 1;  // IoT Hub sends C2D at the QoS granted to the C2D subscription (0 or 1)
   };
   struct PendingMethod {
     std::string device_id;

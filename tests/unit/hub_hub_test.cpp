@@ -281,6 +281,16 @@ TEST_F(HubTest, C2dIsKeptOfflineAndDeliveredOnceConnectedAndSubscribed) {
   EXPECT_EQ(store->c2d_depth("dev1"), 0);
 }
 
+TEST_F(HubTest, C2dFollowsTheQosOfTheC2dSubscription) {
+  ASSERT_TRUE(connect_service(service));
+  c2d("dev1", 1);
+  ASSERT_TRUE(connect_device(dev_conn, "dev1"));
+  ASSERT_TRUE(hub->on_acl_check(dev_conn, Access::subscribe, "devices/dev1/messages/devicebound/#", 0, false));
+  hub->on_tick(now);
+  ASSERT_EQ(port.to("dev1").size(), 1u);
+  EXPECT_EQ(port.to("dev1")[0].qos, 0);
+}
+
 TEST_F(HubTest, ExpiredC2dIsDroppedNotDelivered) {
   ASSERT_TRUE(connect_service(service));
   c2d("dev1", 1, {{"ttlSeconds", 60}});
