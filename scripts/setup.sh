@@ -13,8 +13,10 @@ packages=(
   libexpected-dev libcli11-dev nlohmann-json3-dev libsqlite3-dev sqlite3
   mosquitto mosquitto-clients libmosquitto-dev mosquitto-dev libpaho-mqtt-dev
   gcc-arm-none-eabi libnewlib-arm-none-eabi libstdc++-arm-none-eabi-newlib
-  nodejs npm
 )
+# Node 20 + npm run the virtual board and Microsoft's device SDK. A machine may already have a Node build that
+# bundles npm (Debian's separate npm package conflicts with those): only ask Debian when node or npm is absent.
+command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
 
 missing=()
 for p in "${packages[@]}"; do
