@@ -2,6 +2,7 @@
 # The local hub end to end: mosquitto 2.0.11 + picohub_hub.so on a free loopback port, TLS with a throwaway CA.
 #   right token → connected, telemetry recorded in state.db and streamed live to the service;
 #   wrong key / expired / unknown / disabled → CONNACK 5; a QoS 2 subscription is granted QoS 1;
+#   QoS 2 publish and >256 KB publish close the connection; an expiring token is closed from TICK;
 #   device A publishing to B's topic is disconnected; kill -9 + restart keeps registry, twin and queued C2D,
 #   which is then delivered.
 # File modes follow the project rule (docs/control-protocol.md "Running as root"): as root the broker runs as
@@ -165,6 +166,12 @@ tail -n +"$((before + 1))" "$work/mosquitto.log" > "$work/big.log"
 grep -q "picohub: dev2 disconnected" "$work/big.log" || fail "oversized publish: dev2 not disconnected: $(cat "$work/big.log")"
 grep -q "Sending PUBACK to dev2" "$work/big.log" && fail "an oversized publish was acknowledged instead of closing the connection"
 pass "D2C over 256 KB → connection closed (max_packet_size 262144)"
+
+# --- an expiring token is disconnected from TICK -----------------------------------------------------------
+timeout 15 mosquitto_sub "${tls[@]}" -V mqttv311 -i dev2 -u "localhost/dev2/?api-version=2021-04-12" \
+  -P "$(sas localhost/devices/dev2 "$key" -298)" -t '$iothub/twin/res/#' -W 12 > "$work/expiring.txt" 2>&1 &
+wait_for_line "$work/mosquitto.log" "picohub: disconnecting dev2: SAS token expired" 10
+pass "a connection whose token expires (after the 5 min skew) is closed"
 
 # --- durable state across kill -9 ------------------------------------------------------------------------
 r=$(control '{"op":"twin.update","correlationId":"t1","deviceId":"dev1","desired":{"rate":5}}')
