@@ -37,5 +37,6 @@ if command -v systemctl >/dev/null 2>&1 && systemctl is-enabled mosquitto >/dev/
 fi
 
 "$root/scripts/mbedtls.sh"
+"$root/scripts/e2e-setup.sh"
 "$root/scripts/mbedtls-board.sh"
 say "done"

@@ -12,6 +12,9 @@ import os from 'node:os';
 import path from 'node:path';
 
 const require = createRequire(import.meta.url);
+if (!fs.existsSync(new URL('./node_modules/azure-iot-device-mqtt', import.meta.url))) {
+  throw new Error('the Node SDK packages are not installed: run scripts/e2e-setup.sh (./run setup does)');
+}
 const { Client, Message, SharedAccessSignatureAuthenticationProvider } = require('azure-iot-device');
 const { Mqtt } = require('azure-iot-device-mqtt');
 const { NoRetry } = require('azure-iot-common');

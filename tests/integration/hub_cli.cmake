@@ -1,0 +1,18 @@
+# The local hub's CLI (picohub hub/device/monitor/c2d/method/twin) end to end: a shell test of the CLI's own
+# behaviour (start/stop/status, file modes, failures), and Microsoft's Node device SDK as an independent client
+# (tests/e2e; its npm packages are installed by scripts/e2e-setup.sh during ./run setup, never by the test).
+if(TARGET picohub AND TARGET picohub_hub_plugin)
+  add_test(NAME hub_cli_lifecycle
+           COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/hub_cli_lifecycle.sh $<TARGET_FILE:picohub>)
+  set_tests_properties(hub_cli_lifecycle PROPERTIES TIMEOUT 180 RUN_SERIAL ON
+                       ENVIRONMENT "PICOHUB_PLUGIN=$<TARGET_FILE:picohub_hub_plugin>")
+
+  find_program(PICOHUB_NODE node)
+  if(PICOHUB_NODE)
+    add_test(NAME hub_cli_node_sdk_fidelity
+             COMMAND ${PICOHUB_NODE} --test --test-concurrency=1 ${CMAKE_SOURCE_DIR}/tests/e2e/
+             WORKING_DIRECTORY ${CMAKE_SOURCE_DIR}/tests/e2e)
+    set_tests_properties(hub_cli_node_sdk_fidelity PROPERTIES TIMEOUT 280 RUN_SERIAL ON
+                         ENVIRONMENT "PICOHUB_BIN=$<TARGET_FILE:picohub>;PICOHUB_PLUGIN=$<TARGET_FILE:picohub_hub_plugin>")
+  endif()
+endif()
