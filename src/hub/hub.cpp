@@ -46,6 +46,11 @@ bool is_valid_method_name(std::string_view name) {
 Hub::Hub(HubConfig config, Store& store, BrokerPort& port, HubOptions options)
     : config_(std::move(config)), store_(store), port_(port), options_(std::move(options)) {}
 
+Hub::~Hub() {
+  flush_activity();
+  store_.flush();
+}
+
 // ---------------------------------------------------------------- connections
 
 bool Hub::on_basic_auth(ConnId conn, std::string_view client_id, std::string_view username, std::string_view password,
@@ -70,7 +75,7 @@ bool Hub::on_basic_auth(ConnId conn, std::string_view client_id, std::string_vie
   // clean_session=1 starts without subscriptions; clean_session=0 keeps the session's (mosquitto keeps them too).
   if (clean_session) sessions_.erase(c.client_id);
   if (auth.principal == Principal::device) {
-    store_.touch_device(c.device_id, now_ms);
+    activity_[c.device_id] = now_ms;
     if (c.module_id.empty()) c2d_dirty_.insert(c.device_id);
     log(LogLevel::notice, who + " connected (token valid until " + iso8601_utc(c.expiry_s * 1000) + ")");
   } else {
@@ -87,7 +92,7 @@ void Hub::on_disconnect(ConnId conn, std::int64_t now_ms) {
   if (cur != current_.end() && cur->second == conn) {
     current_.erase(cur);
     if (c.principal == Principal::device) {
-      store_.touch_device(c.device_id, now_ms);
+      activity_[c.device_id] = now_ms;
       log(LogLevel::notice, c.client_id + " disconnected");
     }
   } else {
@@ -205,7 +210,7 @@ MessageVerdict Hub::on_message(ConnId conn, std::string_view topic, std::string_
     case PublishKind::method_response: handle_method_response(c, p, payload); break;
     case PublishKind::invalid: break;
   }
-  store_.touch_device(c.device_id, now_ms);
+  activity_[c.device_id] = now_ms;  // written to the store in batches from on_tick
   return MessageVerdict::drop;  // nothing a device publishes is routed to MQTT subscribers
 }
 
@@ -299,10 +304,18 @@ void Hub::on_tick(std::int64_t now_ms) {
       if (cur != current_.end() && cur->second == conn) port_.kick(client_id);
     }
   }
-  for (auto& [conn, c] : conns_) {
-    if (!c.kick_pending && c.expiry_s + kMaxClockSkewSeconds < seconds(now_ms)) {
-      schedule_kick(conn, "SAS token expired (401003); the device must reconnect with a new token");
+  // TICK runs once per broker loop iteration (thousands per second under load): scan tokens 4x per second.
+  if (now_ms - last_token_scan_ms_ >= 250 || now_ms < last_token_scan_ms_) {
+    last_token_scan_ms_ = now_ms;
+    for (auto& [conn, c] : conns_) {
+      if (!c.kick_pending && c.expiry_s + kMaxClockSkewSeconds < seconds(now_ms)) {
+        schedule_kick(conn, "SAS token expired (401003); the device must reconnect with a new token");
+      }
     }
+  }
+  if (now_ms - last_activity_flush_ms_ >= 5000) {
+    last_activity_flush_ms_ = now_ms;
+    flush_activity();
   }
   for (auto it = methods_.begin(); it != methods_.end();) {
     if (it->second.deadline_ms <= now_ms) {
@@ -322,6 +335,14 @@ void Hub::on_tick(std::int64_t now_ms) {
   auto dirty = std::move(c2d_dirty_);
   c2d_dirty_.clear();
   for (auto& device : dirty) deliver_c2d(device, now_ms);
+  // One commit per broker loop iteration. Replies the plugin queued in this iteration are only sent at the start
+  // of the next one, so every acknowledged change (C2D send, twin update, registry op) is committed first.
+  store_.flush();
+}
+
+void Hub::flush_activity() {
+  for (auto& [device, ms] : activity_) store_.touch_device(device, ms);
+  activity_.clear();
 }
 
 void Hub::deliver_c2d(const std::string& device_id, std::int64_t now_ms) {
@@ -351,7 +372,9 @@ void Hub::respond_error(const std::string& client_id, const std::string& correla
   respond(client_id, correlation_id, status, json{{"errorCode", error_code}, {"message", message}});
 }
 
-json Hub::device_object(const DeviceRecord& d) {
+json Hub::device_object(const DeviceRecord& record) {
+  DeviceRecord d = record;
+  if (auto it = activity_.find(d.device_id); it != activity_.end()) d.last_activity_ms = it->second;
   return json{{"deviceId", d.device_id},
               {"status", d.status},
               {"primaryKey", d.primary_key},
@@ -486,6 +509,7 @@ void Hub::op_device_delete(const std::string& client, const std::string& cid, co
   auto id = optional_string(f, "deviceId", error);
   if (!id) return respond_error(client, cid, 400, 400004, "field 'deviceId' (string) is required");
   if (!store_.delete_device(*id)) return respond_error(client, cid, 404, 404001, "device '" + *id + "' is not registered");
+  activity_.erase(*id);
   kick_device(*id, "device deleted");
   for (auto it = sessions_.begin(); it != sessions_.end();) {
     bool mine = it->first == *id || starts_with(it->first, *id + "/");

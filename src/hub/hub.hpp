@@ -51,6 +51,9 @@ inline constexpr std::string_view kTelemetryTopicPrefix = "$picohub/v1/telemetry
 class Hub {
  public:
   Hub(HubConfig config, Store& store, BrokerPort& port, HubOptions options = {});
+  ~Hub();  // writes pending lastActivityTime values
+  Hub(const Hub&) = delete;
+  Hub& operator=(const Hub&) = delete;
 
   // true = accept (CONNACK 0), false = MOSQ_ERR_AUTH (CONNACK 5).
   bool on_basic_auth(ConnId conn, std::string_view client_id, std::string_view username, std::string_view password,
@@ -104,6 +107,7 @@ class Hub {
                      const std::string& message);
   nlohmann::json device_object(const DeviceRecord& d);
   void log(LogLevel level, const std::string& text) { port_.log(level, "picohub: " + text); }
+  void flush_activity();
 
   // control ops; each answers the service itself
   void op_device_create(const std::string& client, const std::string& cid, const nlohmann::json& f, std::int64_t now_ms);
@@ -124,8 +128,11 @@ class Hub {
   std::vector<std::pair<ConnId, std::string>> kicks_;  // deferred to on_tick
   std::map<std::string, PendingMethod> methods_;      // by $rid
   std::set<std::string> c2d_dirty_;                   // devices whose queue may be deliverable now
+  std::map<std::string, std::int64_t> activity_;      // lastActivityTime not yet written to the store
   std::uint64_t next_rid_ = 1;
   std::int64_t last_expiry_sweep_ms_ = 0;
+  std::int64_t last_token_scan_ms_ = 0;
+  std::int64_t last_activity_flush_ms_ = 0;
 };
 
 }  // namespace picohub::hub

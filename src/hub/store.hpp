@@ -1,4 +1,4 @@
-// The hub's durable state in SQLite (WAL, synchronous=NORMAL is not enough for kill -9 of a C2D send, so FULL):
+// The hub's durable state in SQLite (WAL, synchronous=NORMAL: committed rows survive kill -9 of the broker):
 // device registry, twins, C2D queues and the telemetry log. One connection, used from the broker thread only.
 #pragma once
 
@@ -80,11 +80,28 @@ class Store {
   std::vector<TelemetryRecord> telemetry_query(const std::string& device_pattern, std::int64_t since_ms, int limit);
   std::int64_t telemetry_count();
 
+  // Writes are grouped into one transaction until flush() (the hub calls it at the end of every broker loop
+  // iteration, i.e. before any reply it queued is sent), or until 1000 writes accumulate. The destructor flushes.
+  void flush();
+
  private:
   explicit Store(sqlite3* db);
   bool exec(const char* sql);
+  // Opens the batch transaction if needed; counts the write when it goes out of scope.
+  class WriteScope {
+   public:
+    explicit WriteScope(Store& store);
+    ~WriteScope();
+    WriteScope(const WriteScope&) = delete;
+    WriteScope& operator=(const WriteScope&) = delete;
+
+   private:
+    Store& store_;
+  };
   sqlite3* db_;
   std::int64_t last_sequence_ = 0;
+  bool in_transaction_ = false;
+  int pending_writes_ = 0;
 };
 
 }  // namespace picohub::hub

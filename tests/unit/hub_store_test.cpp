@@ -87,6 +87,26 @@ TEST(Store, StateSurvivesReopeningTheFile) {
   std::filesystem::remove_all(dir);
 }
 
+TEST(Store, WritesAreGroupedUntilFlushThenVisibleToOtherConnections) {
+  auto dir = std::filesystem::temp_directory_path() / ("picohub-batch-" + std::to_string(getpid()));
+  std::filesystem::create_directories(dir);
+  auto path = (dir / "state.db").string();
+  std::string error;
+  auto writer = Store::open(path, error);
+  ASSERT_TRUE(writer) << error;
+  add_device(*writer, "dev1");
+  EXPECT_TRUE(writer->find_device("dev1"));  // the writer sees its own batch
+  {
+    auto reader = Store::open(path, error);
+    ASSERT_TRUE(reader) << error;
+    EXPECT_FALSE(reader->find_device("dev1"));
+    writer->flush();
+    EXPECT_TRUE(reader->find_device("dev1"));
+  }
+  writer.reset();
+  std::filesystem::remove_all(dir);
+}
+
 TEST(Store, OpenFailureSaysWhatToCheck) {
   std::string error;
   EXPECT_FALSE(Store::open("/nonexistent-dir/sub/state.db", error));
