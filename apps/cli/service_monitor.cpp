@@ -3,6 +3,7 @@
 #include "command.hpp"
 #include "data_dir.hpp"
 #include "service_client.hpp"
+#include "service_time.hpp"
 
 #include <chrono>
 #include <csignal>
@@ -30,48 +31,6 @@ volatile std::sig_atomic_t g_stop = 0;
 void stop_monitor(int) { g_stop = 1; }
 
 bool is_pattern(const std::string& s) { return s.find_first_of("*?[") != std::string::npos; }
-
-// "2026-11-25T01:02:03Z" / "...03.456Z" / "2026-11-25" (UTC), "90s" "10m" "2h" "1d" (ago), or unix seconds.
-std::optional<long long> parse_since_ms(const std::string& text) {
-  if (text.empty()) return std::nullopt;
-  const long long now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                               std::chrono::system_clock::now().time_since_epoch())
-                               .count();
-  char unit = text.back();
-  if (std::string("smhd").find(unit) != std::string::npos && text.size() > 1) {
-    try {
-      std::size_t used = 0;
-      const double value = std::stod(text.substr(0, text.size() - 1), &used);
-      if (used != text.size() - 1 || value < 0) return std::nullopt;
-      const double scale = unit == 's' ? 1e3 : unit == 'm' ? 60e3 : unit == 'h' ? 3600e3 : 86400e3;
-      return now_ms - static_cast<long long>(value * scale);
-    } catch (...) {
-      return std::nullopt;
-    }
-  }
-  if (text.find_first_not_of("0123456789") == std::string::npos) return std::stoll(text) * 1000;
-  std::tm tm{};
-  const char* rest = ::strptime(text.c_str(), "%Y-%m-%dT%H:%M:%S", &tm);
-  if (rest == nullptr) {
-    tm = {};
-    rest = ::strptime(text.c_str(), "%Y-%m-%d", &tm);
-    if (rest == nullptr || *rest != '\0') return std::nullopt;
-  }
-  long long ms = static_cast<long long>(::timegm(&tm)) * 1000;
-  if (*rest == '.') {
-    ++rest;
-    long long frac = 0, scale = 100;
-    while (*rest >= '0' && *rest <= '9') {
-      frac += (*rest - '0') * scale;
-      scale /= 10;
-      ++rest;
-    }
-    ms += frac;
-  }
-  if (*rest == 'Z') ++rest;
-  if (*rest != '\0') return std::nullopt;
-  return ms;
-}
 
 json payload_of(const json& event) {
   if (event.contains("body") && event["body"].is_string()) {
@@ -125,7 +84,9 @@ int monitor(MonitorArgs& a) {
   const bool json_out = a.service.json;
   std::optional<long long> since_ms;
   if (!a.since.empty()) {
-    since_ms = parse_since_ms(a.since);
+    since_ms = parse_since_ms(a.since, std::chrono::duration_cast<std::chrono::milliseconds>(
+                                             std::chrono::system_clock::now().time_since_epoch())
+                                             .count());
     if (!since_ms) {
       return report_error({exit_usage, "--since '" + a.since +
                                            "' is not a time: use 2026-11-25T01:02:03Z, 10m (ago), 2h, 1d or unix seconds"},

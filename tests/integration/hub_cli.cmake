@@ -1,6 +1,16 @@
 # The local hub's CLI (picohub hub/device/monitor/c2d/method/twin) end to end: a shell test of the CLI's own
 # behaviour (start/stop/status, file modes, failures), and Microsoft's Node device SDK as an independent client
 # (tests/e2e; its npm packages are installed by scripts/e2e-setup.sh during ./run setup, never by the test).
+# The CLI helpers (SAS, encodings, --since, data dir) without a broker.
+if(TARGET picohub_iothub)
+  picohub_unit_test(hub_cli_helpers_test ${CMAKE_CURRENT_SOURCE_DIR}/hub_cli_helpers_test.cpp
+                    ${CMAKE_SOURCE_DIR}/apps/cli/service_crypto.cpp ${CMAKE_SOURCE_DIR}/apps/cli/service_time.cpp
+                    ${CMAKE_SOURCE_DIR}/apps/cli/data_dir.cpp)
+  target_include_directories(hub_cli_helpers_test PRIVATE ${CMAKE_SOURCE_DIR}/apps/cli)
+  find_package(nlohmann_json REQUIRED)
+  target_link_libraries(hub_cli_helpers_test PRIVATE picohub_iothub nlohmann_json::nlohmann_json)
+endif()
+
 if(TARGET picohub AND TARGET picohub_hub_plugin)
   add_test(NAME hub_cli_lifecycle
            COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/hub_cli_lifecycle.sh $<TARGET_FILE:picohub>)
