@@ -78,6 +78,8 @@ bool write_broker_config(const fs::path& dir, const HubConfig& config, const fs:
       << "allow_anonymous false\n"
       << "persistence false\n"  // the plugin keeps all state in state.db (SQLite)
       << "message_size_limit 262144\n"
+      // Without max_packet_size an oversized PUBLISH is PUBACKed and dropped instead of disconnected.
+      << "max_packet_size 262144\n"
       << "max_keepalive 1177\n"
       << "max_queued_messages 1000\n"
       << "log_dest stderr\n"  // the CLI points the broker's stderr at mosquitto.log
@@ -97,11 +99,12 @@ bool write_broker_config(const fs::path& dir, const HubConfig& config, const fs:
         << "certfile " << (dir / "server.crt").string() << "\n"
         << "keyfile " << (dir / "server.key").string() << "\n"
         << "tls_version tlsv1.2\n"
-        << "require_certificate false\n";
+        << "require_certificate false\n"
+        << "max_qos 1\n";  // a listener option: it must follow its listener line (IoT Hub grants QoS <= 1)
   }
   if (config.insecure_port) {
     // Plain MQTT for debugging with tools that cannot do TLS; loopback only.
-    out << "\nlistener " << *config.insecure_port << " 127.0.0.1\n";
+    out << "\nlistener " << *config.insecure_port << " 127.0.0.1\nmax_qos 1\n";
   }
   out.close();
   if (!out) {

@@ -125,7 +125,9 @@ bool ensure_certificates(const fs::path& dir, const std::string& host_name, cons
     }
     new_ca = true;
   }
-  if (!secure_file(ca_key, own, true, why) || !secure_file(ca_crt, own, false, why)) return false;
+  // The CA key stays 0600 root-only even as root: the broker never reads it, and group mosquitto must not be able
+  // to mint certificates that devices trust.
+  if (!secure_file(ca_key, Ownership{}, true, why) || !secure_file(ca_crt, own, false, why)) return false;
 
   if (!new_ca && fs::exists(crt, ec) && fs::exists(key, ec) && read_text(marker) == host_name) {
     return secure_file(key, own, true, why) && secure_file(crt, own, false, why);

@@ -42,10 +42,12 @@ check "server certificate names localhost, 127.0.0.1 and ::1" \
   bash -c "[[ '$sans' == *'DNS:localhost'* && '$sans' == *'IP Address:127.0.0.1'* && '$sans' == *'IP Address:0:0:0:0:0:0:0:1'* ]]"
 if [[ $(id -u) -eq 0 ]]; then
   check "as root: data dir 0770 root:mosquitto" test "$(mode_of "$hub")" = "770 mosquitto"
-  for f in server.key ca.key hub.json; do
+  for f in server.key hub.json; do
     check "as root: $f is 0640 root:mosquitto" test "$(mode_of "$hub/$f")" = "640 mosquitto"
   done
+  check "as root: ca.key stays 0600 root (the broker never reads it)" test "$(mode_of "$hub/ca.key")" = "600 root"
   check "as root: broker drops to user mosquitto" grep -qx 'user mosquitto' "$hub/mosquitto.conf"
+  check "max_qos 1 follows every listener" test "$(grep -c '^listener' "$hub/mosquitto.conf")" = "$(grep -c '^max_qos 1' "$hub/mosquitto.conf")"
 fi
 
 run "$bin" hub start --data "$hub" --port "$port"
