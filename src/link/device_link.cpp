@@ -184,52 +184,85 @@ Result<void> DeviceLink::pump_once(Clock::time_point until, const std::function<
   return {};
 }
 
-Result<void> DeviceLink::reconnect(Clock::time_point deadline, const char* why) {
-  auto backoff = options_.backoff_initial;
-  Error last{Errc::connection_closed, why};
-  for (int attempt = 1; attempt <= options_.max_reconnect_attempts; ++attempt) {
-    const auto wait = std::min(backoff, std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()));
-    if (wait.count() <= 0) return fail(Errc::timeout, "gave up reconnecting: the deadline passed");
+std::chrono::milliseconds DeviceLink::backoff_for(const LinkOptions& options, int attempt) noexcept {
+  auto wait = options.backoff_initial;
+  for (int i = 1; i < attempt && wait < options.backoff_max; ++i) wait *= 2;
+  return std::min(wait, options.backoff_max);
+}
+
+Result<void> DeviceLink::reconnect_step(Clock::time_point deadline) {
+  const auto schedule = [this] {
+    const auto wait = backoff_for(options_, attempt_);
+    next_attempt_ = Clock::now() + wait;
     notice(LinkNotice::Kind::reconnecting, "reconnecting in " + std::to_string(wait.count()) + " ms (attempt " +
-                                               std::to_string(attempt) + " of " +
+                                               std::to_string(attempt_) + " of " +
                                                std::to_string(options_.max_reconnect_attempts) + ")");
-    std::this_thread::sleep_for(wait);
-    auto r = connect_once(deadline);
-    if (r) {
-      ++reconnects_;
-      return {};
-    }
-    last = r.error();
-    if (last.code == Errc::auth_refused) return r;
-    notice(LinkNotice::Kind::connection_lost, std::string(last.what) + (detail_.empty() ? "" : ": " + detail_));
-    backoff = std::min(backoff * 2, options_.backoff_max);
+  };
+  if (attempt_ == 0) {
+    attempt_ = 1;
+    schedule();
   }
-  return tl::unexpected(last);
+  const auto now = Clock::now();
+  if (now < next_attempt_) {
+    std::this_thread::sleep_until(std::min(next_attempt_, deadline));
+    return {};
+  }
+  // One attempt gets the full connect timeout even when the caller's deadline is nearer: cutting a TLS
+  // handshake short would only fail it and waste the attempt.
+  auto r = connect_once(Clock::now() + options_.connect_timeout);
+  if (r) {
+    ++reconnects_;
+    attempt_ = 0;
+    return {};
+  }
+  if (r.error().code == Errc::auth_refused) {
+    attempt_ = 0;
+    return r;
+  }
+  notice(LinkNotice::Kind::connection_lost, std::string(r.error().what) + (detail_.empty() ? "" : ": " + detail_));
+  if (attempt_ >= options_.max_reconnect_attempts) {
+    attempt_ = 0;
+    gave_up_ = true;
+    gave_up_error_ = Error{r.error().code,
+                           "gave up reconnecting to the hub: check that it is running and reachable (host, port, "
+                           "firewall, network), then run again"};
+    return tl::unexpected(gave_up_error_);
+  }
+  ++attempt_;
+  schedule();
+  return {};
 }
 
 Result<void> DeviceLink::run_until(const std::function<bool()>& done, Clock::time_point deadline) {
   for (;;) {
     if (done()) return {};
     if (refused_) return fail(Errc::auth_refused, refused_message_);
+    if (gave_up_) return tl::unexpected(gave_up_error_);
     if (Clock::now() >= deadline) return fail(Errc::timeout, "the deadline passed");
     if (renew_) {
       notice(LinkNotice::Kind::renewing_token, "SAS token renewal due: reconnecting with a fresh token");
       (void)flush_output();  // the DISCONNECT the client queued
       drop_transport();
-      if (auto r = connect_once(deadline); !r) {
+      if (auto r = connect_once(Clock::now() + options_.connect_timeout); !r) {
         if (r.error().code == Errc::auth_refused) return r;
         lost_ = true;
         lost_error_ = r.error();
       } else {
         ++reconnects_;
+        notice(LinkNotice::Kind::renewing_token,
+               "reconnected with a fresh SAS token (expires at unix " + std::to_string(client_.token_expiry_unix()) +
+                   ")");
       }
     }
     if (lost_ || !transport_) {
-      const Error why = lost_error_;
-      notice(LinkNotice::Kind::connection_lost,
-             std::string("connection lost: ") + why.what + (detail_.empty() ? "" : " (" + detail_ + ")"));
-      if (transport_) drop_transport();
-      if (auto r = reconnect(deadline, why.what); !r) return r;
+      if (attempt_ == 0) {
+        const Error why = lost_error_;
+        notice(LinkNotice::Kind::connection_lost,
+               std::string("connection lost: ") + why.what + (detail_.empty() ? "" : " (" + detail_ + ")"));
+        if (transport_) drop_transport();
+      }
+      if (auto r = reconnect_step(deadline); !r) return r;
+      continue;  // re-check done() and the deadline before pumping a connection that may not exist yet
     }
     if (auto r = pump_once(deadline, done); !r) return r;
   }

@@ -59,12 +59,18 @@ class DeviceLink {
   const std::string& detail() const noexcept { return detail_; }
   int reconnects() const noexcept { return reconnects_; }
 
+  // Back-off before reconnect attempt `attempt` (1-based): backoff_initial doubled per attempt, capped at
+  // backoff_max. Pure, so it is unit-tested without sockets.
+  static std::chrono::milliseconds backoff_for(const LinkOptions& options, int attempt) noexcept;
+
   static std::uint64_t now_ms();
   static std::uint64_t now_unix();
 
  private:
   Result<void> connect_once(Clock::time_point deadline);
-  Result<void> reconnect(Clock::time_point deadline, const char* why);
+  // One step of the reconnect schedule: waits for the next attempt (never past `deadline`, which only bounds
+  // this call: the schedule survives it) and makes the attempt when it is due.
+  Result<void> reconnect_step(Clock::time_point deadline);
   // One round: write, read, events, timers, then sleep until there is something to do (at most until `until`).
   Result<void> pump_once(Clock::time_point until, const std::function<bool()>& done);
   Result<void> flush_output();
@@ -84,6 +90,12 @@ class DeviceLink {
   bool renew_ = false;
   Error lost_error_{Errc::connection_closed, "connection lost"};
   int reconnects_ = 0;
+  // Reconnect schedule, kept across run_until() calls so that short caller deadlines (a send interval) do not
+  // reset the back-off or the attempt count. attempt_ == 0: not reconnecting.
+  int attempt_ = 0;
+  Clock::time_point next_attempt_{};
+  bool gave_up_ = false;
+  Error gave_up_error_{Errc::connect_failed, ""};
 };
 
 }  // namespace picohub::link
