@@ -203,8 +203,10 @@ int run_sim(const SimOptions& o) {
     std::fflush(stdout);
     auto id = client.send_telemetry(std::span(reinterpret_cast<const std::uint8_t*>(body), static_cast<std::size_t>(n)),
                                     properties, qos, link::DeviceLink::now_ms());
-    for (int tries = 0; !id && id.error().code == Errc::buffer_full && tries < 100; ++tries) {
-      // The in-flight window is full: let PUBACKs arrive, then try again.
+    // The in-flight window is full: let PUBACKs arrive, then try again. While the link is reconnecting, keep
+    // waiting: its own schedule is bounded (it gives up after its attempts) and ends the run with its message.
+    for (int tries = 0; !id && id.error().code == Errc::buffer_full && (tries < 100 || !device_link.ready());
+         ++tries) {
       // A link that gave up reconnecting must end the run with its own message, not "buffer full".
       if (auto r = device_link.run_until(never, link::Clock::now() + std::chrono::milliseconds(100));
           !r && r.error().code != Errc::timeout)

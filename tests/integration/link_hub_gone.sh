@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# The hub goes away for good: picohub sim gives up after its bounded reconnect attempts (5, back-off 0.5..8 s)
+# with exit 4 and a message that says what to do; it does not hang (bounded by timeout).
+picohub=$1
+source "$(dirname "$0")/../lib/testlib.sh"
+
+work=$(mktemp -d /tmp/picohub-link-gone.XXXXXX)
+cleanup() { stop_pid_file "$work/mosquitto.pid"; jobs -p | xargs -r kill 2>/dev/null || true; rm -rf "$work"; }
+trap cleanup EXIT
+
+make_test_ca "$work"
+port=$(free_port)
+start_plain_mosquitto "$work" "$port"
+key=AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=
+cs="HostName=localhost;DeviceId=dev1;SharedAccessKey=$key;GatewayHostName=localhost:$port"
+
+timeout 90 "$picohub" sim --connection-string "$cs" --ca "$work/ca.crt" --count 20 --interval 200ms --qos 1 \
+  > "$work/sim.txt" 2>&1 &
+sim=$!
+for _ in $(seq 1 300); do
+  [[ $(grep -c 'acknowledged by the hub' "$work/sim.txt" || true) -ge 3 ]] && break
+  sleep 0.1
+done
+[[ $(grep -c 'acknowledged by the hub' "$work/sim.txt" || true) -ge 3 ]] || { cat "$work/sim.txt"; fail "no 3 PUBACKs within 30 s"; }
+kill -9 "$(cat "$work/mosquitto.pid")"
+
+rc=0; wait "$sim" || rc=$?
+[[ $rc -ne 124 ]] || { cat "$work/sim.txt"; fail "picohub sim was still running after 90 s (it must give up by itself)"; }
+[[ $rc -eq 4 ]] || { cat "$work/sim.txt"; fail "expected exit 4 (network), got $rc"; }
+pass "sim gave up by itself with exit 4"
+
+[[ $(grep -c 'attempt [0-9] of 5' "$work/sim.txt") -eq 5 ]] || { cat "$work/sim.txt"; fail "expected exactly 5 reconnect attempts"; }
+grep -q 'reconnecting in 500 ms (attempt 1 of 5)' "$work/sim.txt" &&
+  grep -q 'reconnecting in 8000 ms (attempt 5 of 5)' "$work/sim.txt" ||
+  { cat "$work/sim.txt"; fail "back-off did not grow from 500 ms to 8000 ms"; }
+pass "5 attempts with a growing back-off (500 ms .. 8000 ms)"
+
+grep -q 'gave up reconnecting to the hub: check that it is running and reachable' "$work/sim.txt" ||
+  { cat "$work/sim.txt"; fail "no actionable give-up message"; }
+! grep -q '^Done:' "$work/sim.txt" || { cat "$work/sim.txt"; fail "sim claimed to be done"; }
+pass "give-up message says what to check"
+echo "3 passed, 0 failed"
