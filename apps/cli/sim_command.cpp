@@ -109,6 +109,13 @@ int run_sim(const SimOptions& o) {
     std::fprintf(stderr, "picohub sim: durations look like 1s, 250ms or 2m\n");
     return exit_usage;
   }
+  if (o.sas_ttl <= 60) {
+    // SasRenewal renews 60 s before expiry at the latest: a 60 s token would be due for renewal the moment
+    // it connects, and the CONNECT would end in a DISCONNECT.
+    std::fprintf(stderr, "picohub sim: --sas-ttl must be more than 60 s (a token is renewed at least 60 s before it "
+                         "expires); use e.g. --sas-ttl 70 to see a renewal after 10 s\n");
+    return exit_usage;
+  }
   if (o.qos != 0 && o.qos != 1) {
     std::fprintf(stderr, "picohub sim: --qos must be 0 or 1 (IoT Hub does not support QoS 2)\n");
     return exit_usage;

@@ -51,4 +51,8 @@ sleep 0.5
 seen=$(grep -o '"messageId":[0-9]*' "$work/seen.txt" | cut -d: -f2 | sort -n -u | tr '\n' ' ')
 [[ "$seen" == "$(seq 1 30 | tr '\n' ' ')" ]] || { echo "seen: $seen"; fail "the watcher did not see messageIds 1..30"; }
 pass "all 30 messages acknowledged ($before before the renewal) and seen by a subscriber"
-echo "4 passed, 0 failed"
+# --sas-ttl 60 would be due for renewal the moment it connects: refused up front as a usage error.
+rc=0; timeout 10 "$picohub" sim --connection-string "$cs" --ca "$work/ca.crt" --count 1 --sas-ttl 60 > "$work/ttl60.txt" 2>&1 || rc=$?
+[[ $rc -eq 2 ]] && grep -q 'more than 60 s' "$work/ttl60.txt" || { cat "$work/ttl60.txt"; fail "--sas-ttl 60: expected exit 2 with an explanation, got $rc"; }
+pass "--sas-ttl 60 is refused with an explanation (exit 2)"
+echo "5 passed, 0 failed"
