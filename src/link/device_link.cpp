@@ -46,7 +46,11 @@ void DeviceLink::drop_transport() {
   client_.on_transport_reset();
 }
 
-Result<void> DeviceLink::open() { return connect_once(Clock::now() + options_.connect_timeout); }
+Result<void> DeviceLink::open() {
+  gave_up_ = false;  // an explicit open() starts afresh after a link that gave up
+  attempt_ = 0;
+  return connect_once(Clock::now() + options_.connect_timeout);
+}
 
 Result<void> DeviceLink::connect_once(Clock::time_point deadline) {
   refused_ = lost_ = renew_ = false;

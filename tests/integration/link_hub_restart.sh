@@ -48,7 +48,10 @@ old_pid=$(cat "$work/mosquitto.pid")
 kill -STOP "$old_pid"
 sent_before=$(grep -c '^Sending message' "$work/sim.txt" || true)
 wait_for_count "$work/sim.txt" '^Sending message' $((sent_before + 1)) 10
-sleep 0.1
+# ...and wait until its bytes sit unread in the frozen broker's receive queue (bounded).
+queued() { ss -Htn state established "( sport = :$port )" | awk '{q += $1} END {print q + 0}'; }
+for _ in $(seq 1 50); do [[ $(queued) -gt 0 ]] && break; sleep 0.1; done
+[[ $(queued) -gt 0 ]] || fail "the message sent to the frozen broker never reached its socket"
 kill -9 "$old_pid"
 for _ in $(seq 1 50); do kill -0 "$old_pid" 2>/dev/null || break; sleep 0.1; done
 ! kill -0 "$old_pid" 2>/dev/null || fail "mosquitto survived SIGKILL"
