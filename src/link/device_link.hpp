@@ -49,7 +49,11 @@ class DeviceLink {
   Result<void> open();
 
   // Pumps until done() returns true (checked after every event) or `deadline` passes (Errc::timeout).
-  // Reconnects as needed; a connection that cannot be re-established ends it with that error.
+  // Reconnects as needed. `deadline` bounds this call only: the reconnect schedule (back-off, attempt count)
+  // carries over to the next call, so short deadlines (a send interval) neither reset nor cut it. After
+  // max_reconnect_attempts failed attempts it returns the last error's code with a "gave up reconnecting"
+  // message, and keeps returning it until open() is called again. One attempt may overrun `deadline` by up
+  // to connect_timeout (a TLS handshake is not cut short).
   Result<void> run_until(const std::function<bool()>& done, Clock::time_point deadline);
 
   // Sends DISCONNECT, flushes it (bounded) and closes the connection.
