@@ -5,49 +5,13 @@
 #include <mbedtls/md.h>
 
 #include "iothub/base64.hpp"
+#include "iothub/text_writer.hpp"
 #include "iothub/url_encoding.hpp"
 
 namespace picohub::iothub {
 namespace {
 
 constexpr std::string_view token_prefix = "SharedAccessSignature";
-
-// Appends text to a caller buffer, remembering overflow so call sites stay flat.
-struct Appender {
-  std::span<char> out;
-  std::size_t n = 0;
-  bool overflow = false;
-
-  void text(std::string_view s) noexcept {
-    if (overflow || s.size() > out.size() - n) {
-      overflow = true;
-      return;
-    }
-    for (char c : s) out[n++] = c;
-  }
-  void encoded(std::string_view s) noexcept {
-    if (overflow) return;
-    auto r = url_encode(s, out.subspan(n));
-    if (!r) {
-      overflow = true;
-      return;
-    }
-    n += r->size();
-  }
-  void number(std::uint64_t v) noexcept {
-    if (overflow) return;
-    auto [end, ec] = std::to_chars(out.data() + n, out.data() + out.size(), v);
-    if (ec != std::errc{}) {
-      overflow = true;
-      return;
-    }
-    n = static_cast<std::size_t>(end - out.data());
-  }
-  Result<std::string_view> result(const char* too_large_what) const noexcept {
-    if (overflow) return fail(Errc::too_large, too_large_what);
-    return std::string_view(out.data(), n);
-  }
-};
 
 // HMAC-SHA256 over the concatenation of up to three parts, so callers never need a scratch buffer.
 Result<void> hmac_sha256(std::span<const std::uint8_t> key, std::string_view a, std::string_view b,
@@ -111,7 +75,7 @@ Result<std::string_view> sas_signature(std::string_view string_to_sign, std::str
 
 Result<std::string_view> make_sas_token(const SasTokenRequest& request, std::span<char> out) noexcept {
   if (request.resource.empty()) return fail(Errc::invalid_argument, "the SAS resource (sr) is empty");
-  Appender w{out};
+  TextWriter w{out};
   w.text(token_prefix);
   w.text(" sr=");
   const std::size_t sr_begin = w.n;
@@ -141,7 +105,7 @@ Result<std::string_view> make_sas_token(const SasTokenRequest& request, std::spa
 Result<std::string_view> device_resource(std::string_view host, std::string_view device, std::string_view module,
                                          std::span<char> out) noexcept {
   if (host.empty() || device.empty()) return fail(Errc::invalid_argument, "host name and device id are required");
-  Appender w{out};
+  TextWriter w{out};
   w.text(host);
   w.text("/devices/");
   w.text(device);
@@ -156,7 +120,7 @@ Result<std::string_view> dps_resource(std::string_view id_scope, std::string_vie
                                       std::span<char> out) noexcept {
   if (id_scope.empty() || registration_id.empty())
     return fail(Errc::invalid_argument, "id scope and registration id are required");
-  Appender w{out};
+  TextWriter w{out};
   w.text(id_scope);
   w.text("/registrations/");
   w.text(registration_id);

@@ -2,10 +2,13 @@
 
 #include <charconv>
 
+#include "iothub/text_writer.hpp"
 #include "iothub/url_encoding.hpp"
 
 namespace picohub::iothub {
 namespace {
+
+constexpr const char* topic_too_small = "buffer too small for the topic";
 
 bool valid_id(std::string_view s) noexcept {
   if (s.empty()) return false;
@@ -55,33 +58,6 @@ std::optional<std::uint64_t> parse_u64(std::string_view s) noexcept {
   return v;
 }
 
-struct Writer {
-  std::span<char> out;
-  std::size_t n = 0;
-  bool overflow = false;
-  void text(std::string_view s) noexcept {
-    if (overflow || s.size() > out.size() - n) {
-      overflow = true;
-      return;
-    }
-    for (char c : s) out[n++] = c;
-  }
-  template <class Int>
-  void number(Int v) noexcept {
-    if (overflow) return;
-    auto [end, ec] = std::to_chars(out.data() + n, out.data() + out.size(), v);
-    if (ec != std::errc{}) {
-      overflow = true;
-      return;
-    }
-    n = static_cast<std::size_t>(end - out.data());
-  }
-  Result<std::string_view> result() const noexcept {
-    if (overflow) return fail(Errc::too_large, "buffer too small for the topic");
-    return std::string_view(out.data(), n);
-  }
-};
-
 // Splits "segment/?query" after a known prefix: returns false unless `rest` is exactly "{segment}/?{query}".
 bool split_segment_query(std::string_view rest, std::string_view& segment, std::string_view& query) noexcept {
   const std::size_t slash = rest.find("/?");
@@ -126,7 +102,7 @@ Result<std::string_view> telemetry_topic(std::string_view device_id, std::string
   if (!valid_id(device_id)) return fail(Errc::invalid_argument, "device id is empty or contains '/', '#' or '+'");
   if (!module_id.empty() && !valid_id(module_id))
     return fail(Errc::invalid_argument, "module id contains '/', '#' or '+'");
-  Writer w{out};
+  TextWriter w{out};
   w.text("devices/");
   w.text(device_id);
   if (!module_id.empty()) {
@@ -134,7 +110,7 @@ Result<std::string_view> telemetry_topic(std::string_view device_id, std::string
     w.text(module_id);
   }
   w.text("/messages/events/");
-  if (w.overflow) return w.result();
+  if (w.overflow) return w.result(topic_too_small);
   PropertyBagWriter bag(out.subspan(w.n));
   auto r = write_message_properties(bag, props);
   if (!r) return tl::unexpected(r.error());
@@ -143,11 +119,11 @@ Result<std::string_view> telemetry_topic(std::string_view device_id, std::string
 
 Result<std::string_view> c2d_subscribe_filter(std::string_view device_id, std::span<char> out) noexcept {
   if (!valid_id(device_id)) return fail(Errc::invalid_argument, "device id is empty or contains '/', '#' or '+'");
-  Writer w{out};
+  TextWriter w{out};
   w.text("devices/");
   w.text(device_id);
   w.text("/messages/devicebound/#");
-  return w.result();
+  return w.result(topic_too_small);
 }
 
 Result<std::string_view> c2d_topic(std::string_view device_id, std::string_view encoded_bag,
@@ -155,12 +131,12 @@ Result<std::string_view> c2d_topic(std::string_view device_id, std::string_view 
   if (!valid_id(device_id)) return fail(Errc::invalid_argument, "device id is empty or contains '/', '#' or '+'");
   if (encoded_bag.find_first_of("/#+") != std::string_view::npos)
     return fail(Errc::invalid_argument, "an encoded property bag must not contain '/', '#' or '+'");
-  Writer w{out};
+  TextWriter w{out};
   w.text("devices/");
   w.text(device_id);
   w.text("/messages/devicebound/");
   w.text(encoded_bag);
-  return w.result();
+  return w.result(topic_too_small);
 }
 
 Result<std::string_view> parse_c2d_topic(std::string_view topic, std::string_view device_id) noexcept {
@@ -177,34 +153,34 @@ Result<std::string_view> parse_c2d_topic(std::string_view topic, std::string_vie
 
 Result<std::string_view> twin_get_topic(std::string_view rid, std::span<char> out) noexcept {
   if (!valid_rid(rid)) return fail(Errc::invalid_argument, "request id is empty or contains & / ? # + or space");
-  Writer w{out};
+  TextWriter w{out};
   w.text("$iothub/twin/GET/?$rid=");
   w.text(rid);
-  return w.result();
+  return w.result(topic_too_small);
 }
 
 Result<std::string_view> twin_patch_reported_topic(std::string_view rid, std::span<char> out) noexcept {
   if (!valid_rid(rid)) return fail(Errc::invalid_argument, "request id is empty or contains & / ? # + or space");
-  Writer w{out};
+  TextWriter w{out};
   w.text("$iothub/twin/PATCH/properties/reported/?$rid=");
   w.text(rid);
-  return w.result();
+  return w.result(topic_too_small);
 }
 
 Result<std::string_view> method_response_topic(int status, std::string_view rid, std::span<char> out) noexcept {
   if (!valid_rid(rid)) return fail(Errc::invalid_argument, "request id is empty or contains & / ? # + or space");
-  Writer w{out};
+  TextWriter w{out};
   w.text("$iothub/methods/res/");
   w.number(status);
   w.text("/?$rid=");
   w.text(rid);
-  return w.result();
+  return w.result(topic_too_small);
 }
 
 Result<std::string_view> twin_response_topic(int status, std::string_view rid, std::optional<std::uint64_t> version,
                                              std::span<char> out) noexcept {
   if (!valid_rid(rid)) return fail(Errc::invalid_argument, "request id is empty or contains & / ? # + or space");
-  Writer w{out};
+  TextWriter w{out};
   w.text("$iothub/twin/res/");
   w.number(status);
   w.text("/?$rid=");
@@ -213,26 +189,26 @@ Result<std::string_view> twin_response_topic(int status, std::string_view rid, s
     w.text("&$version=");
     w.number(*version);
   }
-  return w.result();
+  return w.result(topic_too_small);
 }
 
 Result<std::string_view> twin_desired_topic(std::uint64_t version, std::span<char> out) noexcept {
-  Writer w{out};
+  TextWriter w{out};
   w.text("$iothub/twin/PATCH/properties/desired/?$version=");
   w.number(version);
-  return w.result();
+  return w.result(topic_too_small);
 }
 
 Result<std::string_view> method_request_topic(std::string_view method_name, std::string_view rid,
                                               std::span<char> out) noexcept {
   if (!valid_rid(method_name)) return fail(Errc::invalid_argument, "method name is empty or contains & / ? # + or space");
   if (!valid_rid(rid)) return fail(Errc::invalid_argument, "request id is empty or contains & / ? # + or space");
-  Writer w{out};
+  TextWriter w{out};
   w.text("$iothub/methods/POST/");
   w.text(method_name);
   w.text("/?$rid=");
   w.text(rid);
-  return w.result();
+  return w.result(topic_too_small);
 }
 
 Result<TopicQuery> parse_topic_query(std::string_view query) noexcept {

@@ -1,5 +1,6 @@
 #include "iothub/username.hpp"
 
+#include "iothub/text_writer.hpp"
 #include "iothub/url_encoding.hpp"
 
 namespace picohub::iothub {
@@ -12,28 +13,6 @@ bool valid_segment(std::string_view s) noexcept {
   return true;
 }
 
-struct Writer {
-  std::span<char> out;
-  std::size_t n = 0;
-  bool overflow = false;
-  void text(std::string_view s) noexcept {
-    if (overflow || s.size() > out.size() - n) {
-      overflow = true;
-      return;
-    }
-    for (char c : s) out[n++] = c;
-  }
-  void encoded(std::string_view s) noexcept {
-    if (overflow) return;
-    auto r = url_encode(s, out.subspan(n));
-    if (!r) {
-      overflow = true;
-      return;
-    }
-    n += r->size();
-  }
-};
-
 }  // namespace
 
 Result<std::string_view> mqtt_client_id(std::string_view device_id, std::string_view module_id,
@@ -41,7 +20,7 @@ Result<std::string_view> mqtt_client_id(std::string_view device_id, std::string_
   if (!valid_segment(device_id)) return fail(Errc::invalid_argument, "device id is empty or contains '/', '#' or '+'");
   if (!module_id.empty() && !valid_segment(module_id))
     return fail(Errc::invalid_argument, "module id contains '/', '#' or '+'");
-  Writer w{out};
+  TextWriter w{out};
   w.text(device_id);
   if (!module_id.empty()) {
     w.text("/");
@@ -57,7 +36,7 @@ Result<std::string_view> mqtt_username(const UsernameOptions& o, std::span<char>
     return fail(Errc::invalid_argument, "device id is empty or contains '/', '#' or '+'");
   if (!o.module_id.empty() && !valid_segment(o.module_id))
     return fail(Errc::invalid_argument, "module id contains '/', '#' or '+'");
-  Writer w{out};
+  TextWriter w{out};
   w.text(o.host);
   w.text("/");
   w.text(o.device_id);
