@@ -2,3 +2,8 @@
 add_test(NAME sim_against_mosquitto_tls
          COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/sim_mosquitto.sh $<TARGET_FILE:picohub>)
 set_tests_properties(sim_against_mosquitto_tls PROPERTIES TIMEOUT 240 LABELS integration)
+
+# picohub sim against the local hub (mosquitto + picohub plugin), driven by the service CLI.
+add_test(NAME sim_against_local_hub
+         COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/sim_hub.sh $<TARGET_FILE:picohub>)
+set_tests_properties(sim_against_local_hub PROPERTIES TIMEOUT 300 LABELS integration)
