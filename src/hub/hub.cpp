@@ -2,7 +2,9 @@
 
 #include "hub/codec.hpp"
 #include "hub/control_request.hpp"
+#include "hub/telemetry_event.hpp"
 #include "hub/twin.hpp"
+#include "iothub/topics.hpp"
 
 namespace picohub::hub {
 
@@ -14,15 +16,12 @@ std::int64_t seconds(std::int64_t ms) { return ms / 1000; }
 
 bool starts_with(std::string_view s, std::string_view prefix) { return s.substr(0, prefix.size()) == prefix; }
 
-// IoT Hub's names for the `$.x` system properties in the telemetry event.
-std::string system_property_name(const std::string& key) {
-  static const std::map<std::string, std::string> names = {
-      {"$.mid", "message-id"},       {"$.cid", "correlation-id"},    {"$.uid", "user-id"},
-      {"$.ct", "content-type"},      {"$.ce", "content-encoding"},   {"$.to", "to"},
-      {"$.exp", "absolute-expiry-time"}, {"$.on", "iothub-outputname"}, {"$.ifid", "iothub-interface-id"},
-      {"$.sub", "dt-subject"},       {"$.ctime", "iothub-creation-time-utc"}};
-  auto it = names.find(key);
-  return it == names.end() ? key : it->second;
+// Could this filter (already known to start with "$picohub/v1/") match "$picohub/v1/telemetry/{deviceId}"?
+// Errs on the side of yes: a false yes only costs a publish nobody receives.
+bool may_match_telemetry(std::string_view filter) {
+  std::string_view rest = filter.substr(std::string_view("$picohub/v1/").size());
+  std::string_view level = rest.substr(0, rest.find('/'));
+  return level == "telemetry" || level == "+" || level == "#";
 }
 
 std::uint8_t flags_of(const std::set<std::string>& filters, const std::string& device, const std::string& module) {
@@ -67,13 +66,17 @@ bool Hub::on_basic_auth(ConnId conn, std::string_view client_id, std::string_vie
   c.device_id = auth.device_id;
   c.module_id = auth.module_id;
   c.expiry_s = auth.expiry_s;
+  c.clean_session = clean_session;
   conns_[conn] = c;
   if (auto old = current_.find(c.client_id); old != current_.end() && old->second != conn) {
     log(LogLevel::notice, who + " connected again; the older connection is dropped (400027)");
   }
   current_[c.client_id] = conn;
   // clean_session=1 starts without subscriptions; clean_session=0 keeps the session's (mosquitto keeps them too).
-  if (clean_session) sessions_.erase(c.client_id);
+  if (clean_session) {
+    sessions_.erase(c.client_id);
+    telemetry_watchers_.erase(c.client_id);
+  }
   if (auth.principal == Principal::device) {
     activity_[c.device_id] = now_ms;
     if (c.module_id.empty()) c2d_dirty_.insert(c.device_id);
@@ -95,6 +98,8 @@ void Hub::on_disconnect(ConnId conn, std::int64_t now_ms) {
       activity_[c.device_id] = now_ms;
       log(LogLevel::notice, c.client_id + " disconnected");
     }
+    // A clean session's subscriptions end with its connection (a persistent one's stay, as in mosquitto).
+    if (c.clean_session) telemetry_watchers_.erase(c.client_id);
   } else {
     // Takeover: mosquitto reports the old session's end after the new connection authenticated.
     log(LogLevel::info, c.client_id + ": replaced connection closed");
@@ -141,8 +146,19 @@ bool Hub::on_acl_check(ConnId conn, Access access, std::string_view topic, int q
     switch (access) {
       case Access::write: return topic == kControlTopic;
       case Access::read: return starts_with(topic, "$picohub/v1/");
-      case Access::subscribe:
-      case Access::unsubscribe: return starts_with(topic, "$picohub/v1/");
+      case Access::subscribe: {
+        if (!starts_with(topic, "$picohub/v1/")) return false;
+        if (may_match_telemetry(topic)) telemetry_watchers_[c.client_id].insert(std::string(topic));
+        return true;
+      }
+      case Access::unsubscribe: {
+        if (!starts_with(topic, "$picohub/v1/")) return false;
+        if (auto w = telemetry_watchers_.find(c.client_id); w != telemetry_watchers_.end()) {
+          w->second.erase(std::string(topic));
+          if (w->second.empty()) telemetry_watchers_.erase(w);
+        }
+        return true;
+      }
     }
     return false;
   }
@@ -156,7 +172,9 @@ bool Hub::on_acl_check(ConnId conn, Access access, std::string_view topic, int q
         schedule_kick(conn, "QoS 2 publish is not supported by IoT Hub");
         return false;
       }
-      if (classify_publish(topic, c.device_id, c.module_id).kind == PublishKind::invalid) {
+      // Runs for every device PUBLISH: classify without building the decoded pieces on_message needs.
+      if (iothub::classify_device_publish(topic, c.device_id, c.module_id).kind ==
+          iothub::DevicePublishKind::invalid) {
         schedule_kick(conn, "publish to a topic it may not use: " + std::string(topic));
         return false;
       }
@@ -197,7 +215,7 @@ MessageVerdict Hub::on_message(ConnId conn, std::string_view topic, std::string_
                                bool retain, std::int64_t now_ms) {
   auto it = conns_.find(conn);
   if (it == conns_.end() || it->second.principal != Principal::device) return MessageVerdict::drop;
-  const Connection c = it->second;
+  const Connection& c = it->second;  // the handlers below never add or remove connections
   auto p = classify_publish(topic, c.device_id, c.module_id);
   switch (p.kind) {
     case PublishKind::telemetry: handle_telemetry(c, p, payload, retain, now_ms); break;
@@ -216,40 +234,23 @@ MessageVerdict Hub::on_message(ConnId conn, std::string_view topic, std::string_
 
 void Hub::handle_telemetry(const Connection& c, const ClassifiedPublish& p, std::string_view payload, bool retain,
                            std::int64_t now_ms) {
-  json system = json::object();
-  json properties = json::object();
-  auto bag = parse_property_bag(p.property_bag);
-  if (!bag) {
+  TelemetryEventInput in;
+  in.sequence = store_.next_telemetry_sequence();
+  in.device_id = c.device_id;
+  in.module_id = c.module_id;
+  in.enqueued_ms = now_ms;
+  in.property_bag = p.property_bag;
+  in.retain = retain;
+  in.payload = payload;
+  if (!write_telemetry_event(in, event_text_)) {
     log(LogLevel::warning, c.client_id + " sent telemetry with a malformed property bag; properties ignored");
-  } else {
-    for (auto& [key, value] : *bag) {
-      json v = value ? json(*value) : json(nullptr);
-      if (starts_with(key, "$.")) {
-        system[system_property_name(key)] = v;
-      } else {
-        properties[key] = v;
-      }
-    }
   }
-  if (retain) properties["mqtt-retain"] = "true";
-  system["iothub-connection-device-id"] = c.device_id;
-  if (!c.module_id.empty()) system["iothub-connection-module-id"] = c.module_id;
-  system["iothub-connection-auth-method"] = R"({"scope":"device","type":"sas","issuer":"iothub"})";
-  system["iothub-enqueuedtime"] = iso8601_utc(now_ms);
-
-  std::int64_t sequence = store_.next_telemetry_sequence();
-  std::string body(payload);
-  json event = {{"sequence", sequence},
-                {"deviceId", c.device_id},
-                {"moduleId", c.module_id.empty() ? json(nullptr) : json(c.module_id)},
-                {"enqueuedTime", iso8601_utc(now_ms)},
-                {"systemProperties", system},
-                {"properties", properties},
-                {"body", is_valid_utf8(body) ? json(body) : json(nullptr)},
-                {"bodyBase64", base64_encode(body)}};
-  std::string text = event.dump(-1, ' ', false, json::error_handler_t::replace);
-  store_.telemetry_append(TelemetryRecord{sequence, c.device_id, now_ms, text}, options_.telemetry_keep);
-  port_.publish("", std::string(kTelemetryTopicPrefix) + c.device_id, text, 0);
+  store_.telemetry_append(in.sequence, c.device_id, now_ms, event_text_, options_.telemetry_keep);
+  // Recorded always; published live only while some service client may receive it (the broker would otherwise
+  // copy, queue and route every event to nobody).
+  if (!telemetry_watchers_.empty()) {
+    port_.publish("", std::string(kTelemetryTopicPrefix) + c.device_id, event_text_, 0);
+  }
 }
 
 void Hub::handle_reported_patch(const Connection& c, const ClassifiedPublish& p, std::string_view payload,

@@ -71,6 +71,8 @@ class Hub {
   std::uint8_t subscription_flags(const std::string& client_id) const;
   std::size_t pending_method_count() const { return methods_.size(); }
   std::size_t connection_count() const { return conns_.size(); }
+  // true while some service client holds a subscription that may match $picohub/v1/telemetry/{deviceId}.
+  bool telemetry_watched() const { return !telemetry_watchers_.empty(); }
 
  private:
   struct Connection {
@@ -79,6 +81,7 @@ class Hub {
     std::string device_id;
     std::string module_id;
     std::int64_t expiry_s = 0;
+    bool clean_session = true;
     bool kick_pending = false;
   };
   struct Session {  // per client id; outlives connections when clean_session=0 (as mosquitto's session does)
@@ -129,6 +132,9 @@ class Hub {
   std::map<std::string, PendingMethod> methods_;      // by $rid
   std::set<std::string> c2d_dirty_;                   // devices whose queue may be deliverable now
   std::map<std::string, std::int64_t> activity_;      // lastActivityTime not yet written to the store
+  // service client id → its subscriptions that may match live telemetry; empty map = nobody to publish to
+  std::map<std::string, std::set<std::string>> telemetry_watchers_;
+  std::string event_text_;  // the telemetry event being built (reused: one per message on the hot path)
   std::uint64_t next_rid_ = 1;
   std::int64_t last_expiry_sweep_ms_ = 0;
   std::int64_t last_token_scan_ms_ = 0;

@@ -10,18 +10,20 @@ namespace picohub::hub {
 
 namespace {
 
-// Prepared statements are cached per SQL text (preparing costs more than running the hot inserts).
-std::unordered_map<sqlite3*, std::unordered_map<std::string, sqlite3_stmt*>>& statement_cache() {
-  static std::unordered_map<sqlite3*, std::unordered_map<std::string, sqlite3_stmt*>> cache;
+// Prepared statements are cached per SQL text (preparing costs more than running the hot inserts). Keys are
+// views of the string literals in this file (static storage): no std::string is built per statement run.
+std::unordered_map<sqlite3*, std::unordered_map<std::string_view, sqlite3_stmt*>>& statement_cache() {
+  static std::unordered_map<sqlite3*, std::unordered_map<std::string_view, sqlite3_stmt*>> cache;
   return cache;
 }
 
 // A cached prepared statement, reset for reuse when this goes out of scope; bind by 1-based index.
 class Stmt {
  public:
-  Stmt(sqlite3* db, const std::string& sql) {
+  // `sql` must be a string literal: the cache keeps the view.
+  Stmt(sqlite3* db, std::string_view sql) {
     auto& slot = statement_cache()[db][sql];
-    if (slot == nullptr) sqlite3_prepare_v2(db, sql.c_str(), -1, &slot, nullptr);
+    if (slot == nullptr) sqlite3_prepare_v2(db, sql.data(), static_cast<int>(sql.size()), &slot, nullptr);
     stmt_ = slot;
   }
   ~Stmt() {
@@ -34,6 +36,11 @@ class Stmt {
   Stmt& operator=(const Stmt&) = delete;
   Stmt& bind(int i, std::string_view text) {
     sqlite3_bind_text(stmt_, i, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT);
+    return *this;
+  }
+  // The caller keeps `text` alive until this Stmt is gone (no copy into SQLite).
+  Stmt& bind_static(int i, std::string_view text) {
+    sqlite3_bind_text(stmt_, i, text.data(), static_cast<int>(text.size()), SQLITE_STATIC);
     return *this;
   }
   Stmt& bind_blob(int i, std::string_view bytes) {
@@ -266,13 +273,20 @@ std::int64_t Store::c2d_drop_expired(std::int64_t now_ms) {
 std::int64_t Store::next_telemetry_sequence() { return last_sequence_ + 1; }
 
 void Store::telemetry_append(const TelemetryRecord& r, std::int64_t keep) {
+  telemetry_append(r.sequence, r.device_id, r.enqueued_ms, r.event_json, keep);
+}
+
+void Store::telemetry_append(std::int64_t sequence, std::string_view device_id, std::int64_t enqueued_ms,
+                             std::string_view event_json, std::int64_t keep) {
   WriteScope scope(*this);
-  Stmt s(db_, "INSERT INTO telemetry(sequence, device_id, enqueued_ms, event) VALUES(?,?,?,?)");
-  s.bind(1, r.sequence).bind(2, r.device_id).bind(3, r.enqueued_ms).bind(4, r.event_json);
-  if (s.run()) last_sequence_ = std::max(last_sequence_, r.sequence);
+  {
+    Stmt s(db_, "INSERT INTO telemetry(sequence, device_id, enqueued_ms, event) VALUES(?,?,?,?)");
+    s.bind(1, sequence).bind_static(2, device_id).bind(3, enqueued_ms).bind_static(4, event_json);
+    if (s.run()) last_sequence_ = std::max(last_sequence_, sequence);
+  }
   // Trim in batches: cheap, and the log never exceeds keep + 1% rows.
   std::int64_t slack = std::max<std::int64_t>(1, keep / 100);
-  if (r.sequence % slack == 0) {
+  if (sequence % slack == 0) {
     Stmt d(db_, "DELETE FROM telemetry WHERE sequence <= ?");
     d.bind(1, last_sequence_ - keep).run();
   }

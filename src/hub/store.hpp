@@ -6,6 +6,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 struct sqlite3;
@@ -76,6 +77,9 @@ class Store {
   // Telemetry log, bounded to the newest `keep` rows
   std::int64_t next_telemetry_sequence();
   void telemetry_append(const TelemetryRecord& record, std::int64_t keep);
+  // Same row without building a TelemetryRecord (the hot path: one per device message).
+  void telemetry_append(std::int64_t sequence, std::string_view device_id, std::int64_t enqueued_ms,
+                        std::string_view event_json, std::int64_t keep);
   // device_pattern: "" = all, otherwise a glob (*, ?) over the device id
   std::vector<TelemetryRecord> telemetry_query(const std::string& device_pattern, std::int64_t since_ms, int limit);
   std::int64_t telemetry_count();

@@ -59,6 +59,8 @@ class HubTest : public ::testing::Test {
 };
 
 TEST_F(HubTest, TelemetryIsRecordedPublishedLiveAndDropped) {
+  ASSERT_TRUE(connect_service(service));
+  ASSERT_TRUE(subscribe(service, "$picohub/v1/telemetry/#"));
   ASSERT_TRUE(connect_device(dev_conn, "dev1"));
   auto verdict = hub->on_message(dev_conn, "devices/dev1/messages/events/%24.mid=m1&%24.ct=application%2Fjson&alert=high%20temp&flag",
                                  R"({"t":21.5})", 1, true, now);
@@ -89,11 +91,73 @@ TEST_F(HubTest, TelemetryIsRecordedPublishedLiveAndDropped) {
 }
 
 TEST_F(HubTest, BinaryTelemetryHasNullBodyAndBase64) {
+  ASSERT_TRUE(connect_service(service));
+  ASSERT_TRUE(subscribe(service, "$picohub/v1/telemetry/#"));
   ASSERT_TRUE(connect_device(dev_conn, "dev1"));
   hub->on_message(dev_conn, "devices/dev1/messages/events/", std::string("\xff\x00\x01", 3), 0, false, now);
   auto event = json::parse(port.published.at(0).payload);
   EXPECT_TRUE(event["body"].is_null());
   EXPECT_EQ(event["bodyBase64"], "/wAB");
+}
+
+std::size_t live_events(const RecordingPort& port) {
+  std::size_t n = 0;
+  for (auto& m : port.published) n += m.topic.rfind("$picohub/v1/telemetry/", 0) == 0 ? 1 : 0;
+  return n;
+}
+
+TEST_F(HubTest, TelemetryIsRecordedButNotPublishedWhileNoServiceWatchesIt) {
+  ASSERT_TRUE(connect_device(dev_conn, "dev1"));
+  hub->on_message(dev_conn, "devices/dev1/messages/events/", "a", 1, false, now);
+  EXPECT_FALSE(hub->telemetry_watched());
+  EXPECT_EQ(live_events(port), 0u);
+  EXPECT_EQ(store->telemetry_count(), 1);
+  // A service subscribed only to responses does not watch telemetry either.
+  ASSERT_TRUE(connect_service(service));
+  ASSERT_TRUE(subscribe(service, "$picohub/v1/response"));
+  hub->on_message(dev_conn, "devices/dev1/messages/events/", "b", 1, false, now);
+  EXPECT_EQ(live_events(port), 0u);
+  EXPECT_EQ(store->telemetry_count(), 2);
+}
+
+TEST_F(HubTest, LiveTelemetryFollowsServiceSubscribeUnsubscribeAndDisconnect) {
+  ASSERT_TRUE(connect_device(dev_conn, "dev1"));
+  ASSERT_TRUE(connect_service(service));
+  auto send = [&] { hub->on_message(dev_conn, "devices/dev1/messages/events/", "x", 1, false, now); };
+  for (const char* filter : {"$picohub/v1/#", "$picohub/v1/+/dev1", "$picohub/v1/telemetry/dev1"}) {
+    ASSERT_TRUE(subscribe(service, filter)) << filter;
+    EXPECT_TRUE(hub->telemetry_watched()) << filter;
+    auto before = live_events(port);
+    send();
+    EXPECT_EQ(live_events(port), before + 1) << filter;
+    EXPECT_TRUE(hub->on_acl_check(service, Access::unsubscribe, filter, 0, false));
+    EXPECT_FALSE(hub->telemetry_watched()) << filter;
+    send();
+    EXPECT_EQ(live_events(port), before + 1) << filter;
+  }
+  // Two filters: still watched until both are gone; a clean session's disconnect ends them all.
+  ASSERT_TRUE(subscribe(service, "$picohub/v1/telemetry/#"));
+  ASSERT_TRUE(subscribe(service, "$picohub/v1/#"));
+  EXPECT_TRUE(hub->on_acl_check(service, Access::unsubscribe, "$picohub/v1/#", 0, false));
+  EXPECT_TRUE(hub->telemetry_watched());
+  hub->on_disconnect(service, now);
+  EXPECT_FALSE(hub->telemetry_watched());
+  EXPECT_EQ(store->telemetry_count(), 6);
+}
+
+TEST_F(HubTest, PersistentServiceSessionKeepsWatchingUntilACleanConnect) {
+  int other_svc = 0;
+  ConnId service2 = &other_svc;
+  ASSERT_TRUE(hub->on_basic_auth(service, service_id, "iothubowner",
+                                 token(kHost, kKey, static_cast<std::uint64_t>(kNow + 3600), "iothubowner"), false,
+                                 now));
+  ASSERT_TRUE(subscribe(service, "$picohub/v1/telemetry/#"));
+  hub->on_disconnect(service, now);
+  EXPECT_TRUE(hub->telemetry_watched());  // mosquitto keeps a clean_session=0 client's subscriptions
+  ASSERT_TRUE(hub->on_basic_auth(service2, service_id, "iothubowner",
+                                 token(kHost, kKey, static_cast<std::uint64_t>(kNow + 3600), "iothubowner"), true,
+                                 now));
+  EXPECT_FALSE(hub->telemetry_watched());
 }
 
 TEST_F(HubTest, PublishingToAnotherDevicesTopicIsDeniedAndKickedOnTheNextTick) {

@@ -1,0 +1,167 @@
+// The hand-written telemetry event must be byte-identical to the nlohmann::json tree it replaced: the oracle
+// below builds that tree the way Hub::handle_telemetry did before (std::map keys, last assignment wins).
+#include "hub/telemetry_event.hpp"
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <nlohmann/json.hpp>
+#include <random>
+
+#include "hub/codec.hpp"
+
+using namespace picohub::hub;
+using nlohmann::json;
+
+namespace {
+
+std::string oracle_name(const std::string& key) {
+  static const std::map<std::string, std::string> names = {
+      {"$.mid", "message-id"},       {"$.cid", "correlation-id"},    {"$.uid", "user-id"},
+      {"$.ct", "content-type"},      {"$.ce", "content-encoding"},   {"$.to", "to"},
+      {"$.exp", "absolute-expiry-time"}, {"$.on", "iothub-outputname"}, {"$.ifid", "iothub-interface-id"},
+      {"$.sub", "dt-subject"},       {"$.ctime", "iothub-creation-time-utc"}};
+  auto it = names.find(key);
+  return it == names.end() ? key : it->second;
+}
+
+std::string oracle(const TelemetryEventInput& in) {
+  json system = json::object();
+  json properties = json::object();
+  if (auto bag = parse_property_bag(in.property_bag)) {
+    for (auto& [key, value] : *bag) {
+      json v = value ? json(*value) : json(nullptr);
+      if (key.rfind("$.", 0) == 0) {
+        system[oracle_name(key)] = v;
+      } else {
+        properties[key] = v;
+      }
+    }
+  }
+  if (in.retain) properties["mqtt-retain"] = "true";
+  system["iothub-connection-device-id"] = std::string(in.device_id);
+  if (!in.module_id.empty()) system["iothub-connection-module-id"] = std::string(in.module_id);
+  system["iothub-connection-auth-method"] = R"({"scope":"device","type":"sas","issuer":"iothub"})";
+  system["iothub-enqueuedtime"] = iso8601_utc(in.enqueued_ms);
+  std::string body(in.payload);
+  json event = {{"sequence", in.sequence},
+                {"deviceId", std::string(in.device_id)},
+                {"moduleId", in.module_id.empty() ? json(nullptr) : json(std::string(in.module_id))},
+                {"enqueuedTime", iso8601_utc(in.enqueued_ms)},
+                {"systemProperties", system},
+                {"properties", properties},
+                {"body", is_valid_utf8(body) ? json(body) : json(nullptr)},
+                {"bodyBase64", base64_encode(body)}};
+  return event.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+std::string written(const TelemetryEventInput& in) {
+  std::string out = "left over from an earlier event";
+  write_telemetry_event(in, out);
+  return out;
+}
+
+TelemetryEventInput input(std::string_view bag, std::string_view payload) {
+  TelemetryEventInput in;
+  in.sequence = 42;
+  in.device_id = "dev1";
+  in.enqueued_ms = 1700000000123;
+  in.property_bag = bag;
+  in.payload = payload;
+  return in;
+}
+
+TEST(HubTelemetryEvent, TypicalDeviceMessageMatchesNlohmannByteForByte) {
+  auto in = input("%24.ct=application%2Fjson&%24.ce=utf-8", R"({"messageId":1,"temperature":21.5})");
+  EXPECT_EQ(written(in), oracle(in));
+  EXPECT_EQ(json::parse(written(in))["systemProperties"]["content-type"], "application/json");
+}
+
+TEST(HubTelemetryEvent, ModuleRetainNullAndEmptyValuesAndUnknownSystemKeysMatch) {
+  auto in = input("%24.mid=m1&flag&empty=&%24.zz=1&alert=high%20temp&%24.ctime=2026", "{}");
+  in.module_id = "mod-a";
+  in.retain = true;
+  EXPECT_EQ(written(in), oracle(in));
+  auto event = json::parse(written(in));
+  EXPECT_TRUE(event["properties"]["flag"].is_null());
+  EXPECT_EQ(event["properties"]["empty"], "");
+  EXPECT_EQ(event["systemProperties"]["$.zz"], "1");
+  EXPECT_EQ(event["systemProperties"]["iothub-connection-module-id"], "mod-a");
+}
+
+TEST(HubTelemetryEvent, RepeatedKeysKeepTheLastValueLikeAMapAssignment) {
+  auto in = input("a=1&b=2&a=3&a&%24.mid=x&%24.mid=y&mqtt-retain=no", "x");
+  in.retain = true;  // assigned after the bag: "true" wins over the device's own mqtt-retain
+  EXPECT_EQ(written(in), oracle(in));
+  auto event = json::parse(written(in));
+  EXPECT_TRUE(event["properties"]["a"].is_null());
+  EXPECT_EQ(event["properties"]["mqtt-retain"], "true");
+  EXPECT_EQ(event["systemProperties"]["message-id"], "y");
+}
+
+TEST(HubTelemetryEvent, MalformedBagIsReportedAndContributesNoProperties) {
+  for (std::string_view bag : {"a=1&b=%zz", "=v", "ok=1&%4"}) {
+    auto in = input(bag, "hi");
+    std::string out;
+    EXPECT_FALSE(write_telemetry_event(in, out)) << bag;
+    EXPECT_EQ(out, oracle(in)) << bag;
+    EXPECT_TRUE(json::parse(out)["properties"].empty()) << bag;
+  }
+  std::string out;
+  EXPECT_TRUE(write_telemetry_event(input("", ""), out));
+}
+
+TEST(HubTelemetryEvent, EscapesControlCharactersQuotesAndBackslashesLikeNlohmann) {
+  std::string body = "q\"b\\s/\b\f\n\r\t\x01\x1f\x7f end";
+  auto in = input("k%0A%22=%5C%01v", body);
+  EXPECT_EQ(written(in), oracle(in));
+  EXPECT_EQ(json::parse(written(in))["body"], body);
+}
+
+TEST(HubTelemetryEvent, Utf8BodyIsKeptAndBinaryBodyIsNullWithBase64) {
+  auto utf8 = input("", "temp \xc2\xb0" "C \xe2\x82\xac \xf0\x9f\x98\x80");
+  EXPECT_EQ(written(utf8), oracle(utf8));
+  auto binary = input("", std::string_view("\xff\x00\x01", 3));
+  EXPECT_EQ(written(binary), oracle(binary));
+  EXPECT_TRUE(json::parse(written(binary))["body"].is_null());
+  EXPECT_EQ(json::parse(written(binary))["bodyBase64"], "/wAB");
+}
+
+TEST(HubTelemetryEvent, InvalidUtf8InPropertiesIsReplacedTheWayNlohmannDoes) {
+  for (std::string_view bag : {"k=%FF", "%C3%28=v", "k=a%E2%82", "k=%ED%A0%80x", "k=%F4%90%80%80", "k=%C0%AF"}) {
+    auto in = input(bag, "b");
+    EXPECT_EQ(written(in), oracle(in)) << bag;
+  }
+}
+
+TEST(HubTelemetryEvent, TimeStampsMatchIso8601AcrossSecondsAndDays) {
+  std::string out;
+  for (std::int64_t ms : {0LL, 999LL, 1000LL, 1700000000000LL, 1700000000999LL, 1700000001005LL, 1709251199999LL,
+                          1709251200000LL, 4102444800123LL, 1700000000999LL}) {
+    out.clear();
+    append_iso8601_utc(out, ms);
+    EXPECT_EQ(out, iso8601_utc(ms)) << ms;
+  }
+}
+
+// Random bags and bodies over an alphabet that stresses escapes, percent-decoding and key collisions.
+TEST(HubTelemetryEvent, RandomInputsMatchNlohmannByteForByte) {
+  std::mt19937 rng(12345);
+  const std::vector<std::string> pieces = {"a",  "b",  "=",    "&",   "%24.", "mid", "ct",  "%20", "%0A", "%22",
+                                           "%5C", "%FF", "%C3%A9", "\\", "\"",  "x",   "%2",  "$.",  "to",  "%01"};
+  for (int round = 0; round < 2000; ++round) {
+    std::string bag, body;
+    int n = static_cast<int>(rng() % 12);
+    for (int i = 0; i < n; ++i) bag += pieces[rng() % pieces.size()];
+    int m = static_cast<int>(rng() % 20);
+    for (int i = 0; i < m; ++i) body += static_cast<char>(rng() % 3 == 0 ? rng() % 256 : 'a' + rng() % 26);
+    auto in = input(bag, body);
+    in.sequence = static_cast<std::int64_t>(rng());
+    in.retain = rng() % 2 == 0;
+    if (rng() % 4 == 0) in.module_id = "m1";
+    in.enqueued_ms = 1700000000000LL + static_cast<std::int64_t>(rng() % 100000000);
+    ASSERT_EQ(written(in), oracle(in)) << "bag=" << bag;
+  }
+}
+
+}  // namespace
