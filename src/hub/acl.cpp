@@ -15,8 +15,8 @@ ClassifiedPublish classify_publish(std::string_view topic, std::string_view devi
     case iothub::DevicePublishKind::method_response: out.kind = PublishKind::method_response; break;
     case iothub::DevicePublishKind::invalid: return out;
   }
-  out.property_bag = std::string(p.bag);
-  out.rid = url_decode(p.rid).value_or(std::string(p.rid));
+  out.property_bag = p.bag;
+  if (!p.rid.empty()) out.rid = url_decode(p.rid).value_or(std::string(p.rid));
   out.status = p.status;
   return out;
 }

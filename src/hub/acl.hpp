@@ -14,11 +14,12 @@ enum class PublishKind { telemetry, twin_get, twin_patch_reported, method_respon
 
 struct ClassifiedPublish {
   PublishKind kind = PublishKind::invalid;
-  std::string property_bag;  // telemetry: the encoded bag after events/ (may be empty)
+  std::string_view property_bag;  // telemetry: the encoded bag after events/ (may be empty); a view of the topic
   std::string rid;           // twin/method: decoded $rid ("" when absent)
   int status = 0;            // method response status
 };
 
+// The result's property_bag points into `topic`: use it while the topic lives.
 ClassifiedPublish classify_publish(std::string_view topic, std::string_view device_id, std::string_view module_id);
 
 // Subscription flags, one bit per allowed filter kind.

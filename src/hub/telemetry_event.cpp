@@ -44,9 +44,15 @@ std::string_view system_property_name(std::string_view key) {
 }
 
 // nlohmann::json objects are std::map<std::string, json>: keys come out sorted bytewise and an assignment to an
-// existing key replaces its value. Stable sort + "last of each run" gives the same object.
+// existing key replaces its value. Stable sort + "last of each run" gives the same object. Insertion sort: a
+// handful of entries, stable, and no temporary buffer (std::stable_sort allocates one per call).
 void append_object(std::string& out, std::vector<Entry>& entries) {
-  std::stable_sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) { return a.key < b.key; });
+  for (std::size_t i = 1; i < entries.size(); ++i) {
+    Entry e = entries[i];
+    std::size_t j = i;
+    for (; j > 0 && e.key < entries[j - 1].key; --j) entries[j] = entries[j - 1];
+    entries[j] = e;
+  }
   out += '{';
   bool first = true;
   for (std::size_t i = 0; i < entries.size(); ++i) {
@@ -70,21 +76,38 @@ void append_int(std::string& out, std::int64_t v) {
   out.append(buf, r.ptr);
 }
 
+// Byte classes for one pass over a string: 0 = copy as is, 1 = escape, 2 = non-ASCII (UTF-8 must be checked).
+constexpr std::array<std::uint8_t, 256> kByteClass = [] {
+  std::array<std::uint8_t, 256> t{};
+  for (int c = 0; c < 0x20; ++c) t[static_cast<std::size_t>(c)] = 1;
+  t['"'] = 1;
+  t['\\'] = 1;
+  for (int c = 0x80; c < 0x100; ++c) t[static_cast<std::size_t>(c)] = 2;
+  return t;
+}();
+
 }  // namespace
 
 void append_json_string(std::string& out, std::string_view text) {
-  bool ascii = std::all_of(text.begin(), text.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; });
-  if (!ascii && !is_valid_utf8(text)) {
-    // Rare (a %FF in a property): let nlohmann apply its own U+FFFD replacement rules.
-    out += nlohmann::json(std::string(text)).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-    return;
-  }
   static constexpr char kHex[] = "0123456789abcdef";
+  std::size_t start = out.size();
+  bool checked_utf8 = false;
   out += '"';
   std::size_t run = 0;  // start of the current run of bytes that need no escape
   for (std::size_t i = 0; i < text.size(); ++i) {
     auto c = static_cast<unsigned char>(text[i]);
-    if (c >= 0x20 && c != '"' && c != '\\') continue;
+    std::uint8_t cls = kByteClass[c];
+    if (cls == 0) continue;
+    if (cls == 2) {
+      if (!checked_utf8 && !is_valid_utf8(text.substr(i))) {
+        // Rare (a %FF in a property): let nlohmann apply its own U+FFFD replacement rules.
+        out.resize(start);
+        out += nlohmann::json(std::string(text)).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+        return;
+      }
+      checked_utf8 = true;
+      continue;
+    }
     out.append(text.data() + run, i - run);
     run = i + 1;
     switch (c) {
