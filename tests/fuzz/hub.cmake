@@ -10,8 +10,9 @@ set(fuzz_hub_core_sources
   ${PROJECT_SOURCE_DIR}/src/hub/store.cpp ${PROJECT_SOURCE_DIR}/src/hub/auth.cpp
   ${PROJECT_SOURCE_DIR}/src/hub/acl.cpp ${PROJECT_SOURCE_DIR}/src/hub/twin.cpp
   ${PROJECT_SOURCE_DIR}/src/hub/control_request.cpp ${PROJECT_SOURCE_DIR}/src/hub/hub.cpp
+  ${PROJECT_SOURCE_DIR}/src/hub/telemetry_event.cpp
   ${fuzz_hub_iothub_sources})
-foreach(target fuzz_hub_control fuzz_hub_twin_patch)
+foreach(target fuzz_hub_control fuzz_hub_twin_patch fuzz_hub_telemetry_event)
   picohub_fuzz_target(${target} ${CMAKE_CURRENT_LIST_DIR}/${target}.cpp ${fuzz_hub_core_sources})
   target_include_directories(${target} PRIVATE ${PROJECT_SOURCE_DIR}/src)
   target_link_libraries(${target} PRIVATE picohub_common MbedTLS::mbedcrypto nlohmann_json::nlohmann_json
