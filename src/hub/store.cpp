@@ -3,6 +3,8 @@
 #include <sqlite3.h>
 
 #include <algorithm>
+#include <functional>
+#include <string>
 #include <unordered_map>
 #include <string_view>
 
@@ -10,21 +12,30 @@ namespace picohub::hub {
 
 namespace {
 
-// Prepared statements are cached per SQL text (preparing costs more than running the hot inserts). Keys are
-// views of the string literals in this file (static storage): no std::string is built per statement run.
-std::unordered_map<sqlite3*, std::unordered_map<std::string_view, sqlite3_stmt*>>& statement_cache() {
-  static std::unordered_map<sqlite3*, std::unordered_map<std::string_view, sqlite3_stmt*>> cache;
+// Prepared statements are cached per SQL text (preparing costs more than running the hot inserts). The cache
+// owns its keys (some SQL is built at run time) and is searched by string_view: no std::string per run.
+struct SqlHash {
+  using is_transparent = void;
+  std::size_t operator()(std::string_view sql) const noexcept { return std::hash<std::string_view>{}(sql); }
+};
+using SqlCache = std::unordered_map<std::string, sqlite3_stmt*, SqlHash, std::equal_to<>>;
+std::unordered_map<sqlite3*, SqlCache>& statement_cache() {
+  static std::unordered_map<sqlite3*, SqlCache> cache;
   return cache;
 }
 
 // A cached prepared statement, reset for reuse when this goes out of scope; bind by 1-based index.
 class Stmt {
  public:
-  // `sql` must be a string literal: the cache keeps the view.
   Stmt(sqlite3* db, std::string_view sql) {
-    auto& slot = statement_cache()[db][sql];
-    if (slot == nullptr) sqlite3_prepare_v2(db, sql.data(), static_cast<int>(sql.size()), &slot, nullptr);
-    stmt_ = slot;
+    auto& per_db = statement_cache()[db];
+    auto it = per_db.find(sql);
+    if (it == per_db.end()) {
+      sqlite3_stmt* prepared = nullptr;
+      sqlite3_prepare_v2(db, sql.data(), static_cast<int>(sql.size()), &prepared, nullptr);
+      it = per_db.emplace(std::string(sql), prepared).first;
+    }
+    stmt_ = it->second;
   }
   ~Stmt() {
     if (stmt_ != nullptr) {
