@@ -67,7 +67,9 @@ bool Hub::on_basic_auth(ConnId conn, std::string_view client_id, std::string_vie
   c.module_id = auth.module_id;
   c.expiry_s = auth.expiry_s;
   c.clean_session = clean_session;
+  if (auto prev = conns_.find(conn); prev != conns_.end()) expiries_.erase({prev->second.expiry_s, conn});
   conns_[conn] = c;
+  expiries_.insert({c.expiry_s, conn});
   if (auto old = current_.find(c.client_id); old != current_.end() && old->second != conn) {
     log(LogLevel::notice, who + " connected again; the older connection is dropped (400027)");
   }
@@ -104,6 +106,7 @@ void Hub::on_disconnect(ConnId conn, std::int64_t now_ms) {
     // Takeover: mosquitto reports the old session's end after the new connection authenticated.
     log(LogLevel::info, c.client_id + ": replaced connection closed");
   }
+  expiries_.erase({c.expiry_s, conn});
   conns_.erase(it);
 }
 
@@ -308,10 +311,10 @@ void Hub::on_tick(std::int64_t now_ms) {
   // TICK runs once per broker loop iteration (thousands per second under load): scan tokens 4x per second.
   if (now_ms - last_token_scan_ms_ >= 250 || now_ms < last_token_scan_ms_) {
     last_token_scan_ms_ = now_ms;
-    for (auto& [conn, c] : conns_) {
-      if (!c.kick_pending && c.expiry_s + kMaxClockSkewSeconds < seconds(now_ms)) {
-        schedule_kick(conn, "SAS token expired (401003); the device must reconnect with a new token");
-      }
+    while (!expiries_.empty() && expiries_.begin()->first + kMaxClockSkewSeconds < seconds(now_ms)) {
+      ConnId conn = expiries_.begin()->second;
+      expiries_.erase(expiries_.begin());
+      schedule_kick(conn, "SAS token expired (401003); the device must reconnect with a new token");
     }
   }
   if (now_ms - last_activity_flush_ms_ >= 5000) {

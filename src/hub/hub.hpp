@@ -129,6 +129,8 @@ class Hub {
   std::map<std::string, ConnId> current_;      // client id → its newest authenticated connection
   std::map<std::string, Session> sessions_;    // client id → subscriptions
   std::vector<std::pair<ConnId, std::string>> kicks_;  // deferred to on_tick
+  // (SAS token expiry in s, connection), soonest first: the tick's expiry scan touches only expired tokens.
+  std::set<std::pair<std::int64_t, ConnId>> expiries_;
   std::map<std::string, PendingMethod> methods_;      // by $rid
   std::set<std::string> c2d_dirty_;                   // devices whose queue may be deliverable now
   std::map<std::string, std::int64_t> activity_;      // lastActivityTime not yet written to the store

@@ -239,6 +239,28 @@ TEST_F(HubTest, ExpiredTokenIsKickedFromTick) {
   EXPECT_EQ(port.kicked, std::vector<std::string>{"dev1"});
 }
 
+TEST_F(HubTest, TokenExpiryKicksOnlyExpiredLiveConnectionsInExpiryOrder) {
+  add_device(*store, "dev3");
+  int c3 = 0;
+  ConnId dev3_conn = &c3;
+  ASSERT_TRUE(connect_device(dev_conn, "dev1", true, kNow + 100));
+  ASSERT_TRUE(connect_device(other_conn, "dev2", true, kNow + 60));
+  ASSERT_TRUE(connect_device(dev3_conn, "dev3", true, kNow + 80));
+  hub->on_disconnect(dev3_conn, now);  // gone before its token expired: nothing to kick
+  hub->on_tick(now + (80 + 301) * 1000);
+  hub->on_tick(now + (80 + 301) * 1000);
+  EXPECT_EQ(port.kicked, std::vector<std::string>{"dev2"});
+  // dev1 reconnects with a fresh token on a new connection; the old connection's expiry must not kick it.
+  int c1b = 0;
+  ConnId dev1_new = &c1b;
+  ASSERT_TRUE(connect_device(dev1_new, "dev1", true, kNow + 3600));
+  hub->on_disconnect(dev_conn, now);
+  hub->on_tick(now + (100 + 301) * 1000);
+  hub->on_tick(now + (100 + 301) * 1000);
+  EXPECT_EQ(port.kicked, std::vector<std::string>{"dev2"});
+  EXPECT_TRUE(hub->is_connected("dev1"));
+}
+
 TEST_F(HubTest, TwinGetAndReportedPatchAnswerOnTheResponseTopic) {
   ASSERT_TRUE(connect_device(dev_conn, "dev1"));
   hub->on_message(dev_conn, "$iothub/twin/GET/?$rid=1", " ", 0, false, now);
