@@ -1,5 +1,5 @@
 // The hand-written telemetry event must be byte-identical to the nlohmann::json tree it replaced: the oracle
-// below builds that tree the way Hub::handle_telemetry did before (std::map keys, last assignment wins).
+// (tests/lib/telemetry_event_oracle.hpp) builds that tree the way Hub::handle_telemetry did before.
 #include "hub/telemetry_event.hpp"
 
 #include <gtest/gtest.h>
@@ -9,51 +9,13 @@
 #include <random>
 
 #include "hub/codec.hpp"
+#include "../lib/telemetry_event_oracle.hpp"
 
 using namespace picohub::hub;
 using nlohmann::json;
+using picohub::test::oracle;
 
 namespace {
-
-std::string oracle_name(const std::string& key) {
-  static const std::map<std::string, std::string> names = {
-      {"$.mid", "message-id"},       {"$.cid", "correlation-id"},    {"$.uid", "user-id"},
-      {"$.ct", "content-type"},      {"$.ce", "content-encoding"},   {"$.to", "to"},
-      {"$.exp", "absolute-expiry-time"}, {"$.on", "iothub-outputname"}, {"$.ifid", "iothub-interface-id"},
-      {"$.sub", "dt-subject"},       {"$.ctime", "iothub-creation-time-utc"}};
-  auto it = names.find(key);
-  return it == names.end() ? key : it->second;
-}
-
-std::string oracle(const TelemetryEventInput& in) {
-  json system = json::object();
-  json properties = json::object();
-  if (auto bag = parse_property_bag(in.property_bag)) {
-    for (auto& [key, value] : *bag) {
-      json v = value ? json(*value) : json(nullptr);
-      if (key.rfind("$.", 0) == 0) {
-        system[oracle_name(key)] = v;
-      } else {
-        properties[key] = v;
-      }
-    }
-  }
-  if (in.retain) properties["mqtt-retain"] = "true";
-  system["iothub-connection-device-id"] = std::string(in.device_id);
-  if (!in.module_id.empty()) system["iothub-connection-module-id"] = std::string(in.module_id);
-  system["iothub-connection-auth-method"] = R"({"scope":"device","type":"sas","issuer":"iothub"})";
-  system["iothub-enqueuedtime"] = iso8601_utc(in.enqueued_ms);
-  std::string body(in.payload);
-  json event = {{"sequence", in.sequence},
-                {"deviceId", std::string(in.device_id)},
-                {"moduleId", in.module_id.empty() ? json(nullptr) : json(std::string(in.module_id))},
-                {"enqueuedTime", iso8601_utc(in.enqueued_ms)},
-                {"systemProperties", system},
-                {"properties", properties},
-                {"body", is_valid_utf8(body) ? json(body) : json(nullptr)},
-                {"bodyBase64", base64_encode(body)}};
-  return event.dump(-1, ' ', false, json::error_handler_t::replace);
-}
 
 std::string written(const TelemetryEventInput& in) {
   std::string out = "left over from an earlier event";
