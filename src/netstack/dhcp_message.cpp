@@ -126,7 +126,7 @@ Result<std::size_t> build_dhcp_message(const DhcpRequestFields& f, std::span<std
   if (!f.requested_ip.is_zero()) w.add_ipv4(Option::requested_ip, f.requested_ip);
   if (!f.server_id.is_zero()) w.add_ipv4(Option::server_id, f.server_id);
   if (!f.hostname.empty()) {
-    const auto name = f.hostname.substr(0, dhcp_max_hostname);
+    const std::string_view name(f.hostname.data(), std::min(f.hostname.size(), dhcp_max_hostname));
     w.add(Option::host_name, std::span(reinterpret_cast<const std::uint8_t*>(name.data()), name.size()));
   }
   static constexpr std::uint8_t wanted[] = {Option::subnet_mask, Option::router,     Option::dns_server,

@@ -17,7 +17,8 @@ constexpr int max_chain = 8;           // CNAMEs followed within one answer
 char lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
 
 std::string_view without_trailing_dot(std::string_view name) {
-  return !name.empty() && name.back() == '.' ? name.substr(0, name.size() - 1) : name;
+  if (!name.empty() && name.back() == '.') name.remove_suffix(1);
+  return name;
 }
 
 // Walks one (possibly compressed) name label by label. `end` is where the name ends at its original position.
@@ -112,7 +113,10 @@ bool name_matches(std::span<const std::uint8_t> m, std::size_t at, std::string_v
       ++pos;
     }
     first = false;
-    if (!labels_equal(label, text.substr(pos, label.size()))) return false;
+    // pos <= text.size() here; compare against what is left, without substr's throwing bounds check.
+    const std::size_t left = text.size() - pos;
+    if (!labels_equal(label, std::string_view(text.data() + pos, label.size() < left ? label.size() : left)))
+      return false;
     pos += label.size();
   }
   return r.ok() && pos == text.size();
