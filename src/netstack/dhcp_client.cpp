@@ -208,7 +208,8 @@ std::optional<OutgoingDatagram> DhcpClient::poll_datagram(std::span<std::uint8_t
   } else if (state_ == DhcpState::renewing || state_ == DhcpState::rebinding) {
     f.type = DhcpMessageType::request;
     f.ciaddr = lease_.ip;
-    if (state_ == DhcpState::renewing) out.to_ip = lease_.server_id;  // unicast to the server that leased it
+    // Renewal goes to the server that leased the address; without its identifier, ask everyone.
+    if (state_ == DhcpState::renewing && !lease_.server_id.is_zero()) out.to_ip = lease_.server_id;
   } else {
     send_due_ = false;
     return std::nullopt;

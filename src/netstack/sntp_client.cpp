@@ -34,10 +34,11 @@ void SntpClient::stop() noexcept {
 }
 
 void SntpClient::send_now(std::uint64_t now_ms) noexcept {
-  // A fresh 64-bit nonce per request: only the server that got it can echo it back.
-  do {
-    nonce_ = (std::uint64_t{config_.random()} << 32) | config_.random();
-  } while (nonce_ == 0);
+  // A fresh 64-bit nonce per request: only the server that got it can echo it back. Never 0 (that would match
+  // a server's empty originate field), and no retry loop: a broken random source must not hang the main loop.
+  const std::uint64_t high = config_.random();
+  nonce_ = (high << 32) | config_.random();
+  if (nonce_ == 0) nonce_ = 1;
   state_ = SntpState::waiting;
   send_due_ = true;
   sent_ms_ = now_ms;
@@ -71,7 +72,10 @@ Result<void> SntpClient::on_datagram(std::span<const std::uint8_t> payload, Ipv4
   if (!reply) return tl::unexpected(reply.error());
   switch (reply->verdict) {
     case SntpVerdict::usable: accept(*reply, now_ms); return {};
-    case SntpVerdict::kiss_of_death: kiss_code_ = reply->kiss_code; attempt_failed(SntpFailure::kiss_of_death, now_ms); break;
+    case SntpVerdict::kiss_of_death:
+      kiss_code_ = reply->kiss_code;
+      attempt_failed(SntpFailure::kiss_of_death, now_ms);
+      break;
     case SntpVerdict::unsynchronized: attempt_failed(SntpFailure::unsynchronized, now_ms); break;
     case SntpVerdict::bad_stratum: attempt_failed(SntpFailure::bad_stratum, now_ms); break;
     case SntpVerdict::no_transmit_time: attempt_failed(SntpFailure::no_transmit_time, now_ms); break;

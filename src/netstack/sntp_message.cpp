@@ -40,7 +40,8 @@ Result<std::size_t> build_sntp_request(std::uint64_t transmit_timestamp, std::sp
 
 Result<SntpReply> parse_sntp_reply(std::span<const std::uint8_t> m, std::uint64_t our_transmit) noexcept {
   if (m.size() < sntp_message_size) return fail(Errc::truncated, "SNTP reply shorter than 48 bytes");
-  if ((m[0] & 0x07) != mode_server) return fail(Errc::protocol_violation, "SNTP reply is not from a server (mode != 4)");
+  if ((m[0] & 0x07) != mode_server)
+    return fail(Errc::protocol_violation, "SNTP reply is not from a server (mode != 4)");
   if (get64(m, originate_at) != our_transmit)
     return fail(Errc::protocol_violation, "SNTP reply does not answer our request (originate mismatch)");
   SntpReply reply;

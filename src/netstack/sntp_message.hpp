@@ -44,6 +44,7 @@ Result<SntpReply> parse_sntp_reply(std::span<const std::uint8_t> message, std::u
 
 // NTP timestamp (seconds since 1900 << 32 | fraction) to Unix milliseconds, picking the era that puts the result
 // at or after `pivot_unix_s`: valid for 136 years from the pivot, so post-2036 answers land after 2036.
-std::uint64_t ntp_to_unix_ms(std::uint64_t ntp_timestamp, std::uint64_t pivot_unix_s = default_era_pivot_unix_s) noexcept;
+std::uint64_t ntp_to_unix_ms(std::uint64_t ntp_timestamp,
+                             std::uint64_t pivot_unix_s = default_era_pivot_unix_s) noexcept;
 
 }  // namespace picohub::netstack

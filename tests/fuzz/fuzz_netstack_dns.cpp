@@ -44,7 +44,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   check(delivered.has_value() == r.has_value());
   switch (resolver.state()) {
     case DnsState::resolved: check(r && r->status == DnsStatus::address && resolver.address() == r->address); break;
-    case DnsState::failed: check(resolver.failure() != DnsFailure::none && resolver.failure() != DnsFailure::timeout); break;
+    case DnsState::failed:
+      check(resolver.failure() != DnsFailure::none && resolver.failure() != DnsFailure::timeout);
+      break;
     case DnsState::querying: check(!r && resolver.next_deadline_ms() > 10); break;
     case DnsState::idle: check(false); break;
   }

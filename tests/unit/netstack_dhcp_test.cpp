@@ -77,7 +77,9 @@ Bytes nak(std::uint32_t id) {
 class DhcpClientTest : public ::testing::Test {
  protected:
   std::optional<OutgoingDatagram> poll() { return client.poll_datagram(buf); }
-  std::vector<std::uint8_t> sent(const OutgoingDatagram& d) { return {buf.begin(), buf.begin() + static_cast<long>(d.size)}; }
+  std::vector<std::uint8_t> sent(const OutgoingDatagram& d) {
+    return {buf.begin(), buf.begin() + static_cast<long>(d.size)};
+  }
   picohub::Result<void> deliver(const Bytes& b, std::uint64_t now, std::uint16_t port = 67) {
     return client.on_datagram(b.span(), server, port, now);
   }
@@ -187,6 +189,21 @@ TEST_F(DhcpClientTest, AckWhileRenewingExtendsTheLease) {
   EXPECT_EQ(client.lease()->lease_s, 7200u);
   EXPECT_EQ(client.next_deadline_ms(), 1'800'000u + 3'600'000u);
   EXPECT_EQ(client.lease_expires_at_ms(), 1'800'000u + 7'200'000u);
+}
+
+TEST_F(DhcpClientTest, AckWithoutServerIdKeepsTheOfferingServerForRenewal) {
+  client.start(0);
+  ASSERT_TRUE(poll());
+  ASSERT_TRUE(deliver(offer(), 0));
+  ASSERT_TRUE(poll());
+  Bytes o;
+  o.raw({53, 1, 5}).raw({51, 4}).u32(3600);
+  ASSERT_TRUE(deliver(server_reply(xid, offered, o), 0));
+  EXPECT_EQ(client.lease()->server_id, server);
+  client.on_time(1'800'000);
+  auto d = poll();
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->to_ip, server);
 }
 
 TEST_F(DhcpClientTest, ServerT1AndT2AreHonoured) {

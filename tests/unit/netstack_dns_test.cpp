@@ -51,7 +51,7 @@ Bytes simple_answer(std::uint32_t ttl = 300) {
   return b;
 }
 
-// hub.example.com CNAME edge.example.com; edge.example.com CNAME x.cdn.net; x.cdn.net A 198.51.100.7 — all compressed.
+// hub.example.com CNAME edge.example.com CNAME x.cdn.net, x.cdn.net A 198.51.100.7; all names compressed.
 Bytes cname_chain() {
   Bytes b = response(0x8180, 3);
   b.raw({0xC0, 0x0C});                                      // answer 1 at 33

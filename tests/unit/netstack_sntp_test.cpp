@@ -263,4 +263,14 @@ TEST_F(SntpClientTest, EachRequestCarriesAFreshNonce) {
   EXPECT_FALSE(deliver(Reply{}, client.next_deadline_ms() - 1)) << "answer to the old nonce";
 }
 
+TEST(SntpClient, ABrokenRandomSourceStillGivesANonZeroNonceWithoutLooping) {
+  ScriptedRandom zeros{{}, 0};
+  SntpClient client{SntpConfig{zeros.source()}};
+  client.start(0, time_server);
+  std::array<std::uint8_t, sntp_message_size> out{};
+  ASSERT_TRUE(client.poll_datagram(out));
+  EXPECT_EQ(out[47], 1);
+  EXPECT_EQ(zeros.calls, 2);
+}
+
 }  // namespace
