@@ -166,6 +166,8 @@ void DhcpClient::on_ack(const DhcpReply& reply) noexcept {
   lease_.gateway = reply.router;
   lease_.dns = reply.dns;
   lease_.dns_count = reply.dns_count;
+  lease_.ntp = reply.ntp;
+  lease_.ntp_count = reply.ntp_count;
   lease_.lease_s = reply.lease_s != 0 ? reply.lease_s : infinite_lease;  // RFC 2131: REQUEST-ACK must carry 51
   if (!reply.server_id.is_zero()) lease_.server_id = reply.server_id;
   else if (lease_.server_id.is_zero()) lease_.server_id = offer_server_;

@@ -23,6 +23,8 @@ struct DhcpLease {
   Ipv4 gateway;
   std::array<Ipv4, 2> dns{};
   std::uint8_t dns_count = 0;
+  std::array<Ipv4, 2> ntp{};  // time servers the network offers (option 42); none: the caller's default
+  std::uint8_t ntp_count = 0;
   std::uint32_t lease_s = 0;  // 0xFFFFFFFF = infinite (and for a static configuration)
   Ipv4 server_id;             // zero for a static configuration
 };

@@ -15,7 +15,8 @@ constexpr std::size_t min_message_size = 300;  // BOOTP minimum; some relays dro
 constexpr std::uint16_t broadcast_flag = 0x8000;
 
 enum Option : std::uint8_t {
-  pad = 0, subnet_mask = 1, router = 3, dns_server = 6, host_name = 12, domain_name = 15, requested_ip = 50,
+  pad = 0, subnet_mask = 1, router = 3, dns_server = 6, host_name = 12, domain_name = 15, ntp_server = 42,
+  requested_ip = 50,
   lease_time = 51, message_type = 53, server_id = 54, parameter_list = 55, renewal_t1 = 58, rebinding_t2 = 59,
   client_id = 61, end = 255,
 };
@@ -57,6 +58,14 @@ Result<void> check_address_list(std::span<const std::uint8_t> data) {
   return {};
 }
 
+// Keeps the first addresses that fit; a server may list more.
+Result<void> read_address_list(std::span<const std::uint8_t> data, std::array<Ipv4, 2>& list, std::uint8_t& count) {
+  if (auto r = check_address_list(data); !r) return r;
+  count = static_cast<std::uint8_t>(std::min<std::size_t>(data.size() / 4, list.size()));
+  for (std::size_t i = 0; i < count; ++i) list[i] = wire::get_ipv4(data, i * 4);
+  return {};
+}
+
 Result<void> apply_option(std::uint8_t code, std::span<const std::uint8_t> data, DhcpReply& reply, bool& has_type) {
   switch (code) {
     case Option::message_type:
@@ -73,12 +82,8 @@ Result<void> apply_option(std::uint8_t code, std::span<const std::uint8_t> data,
       if (auto r = check_address_list(data); !r) return r;
       reply.router = wire::get_ipv4(data, 0);
       return {};
-    case Option::dns_server: {
-      if (auto r = check_address_list(data); !r) return r;
-      reply.dns_count = static_cast<std::uint8_t>(std::min<std::size_t>(data.size() / 4, reply.dns.size()));
-      for (std::size_t i = 0; i < reply.dns_count; ++i) reply.dns[i] = wire::get_ipv4(data, i * 4);
-      return {};
-    }
+    case Option::dns_server: return read_address_list(data, reply.dns, reply.dns_count);
+    case Option::ntp_server: return read_address_list(data, reply.ntp, reply.ntp_count);
     default: return {};  // options we did not ask for are skipped
   }
 }
@@ -130,8 +135,8 @@ Result<std::size_t> build_dhcp_message(const DhcpRequestFields& f, std::span<std
     w.add(Option::host_name, std::span(reinterpret_cast<const std::uint8_t*>(name.data()), name.size()));
   }
   static constexpr std::uint8_t wanted[] = {Option::subnet_mask, Option::router,     Option::dns_server,
-                                            Option::domain_name, Option::lease_time, Option::renewal_t1,
-                                            Option::rebinding_t2};
+                                            Option::domain_name, Option::ntp_server, Option::lease_time,
+                                            Option::renewal_t1,  Option::rebinding_t2};
   w.add(Option::parameter_list, wanted);
   w.end();
   return std::max(w.pos(), min_message_size);

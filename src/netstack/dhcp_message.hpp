@@ -49,6 +49,8 @@ struct DhcpReply {
   Ipv4 router;      // first router of option 3
   std::array<Ipv4, 2> dns{};
   std::uint8_t dns_count = 0;
+  std::array<Ipv4, 2> ntp{};  // option 42, so SNTP can start before DNS
+  std::uint8_t ntp_count = 0;
   std::uint32_t lease_s = 0;  // 0 when absent
   std::uint32_t t1_s = 0;     // 0 when absent
   std::uint32_t t2_s = 0;     // 0 when absent

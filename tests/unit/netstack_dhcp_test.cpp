@@ -39,7 +39,7 @@ Bytes expected_client_message(unsigned type, std::uint32_t id, std::uint16_t sec
   if (!requested.is_zero()) b.raw({50, 4}).ip(requested);
   if (!server_id.is_zero()) b.raw({54, 4}).ip(server_id);
   b.raw({12, 12}).text("picohub-dev1");
-  b.raw({55, 7, 1, 3, 6, 15, 51, 58, 59}).u8(255);
+  b.raw({55, 8, 1, 3, 6, 15, 42, 51, 58, 59}).u8(255);
   if (b.size() < 300) b.zeros(300 - b.size());
   return b;
 }
@@ -65,6 +65,7 @@ Bytes ack(std::uint32_t id = xid, std::uint32_t lease_s = 3600, Ipv4 yiaddr = of
   o.raw({53, 1, 5}).raw({54, 4}).ip(server).raw({51, 4}).u32(lease_s);
   o.raw({1, 4, 255, 255, 255, 0}).raw({3, 8}).ip(ip(192, 0, 2, 254)).ip(ip(192, 0, 2, 253));
   o.raw({6, 12}).ip(ip(192, 0, 2, 53)).ip(ip(198, 51, 100, 53)).ip(ip(203, 0, 113, 53));
+  o.raw({42, 4}).ip(ip(192, 0, 2, 123));
   return server_reply(id, yiaddr, o);
 }
 
@@ -133,6 +134,8 @@ TEST_F(DhcpClientTest, AckBindsWithEveryLeaseField) {
   EXPECT_EQ(lease->dns_count, 2);
   EXPECT_EQ(lease->dns[0], ip(192, 0, 2, 53));
   EXPECT_EQ(lease->dns[1], ip(198, 51, 100, 53));
+  EXPECT_EQ(lease->ntp_count, 1);
+  EXPECT_EQ(lease->ntp[0], ip(192, 0, 2, 123));
   EXPECT_EQ(lease->lease_s, 3600u);
   EXPECT_EQ(lease->server_id, server);
   // T1 = lease/2, counted from when the REQUEST went out.
