@@ -14,7 +14,7 @@ struct RetryBackoff {
 
   constexpr std::uint32_t delay_ms(std::uint32_t attempt, std::uint32_t random) const noexcept {
     std::uint64_t base = first_ms;
-    for (std::uint32_t i = 0; i < attempt && base < max_ms; ++i) base *= 2;
+    for (std::uint32_t i = 0; i < attempt && base != 0 && base < max_ms; ++i) base *= 2;  // <= 64 turns
     if (base > max_ms) base = max_ms;
     if (jitter_ms == 0) return static_cast<std::uint32_t>(base);
     const std::uint64_t span = std::uint64_t{jitter_ms} * 2 + 1;

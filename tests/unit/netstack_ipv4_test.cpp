@@ -56,6 +56,8 @@ TEST(NetstackRetryBackoff, DoublesToTheCapWithBoundedJitter) {
   EXPECT_EQ(b.delay_ms(40, 1000), 64'000u);
   EXPECT_EQ(b.delay_ms(0, 0), 3'000u);
   EXPECT_EQ(b.delay_ms(0, 2000), 5'000u);
+  EXPECT_EQ((RetryBackoff{0, 1'000, 0}).delay_ms(0xFFFFFFFF, 0), 0u) << "a zero start does not spin";
+  EXPECT_EQ((RetryBackoff{1, 0xFFFFFFFF, 0}).delay_ms(0xFFFFFFFF, 0), 0xFFFFFFFFu);
   for (std::uint32_t r : {0u, 1u, 999u, 12345u, 0xFFFFFFFFu}) {
     EXPECT_GE(b.delay_ms(2, r), 15'000u);
     EXPECT_LE(b.delay_ms(2, r), 17'000u);
