@@ -19,6 +19,11 @@
 #if defined(PICOHUB_HAVE_IOTHUB)
 #include "iothub/sas_token.hpp"
 #endif
+#if defined(PICOHUB_HAVE_NETSTACK)
+#include "netstack/dhcp_client.hpp"
+#include "netstack/dns_resolver.hpp"
+#include "netstack/sntp_client.hpp"
+#endif
 
 namespace {
 
@@ -134,6 +139,44 @@ int iothub_core() {
 }
 #endif
 
+#if defined(PICOHUB_HAVE_NETSTACK)
+std::uint32_t link_check_random(void*) { return sink * 1103515245u + 12345u; }
+
+// DHCP -> DNS -> SNTP as the firmware drives them: every entry point once, replies fed from a volatile-backed buffer.
+int netstack_core() {
+  namespace ns = picohub::netstack;
+  static std::uint8_t datagram[ns::dhcp_message_capacity];
+  const ns::RandomSource random{link_check_random, nullptr};
+  int sent = 0;
+  const auto count = [&sent](std::optional<ns::OutgoingDatagram> d) { sent += d ? 1 : 0; };
+
+  ns::DhcpClient dhcp(ns::DhcpConfig{{0x02, 0, 0, 0, 0, 1}, "picohub-board", random});
+  dhcp.start(0);
+  count(dhcp.poll_datagram(datagram));
+  (void)dhcp.on_datagram(std::span(datagram, sink % sizeof datagram), ns::Ipv4{}, 67, 10);
+  dhcp.on_time(dhcp.next_deadline_ms());
+  while (dhcp.poll_event()) ++sent;
+  if (sink == 7) dhcp.start_static(ns::DhcpLease{}, 0);
+
+  ns::DnsResolver dns(ns::DnsConfig{random});
+  dns.start(20, "picohub.azure-devices.net", ns::Ipv4{{192, 0, 2, 53}});
+  count(dns.poll_datagram(datagram));
+  (void)dns.on_datagram(std::span(datagram, sink % sizeof datagram), ns::Ipv4{{192, 0, 2, 53}}, 53, 30);
+  dns.on_time(dns.next_deadline_ms());
+
+  ns::SntpClient sntp(ns::SntpConfig{random});
+  sntp.start(40, dns.address());
+  count(sntp.poll_datagram(datagram));
+  (void)sntp.on_datagram(std::span(datagram, sink % sizeof datagram), dns.address(), 123, 50);
+  sntp.on_time(sntp.next_deadline_ms());
+  sntp.request_resync(60);
+  if (auto sync = sntp.poll_sync()) sent += static_cast<int>(sync->unix_ms & 1);
+  char text[ns::ipv4_text_capacity];
+  sent += static_cast<int>(ns::format_ipv4(dns.address(), text));
+  return sent;
+}
+#endif
+
 }  // namespace
 
 int picohub_board_link_check() {
@@ -143,6 +186,9 @@ int picohub_board_link_check() {
 #endif
 #if defined(PICOHUB_HAVE_IOTHUB)
   result += iothub_core();
+#endif
+#if defined(PICOHUB_HAVE_NETSTACK)
+  result += netstack_core();
 #endif
   sink = static_cast<std::uint32_t>(result);
   return result;
