@@ -43,8 +43,8 @@ void print_boot_report(Board& board) noexcept {
 
   ConsoleLine entropy;
   const platform::EntropyHealth health = board.start_entropy();
-  entropy << "entropy: ROSC start-up health test ";
-  entropy.number(platform::entropy_params::startup_samples) << " samples: " << platform::describe(health);
+  entropy << "entropy: ROSC start-up health test (";
+  entropy.number(platform::entropy_params::startup_samples) << " samples): " << platform::describe(health);
   if (health != platform::EntropyHealth::ok) entropy << "; TLS is blocked until it passes, everything else continues";
   entropy << "\r\n";
   board.console_write(entropy.text());

@@ -13,14 +13,6 @@ constexpr std::uint32_t cs_channel_temperature = 4u << 12;  // AINSEL
 
 }  // namespace
 
-TemperatureReading temperature_from_raw(std::uint16_t raw) noexcept {
-  const std::int32_t microvolts = static_cast<std::int32_t>((std::int64_t{raw} * 3'300'000) / 4096);
-  // 1 mV off 0.706 V is 1 / 1.721 °C, i.e. 1000 / 1.721 m°C per mV = 1'000'000 / 1721 m°C per mV.
-  const std::int64_t delta_mc = (std::int64_t{microvolts} - 706'000) * 1000 / 1721;
-  const auto mc = static_cast<std::int32_t>(27'000 - delta_mc);
-  return {raw, mc, mc >= -40'000 && mc <= 125'000};
-}
-
 TemperatureSensor::TemperatureSensor() noexcept {
   (void)resets::release(resets::Block::adc);
   reg(cs) = cs_enable | cs_sensor_enable;
