@@ -6,9 +6,11 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string_view>
 
 #include "board/rp2040/adc.hpp"
+#include "board/rp2040/config_flash.hpp"
 #include "board/rp2040/gpio.hpp"
 #include "board/rp2040/spi0.hpp"
 #include "board/rp2040/timer.hpp"
@@ -42,6 +44,9 @@ class Board {
   void set_led(bool on) noexcept { led_.write(on); }
   void toggle_led() noexcept { led_.toggle(); }
   std::optional<rp2040::TemperatureReading> temperature() noexcept { return temperature_.read(); }
+
+  // The provisioning block's 64 KiB region at the end of flash (read-only, XIP).
+  std::span<const std::uint8_t> config_flash() const noexcept { return rp2040::config_flash(); }
 
   rp2040::ResetReason reset_reason() const noexcept { return watchdog_.last_reset(); }
   std::uint32_t restart_code() const noexcept { return watchdog_.last_restart_code(); }
