@@ -39,6 +39,8 @@ class Board {
   platform::DigitalOut& w5100s_reset() noexcept { return w5100s_reset_; }
   // INTn is active low: true while the W5100S signals an interrupt.
   bool w5100s_interrupt_asserted() const noexcept;
+  // From now on INTn falling wakes sleep_until_ms() (for the W5100S stage, once it enables chip interrupts).
+  void wake_on_w5100s_interrupt() noexcept { rp2040::gpio::wake_on_falling_edge(pin_w5100s_interrupt); }
 
   void console_write(std::string_view text) noexcept { uart_.write(text); }
   void set_led(bool on) noexcept { led_.write(on); }

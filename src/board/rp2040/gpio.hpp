@@ -25,6 +25,11 @@ void write(std::uint32_t pin, bool high) noexcept;
 void toggle(std::uint32_t pin) noexcept;
 bool read(std::uint32_t pin) noexcept;
 
+// Lets a falling edge on `pin` wake the core from WFI (IO_BANK0 interrupt, IRQ 13): e.g. the W5100S's INTn, so
+// the main loop can sleep until the chip has news. The handler only acknowledges the edge; the loop then
+// polls whoever owns the pin. A level that is already low raised no edge: check the pin before sleeping.
+void wake_on_falling_edge(std::uint32_t pin) noexcept;
+
 // A SIO output pin as the portable DigitalOut (the W5100S reset line).
 class OutputPin final : public platform::DigitalOut {
  public:
