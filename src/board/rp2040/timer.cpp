@@ -7,7 +7,7 @@
 namespace picohub::rp2040 {
 namespace {
 
-constexpr Address alarm0 = base::timer + 0x10, timerawh = base::timer + 0x24,
+constexpr Address alarm0 = base::timer + 0x10, armed = base::timer + 0x20, timerawh = base::timer + 0x24,
                   timerawl = base::timer + 0x28, intr = base::timer + 0x34, inte = base::timer + 0x38;
 constexpr std::uint32_t alarm0_bit = 1u << 0;
 constexpr std::uint32_t timer_irq_0 = 0;
@@ -39,7 +39,14 @@ void Timer::sleep_until(std::uint64_t deadline_us, std::uint32_t max_sleep_us) n
   if (deadline_us > now) {
     const std::uint64_t wake = deadline_us - now > max_sleep_us ? now + max_sleep_us : deadline_us;
     reg(alarm0) = static_cast<std::uint32_t>(wake);  // arms ALARM0 (compares the low 32 bits)
-    cortex_m0::wait_for_interrupt();
+    if (now_us() < wake) {
+      cortex_m0::wait_for_interrupt();
+    } else {
+      // The target passed while arming: an equality compare would now wait for the 32-bit counter to wrap
+      // (71 minutes). Disarm and drop any half-raised interrupt instead of sleeping.
+      reg(armed) = alarm0_bit;
+      reg(intr) = alarm0_bit;
+    }
   }
   cortex_m0::enable_interrupts();
 }
