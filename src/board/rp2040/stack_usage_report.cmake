@@ -4,7 +4,8 @@
 # watermark (Board::stack_high_water_bytes, printed by the firmware) is the measured figure. mbedTLS comes
 # prebuilt from .deps without .su files, so its frames are not in this list.
 #
-#   cmake -DNM=arm-none-eabi-nm -DELF=picohub-firmware.elf -DSU_ROOT=build/board [-DTOP=10] -P stack_usage_report.cmake
+#   cmake -DNM=arm-none-eabi-nm -DELF=picohub-firmware.elf "-DSU_ROOT=build/board/src|build/board/apps" [-DTOP=10] \
+#         -P stack_usage_report.cmake
 cmake_minimum_required(VERSION 3.25)
 if(NOT DEFINED TOP)
   set(TOP 10)
@@ -21,7 +22,13 @@ else()
 endif()
 math(EXPR usable "${stack_size} - 256")
 
-file(GLOB_RECURSE su_files "${SU_ROOT}/*.su")
+# SU_ROOT: one or more "|"-separated build directories holding the firmware's objects.
+string(REPLACE "|" ";" roots "${SU_ROOT}")
+set(su_files "")
+foreach(root IN LISTS roots)
+  file(GLOB_RECURSE found "${root}/*.su")
+  list(APPEND su_files ${found})
+endforeach()
 set(entries "")
 foreach(file IN LISTS su_files)
   file(STRINGS "${file}" lines)

@@ -30,18 +30,19 @@ extern "C" [[noreturn]] void picohub_reset_handler() {
   for (;;) asm volatile("wfi");  // main never returns; if it does, sleep until the watchdog resets the chip
 }
 
-// A fault or an interrupt nobody handles: stop here. Under a debugger (or rp2040js, whose BKPT stops the
-// simulation) the breakpoint shows where; on its own the core locks up and the watchdog resets the chip,
-// which the next boot reports as a watchdog timeout.
-extern "C" void picohub_unexpected_exception() {
-  asm volatile("bkpt #0");
-  for (;;) {
-  }
+// A fault or an interrupt nobody handles: hand the exception frame (on the main stack, the only one we use)
+// to fault.cpp, which says what happened on the console and stops.
+extern "C" __attribute__((naked)) void picohub_unexpected_exception() {
+  asm volatile(
+      "mov r0, sp\n"
+      "ldr r1, =picohub_fault_report\n"
+      "bx r1\n"
+      ".ltorg\n");
 }
 
 // Handlers a peripheral file can define; until then they point at picohub_unexpected_exception.
 #define PICOHUB_WEAK_HANDLER(name) \
-  extern "C" void name() __attribute__((weak, alias("picohub_unexpected_exception")))
+  extern "C" void name() noexcept __attribute__((weak, alias("picohub_unexpected_exception")))
 PICOHUB_WEAK_HANDLER(picohub_isr_nmi);
 PICOHUB_WEAK_HANDLER(picohub_isr_hard_fault);
 PICOHUB_WEAK_HANDLER(picohub_isr_svcall);

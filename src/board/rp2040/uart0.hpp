@@ -18,8 +18,8 @@ class Uart0 {
 
   // Queues the text in the 32-byte TX FIFO, waiting for room as it goes: a full FIFO drains one byte per
   // 87 µs, so a 100-character line costs under 9 ms. The wait per byte is bounded: a UART that never drains
-  // loses the text instead of hanging the loop.
-  void write(std::string_view text) noexcept;
+  // loses the text instead of hanging the loop. Static: the fault handler uses it without an object.
+  static void write(std::string_view text) noexcept;
   // One received byte, if any.
   std::optional<std::uint8_t> read() noexcept;
 };
