@@ -4,8 +4,8 @@
 # watermark (Board::stack_high_water_bytes, printed by the firmware) is the measured figure. mbedTLS comes
 # prebuilt from .deps without .su files, so its frames are not in this list.
 #
-#   cmake -DNM=arm-none-eabi-nm -DELF=picohub-firmware.elf "-DSU_ROOT=build/board/src|build/board/apps" [-DTOP=10] \
-#         -P stack_usage_report.cmake
+#   cmake -DNM=arm-none-eabi-nm -DELF=picohub-firmware.elf -DMAP=picohub-firmware.map \
+#         "-DSU_ROOT=build/board/src|build/board/apps" [-DTOP=10] -P stack_usage_report.cmake
 cmake_minimum_required(VERSION 3.25)
 if(NOT DEFINED TOP)
   set(TOP 10)
@@ -29,6 +29,21 @@ foreach(root IN LISTS roots)
   file(GLOB_RECURSE found "${root}/*.su")
   list(APPEND su_files ${found})
 endforeach()
+
+# Keep only objects that contributed to the image (the map's memory-map part names each linked object).
+file(READ "${MAP}" map)
+string(FIND "${map}" "Linker script and memory map" at)
+string(SUBSTRING "${map}" ${at} -1 map)
+set(linked "")
+foreach(file IN LISTS su_files)
+  get_filename_component(name "${file}" NAME)
+  string(REGEX REPLACE "\\.su$" ".obj" object "${name}")
+  string(FIND "${map}" "${object}" found)
+  if(NOT found EQUAL -1)
+    list(APPEND linked "${file}")
+  endif()
+endforeach()
+set(su_files ${linked})
 set(entries "")
 foreach(file IN LISTS su_files)
   file(STRINGS "${file}" lines)
@@ -51,8 +66,8 @@ list(LENGTH su_files file_count)
 list(SORT entries ORDER DESCENDING)
 list(LENGTH entries count)
 
-message("stack report (rough: largest single frames from -fstack-usage over ${file_count} .su files, not call chains;"
-        " mbedTLS not included):")
+message("stack report (rough: largest single frames from -fstack-usage in the ${file_count} objects linked into the"
+        " image; not call chains; mbedTLS not included):")
 message("  stack reserved ${stack_size} bytes, ${usable} usable above the 256-byte MPU guard")
 set(shown 0)
 set(sum 0)
