@@ -1,12 +1,17 @@
-// picohub firmware for the W5100S-EVB-Pico: boot report on UART0, then the cooperative main loop.
-// Stages are LoopTasks; add the network stages to `tasks` below as they land.
+// picohub firmware for the W5100S-EVB-Pico: boot report on UART0, the provisioned configuration from the last
+// flash sector, then the cooperative main loop running the tutorial's device (FirmwareApp) beside the status LED
+// and a heartbeat. Everything the loop runs is a LoopTask; the watchdog catches a hang.
+#include <mbedtls/memory_buffer_alloc.h>
+
 #include <array>
 
 #include "board.hpp"
 #include "board/rp2040/clocks.hpp"
 #include "console_line.hpp"
+#include "firmware_app.hpp"
 #include "loop_task.hpp"
 #include "platform/entropy_health.hpp"
+#include "provisioning/config_block.hpp"
 #include "status_tasks.hpp"
 
 #ifndef PICOHUB_VERSION
@@ -21,7 +26,80 @@ namespace {
 constexpr std::uint32_t watchdog_timeout_ms = 5000;
 constexpr std::uint32_t loop_max_sleep_ms = 1000;
 
-void print_boot_report(Board& board) noexcept {
+// mbedTLS's heap: the handshake's peak (16 KiB in + 4 KiB out records, the peer's chain, ECDHE) lives here.
+alignas(8) unsigned char tls_arena[48 * 1024];
+
+class UartConsole final : public device::ConsoleSink {
+ public:
+  explicit UartConsole(Board& board) noexcept : board_(board) {}
+  void write_line(std::string_view line) override {
+    board_.console_write(line);
+    board_.console_write("\r\n");
+  }
+
+ private:
+  Board& board_;
+};
+
+class OnDieTemperature final : public device::Sensor {
+ public:
+  explicit OnDieTemperature(Board& board) noexcept : board_(board) {}
+  Result<device::SensorReading> read() override {
+    auto reading = board_.temperature();
+    if (!reading || !reading->plausible) return fail(Errc::io_failure, "the on-die temperature reading is implausible");
+    device::SensorReading out;
+    out.temperature_centi = reading->millicelsius / 10;
+    return out;
+  }
+
+ private:
+  Board& board_;
+};
+
+// The LED: blinks while the device is not connected to the hub; once connected, each C2D message toggles it
+// (what the tutorial did).
+class StatusLed final : public LoopTask, public device::C2dListener {
+ public:
+  explicit StatusLed(Board& board) noexcept : board_(board) {}
+  void attach(const FirmwareApp& app) noexcept { app_ = &app; }
+  void on_c2d(const iothub::C2dMessage&) override {
+    lit_ = !lit_;
+    board_.set_led(lit_);
+  }
+  void poll(std::uint64_t now_ms) noexcept override {
+    const bool connected = app_ != nullptr && app_->hub() != nullptr && app_->hub()->up();
+    if (connected) {
+      if (!was_connected_) board_.set_led(lit_);
+      was_connected_ = true;
+      next_ms_ = now_ms + 500;
+      return;
+    }
+    was_connected_ = false;
+    if (now_ms < next_ms_) return;
+    board_.toggle_led();
+    next_ms_ = now_ms + 250;
+  }
+  std::uint64_t next_deadline_ms() const noexcept override { return next_ms_; }
+
+ private:
+  Board& board_;
+  const FirmwareApp* app_ = nullptr;
+  bool lit_ = false;
+  bool was_connected_ = false;
+  std::uint64_t next_ms_ = 0;
+};
+
+class AppTask final : public LoopTask {
+ public:
+  explicit AppTask(FirmwareApp& app) noexcept : app_(app) {}
+  void poll(std::uint64_t now_ms) noexcept override { app_.poll(now_ms); }
+  std::uint64_t next_deadline_ms() const noexcept override { return app_.next_deadline_ms(); }
+
+ private:
+  FirmwareApp& app_;
+};
+
+void print_boot_report(Board& board, platform::EntropyHealth health) noexcept {
   board.console_write("\r\npicohub firmware " PICOHUB_VERSION " for W5100S-EVB-Pico\r\n");
 
   ConsoleLine reset;
@@ -42,7 +120,6 @@ void print_boot_report(Board& board) noexcept {
   }
 
   ConsoleLine entropy;
-  const platform::EntropyHealth health = board.start_entropy();
   entropy << "entropy: ROSC start-up health test (";
   entropy.number(platform::entropy_params::startup_samples) << " samples): " << platform::describe(health);
   if (health != platform::EntropyHealth::ok) entropy << "; TLS is blocked until it passes, everything else continues";
@@ -50,12 +127,18 @@ void print_boot_report(Board& board) noexcept {
   board.console_write(entropy.text());
 
   print_temperature(board);
+}
 
-  ConsoleLine stack;
-  stack << "stack: ";
-  stack.number(board.stack_high_water_bytes()) << " of ";
-  stack.number(board.stack_size_bytes()) << " bytes used so far\r\n";
-  board.console_write(stack.text());
+// The provisioned block, or why there is none (printed again by the heartbeat's caller every minute).
+std::optional<provisioning::DeviceConfig> read_config(Board& board, device::ConsoleSink& console) noexcept {
+  auto config = provisioning::decode_config_block(board.config_flash());
+  if (config) return *config;
+  std::array<char, 160> why{};
+  ConsoleLine line;
+  line << "config: " << provisioning::describe(config.error(), why);
+  console.write_line(line.text());
+  console.write_line("  flash an image made with: picohub board uf2 --connection-string \"...\" -o board.uf2");
+  return std::nullopt;
 }
 
 }  // namespace
@@ -65,17 +148,30 @@ int main() {
   using namespace picohub::firmware;
   static Board board;  // static storage, not the stack: it holds every driver
   board.enable_watchdog(watchdog_timeout_ms);
-  print_boot_report(board);
-  board.console_write("running: main loop (LED blinks every 500 ms, heartbeat every 10 s)\r\n");
+  mbedtls_memory_buffer_alloc_init(tls_arena, sizeof tls_arena);
+  const picohub::platform::EntropyHealth health = board.start_entropy();
+  print_boot_report(board, health);
 
-  LedBlink blink(board, 500);
-  Heartbeat heartbeat(board, 10'000, board.clock().now_ms() + 10'000);
-  const std::array<LoopTask*, 2> tasks{&blink, &heartbeat};
+  static UartConsole console(board);
+  static OnDieTemperature sensor(board);
+  static StatusLed led(board);
+  static FirmwareApp app(FirmwarePorts{board.clock(), board.entropy(), board.w5100s_spi(), board.w5100s_reset(),
+                                       console, sensor, led});
+  led.attach(app);
+  static AppTask app_task(app);
+  Heartbeat heartbeat(board, 60'000, board.clock().now_ms() + 60'000);
 
+  const auto config = read_config(board, console);
+  const bool runnable = config && app.configure(*config);
+  if (runnable) app.start(board.clock().now_ms());
+  else console.write_line("not connecting: fix the configuration above; the board keeps running");
+
+  std::array<LoopTask*, 3> tasks{&led, &heartbeat, &app_task};
+  const std::size_t task_count = runnable ? 3 : 2;
   for (;;) {
     const std::uint64_t now = board.clock().now_ms();
-    for (LoopTask* task : tasks) task->poll(now);
+    for (std::size_t i = 0; i < task_count; ++i) tasks[i]->poll(now);
     board.feed_watchdog();
-    board.sleep_until_ms(earliest_deadline(tasks, now + loop_max_sleep_ms));
+    board.sleep_until_ms(earliest_deadline(std::span(tasks).first(task_count), now + loop_max_sleep_ms));
   }
 }

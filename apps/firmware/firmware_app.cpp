@@ -1,0 +1,197 @@
+#include "firmware_app.hpp"
+
+#include <algorithm>
+
+#include "console_line.hpp"
+#include "net/trust_store.hpp"
+#include "tls/client_config.hpp"
+#include "tls/trust_anchors.hpp"
+
+namespace picohub::firmware {
+namespace {
+
+// mbedTLS asks for the time through a plain function: the one app of the program answers it.
+const FirmwareApp* time_owner = nullptr;
+const platform::UnixClock* time_clock = nullptr;
+const platform::Clock* time_monotonic = nullptr;
+
+ConsoleLine& mac_text(ConsoleLine& line, const provisioning::MacAddress& mac) noexcept {
+  for (std::size_t i = 0; i < mac.size(); ++i) {
+    if (i != 0) line << ":";
+    if (mac[i] < 16) line << "0";
+    line.number(mac[i], 16);
+  }
+  return line;
+}
+
+netstack::DhcpLease static_lease(const provisioning::StaticIp& ip) noexcept {
+  netstack::DhcpLease lease{};
+  lease.ip = netstack::Ipv4{ip.address};
+  lease.subnet_mask = netstack::Ipv4{ip.netmask};
+  lease.gateway = netstack::Ipv4{ip.gateway};
+  lease.dns[0] = netstack::Ipv4{ip.dns};
+  lease.dns_count = lease.dns[0].is_zero() ? 0 : 1;
+  lease.lease_s = 0xFFFF'FFFFu;
+  return lease;
+}
+
+}  // namespace
+
+FirmwareApp::FirmwareApp(const FirmwarePorts& ports) noexcept
+    : ports_(ports), chip_(ports.w5100s_spi, ports.w5100s_reset) {
+  mbedtls_x509_crt_init(&trust_anchors_);
+  mbedtls_ssl_config_init(&tls_config_);
+}
+
+FirmwareApp::~FirmwareApp() {
+  app_.reset();
+  hub_.reset();
+  mbedtls_ssl_config_free(&tls_config_);
+  mbedtls_x509_crt_free(&trust_anchors_);
+  if (time_owner == this) {
+    tls::set_unix_time_source(nullptr);
+    time_owner = nullptr;
+  }
+}
+
+bool FirmwareApp::configure(const provisioning::DeviceConfig& config) noexcept {
+  std::string_view offending;
+  auto identity = iothub::parse_connection_string(config.connection_string, &offending);
+  if (!identity || identity->shared_access_key.empty()) {
+    ConsoleLine line;
+    line << "config: the connection string cannot be used: "
+         << (identity ? "it has no SharedAccessKey" : identity.error().what);
+    ports_.console.write_line(line.text());
+    ports_.console.write_line("  make a new image: picohub board uf2 --connection-string \"HostName=...;DeviceId=...;"
+                              "SharedAccessKey=...\" -o board.uf2");
+    return false;
+  }
+  identity_ = *identity;
+
+  ConsoleLine line;
+  line << "config: device " << identity_.device_id << " on " << identity_.endpoint_host() << ", telemetry every ";
+  line.number(config.telemetry_interval_ms / 1000) << " s, MAC ";
+  mac_text(line, config.mac) << (config.static_ip ? ", static IP" : ", DHCP")
+                             << (config.extra_ca.empty() ? "" : ", extra CA");
+  ports_.console.write_line(line.text());
+
+  // Ids and jitter need not be secret, but a fleet must not share them: seed from the entropy source when it is
+  // healthy, else from the MAC and the boot time.
+  std::uint32_t seed = 0;
+  if (!ports_.entropy.fill({reinterpret_cast<std::uint8_t*>(&seed), sizeof seed})) {
+    for (std::uint8_t b : config.mac) seed = seed * 131u + b;
+    seed ^= static_cast<std::uint32_t>(ports_.clock.now_ms());
+  }
+  prng_state_ = seed != 0 ? seed : 0x9E37'79B9u;
+
+  setup_tls(config);
+
+  client_.emplace(client_memory_.view(), identity_, iothub::DeviceClientOptions{});
+  NetworkOptions network_options;
+  std::copy(config.mac.begin(), config.mac.end(), network_options.mac.begin());
+  if (config.static_ip) network_options.static_lease = static_lease(*config.static_ip);
+  network_options.hostname = identity_.device_id;
+  network_options.random = netstack::RandomSource{&FirmwareApp::next_random, this};
+  network_.emplace(chip_, unix_clock_, ports_.console, network_options);
+  hub_.emplace(*client_, *network_, chip_, ports_.clock, unix_clock_,
+               HubTls{tls_ready_ ? &tls_config_ : nullptr, &tls_session_}, ports_.console, *this,
+               network_options.random);
+  if (auto r = hub_->set_endpoint(identity_.endpoint_host()); !r) {
+    ConsoleLine bad;
+    bad << "config: " << r.error().what;
+    ports_.console.write_line(bad.text());
+    return false;
+  }
+  device::TutorialOptions app_options;
+  app_options.interval_ms = config.telemetry_interval_ms;
+  app_.emplace(*client_, ports_.sensor, ports_.console, line_buffer_, app_options);
+  app_->set_c2d_listener(&ports_.c2d);
+  return true;
+}
+
+void FirmwareApp::setup_tls(const provisioning::DeviceConfig& config) noexcept {
+  if (ports_.entropy.health() != platform::EntropyHealth::ok) {
+    ConsoleLine line;
+    line << "TLS blocked: the entropy source " << platform::describe(ports_.entropy.health())
+         << "; the device will not connect with predictable keys";
+    ports_.console.write_line(line.text());
+    return;
+  }
+  if (auto r = drbg_.seed(ports_.entropy, "picohub-device"); !r) {
+    ConsoleLine line;
+    line << "TLS blocked: seeding the random generator failed: " << r.error().what;
+    ports_.console.write_line(line.text());
+    return;
+  }
+  if (auto r = tls::load_trust_anchors(trust_anchors_, net::builtin_roots(), config.extra_ca); !r) {
+    ConsoleLine line;
+    line << "TLS blocked: " << r.error().what << "; make a new image with a valid --ca";
+    ports_.console.write_line(line.text());
+    return;
+  }
+  time_owner = this;
+  time_clock = &unix_clock_;
+  time_monotonic = &ports_.clock;
+  tls::ClientConfigParams params;
+  params.random = &tls::EntropyDrbg::random;
+  params.random_state = &drbg_;
+  params.trust_anchors = &trust_anchors_;
+  params.unix_time = &FirmwareApp::unix_time_now;
+  params.profile = tls::Profile::device;
+  if (auto r = tls::setup_client_config(tls_config_, params); !r) {
+    ConsoleLine line;
+    line << "TLS blocked: configuration failed: " << r.error().what;
+    ports_.console.write_line(line.text());
+    return;
+  }
+  tls_ready_ = true;
+}
+
+void FirmwareApp::start(std::uint64_t now_ms) noexcept {
+  if (!network_) return;
+  network_->start(now_ms);
+  hub_->start(now_ms);
+  app_->start(now_ms + 1'000);
+}
+
+void FirmwareApp::poll(std::uint64_t now_ms) noexcept {
+  if (!network_) return;
+  network_->poll(now_ms);
+  hub_->poll(now_ms);
+  // Telemetry is made only while connected: a board offline for an hour does not queue an hour of readings.
+  if (hub_->up()) {
+    if (auto r = app_->on_time(now_ms); !r) {
+      ConsoleLine line;
+      line << "telemetry: " << r.error().what;
+      ports_.console.write_line(line.text());
+      app_->start(now_ms + 1'000);  // try again with the next reading
+    }
+  }
+}
+
+std::uint64_t FirmwareApp::next_deadline_ms() const noexcept {
+  if (!network_) return device::TutorialApp::no_deadline;
+  std::uint64_t deadline = std::min(network_->next_deadline_ms(), hub_->next_deadline_ms());
+  if (hub_->up()) deadline = std::min(deadline, app_->next_deadline_ms());
+  return deadline;
+}
+
+void FirmwareApp::on_device_event(const iothub::DeviceEvent& event) { app_->on_event(event); }
+
+std::uint32_t FirmwareApp::next_random(void* self) noexcept {
+  auto& state = static_cast<FirmwareApp*>(self)->prng_state_;
+  state ^= state << 13;
+  state ^= state >> 17;
+  state ^= state << 5;
+  return state;
+}
+
+bool FirmwareApp::unix_time_now(std::int64_t& unix_s) {
+  if (time_clock == nullptr || time_monotonic == nullptr) return false;
+  auto now = time_clock->unix_s(time_monotonic->now_ms());
+  if (!now) return false;
+  unix_s = static_cast<std::int64_t>(*now);
+  return true;
+}
+
+}  // namespace picohub::firmware

@@ -1,0 +1,259 @@
+#include "hub_connection.hpp"
+
+#include <algorithm>
+#include <charconv>
+
+#include "console_line.hpp"
+#include "utc_text.hpp"
+
+namespace picohub::firmware {
+namespace {
+
+constexpr std::uint64_t no_deadline = device::ConnectionSupervisor::no_deadline;
+
+device::LossReason loss_for_connect_error(const Error& error) noexcept {
+  switch (error.code) {
+    case Errc::certificate_invalid: return device::LossReason::certificate_invalid;
+    case Errc::tls_failure: return device::LossReason::tls_failed;
+    case Errc::not_connected: return device::LossReason::link_down;
+    default: return device::LossReason::tcp_failed;
+  }
+}
+
+ConsoleLine& seconds_text(ConsoleLine& line, std::uint32_t ms) noexcept {
+  line.number(ms / 1000) << ".";
+  return line.number((ms % 1000) / 100) << " s";
+}
+
+}  // namespace
+
+HubConnection::HubConnection(iothub::DeviceClient& client, NetworkBringup& network, w5100s::Chip& chip,
+                             const platform::Clock& clock, const platform::UnixClock& unix_clock, HubTls tls,
+                             device::ConsoleSink& console, device::DeviceEventSink& events,
+                             netstack::RandomSource random) noexcept
+    : client_(client),
+      network_(network),
+      clock_(clock),
+      unix_clock_(unix_clock),
+      tls_(tls),
+      console_(console),
+      events_(events),
+      random_(random),
+      supervisor_(device::board_policy()),
+      pump_(read_buffer_),
+      tcp_(chip, hub_socket) {}
+
+Result<void> HubConnection::set_endpoint(std::string_view endpoint) noexcept {
+  std::string_view host = endpoint;
+  port_ = 8883;
+  if (const auto colon = endpoint.rfind(':'); colon != std::string_view::npos) {
+    host = endpoint.substr(0, colon);
+    const std::string_view digits = endpoint.substr(colon + 1);
+    unsigned value = 0;
+    auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
+    if (ec != std::errc{} || end != digits.data() + digits.size() || value == 0 || value > 65535)
+      return fail(Errc::invalid_argument, "the hub's port is not a number from 1 to 65535");
+    port_ = static_cast<std::uint16_t>(value);
+  }
+  if (host.empty() || host.size() >= host_.size())
+    return fail(Errc::invalid_argument, "the hub's host name is empty or longer than 127 characters");
+  std::copy(host.begin(), host.end(), host_.begin());
+  host_[host.size()] = '\0';
+  host_length_ = host.size();
+  return {};
+}
+
+void HubConnection::start(std::uint64_t now_ms) noexcept {
+  supervisor_.start(now_ms);
+  run_supervisor(now_ms);
+}
+
+void HubConnection::poll(std::uint64_t now_ms) noexcept {
+  progress_ = false;
+  if (phase_ != HubPhase::idle && phase_ != HubPhase::wait_network && network_.epoch() != network_epoch_) {
+    lost(device::LossReason::link_down, "the network went away", now_ms);
+  }
+  run_supervisor(now_ms);
+  switch (phase_) {
+    case HubPhase::idle: break;
+    case HubPhase::wait_network:
+      if (network_.ready()) {
+        network_epoch_ = network_.epoch();
+        phase_ = HubPhase::resolving;
+        network_.resolve({host_.data(), host_length_}, now_ms);
+        poll_resolving(now_ms);
+      }
+      break;
+    case HubPhase::resolving: poll_resolving(now_ms); break;
+    case HubPhase::handshaking: poll_handshake(now_ms); break;
+    case HubPhase::mqtt_connecting:
+    case HubPhase::up:
+    case HubPhase::closing: poll_session(now_ms); break;
+  }
+  run_supervisor(now_ms);
+}
+
+std::uint64_t HubConnection::next_deadline_ms() const noexcept {
+  std::uint64_t deadline = supervisor_.next_deadline_ms();
+  if (progress_ || phase_ == HubPhase::handshaking) return 0;  // one handshake step per loop pass: come back
+  if (phase_ == HubPhase::wait_network || phase_ == HubPhase::resolving) {
+    deadline = std::min(deadline, network_.next_deadline_ms());
+  }
+  if (phase_ == HubPhase::mqtt_connecting || phase_ == HubPhase::up || phase_ == HubPhase::closing) {
+    // The W5100S has no socket to sleep on: come back often enough to take what arrived.
+    deadline = std::min({deadline, client_.next_deadline_ms(), clock_.now_ms() + 20});
+  }
+  return deadline;
+}
+
+void HubConnection::run_supervisor(std::uint64_t now_ms) noexcept {
+  for (int guard = 0; guard < 8; ++guard) {
+    switch (supervisor_.poll_action(now_ms, random_())) {
+      case device::SupervisorAction::none: return;
+      case device::SupervisorAction::open_transport: begin_attempt(now_ms); break;
+      case device::SupervisorAction::close_transport: close_transport(); break;
+      case device::SupervisorAction::resync_time:
+        console_.write_line("asking SNTP for the time again (a wrong clock signs tokens the hub refuses)");
+        network_.request_time_resync(now_ms);
+        break;
+      case device::SupervisorAction::give_up:  // the board policy never gives up; say so if it ever does
+        console_.write_line("connection supervisor gave up; restart the board to try again");
+        return;
+    }
+  }
+}
+
+void HubConnection::begin_attempt(std::uint64_t now_ms) noexcept {
+  close_transport();
+  attempt_started_ms_ = now_ms;
+  if (tls_.config == nullptr) {
+    lost(device::LossReason::entropy_failed, "no random numbers for TLS", now_ms);
+    return;
+  }
+  phase_ = HubPhase::wait_network;
+}
+
+void HubConnection::poll_resolving(std::uint64_t now_ms) noexcept {
+  switch (network_.resolve_state()) {
+    case ResolveState::idle:
+    case ResolveState::pending: return;
+    case ResolveState::failed: lost(device::LossReason::dns_failed, network_.resolve_failure(), now_ms); return;
+    case ResolveState::resolved: break;
+  }
+  const netstack::Ipv4 address = network_.resolved_address();
+  ConsoleLine line;
+  line << "connecting to " << std::string_view(host_.data(), host_length_) << ":";
+  line.number(port_) << " (";
+  std::array<char, netstack::ipv4_text_capacity> ip{};
+  line << std::string_view(ip.data(), netstack::format_ipv4(address, ip)) << "), TLS 1.2";
+  console_.write_line(line.text());
+  // A random local port so a reboot does not reuse the 4-tuple of a connection the hub still remembers.
+  const auto local_port = static_cast<std::uint16_t>(49'152 + random_() % 16'000);
+  if (auto r = tcp_.start_connect(address.octets, port_, local_port); !r) {
+    lost(loss_for_connect_error(r.error()), r.error().what, now_ms);
+    return;
+  }
+  tls::SessionOptions options;
+  options.server_name = host_.data();
+  session_.emplace(*tls_.storage, tls_.config, tcp_, options);
+  handshake_steps_ = 0;
+  phase_ = HubPhase::handshaking;
+  progress_ = true;
+}
+
+void HubConnection::poll_handshake(std::uint64_t now_ms) noexcept {
+  const std::uint64_t before = clock_.now_ms();
+  auto r = session_->poll_connect();
+  const auto step_ms = static_cast<std::uint32_t>(clock_.now_ms() - before);
+  longest_step_ms_ = std::max(longest_step_ms_, step_ms);
+  ++handshake_steps_;
+  if (!r) {
+    lost(loss_for_connect_error(r.error()), r.error().what, now_ms);
+    return;
+  }
+  if (!*r) return;
+  ConsoleLine line;
+  line << "TLS: " << session_->protocol_version() << " " << session_->ciphersuite() << " in ";
+  seconds_text(line, static_cast<std::uint32_t>(clock_.now_ms() - attempt_started_ms_)) << ", longest step ";
+  line.number(longest_step_ms_) << " ms";
+  console_.write_line(line.text());
+  if (auto c = client_.connect(now_ms, unix_now(now_ms)); !c) {
+    if (c.error().code == Errc::auth_refused) {
+      console_.write_line(c.error().what);
+      refused(device::RefusalReason::sas_expired, now_ms);
+    } else {
+      lost(device::LossReason::protocol_error, c.error().what, now_ms);
+    }
+    return;
+  }
+  phase_ = HubPhase::mqtt_connecting;
+  progress_ = true;
+}
+
+void HubConnection::poll_session(std::uint64_t now_ms) noexcept {
+  if (phase_ == HubPhase::closing) {
+    auto flushed = device::Pump::flush(*session_, client_);
+    if (!flushed || *flushed) supervisor_.on_renewal_due(now_ms);
+    return;
+  }
+  const device::PumpReport report = pump_.step(*session_, client_, events_, now_ms, unix_now(now_ms));
+  progress_ = report.progress;
+  if (report.refused) {
+    refused(device::refusal_for(report.refused_code), now_ms);
+    return;
+  }
+  if (report.lost) {
+    lost(report.loss, report.error.what, now_ms);
+    return;
+  }
+  if (report.ready && phase_ == HubPhase::mqtt_connecting) {
+    phase_ = HubPhase::up;
+    supervisor_.on_connected(now_ms);
+    ConsoleLine line;
+    line << "connected to IoT Hub as " << client_.identity().device_id << "; SAS token valid until ";
+    append_utc(line, client_.token_expiry_unix());
+    console_.write_line(line.text());
+  }
+  if (report.renewal_due) {
+    console_.write_line("SAS token renewal due: reconnecting with a fresh token");
+    phase_ = HubPhase::closing;
+    progress_ = true;
+  }
+}
+
+void HubConnection::close_transport() noexcept {
+  if (session_) {
+    session_->close();
+    session_.reset();
+  }
+  tcp_.close();
+  if (client_.state() != iothub::DeviceClientState::idle) client_.on_transport_reset();
+  phase_ = HubPhase::idle;
+}
+
+void HubConnection::lost(device::LossReason reason, std::string_view detail, std::uint64_t now_ms) noexcept {
+  supervisor_.on_lost(reason, now_ms, random_());
+  ConsoleLine line;
+  line << "hub connection: " << device::describe(reason);
+  if (!detail.empty()) line << " (" << detail << ")";
+  line << "; retrying in ";
+  seconds_text(line, supervisor_.last_delay_ms()) << " (attempt ";
+  line.number(supervisor_.attempt()) << ")";
+  console_.write_line(line.text());
+  close_transport();
+}
+
+void HubConnection::refused(device::RefusalReason reason, std::uint64_t now_ms) noexcept {
+  supervisor_.on_refused(reason, now_ms, random_());
+  ConsoleLine line;
+  line << "the hub refused the credentials: " << device::describe(reason) << "; retrying in ";
+  seconds_text(line, supervisor_.last_delay_ms());
+  console_.write_line(line.text());
+  close_transport();
+}
+
+std::uint64_t HubConnection::unix_now(std::uint64_t now_ms) const noexcept {
+  return unix_clock_.unix_s(now_ms).value_or(0);
+}
+
+}  // namespace picohub::firmware
