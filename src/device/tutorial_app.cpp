@@ -173,10 +173,9 @@ void TutorialApp::on_event(const iothub::DeviceEvent& event) {
     LineWriter line(line_);
     line.text("Dropped a cloud-to-device message of ");
     line.number(d->size);
-    line.text(" bytes: larger than this device's ");
+    line.text(" bytes (receive buffer: ");
     line.number(d->capacity);
-    line.text("-byte receive buffer");
-    line.text(d->packet_id != 0 ? " (acknowledged, so the hub will not send it again)" : "");
+    line.text(d->packet_id != 0 ? " bytes); acknowledged so the hub does not resend it" : " bytes)");
     console_.write_line(line.line());
   }
 }
