@@ -8,8 +8,10 @@
 #include <memory>
 #include <random>
 #include <string>
+#include <vector>
 
 #include "command.hpp"
+#include "device/tutorial_app.hpp"
 #include "iothub/connection_string.hpp"
 #include "iothub/device_client.hpp"
 #include "link/device_link.hpp"
@@ -86,6 +88,27 @@ struct SimOptions {
   std::string c2d_timeout = "0";
   int keep_alive = 240;
   int sas_ttl = 3600;
+  int retries = 5;
+};
+
+// The tutorial's sensor on the host: random values in the tutorial's ranges (20-30 °C, 40-50 %).
+class RandomSensor final : public device::Sensor {
+ public:
+  Result<device::SensorReading> read() override {
+    return device::SensorReading{temperature_(random_), true, humidity_(random_)};
+  }
+
+ private:
+  std::mt19937 random_{std::random_device{}()};
+  std::uniform_int_distribution<std::int32_t> temperature_{2000, 3000}, humidity_{4000, 5000};
+};
+
+class StdoutConsole final : public device::ConsoleSink {
+ public:
+  void write_line(std::string_view line) override {
+    std::printf("%.*s\n", static_cast<int>(line.size()), line.data());
+    std::fflush(stdout);
+  }
 };
 
 using HostClientMemory = iothub::StaticDeviceClientMemory<8 * 1024, 70 * 1024, 16, 2048, 2048, 1024, 4096, 32>;
@@ -147,34 +170,23 @@ int run_sim(const SimOptions& o) {
   options.sas_ttl_s = static_cast<std::uint32_t>(o.sas_ttl);
   options.subscribe_c2d = true;
   iothub::DeviceClient client(memory->view(), *identity, options);
-  link::DeviceLink device_link(client, endpoint);
+  link::LinkOptions link_options;
+  link_options.max_reconnect_attempts = o.retries;
+  link::DeviceLink device_link(client, endpoint, link_options);
 
-  int acked = 0, received = 0;
-  device_link.on_notice([](const link::LinkNotice& n) { std::printf("  [%s]\n", n.text.c_str()); });
-  device_link.on_event([&](const iothub::DeviceEvent& event) {
-    if (const auto* ack = std::get_if<iothub::TelemetryAcked>(&event)) {
-      ++acked;
-      std::printf("  acknowledged by the hub (PUBACK, packet id %u)\n", ack->packet_id);
-    } else if (const auto* m = std::get_if<iothub::C2dMessage>(&event)) {
-      ++received;
-      std::printf("Received message: %.*s\n", static_cast<int>(m->payload.size()),
-                  reinterpret_cast<const char*>(m->payload.data()));
-      const auto show = [](const char* name, std::string_view v) {
-        if (!v.empty()) std::printf("  %s: %.*s\n", name, static_cast<int>(v.size()), v.data());
-      };
-      show("message-id", m->message_id);
-      show("correlation-id", m->correlation_id);
-      show("content-type", m->content_type);
-      show("content-encoding", m->content_encoding);
-      for (const auto& p : m->properties) {
-        if (p.is_null) std::printf("  %.*s (no value)\n", static_cast<int>(p.key.size()), p.key.data());
-        else std::printf("  %.*s: %.*s\n", static_cast<int>(p.key.size()), p.key.data(),
-                         static_cast<int>(p.value.size()), p.value.data());
-      }
-      if (m->properties_truncated) std::printf("  (more properties than this simulator keeps)\n");
-    }
+  RandomSensor sensor;
+  StdoutConsole console;
+  std::vector<char> line(memory->session.rx.size() + 64);  // a whole C2D payload fits one line
+  device::TutorialOptions app_options;
+  app_options.interval_ms = static_cast<std::uint32_t>(interval_ms);
+  app_options.count = static_cast<std::uint32_t>(o.count);
+  app_options.qos = o.qos == 1 ? mqtt::QoS::at_least_once : mqtt::QoS::at_most_once;
+  device::TutorialApp app(client, sensor, console, line, app_options);
+  device_link.on_notice([](const link::LinkNotice& n) {
+    std::printf("  [%s]\n", n.text.c_str());
     std::fflush(stdout);
   });
+  device_link.on_event([&](const iothub::DeviceEvent& event) { app.on_event(event); });
 
   std::printf("Connecting to %s:%u as device '%.*s' (MQTT 3.1.1 over TLS, SAS token)\n", endpoint.host.c_str(),
               endpoint.port, static_cast<int>(identity->device_id.size()), identity->device_id.data());
@@ -191,45 +203,24 @@ int run_sim(const SimOptions& o) {
               utc_text(client.token_expiry_unix()).c_str());
   std::fflush(stdout);
 
-  std::mt19937 random(std::random_device{}());
-  std::uniform_real_distribution<double> temperature(20.0, 30.0), humidity(40.0, 50.0);
-  const iothub::MessageProperties properties{{}, {}, "application/json", "utf-8", {}};
-  const auto qos = o.qos == 1 ? mqtt::QoS::at_least_once : mqtt::QoS::at_most_once;
-  int sent = 0;
-  auto next_send = link::Clock::now();
   const auto never = [] { return interrupted.load(); };
-  while (sent < o.count && !interrupted) {
-    if (auto r = device_link.run_until(never, next_send); !r && r.error().code != Errc::timeout)
+  app.start(link::DeviceLink::now_ms());
+  while (o.count > 0 && !app.done_sending() && !interrupted) {
+    const auto due = app.next_deadline_ms();
+    const auto now = link::DeviceLink::now_ms();
+    const auto wake = link::Clock::now() + std::chrono::milliseconds(due > now ? due - now : 0);
+    if (auto r = device_link.run_until(never, wake); !r && r.error().code != Errc::timeout)
       return report(r.error(), "sending telemetry");
     if (interrupted) break;
-    ++sent;
-    char body[128];
-    const int n = std::snprintf(body, sizeof body, "{\"messageId\":%d,\"temperature\":%.2f,\"humidity\":%.2f}", sent,
-                                temperature(random), humidity(random));
-    std::printf("Sending message %d: %s\n", sent, body);
-    std::fflush(stdout);
-    auto id = client.send_telemetry(std::span(reinterpret_cast<const std::uint8_t*>(body), static_cast<std::size_t>(n)),
-                                    properties, qos, link::DeviceLink::now_ms());
-    // The in-flight window is full: let PUBACKs arrive, then try again. While the link is reconnecting, keep
-    // waiting: its own schedule is bounded (it gives up after its attempts) and ends the run with its message.
-    for (int tries = 0; !id && id.error().code == Errc::buffer_full && (tries < 100 || !device_link.ready());
-         ++tries) {
-      // A link that gave up reconnecting must end the run with its own message, not "buffer full".
-      if (auto r = device_link.run_until(never, link::Clock::now() + std::chrono::milliseconds(100));
-          !r && r.error().code != Errc::timeout)
-        return report(r.error(), "sending telemetry");
-      id = client.send_telemetry(std::span(reinterpret_cast<const std::uint8_t*>(body), static_cast<std::size_t>(n)),
-                                 properties, qos, link::DeviceLink::now_ms());
-    }
-    if (!id) return report(id.error(), "sending telemetry");
-    if (qos == mqtt::QoS::at_most_once) std::printf("  sent (QoS 0: the hub does not acknowledge)\n");
-    next_send = link::Clock::now() + std::chrono::milliseconds(interval_ms);
+    if (auto r = app.on_time(link::DeviceLink::now_ms()); !r) return report(r.error(), "sending telemetry");
   }
-  if (qos == mqtt::QoS::at_least_once && acked < sent) {
-    const auto all_acked = [&] { return acked >= sent || interrupted.load(); };
+  const auto sent = static_cast<int>(app.sent());
+  if (o.qos == 1 && static_cast<int>(app.acked()) < sent) {
+    const auto all_acked = [&] { return static_cast<int>(app.acked()) >= sent || interrupted.load(); };
     if (auto r = device_link.run_until(all_acked, link::Clock::now() + std::chrono::seconds(30)); !r) {
       if (r.error().code != Errc::timeout) return report(r.error(), "waiting for acknowledgements");
-      std::fprintf(stderr, "picohub sim: %d of %d messages were not acknowledged within 30 s\n", sent - acked, sent);
+      std::fprintf(stderr, "picohub sim: %d of %d messages were not acknowledged within 30 s\n",
+                   sent - static_cast<int>(app.acked()), sent);
       device_link.close();
       return exit_failure;
     }
@@ -240,19 +231,19 @@ int run_sim(const SimOptions& o) {
     std::printf("Waiting for cloud-to-device messages (%d)%s...\n", o.wait_c2d,
                 c2d_timeout_ms ? (" for up to " + std::to_string(c2d_timeout_ms / 1000) + " s").c_str() : "");
     std::fflush(stdout);
-    const auto enough = [&] { return received >= o.wait_c2d || interrupted.load(); };
+    const auto enough = [&] { return static_cast<int>(app.received()) >= o.wait_c2d || interrupted.load(); };
     const auto deadline = c2d_timeout_ms ? link::Clock::now() + std::chrono::milliseconds(c2d_timeout_ms)
                                          : link::Clock::time_point::max();
     if (auto r = device_link.run_until(enough, deadline); !r) {
       if (r.error().code != Errc::timeout) return report(r.error(), "waiting for cloud-to-device messages");
-      std::fprintf(stderr, "picohub sim: %d of %d cloud-to-device messages arrived within %llu s\n", received,
+      std::fprintf(stderr, "picohub sim: %u of %d cloud-to-device messages arrived within %llu s\n", app.received(),
                    o.wait_c2d, static_cast<unsigned long long>(c2d_timeout_ms / 1000));
       result = exit_failure;
     }
   }
   device_link.close();
-  std::printf("Done: %d sent, %d acknowledged, %d cloud-to-device message%s received%s.\n", sent, acked, received,
-              received == 1 ? "" : "s", interrupted ? " (interrupted)" : "");
+  std::printf("Done: %d sent, %u acknowledged, %u cloud-to-device message%s received%s.\n", sent, app.acked(),
+              app.received(), app.received() == 1 ? "" : "s", interrupted ? " (interrupted)" : "");
   return result;
 }
 
@@ -277,6 +268,9 @@ PICOHUB_COMMAND(10, [](CLI::App& root, int& exit_code) {
       ->check(CLI::Range(0, 1177));
   sim->add_option("--sas-ttl", options->sas_ttl, "Lifetime of each generated SAS token in seconds")
       ->check(CLI::Range(60, 365 * 24 * 3600));
+  sim->add_option("--retries", options->retries,
+                  "Reconnect attempts in a row after a lost connection before giving up (back-off 0.5 s to 10 s)")
+      ->check(CLI::Range(0, 1000));
   sim->callback([options, &exit_code] {
     std::signal(SIGINT, [](int) { interrupted = true; });
     std::signal(SIGTERM, [](int) { interrupted = true; });

@@ -65,8 +65,9 @@ Result<void> DeviceClient::connect(std::uint64_t now_ms, std::uint64_t now_unix)
     auto fields = parse_sas_token(identity_.shared_access_signature);
     if (!fields) return tl::unexpected(fields.error());
     if (fields->se <= now_unix)
-      return fail(Errc::timeout,
-                  "the connection string's SharedAccessSignature has expired: make a new one or use SharedAccessKey");
+      return fail(Errc::auth_refused,
+                  "the SharedAccessSignature in the connection string has expired: make a new one (picohub sas-token) "
+                  "or use a SharedAccessKey connection string");
     password = identity_.shared_access_signature;
     token_expiry_unix_ = fields->se;
   }
@@ -127,11 +128,13 @@ std::optional<DeviceEvent> DeviceClient::translate(mqtt::Event&& event) {
   if (std::holds_alternative<mqtt::ConnectTimedOut>(event)) {
     state_ = DeviceClientState::failed;
     return ConnectionLost{Error{Errc::timeout,
-                                "no CONNACK from the hub in time: check the host name, port 8883 and the TLS setup"}};
+                                "no CONNACK from the hub in time: check the host name, port 8883 and the TLS setup"},
+                          ConnectionLost::Cause::connack_timeout};
   }
   if (std::holds_alternative<mqtt::PingTimedOut>(event)) {
     state_ = DeviceClientState::failed;
-    return ConnectionLost{Error{Errc::timeout, "the hub stopped answering keep-alive pings: reconnect"}};
+    return ConnectionLost{Error{Errc::timeout, "the hub stopped answering keep-alive pings: reconnect"},
+                          ConnectionLost::Cause::keep_alive_timeout};
   }
   if (auto* p = std::get_if<mqtt::ProtocolError>(&event)) {
     state_ = DeviceClientState::failed;
@@ -143,6 +146,8 @@ std::optional<DeviceEvent> DeviceClient::translate(mqtt::Event&& event) {
     return OtherMessage{m->topic, m->payload};
   }
   if (auto* a = std::get_if<mqtt::PublishAcked>(&event)) return TelemetryAcked{a->packet_id};
+  if (auto* d = std::get_if<mqtt::MessageDropped>(&event))
+    return MessageDropped{d->size, d->packet_id, memory_.session.rx.size()};
   if (auto* s = std::get_if<mqtt::Subscribed>(&event)) {
     if (s->packet_id != c2d_subscribe_id_ || c2d_subscribe_id_ == 0) return std::nullopt;
     c2d_subscribe_id_ = 0;
@@ -150,7 +155,8 @@ std::optional<DeviceEvent> DeviceClient::translate(mqtt::Event&& event) {
     if (granted == mqtt::suback_failure) {
       state_ = DeviceClientState::failed;
       return ConnectionLost{Error{Errc::protocol_violation,
-                                  "the hub refused the cloud-to-device subscription: check the device id"}};
+                                  "the hub refused the cloud-to-device subscription: check the device id"},
+                            ConnectionLost::Cause::subscription_refused};
     }
     if (state_ == DeviceClientState::subscribing) state_ = DeviceClientState::ready;
     return C2dSubscribed{granted};

@@ -58,10 +58,21 @@ struct OtherMessage {  // twin / method / anything else from the hub, as receive
   std::span<const std::uint8_t> payload;
 };
 struct RenewalDue {};  // the SAS token needs renewing: close the transport once output is written, reconnect
-struct ConnectionLost { Error error; };  // protocol error, PINGRESP or CONNACK timeout, refused subscription
+struct ConnectionLost {  // protocol error, PINGRESP or CONNACK timeout, refused subscription
+  enum class Cause : std::uint8_t { protocol, connack_timeout, keep_alive_timeout, subscription_refused };
+  Error error;
+  Cause cause = Cause::protocol;
+};
+// A message larger than the receive buffer arrived: it was skipped (and acknowledged, when QoS 1, so the hub does
+// not redeliver it forever). The connection goes on.
+struct MessageDropped {
+  std::uint32_t size = 0;        // the whole MQTT packet, bytes
+  std::uint16_t packet_id = 0;   // 0 for QoS 0
+  std::size_t capacity = 0;      // the receive buffer it did not fit
+};
 
 using DeviceEvent = std::variant<Connected, ConnectRefused, C2dSubscribed, TelemetryAcked, C2dMessage, OtherMessage,
-                                 RenewalDue, ConnectionLost>;
+                                 RenewalDue, ConnectionLost, MessageDropped>;
 
 // A sentence for each refused CONNACK code (static storage).
 const char* describe_connack(mqtt::ConnectReturnCode code) noexcept;
@@ -120,7 +131,8 @@ class DeviceClient {
   // Call once a transport is open. Signs a fresh token from SharedAccessKey (se = now_unix + sas_ttl_s),
   // or uses the connection string's SharedAccessSignature as is, and queues CONNECT.
   // Errors: protocol_violation (not idle), invalid_argument/too_large (identity does not fit), crypto_failure,
-  // timeout (the given SharedAccessSignature has already expired at now_unix).
+  // auth_refused (the connection string's SharedAccessSignature has already expired at now_unix: retrying
+  // cannot help, a new one is needed).
   Result<void> connect(std::uint64_t now_ms, std::uint64_t now_unix);
 
   Result<std::size_t> receive(std::span<const std::uint8_t> bytes, std::uint64_t now_ms);

@@ -3,22 +3,52 @@
 #include <poll.h>
 
 #include <algorithm>
-#include <array>
+#include <cstdio>
 #include <thread>
 
 namespace picohub::link {
 
 namespace {
 
+constexpr std::size_t read_buffer_bytes = 16 * 1024;
+
+Clock::time_point at_ms(std::uint64_t deadline_ms) {
+  if (deadline_ms == device::ConnectionSupervisor::no_deadline) return Clock::time_point::max();
+  const std::uint64_t now = DeviceLink::now_ms();
+  return Clock::now() + std::chrono::milliseconds(deadline_ms > now ? deadline_ms - now : 0);
+}
+
 int poll_timeout_ms(Clock::time_point until) {
   const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - Clock::now()).count();
   return static_cast<int>(std::clamp<long long>(left, 0, 1000));  // wake at least once a second
 }
 
+// "640 ms", "1.7 s".
+std::string delay_text(std::uint32_t ms) {
+  if (ms < 1000) return std::to_string(ms) + " ms";
+  char text[32];
+  std::snprintf(text, sizeof text, "%.1f s", ms / 1000.0);
+  return text;
+}
+
 }  // namespace
 
+device::SupervisorPolicy policy_for(const LinkOptions& options) noexcept {
+  auto policy = device::host_policy(static_cast<std::uint32_t>(std::max(options.max_reconnect_attempts, 0)));
+  policy.lost = device::Backoff{static_cast<std::uint32_t>(options.backoff_initial.count()),
+                                static_cast<std::uint32_t>(options.backoff_max.count())};
+  policy.connect_timeout_ms = static_cast<std::uint32_t>(options.connect_timeout.count());
+  return policy;
+}
+
 DeviceLink::DeviceLink(iothub::DeviceClient& client, net::Endpoint endpoint, LinkOptions options)
-    : client_(client), endpoint_(std::move(endpoint)), options_(options) {}
+    : client_(client),
+      endpoint_(std::move(endpoint)),
+      options_(options),
+      supervisor_(policy_for(options)),
+      read_buffer_(read_buffer_bytes),
+      pump_(read_buffer_),
+      random_(std::random_device{}()) {}
 
 DeviceLink::~DeviceLink() {
   if (transport_) transport_->close();
@@ -38,252 +68,205 @@ void DeviceLink::notice(LinkNotice::Kind kind, std::string text) {
   if (on_notice_) on_notice_(LinkNotice{kind, std::move(text)});
 }
 
-void DeviceLink::drop_transport() {
+void DeviceLink::on_device_event(const iothub::DeviceEvent& event) {
+  if (on_event_) on_event_(event);
+}
+
+Result<void> DeviceLink::stopped_error() const {
+  if (supervisor_.refused()) return fail(Errc::auth_refused, last_error_.what);
+  // A protocol error's code would read as a usage error to the CLI: giving up is a network condition.
+  const bool usage_code = last_error_.code == Errc::malformed || last_error_.code == Errc::invalid_argument;
+  return tl::unexpected(Error{usage_code ? Errc::connect_failed : last_error_.code,
+                              "gave up reconnecting to the hub: check that it is running and reachable (host, "
+                              "port, firewall, network), then run again"});
+}
+
+void DeviceLink::announce_retry() {
+  if (announced_ || opening_ || supervisor_.state() != device::SupervisorState::waiting) return;
+  announced_ = true;
+  std::string text = "reconnecting in " + delay_text(supervisor_.last_delay_ms()) + ": " +
+                     device::describe(supervisor_.last_loss()) + " (attempt " + std::to_string(supervisor_.attempt());
+  if (supervisor_.max_attempts() != 0) text += " of " + std::to_string(supervisor_.max_attempts());
+  notice(LinkNotice::Kind::reconnecting, text + ")");
+}
+
+void DeviceLink::lost(const Error& error, device::LossReason reason) {
+  last_error_ = error;
+  failure_reported_ = true;
+  const bool was_up = supervisor_.state() == device::SupervisorState::connected;
+  if (!opening_) {
+    const std::string particulars = detail_.empty() ? "" : (was_up ? " (" + detail_ + ")" : ": " + detail_);
+    notice(LinkNotice::Kind::connection_lost, (was_up ? "connection lost: " : "") + std::string(error.what) + particulars);
+  }
+  supervisor_.on_lost(reason, now_ms(), jitter());
+  announced_ = false;
+  announce_retry();
+}
+
+void DeviceLink::open_transport() {
+  failure_reported_ = false;
+  detail_.clear();
+  auto transport = net::open_connection(endpoint_, options_.connect_timeout, &detail_);
+  if (!transport) return lost(transport.error(), device::loss_reason_for(transport.error(), false));
+  transport_ = std::move(*transport);
+  if (auto started = client_.connect(now_ms(), now_unix()); !started) {
+    if (started.error().code == Errc::auth_refused) {  // an expired SharedAccessSignature: retrying cannot help
+      last_error_ = started.error();
+      failure_reported_ = true;
+      supervisor_.on_refused(device::RefusalReason::sas_expired, now_ms(), jitter());
+      return;
+    }
+    lost(started.error(), device::LossReason::protocol_error);
+  }
+}
+
+void DeviceLink::close_transport() {
   if (transport_) {
+    if (client_.state() == iothub::DeviceClientState::renewal_due) {  // the DISCONNECT goes out first
+      auto flushed = device::Pump::flush(*transport_, client_);
+      if (flushed && !*flushed && net::wait_ready(*transport_, std::chrono::milliseconds(500)))
+        (void)device::Pump::flush(*transport_, client_);
+    }
     transport_->close();
     transport_.reset();
   }
   client_.on_transport_reset();
 }
 
-Result<void> DeviceLink::open() {
-  gave_up_ = false;  // an explicit open() starts afresh after a link that gave up
-  attempt_ = 0;
-  return connect_once(Clock::now() + options_.connect_timeout);
-}
-
-Result<void> DeviceLink::connect_once(Clock::time_point deadline) {
-  refused_ = lost_ = renew_ = false;
-  detail_.clear();
-  const auto budget = std::max<std::chrono::milliseconds>(
-      std::chrono::milliseconds{1},
-      std::min(options_.connect_timeout,
-               std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now())));
-  auto transport = net::open_connection(endpoint_, budget, &detail_);
-  if (!transport) return tl::unexpected(transport.error());
-  transport_ = std::move(*transport);
-
-  if (auto started = client_.connect(now_ms(), now_unix()); !started) {
-    drop_transport();
-    return started;
-  }
-  const auto until = std::min(deadline, Clock::now() + budget);
-  const auto settled = [this] {
-    const auto s = client_.state();
-    return s == iothub::DeviceClientState::ready || refused_ || lost_;
-  };
-  while (!settled()) {
-    if (Clock::now() >= until) {
-      drop_transport();
-      return fail(Errc::timeout, "the hub did not answer the MQTT CONNECT in time: check the host name and port");
-    }
-    if (auto r = pump_once(until, settled); !r) {
-      drop_transport();
-      return r;
-    }
-  }
-  if (refused_) {
-    drop_transport();
-    return fail(Errc::auth_refused, refused_message_);
-  }
-  if (lost_) {
-    drop_transport();
-    return tl::unexpected(lost_error_);
-  }
-  return {};
-}
-
-Result<void> DeviceLink::flush_output() {
-  while (transport_) {
-    auto out = client_.pending_output();
-    if (out.empty()) return {};
-    auto n = transport_->write(out);
-    if (!n) {
-      if (n.error().code == Errc::would_block) return {};
-      detail_ = std::string(transport_->last_error_detail());
-      return tl::unexpected(n.error());
-    }
-    client_.consume_output(*n);
-  }
-  return {};
-}
-
-Result<void> DeviceLink::pump_once(Clock::time_point until, const std::function<bool()>& done) {
-  const auto handle = [&](const iothub::DeviceEvent& event) {
-    if (const auto* refused = std::get_if<iothub::ConnectRefused>(&event)) {
-      refused_ = true;
-      refused_message_ = refused->message;
-    } else if (const auto* lost = std::get_if<iothub::ConnectionLost>(&event)) {
-      lost_ = true;
-      lost_error_ = lost->error;
-    } else if (std::holds_alternative<iothub::RenewalDue>(event)) {
-      renew_ = true;
-    }
-    if (on_event_) on_event_(event);
-  };
-  const auto drain = [&] {
-    while (auto event = client_.poll_event()) handle(*event);
-  };
-  const auto transport_failed = [&](const Error& error) -> Result<void> {
-    detail_ = std::string(transport_->last_error_detail());
-    lost_ = true;
-    lost_error_ = error;
-    return {};
-  };
-
-  if (auto w = flush_output(); !w) return transport_failed(w.error());
-
-  // Read everything available now and feed it in, taking events whenever the client's buffer is full.
-  std::array<std::uint8_t, 16 * 1024> buffer{};
+Result<void> DeviceLink::take_actions() {
   for (;;) {
-    auto n = transport_->read(buffer);
-    if (!n) {
-      if (n.error().code == Errc::would_block) break;
-      drain();
-      return transport_failed(n.error());
-    }
-    std::span<const std::uint8_t> rest(buffer.data(), *n);
-    while (!rest.empty()) {
-      auto used = client_.receive(rest, now_ms());
-      if (!used) {
-        drain();
-        lost_ = true;
-        lost_error_ = used.error();
-        return {};
-      }
-      rest = rest.subspan(*used);
-      drain();
-      if (*used == 0) {
-        if (auto w = flush_output(); !w) return transport_failed(w.error());
-        if (client_.pending_output().empty() && !client_.poll_event()) {
-          // Nothing can free room: a packet larger than the receive buffer. The client reported it.
-          lost_ = true;
-          return {};
+    switch (supervisor_.poll_action(now_ms(), jitter())) {
+      case device::SupervisorAction::none: return {};
+      case device::SupervisorAction::resync_time: break;  // the host's clock is the operating system's
+      case device::SupervisorAction::give_up: stopped_ = true; return stopped_error();
+      case device::SupervisorAction::open_transport: open_transport(); break;
+      case device::SupervisorAction::close_transport:
+        if (!failure_reported_ && supervisor_.last_loss() == device::LossReason::connect_timeout) {
+          // The supervisor timed the attempt out: the hub took the connection but never answered CONNECT.
+          last_error_ = Error{Errc::timeout, "the hub did not answer the MQTT CONNECT in time: check the host name and port"};
+          failure_reported_ = true;
+          if (!opening_) notice(LinkNotice::Kind::connection_lost, last_error_.what);
+          announced_ = false;
         }
-      }
+        close_transport();
+        announce_retry();
+        break;
     }
   }
-  drain();
-  client_.on_time(now_ms(), now_unix());
-  drain();
-  if (auto w = flush_output(); !w) return transport_failed(w.error());
-  if (done() || lost_ || refused_ || renew_) return {};
+}
 
-  // Sleep until the socket has something for us, output can go, or the client's next deadline.
-  if (transport_->has_pending()) return {};
-  auto wake = until;
-  const auto deadline_ms = client_.next_deadline_ms();
-  if (deadline_ms != mqtt::Session::no_deadline) {
-    const auto now = now_ms();
-    const auto in = deadline_ms > now ? deadline_ms - now : 0;
-    wake = std::min(wake, Clock::now() + std::chrono::milliseconds(in));
+void DeviceLink::handle(const device::PumpReport& report) {
+  const auto now = now_ms();
+  if (report.refused) {
+    last_error_ = Error{Errc::auth_refused, iothub::describe_connack(report.refused_code)};
+    failure_reported_ = true;
+    if (report.refused_code == mqtt::ConnectReturnCode::server_unavailable) {
+      last_error_.code = Errc::connect_failed;
+      return lost(last_error_, device::LossReason::server_unavailable);
+    }
+    supervisor_.on_refused(device::refusal_for(report.refused_code), now, jitter());
+    return;
   }
+  if (report.lost) {
+    if (transport_) detail_ = std::string(transport_->last_error_detail());
+    return lost(report.error, report.loss);
+  }
+  if (report.renewal_due) {
+    notice(LinkNotice::Kind::renewing_token, "SAS token renewal due: reconnecting with a fresh token");
+    renewing_ = true;
+    supervisor_.on_renewal_due(now);
+    return;
+  }
+  if (report.ready && supervisor_.state() == device::SupervisorState::connecting) {
+    supervisor_.on_connected(now);
+    if (supervisor_.connections() > 1) ++reconnects_;
+    if (renewing_)
+      notice(LinkNotice::Kind::renewing_token, "reconnected with a fresh SAS token (expires at unix " +
+                                                   std::to_string(client_.token_expiry_unix()) + ")");
+    renewing_ = false;
+  }
+}
+
+// Sleeps until the socket has something for us, output can go, or `wake`.
+void DeviceLink::sleep_until(Clock::time_point wake, const device::PumpReport& last) {
+  if (!transport_) {
+    std::this_thread::sleep_until(std::min(wake, Clock::now() + std::chrono::seconds(1)));
+    return;
+  }
+  if (transport_->has_pending()) return;
   pollfd fd{transport_->poll_fd(), POLLIN, 0};
-  if (!client_.pending_output().empty() || transport_->wants() == net::Wait::writable) fd.events |= POLLOUT;
+  if (last.wait == net::Wait::writable) fd.events |= POLLOUT;
   if (fd.fd < 0) {
     std::this_thread::sleep_for(std::chrono::milliseconds(std::min(poll_timeout_ms(wake), 10)));
-  } else {
-    ::poll(&fd, 1, poll_timeout_ms(wake));
+    return;
   }
+  ::poll(&fd, 1, poll_timeout_ms(wake));
+}
+
+Result<void> DeviceLink::pump_once(Clock::time_point until) {
+  if (auto r = take_actions(); !r) return r;
+  device::PumpReport report;
+  if (transport_) {
+    report = pump_.step(*transport_, client_, *this, now_ms(), now_unix());
+    handle(report);
+    if (auto r = take_actions(); !r) return r;
+    if (report.progress) return {};
+  }
+  auto wake = std::min(until, at_ms(supervisor_.next_deadline_ms()));
+  if (transport_) wake = std::min(wake, at_ms(report.next_deadline_ms));
+  sleep_until(wake, report);
   return {};
 }
 
-std::chrono::milliseconds DeviceLink::backoff_for(const LinkOptions& options, int attempt) noexcept {
-  auto wait = options.backoff_initial;
-  for (int i = 1; i < attempt && wait < options.backoff_max; ++i) wait *= 2;
-  return std::min(wait, options.backoff_max);
-}
-
-Result<void> DeviceLink::reconnect_step(Clock::time_point deadline) {
-  const auto schedule = [this] {
-    const auto wait = backoff_for(options_, attempt_);
-    next_attempt_ = Clock::now() + wait;
-    notice(LinkNotice::Kind::reconnecting, "reconnecting in " + std::to_string(wait.count()) + " ms (attempt " +
-                                               std::to_string(attempt_) + " of " +
-                                               std::to_string(options_.max_reconnect_attempts) + ")");
-  };
-  if (attempt_ == 0) {
-    attempt_ = 1;
-    schedule();
+Result<void> DeviceLink::open() {
+  if (transport_) close_transport();
+  stopped_ = false;
+  renewing_ = false;
+  detail_.clear();
+  supervisor_ = device::ConnectionSupervisor(policy_for(options_));
+  supervisor_.start(now_ms());
+  opening_ = true;  // the caller reports a failed first attempt itself: no notices
+  Result<void> result;
+  for (;;) {
+    if (auto r = pump_once(Clock::time_point::max()); !r) {
+      result = r;
+      break;
+    }
+    if (supervisor_.state() == device::SupervisorState::connected) break;
+    if (supervisor_.state() == device::SupervisorState::waiting) {  // the schedule has begun: run_until() goes on
+      result = tl::unexpected(last_error_);
+      announced_ = false;
+      break;
+    }
   }
-  const auto now = Clock::now();
-  if (now < next_attempt_) {
-    std::this_thread::sleep_until(std::min(next_attempt_, deadline));
-    return {};
-  }
-  // One attempt gets the full connect timeout even when the caller's deadline is nearer: cutting a TLS
-  // handshake short would only fail it and waste the attempt.
-  auto r = connect_once(Clock::now() + options_.connect_timeout);
-  if (r) {
-    ++reconnects_;
-    attempt_ = 0;
-    return {};
-  }
-  if (r.error().code == Errc::auth_refused) {
-    attempt_ = 0;
-    return r;
-  }
-  notice(LinkNotice::Kind::connection_lost, std::string(r.error().what) + (detail_.empty() ? "" : ": " + detail_));
-  if (attempt_ >= options_.max_reconnect_attempts) {
-    attempt_ = 0;
-    gave_up_ = true;
-    gave_up_error_ = Error{r.error().code,
-                           "gave up reconnecting to the hub: check that it is running and reachable (host, port, "
-                           "firewall, network), then run again"};
-    return tl::unexpected(gave_up_error_);
-  }
-  ++attempt_;
-  schedule();
-  return {};
+  opening_ = false;
+  return result;
 }
 
 Result<void> DeviceLink::run_until(const std::function<bool()>& done, Clock::time_point deadline) {
   for (;;) {
     if (done()) return {};
-    if (refused_) return fail(Errc::auth_refused, refused_message_);
-    if (gave_up_) return tl::unexpected(gave_up_error_);
+    if (stopped_) return stopped_error();
     if (Clock::now() >= deadline) return fail(Errc::timeout, "the deadline passed");
-    if (renew_) {
-      notice(LinkNotice::Kind::renewing_token, "SAS token renewal due: reconnecting with a fresh token");
-      (void)flush_output();  // the DISCONNECT the client queued
-      drop_transport();
-      if (auto r = connect_once(Clock::now() + options_.connect_timeout); !r) {
-        if (r.error().code == Errc::auth_refused) return r;
-        lost_ = true;
-        lost_error_ = r.error();
-      } else {
-        ++reconnects_;
-        notice(LinkNotice::Kind::renewing_token,
-               "reconnected with a fresh SAS token (expires at unix " + std::to_string(client_.token_expiry_unix()) +
-                   ")");
-      }
-    }
-    if (lost_ || !transport_) {
-      if (attempt_ == 0) {
-        const Error why = lost_error_;
-        notice(LinkNotice::Kind::connection_lost,
-               std::string("connection lost: ") + why.what + (detail_.empty() ? "" : " (" + detail_ + ")"));
-        if (transport_) drop_transport();
-      }
-      if (auto r = reconnect_step(deadline); !r) return r;
-      continue;  // re-check done() and the deadline before pumping a connection that may not exist yet
-    }
-    if (auto r = pump_once(deadline, done); !r) return r;
+    announce_retry();
+    if (auto r = pump_once(deadline); !r) return r;
   }
 }
 
 void DeviceLink::close() {
-  if (!transport_) return;
-  client_.disconnect();
-  const auto until = Clock::now() + std::chrono::seconds(2);
-  while (!client_.pending_output().empty() && Clock::now() < until) {
-    if (!flush_output()) break;
-    if (!client_.pending_output().empty()) {
-      pollfd fd{transport_->poll_fd(), POLLOUT, 0};
-      ::poll(&fd, 1, poll_timeout_ms(until));
+  if (transport_) {
+    client_.disconnect();
+    const auto until = Clock::now() + std::chrono::seconds(2);
+    while (!client_.pending_output().empty() && Clock::now() < until) {
+      auto flushed = device::Pump::flush(*transport_, client_);
+      if (!flushed || *flushed) break;
+      (void)net::wait_ready(*transport_, std::chrono::milliseconds(poll_timeout_ms(until)));
     }
+    transport_->close();
+    transport_.reset();
+    client_.on_transport_reset();
   }
-  drop_transport();
+  supervisor_ = device::ConnectionSupervisor(policy_for(options_));
 }
 
 }  // namespace picohub::link

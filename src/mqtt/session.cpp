@@ -299,6 +299,7 @@ void Session::on_transport_reset() noexcept {
   acks_head_ = acks_count_ = 0;
   local_head_ = local_count_ = 0;
   ping_wanted_ = ping_outstanding_ = disconnect_wanted_ = false;
+  oversize_ = Oversize{};
   error_.reset();
   state_ = SessionState::idle;
   // Publishes already queued on the old connection go again with DUP=1 ([MQTT-4.4.0-1]); ones never queued
@@ -317,6 +318,12 @@ Result<std::size_t> Session::receive(std::span<const std::uint8_t> bytes, std::u
   now_ms_ = now_ms;
   if (state_ == SessionState::failed && error_) return tl::unexpected(*error_);
   if (state_ == SessionState::refused) return bytes.size();  // the broker closes after a refusal; drop the rest
+  if (oversize_.complete) return 0;  // later packets wait until MessageDropped has been taken (arrival order)
+  if (oversize_.active) {
+    const std::size_t used = skip(bytes);
+    if (state_ == SessionState::failed && error_) return tl::unexpected(*error_);
+    return used;
+  }
   if (rx_begin_ > 0) {  // views handed out earlier are void now, so the buffer may move
     std::memmove(memory_.rx.data(), memory_.rx.data() + rx_begin_, rx_end_ - rx_begin_);
     rx_end_ -= rx_begin_;
@@ -332,12 +339,81 @@ Result<std::size_t> Session::receive(std::span<const std::uint8_t> bytes, std::u
     auto d = decode(in, memory_.rx.size());
     if (!d) {
       if (d.error().code == Errc::truncated) break;
+      if (d.error().code == Errc::too_large && start_skipping(in)) {
+        rx_end_ = rx_checked_;  // its first bytes leave rx; everything before it stays
+        (void)skip(in);         // `in` still views them (nothing wrote rx since)
+        if (state_ == SessionState::failed && error_) return tl::unexpected(*error_);
+        break;
+      }
       fail_with(d.error());
       return tl::unexpected(d.error());
     }
     rx_checked_ += d->size;
   }
   return n;
+}
+
+// ---------------------------------------------------------------- oversized PUBLISH
+
+bool Session::start_skipping(std::span<const std::uint8_t> header) noexcept {
+  if (state_ != SessionState::connected && state_ != SessionState::disconnecting) return false;
+  auto h = decode_fixed_header(header);
+  if (!h || h->type != PacketType::publish) return false;
+  const auto qos = static_cast<std::uint8_t>((h->flags >> 1) & 0x3);
+  if (qos > 1) return false;  // QoS 2 (never subscribed) or 3 (malformed): fail as before
+  oversize_ = Oversize{};
+  oversize_.active = true;
+  oversize_.qos = static_cast<QoS>(qos);
+  oversize_.size = static_cast<std::uint32_t>(h->packet_size());
+  oversize_.header_size = static_cast<std::uint32_t>(h->header_size);
+  return true;
+}
+
+// Consumes bytes of the oversized PUBLISH, picking the topic length and packet id out of its variable header.
+std::size_t Session::skip(std::span<const std::uint8_t> bytes) noexcept {
+  const std::size_t n = std::min<std::size_t>(bytes.size(), oversize_.size - oversize_.seen);
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::uint32_t at = oversize_.seen + static_cast<std::uint32_t>(i);
+    if (at < oversize_.header_size) continue;
+    const std::uint32_t pos = at - oversize_.header_size;  // offset in the variable header
+    const std::uint32_t id_at = 2u + oversize_.topic_length;
+    if (pos == 0) oversize_.topic_length = static_cast<std::uint16_t>(bytes[i] << 8);
+    else if (pos == 1) oversize_.topic_length = static_cast<std::uint16_t>(oversize_.topic_length | bytes[i]);
+    else if (oversize_.qos != QoS::at_most_once && pos == id_at) oversize_.packet_id = static_cast<std::uint16_t>(bytes[i] << 8);
+    else if (oversize_.qos != QoS::at_most_once && pos == id_at + 1)
+      oversize_.packet_id = static_cast<std::uint16_t>(oversize_.packet_id | bytes[i]);
+    else if (pos > id_at + 1) {  // payload: nothing more to pick, jump to the end of this chunk
+      break;
+    }
+  }
+  oversize_.seen += static_cast<std::uint32_t>(n);
+  if (oversize_.seen == oversize_.size) {
+    const std::uint32_t needed = 2u + oversize_.topic_length + (oversize_.qos == QoS::at_most_once ? 0u : 2u);
+    if (oversize_.size - oversize_.header_size < needed ||
+        (oversize_.qos != QoS::at_most_once && oversize_.packet_id == 0)) {
+      oversize_ = Oversize{};
+      fail_with(Error{Errc::malformed, "MQTT PUBLISH too large for the receive buffer is also malformed"});
+      return n;
+    }
+    oversize_.active = false;
+    oversize_.complete = true;
+  }
+  return n;
+}
+
+std::optional<Event> Session::take_dropped() noexcept {
+  if (oversize_.qos == QoS::at_least_once && state_ == SessionState::connected) {
+    if (acks_count_ == acks_.size()) {
+      flush();
+      if (acks_count_ == acks_.size()) return std::nullopt;  // no room for the PUBACK yet
+    }
+    acks_[(acks_head_ + acks_count_) % acks_.size()] = oversize_.packet_id;
+    ++acks_count_;
+    flush();
+  }
+  const MessageDropped dropped{oversize_.packet_id, oversize_.qos, oversize_.size};
+  oversize_ = Oversize{};
+  return dropped;
 }
 
 std::optional<Event> Session::poll_event() {
@@ -349,7 +425,7 @@ std::optional<Event> Session::poll_event() {
       return e;
     }
     if (state_ == SessionState::failed || state_ == SessionState::refused) return std::nullopt;
-    if (rx_begin_ >= rx_checked_) return std::nullopt;
+    if (rx_begin_ >= rx_checked_) return oversize_.complete ? take_dropped() : std::nullopt;
     auto in = std::span<const std::uint8_t>(memory_.rx).subspan(rx_begin_, rx_checked_ - rx_begin_);
     auto d = decode(in, memory_.rx.size());
     if (!d) {  // cannot happen: receive() checked it; fail safe anyway

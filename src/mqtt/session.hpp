@@ -62,9 +62,16 @@ struct Subscribed {
 struct Unsubscribed { std::uint16_t packet_id = 0; };
 struct PingTimedOut {};  // no PINGRESP within SessionOptions::ping_timeout_ms; the link is dead, reset it
 struct ProtocolError { Error error; };  // the session failed; reset the transport and connect again
+// A PUBLISH larger than the rx buffer arrived. It was skipped as it streamed in, never stored; taking this event
+// queues its PUBACK (QoS 1) in arrival order, so the broker neither redelivers it forever nor drops the session.
+struct MessageDropped {
+  std::uint16_t packet_id = 0;  // 0 for QoS 0
+  QoS qos = QoS::at_most_once;
+  std::uint32_t size = 0;       // the whole packet, bytes
+};
 
 using Event = std::variant<Connected, ConnectRefused, ConnectTimedOut, MessageReceived, PublishAcked, Subscribed,
-                           Unsubscribed, PingTimedOut, ProtocolError>;
+                           Unsubscribed, PingTimedOut, ProtocolError, MessageDropped>;
 
 // What CONNECT carries. Same fields as the packet (protocol_level is ignored: always 3.1.1).
 using ConnectOptions = Connect;
@@ -85,7 +92,8 @@ struct InFlightSlot {
 
 // Caller-owned memory. Sizes:
 //   tx            outgoing bytes not yet taken by consume_output(); bounds QoS 0 publishes and control packets
-//   rx            incoming bytes; its size is the largest incoming packet accepted (larger -> too_large error)
+//   rx            incoming bytes; its size is the largest incoming packet accepted (a larger PUBLISH is skipped
+//                 and reported as MessageDropped; any other larger packet fails the session with too_large)
 //   window        in-flight window: at most window.size() unacknowledged QoS 1 publishes
 //   window_bytes  split evenly between the window slots; each share bounds one encoded QoS 1 PUBLISH
 struct SessionMemory {
@@ -128,8 +136,9 @@ class Session {
 
   // Takes bytes read from the transport. Returns how many it consumed: fewer than bytes.size() when the rx
   // buffer is full of packets not yet taken with poll_event() (take events, then offer the rest again).
-  // Complete packets are checked for syntax here; a malformed or oversized packet fails the session and the
-  // error is returned (also queued as a ProtocolError event). In state failed it returns that error again.
+  // Complete packets are checked for syntax here; a malformed packet (or an oversized one that is not a PUBLISH)
+  // fails the session and the error is returned (also queued as a ProtocolError event). In state failed it
+  // returns that error again. An oversized PUBLISH is consumed without being stored (MessageDropped follows).
   Result<std::size_t> receive(std::span<const std::uint8_t> bytes, std::uint64_t now_ms);
 
   // Next event, or nullopt. Processes one received packet per call (so views stay valid until the next call).
@@ -197,6 +206,19 @@ class Session {
   void fail_with(Error error) noexcept;
   void push_local_event(const Event& event) noexcept;
   std::optional<Event> handle_packet(const Packet& packet, std::size_t size, bool& consumed);
+  bool start_skipping(std::span<const std::uint8_t> header) noexcept;
+  std::size_t skip(std::span<const std::uint8_t> bytes) noexcept;
+  std::optional<Event> take_dropped() noexcept;
+
+  // An incoming PUBLISH too large for rx, consumed as it arrives; only its packet id is kept.
+  struct Oversize {
+    bool active = false;    // skipping
+    bool complete = false;  // all bytes consumed; MessageDropped is due once earlier packets are taken
+    QoS qos = QoS::at_most_once;
+    std::uint32_t size = 0, seen = 0, header_size = 0;
+    std::uint16_t topic_length = 0, packet_id = 0;
+  };
+  Oversize oversize_{};
 
   SessionMemory memory_;
   SessionOptions options_;

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The hub goes away for good: picohub sim gives up after its bounded reconnect attempts (5, back-off 0.5..8 s)
-# with exit 4 and a message that says what to do; it does not hang (bounded by timeout).
+# The hub goes away for good: picohub sim gives up after its bounded reconnect attempts (5, back-off growing from
+# 0.5 s towards 10 s, with jitter) with exit 4 and a message that says what to do; it does not hang (bounded by
+# timeout). --retries changes the number of attempts.
 picohub=$1
 source "$(dirname "$0")/../lib/testlib.sh"
 
@@ -30,10 +31,11 @@ rc=0; wait "$sim" || rc=$?
 pass "sim gave up by itself with exit 4"
 
 [[ $(grep -c 'attempt [0-9] of 5' "$work/sim.txt") -eq 5 ]] || { cat "$work/sim.txt"; fail "expected exactly 5 reconnect attempts"; }
-grep -q 'reconnecting in 500 ms (attempt 1 of 5)' "$work/sim.txt" &&
-  grep -q 'reconnecting in 8000 ms (attempt 5 of 5)' "$work/sim.txt" ||
-  { cat "$work/sim.txt"; fail "back-off did not grow from 500 ms to 8000 ms"; }
-pass "5 attempts with a growing back-off (500 ms .. 8000 ms)"
+# Jittered back-off: attempt 1 waits 500..625 ms, attempt 5 waits 6.0..10.0 s (step 8 s, -1/4 .. +1/4, capped).
+grep -Eq 'reconnecting in (5[0-9][0-9]|6[01][0-9]|62[0-5]) ms: .* \(attempt 1 of 5\)' "$work/sim.txt" &&
+  grep -Eq 'reconnecting in ([6-9]\.[0-9]|10\.0) s: .* \(attempt 5 of 5\)' "$work/sim.txt" ||
+  { cat "$work/sim.txt"; fail "back-off did not grow from ~0.5 s to ~8 s"; }
+pass "5 attempts with a growing, jittered back-off (~0.5 s .. ~8 s), each with its reason"
 
 grep -q 'gave up reconnecting to the hub: check that it is running and reachable' "$work/sim.txt" ||
   { cat "$work/sim.txt"; fail "no actionable give-up message"; }

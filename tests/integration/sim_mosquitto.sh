@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # picohub sim against a real mosquitto over TLS (issue 2):
 #   10 telemetry messages reach a second client; a C2D message reaches the sim with its properties;
-#   a wrong CA fails with a TLS message (exit 4); a broker that refuses the credentials gives exit 3.
+#   a wrong CA fails with a TLS message (exit 4); a broker that refuses the credentials gives exit 3, and so
+#   does an expired SharedAccessSignature in the connection string.
 picohub=$1
 source "$(dirname "$0")/../lib/testlib.sh"
 
@@ -66,10 +67,21 @@ set -e
 grep -qi 'refused' "$work/refused.txt" && grep -qi 'SharedAccessKey' "$work/refused.txt" || { cat "$work/refused.txt"; fail "refused: message is not actionable"; }
 pass "refused credentials give exit 3 with an actionable message"
 
+# An expired SharedAccessSignature in the connection string: credentials refused (exit 3) with the reason, not a
+# network failure (exit 4). The broker is reachable; the token is what is wrong.
+expired="SharedAccessSignature sr=localhost%2Fdevices%2Fdev1&sig=AAAA&se=1000000000"
+cs3="HostName=localhost;DeviceId=dev1;SharedAccessSignature=$expired;GatewayHostName=localhost:$port"
+set +e
+timeout 30 "$picohub" sim --connection-string "$cs3" --ca "$work/ca.crt" --count 1 > "$work/expired.txt" 2>&1; rc=$?
+set -e
+[[ $rc -eq 3 ]] && grep -q 'SharedAccessSignature in the connection string has expired' "$work/expired.txt" ||
+  { cat "$work/expired.txt"; fail "expired SAS: expected exit 3 with the reason, got $rc"; }
+pass "an expired SharedAccessSignature gives exit 3 and says so"
+
 # Malformed connection string: usage error naming the problem.
 set +e
 "$picohub" sim --connection-string "DeviceId=dev1;SharedAccessKey=$key" --count 1 > "$work/bad.txt" 2>&1; rc=$?
 set -e
 [[ $rc -eq 2 ]] && grep -q 'HostName' "$work/bad.txt" || { cat "$work/bad.txt"; fail "malformed connection string: expected exit 2 naming HostName, got $rc"; }
 pass "malformed connection string named"
-echo "6 passed, 0 failed"
+echo "7 passed, 0 failed"

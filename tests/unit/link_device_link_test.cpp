@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <memory>
+#include <regex>
 #include <string>
 #include <vector>
 
@@ -19,32 +20,22 @@ namespace {
 
 using std::chrono::milliseconds;
 
-TEST(LinkBackoff, DoublesFromTheInitialDelay) {
+TEST(LinkPolicy, OptionsBecomeTheHostSupervisorPolicy) {
   LinkOptions o;
-  o.backoff_initial = milliseconds{500};
-  o.backoff_max = milliseconds{10'000};
-  EXPECT_EQ(DeviceLink::backoff_for(o, 1), milliseconds{500});
-  EXPECT_EQ(DeviceLink::backoff_for(o, 2), milliseconds{1000});
-  EXPECT_EQ(DeviceLink::backoff_for(o, 3), milliseconds{2000});
-  EXPECT_EQ(DeviceLink::backoff_for(o, 4), milliseconds{4000});
-  EXPECT_EQ(DeviceLink::backoff_for(o, 5), milliseconds{8000});
-}
-
-TEST(LinkBackoff, IsCappedAtTheMaximum) {
-  LinkOptions o;
-  o.backoff_initial = milliseconds{500};
-  o.backoff_max = milliseconds{10'000};
-  EXPECT_EQ(DeviceLink::backoff_for(o, 6), milliseconds{10'000});
-  EXPECT_EQ(DeviceLink::backoff_for(o, 7), milliseconds{10'000});
-  EXPECT_EQ(DeviceLink::backoff_for(o, 1000), milliseconds{10'000});  // no overflow for large attempt numbers
-}
-
-TEST(LinkBackoff, InitialAboveTheMaximumIsCapped) {
-  LinkOptions o;
-  o.backoff_initial = milliseconds{5000};
-  o.backoff_max = milliseconds{1000};
-  EXPECT_EQ(DeviceLink::backoff_for(o, 1), milliseconds{1000});
-  EXPECT_EQ(DeviceLink::backoff_for(o, 3), milliseconds{1000});
+  o.max_reconnect_attempts = 7;
+  o.backoff_initial = milliseconds{250};
+  o.backoff_max = milliseconds{4000};
+  o.connect_timeout = milliseconds{9000};
+  const auto p = policy_for(o);
+  EXPECT_EQ(p.max_attempts, 7u);
+  EXPECT_EQ(p.lost.initial_ms, 250u);
+  EXPECT_EQ(p.lost.max_ms, 4000u);
+  EXPECT_EQ(p.connect_timeout_ms, 9000u);
+  EXPECT_TRUE(p.stop_when_refused);  // `picohub sim` stops on refused credentials (exit 3)
+  const auto defaults = policy_for(LinkOptions{});
+  EXPECT_EQ(defaults.lost.initial_ms, device::host_policy().lost.initial_ms);
+  EXPECT_EQ(defaults.lost.max_ms, device::host_policy().lost.max_ms);
+  EXPECT_EQ(defaults.max_attempts, 5u);
 }
 
 // A loopback port with no listener: bind an ephemeral port, read it, close it.
@@ -94,9 +85,16 @@ TEST(LinkReconnect, ShortDeadlinesDoNotResetTheScheduleAndTheLinkGivesUp) {
   EXPECT_NE(std::string(r.error().what).find("gave up reconnecting"), std::string::npos) << r.error().what;
   EXPECT_GT(calls, 3);  // many short calls went by, yet...
   ASSERT_EQ(reconnecting.size(), 3u);  // ...exactly max_reconnect_attempts attempts with a growing back-off
-  EXPECT_EQ(reconnecting[0], "reconnecting in 40 ms (attempt 1 of 3)");
-  EXPECT_EQ(reconnecting[1], "reconnecting in 80 ms (attempt 2 of 3)");
-  EXPECT_EQ(reconnecting[2], "reconnecting in 100 ms (attempt 3 of 3)");
+  // Jittered: attempt n waits within [3/4, 5/4] of 40 ms * 2^(n-1), never below 40 nor above 100 ms.
+  const std::regex line(R"(reconnecting in (\d+) ms: TCP connection failed \(attempt (\d) of 3\))");
+  const int low[] = {40, 60, 75}, high[] = {50, 100, 100};
+  for (int i = 0; i < 3; ++i) {
+    std::smatch m;
+    ASSERT_TRUE(std::regex_match(reconnecting[static_cast<std::size_t>(i)], m, line)) << reconnecting[static_cast<std::size_t>(i)];
+    EXPECT_EQ(std::stoi(m[2].str()), i + 1);
+    EXPECT_GE(std::stoi(m[1].str()), low[i]);
+    EXPECT_LE(std::stoi(m[1].str()), high[i]);
+  }
 
   // Once given up it stays given up (the sim may still call run_until() while draining).
   auto again = link.run_until(never, Clock::now() + milliseconds{5});

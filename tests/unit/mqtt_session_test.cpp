@@ -512,13 +512,75 @@ TEST(MqttSession, FullRxBufferConsumesPartiallyUntilEventsAreTaken) {
   EXPECT_EQ(seen, "abc");
 }
 
-TEST(MqttSession, IncomingPacketLargerThanRxIsTooLarge) {
+TEST(MqttSession, IncomingNonPublishLargerThanRxIsTooLarge) {
   Harness<512, 64, 2, 32> h;
   h.connect();
-  const Bytes big = encoded(Publish{"t", Bytes(100, 'x'), QoS::at_most_once, false, false, 0});
+  const std::uint16_t id = *h.session.subscribe(std::vector<Subscription>(1, Subscription{"t", QoS::at_least_once}));
+  const Bytes codes(100, 0x01);
+  const Bytes big = encoded(Suback{id, codes});
   auto r = h.session.receive(std::span<const std::uint8_t>(big.data(), 3), h.now);  // the header is enough
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code, Errc::too_large);
+  EXPECT_EQ(h.session.state(), SessionState::failed);
+}
+
+// A C2D message larger than the device's buffer must neither kill the connection (the hub would redeliver it on
+// every reconnect, forever) nor be stored: it is skipped as it streams in and acknowledged in arrival order.
+TEST(MqttSession, OversizedQos1PublishIsSkippedAndAcknowledgedInOrder) {
+  Harness<512, 64, 2, 32> h;
+  h.connect();
+  const Bytes before = encoded(Publish{"t", Bytes(3, 'a'), QoS::at_least_once, false, false, 7});
+  const Bytes big = encoded(Publish{"a/long/topic", Bytes(1000, 'x'), QoS::at_least_once, false, true, 8});
+  const Bytes after = encoded(Publish{"t", Bytes(3, 'b'), QoS::at_least_once, false, false, 9});
+  const Bytes wire = test::concat({before, big, after});
+  std::vector<Event> seen;
+  std::span<const std::uint8_t> rest(wire);
+  for (int guard = 0; !rest.empty() && guard < 1000; ++guard) {
+    auto n = h.session.receive(rest.first(std::min<std::size_t>(rest.size(), 37)), h.now);  // odd chunks
+    ASSERT_TRUE(n) << n.error().what;
+    rest = rest.subspan(*n);
+    for (auto& e : h.events()) seen.push_back(e);
+  }
+  ASSERT_TRUE(rest.empty());
+  ASSERT_EQ(seen.size(), 3u);
+  EXPECT_EQ(get_event<MessageReceived>(seen[0]).packet_id, 7);
+  const auto dropped = get_event<MessageDropped>(seen[1]);
+  EXPECT_EQ(dropped.packet_id, 8);
+  EXPECT_EQ(dropped.size, big.size());
+  EXPECT_EQ(get_event<MessageReceived>(seen[2]).packet_id, 9);
+  auto out = h.take_output();
+  ASSERT_EQ(out.size(), 3u);
+  EXPECT_EQ(get<Puback>(packet_of(out[0])).packet_id, 7);
+  EXPECT_EQ(get<Puback>(packet_of(out[1])).packet_id, 8);
+  EXPECT_EQ(get<Puback>(packet_of(out[2])).packet_id, 9);
+  EXPECT_TRUE(h.session.connected());
+}
+
+TEST(MqttSession, OversizedQos0PublishIsSkippedWithoutAnAck) {
+  Harness<512, 64, 2, 32> h;
+  h.connect();
+  const Bytes big = encoded(Publish{"t", Bytes(500, 'x'), QoS::at_most_once, false, false, 0});
+  auto n = h.feed(big);  // the first 64 bytes land in rx, are recognised, and leave it
+  ASSERT_TRUE(n);
+  auto m = h.session.receive(std::span<const std::uint8_t>(big).subspan(*n), h.now);
+  ASSERT_TRUE(m);
+  EXPECT_EQ(*n + *m, big.size());
+  auto ev = h.events();
+  ASSERT_EQ(ev.size(), 1u);
+  EXPECT_EQ(get_event<MessageDropped>(ev[0]).qos, QoS::at_most_once);
+  EXPECT_TRUE(h.take_output().empty());
+}
+
+TEST(MqttSession, OversizedPublishWhoseTopicRunsPastItsEndIsMalformed) {
+  Harness<512, 64, 2, 32> h;
+  h.connect();
+  // PUBLISH QoS 1, remaining length 100, topic length 0xFFFF: the packet id would lie beyond the packet.
+  Bytes bad{0x32, 100, 0xFF, 0xFF};
+  bad.resize(102, 'x');
+  auto n = h.feed(bad);
+  if (n && *n < bad.size()) n = h.session.receive(std::span<const std::uint8_t>(bad).subspan(*n), h.now);
+  ASSERT_FALSE(n);
+  EXPECT_EQ(n.error().code, Errc::malformed);
   EXPECT_EQ(h.session.state(), SessionState::failed);
 }
 

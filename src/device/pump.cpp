@@ -1,0 +1,219 @@
+#include "device/pump.hpp"
+
+namespace picohub::device {
+
+LossReason loss_reason_for(const Error& error, bool writing) noexcept {
+  switch (error.code) {
+    case Errc::connection_closed: return LossReason::server_closed;
+    case Errc::tls_failure: return LossReason::tls_failed;
+    case Errc::certificate_invalid: return LossReason::certificate_invalid;
+    case Errc::resolve_failed: return LossReason::dns_failed;
+    case Errc::connect_failed: return LossReason::tcp_failed;
+    case Errc::timeout: return LossReason::connect_timeout;
+    case Errc::crypto_failure: return LossReason::entropy_failed;
+    default: return writing ? LossReason::write_failed : LossReason::read_failed;
+  }
+}
+
+namespace {
+
+void lose(PumpReport& report, const Error& error, LossReason reason) {
+  if (report.lost) return;  // the first cause is the one worth reporting
+  report.lost = true;
+  report.loss = reason;
+  report.error = error;
+}
+
+// The two peers differ only in how events are taken and time is given; the byte moving is shared.
+struct ClientPeer {
+  iothub::DeviceClient& client;
+  DeviceEventSink& sink;
+  PumpReport& report;
+  std::uint64_t now_unix;
+
+  std::span<const std::uint8_t> pending_output() const { return client.pending_output(); }
+  void consume_output(std::size_t n) { client.consume_output(n); }
+  Result<std::size_t> receive(std::span<const std::uint8_t> bytes, std::uint64_t now_ms) {
+    return client.receive(bytes, now_ms);
+  }
+  void on_time(std::uint64_t now_ms) { client.on_time(now_ms, now_unix); }
+  std::uint64_t next_deadline_ms() const { return client.next_deadline_ms(); }
+  void finish() { report.ready = client.state() == iothub::DeviceClientState::ready; }
+
+  bool take_events() {
+    bool any = false;
+    while (auto event = client.poll_event()) {
+      any = true;
+      note(*event);
+      sink.on_device_event(*event);
+    }
+    return any;
+  }
+
+  void note(const iothub::DeviceEvent& event) {
+    if (const auto* refused = std::get_if<iothub::ConnectRefused>(&event)) {
+      report.refused = true;
+      report.refused_code = refused->code;
+    } else if (const auto* lost = std::get_if<iothub::ConnectionLost>(&event)) {
+      switch (lost->cause) {
+        case iothub::ConnectionLost::Cause::connack_timeout: lose(report, lost->error, LossReason::connack_timeout); break;
+        case iothub::ConnectionLost::Cause::keep_alive_timeout:
+          lose(report, lost->error, LossReason::keep_alive_timeout);
+          break;
+        default: lose(report, lost->error, LossReason::protocol_error); break;
+      }
+    } else if (std::holds_alternative<iothub::RenewalDue>(event)) {
+      report.renewal_due = true;
+    }
+  }
+};
+
+struct SessionPeer {
+  mqtt::Session& session;
+  MqttEventSink& sink;
+  PumpReport& report;
+
+  std::span<const std::uint8_t> pending_output() const { return session.pending_output(); }
+  void consume_output(std::size_t n) { session.consume_output(n); }
+  Result<std::size_t> receive(std::span<const std::uint8_t> bytes, std::uint64_t now_ms) {
+    return session.receive(bytes, now_ms);
+  }
+  void on_time(std::uint64_t now_ms) { session.on_time(now_ms); }
+  std::uint64_t next_deadline_ms() const { return session.next_deadline_ms(); }
+
+  bool take_events() {
+    bool any = false;
+    while (auto event = session.poll_event()) {
+      any = true;
+      const Error why = session.last_error().value_or(Error{Errc::timeout, "MQTT session timed out"});
+      if (const auto* error = std::get_if<mqtt::ProtocolError>(&*event)) lose(report, error->error, LossReason::protocol_error);
+      else if (std::holds_alternative<mqtt::PingTimedOut>(*event)) lose(report, why, LossReason::keep_alive_timeout);
+      else if (std::holds_alternative<mqtt::ConnectTimedOut>(*event)) lose(report, why, LossReason::connack_timeout);
+      else if (const auto* refused = std::get_if<mqtt::ConnectRefused>(&*event)) {
+        report.refused = true;
+        report.refused_code = refused->return_code;
+      } else if (std::holds_alternative<mqtt::Connected>(*event)) {
+        report.ready = true;
+      }
+      sink.on_mqtt_event(*event);
+    }
+    return any;
+  }
+  void finish() {}
+};
+
+template <class Peer>
+Result<bool> write_pending(net::Transport& transport, Peer& peer, bool& progress) {
+  for (auto out = peer.pending_output(); !out.empty(); out = peer.pending_output()) {
+    auto n = transport.write(out);
+    if (!n) {
+      if (n.error().code == Errc::would_block) return false;
+      return tl::unexpected(n.error());
+    }
+    if (*n == 0) return false;
+    peer.consume_output(*n);
+    progress = true;
+  }
+  return true;
+}
+
+// Feeds one read's bytes in, making room (events, output) when the peer's receive buffer is full.
+template <class Peer>
+bool feed(net::Transport& transport, Peer& peer, PumpReport& report, std::span<const std::uint8_t> rest,
+          std::uint64_t now_ms) {
+  while (!rest.empty()) {
+    auto used = peer.receive(rest, now_ms);
+    if (!used) {
+      peer.take_events();
+      lose(report, used.error(), LossReason::protocol_error);
+      return false;
+    }
+    rest = rest.subspan(*used);
+    const bool took = peer.take_events();
+    if (*used != 0) continue;
+    bool wrote = false;
+    if (auto w = write_pending(transport, peer, wrote); !w) {
+      lose(report, w.error(), loss_reason_for(w.error(), true));
+      return false;
+    }
+    if (!took && !wrote) {
+      // Nothing can free room (the transport takes no output while the peer holds a PUBACK back). The bytes
+      // are already read and must not be dropped, so the connection cannot continue intact: report it.
+      lose(report, Error{Errc::buffer_full, "receive buffer stuck: the transport accepts no output"},
+                 LossReason::write_failed);
+      return false;
+    }
+  }
+  return true;
+}
+
+template <class Peer>
+PumpReport run_step(net::Transport& transport, Peer& peer, PumpReport& report, std::span<std::uint8_t> buffer,
+                    std::size_t max_reads, std::uint64_t now_ms) {
+  bool progress = false;
+  const auto write = [&] {
+    if (report.lost) return;
+    if (auto w = write_pending(transport, peer, progress); !w) lose(report, w.error(), loss_reason_for(w.error(), true));
+  };
+  write();
+  for (std::size_t reads = 0; !report.lost && reads < max_reads; ++reads) {
+    auto n = transport.read(buffer);
+    if (!n) {
+      if (n.error().code != Errc::would_block) {
+        peer.take_events();
+        lose(report, n.error(), loss_reason_for(n.error(), false));
+      }
+      break;
+    }
+    progress = true;
+    if (!feed(transport, peer, report, std::span<const std::uint8_t>(buffer.data(), *n), now_ms)) break;
+    if (reads + 1 == max_reads) progress = true;  // more may be waiting: come back before sleeping
+  }
+  if (peer.take_events()) progress = true;
+  peer.on_time(now_ms);
+  if (peer.take_events()) progress = true;
+  write();
+  peer.finish();
+  report.progress = progress || transport.has_pending();
+  report.next_deadline_ms = peer.next_deadline_ms();
+  const bool output_waits = !peer.pending_output().empty() || transport.wants() == net::Wait::writable;
+  report.wait = output_waits ? net::Wait::writable : net::Wait::readable;
+  return report;
+}
+
+}  // namespace
+
+PumpReport Pump::step(net::Transport& transport, iothub::DeviceClient& client, DeviceEventSink& sink,
+                      std::uint64_t now_ms, std::uint64_t now_unix) {
+  PumpReport report;
+  ClientPeer peer{client, sink, report, now_unix};
+  return run_step(transport, peer, report, buffer_, max_reads_, now_ms);
+}
+
+PumpReport Pump::step(net::Transport& transport, mqtt::Session& session, MqttEventSink& sink, std::uint64_t now_ms) {
+  PumpReport report;
+  SessionPeer peer{session, sink, report};
+  return run_step(transport, peer, report, buffer_, max_reads_, now_ms);
+}
+
+Result<bool> Pump::flush(net::Transport& transport, iothub::DeviceClient& client) {
+  bool progress = false;
+  struct Out {
+    iothub::DeviceClient& c;
+    std::span<const std::uint8_t> pending_output() const { return c.pending_output(); }
+    void consume_output(std::size_t n) { c.consume_output(n); }
+  } out{client};
+  return write_pending(transport, out, progress);
+}
+
+Result<bool> Pump::flush(net::Transport& transport, mqtt::Session& session) {
+  bool progress = false;
+  struct Out {
+    mqtt::Session& s;
+    std::span<const std::uint8_t> pending_output() const { return s.pending_output(); }
+    void consume_output(std::size_t n) { s.consume_output(n); }
+  } out{session};
+  return write_pending(transport, out, progress);
+}
+
+}  // namespace picohub::device

@@ -1,0 +1,183 @@
+#include "device/tutorial_app.hpp"
+
+#include <charconv>
+
+#include "device/fixed_point.hpp"
+
+namespace picohub::device {
+
+namespace {
+
+// Appends into a fixed buffer and cuts (marking the cut with "...") instead of failing: a console line that is
+// too long is still worth printing.
+class LineWriter {
+ public:
+  explicit LineWriter(std::span<char> out) noexcept : out_(out) {}
+
+  void text(std::string_view s) noexcept {
+    for (char c : s) {
+      if (n_ == out_.size()) {
+        cut_ = true;
+        return;
+      }
+      out_[n_++] = c;
+    }
+  }
+  void number(std::uint64_t v) noexcept {
+    char digits[20];
+    auto [end, ec] = std::to_chars(digits, digits + sizeof digits, v);
+    (void)ec;  // 20 digits hold any uint64
+    text(std::string_view(digits, static_cast<std::size_t>(end - digits)));
+  }
+  void hundredths(std::int32_t v) noexcept {
+    char digits[16];
+    auto s = format_hundredths(v, digits);
+    text(s ? *s : std::string_view("?"));
+  }
+  std::string_view line() noexcept {
+    if (cut_ && out_.size() >= 3)
+      for (std::size_t i = out_.size() - 3; i < out_.size(); ++i) out_[i] = '.';
+    return std::string_view(out_.data(), n_);
+  }
+  bool cut() const noexcept { return cut_; }
+
+ private:
+  std::span<char> out_;
+  std::size_t n_ = 0;
+  bool cut_ = false;
+};
+
+std::string_view as_text(std::span<const std::uint8_t> bytes) noexcept {
+  return std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+}
+
+}  // namespace
+
+TutorialApp::TutorialApp(iothub::DeviceClient& client, Sensor& sensor, ConsoleSink& console,
+                         std::span<char> line_buffer, TutorialOptions options) noexcept
+    : client_(client), sensor_(sensor), console_(console), line_(line_buffer), options_(options) {}
+
+void TutorialApp::start(std::uint64_t now_ms) noexcept { due_ms_ = now_ms; }
+
+std::uint64_t TutorialApp::next_deadline_ms() const noexcept {
+  if (!pending_ && options_.count != 0 && sent_ >= options_.count) return no_deadline;
+  return due_ms_;
+}
+
+Result<void> TutorialApp::make_message() {
+  auto reading = sensor_.read();
+  if (!reading) return tl::unexpected(reading.error());
+  LineWriter body(body_);
+  body.text("{\"messageId\":");
+  body.number(sent_ + 1);
+  body.text(",\"temperature\":");
+  body.hundredths(reading->temperature_centi);
+  if (reading->has_humidity) {
+    body.text(",\"humidity\":");
+    body.hundredths(reading->humidity_centi);
+  }
+  body.text("}");
+  if (body.cut()) return fail(Errc::too_large, "telemetry message does not fit its buffer");
+  body_size_ = body.line().size();
+  ++sent_;
+  pending_ = true;
+  LineWriter line(line_);
+  line.text("Sending message ");
+  line.number(sent_);
+  line.text(": ");
+  line.text(std::string_view(body_.data(), body_size_));
+  console_.write_line(line.line());
+  return {};
+}
+
+Result<void> TutorialApp::try_send(std::uint64_t now_ms) {
+  static constexpr iothub::MessageProperties json{{}, {}, "application/json", "utf-8", {}};
+  const auto payload = std::span(reinterpret_cast<const std::uint8_t*>(body_.data()), body_size_);
+  auto id = client_.send_telemetry(payload, json, options_.qos, now_ms);
+  if (!id) {
+    const auto code = id.error().code;
+    if (code == Errc::buffer_full || code == Errc::not_connected) {
+      due_ms_ = now_ms + options_.retry_ms;  // the same message again, once there is room / a connection
+      return {};
+    }
+    pending_ = false;
+    return tl::unexpected(id.error());
+  }
+  pending_ = false;
+  if (options_.qos == mqtt::QoS::at_most_once) console_.write_line("  sent (QoS 0: the hub does not acknowledge)");
+  due_ms_ = now_ms + options_.interval_ms;
+  return {};
+}
+
+Result<void> TutorialApp::on_time(std::uint64_t now_ms) {
+  if (now_ms < due_ms_) return {};
+  if (!pending_) {
+    if (options_.count != 0 && sent_ >= options_.count) {
+      due_ms_ = no_deadline;
+      return {};
+    }
+    if (auto made = make_message(); !made) {
+      due_ms_ = now_ms + options_.interval_ms;  // a failed reading skips one interval
+      return made;
+    }
+  }
+  return try_send(now_ms);
+}
+
+void TutorialApp::print_field(std::string_view name, std::string_view value) {
+  LineWriter line(line_);
+  line.text("  ");
+  line.text(name);
+  line.text(": ");
+  line.text(value);
+  console_.write_line(line.line());
+}
+
+void TutorialApp::print_c2d(const iothub::C2dMessage& m) {
+  LineWriter line(line_);
+  line.text("Received message: ");
+  line.text(as_text(m.payload));
+  console_.write_line(line.line());
+  if (!m.message_id.empty()) print_field("message-id", m.message_id);
+  if (!m.correlation_id.empty()) print_field("correlation-id", m.correlation_id);
+  if (!m.content_type.empty()) print_field("content-type", m.content_type);
+  if (!m.content_encoding.empty()) print_field("content-encoding", m.content_encoding);
+  for (const auto& p : m.properties) {
+    if (!p.is_null) {
+      print_field(p.key, p.value);
+      continue;
+    }
+    LineWriter null_line(line_);
+    null_line.text("  ");
+    null_line.text(p.key);
+    null_line.text(" (no value)");
+    console_.write_line(null_line.line());
+  }
+  if (m.properties_truncated) console_.write_line("  (more properties than this device keeps)");
+}
+
+void TutorialApp::on_event(const iothub::DeviceEvent& event) {
+  if (const auto* ack = std::get_if<iothub::TelemetryAcked>(&event)) {
+    ++acked_;
+    LineWriter line(line_);
+    line.text("  acknowledged by the hub (PUBACK, packet id ");
+    line.number(ack->packet_id);
+    line.text(")");
+    console_.write_line(line.line());
+  } else if (const auto* m = std::get_if<iothub::C2dMessage>(&event)) {
+    ++received_;
+    print_c2d(*m);
+    if (listener_ != nullptr) listener_->on_c2d(*m);
+  } else if (const auto* d = std::get_if<iothub::MessageDropped>(&event)) {
+    ++dropped_;
+    LineWriter line(line_);
+    line.text("Dropped a cloud-to-device message of ");
+    line.number(d->size);
+    line.text(" bytes (receive buffer: ");
+    line.number(d->capacity);
+    line.text(d->packet_id != 0 ? " bytes); acknowledged so the hub does not resend it" : " bytes)");
+    console_.write_line(line.line());
+  }
+}
+
+}  // namespace picohub::device

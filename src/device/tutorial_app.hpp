@@ -1,0 +1,115 @@
+// device::TutorialApp: the tutorial's application, portable. Every interval it reads a sensor and sends
+//
+//   {"messageId":n,"temperature":21.50,"humidity":44.10}     (content type application/json, encoding utf-8)
+//
+// and it prints what happens, with the same lines on the host (`picohub sim`) and on the board's console:
+//
+//   Sending message 3: {"messageId":3,"temperature":21.50,"humidity":44.10}
+//     acknowledged by the hub (PUBACK, packet id 3)
+//   Received message: hello
+//     message-id: m-1
+//     color: blue
+//
+// It is fed time (on_time) and device events (on_event) by its shell and never blocks or allocates; the shell
+// owns the connection (DeviceLink on the host, the firmware main loop on the board). Readings are integers in
+// hundredths, written without printf's %f (newlib-nano on the board has none).
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string_view>
+
+#include "common/error.hpp"
+#include "iothub/device_client.hpp"
+
+namespace picohub::device {
+
+struct SensorReading {
+  std::int32_t temperature_centi = 0;  // 2150 = 21.50 °C
+  bool has_humidity = false;           // the board has no humidity sensor: the field is left out
+  std::int32_t humidity_centi = 0;     // 4410 = 44.10 %
+};
+
+// Host: random values like the tutorial's; board: the RP2040's on-die temperature sensor.
+class Sensor {
+ public:
+  virtual Result<SensorReading> read() = 0;
+
+ protected:
+  ~Sensor() = default;
+};
+
+// Where console lines go (stdout on the host, UART0 on the board). `line` has no newline.
+class ConsoleSink {
+ public:
+  virtual void write_line(std::string_view line) = 0;
+
+ protected:
+  ~ConsoleSink() = default;
+};
+
+// Called for every cloud-to-device message after it was printed (the board toggles its LED).
+class C2dListener {
+ public:
+  virtual void on_c2d(const iothub::C2dMessage& message) = 0;
+
+ protected:
+  ~C2dListener() = default;
+};
+
+struct TutorialOptions {
+  std::uint32_t interval_ms = 5'000;
+  std::uint32_t count = 0;  // messages to send; 0 = no end (the board)
+  mqtt::QoS qos = mqtt::QoS::at_least_once;
+  std::uint32_t retry_ms = 100;  // in-flight window full or not connected: try the same message again after this
+};
+
+class TutorialApp {
+ public:
+  // `line_buffer` holds one console line; longer lines (a large C2D payload) are cut and marked.
+  TutorialApp(iothub::DeviceClient& client, Sensor& sensor, ConsoleSink& console, std::span<char> line_buffer,
+              TutorialOptions options) noexcept;
+
+  void set_c2d_listener(C2dListener* listener) noexcept { listener_ = listener; }
+
+  // The first message is due at `now_ms`.
+  void start(std::uint64_t now_ms) noexcept;
+  // Sends the next message when it is due. A full in-flight window or a connection that is not up yet only
+  // delays it (the same message is tried again: its number is not skipped). Errors retrying cannot fix
+  // (too_large, auth_refused, ...) are returned.
+  Result<void> on_time(std::uint64_t now_ms);
+  // Prints PUBACKs, C2D messages with their properties, and dropped over-size messages; counts them.
+  void on_event(const iothub::DeviceEvent& event);
+  // When on_time() has something to do (no_deadline once `count` messages are sent).
+  std::uint64_t next_deadline_ms() const noexcept;
+
+  bool done_sending() const noexcept { return options_.count != 0 && sent_ == options_.count && !pending_; }
+  std::uint32_t sent() const noexcept { return sent_; }
+  std::uint32_t acked() const noexcept { return acked_; }
+  std::uint32_t received() const noexcept { return received_; }
+  std::uint32_t dropped() const noexcept { return dropped_; }
+
+  static constexpr std::uint64_t no_deadline = UINT64_MAX;
+
+ private:
+  Result<void> make_message();
+  Result<void> try_send(std::uint64_t now_ms);
+  void print_c2d(const iothub::C2dMessage& message);
+  void print_field(std::string_view name, std::string_view value);
+
+  iothub::DeviceClient& client_;
+  Sensor& sensor_;
+  ConsoleSink& console_;
+  std::span<char> line_;
+  TutorialOptions options_;
+  C2dListener* listener_ = nullptr;
+  std::uint64_t due_ms_ = no_deadline;
+  bool pending_ = false;  // body_ holds a message not handed to the client yet
+  std::array<char, 96> body_{};
+  std::size_t body_size_ = 0;
+  std::uint32_t sent_ = 0, acked_ = 0, received_ = 0, dropped_ = 0;
+};
+
+}  // namespace picohub::device

@@ -1,0 +1,178 @@
+// The tutorial application on a real DeviceClient: the JSON body, its content-type properties, the console lines
+// both shells print, retry of the same message when the window is full, C2D printing and the over-size drop.
+#include <gtest/gtest.h>
+
+#include <array>
+#include <string>
+#include <vector>
+
+#include "device/pump.hpp"
+#include "device/tutorial_app.hpp"
+#include "device_test_util.hpp"
+#include "iothub/connection_string.hpp"
+
+namespace picohub::device {
+namespace {
+
+using namespace test;
+
+constexpr std::uint64_t unix_now = 1'700'000'000;
+constexpr std::string_view cs_text =
+    "HostName=myhub.azure-devices.net;DeviceId=dev1;SharedAccessKey=AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+
+struct FixedSensor final : Sensor {
+  SensorReading next{2150, true, 4405};
+  Result<SensorReading> read() override { return next; }
+};
+struct Lines final : ConsoleSink {
+  std::vector<std::string> lines;
+  void write_line(std::string_view line) override { lines.emplace_back(line); }
+};
+struct Led final : C2dListener {
+  int toggles = 0;
+  void on_c2d(const iothub::C2dMessage&) override { ++toggles; }
+};
+
+struct AppRig : DeviceEventSink {
+  iothub::ConnectionString cs = *iothub::parse_connection_string(cs_text);
+  iothub::StaticDeviceClientMemory<2048, 512, 2, 512> memory;
+  iothub::DeviceClient client{memory.view(), cs, {}};
+  FakeTransport transport;
+  std::array<std::uint8_t, 1024> buffer{};
+  Pump pump{buffer};
+  FixedSensor sensor;
+  Lines console;
+  std::array<char, 120> line{};
+  TutorialApp app;
+  std::uint64_t now = 0;
+
+  explicit AppRig(TutorialOptions options) : app(client, sensor, console, line, options) {}
+  void on_device_event(const iothub::DeviceEvent& e) override { app.on_event(e); }
+  void step() { pump.step(transport, client, *this, now, unix_now); }
+
+  void connect() {
+    ASSERT_TRUE(client.connect(now, unix_now));
+    transport.push(connack());
+    step();
+    transport.push(suback(1));
+    step();
+    ASSERT_EQ(client.state(), iothub::DeviceClientState::ready);
+    transport.take_written();
+  }
+  std::vector<mqtt::Publish> published() {
+    static std::vector<Bytes> keep;  // Publish views point into the wire bytes
+    keep.push_back(transport.take_written());
+    std::vector<mqtt::Publish> out;
+    for (auto& p : packets_in(keep.back()))
+      if (auto* pub = std::get_if<mqtt::Publish>(&p)) out.push_back(*pub);
+    return out;
+  }
+};
+
+TEST(DeviceTutorialApp, SendsTheTutorialsJsonEveryIntervalWithContentType) {
+  AppRig rig({1000, 3, mqtt::QoS::at_least_once, 100});
+  rig.connect();
+  rig.app.start(0);
+  ASSERT_TRUE(rig.app.on_time(0));
+  rig.step();
+  auto pubs = rig.published();
+  ASSERT_EQ(pubs.size(), 1u);
+  EXPECT_EQ(std::string(reinterpret_cast<const char*>(pubs[0].payload.data()), pubs[0].payload.size()),
+            R"({"messageId":1,"temperature":21.50,"humidity":44.05})");
+  EXPECT_NE(pubs[0].topic.find("%24.ct=application%2Fjson"), std::string_view::npos) << pubs[0].topic;
+  EXPECT_NE(pubs[0].topic.find("%24.ce=utf-8"), std::string_view::npos);
+  EXPECT_EQ(rig.console.lines.back(), R"(Sending message 1: {"messageId":1,"temperature":21.50,"humidity":44.05})");
+  EXPECT_EQ(rig.app.next_deadline_ms(), 1000u);
+
+  rig.transport.push(encoded(mqtt::Puback{pubs[0].packet_id}));
+  rig.step();
+  EXPECT_EQ(rig.console.lines.back(), "  acknowledged by the hub (PUBACK, packet id " +
+                                          std::to_string(pubs[0].packet_id) + ")");
+  EXPECT_EQ(rig.app.acked(), 1u);
+
+  rig.sensor.next = SensorReading{-305, false, 0};  // the board: on-die temperature only
+  ASSERT_TRUE(rig.app.on_time(999));
+  EXPECT_EQ(rig.app.sent(), 1u);  // not due yet
+  ASSERT_TRUE(rig.app.on_time(1000));
+  EXPECT_EQ(rig.console.lines.back(), R"(Sending message 2: {"messageId":2,"temperature":-3.05})");
+  ASSERT_TRUE(rig.app.on_time(2000));
+  EXPECT_EQ(rig.app.sent(), 3u);
+  EXPECT_TRUE(rig.app.done_sending());
+  EXPECT_EQ(rig.app.next_deadline_ms(), TutorialApp::no_deadline);
+}
+
+TEST(DeviceTutorialApp, AFullWindowRetriesTheSameMessageWithoutSkippingItsNumber) {
+  AppRig rig({10, 0, mqtt::QoS::at_least_once, 100});  // window of 2, no PUBACKs
+  rig.connect();
+  rig.app.start(0);
+  ASSERT_TRUE(rig.app.on_time(0));
+  ASSERT_TRUE(rig.app.on_time(10));
+  ASSERT_TRUE(rig.app.on_time(20));  // third: window full
+  EXPECT_EQ(rig.app.sent(), 3u);
+  EXPECT_EQ(rig.app.next_deadline_ms(), 120u);
+  ASSERT_TRUE(rig.app.on_time(120));  // still full: no new "Sending" line
+  EXPECT_EQ(rig.console.lines.size(), 3u);
+  rig.step();
+  auto pubs = rig.published();
+  ASSERT_EQ(pubs.size(), 2u);
+  rig.transport.push(encoded(mqtt::Puback{pubs[0].packet_id}));
+  rig.step();
+  ASSERT_TRUE(rig.app.on_time(220));  // room again: message 3 goes out
+  rig.step();
+  pubs = rig.published();
+  ASSERT_EQ(pubs.size(), 1u);
+  EXPECT_NE(std::string(reinterpret_cast<const char*>(pubs[0].payload.data()), pubs[0].payload.size())
+                .find("\"messageId\":3,"),
+            std::string::npos);
+}
+
+TEST(DeviceTutorialApp, QosZeroSaysItIsNotAcknowledged) {
+  AppRig rig({10, 1, mqtt::QoS::at_most_once, 100});
+  rig.connect();
+  rig.app.start(0);
+  ASSERT_TRUE(rig.app.on_time(0));
+  EXPECT_EQ(rig.console.lines.back(), "  sent (QoS 0: the hub does not acknowledge)");
+}
+
+TEST(DeviceTutorialApp, PrintsCloudToDeviceMessagesWithPropertiesAndCallsTheListener) {
+  AppRig rig({1000, 0, mqtt::QoS::at_least_once, 100});
+  Led led;
+  rig.app.set_c2d_listener(&led);
+  rig.connect();
+  rig.transport.push(c2d("dev1", "hello from the hub", 3, "%24.mid=m-42&%24.ct=text%2Fplain&color=deep%20blue&flag"));
+  rig.step();
+  EXPECT_EQ(rig.console.lines, (std::vector<std::string>{"Received message: hello from the hub", "  message-id: m-42",
+                                                         "  content-type: text/plain", "  color: deep blue",
+                                                         "  flag (no value)"}));
+  EXPECT_EQ(rig.app.received(), 1u);
+  EXPECT_EQ(led.toggles, 1);
+}
+
+TEST(DeviceTutorialApp, ALongPayloadIsCutToTheLineBufferAndMarked) {
+  AppRig rig({1000, 0, mqtt::QoS::at_least_once, 100});
+  rig.connect();
+  rig.transport.push(c2d("dev1", std::string(300, 'y'), 3));
+  rig.step();
+  ASSERT_FALSE(rig.console.lines.empty());
+  EXPECT_EQ(rig.console.lines[0].size(), 120u);
+  EXPECT_EQ(rig.console.lines[0].substr(117), "...");
+}
+
+TEST(DeviceTutorialApp, AnOversizedMessageIsReportedAndCounted) {
+  AppRig rig({1000, 0, mqtt::QoS::at_least_once, 100});
+  Led led;
+  rig.app.set_c2d_listener(&led);
+  rig.connect();
+  const Bytes big = c2d("dev1", std::string(2000, 'z'), 4);
+  rig.transport.push(big);
+  for (int i = 0; i < 3; ++i) rig.step();
+  EXPECT_EQ(rig.app.dropped(), 1u);
+  EXPECT_EQ(rig.app.received(), 0u);
+  EXPECT_EQ(led.toggles, 0);
+  ASSERT_EQ(rig.console.lines.size(), 1u);
+  EXPECT_EQ(rig.console.lines[0], "Dropped a cloud-to-device message of " + std::to_string(big.size()) +
+                                      " bytes (receive buffer: 512 bytes); acknowledged so the hub does not resend it");
+}
+
+}  // namespace
+}  // namespace picohub::device
