@@ -1,7 +1,8 @@
-# src/tls without a network: board gmtime, EntropyDrbg with a failing source, config refusals, device ClientHello.
+# src/tls without a network: board gmtime, EntropyDrbg with a failing source, config refusals, trust anchors,
+# device ClientHello.
 file(GLOB tls_test_sources CONFIGURE_DEPENDS ${CMAKE_CURRENT_LIST_DIR}/tls_*.cpp)
 picohub_unit_test(tls_unit_tests ${tls_test_sources})
-target_link_libraries(tls_unit_tests PRIVATE picohub_tls)
+target_link_libraries(tls_unit_tests PRIVATE picohub_tls picohub_net)  # net: the generated built-in roots
 
 # The board gate (board-checks/check_no_heap.cmake) must refuse a core archive that allocates through mbedTLS:
 # run it with the host's nm (it reads the ARM archives too) against the BOARD mbedTLS build on a probe archive

@@ -4,12 +4,15 @@
 #include <gtest/gtest.h>
 #include <mbedtls/ctr_drbg.h>
 
+#include <cstring>
 #include <ctime>
 #include <vector>
 
 #include "tls/client_config.hpp"
 #include "tls/entropy_drbg.hpp"
+#include "net/trust_store.hpp"
 #include "tls/session.hpp"
+#include "tls/trust_anchors.hpp"
 #include "tls/unix_time.hpp"
 
 namespace picohub::tls {
@@ -99,6 +102,60 @@ TEST(TlsClientConfig, MissingRandomOrTrustAnchorsIsRefused) {
   EXPECT_EQ(setup_client_config(conf, params).error().code, Errc::invalid_argument);
   mbedtls_x509_crt_free(&anchors);
   mbedtls_ssl_config_free(&conf);
+}
+
+// The board's trust store: the two built-in roots, plus a provisioned CA as DER or as NUL-terminated PEM.
+class TlsTrustAnchors : public ::testing::Test {
+ protected:
+  void SetUp() override { mbedtls_x509_crt_init(&chain_); }
+  void TearDown() override { mbedtls_x509_crt_free(&chain_); }
+  static int count(const mbedtls_x509_crt& chain) {
+    int n = 0;
+    for (const mbedtls_x509_crt* c = &chain; c != nullptr && c->raw.len != 0; c = c->next) ++n;
+    return n;
+  }
+  // A CA certificate to provision, as DER: the first built-in root, parsed and taken raw.
+  static std::vector<std::uint8_t> some_ca_der() {
+    mbedtls_x509_crt one;
+    mbedtls_x509_crt_init(&one);
+    const char* pem = net::builtin_roots()[0].pem;
+    EXPECT_EQ(mbedtls_x509_crt_parse(&one, reinterpret_cast<const unsigned char*>(pem), std::strlen(pem) + 1), 0);
+    std::vector<std::uint8_t> der(one.raw.p, one.raw.p + one.raw.len);
+    mbedtls_x509_crt_free(&one);
+    return der;
+  }
+  mbedtls_x509_crt chain_;
+};
+
+TEST_F(TlsTrustAnchors, BuiltInRootsAreDigiCertG2AndMicrosoftRsa2017) {
+  ASSERT_TRUE(load_trust_anchors(chain_, net::builtin_roots(), {}));
+  EXPECT_EQ(count(chain_), 2);
+}
+
+TEST_F(TlsTrustAnchors, ProvisionedDerCaIsAddedToTheBuiltInRoots) {
+  const auto der = some_ca_der();
+  ASSERT_TRUE(load_trust_anchors(chain_, net::builtin_roots(), der));
+  EXPECT_EQ(count(chain_), 3);
+}
+
+TEST_F(TlsTrustAnchors, ProvisionedPemNeedsItsTerminatingNul) {
+  const char* pem = net::builtin_roots()[1].pem;
+  std::vector<std::uint8_t> with_nul(pem, pem + std::strlen(pem) + 1);
+  ASSERT_TRUE(load_trust_anchors(chain_, {}, with_nul));
+  EXPECT_EQ(count(chain_), 1);
+  with_nul.pop_back();
+  auto r = load_trust_anchors(chain_, {}, with_nul);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, Errc::certificate_invalid);
+  EXPECT_NE(std::string(r.error().what).find("NUL"), std::string::npos) << r.error().what;
+}
+
+TEST_F(TlsTrustAnchors, GarbageProvisionedCaIsRefusedByName) {
+  const std::vector<std::uint8_t> garbage = {0x30, 0x03, 0x01, 0x02, 0x03};
+  auto r = load_trust_anchors(chain_, net::builtin_roots(), garbage);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, Errc::certificate_invalid);
+  EXPECT_NE(std::string(r.error().what).find("provisioned CA"), std::string::npos) << r.error().what;
 }
 
 // Records what the session writes; never has anything to read.
