@@ -1,7 +1,23 @@
-# cmake -DNM=... -DSIZE=... -DELF=<elf> -DARCHIVES=<a|b|...> -P check_no_heap.cmake
+# cmake -DNM=... -DSIZE=... [-DELF=<elf>] -DARCHIVES=<a|b|...> [-DARENA_ARCHIVES=<a|...>] [-DMBEDTLS_ARCHIVES=<a|...>]
+#       -P check_no_heap.cmake
 cmake_minimum_required(VERSION 3.25)
-# Fails when the linked board image contains, or any of our core archives references, a heap allocator,
-# operator new/new[] or __cxa_throw; prints each offender and where it comes from. Prints the image size.
+# Fails when
+#  1. the linked board image contains, or any of our archives (ARCHIVES and ARENA_ARCHIVES) references, a heap
+#     allocator, operator new/new[] or __cxa_throw;
+#  2. a core archive (ARCHIVES: common, mqtt, iothub, device) references an mbedTLS entry that reaches
+#     mbedtls_calloc. mbedtls_calloc itself sits inside libmbedcrypto, so (1) alone passes even when SAS signing
+#     takes its HMAC pads out of the TLS arena in the middle of a session. The entries are DERIVED from the
+#     mbedTLS archives (MBEDTLS_ARCHIVES): every global symbol (function or table) of an object file that
+#     references mbedtls_calloc, then of every object that references one of those, until nothing changes. Object-level,
+#     so it over-approximates (all of bignum.o counts, not just mbedtls_mpi_grow): a core that needs such a
+#     function must justify it. With the board configuration this covers e.g. mbedtls_md_setup (and every
+#     mbedtls_md_hmac_* / mbedtls_md_* entry of md.o), mbedtls_cipher_setup, mbedtls_gcm_setkey, mbedtls_mpi_*,
+#     mbedtls_rsa_*, mbedtls_ecp_* / mbedtls_ecdh_*, mbedtls_pk_*, mbedtls_pem_read_buffer, mbedtls_x509_*,
+#     mbedtls_asn1_get_sequence_of and mbedtls_ssl_*; mbedtls_md_setup is also listed by name in case the
+#     derivation ever comes out empty. The exception is the TLS library (ARENA_ARCHIVES: src/tls): a TLS
+#     session needs mbedtls_ssl_setup and certificate parsing, which allocate from the static arena
+#     (MBEDTLS_MEMORY_BUFFER_ALLOC_C) by design; it is held to rule 1 only.
+# Prints each offender and where it comes from, and the image size.
 set(forbidden_exact malloc _malloc_r calloc _calloc_r realloc _realloc_r __cxa_throw __cxa_allocate_exception)
 set(forbidden_prefix _Znwj _Znaj)  # operator new / new[] (all overloads: nothrow, aligned, ...)
 
@@ -41,14 +57,75 @@ function(forbidden_in text out_var)
   set(${out_var}_warned "${warned}" PARENT_SCOPE)
 endfunction()
 
+# Sets reaches_calloc_<symbol> in the caller for every mbedTLS function that reaches mbedtls_calloc, and
+# reaches_calloc_count to how many there are.
+function(derive_calloc_reachers archives)
+  set(members "")
+  foreach(archive IN LISTS archives)
+    execute_process(COMMAND ${NM} ${archive} OUTPUT_VARIABLE text RESULT_VARIABLE rc)
+    if(NOT rc EQUAL 0)
+      message(FATAL_ERROR "board-checks: ${NM} ${archive} failed")
+    endif()
+    get_filename_component(aname "${archive}" NAME_WE)
+    string(REPLACE "\n" ";" lines "${text}")
+    foreach(line IN LISTS lines)
+      if(line MATCHES "^(.+):$")
+        set(m "${aname}/${CMAKE_MATCH_1}")
+        string(MAKE_C_IDENTIFIER "${m}" mid)
+        list(APPEND members ${mid})
+        set(def_${mid} "")
+        set(und_${mid} "")
+      elseif(line MATCHES "^ +U +([^ ]+)$")
+        list(APPEND und_${mid} "${CMAKE_MATCH_1}")
+      elseif(line MATCHES "^[0-9a-fA-F]+ +[A-TV-Z] +([^ ]+)$")
+        # functions AND data: cipher.o reaches the allocating context constructors of cipher_wrap.o through
+        # a table of function pointers, not a call
+        list(APPEND def_${mid} "${CMAKE_MATCH_1}")
+      endif()
+    endforeach()
+  endforeach()
+  set(reach_mbedtls_calloc TRUE)
+  set(reach_calloc TRUE)  # a build without MBEDTLS_PLATFORM_MEMORY (the host's) calls calloc directly
+  set(count 0)
+  set(changed TRUE)
+  while(changed)
+    set(changed FALSE)
+    foreach(mid IN LISTS members)
+      if(tainted_${mid})
+        continue()
+      endif()
+      foreach(sym IN LISTS und_${mid})
+        if(reach_${sym})
+          set(tainted_${mid} TRUE)
+          set(changed TRUE)
+          foreach(d IN LISTS def_${mid})
+            set(reach_${d} TRUE)
+            set(reaches_calloc_${d} TRUE PARENT_SCOPE)
+            math(EXPR count "${count} + 1")
+          endforeach()
+          break()
+        endif()
+      endforeach()
+    endforeach()
+  endwhile()
+  set(reaches_calloc_mbedtls_calloc TRUE PARENT_SCOPE)
+  set(reaches_calloc_mbedtls_md_setup TRUE PARENT_SCOPE)
+  set(reaches_calloc_count ${count} PARENT_SCOPE)
+endfunction()
+
 set(failed FALSE)
 string(REPLACE "|" ";" ARCHIVES "${ARCHIVES}")
+string(REPLACE "|" ";" ARENA_ARCHIVES "${ARENA_ARCHIVES}")
+string(REPLACE "|" ";" MBEDTLS_ARCHIVES "${MBEDTLS_ARCHIVES}")
 
-execute_process(COMMAND ${NM} ${ELF} OUTPUT_VARIABLE elf_syms RESULT_VARIABLE rc)
-if(NOT rc EQUAL 0)
-  message(FATAL_ERROR "board-checks: ${NM} ${ELF} failed")
+set(elf_bad "")
+if(ELF)
+  execute_process(COMMAND ${NM} ${ELF} OUTPUT_VARIABLE elf_syms RESULT_VARIABLE rc)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "board-checks: ${NM} ${ELF} failed")
+  endif()
+  forbidden_in("${elf_syms}" elf_bad)
 endif()
-forbidden_in("${elf_syms}" elf_bad)
 if(elf_bad)
   set(failed TRUE)
   message("board-checks: FORBIDDEN symbols linked into ${ELF}:")
@@ -58,7 +135,7 @@ if(elf_bad)
   message("  (see the .map file beside the ELF for who pulled them in)")
 endif()
 
-foreach(archive IN LISTS ARCHIVES)
+foreach(archive IN LISTS ARCHIVES ARENA_ARCHIVES)
   execute_process(COMMAND ${NM} --undefined-only ${archive} OUTPUT_VARIABLE undefined RESULT_VARIABLE rc)
   if(NOT rc EQUAL 0)
     message(FATAL_ERROR "board-checks: ${NM} ${archive} failed")
@@ -82,10 +159,49 @@ foreach(archive IN LISTS ARCHIVES)
   endif()
 endforeach()
 
-execute_process(COMMAND ${SIZE} ${ELF} OUTPUT_VARIABLE size_text)
-message("board-checks: image size (text = flash code+rodata, data+bss = RAM)\n${size_text}")
+if(MBEDTLS_ARCHIVES)
+  derive_calloc_reachers("${MBEDTLS_ARCHIVES}")
+  message("board-checks: ${reaches_calloc_count} mbedTLS entries (functions and tables) reach mbedtls_calloc (derived from the board build)")
+  foreach(archive IN LISTS ARCHIVES)
+    execute_process(COMMAND ${NM} --undefined-only ${archive} OUTPUT_VARIABLE undefined)
+    get_filename_component(name "${archive}" NAME)
+    string(REPLACE "\n" ";" lines "${undefined}")
+    set(bad "")
+    set(used "")
+    unset(member)
+    foreach(line IN LISTS lines)
+      if(line MATCHES "^(.+):$")
+        set(member "${CMAKE_MATCH_1}")
+      elseif(line MATCHES "^ +U +(mbedtls_[^ ]+)$")
+        set(sym "${CMAKE_MATCH_1}")
+        if(reaches_calloc_${sym})
+          list(APPEND bad "${sym} (in ${member})")
+        else()
+          list(APPEND used "${sym}")
+        endif()
+      endif()
+    endforeach()
+    list(REMOVE_DUPLICATES used)
+    if(bad)
+      set(failed TRUE)
+      message("board-checks: ${name} references mbedTLS entries that allocate (mbedtls_calloc, i.e. the TLS arena):")
+      foreach(s IN LISTS bad)
+        message("  ${s}")
+      endforeach()
+    elseif(used)
+      string(REPLACE ";" " " used "${used}")
+      message("board-checks: ${name} uses only allocation-free mbedTLS entries: ${used}")
+    endif()
+  endforeach()
+endif()
+
+if(ELF)
+  execute_process(COMMAND ${SIZE} ${ELF} OUTPUT_VARIABLE size_text)
+  message("board-checks: image size (text = flash code+rodata, data+bss = RAM)\n${size_text}")
+endif()
 
 if(failed)
-  message(FATAL_ERROR "board-checks: the board image must not use the heap or throw; fix the code named above")
+  message(FATAL_ERROR "board-checks: the board image must not use the heap or throw, and the core libraries must "
+                      "not allocate through mbedTLS; fix the code named above")
 endif()
-message("board-checks: OK - no malloc/calloc/realloc, operator new or __cxa_throw")
+message("board-checks: OK - no malloc/calloc/realloc, operator new or __cxa_throw; cores allocation-free in mbedTLS")

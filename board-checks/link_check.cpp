@@ -1,17 +1,21 @@
-// The board link check: exercise what the firmware will link — mbedTLS's TLS 1.2 client set up on a static
-// arena with the built-in trust store, and the sans-I/O MQTT and IoT Hub cores — so the post-build symbol check
-// sees the real dependency graph. Nothing here runs on hardware; it must link with no heap and no throw.
-#include <mbedtls/ctr_drbg.h>
-#include <mbedtls/entropy.h>
+// The board link check: exercise what the firmware will link — the portable TLS session (src/tls) with the
+// device client configuration, CTR_DRBG fed by a platform::Entropy, the built-in trust store plus a provisioned
+// CA, all on a static arena, and the sans-I/O MQTT and IoT Hub cores — so the post-build symbol check sees the
+// real dependency graph. Nothing here runs on hardware; it must link with no heap and no throw.
 #include <mbedtls/memory_buffer_alloc.h>
-#include <mbedtls/ssl.h>
-#include <mbedtls/x509_crt.h>
 
 #include <cstdint>
 #include <cstring>
+#include <optional>
 
 #include "net/transport.hpp"
 #include "net/trust_store.hpp"
+#include "platform/entropy.hpp"
+#include "tls/client_config.hpp"
+#include "tls/entropy_drbg.hpp"
+#include "tls/session.hpp"
+#include "tls/trust_anchors.hpp"
+#include "tls/unix_time.hpp"
 
 #if defined(PICOHUB_HAVE_MQTT)
 #include "mqtt/session.hpp"
@@ -28,17 +32,21 @@
 namespace {
 
 // Every mbedtls_calloc lands here (MBEDTLS_MEMORY_BUFFER_ALLOC_C); sized for one TLS session with a 16 KiB
-// input record and a 4 KiB output record, certificate chain parsing and RSA-4096 verification.
+// input record and a 4 KiB output record, the trust anchors, certificate chain parsing and RSA-4096 verification.
 alignas(8) unsigned char tls_arena[56 * 1024];
 
 volatile std::uint32_t sink;
+volatile std::int64_t unix_now;  // what SNTP would have set; 0 = unknown
 
-// Placeholder entropy source; the firmware supplies the RP2040 ROSC-based one.
-int fake_entropy(void*, unsigned char* out, std::size_t len, std::size_t* produced) {
-  for (std::size_t i = 0; i < len; ++i) out[i] = static_cast<unsigned char>(sink + i);
-  *produced = len;
-  return 0;
-}
+// Placeholder entropy source; the firmware supplies the RP2040 ROSC-based one behind its health tests.
+class PlaceholderEntropy final : public picohub::platform::Entropy {
+ public:
+  picohub::Result<void> fill(std::span<std::uint8_t> out) override {
+    for (std::size_t i = 0; i < out.size(); ++i) out[i] = static_cast<std::uint8_t>(sink + i);
+    return {};
+  }
+  picohub::platform::EntropyHealth health() const noexcept override { return picohub::platform::EntropyHealth::ok; }
+};
 
 // A Transport implementation compiled for the board proves the interface needs nothing host-only.
 class NullTransport final : public picohub::net::Transport {
@@ -52,57 +60,59 @@ class NullTransport final : public picohub::net::Transport {
   picohub::net::Wait wants() const override { return picohub::net::Wait::readable; }
 };
 
-int bio_send(void* ctx, const unsigned char* buf, std::size_t len) {
-  auto n = static_cast<picohub::net::Transport*>(ctx)->write(std::span<const std::uint8_t>(buf, len));
-  return n ? static_cast<int>(*n) : MBEDTLS_ERR_SSL_WANT_WRITE;
+bool board_unix_time(std::int64_t& now) {
+  now = unix_now;
+  return now != 0;
 }
 
-int bio_recv(void* ctx, unsigned char* buf, std::size_t len) {
-  auto n = static_cast<picohub::net::Transport*>(ctx)->read(std::span<std::uint8_t>(buf, len));
-  return n ? static_cast<int>(*n) : MBEDTLS_ERR_SSL_WANT_READ;
-}
-
-int tls_client_setup() {
-  mbedtls_memory_buffer_alloc_init(tls_arena, sizeof tls_arena);
-  mbedtls_entropy_context entropy;
-  mbedtls_ctr_drbg_context drbg;
-  mbedtls_x509_crt ca;
+// What the firmware keeps in static storage for TLS.
+struct BoardTls {
+  PlaceholderEntropy entropy;
+  picohub::tls::EntropyDrbg drbg;
+  mbedtls_x509_crt anchors;
   mbedtls_ssl_config conf;
-  mbedtls_ssl_context ssl;
-  mbedtls_entropy_init(&entropy);
-  mbedtls_ctr_drbg_init(&drbg);
-  mbedtls_x509_crt_init(&ca);
-  mbedtls_ssl_config_init(&conf);
-  mbedtls_ssl_init(&ssl);
+  picohub::tls::SessionStorage storage;
+};
+BoardTls board_tls;
 
-  int rc = mbedtls_entropy_add_source(&entropy, fake_entropy, nullptr, 32, MBEDTLS_ENTROPY_SOURCE_STRONG);
-  if (rc == 0) rc = mbedtls_ctr_drbg_seed(&drbg, mbedtls_entropy_func, &entropy, nullptr, 0);
-  for (const auto& root : picohub::net::builtin_roots()) {
-    if (rc == 0)
-      rc = mbedtls_x509_crt_parse(&ca, reinterpret_cast<const unsigned char*>(root.pem), std::strlen(root.pem) + 1);
+// A provisioned CA as the config block would carry it (here: nothing but a NUL, which fails to parse).
+const std::uint8_t provisioned_ca[] = {0};
+
+int tls_client() {
+  mbedtls_memory_buffer_alloc_init(tls_arena, sizeof tls_arena);
+  BoardTls& t = board_tls;
+  mbedtls_x509_crt_init(&t.anchors);
+  mbedtls_ssl_config_init(&t.conf);
+  int rc = -1;
+  picohub::tls::ClientConfigParams params;
+  params.random = &picohub::tls::EntropyDrbg::random;
+  params.random_state = &t.drbg;
+  params.trust_anchors = &t.anchors;
+  params.unix_time = &board_unix_time;
+  if (t.drbg.seed(t.entropy, "picohub board") &&
+      picohub::tls::load_trust_anchors(t.anchors, picohub::net::builtin_roots(),
+                                       sink != 0 ? std::span<const std::uint8_t>(provisioned_ca)
+                                                 : std::span<const std::uint8_t>()) &&
+      picohub::tls::setup_client_config(t.conf, params)) {
+    NullTransport transport;
+    std::optional<picohub::tls::Session> session;  // one per connection, on the same storage
+    session.emplace(t.storage, &t.conf, transport, picohub::tls::SessionOptions{"picohub.azure-devices.net"});
+    // The firmware's main loop calls this once per turn until the handshake is over.
+    picohub::Result<bool> up = false;
+    for (int turn = 0; turn < 64 && up && !*up; ++turn) up = session->poll_connect();
+    if (up && *up) {
+      std::uint8_t app[64] = {};
+      auto w = session->write(app);
+      auto r = session->read(app);
+      rc = (w ? 1 : 0) + (r ? 2 : 0);
+    } else if (!up) {
+      sink = static_cast<std::uint32_t>(up.error().code);
+    }
+    sink = sink + static_cast<std::uint32_t>(std::strlen(session->ciphersuite()));
+    session.reset();
   }
-  if (rc == 0)
-    rc = mbedtls_ssl_config_defaults(&conf, MBEDTLS_SSL_IS_CLIENT, MBEDTLS_SSL_TRANSPORT_STREAM,
-                                     MBEDTLS_SSL_PRESET_DEFAULT);
-  mbedtls_ssl_conf_authmode(&conf, MBEDTLS_SSL_VERIFY_REQUIRED);
-  mbedtls_ssl_conf_ca_chain(&conf, &ca, nullptr);
-  mbedtls_ssl_conf_rng(&conf, mbedtls_ctr_drbg_random, &drbg);
-  NullTransport transport;
-  if (rc == 0) rc = mbedtls_ssl_setup(&ssl, &conf);
-  if (rc == 0) rc = mbedtls_ssl_set_hostname(&ssl, "picohub.azure-devices.net");
-  mbedtls_ssl_set_bio(&ssl, &transport, bio_send, bio_recv, nullptr);
-  // The firmware's main loop calls this once per turn until the handshake is over.
-  while (rc == 0 && !mbedtls_ssl_is_handshake_over(&ssl)) rc = mbedtls_ssl_handshake_step(&ssl);
-  unsigned char app[64];
-  if (rc == 0) rc = mbedtls_ssl_write(&ssl, app, sizeof app);
-  if (rc >= 0) rc = mbedtls_ssl_read(&ssl, app, sizeof app);
-  sink = mbedtls_ssl_get_verify_result(&ssl);
-
-  mbedtls_ssl_free(&ssl);
-  mbedtls_ssl_config_free(&conf);
-  mbedtls_x509_crt_free(&ca);
-  mbedtls_ctr_drbg_free(&drbg);
-  mbedtls_entropy_free(&entropy);
+  mbedtls_ssl_config_free(&t.conf);
+  mbedtls_x509_crt_free(&t.anchors);
   mbedtls_memory_buffer_alloc_free();
   return rc;
 }
@@ -180,7 +190,7 @@ int netstack_core() {
 }  // namespace
 
 int picohub_board_link_check() {
-  int result = tls_client_setup();
+  int result = tls_client();
 #if defined(PICOHUB_HAVE_MQTT)
   result += mqtt_core();
 #endif

@@ -1,19 +1,29 @@
 /* mbedTLS 3.6 configuration for the RP2040 board (Cortex-M0+, no OS, no heap).
  *
- * What Azure IoT Hub needs from a device and nothing else: a TLS 1.2 client offering the ECDHE-RSA suites the
- * hub enforces (AES-GCM, AES-CBC with SHA-256/384) on secp256r1/secp384r1, verifying an RSA certificate chain
- * against PEM roots; plus base64 and HMAC-SHA256 for SAS tokens. No file system, no sockets (our Transport
- * does I/O through the custom bio callbacks), no timing module, no threads, no PSA.
+ * What Azure IoT Hub needs from a device and nothing else: a TLS 1.2 client offering ECDHE-RSA with AES-GCM on
+ * secp256r1, verifying an RSA certificate chain (DigiCert Global Root G2 / Microsoft RSA Root CA 2017, and the
+ * local hub's RSA-2048 CA: apps/cli/hub_certs.cpp makes RSA on purpose, so no ECDSA is needed) against PEM
+ * roots; plus SHA-256 for SAS tokens (our own HMAC in src/iothub, no mbedtls_md). src/tls/client_config.cpp's
+ * device profile offers exactly these. No file system, no sockets (our Transport does I/O through the bio
+ * callbacks), no timing module, no threads, no PSA, no debug strings.
  *
  * Memory: every mbedtls_calloc/free goes to MBEDTLS_MEMORY_BUFFER_ALLOC_C's static arena
  * (mbedtls_memory_buffer_alloc_init). Until the arena is installed, allocation fails cleanly: the default
- * calloc/free below are stubs, so newlib's malloc is never referenced (board-checks/ enforces that).
+ * calloc/free below are stubs, so newlib's malloc is never referenced (board-checks/ enforces that). The peer
+ * certificate is not kept after the handshake (MBEDTLS_SSL_KEEP_PEER_CERTIFICATE off), which returns the parsed
+ * chain to the arena.
  *
- * Entropy: MBEDTLS_NO_PLATFORM_ENTROPY; the firmware adds its own source (RP2040 ROSC) with
- * mbedtls_entropy_add_source before seeding CTR_DRBG.
+ * Entropy: no mbedtls_entropy module at all. tls::EntropyDrbg seeds and reseeds CTR_DRBG straight from
+ * platform::Entropy (the RP2040 ROSC behind health tests); a failing source fails the seed and TLS stays off.
  *
- * Time: MBEDTLS_HAVE_TIME / MBEDTLS_HAVE_TIME_DATE are off because the board has no clock until SNTP runs, so
- * certificate validity dates are not checked on the board yet (signatures and host name are).
+ * Time: certificate dates ARE checked (MBEDTLS_HAVE_TIME_DATE). mbedTLS's clock is a function pointer
+ * (MBEDTLS_PLATFORM_TIME_ALT) that tls::set_unix_time_source() points at the firmware's platform::UnixClock
+ * (set by SNTP); until SNTP has answered it reads 0 (1970: every certificate "not yet valid") and tls::Session
+ * refuses to start a handshake at all. gmtime_r is ours (MBEDTLS_PLATFORM_GMTIME_R_ALT, src/tls/unix_time.cpp)
+ * so newlib's time code stays out. mbedtls_ms_time is only used by TLS 1.3 / session tickets, which are off.
+ *
+ * Speed (the virtual-board handshake budget): ECP window 4 with the fixed-point tables for the generator of
+ * P-256, measured at ~1.0 s per handshake at -Os; scripts/mbedtls-board.sh builds bignum/ECP at -O2.
  */
 #ifndef PICOHUB_MBEDTLS_BOARD_CONFIG_H
 #define PICOHUB_MBEDTLS_BOARD_CONFIG_H
@@ -25,7 +35,6 @@
 #define MBEDTLS_PLATFORM_C
 #define MBEDTLS_PLATFORM_MEMORY
 #define MBEDTLS_MEMORY_BUFFER_ALLOC_C
-#define MBEDTLS_NO_PLATFORM_ENTROPY
 
 /* Stubs used until mbedtls_memory_buffer_alloc_init() installs the arena: they keep newlib's calloc/free out
  * of the image (platform.h would otherwise default to them). */
@@ -42,6 +51,24 @@ static inline void picohub_mbedtls_free_unset(void *ptr)
 #define MBEDTLS_PLATFORM_STD_CALLOC picohub_mbedtls_calloc_unset
 #define MBEDTLS_PLATFORM_STD_FREE   picohub_mbedtls_free_unset
 
+/* --- time ----------------------------------------------------------------------------------------------- */
+#define MBEDTLS_HAVE_TIME
+#define MBEDTLS_HAVE_TIME_DATE
+#define MBEDTLS_PLATFORM_TIME_ALT
+#define MBEDTLS_PLATFORM_GMTIME_R_ALT
+#define MBEDTLS_PLATFORM_MS_TIME_ALT
+/* The clock until tls::set_unix_time_source() installs the firmware's: "1970", so nothing verifies. Keeps
+ * newlib's time() (and its _gettimeofday stub) out of the image. */
+#include <time.h>
+static inline time_t picohub_mbedtls_time_unset(time_t *out)
+{
+    if (out != NULL) {
+        *out = 0;
+    }
+    return 0;
+}
+#define MBEDTLS_PLATFORM_STD_TIME picohub_mbedtls_time_unset
+
 /* --- TLS ------------------------------------------------------------------------------------------------ */
 #define MBEDTLS_SSL_TLS_C
 #define MBEDTLS_SSL_CLI_C
@@ -49,18 +76,14 @@ static inline void picohub_mbedtls_free_unset(void *ptr)
 #define MBEDTLS_KEY_EXCHANGE_ECDHE_RSA_ENABLED
 #define MBEDTLS_SSL_SERVER_NAME_INDICATION
 #define MBEDTLS_SSL_EXTENDED_MASTER_SECRET
-#define MBEDTLS_SSL_ENCRYPT_THEN_MAC
-#define MBEDTLS_SSL_MAX_FRAGMENT_LENGTH
 
-/* The suites IoT Hub accepts for TLS 1.2 (ECDHE-RSA only: the hub's certificates are RSA). */
+/* The suites IoT Hub accepts for TLS 1.2 that this build carries: ECDHE-RSA with AES-GCM. */
 #define MBEDTLS_SSL_CIPHERSUITES                         \
-    MBEDTLS_TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,       \
     MBEDTLS_TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,       \
-    MBEDTLS_TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA384,       \
-    MBEDTLS_TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256
+    MBEDTLS_TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384
 
-/* The hub's certificate chain arrives in full-size records unless max_fragment_length is negotiated, so the
- * input buffer stays at the protocol maximum; what we send (MQTT packets) is small. */
+/* The hub's certificate chain arrives in full-size records (IoT Hub does not negotiate max_fragment_length), so
+ * the input buffer stays at the protocol maximum; what we send (MQTT packets) is small. */
 #define MBEDTLS_SSL_IN_CONTENT_LEN  16384
 #define MBEDTLS_SSL_OUT_CONTENT_LEN 4096
 
@@ -79,31 +102,23 @@ static inline void picohub_mbedtls_free_unset(void *ptr)
 #define MBEDTLS_BIGNUM_C
 #define MBEDTLS_RSA_C
 #define MBEDTLS_PKCS1_V15
-#define MBEDTLS_PKCS1_V21
 #define MBEDTLS_ECP_C
 #define MBEDTLS_ECDH_C
 #define MBEDTLS_ECP_DP_SECP256R1_ENABLED
-#define MBEDTLS_ECP_DP_SECP384R1_ENABLED
 #define MBEDTLS_ECP_NIST_OPTIM
-#define MBEDTLS_ECP_WINDOW_SIZE       2
-#define MBEDTLS_ECP_FIXED_POINT_OPTIM 0
+#define MBEDTLS_ECP_WINDOW_SIZE       4
+#define MBEDTLS_ECP_FIXED_POINT_OPTIM 1
 #define MBEDTLS_MPI_MAX_SIZE          512 /* 4096-bit RSA (Microsoft RSA Root CA 2017) */
 
-/* --- symmetric, hashes, HMAC, RNG ------------------------------------------------------------------------ */
+/* --- symmetric, hashes, RNG ------------------------------------------------------------------------------ */
 #define MBEDTLS_CIPHER_C
 #define MBEDTLS_AES_C
 #define MBEDTLS_AES_ROM_TABLES
 #define MBEDTLS_AES_FEWER_TABLES
 #define MBEDTLS_GCM_C
-#define MBEDTLS_CIPHER_MODE_CBC
-#define MBEDTLS_CIPHER_PADDING_PKCS7
 #define MBEDTLS_MD_C
-#define MBEDTLS_SHA224_C
 #define MBEDTLS_SHA256_C
-#define MBEDTLS_SHA384_C
-#define MBEDTLS_SHA512_C
-#define MBEDTLS_ENTROPY_C
-#define MBEDTLS_ENTROPY_MAX_SOURCES 2
+#define MBEDTLS_SHA384_C /* the AES-256-GCM-SHA384 PRF and the sha384WithRSA signatures of the Microsoft chain */
 #define MBEDTLS_CTR_DRBG_C
 
 #endif /* PICOHUB_MBEDTLS_BOARD_CONFIG_H */

@@ -2,9 +2,9 @@
 
 #include <array>
 #include <charconv>
-#include <mbedtls/md.h>
 
 #include "iothub/base64.hpp"
+#include "iothub/hmac_sha256.hpp"
 #include "iothub/text_writer.hpp"
 #include "iothub/url_encoding.hpp"
 
@@ -15,21 +15,12 @@ constexpr std::string_view token_prefix = "SharedAccessSignature";
 
 // HMAC-SHA256 over the concatenation of up to three parts, so callers never need a scratch buffer.
 Result<void> hmac_sha256(std::span<const std::uint8_t> key, std::string_view a, std::string_view b,
-                         std::string_view c, std::array<std::uint8_t, 32>& mac) noexcept {
-  const mbedtls_md_info_t* info = mbedtls_md_info_from_type(MBEDTLS_MD_SHA256);
-  if (info == nullptr) return fail(Errc::crypto_failure, "SHA-256 is not available in this mbedTLS build");
-  mbedtls_md_context_t ctx;
-  mbedtls_md_init(&ctx);
-  int rc = mbedtls_md_setup(&ctx, info, 1);
-  if (rc == 0) rc = mbedtls_md_hmac_starts(&ctx, key.data(), key.size());
-  for (std::string_view part : {a, b, c}) {
-    if (rc == 0 && !part.empty())
-      rc = mbedtls_md_hmac_update(&ctx, reinterpret_cast<const unsigned char*>(part.data()), part.size());
-  }
-  if (rc == 0) rc = mbedtls_md_hmac_finish(&ctx, mac.data());
-  mbedtls_md_free(&ctx);
-  if (rc != 0) return fail(Errc::crypto_failure, "HMAC-SHA256 failed");
-  return {};
+                         std::string_view c, HmacSha256::Mac& mac) noexcept {
+  HmacSha256 hmac(key);
+  hmac.update(a);
+  hmac.update(b);
+  hmac.update(c);
+  return hmac.finish(mac);
 }
 
 Result<std::string_view> signature_of(std::string_view key_base64, std::string_view a, std::string_view b,
@@ -38,7 +29,7 @@ Result<std::string_view> signature_of(std::string_view key_base64, std::string_v
   auto key_len = base64_decode(key_base64, key, Base64Mode::lenient);
   if (!key_len) return fail(Errc::invalid_argument, "the shared access key is not valid base64 (or over 128 bytes)");
   if (*key_len == 0) return fail(Errc::invalid_argument, "the shared access key is empty");
-  std::array<std::uint8_t, 32> mac{};
+  HmacSha256::Mac mac{};
   auto ok = hmac_sha256(std::span<const std::uint8_t>(key.data(), *key_len), a, b, c, mac);
   key.fill(0);
   if (!ok) return tl::unexpected(ok.error());

@@ -4,58 +4,16 @@
 #include <mbedtls/entropy.h>
 #include <mbedtls/error.h>
 #include <mbedtls/ssl.h>
-#include <mbedtls/ssl_ciphersuites.h>
 #include <mbedtls/x509_crt.h>
-#if defined(MBEDTLS_PSA_CRYPTO_C)
-#include <psa/crypto.h>
-#endif
 
 #include <cstdio>
 #include <fstream>
 #include <iterator>
 
 #include "net/trust_store.hpp"
+#include "tls/client_config.hpp"
 
 namespace picohub::net {
-namespace {
-
-// IoT Hub enforces ECDHE-RSA with AES-GCM or AES-CBC-SHA256/384 on TLS 1.2. TLS 1.3 suites come first
-// so a host peer that speaks 1.3 (mosquitto with OpenSSL 3) gets it.
-const int ciphersuites[] = {
-#if defined(MBEDTLS_SSL_PROTO_TLS1_3)
-    MBEDTLS_TLS1_3_AES_256_GCM_SHA384,
-    MBEDTLS_TLS1_3_AES_128_GCM_SHA256,
-#endif
-    MBEDTLS_TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
-    MBEDTLS_TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
-    MBEDTLS_TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA384,
-    MBEDTLS_TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256,
-    0,
-};
-
-const std::uint16_t groups[] = {
-    MBEDTLS_SSL_IANA_TLS_GROUP_SECP256R1,
-    MBEDTLS_SSL_IANA_TLS_GROUP_SECP384R1,
-    MBEDTLS_SSL_IANA_TLS_GROUP_NONE,
-};
-
-// Signature algorithms, PKCS#1 v1.5 ahead of RSA-PSS. mbedTLS 3.6 offers RSA-PSS in a 1.2+1.3 ClientHello (TLS
-// 1.3 needs it) but cannot verify a PSS ServerKeyExchange in TLS 1.2 and aborts with illegal_parameter, which is
-// what happens when an OpenSSL server that only speaks 1.2 honours a PSS-first list. Servers pick by the client's
-// order, so this order keeps 1.2 peers on PKCS#1 and 1.3 peers (where PKCS#1 is not allowed) on PSS.
-const std::uint16_t signature_algorithms[] = {
-    MBEDTLS_TLS1_3_SIG_ECDSA_SECP256R1_SHA256,
-    MBEDTLS_TLS1_3_SIG_ECDSA_SECP384R1_SHA384,
-    MBEDTLS_TLS1_3_SIG_RSA_PKCS1_SHA256,
-    MBEDTLS_TLS1_3_SIG_RSA_PKCS1_SHA384,
-    MBEDTLS_TLS1_3_SIG_RSA_PKCS1_SHA512,
-    MBEDTLS_TLS1_3_SIG_RSA_PSS_RSAE_SHA256,
-    MBEDTLS_TLS1_3_SIG_RSA_PSS_RSAE_SHA384,
-    MBEDTLS_TLS1_3_SIG_RSA_PSS_RSAE_SHA512,
-    MBEDTLS_TLS1_3_SIG_NONE,
-};
-
-}  // namespace
 
 std::string mbedtls_error_text(int code) {
   char buf[200];
@@ -96,10 +54,6 @@ TlsContext::~TlsContext() = default;
 Result<void> TlsContext::init(const TlsOptions& options) {
   Impl& s = *impl_;
   if (s.ready) return fail(Errc::invalid_argument, "TLS context already initialised");
-#if defined(MBEDTLS_PSA_CRYPTO_C)
-  // mbedTLS 3.6 runs TLS 1.3 (and parts of 1.2) on PSA crypto, which must be initialised once per process.
-  if (psa_crypto_init() != PSA_SUCCESS) return fail(Errc::crypto_failure, "cannot initialise PSA crypto");
-#endif
   static const char personalisation[] = "picohub tls client";
   int rc = mbedtls_ctr_drbg_seed(&s.drbg, mbedtls_entropy_func, &s.entropy,
                                  reinterpret_cast<const unsigned char*>(personalisation), sizeof personalisation - 1);
@@ -117,25 +71,18 @@ Result<void> TlsContext::init(const TlsOptions& options) {
       }
     }
   }
-  rc = mbedtls_ssl_config_defaults(&s.conf, MBEDTLS_SSL_IS_CLIENT, MBEDTLS_SSL_TRANSPORT_STREAM,
-                                   MBEDTLS_SSL_PRESET_DEFAULT);
-  if (rc != 0) {
-    s.detail = "mbedtls_ssl_config_defaults: " + mbedtls_error_text(rc);
-    return fail(Errc::tls_failure, "cannot set up the TLS configuration");
+  tls::ClientConfigParams params;
+  params.random = &mbedtls_ctr_drbg_random;
+  params.random_state = &s.drbg;
+  params.trust_anchors = &s.ca;
+  params.profile = tls::Profile::host;
+  if (auto ok = tls::setup_client_config(s.conf, params); !ok) {
+    s.detail = ok.error().what;
+    return tl::unexpected(ok.error());
   }
-  mbedtls_ssl_conf_min_tls_version(&s.conf, MBEDTLS_SSL_VERSION_TLS1_2);
-#if defined(MBEDTLS_SSL_PROTO_TLS1_3)
-  mbedtls_ssl_conf_max_tls_version(&s.conf, options.allow_tls13 ? MBEDTLS_SSL_VERSION_TLS1_3 : MBEDTLS_SSL_VERSION_TLS1_2);
-#else
-  mbedtls_ssl_conf_max_tls_version(&s.conf, MBEDTLS_SSL_VERSION_TLS1_2);
-#endif
-  mbedtls_ssl_conf_ciphersuites(&s.conf, ciphersuites);
-  mbedtls_ssl_conf_groups(&s.conf, groups);
-  mbedtls_ssl_conf_sig_algs(&s.conf, signature_algorithms);
-  mbedtls_ssl_conf_rng(&s.conf, mbedtls_ctr_drbg_random, &s.drbg);
-  mbedtls_ssl_conf_ca_chain(&s.conf, &s.ca, nullptr);
+  if (!options.allow_tls13) mbedtls_ssl_conf_max_tls_version(&s.conf, MBEDTLS_SSL_VERSION_TLS1_2);
   s.insecure = options.insecure_skip_verify;
-  mbedtls_ssl_conf_authmode(&s.conf, s.insecure ? MBEDTLS_SSL_VERIFY_NONE : MBEDTLS_SSL_VERIFY_REQUIRED);
+  if (s.insecure) mbedtls_ssl_conf_authmode(&s.conf, MBEDTLS_SSL_VERIFY_NONE);
   s.ready = true;
   return {};
 }

@@ -1,7 +1,7 @@
-// TlsTransport: a TLS client over ANY Transport (PosixTcp on the host, W5100S sockets on the board), driven
-// one step at a time: poll_connect() first completes the inner connect, then runs one handshake step per call,
-// so a main loop stays responsive. Server certificate and host name are verified (unless the context was made
-// with insecure_skip_verify); failures come back as certificate_invalid / tls_failure with words to act on.
+// TlsTransport: the host's owner of a portable tls::Session (src/tls) — it keeps the session storage, the server
+// name and (optionally) the inner transport, and turns the session's raw failure codes into detail strings
+// (mbedTLS error text, verification flags, host names) for host tools. The TLS work itself — stepped handshake,
+// error mapping, record I/O — is the same code the board runs.
 #pragma once
 
 #include <memory>
@@ -9,6 +9,7 @@
 
 #include "net/tls_context.hpp"
 #include "net/transport.hpp"
+#include "tls/session.hpp"
 
 namespace picohub::net {
 
@@ -21,40 +22,29 @@ class TlsTransport final : public Transport {
   TlsTransport(const TlsTransport&) = delete;
   TlsTransport& operator=(const TlsTransport&) = delete;
 
-  Result<bool> poll_connect() override;
-  Result<std::size_t> read(std::span<std::uint8_t> out) override;
-  Result<std::size_t> write(std::span<const std::uint8_t> data) override;
-  void close() override;
-  Wait wants() const override;
-  bool has_pending() const override;
-  int poll_fd() const override { return inner_->poll_fd(); }
+  Result<bool> poll_connect() override { return session_.poll_connect(); }
+  Result<std::size_t> read(std::span<std::uint8_t> out) override { return session_.read(out); }
+  Result<std::size_t> write(std::span<const std::uint8_t> data) override { return session_.write(data); }
+  void close() override { session_.close(); }
+  Wait wants() const override { return session_.wants(); }
+  bool has_pending() const override { return session_.has_pending(); }
+  int poll_fd() const override { return session_.poll_fd(); }
   std::string_view last_error_detail() const override { return detail_; }
 
   // After the handshake: e.g. "TLSv1.2" and "TLS-ECDHE-RSA-WITH-AES-256-GCM-SHA384".
-  std::string protocol_version() const;
-  std::string ciphersuite() const;
+  std::string protocol_version() const { return session_.protocol_version(); }
+  std::string ciphersuite() const { return session_.ciphersuite(); }
 
  private:
-  struct Session;
-  enum class State : std::uint8_t { tcp, handshake, open, failed, closed };
+  static void on_failure(void* self, const tls::FailureInfo& failure);
+  tls::SessionOptions session_options(const TlsContext& context);
 
-  static int bio_send(void* self, const unsigned char* buf, std::size_t len);
-  static int bio_recv(void* self, unsigned char* buf, std::size_t len);
-  Result<void> setup();
-  Result<bool> fail_handshake(int rc);
-  tl::unexpected<Error> fail_record(int rc);
-
-  TlsContext& context_;
   std::unique_ptr<Transport> owned_;
   Transport* inner_;
   std::string server_name_;
-  std::unique_ptr<Session> session_;
-  State state_ = State::tcp;
-  Wait wants_ = Wait::none;
-  Error error_{Errc::not_connected, "not connected"};
-  Error inner_error_{Errc::io_failure, ""};  // the inner transport's last hard error, seen inside the bio
-  bool inner_failed_ = false;
   std::string detail_;
+  std::unique_ptr<tls::SessionStorage> storage_;
+  tls::Session session_;
 };
 
 }  // namespace picohub::net

@@ -1,0 +1,246 @@
+#include "tls/session.hpp"
+
+#include <mbedtls/error.h>
+#include <mbedtls/x509.h>
+
+#include <algorithm>
+#include <limits>
+
+#include "tls/unix_time.hpp"
+
+namespace picohub::tls {
+namespace {
+
+// mbedTLS's network error codes (net_sockets.h, which the board build does not have): our bio reports with them.
+constexpr int err_net_send_failed = -0x004E;
+constexpr int err_net_recv_failed = -0x004C;
+constexpr int err_net_conn_reset = -0x0050;
+
+constexpr std::size_t max_io = static_cast<std::size_t>(std::numeric_limits<int>::max());
+
+const char* handshake_message(int rc) noexcept {
+  switch (rc) {
+    case MBEDTLS_ERR_SSL_INVALID_RECORD:
+    case MBEDTLS_ERR_SSL_DECODE_ERROR:
+    case MBEDTLS_ERR_SSL_UNEXPECTED_MESSAGE:
+    case MBEDTLS_ERR_SSL_UNEXPECTED_RECORD:
+      return "the server did not answer in TLS: is this the TLS port (8883) and not plain MQTT (1883)?";
+    case MBEDTLS_ERR_SSL_HANDSHAKE_FAILURE:
+    case MBEDTLS_ERR_SSL_BAD_PROTOCOL_VERSION:
+      return "no common TLS version or cipher suite with the server (we offer TLS 1.2 with ECDHE-RSA AES-GCM, "
+             "plus TLS 1.3 and AES-CBC on the host)";
+    case MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE:
+      return "the server aborted the TLS handshake with a fatal alert";
+    case MBEDTLS_ERR_SSL_ALLOC_FAILED:
+      return "out of TLS memory (the mbedTLS arena is too small for this handshake)";
+    default:
+      return "TLS handshake failed";
+  }
+}
+
+}  // namespace
+
+const char* verify_failure_message(std::uint32_t flags) noexcept {
+  if (flags & MBEDTLS_X509_BADCERT_NOT_TRUSTED)
+    return "server certificate is not trusted (not signed by a CA in the trust store): pass --ca FILE with the "
+           "hub's CA";
+  if (flags & MBEDTLS_X509_BADCERT_EXPIRED)
+    return "server certificate has expired (or this machine's clock is wrong): renew the certificate or fix the clock";
+  if (flags & MBEDTLS_X509_BADCERT_FUTURE)
+    return "server certificate is not valid yet (or this machine's clock is wrong): fix the clock";
+  if (flags & MBEDTLS_X509_BADCERT_CN_MISMATCH)
+    return "server certificate does not match the host name: connect with a name listed in the certificate "
+           "(CN/subjectAltName)";
+  if (flags & MBEDTLS_X509_BADCERT_REVOKED) return "server certificate has been revoked";
+  if (flags & (MBEDTLS_X509_BADCERT_BAD_KEY | MBEDTLS_X509_BADCERT_BAD_MD | MBEDTLS_X509_BADCERT_BAD_PK))
+    return "server certificate uses a key or signature algorithm that is not accepted";
+  return "server certificate did not verify";
+}
+
+Session::Session(SessionStorage& storage, const mbedtls_ssl_config* config, net::Transport& inner,
+                 const SessionOptions& options) noexcept
+    : storage_(storage), config_(config), inner_(inner), options_(options) {}
+
+Session::~Session() { close(); }
+
+int Session::bio_send(void* p, const unsigned char* buf, std::size_t len) {
+  auto* self = static_cast<Session*>(p);
+  auto n = self->inner_.write(std::span<const std::uint8_t>(buf, std::min(len, max_io)));
+  if (n) return static_cast<int>(*n);
+  if (n.error().code == Errc::would_block) {
+    self->wants_ = net::Wait::writable;
+    return MBEDTLS_ERR_SSL_WANT_WRITE;
+  }
+  self->inner_error_ = n.error();
+  self->inner_failed_ = true;
+  return n.error().code == Errc::connection_closed ? err_net_conn_reset : err_net_send_failed;
+}
+
+int Session::bio_recv(void* p, unsigned char* buf, std::size_t len) {
+  auto* self = static_cast<Session*>(p);
+  auto n = self->inner_.read(std::span<std::uint8_t>(buf, std::min(len, max_io)));
+  if (n) return static_cast<int>(*n);
+  if (n.error().code == Errc::would_block) {
+    self->wants_ = net::Wait::readable;
+    return MBEDTLS_ERR_SSL_WANT_READ;
+  }
+  self->inner_error_ = n.error();
+  self->inner_failed_ = true;
+  if (n.error().code == Errc::connection_closed) return 0;  // EOF: mbedTLS reports MBEDTLS_ERR_SSL_CONN_EOF
+  return err_net_recv_failed;
+}
+
+tl::unexpected<Error> Session::fail_with(FailureStage stage, int rc, std::uint32_t flags, Error error) {
+  state_ = State::failed;
+  wants_ = net::Wait::none;
+  error_ = error;
+  if (options_.detail_hook != nullptr) {
+    const FailureInfo info{stage, rc, flags, inner_failed_, inner_error_, options_.server_name};
+    options_.detail_hook(options_.detail_context, info);
+  }
+  return tl::unexpected(error_);
+}
+
+Result<bool> Session::start_handshake() {
+  const bool has_name = options_.server_name != nullptr && options_.server_name[0] != '\0';
+  if (!has_name && !options_.allow_missing_server_name)
+    return fail_with(FailureStage::setup, 0, 0,
+                     Error{Errc::invalid_argument, "TLS needs the server's host name to verify its certificate"});
+  if (config_ == nullptr)
+    return fail_with(FailureStage::setup, 0, 0,
+                     Error{Errc::invalid_argument, "TLS configuration not set up (TlsContext::init / "
+                                                   "setup_client_config first)"});
+  if (!unix_time_known())
+    return fail_with(FailureStage::setup, 0, 0,
+                     Error{Errc::tls_failure, "the time is not known yet (no SNTP answer): TLS waits for it, "
+                                              "certificate dates cannot be checked without it"});
+  mbedtls_ssl_init(&storage_.ssl);
+  ssl_live_ = true;
+  int rc = mbedtls_ssl_setup(&storage_.ssl, config_);
+  if (rc == 0) rc = mbedtls_ssl_set_hostname(&storage_.ssl, has_name ? options_.server_name : nullptr);
+  if (rc != 0)
+    return fail_with(FailureStage::setup, rc, 0,
+                     Error{Errc::tls_failure, rc == MBEDTLS_ERR_SSL_ALLOC_FAILED
+                                                  ? "cannot set up the TLS session: out of TLS memory"
+                                                  : "cannot set up the TLS session"});
+  mbedtls_ssl_set_bio(&storage_.ssl, this, &Session::bio_send, &Session::bio_recv, nullptr);
+  state_ = State::handshake;
+  wants_ = net::Wait::none;
+  return false;
+}
+
+Result<bool> Session::poll_connect() {
+  switch (state_) {
+    case State::open: return true;
+    case State::failed: return tl::unexpected(error_);
+    case State::closed: return fail(Errc::not_connected, "TLS connection closed");
+    case State::inner_connect: {
+      auto ready = inner_.poll_connect();
+      if (!ready) {
+        inner_connect_failed_ = true;
+        return fail_with(FailureStage::connect, 0, 0, ready.error());
+      }
+      if (!*ready) return false;
+      return start_handshake();
+    }
+    case State::handshake: break;
+  }
+  // One step per call; a step that completes without I/O asks to be called again right away.
+  wants_ = net::Wait::none;
+  const int rc = mbedtls_ssl_handshake_step(&storage_.ssl);
+  if (rc == MBEDTLS_ERR_SSL_WANT_READ || rc == MBEDTLS_ERR_SSL_WANT_WRITE) return false;
+  if (rc == MBEDTLS_ERR_SSL_RECEIVED_NEW_SESSION_TICKET) return false;
+  if (rc != 0) return fail_handshake(rc);
+  if (!mbedtls_ssl_is_handshake_over(&storage_.ssl)) return false;
+  state_ = State::open;
+  wants_ = net::Wait::readable;
+  return true;
+}
+
+Result<bool> Session::fail_handshake(int rc) {
+  if (rc == MBEDTLS_ERR_X509_CERT_VERIFY_FAILED) {
+    const std::uint32_t flags = mbedtls_ssl_get_verify_result(&storage_.ssl);
+    return fail_with(FailureStage::handshake, rc, flags, Error{Errc::certificate_invalid, verify_failure_message(flags)});
+  }
+  if (inner_failed_ || rc == MBEDTLS_ERR_SSL_CONN_EOF)
+    return fail_with(FailureStage::handshake, rc, 0,
+                     Error{Errc::tls_failure,
+                           "the server closed the connection during the TLS handshake: is this a TLS port (8883, not "
+                           "1883) and does the server accept TLS 1.2 with ECDHE-RSA suites?"});
+  return fail_with(FailureStage::handshake, rc, 0, Error{Errc::tls_failure, handshake_message(rc)});
+}
+
+tl::unexpected<Error> Session::fail_record(int rc) {
+  if (rc == MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY || rc == MBEDTLS_ERR_SSL_CONN_EOF || rc == 0 ||
+      (inner_failed_ && inner_error_.code == Errc::connection_closed)) {
+    wants_ = net::Wait::none;
+    return fail(Errc::connection_closed, "the server closed the TLS connection");
+  }
+  return fail_with(FailureStage::record, rc, 0,
+                   inner_failed_ ? inner_error_ : Error{Errc::tls_failure, "TLS record error (corrupt or forged data)"});
+}
+
+Result<std::size_t> Session::read(std::span<std::uint8_t> out) {
+  if (state_ != State::open) {
+    if (state_ == State::failed) return tl::unexpected(error_);
+    return fail(Errc::not_connected, "read on a TLS connection that is not open");
+  }
+  if (out.empty()) return std::size_t{0};
+  for (;;) {
+    const int rc = mbedtls_ssl_read(&storage_.ssl, out.data(), std::min(out.size(), max_io));
+    if (rc > 0) return static_cast<std::size_t>(rc);
+    if (rc == MBEDTLS_ERR_SSL_WANT_READ || rc == MBEDTLS_ERR_SSL_WANT_WRITE) {
+      wants_ = rc == MBEDTLS_ERR_SSL_WANT_READ ? net::Wait::readable : net::Wait::writable;
+      return fail(Errc::would_block, "no data yet");
+    }
+    // TLS 1.3 post-handshake messages: nothing for the application, keep reading.
+    if (rc == MBEDTLS_ERR_SSL_RECEIVED_NEW_SESSION_TICKET) continue;
+    return fail_record(rc);
+  }
+}
+
+Result<std::size_t> Session::write(std::span<const std::uint8_t> data) {
+  if (state_ != State::open) {
+    if (state_ == State::failed) return tl::unexpected(error_);
+    return fail(Errc::not_connected, "write on a TLS connection that is not open");
+  }
+  if (data.empty()) return std::size_t{0};
+  const int rc = mbedtls_ssl_write(&storage_.ssl, data.data(), std::min(data.size(), max_io));
+  if (rc >= 0) return static_cast<std::size_t>(rc);
+  if (rc == MBEDTLS_ERR_SSL_WANT_READ || rc == MBEDTLS_ERR_SSL_WANT_WRITE) {
+    wants_ = rc == MBEDTLS_ERR_SSL_WANT_READ ? net::Wait::readable : net::Wait::writable;
+    return fail(Errc::would_block, "TLS output pending");
+  }
+  return fail_record(rc);
+}
+
+void Session::close() {
+  if (state_ == State::closed) return;
+  if (state_ == State::open) (void)mbedtls_ssl_close_notify(&storage_.ssl);  // best effort
+  inner_.close();
+  if (ssl_live_) mbedtls_ssl_free(&storage_.ssl);  // returns the session's buffers to the arena
+  ssl_live_ = false;
+  state_ = State::closed;
+  wants_ = net::Wait::none;
+}
+
+net::Wait Session::wants() const { return state_ == State::inner_connect ? inner_.wants() : wants_; }
+
+bool Session::has_pending() const {
+  return state_ == State::open &&
+         (mbedtls_ssl_get_bytes_avail(&storage_.ssl) > 0 || mbedtls_ssl_check_pending(&storage_.ssl) != 0);
+}
+
+std::string_view Session::last_error_detail() const {
+  return inner_connect_failed_ ? inner_.last_error_detail() : std::string_view{};
+}
+
+const char* Session::protocol_version() const noexcept {
+  return state_ == State::open ? mbedtls_ssl_get_version(&storage_.ssl) : "";
+}
+
+const char* Session::ciphersuite() const noexcept {
+  return state_ == State::open ? mbedtls_ssl_get_ciphersuite(&storage_.ssl) : "";
+}
+
+}  // namespace picohub::tls
