@@ -19,6 +19,9 @@
 #if defined(PICOHUB_HAVE_IOTHUB)
 #include "iothub/sas_token.hpp"
 #endif
+#if defined(PICOHUB_HAVE_PROVISIONING)
+#include "provisioning/config_block.hpp"
+#endif
 
 namespace {
 
@@ -134,6 +137,19 @@ int iothub_core() {
 }
 #endif
 
+#if defined(PICOHUB_HAVE_PROVISIONING)
+// The firmware decodes its config block in place from flash; here from a RAM stand-in.
+std::uint8_t config_sector[64];
+
+int provisioning_core() {
+  config_sector[0] = static_cast<std::uint8_t>(sink);
+  char message[96];
+  const auto config = picohub::provisioning::decode_config_block(config_sector);
+  if (config) return static_cast<int>(config->telemetry_interval_ms);
+  return static_cast<int>(picohub::provisioning::describe(config.error(), message).size());
+}
+#endif
+
 }  // namespace
 
 int picohub_board_link_check() {
@@ -143,6 +159,9 @@ int picohub_board_link_check() {
 #endif
 #if defined(PICOHUB_HAVE_IOTHUB)
   result += iothub_core();
+#endif
+#if defined(PICOHUB_HAVE_PROVISIONING)
+  result += provisioning_core();
 #endif
   sink = static_cast<std::uint32_t>(result);
   return result;
