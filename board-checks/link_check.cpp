@@ -27,6 +27,8 @@
 #include "netstack/dhcp_client.hpp"
 #include "netstack/dns_resolver.hpp"
 #include "netstack/sntp_client.hpp"
+#if defined(PICOHUB_HAVE_PROVISIONING)
+#include "provisioning/config_block.hpp"
 #endif
 
 namespace {
@@ -184,6 +186,15 @@ int netstack_core() {
   char text[ns::ipv4_text_capacity];
   sent += static_cast<int>(ns::format_ipv4(dns.address(), text));
   return sent;
+#if defined(PICOHUB_HAVE_PROVISIONING)
+// The firmware decodes its config block in place from flash; here from a RAM stand-in.
+std::uint8_t config_sector[64];
+int provisioning_core() {
+  config_sector[0] = static_cast<std::uint8_t>(sink);
+  char message[96];
+  const auto config = picohub::provisioning::decode_config_block(config_sector);
+  if (config) return static_cast<int>(config->telemetry_interval_ms);
+  return static_cast<int>(picohub::provisioning::describe(config.error(), message).size());
 }
 #endif
 
@@ -199,6 +210,8 @@ int picohub_board_link_check() {
 #endif
 #if defined(PICOHUB_HAVE_NETSTACK)
   result += netstack_core();
+#if defined(PICOHUB_HAVE_PROVISIONING)
+  result += provisioning_core();
 #endif
   sink = static_cast<std::uint32_t>(result);
   return result;

@@ -38,5 +38,6 @@ fi
 
 "$root/scripts/mbedtls.sh"
 "$root/scripts/e2e-setup.sh"
+"$root/scripts/vboard-setup.sh"
 "$root/scripts/mbedtls-board.sh"
 say "done"

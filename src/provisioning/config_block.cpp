@@ -1,0 +1,222 @@
+#include "provisioning/config_block.hpp"
+
+#include "iothub/connection_string.hpp"
+#include "provisioning/crc32.hpp"
+
+namespace picohub::provisioning {
+namespace {
+
+enum Tag : std::uint8_t {
+  tag_connection_string = 1,
+  tag_extra_ca = 2,
+  tag_telemetry_interval = 3,
+  tag_static_ip = 4,
+  tag_mac = 5,
+};
+constexpr std::size_t record_header_size = 3;
+constexpr std::size_t static_ip_size = 16;
+constexpr std::size_t max_payload_size = config_sector_size - config_header_size;
+
+tl::unexpected<ConfigProblem> problem(ConfigFault fault, std::uint32_t found = 0, std::uint32_t expected = 0,
+                                      const char* detail = "") noexcept {
+  return tl::unexpected<ConfigProblem>(ConfigProblem{fault, found, expected, detail});
+}
+
+std::uint32_t read_u16(const std::uint8_t* p) noexcept { return static_cast<std::uint32_t>(p[0] | p[1] << 8); }
+std::uint32_t read_u32(const std::uint8_t* p) noexcept {
+  return static_cast<std::uint32_t>(p[0]) | static_cast<std::uint32_t>(p[1]) << 8 |
+         static_cast<std::uint32_t>(p[2]) << 16 | static_cast<std::uint32_t>(p[3]) << 24;
+}
+void write_u16(std::uint8_t* p, std::uint32_t v) noexcept {
+  p[0] = static_cast<std::uint8_t>(v);
+  p[1] = static_cast<std::uint8_t>(v >> 8);
+}
+void write_u32(std::uint8_t* p, std::uint32_t v) noexcept {
+  write_u16(p, v);
+  write_u16(p + 2, v >> 16);
+}
+
+bool all_zero(const Ipv4Address& a) noexcept { return (a[0] | a[1] | a[2] | a[3]) == 0; }
+
+// A netmask is ones then zeros: inverting it and adding one gives a power of two.
+bool contiguous_netmask(const Ipv4Address& m) noexcept {
+  const std::uint32_t mask = static_cast<std::uint32_t>(m[0]) << 24 | static_cast<std::uint32_t>(m[1]) << 16 |
+                             static_cast<std::uint32_t>(m[2]) << 8 | m[3];
+  const std::uint32_t host = ~mask;
+  return mask != 0 && (host & (host + 1)) == 0;
+}
+
+std::optional<ConfigProblem> check_connection_string(std::string_view text) noexcept {
+  if (text.empty()) return ConfigProblem{ConfigFault::missing_record, tag_connection_string, 0, "connection string"};
+  if (text.size() > max_connection_string_bytes)
+    return ConfigProblem{ConfigFault::connection_string_too_long, static_cast<std::uint32_t>(text.size()),
+                         max_connection_string_bytes};
+  const auto parsed = iothub::parse_connection_string(text);
+  if (!parsed) return ConfigProblem{ConfigFault::connection_string_malformed, 0, 0, parsed.error().what};
+  if (parsed->shared_access_key.empty())
+    return ConfigProblem{ConfigFault::connection_string_not_key, 0, 0,
+                         parsed->x509 ? "x509=true" : "a SharedAccessSignature (it would expire on the device)"};
+  return std::nullopt;
+}
+
+std::optional<ConfigProblem> check_static_ip(const StaticIp& ip) noexcept {
+  if (all_zero(ip.address)) return ConfigProblem{ConfigFault::static_ip_invalid, 0, 0, "address is 0.0.0.0"};
+  if (!contiguous_netmask(ip.netmask))
+    return ConfigProblem{ConfigFault::static_ip_invalid, 0, 0, "netmask is not a prefix (like 255.255.255.0)"};
+  return std::nullopt;
+}
+
+std::uint8_t* put_record(std::uint8_t* p, Tag tag, std::span<const std::uint8_t> value) noexcept {
+  p[0] = tag;
+  write_u16(p + 1, static_cast<std::uint32_t>(value.size()));
+  p += record_header_size;
+  for (const std::uint8_t byte : value) *p++ = byte;
+  return p;
+}
+
+std::span<const std::uint8_t> bytes_of(std::string_view text) noexcept {
+  return {reinterpret_cast<const std::uint8_t*>(text.data()), text.size()};
+}
+
+// Checks magic, version, sizes and CRC; on success returns the payload.
+ConfigResult<std::span<const std::uint8_t>> open_block(std::span<const std::uint8_t> flash) noexcept {
+  const std::size_t probe = flash.size() < config_header_size ? flash.size() : config_header_size;
+  bool erased = probe > 0;
+  for (std::size_t i = 0; i < probe; ++i) erased = erased && flash[i] == 0xFF;
+  if (erased) return problem(ConfigFault::erased);
+  if (flash.size() < config_header_size)
+    return problem(ConfigFault::truncated, static_cast<std::uint32_t>(flash.size()), config_header_size);
+  const std::uint8_t* h = flash.data();
+  if (read_u32(h) != config_magic) return problem(ConfigFault::bad_magic, read_u32(h));
+  const std::uint32_t version = read_u16(h + 4);
+  if (version == 0) return problem(ConfigFault::version_zero);
+  if (version > config_format_version) return problem(ConfigFault::version_too_new, version, config_format_version);
+  if (read_u16(h + 6) != config_header_size)
+    return problem(ConfigFault::bad_header_size, read_u16(h + 6), config_header_size);
+  const std::uint32_t length = read_u32(h + 8);
+  if (length > max_payload_size) return problem(ConfigFault::payload_too_large, length, max_payload_size);
+  if (flash.size() - config_header_size < length)
+    return problem(ConfigFault::truncated, static_cast<std::uint32_t>(flash.size()),
+                   static_cast<std::uint32_t>(config_header_size + length));
+  const auto payload = flash.subspan(config_header_size, length);
+  const std::uint32_t computed = crc32(payload, crc32(flash.first(12)));
+  if (computed != read_u32(h + 12)) return problem(ConfigFault::crc_mismatch, read_u32(h + 12), computed);
+  return payload;
+}
+
+// Stores one record's value into `config`; `seen` tracks duplicates by tag bit.
+std::optional<ConfigProblem> take_record(std::uint8_t tag, std::span<const std::uint8_t> value, std::uint32_t& seen,
+                                         DeviceConfig& config) noexcept {
+  if (tag < 32) {
+    if (seen & (1u << tag)) return ConfigProblem{ConfigFault::duplicate_record, tag};
+    seen |= 1u << tag;
+  }
+  const auto length = static_cast<std::uint32_t>(value.size());
+  const auto need = [&](std::uint32_t size) -> std::optional<ConfigProblem> {
+    if (length != size) return ConfigProblem{ConfigFault::bad_record_length, length, size};
+    return std::nullopt;
+  };
+  switch (tag) {
+    case tag_connection_string:
+      config.connection_string = {reinterpret_cast<const char*>(value.data()), value.size()};
+      return std::nullopt;
+    case tag_extra_ca: config.extra_ca = value; return std::nullopt;
+    case tag_telemetry_interval:
+      if (auto bad = need(4)) return bad;
+      config.telemetry_interval_ms = read_u32(value.data());
+      return std::nullopt;
+    case tag_static_ip: {
+      if (auto bad = need(static_ip_size)) return bad;
+      StaticIp ip;
+      Ipv4Address* fields[] = {&ip.address, &ip.netmask, &ip.gateway, &ip.dns};
+      for (std::size_t i = 0; i < 16; ++i) (*fields[i / 4])[i % 4] = value[i];
+      config.static_ip = ip;
+      return std::nullopt;
+    }
+    case tag_mac:
+      if (auto bad = need(6)) return bad;
+      for (std::size_t i = 0; i < 6; ++i) config.mac[i] = value[i];
+      return std::nullopt;
+    default: return std::nullopt;  // a later picohub's optional record
+  }
+}
+
+}  // namespace
+
+std::optional<ConfigProblem> check_config(const DeviceConfig& config) noexcept {
+  if (auto bad = check_connection_string(config.connection_string)) return bad;
+  if (config.extra_ca.size() > max_extra_ca_bytes)
+    return ConfigProblem{ConfigFault::extra_ca_too_large, static_cast<std::uint32_t>(config.extra_ca.size()),
+                         max_extra_ca_bytes};
+  if (config.telemetry_interval_ms < min_telemetry_interval_ms ||
+      config.telemetry_interval_ms > max_telemetry_interval_ms)
+    return ConfigProblem{ConfigFault::interval_out_of_range, config.telemetry_interval_ms};
+  const MacAddress& mac = config.mac;
+  if ((mac[0] & 1u) != 0 || (mac[0] | mac[1] | mac[2] | mac[3] | mac[4] | mac[5]) == 0)
+    return ConfigProblem{ConfigFault::mac_not_unicast, mac[0]};
+  if (config.static_ip) return check_static_ip(*config.static_ip);
+  return std::nullopt;
+}
+
+std::size_t config_block_size(const DeviceConfig& config) noexcept {
+  std::size_t size = config_header_size + 3 * record_header_size + config.connection_string.size() + 4 + 6;
+  if (!config.extra_ca.empty()) size += record_header_size + config.extra_ca.size();
+  if (config.static_ip) size += record_header_size + static_ip_size;
+  return size;
+}
+
+ConfigResult<std::size_t> encode_config_block(const DeviceConfig& config, std::span<std::uint8_t> out) noexcept {
+  if (auto bad = check_config(config)) return tl::unexpected<ConfigProblem>(*bad);
+  const std::size_t size = config_block_size(config);
+  if (out.size() < size)
+    return problem(ConfigFault::output_too_small, static_cast<std::uint32_t>(out.size()),
+                   static_cast<std::uint32_t>(size));
+  std::uint8_t* p = out.data() + config_header_size;
+  p = put_record(p, tag_connection_string, bytes_of(config.connection_string));
+  p = put_record(p, tag_mac, config.mac);
+  std::uint8_t interval[4];
+  write_u32(interval, config.telemetry_interval_ms);
+  p = put_record(p, tag_telemetry_interval, interval);
+  if (config.static_ip) {
+    std::uint8_t ip[static_ip_size];
+    const StaticIp& s = *config.static_ip;
+    const Ipv4Address* fields[] = {&s.address, &s.netmask, &s.gateway, &s.dns};
+    for (std::size_t i = 0; i < static_ip_size; ++i) ip[i] = (*fields[i / 4])[i % 4];
+    p = put_record(p, tag_static_ip, ip);
+  }
+  if (!config.extra_ca.empty()) put_record(p, tag_extra_ca, config.extra_ca);
+
+  std::uint8_t* h = out.data();
+  write_u32(h, config_magic);
+  write_u16(h + 4, config_format_version);
+  write_u16(h + 6, config_header_size);
+  write_u32(h + 8, static_cast<std::uint32_t>(size - config_header_size));
+  const auto payload = std::span<const std::uint8_t>(out.data() + config_header_size, size - config_header_size);
+  write_u32(h + 12, crc32(payload, crc32(out.first(12))));
+  return size;
+}
+
+ConfigResult<DeviceConfig> decode_config_block(std::span<const std::uint8_t> flash) noexcept {
+  const auto payload = open_block(flash);
+  if (!payload) return tl::unexpected<ConfigProblem>(payload.error());
+  DeviceConfig config;
+  config.telemetry_interval_ms = 0;
+  std::uint32_t seen = 0;
+  for (std::size_t at = 0; at < payload->size();) {
+    const std::uint8_t tag = (*payload)[at];
+    if (payload->size() - at < record_header_size) return problem(ConfigFault::record_overrun, tag);
+    const std::uint32_t length = read_u16(payload->data() + at + 1);
+    at += record_header_size;
+    if (payload->size() - at < length) return problem(ConfigFault::record_overrun, tag);
+    if (auto bad = take_record(tag, payload->subspan(at, length), seen, config))
+      return tl::unexpected<ConfigProblem>(*bad);
+    at += length;
+  }
+  if (!(seen & (1u << tag_telemetry_interval)))
+    return problem(ConfigFault::missing_record, tag_telemetry_interval, 0, "telemetry interval");
+  if (!(seen & (1u << tag_mac))) return problem(ConfigFault::missing_record, tag_mac, 0, "MAC address");
+  if (auto bad = check_config(config)) return tl::unexpected<ConfigProblem>(*bad);
+  return config;
+}
+
+}  // namespace picohub::provisioning

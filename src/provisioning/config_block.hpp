@@ -1,0 +1,81 @@
+// The device's provisioning: what `picohub board uf2` writes into the last flash sector and the firmware reads
+// in place at boot. The board has no file system and no MAC EEPROM, so everything a device needs to join the
+// network and the hub travels in this one block.
+//
+// Layout (all integers little-endian, no alignment assumed: the decoder reads bytes, never words):
+//   header, 16 bytes:  magic "phcf" (0x66636870) u32 | format version u16 | header size u16 (16)
+//                      | payload length u32 | CRC-32 (zlib) u32 over header bytes 0..11 and the payload
+//   payload: records   tag u8 | length u16 | value[length]
+//     1 connection string (UTF-8, SharedAccessKey form)        required
+//     2 extra CA (exactly what mbedTLS parses: DER, or PEM with its terminating NUL)   optional
+//     3 telemetry interval, u32 milliseconds                    required
+//     4 static IPv4: address, netmask, gateway, DNS (16 bytes)  optional (absent: DHCP)
+//     5 MAC address (6 bytes)                                   required
+//   Unknown tags are skipped, so a later picohub can add optional records without a version bump; anything an
+//   older firmware must not ignore bumps the format version, which older firmware refuses by name.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string_view>
+
+#include <tl/expected.hpp>
+
+#include "provisioning/config_problem.hpp"
+
+namespace picohub::provisioning {
+
+// W5100S-EVB-Pico: 2 MiB W25Q16JV; the firmware's linker script keeps its last 64 KiB free for this block.
+inline constexpr std::uint32_t flash_base_address = 0x10000000;
+inline constexpr std::uint32_t flash_size = 2 * 1024 * 1024;
+inline constexpr std::uint32_t config_sector_size = 64 * 1024;
+inline constexpr std::uint32_t config_sector_address = flash_base_address + flash_size - config_sector_size;
+
+inline constexpr std::uint32_t config_magic = 0x66636870;  // "phcf" in memory order
+inline constexpr std::uint16_t config_format_version = 1;
+inline constexpr std::size_t config_header_size = 16;
+inline constexpr std::size_t max_connection_string_bytes = 1024;
+inline constexpr std::size_t max_extra_ca_bytes = 8 * 1024;
+inline constexpr std::uint32_t min_telemetry_interval_ms = 1000;
+inline constexpr std::uint32_t max_telemetry_interval_ms = 24u * 60 * 60 * 1000;
+
+using MacAddress = std::array<std::uint8_t, 6>;
+using Ipv4Address = std::array<std::uint8_t, 4>;
+
+struct StaticIp {
+  Ipv4Address address{};
+  Ipv4Address netmask{};
+  Ipv4Address gateway{};
+  Ipv4Address dns{};
+};
+
+// After decoding, the views point into the bytes that were decoded (the flash): nothing is copied.
+struct DeviceConfig {
+  std::string_view connection_string{};
+  std::span<const std::uint8_t> extra_ca{};  // empty: only the built-in trust store
+  std::uint32_t telemetry_interval_ms = 5000;
+  std::optional<StaticIp> static_ip{};       // empty: DHCP
+  MacAddress mac{};
+};
+
+template <class T>
+using ConfigResult = tl::expected<T, ConfigProblem>;
+
+// The rules both sides apply: a SharedAccessKey connection string the IoT Hub parser accepts, limits on sizes
+// and the interval, a unicast MAC, a usable static IP. Returns the first problem found, if any.
+std::optional<ConfigProblem> check_config(const DeviceConfig& config) noexcept;
+
+// Bytes encode_config_block will write for `config`.
+std::size_t config_block_size(const DeviceConfig& config) noexcept;
+
+// Writes the block into `out` (checked first); returns its size.
+ConfigResult<std::size_t> encode_config_block(const DeviceConfig& config, std::span<std::uint8_t> out) noexcept;
+
+// Validates and decodes a block at the start of `flash` (the whole sector, or just the block). Every length is
+// bounds-checked against `flash`; the result's views point into it.
+ConfigResult<DeviceConfig> decode_config_block(std::span<const std::uint8_t> flash) noexcept;
+
+}  // namespace picohub::provisioning

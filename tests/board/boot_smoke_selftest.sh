@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# boot_smoke.sh against a stand-in firmware (fake_firmware.mjs) that prints the expected lines: proves the
+# script, `picohub board uf2` and the virtual board work together before the real firmware exists.
+set -euo pipefail
+picohub=$1 node=$2
+here=$(cd "$(dirname "$0")" && pwd)
+if [[ ! -d "$here/../../tools/vboard/node_modules/rp2040js" ]]; then
+  echo "SKIP: rp2040js is not installed: run scripts/vboard-setup.sh (./run setup does)"; exit 77
+fi
+work=$(mktemp -d /tmp/picohub-boot-selftest.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+"$node" "$here/fake_firmware.mjs" "$work/fake-firmware.bin"
+"$here/boot_smoke.sh" "$picohub" "$node" "$work/fake-firmware.bin"

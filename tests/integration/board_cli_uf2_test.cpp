@@ -1,0 +1,208 @@
+// `picohub board uf2` as a maker runs it: the test makes a fake firmware image (256 bytes of boot2 with a valid
+// CRC, then some payload), runs the real CLI, and reads the UF2 back with the reader and the config decoder.
+#include <gtest/gtest.h>
+
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <string>
+#include <vector>
+
+#include "board/image/boot2_crc.hpp"
+#include "board/image/uf2_reader.hpp"
+#include "provisioning/config_block.hpp"
+#include "provisioning/device_mac.hpp"
+
+namespace picohub {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace board_image;
+using namespace provisioning;
+
+const std::string key_cs =
+    "HostName=hub.azure-devices.net;DeviceId=board-1;SharedAccessKey=AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+
+struct CliRun {
+  int exit_code;
+  std::string output;  // stdout and stderr
+};
+
+class BoardUf2 : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char pattern[] = "/tmp/picohub-board-uf2.XXXXXX";
+    ASSERT_NE(::mkdtemp(pattern), nullptr);
+    dir_ = pattern;
+    firmware_ = fake_firmware(4000);
+    write(dir_ / "fw.bin", firmware_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  static std::vector<std::uint8_t> fake_firmware(std::size_t size) {
+    std::vector<std::uint8_t> image(size);
+    for (std::size_t i = 0; i < size; ++i) image[i] = static_cast<std::uint8_t>(i * 31 + 7);
+    EXPECT_TRUE(patch_boot2_crc(image).has_value());
+    return image;
+  }
+  static void write(const fs::path& path, const std::vector<std::uint8_t>& bytes) {
+    std::ofstream(path, std::ios::binary).write(reinterpret_cast<const char*>(bytes.data()),
+                                                static_cast<std::streamsize>(bytes.size()));
+  }
+  static std::vector<std::uint8_t> read(const fs::path& path) {
+    std::ifstream in(path, std::ios::binary);
+    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  }
+
+  // Runs `picohub board uf2 <args> -o <dir>/board.uf2` with the connection string in the environment.
+  CliRun uf2(const std::string& args, const std::string& cs = key_cs) {
+    const std::string command = "PICOHUB_CONNECTION_STRING='" + cs + "' " PICOHUB_CLI " board uf2 " + args + " -o " +
+                                (dir_ / "board.uf2").string() + " 2>&1";
+    FILE* pipe = ::popen(command.c_str(), "r");
+    CliRun run{-1, {}};
+    if (!pipe) return run;
+    char buffer[512];
+    while (std::fgets(buffer, sizeof buffer, pipe)) run.output += buffer;
+    const int status = ::pclose(pipe);
+    run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    return run;
+  }
+  std::string fw_arg() const { return "--firmware " + (dir_ / "fw.bin").string(); }
+
+  // The UF2 as the RP2040 bootrom would take it, or a failed assertion.
+  std::vector<Uf2Block> written_blocks() {
+    const auto file = read(dir_ / "board.uf2");
+    auto blocks = read_uf2(file);
+    EXPECT_TRUE(blocks.has_value()) << (blocks ? "" : blocks.error().what);
+    if (!blocks) return {};
+    const auto ok = check_rp2040_blocks(*blocks, 2 * 1024 * 1024);
+    EXPECT_TRUE(ok.has_value()) << (ok ? "" : ok.error().what);
+    return *blocks;
+  }
+
+  fs::path dir_;
+  std::vector<std::uint8_t> firmware_;
+};
+
+TEST_F(BoardUf2, WritesFirmwareAndAConfigBlockThatDecodesBack) {
+  const CliRun run = uf2(fw_arg());
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  const auto blocks = written_blocks();
+  ASSERT_EQ(blocks.size(), (4000 + 255) / 256 + 1);
+  EXPECT_EQ(flash_bytes(blocks, 0x10000000, firmware_.size()), firmware_);
+  EXPECT_TRUE(boot2_crc_ok(flash_bytes(blocks, 0x10000000, 256)));
+
+  const auto sector = flash_bytes(blocks, config_sector_address, config_sector_size);
+  const auto config = decode_config_block(sector);
+  ASSERT_TRUE(config.has_value()) << static_cast<int>(config.error().fault);
+  EXPECT_EQ(config->connection_string, key_cs);
+  EXPECT_EQ(config->telemetry_interval_ms, 5000u);
+  EXPECT_EQ(config->mac, mac_from_device_id("board-1"));
+  EXPECT_FALSE(config->static_ip.has_value());
+  EXPECT_TRUE(config->extra_ca.empty());
+
+  EXPECT_NE(run.output.find("holds the device's SharedAccessKey: treat it like a password"), std::string::npos);
+  EXPECT_NE(run.output.find("DHCP"), std::string::npos);
+  EXPECT_NE(run.output.find("0x101F0000"), std::string::npos);
+  struct stat info{};
+  ASSERT_EQ(::stat((dir_ / "board.uf2").c_str(), &info), 0);
+  EXPECT_EQ(info.st_mode & 0777, 0600u) << "the UF2 holds the key: owner-only";
+}
+
+TEST_F(BoardUf2, StaticIpMacIntervalAndCaLandInTheBlock) {
+  const auto ca = dir_ / "ca.pem";
+  const std::string openssl = "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout " +
+                              (dir_ / "ca.key").string() + " -out " + ca.string() +
+                              " -subj /CN=picohub-test-ca -days 2 >/dev/null 2>&1";
+  ASSERT_EQ(std::system(openssl.c_str()), 0) << "openssl is needed to make a throwaway CA";
+  const CliRun run = uf2(fw_arg() + " --interval 2m --mac 02:00:5e:10:00:01 --static-ip 192.168.7.50/23,192.168.7.1"
+                                 " --ca " + ca.string());
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  const auto sector = flash_bytes(written_blocks(), config_sector_address, config_sector_size);
+  const auto config = decode_config_block(sector);
+  ASSERT_TRUE(config.has_value());
+  EXPECT_EQ(config->telemetry_interval_ms, 120'000u);
+  EXPECT_EQ(config->mac, (MacAddress{0x02, 0x00, 0x5e, 0x10, 0x00, 0x01}));
+  ASSERT_TRUE(config->static_ip.has_value());
+  EXPECT_EQ(config->static_ip->address, (Ipv4Address{192, 168, 7, 50}));
+  EXPECT_EQ(config->static_ip->netmask, (Ipv4Address{255, 255, 254, 0}));
+  EXPECT_EQ(config->static_ip->gateway, (Ipv4Address{192, 168, 7, 1}));
+  EXPECT_EQ(config->static_ip->dns, (Ipv4Address{192, 168, 7, 1})) << "DNS defaults to the gateway";
+  auto pem = read(ca);
+  pem.push_back(0);  // what mbedtls_x509_crt_parse wants for PEM
+  EXPECT_TRUE(std::equal(config->extra_ca.begin(), config->extra_ca.end(), pem.begin(), pem.end()));
+}
+
+TEST_F(BoardUf2, FirmwareThatFillsTheFlashUpToTheConfigSectorFits) {
+  write(dir_ / "fw.bin", fake_firmware(config_sector_address - 0x10000000));
+  const CliRun run = uf2(fw_arg());
+  EXPECT_EQ(run.exit_code, 0) << run.output;
+}
+
+struct Refused {
+  const char* why;
+  const char* args;       // after --firmware
+  const char* cs;         // nullptr: the good one
+  const char* expect;     // in the output
+};
+
+TEST_F(BoardUf2, RefusesWhatTheBoardCouldNotUseWithExitTwoAndTheReason) {
+  const Refused cases[] = {
+      {"SAS token", "",
+       "HostName=h.azure-devices.net;DeviceId=d;SharedAccessSignature=SharedAccessSignature "
+       "sr=h.azure-devices.net%2Fdevices%2Fd&sig=AAAA&se=1700000000",
+       "a token expires"},
+      {"malformed", "", "HostName=h.azure-devices.net;SharedAccessKey=AAAA", "invalid connection string"},
+      {"x509", "", "HostName=h.azure-devices.net;DeviceId=d;x509=true", "x509"},
+      {"interval grammar", "--interval 5x", nullptr, "--interval"},
+      {"interval too short", "--interval 250ms", nullptr, "out of range"},
+      {"multicast MAC", "--mac 01:00:5e:00:00:01", nullptr, "multicast"},
+      {"bad static IP", "--static-ip 10.0.0.5,10.0.0.1", nullptr, "IP/PREFIX"},
+      {"CA not a certificate", "--ca /dev/null", nullptr, "no X.509 certificate"},
+  };
+  for (const auto& c : cases) {
+    const CliRun run = uf2(fw_arg() + " " + c.args, c.cs ? c.cs : key_cs);
+    EXPECT_EQ(run.exit_code, 2) << c.why << "\n" << run.output;
+    EXPECT_NE(run.output.find(c.expect), std::string::npos) << c.why << "\n" << run.output;
+    EXPECT_FALSE(fs::exists(dir_ / "board.uf2")) << c.why << ": nothing is written when refused";
+  }
+}
+
+TEST_F(BoardUf2, RefusesAFirmwareWhoseBoot2CrcIsWrong) {
+  auto broken = firmware_;
+  broken[10] ^= 0x40;
+  write(dir_ / "fw.bin", broken);
+  const CliRun run = uf2(fw_arg());
+  EXPECT_EQ(run.exit_code, 2) << run.output;
+  EXPECT_NE(run.output.find("boot2 CRC is wrong"), std::string::npos) << run.output;
+}
+
+TEST_F(BoardUf2, RefusesAFirmwareThatWouldOverlapTheConfigSector) {
+  write(dir_ / "fw.bin", fake_firmware(config_sector_address - 0x10000000 + 1));
+  const CliRun run = uf2(fw_arg());
+  EXPECT_EQ(run.exit_code, 2) << run.output;
+  EXPECT_NE(run.output.find("would overlap the config sector at 0x101F0000"), std::string::npos) << run.output;
+}
+
+TEST_F(BoardUf2, RefusesAnElfWithAHint) {
+  auto elf = firmware_;
+  elf[0] = 0x7F, elf[1] = 'E', elf[2] = 'L', elf[3] = 'F';
+  write(dir_ / "fw.bin", elf);
+  const CliRun run = uf2(fw_arg());
+  EXPECT_EQ(run.exit_code, 2) << run.output;
+  EXPECT_NE(run.output.find("pass the raw .bin"), std::string::npos) << run.output;
+}
+
+TEST_F(BoardUf2, MissingFirmwareFileIsAnError) {
+  const CliRun run = uf2("--firmware " + (dir_ / "nope.bin").string());
+  EXPECT_NE(run.exit_code, 0);
+  EXPECT_NE(run.output.find("cannot read firmware image"), std::string::npos) << run.output;
+}
+
+}  // namespace
+}  // namespace picohub

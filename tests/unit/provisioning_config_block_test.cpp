@@ -1,0 +1,277 @@
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "provisioning/config_block.hpp"
+#include "provisioning/crc32.hpp"
+
+namespace picohub::provisioning {
+namespace {
+
+constexpr std::string_view key_cs = "HostName=hub.azure-devices.net;DeviceId=board-1;SharedAccessKey="
+                                    "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+
+DeviceConfig full_config(std::span<const std::uint8_t> ca) {
+  DeviceConfig config;
+  config.connection_string = key_cs;
+  config.extra_ca = ca;
+  config.telemetry_interval_ms = 7500;
+  config.static_ip = StaticIp{{192, 168, 7, 50}, {255, 255, 255, 0}, {192, 168, 7, 1}, {1, 1, 1, 1}};
+  config.mac = {0x02, 0x11, 0x22, 0x33, 0x44, 0x55};
+  return config;
+}
+
+std::vector<std::uint8_t> encode(const DeviceConfig& config) {
+  std::vector<std::uint8_t> out(config_block_size(config));
+  const auto size = encode_config_block(config, out);
+  EXPECT_TRUE(size.has_value());
+  if (size) {
+    EXPECT_EQ(*size, out.size());
+  }
+  return out;
+}
+
+std::string message(const ConfigProblem& problem) {
+  char buffer[200];
+  return std::string(describe(problem, buffer));
+}
+
+const std::vector<std::uint8_t> some_ca = [] {
+  std::vector<std::uint8_t> ca(3000);
+  for (std::size_t i = 0; i < ca.size(); ++i) ca[i] = static_cast<std::uint8_t>(i * 7 + 3);
+  return ca;
+}();
+
+TEST(Crc32, MatchesTheStandardCheckValue) {
+  const std::string_view text = "123456789";
+  EXPECT_EQ(crc32({reinterpret_cast<const std::uint8_t*>(text.data()), text.size()}), 0xCBF43926u);
+}
+
+TEST(Crc32, ChainedSpansEqualOneSpan) {
+  const std::uint8_t bytes[] = {1, 2, 3, 4, 5, 6, 7};
+  EXPECT_EQ(crc32(std::span(bytes).subspan(3), crc32(std::span(bytes).first(3))), crc32(bytes));
+}
+
+TEST(ConfigBlock, RoundTripKeepsEveryField) {
+  const auto block = encode(full_config(some_ca));
+  const auto decoded = decode_config_block(block);
+  ASSERT_TRUE(decoded.has_value()) << message(decoded.error());
+  EXPECT_EQ(decoded->connection_string, key_cs);
+  EXPECT_TRUE(std::equal(decoded->extra_ca.begin(), decoded->extra_ca.end(), some_ca.begin(), some_ca.end()));
+  EXPECT_EQ(decoded->telemetry_interval_ms, 7500u);
+  ASSERT_TRUE(decoded->static_ip.has_value());
+  EXPECT_EQ(decoded->static_ip->address, (Ipv4Address{192, 168, 7, 50}));
+  EXPECT_EQ(decoded->static_ip->netmask, (Ipv4Address{255, 255, 255, 0}));
+  EXPECT_EQ(decoded->static_ip->gateway, (Ipv4Address{192, 168, 7, 1}));
+  EXPECT_EQ(decoded->static_ip->dns, (Ipv4Address{1, 1, 1, 1}));
+  EXPECT_EQ(decoded->mac, (MacAddress{0x02, 0x11, 0x22, 0x33, 0x44, 0x55}));
+}
+
+TEST(ConfigBlock, DecodedFieldsAreViewsIntoTheFlashNotCopies) {
+  const auto block = encode(full_config(some_ca));
+  const auto decoded = decode_config_block(block);
+  ASSERT_TRUE(decoded.has_value());
+  const auto* begin = block.data();
+  const auto* end = block.data() + block.size();
+  const auto* cs = reinterpret_cast<const std::uint8_t*>(decoded->connection_string.data());
+  EXPECT_TRUE(cs >= begin && cs < end);
+  EXPECT_TRUE(decoded->extra_ca.data() >= begin && decoded->extra_ca.data() < end);
+}
+
+TEST(ConfigBlock, MinimalBlockMeansDhcpAndNoExtraCa) {
+  DeviceConfig config;
+  config.connection_string = key_cs;
+  config.mac = {0x02, 1, 2, 3, 4, 5};
+  const auto block = encode(config);
+  const auto decoded = decode_config_block(block);
+  ASSERT_TRUE(decoded.has_value()) << message(decoded.error());
+  EXPECT_FALSE(decoded->static_ip.has_value());
+  EXPECT_TRUE(decoded->extra_ca.empty());
+  EXPECT_EQ(decoded->telemetry_interval_ms, 5000u);
+}
+
+TEST(ConfigBlock, HeaderFieldsAreWhereTheFormatSaysLittleEndian) {
+  const auto block = encode(full_config({}));
+  EXPECT_EQ(std::string(block.begin(), block.begin() + 4), "phcf");
+  EXPECT_EQ(block[4] | block[5] << 8, 1);
+  EXPECT_EQ(block[6] | block[7] << 8, 16);
+  const auto length = static_cast<std::size_t>(block[8] | block[9] << 8 | block[10] << 16 | block[11] << 24);
+  EXPECT_EQ(length, block.size() - 16);
+  const std::uint32_t stored = static_cast<std::uint32_t>(block[12] | block[13] << 8 | block[14] << 16) |
+                               static_cast<std::uint32_t>(block[15]) << 24;
+  EXPECT_EQ(stored, crc32(std::span(block).subspan(16), crc32(std::span(block).first(12))));
+}
+
+TEST(ConfigBlock, BlockInsideAnErasedSectorDecodes) {
+  const auto block = encode(full_config(some_ca));
+  std::vector<std::uint8_t> sector(config_sector_size, 0xFF);
+  std::copy(block.begin(), block.end(), sector.begin());
+  EXPECT_TRUE(decode_config_block(sector).has_value());
+}
+
+TEST(ConfigBlock, EverySingleBitFlipIsRefused) {
+  const auto block = encode(full_config(some_ca));
+  std::vector<std::uint8_t> sector(config_sector_size, 0xFF);
+  for (std::size_t byte = 0; byte < block.size(); ++byte) {
+    for (int bit = 0; bit < 8; ++bit) {
+      auto damaged = block;
+      damaged[byte] ^= static_cast<std::uint8_t>(1u << bit);
+      ASSERT_FALSE(decode_config_block(damaged).has_value()) << "byte " << byte << " bit " << bit;
+      // Also inside a sector, where a longer length field still finds bytes to read.
+      std::copy(damaged.begin(), damaged.end(), sector.begin());
+      ASSERT_FALSE(decode_config_block(sector).has_value()) << "in sector: byte " << byte << " bit " << bit;
+    }
+  }
+}
+
+TEST(ConfigBlock, EveryTruncationIsRefused) {
+  const auto block = encode(full_config(some_ca));
+  for (std::size_t size = 0; size < block.size(); ++size)
+    ASSERT_FALSE(decode_config_block(std::span(block).first(size)).has_value()) << "size " << size;
+}
+
+TEST(ConfigBlock, TruncationMessageSaysHowManyBytesWereMissing) {
+  const auto block = encode(full_config({}));
+  const auto decoded = decode_config_block(std::span(block).first(block.size() - 1));
+  ASSERT_FALSE(decoded.has_value());
+  EXPECT_EQ(decoded.error().fault, ConfigFault::truncated);
+  EXPECT_EQ(message(decoded.error()), "config block truncated (" + std::to_string(block.size() - 1) +
+                                          " bytes, the header needs " + std::to_string(block.size()) + ")");
+}
+
+TEST(ConfigBlock, ErasedFlashMeansNotProvisioned) {
+  const std::vector<std::uint8_t> erased(config_sector_size, 0xFF);
+  const auto decoded = decode_config_block(erased);
+  ASSERT_FALSE(decoded.has_value());
+  EXPECT_EQ(decoded.error().fault, ConfigFault::erased);
+  EXPECT_EQ(message(decoded.error()), "no config block (flash erased): flash a UF2 made by `picohub board uf2`");
+  EXPECT_STREQ(to_error(decoded.error()).what, "no config block (flash erased)");
+}
+
+TEST(ConfigBlock, ZeroedFlashIsNotAConfigBlock) {
+  const std::vector<std::uint8_t> zeros(256, 0x00);
+  const auto decoded = decode_config_block(zeros);
+  ASSERT_FALSE(decoded.has_value());
+  EXPECT_EQ(decoded.error().fault, ConfigFault::bad_magic);
+  EXPECT_NE(message(decoded.error()).find("magic 0x00000000"), std::string::npos);
+}
+
+// Rewrites the header's version and fixes the CRC, as a newer picohub would have written it.
+std::vector<std::uint8_t> with_version(std::vector<std::uint8_t> block, std::uint16_t version) {
+  block[4] = static_cast<std::uint8_t>(version);
+  block[5] = static_cast<std::uint8_t>(version >> 8);
+  const std::uint32_t crc = crc32(std::span(block).subspan(16), crc32(std::span(block).first(12)));
+  for (int i = 0; i < 4; ++i) block[12 + i] = static_cast<std::uint8_t>(crc >> (8 * i));
+  return block;
+}
+
+TEST(ConfigBlock, NewerFormatVersionIsRefusedByName) {
+  const auto decoded = decode_config_block(with_version(encode(full_config({})), 2));
+  ASSERT_FALSE(decoded.has_value());
+  EXPECT_EQ(decoded.error().fault, ConfigFault::version_too_new);
+  EXPECT_EQ(message(decoded.error()).substr(0, 56), "config format version 2 is newer than this firmware (1):");
+}
+
+TEST(ConfigBlock, VersionZeroIsRefused) {
+  const auto decoded = decode_config_block(with_version(encode(full_config({})), 0));
+  ASSERT_FALSE(decoded.has_value());
+  EXPECT_EQ(decoded.error().fault, ConfigFault::version_zero);
+}
+
+TEST(ConfigBlock, CrcMismatchNamesBothValues) {
+  auto block = encode(full_config({}));
+  block.back() ^= 0x01;
+  const auto decoded = decode_config_block(block);
+  ASSERT_FALSE(decoded.has_value());
+  EXPECT_EQ(decoded.error().fault, ConfigFault::crc_mismatch);
+  const auto text = message(decoded.error());
+  EXPECT_NE(text.find("config block CRC mismatch (stored 0x"), std::string::npos) << text;
+  EXPECT_NE(text.find(", computed 0x"), std::string::npos) << text;
+}
+
+TEST(ConfigBlock, UnknownRecordsFromALaterPicohubAreSkipped) {
+  auto block = encode(full_config({}));
+  const std::uint8_t extra[] = {0x7E, 0x02, 0x00, 0xAB, 0xCD};
+  block.insert(block.end(), std::begin(extra), std::end(extra));
+  const auto length = static_cast<std::uint32_t>(block.size() - 16);
+  for (int i = 0; i < 4; ++i) block[8 + i] = static_cast<std::uint8_t>(length >> (8 * i));
+  block = with_version(block, 1);
+  const auto decoded = decode_config_block(block);
+  ASSERT_TRUE(decoded.has_value()) << message(decoded.error());
+  EXPECT_EQ(decoded->connection_string, key_cs);
+}
+
+TEST(ConfigBlock, EncoderRefusesASharedAccessSignatureConnectionString) {
+  DeviceConfig config = full_config({});
+  config.connection_string =
+      "HostName=h.azure-devices.net;DeviceId=d;SharedAccessSignature=SharedAccessSignature "
+      "sr=h.azure-devices.net%2Fdevices%2Fd&sig=AAAA&se=1700000000";
+  std::vector<std::uint8_t> out(4096);
+  const auto size = encode_config_block(config, out);
+  ASSERT_FALSE(size.has_value());
+  EXPECT_EQ(size.error().fault, ConfigFault::connection_string_not_key);
+  EXPECT_NE(message(size.error()).find("it would expire on the device"), std::string::npos);
+}
+
+TEST(ConfigBlock, EncoderRefusesAMalformedConnectionStringWithTheParsersWords) {
+  DeviceConfig config = full_config({});
+  config.connection_string = "HostName=h;SharedAccessKey=AAAA";
+  std::vector<std::uint8_t> out(4096);
+  const auto size = encode_config_block(config, out);
+  ASSERT_FALSE(size.has_value());
+  EXPECT_EQ(size.error().fault, ConfigFault::connection_string_malformed);
+  const auto text = message(size.error());
+  const std::string prefix = "connection string malformed: ";
+  EXPECT_EQ(text.substr(0, prefix.size()), prefix);
+  EXPECT_GT(text.size(), prefix.size() + 5) << text;  // the parser's own reason follows
+}
+
+TEST(ConfigBlock, EncoderRefusesBadValues) {
+  std::vector<std::uint8_t> out(16384);
+  auto refused = [&](DeviceConfig config) {
+    const auto size = encode_config_block(config, out);
+    return size.has_value() ? ConfigFault::output_too_small : size.error().fault;
+  };
+  DeviceConfig c = full_config({});
+  c.telemetry_interval_ms = 999;
+  EXPECT_EQ(refused(c), ConfigFault::interval_out_of_range);
+  c = full_config({});
+  c.mac = {0x01, 0, 0, 0, 0, 1};
+  EXPECT_EQ(refused(c), ConfigFault::mac_not_unicast);
+  c.mac = {};
+  EXPECT_EQ(refused(c), ConfigFault::mac_not_unicast);
+  c = full_config({});
+  c.static_ip->netmask = {255, 0, 255, 0};
+  EXPECT_EQ(refused(c), ConfigFault::static_ip_invalid);
+  c = full_config({});
+  const std::vector<std::uint8_t> big_ca(max_extra_ca_bytes + 1, 0x30);
+  c.extra_ca = big_ca;
+  EXPECT_EQ(refused(c), ConfigFault::extra_ca_too_large);
+  c = full_config({});
+  c.connection_string = {};
+  EXPECT_EQ(refused(c), ConfigFault::missing_record);
+}
+
+TEST(ConfigBlock, EncoderRefusesATooSmallBufferAndSaysHowBig) {
+  const DeviceConfig config = full_config({});
+  std::vector<std::uint8_t> out(config_block_size(config) - 1);
+  const auto size = encode_config_block(config, out);
+  ASSERT_FALSE(size.has_value());
+  EXPECT_EQ(size.error().fault, ConfigFault::output_too_small);
+  EXPECT_EQ(size.error().expected, config_block_size(config));
+}
+
+TEST(ConfigBlock, DescribeTruncatesToTheCallersBuffer) {
+  char small[10];
+  const auto text = describe(ConfigProblem{ConfigFault::erased}, small);
+  EXPECT_EQ(text, "no config ");
+}
+
+TEST(ConfigBlock, SectorIsTheLast64KiBOfTheBoardsFlash) {
+  EXPECT_EQ(config_sector_address, 0x101F0000u);
+  EXPECT_EQ(config_sector_address + config_sector_size, 0x10200000u);
+}
+
+}  // namespace
+}  // namespace picohub::provisioning

@@ -1,0 +1,88 @@
+#!/usr/bin/env node
+// picohub virtual board: runs a UF2 in rp2040js 1.4.1, prints the board's UART0 console on stdout (exactly the
+// lines a USB-serial adapter would show) and its own notes on stderr ("[vboard] ..."), and stops by itself.
+//
+//   node tools/vboard/run.mjs --uf2 board.uf2 [--max-ms 5000] [--wall-ms 60000]
+//        [--expect REGEX]... [--forbid REGEX]... [--fail-on-watchdog] [--verbose] [--json]
+//
+// Patterns are JavaScript regexes, optionally /body/flags. Each --expect needs its own console line (give one twice to require two lines); the run ends as soon as all
+// are met. Exit: 0 ok (all expectations met, or none given and the time ran out without a fault),
+// 1 an expectation unmet in time or a forbidden line seen, 2 bad arguments or a UF2 the RP2040 would refuse,
+// 3 a fault (HardFault, lockup, bootrom call, sleeping with nothing to wake it).
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+
+import { EXIT_USAGE, runBoard } from './src/bounded-run.mjs';
+import { toRegex } from './src/expectations.mjs';
+import { Uf2Error } from './src/uf2.mjs';
+
+const usage = 'usage: run.mjs --uf2 FILE [--max-ms N] [--wall-ms N] [--expect REGEX]... [--forbid REGEX]... ' +
+  '[--fail-on-watchdog] [--verbose] [--json]';
+const note = (text) => process.stderr.write(`[vboard] ${text}\n`);
+
+function parseCommandLine() {
+  const { values } = parseArgs({
+    options: {
+      uf2: { type: 'string' },
+      'max-ms': { type: 'string', default: '5000' },
+      'wall-ms': { type: 'string', default: '60000' },
+      expect: { type: 'string', multiple: true, default: [] },
+      forbid: { type: 'string', multiple: true, default: [] },
+      'fail-on-watchdog': { type: 'boolean', default: false },
+      verbose: { type: 'boolean', default: false },
+      json: { type: 'boolean', default: false },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(`${usage}\n`);
+    process.exit(0);
+  }
+  const maxMs = Number(values['max-ms']);
+  const wallMs = Number(values['wall-ms']);
+  if (!values.uf2 || !(maxMs > 0) || !(wallMs > 0)) throw new Error(usage);
+  for (const source of [...values.expect, ...values.forbid]) toRegex(source);  // refuse a bad regex up front
+  return { ...values, maxMs, wallMs, failOnWatchdog: values['fail-on-watchdog'] };
+}
+
+function report(summary, options) {
+  if (options.json) {
+    process.stderr.write(`${JSON.stringify(summary)}\n`);
+    return;
+  }
+  note(`ran ${summary.emulatedMs.toFixed(3)} ms emulated in ${summary.wallMs} ms wall; ${summary.lines} console ` +
+    `lines; ${summary.watchdogResets} watchdog resets; stopped: ${summary.fault ? 'fault' : summary.reason}`);
+  if (summary.fault) note(`FAULT (${summary.fault.kind}): ${summary.fault.message}`);
+  if (summary.violation) note(`forbidden line /${summary.violation.source}/ appeared: ${summary.violation.line}`);
+  for (const source of summary.unmet) note(`expected line never appeared: /${source}/`);
+  for (const { message, count } of summary.warnings.slice(0, 8)) note(`rp2040js: ${message} (x${count})`);
+  if (summary.exitCode === 0 && options.expect.length > 0) note('all expected lines seen');
+}
+
+async function main() {
+  let options;
+  try {
+    options = parseCommandLine();
+  } catch (error) {
+    process.stderr.write(`${error.message}\n`);
+    return EXIT_USAGE;
+  }
+  let uf2;
+  try {
+    uf2 = readFileSync(options.uf2);
+  } catch (error) {
+    note(`cannot read ${options.uf2}: ${error.message}`);
+    return EXIT_USAGE;
+  }
+  try {
+    const summary = await runBoard({ ...options, uf2, onLine: (line) => process.stdout.write(`${line}\n`), onNote: note });
+    report(summary, options);
+    return summary.exitCode;
+  } catch (error) {
+    if (!(error instanceof Uf2Error)) throw error;
+    note(`${options.uf2}: ${error.message}`);
+    return EXIT_USAGE;
+  }
+}
+
+process.exitCode = await main();

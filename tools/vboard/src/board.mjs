@@ -1,0 +1,126 @@
+// The virtual W5100S-EVB-Pico: an rp2040js RP2040 started the way the bootrom would start it, with UART0 as
+// the console. Today nothing is on SPI0 (every byte reads back 0, like a missing chip); the W5100S model and
+// the virtual LAN of the next step attach through `spi0` and `gpio` here.
+import { RP2040 } from 'rp2040js';
+
+import { LineSplitter } from './console.mjs';
+import { BoardFault, FaultLogger, FaultWatch } from './faults.mjs';
+import { checkBoot2, parseUf2, writeBlocksToFlash } from './uf2.mjs';
+
+const BOOT_STACK = 0x20041f00;  // where the bootrom leaves SP when it enters boot2
+const NANOS_PER_CYCLE = 8;  // rp2040js counts 125 MHz whatever clk_sys the firmware sets
+
+export class VirtualBoard {
+  constructor({ verbose = false, onConsoleLine = () => {}, onEvent = () => {} } = {}) {
+    this.mcu = new RP2040();  // its default clock is rp2040js's SimulationClock: virtual nanoseconds
+    this.clock = this.mcu.clock;
+    this.logger = new FaultLogger({ verbose });
+    this.mcu.logger = this.logger;
+    this.onEvent = onEvent;
+    this.watch = new FaultWatch(this.mcu.core);
+    this.console = new LineSplitter(onConsoleLine);
+    this.mcu.uart[0].onByte = (byte) => this.console.push(byte);
+    this.breakCode = null;
+    this.stopRequested = false;
+    this.mcu.onBreak = (code) => {
+      this.breakCode = code;
+    };
+    this.watchdogResets = 0;
+    // rp2040js keeps the watchdog only in its address map (APB 0x40058000); by default a trigger just warns.
+    this.watchdog = this.mcu.peripherals[0x40058];
+    this.watchdog.onWatchdogTrigger = () => this.#watchdogReset();
+    // No bootrom image: a two-word vector table gives reset the bootrom's hand-off (SP, PC = boot2 at the
+    // start of flash, LR = 0 so boot2 continues into the application). loadBootrom resets (and erases flash),
+    // so it comes before the image.
+    this.mcu.loadBootrom(new Uint32Array([BOOT_STACK, 0x10000001]));
+  }
+
+  get spi0() {
+    return this.mcu.spi[0];
+  }
+
+  get gpio() {
+    return this.mcu.gpio;
+  }
+
+  get nanos() {
+    return this.clock.nanos;
+  }
+
+  // Loads a UF2 and checks boot2's CRC as the bootrom does (a real board would not boot a bad one).
+  loadUf2(bytes) {
+    const blocks = parseUf2(bytes);
+    writeBlocksToFlash(blocks, this.mcu.flash);
+    const boot2 = checkBoot2(this.mcu.flash);
+    if (!boot2.ok) {
+      throw new BoardFault('boot2-crc', `boot2 CRC mismatch (stored 0x${boot2.stored.toString(16)}, computed ` +
+        `0x${boot2.computed.toString(16)}): a real RP2040 would not boot this image and would enter USB mode`);
+    }
+    this.watch.learnVectorTable(this.mcu.flash);
+    this.#boot();
+    return { blocks: blocks.length, bytes: blocks.length * 256 };
+  }
+
+  // The bootrom's hand-off: vector table at 0 again (boot2 moves it), thread mode, interrupts on, awake.
+  #boot() {
+    const { core } = this.mcu;
+    core.VTOR = 0;
+    core.IPSR = 0;
+    core.PM = false;
+    core.waiting = false;
+    core.reset();
+    core.LR = 0;
+  }
+
+  // A watchdog reset restarts the core through boot2 with the watchdog disarmed; REASON and the scratch
+  // registers survive it, as on the chip (rp2040js sets REASON). Other peripherals keep their state: rp2040js
+  // cannot reset them, so firmware must initialise what it uses (it must on real hardware too).
+  #watchdogReset() {
+    this.watchdogResets++;
+    this.onEvent({ type: 'watchdog-reset', nanos: this.clock.nanos, count: this.watchdogResets });
+    this.watchdog.enable = false;
+    this.watchdog.timer.enable = false;
+    this.watchdog.alarm.enable = false;
+    this.#boot();
+  }
+
+  // Ends the current slice after this instruction (e.g. from a console-line callback).
+  requestStop() {
+    this.stopRequested = true;
+  }
+
+  // Runs at most `instructions` instructions, never past emulated time `untilNanos`. While the core sleeps
+  // (WFI/WFE) time jumps to the next timer alarm. Returns 'ran' | 'stopped' | 'time-limit' | 'asleep-forever';
+  // a fault throws a BoardFault.
+  runSlice(instructions, untilNanos) {
+    const { core } = this.mcu;
+    const { clock, watch } = this;
+    for (let i = 0; i < instructions; i++) {
+      if (this.stopRequested) return 'stopped';
+      if (clock.nanos >= untilNanos) return 'time-limit';
+      if (core.waiting) {
+        const next = clock.nanosToNextAlarm;
+        if (next <= 0) return 'asleep-forever';
+        clock.tick(Math.min(next, untilNanos - clock.nanos));
+        continue;
+      }
+      const cycles = core.executeInstruction();
+      clock.tick(cycles * NANOS_PER_CYCLE);
+      if (this.breakCode !== null) {
+        const pc = (core.PC - 2) >>> 0;
+        throw new BoardFault('breakpoint', `HardFault: BKPT/UDF #${this.breakCode} at 0x${pc.toString(16)} ` +
+          '(a trap: assert, abort or __builtin_trap)');
+      }
+      watch.afterInstruction();
+    }
+    return 'ran';
+  }
+
+  flushConsole() {
+    this.console.flush();
+  }
+
+  warningSummary() {
+    return [...this.logger.warnings.entries()].map(([message, count]) => ({ message, count }));
+  }
+}

@@ -1,0 +1,74 @@
+// One bounded run of a UF2 in the virtual board: console to stdout, expectations checked, faults reported.
+import { BoardFault } from './faults.mjs';
+import { Expectations } from './expectations.mjs';
+import { VirtualBoard } from './board.mjs';
+
+export const EXIT_OK = 0;
+export const EXIT_EXPECTATION = 1;  // an expected line did not appear in time, or a forbidden one did
+export const EXIT_USAGE = 2;        // bad arguments, unreadable or unbootable UF2
+export const EXIT_FAULT = 3;        // HardFault, lockup, bootrom call, or asleep with nothing to wake it
+
+const SLICE = 100000;  // instructions between looks at the wall clock (~3-5 ms of host time)
+
+// options: { uf2 (bytes), maxMs (emulated), wallMs, expect [], forbid [], failOnWatchdog, verbose,
+//            onLine(line), onNote(text) }. Resolves to a summary object with `exitCode`.
+export async function runBoard(options) {
+  const note = options.onNote ?? (() => {});
+  const expectations = new Expectations(options.expect ?? [], options.forbid ?? []);
+  let settled = false;
+  const lines = [];
+  let watchdogResets = 0;
+  const board = new VirtualBoard({
+    verbose: options.verbose,
+    onConsoleLine: (line) => {
+      lines.push(line);
+      options.onLine?.(line);
+      if (expectations.see(line)) {
+        settled = true;
+        board.requestStop();
+      }
+    },
+    onEvent: (event) => {
+      if (event.type === 'watchdog-reset') {
+        watchdogResets = event.count;
+        note(`watchdog reset #${event.count} at ${(event.nanos / 1e6).toFixed(1)} ms`);
+      }
+    },
+  });
+
+  const summary = { exitCode: EXIT_OK, reason: '', emulatedMs: 0, wallMs: 0, lines: lines.length, watchdogResets: 0,
+    unmet: [], fault: null, warnings: [] };
+  const started = Date.now();
+  try {
+    const loaded = board.loadUf2(options.uf2);
+    note(`loaded ${loaded.blocks} UF2 blocks (${loaded.bytes} bytes); boot2 CRC ok; running for at most ` +
+      `${options.maxMs} ms emulated / ${options.wallMs} ms wall`);
+    const untilNanos = options.maxMs * 1e6;
+    let state = 'ran';
+    while (!settled && state === 'ran') {
+      state = board.runSlice(SLICE, untilNanos);
+      if (options.failOnWatchdog && watchdogResets > 0) throw new BoardFault('watchdog', 'the watchdog reset the board');
+      if (Date.now() - started > options.wallMs) state = 'wall-limit';
+      else if (state === 'ran') await new Promise((resolve) => setImmediate(resolve));
+    }
+    if (state === 'asleep-forever') {
+      throw new BoardFault('asleep', 'the core sleeps (WFI/WFE) with no timer alarm armed: nothing will wake it');
+    }
+    summary.reason = settled ? 'settled' : state;
+  } catch (error) {
+    if (!(error instanceof BoardFault)) throw error;
+    summary.fault = { kind: error.kind, message: error.message, pc: board.mcu.core.PC >>> 0 };
+  } finally {
+    board.flushConsole();
+  }
+  summary.emulatedMs = board.nanos / 1e6;
+  summary.wallMs = Date.now() - started;
+  summary.lines = lines.length;
+  summary.watchdogResets = watchdogResets;
+  summary.unmet = expectations.unmet();
+  summary.violation = expectations.violation;
+  summary.warnings = board.warningSummary();
+  if (summary.fault) summary.exitCode = summary.fault.kind === 'boot2-crc' ? EXIT_USAGE : EXIT_FAULT;
+  else if (summary.violation || summary.unmet.length > 0) summary.exitCode = EXIT_EXPECTATION;
+  return summary;
+}
