@@ -255,6 +255,15 @@ void FakeChip::complete_send(int s) {
   mem_[sreg(s, S_IR)] |= SENDOK;
 }
 
+void FakeChip::fail_send(int s) {
+  Socket& socket = sockets_[idx(s)];
+  if (!socket.send_in_flight) return;
+  socket.send_in_flight = false;
+  socket.tx_rd = reg16(sreg(s, S_TX_WR));
+  mem_[sreg(s, S_IR)] |= TIMEOUT;
+  if (mem_[sreg(s, S_SR)] != UDP) mem_[sreg(s, S_SR)] = CLOSED;  // TCP gives the connection up
+}
+
 void FakeChip::establish(int s) {
   if (mem_[sreg(s, S_SR)] != SYNSENT) return violation("test: establish() without a pending CONNECT");
   mem_[sreg(s, S_SR)] = ESTABLISHED;

@@ -54,6 +54,7 @@ class FakeChip final : public platform::SpiBus {
   void time_out(int s);                                // retries exhausted: -> CLOSED, Sn_IR.TIMEOUT
   void peer_close(int s);                              // FIN: ESTABLISHED -> CLOSE_WAIT, Sn_IR.DISCON
   void complete_send(int s);                           // deferred SEND done: Sn_IR.SENDOK
+  void fail_send(int s);                               // deferred SEND gave up (ARP unanswered): Sn_IR.TIMEOUT
   std::size_t deliver(int s, std::span<const std::uint8_t> bytes);  // TCP stream bytes; returns accepted
   bool deliver_udp(int s, std::array<std::uint8_t, 4> ip, std::uint16_t port, std::span<const std::uint8_t> payload);
   // Garbage as the chip could present it: `bytes` at the read pointer and Sn_RX_RSR = received.
