@@ -24,7 +24,8 @@ struct NetworkConfig {
   Ipv4 gateway{};
 };
 
-// Per-socket buffer sizes in KiB (1, 2, 4 or 8); each direction holds 8 KiB in total.
+// Per-socket buffer sizes in KiB (1, 2, 4 or 8); each direction holds 8 KiB in total and every socket gets at
+// least 1 KiB, so 8 is only in the encoding: 4 + 2 + 1 + 1 is the most one socket can have.
 struct BufferSizes {
   std::array<std::uint8_t, 4> tx_kib{2, 2, 2, 2};
   std::array<std::uint8_t, 4> rx_kib{2, 2, 2, 2};
