@@ -19,6 +19,10 @@
 #if defined(PICOHUB_HAVE_IOTHUB)
 #include "iothub/sas_token.hpp"
 #endif
+#if defined(PICOHUB_HAVE_W5100S)
+#include "drivers/w5100s/tcp_transport.hpp"
+#include "drivers/w5100s/udp_socket.hpp"
+#endif
 
 namespace {
 
@@ -134,6 +138,46 @@ int iothub_core() {
 }
 #endif
 
+#if defined(PICOHUB_HAVE_W5100S)
+// Stand-ins for the RP2040 SPI0 and RSTn GPIO: reads come back as the volatile sink.
+class SinkSpi final : public picohub::platform::SpiBus {
+ public:
+  void transaction(std::span<const std::uint8_t>, std::span<const std::uint8_t> out,
+                   std::span<std::uint8_t> in) override {
+    for (auto b : out) sink = sink + b;
+    for (auto& b : in) b = static_cast<std::uint8_t>(sink);
+  }
+};
+class SinkPin final : public picohub::platform::DigitalOut {
+ public:
+  void write(bool high) override { sink = sink + (high ? 1u : 0u); }
+};
+
+int w5100s_driver() {
+  SinkSpi spi;
+  SinkPin reset_n;
+  picohub::w5100s::Chip chip(spi, reset_n);
+  chip.begin_reset(sink);
+  auto ready = chip.poll_reset(sink + 200u);
+  char line[64];
+  int result = static_cast<int>(chip.describe_reset_failure(line));
+  if (!ready || !chip.configure(picohub::w5100s::ChipConfig{})) return result;
+  picohub::w5100s::UdpSocket udp(chip, 1);
+  std::uint8_t datagram[548];
+  if (udp.open(68)) {
+    (void)udp.send_to({{255, 255, 255, 255}, 67}, datagram);
+    if (auto got = udp.receive(datagram)) result += static_cast<int>(got->size);
+  }
+  picohub::w5100s::W5100sTcpTransport tcp(chip, 0);
+  if (tcp.start_connect({192, 0, 2, 1}, 8883) && tcp.poll_connect()) {
+    (void)bio_send(&tcp, datagram, sizeof datagram);
+    result += bio_recv(&tcp, datagram, sizeof datagram);
+  }
+  tcp.close();
+  return result;
+}
+#endif
+
 }  // namespace
 
 int picohub_board_link_check() {
@@ -143,6 +187,9 @@ int picohub_board_link_check() {
 #endif
 #if defined(PICOHUB_HAVE_IOTHUB)
   result += iothub_core();
+#endif
+#if defined(PICOHUB_HAVE_W5100S)
+  result += w5100s_driver();
 #endif
   sink = static_cast<std::uint32_t>(result);
   return result;
