@@ -83,6 +83,14 @@ TEST_F(W5100sTest, SoftResetThatNeverCompletesTimesOut) {
   ASSERT_FALSE(result);
   EXPECT_EQ(result.error().code, Errc::timeout);
   EXPECT_LT(polls, 300);
+  char line[80];
+  EXPECT_EQ(std::string(line, chip.describe_reset_failure(line)), result.error().what);
+}
+
+TEST_F(W5100sTest, ConfigureBeforeResetIsRefused) {
+  auto result = chip.configure(ChipConfig{});
+  ASSERT_FALSE(result);
+  EXPECT_EQ(result.error().code, Errc::invalid_argument);
 }
 
 TEST_F(W5100sTest, ConfigureWritesNetworkBufferAndRetryRegisters) {

@@ -36,6 +36,13 @@ TEST_F(W5100sTcpTest, ConnectOpensInTcpModeThenConnectsToThePeer) {
   EXPECT_EQ(fake.interrupts(0) & 0x01, 0);       // CON acknowledged
 }
 
+TEST_F(W5100sTcpTest, ConnectToNoAddressOrPortZeroIsRefusedWithoutTouchingTheSocket) {
+  EXPECT_EQ(socket.connect({0, 0, 0, 0}, 8883, 50000).error().code, Errc::invalid_argument);
+  EXPECT_EQ(socket.connect({255, 255, 255, 255}, 8883, 50000).error().code, Errc::invalid_argument);
+  EXPECT_EQ(socket.connect({192, 0, 2, 10}, 0, 50000).error().code, Errc::invalid_argument);
+  EXPECT_EQ(fake.status(0), 0x00);
+}
+
 TEST_F(W5100sTcpTest, ConnectTimeoutIsReportedAndClearedAndTheSocketClosed) {
   ASSERT_TRUE(socket.connect({192, 0, 2, 10}, 8883, 50000));
   fake.time_out(0);

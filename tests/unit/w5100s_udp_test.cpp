@@ -33,6 +33,12 @@ TEST_F(W5100sUdpTest, SendToSetsTheDestinationAndSendsOneDatagram) {
   EXPECT_EQ(sent.payload, payload);
 }
 
+TEST_F(W5100sUdpTest, DestinationPortZeroIsRefused) {
+  open();
+  EXPECT_EQ(socket.send_to({{10, 0, 0, 1}, 0}, pattern(4)).error().code, Errc::invalid_argument);
+  EXPECT_TRUE(fake.udp_sent(1).empty());
+}
+
 TEST_F(W5100sUdpTest, DatagramsLargerThanAFrameOrTheTxBufferAreRefused) {
   open();
   auto result = socket.send_to({{10, 0, 0, 1}, 53}, pattern(1473));

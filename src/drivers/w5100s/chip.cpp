@@ -52,6 +52,7 @@ void Chip::begin_reset(std::uint64_t now_ms) noexcept {
   phase_ = Phase::reset_low;
   phase_since_ms_ = now_ms;
   version_read_ = 0;
+  failure_ = nullptr;
   remember_buffer_sizes(BufferSizes{});  // the chip's reset values (RMSR = TMSR = 0x55)
 }
 
@@ -85,7 +86,8 @@ Result<bool> Chip::poll_reset(std::uint64_t now_ms) noexcept {
       }
       if (elapsed > timing_.soft_reset_ms) {
         phase_ = Phase::failed;
-        return fail(Errc::timeout, "W5100S software reset did not complete (MR.RST stayed set)");
+        failure_ = "W5100S software reset did not complete (MR.RST stayed set)";
+        return fail(Errc::timeout, failure_);
       }
       return false;
     case Phase::ready:
@@ -101,13 +103,14 @@ std::size_t Chip::describe_reset_failure(std::span<char> out) const noexcept {
   constexpr std::size_t digits = sizeof("W5100S not responding (VERSIONR=0x") - 1;
   line[digits] = hex_digit(version_read_ >> 4u);
   line[digits + 1] = hex_digit(version_read_);
-  std::size_t n = sizeof line - 1;
-  if (n > out.size()) n = out.size();
-  for (std::size_t i = 0; i < n; ++i) out[i] = line[i];
+  const char* text = failure_ != nullptr ? failure_ : line;
+  std::size_t n = 0;
+  for (; n < out.size() && text[n] != '\0'; ++n) out[n] = text[n];
   return n;
 }
 
 Result<void> Chip::configure(const ChipConfig& config) noexcept {
+  if (!ready()) return fail(Errc::invalid_argument, "W5100S configured before its reset completed");
   if (auto ok = set_buffer_sizes(config.buffers); !ok) return ok;
   set_retry(config.retry);
   set_network(config.network);

@@ -63,10 +63,12 @@ class Chip {
   Result<bool> poll_reset(std::uint64_t now_ms) noexcept;
   bool ready() const noexcept { return phase_ == Phase::ready; }
   std::uint8_t version_read() const noexcept { return version_read_; }
-  // "W5100S not responding (VERSIONR=0x00, expected 0x51)"; returns the length written (truncated to fit).
+  // The console line for a failed reset: "W5100S not responding (VERSIONR=0x00, expected 0x51)" when the version
+  // check failed, the error's own text otherwise. Returns the length written (truncated to fit, no terminator).
   std::size_t describe_reset_failure(std::span<char> out) const noexcept;
 
-  // Configuration (after poll_reset() returned true). Buffer sizes are checked before anything is written.
+  // Configuration (after poll_reset() returned true, else invalid_argument). Buffer sizes are checked before
+  // anything is written.
   Result<void> configure(const ChipConfig& config) noexcept;
   Result<void> set_buffer_sizes(const BufferSizes& sizes) noexcept;
   void set_network(const NetworkConfig& network) noexcept;
@@ -116,6 +118,7 @@ class Chip {
   Phase phase_ = Phase::idle;
   std::uint64_t phase_since_ms_ = 0;
   std::uint8_t version_read_ = 0;
+  const char* failure_ = nullptr;  // why the last reset failed, other than the version check
   std::array<std::uint16_t, 4> tx_size_{2048, 2048, 2048, 2048};
   std::array<std::uint16_t, 4> rx_size_{2048, 2048, 2048, 2048};
 };

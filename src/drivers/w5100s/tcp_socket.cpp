@@ -13,6 +13,10 @@ bool can_carry_data(std::uint8_t status) noexcept {
 }  // namespace
 
 Result<void> TcpSocket::connect(const Ipv4& ip, std::uint16_t port, std::uint16_t local_port) noexcept {
+  const bool any = ip == Ipv4{0, 0, 0, 0};
+  const bool broadcast = ip == Ipv4{255, 255, 255, 255};
+  if (any || broadcast || port == 0 || local_port == 0)
+    return fail(Errc::invalid_argument, "TCP connect needs a unicast IPv4 address and non-zero ports");
   send_in_flight_ = false;
   if (auto ok = chip_.open_socket(socket_, reg::mode_tcp, local_port, reg::sock_init); !ok) return ok;
   chip_.write(Chip::socket_register(socket_, reg::Sn_DIPR), ip);
