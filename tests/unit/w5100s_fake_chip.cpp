@@ -11,8 +11,7 @@ constexpr std::uint16_t MR = 0x0000, IR = 0x0015, RTR = 0x0017, RCR = 0x0019, RM
 constexpr std::uint16_t S_MR = 0x00, S_CR = 0x01, S_IR = 0x02, S_SR = 0x03, S_DIPR = 0x0C, S_DPORT = 0x10,
                         S_TX_FSR = 0x20, S_TX_RD = 0x22, S_TX_WR = 0x24, S_RX_RSR = 0x26, S_RX_RD = 0x28,
                         S_RX_WR = 0x2A;
-constexpr std::uint8_t CLOSED = 0x00, INIT = 0x13, SYNSENT = 0x15, ESTABLISHED = 0x17, CLOSE_WAIT = 0x1C,
-                       UDP = 0x22;
+constexpr std::uint8_t CLOSED = 0x00, INIT = 0x13, SYNSENT = 0x15, ESTABLISHED = 0x17, CLOSE_WAIT = 0x1C, UDP = 0x22;
 constexpr std::uint8_t SENDOK = 0x10, TIMEOUT = 0x08, RECV = 0x04, DISCON = 0x02, CON = 0x01;
 constexpr std::uint16_t TX_MEM = 0x4000, RX_MEM = 0x6000, MEM_END = 0x8000;
 
@@ -80,8 +79,10 @@ void FakeChip::transaction(std::span<const std::uint8_t> header, std::span<const
   }
   for (std::size_t i = 0; i < length; ++i) {
     const auto a = static_cast<std::uint16_t>(address + i);
-    if (write) write_byte(a, data_out[i]);
-    else data_in[i] = read_byte(a);
+    if (write)
+      write_byte(a, data_out[i]);
+    else
+      data_in[i] = read_byte(a);
   }
 }
 
@@ -123,13 +124,20 @@ std::uint8_t FakeChip::read_byte(std::uint16_t address) {
   const auto in_flight = static_cast<std::uint16_t>(reg16(sreg(s, S_TX_WR)) - socket.tx_rd);
   const std::uint16_t free = socket.send_in_flight ? static_cast<std::uint16_t>(tx_size(s) - in_flight) : tx_size(s);
   switch (offset) {
-    case S_CR: return commands_stick ? mem_[address] : 0;
-    case S_TX_FSR: return hi(free);
-    case S_TX_FSR + 1: return lo(free);
-    case S_TX_RD: return hi(socket.tx_rd);
-    case S_TX_RD + 1: return lo(socket.tx_rd);
-    case S_RX_WR: return hi(socket.rx_wr);
-    case S_RX_WR + 1: return lo(socket.rx_wr);
+    case S_CR:
+      return commands_stick ? mem_[address] : 0;
+    case S_TX_FSR:
+      return hi(free);
+    case S_TX_FSR + 1:
+      return lo(free);
+    case S_TX_RD:
+      return hi(socket.tx_rd);
+    case S_TX_RD + 1:
+      return lo(socket.tx_rd);
+    case S_RX_WR:
+      return hi(socket.rx_wr);
+    case S_RX_WR + 1:
+      return lo(socket.rx_wr);
     case S_RX_RSR: {
       ++rsr_reads_;
       const std::uint8_t value = hi(received_size(s));
@@ -140,8 +148,10 @@ std::uint8_t FakeChip::read_byte(std::uint16_t address) {
       }
       return value;
     }
-    case S_RX_RSR + 1: return lo(received_size(s));
-    default: return mem_[address];
+    case S_RX_RSR + 1:
+      return lo(received_size(s));
+    default:
+      return mem_[address];
   }
 }
 
@@ -165,17 +175,29 @@ void FakeChip::write_byte(std::uint16_t address, std::uint8_t value) {
   if (!socket_register(address, s, offset)) {
     mem_[address] = value;
     if ((address == RMSR || address == TMSR) && (tx_size(0) + tx_size(1) + tx_size(2) + tx_size(3) > 0x2000 ||
-                                                  rx_size(0) + rx_size(1) + rx_size(2) + rx_size(3) > 0x2000))
+                                                 rx_size(0) + rx_size(1) + rx_size(2) + rx_size(3) > 0x2000))
       violation("socket buffer sizes exceed 8 KiB");
     return;
   }
   switch (offset) {
-    case S_CR: mem_[address] = value; return command(s, value);
-    case S_IR: mem_[address] = static_cast<std::uint8_t>(mem_[address] & ~value); return;
-    case S_SR: case S_TX_FSR: case S_TX_FSR + 1: case S_TX_RD: case S_TX_RD + 1: case S_RX_RSR: case S_RX_RSR + 1:
-    case S_RX_WR: case S_RX_WR + 1:
+    case S_CR:
+      mem_[address] = value;
+      return command(s, value);
+    case S_IR:
+      mem_[address] = static_cast<std::uint8_t>(mem_[address] & ~value);
+      return;
+    case S_SR:
+    case S_TX_FSR:
+    case S_TX_FSR + 1:
+    case S_TX_RD:
+    case S_TX_RD + 1:
+    case S_RX_RSR:
+    case S_RX_RSR + 1:
+    case S_RX_WR:
+    case S_RX_WR + 1:
       return violation("write to a read-only socket register");
-    default: mem_[address] = value;
+    default:
+      mem_[address] = value;
   }
 }
 
@@ -207,7 +229,8 @@ void FakeChip::command(int s, std::uint8_t cr) {
       sr = CLOSED;
       socket.send_in_flight = false;
       return;
-    case 0x20: return send(s);
+    case 0x20:
+      return send(s);
     case 0x40: {  // RECV
       if (sr == CLOSED && received_size(s) == 0) return violation("RECV on a closed socket");
       const std::uint16_t rd = reg16(sreg(s, S_RX_RD));
@@ -217,7 +240,8 @@ void FakeChip::command(int s, std::uint8_t cr) {
       if (received_size(s) > 0) mem_[sreg(s, S_IR)] |= RECV;
       return;
     }
-    default: return violation("unknown or unsupported socket command");
+    default:
+      return violation("unknown or unsupported socket command");
   }
 }
 
@@ -295,9 +319,15 @@ std::size_t FakeChip::deliver(int s, std::span<const std::uint8_t> bytes) {
 
 bool FakeChip::deliver_udp(int s, std::array<std::uint8_t, 4> ip, std::uint16_t port,
                            std::span<const std::uint8_t> payload) {
-  if (static_cast<std::size_t>(rx_size(s) - received_size(s)) < payload.size() + 8) return false;  // the chip drops what does not fit
-  std::vector<std::uint8_t> framed{ip[0], ip[1], ip[2], ip[3], static_cast<std::uint8_t>(port >> 8),
-                                   static_cast<std::uint8_t>(port), static_cast<std::uint8_t>(payload.size() >> 8),
+  if (static_cast<std::size_t>(rx_size(s) - received_size(s)) < payload.size() + 8)
+    return false;  // the chip drops what does not fit
+  std::vector<std::uint8_t> framed{ip[0],
+                                   ip[1],
+                                   ip[2],
+                                   ip[3],
+                                   static_cast<std::uint8_t>(port >> 8),
+                                   static_cast<std::uint8_t>(port),
+                                   static_cast<std::uint8_t>(payload.size() >> 8),
                                    static_cast<std::uint8_t>(payload.size())};
   framed.insert(framed.end(), payload.begin(), payload.end());
   return deliver(s, framed) == framed.size();
@@ -325,8 +355,12 @@ std::uint16_t FakeChip::received_size(int s) const {
   return static_cast<std::uint16_t>(sockets_[idx(s)].rx_wr - sockets_[idx(s)].rx_rd);
 }
 
-std::uint16_t FakeChip::tx_size(int s) const { return static_cast<std::uint16_t>(1024u << ((mem_[TMSR] >> (2 * s)) & 3)); }
-std::uint16_t FakeChip::rx_size(int s) const { return static_cast<std::uint16_t>(1024u << ((mem_[RMSR] >> (2 * s)) & 3)); }
+std::uint16_t FakeChip::tx_size(int s) const {
+  return static_cast<std::uint16_t>(1024u << ((mem_[TMSR] >> (2 * s)) & 3));
+}
+std::uint16_t FakeChip::rx_size(int s) const {
+  return static_cast<std::uint16_t>(1024u << ((mem_[RMSR] >> (2 * s)) & 3));
+}
 
 std::uint16_t FakeChip::base(int s, bool tx) const {
   unsigned address = tx ? TX_MEM : RX_MEM;
@@ -336,8 +370,7 @@ std::uint16_t FakeChip::base(int s, bool tx) const {
 
 void FakeChip::ring_write(int s, std::uint16_t pointer, std::span<const std::uint8_t> bytes) {
   const std::uint16_t size = rx_size(s);
-  for (std::size_t i = 0; i < bytes.size(); ++i)
-    mem_[base(s, false) + ((pointer + i) & (size - 1u))] = bytes[i];
+  for (std::size_t i = 0; i < bytes.size(); ++i) mem_[base(s, false) + ((pointer + i) & (size - 1u))] = bytes[i];
 }
 
 std::vector<std::uint8_t> FakeChip::ring_read(int s, bool tx, std::uint16_t pointer, std::size_t length) const {

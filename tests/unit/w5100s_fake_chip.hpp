@@ -40,21 +40,21 @@ class FakeChip final : public platform::SpiBus {
   bool held_in_reset() const { return in_reset_; }
 
   // Knobs.
-  std::uint8_t version = 0x51;       // VERSIONR; 0x00 with `absent` for a chip that is not there
-  bool absent = false;               // every read returns 0x00 (MISO pulled low), writes go nowhere
-  int soft_reset_reads = 2;          // MR reads with RST still set after MR = 0x80
-  bool commands_stick = false;       // Sn_CR never reads back 0
-  bool defer_sendok = false;         // SEND stays in flight until complete_send()
+  std::uint8_t version = 0x51;                        // VERSIONR; 0x00 with `absent` for a chip that is not there
+  bool absent = false;                                // every read returns 0x00 (MISO pulled low), writes go nowhere
+  int soft_reset_reads = 2;                           // MR reads with RST still set after MR = 0x80
+  bool commands_stick = false;                        // Sn_CR never reads back 0
+  bool defer_sendok = false;                          // SEND stays in flight until complete_send()
   std::array<std::uint16_t, 4> pointer_after_open{};  // where OPEN leaves the four ring pointers
   void set_link(bool up);
 
   // Network side.
-  void establish(int s);                               // SYNSENT -> ESTABLISHED, Sn_IR.CON
-  void refuse(int s);                                  // RST to our SYN: SYNSENT -> CLOSED
-  void time_out(int s);                                // retries exhausted: -> CLOSED, Sn_IR.TIMEOUT
-  void peer_close(int s);                              // FIN: ESTABLISHED -> CLOSE_WAIT, Sn_IR.DISCON
-  void complete_send(int s);                           // deferred SEND done: Sn_IR.SENDOK
-  void fail_send(int s);                               // deferred SEND gave up (ARP unanswered): Sn_IR.TIMEOUT
+  void establish(int s);      // SYNSENT -> ESTABLISHED, Sn_IR.CON
+  void refuse(int s);         // RST to our SYN: SYNSENT -> CLOSED
+  void time_out(int s);       // retries exhausted: -> CLOSED, Sn_IR.TIMEOUT
+  void peer_close(int s);     // FIN: ESTABLISHED -> CLOSE_WAIT, Sn_IR.DISCON
+  void complete_send(int s);  // deferred SEND done: Sn_IR.SENDOK
+  void fail_send(int s);      // deferred SEND gave up (ARP unanswered): Sn_IR.TIMEOUT
   std::size_t deliver(int s, std::span<const std::uint8_t> bytes);  // TCP stream bytes; returns accepted
   bool deliver_udp(int s, std::array<std::uint8_t, 4> ip, std::uint16_t port, std::span<const std::uint8_t> payload);
   // Garbage as the chip could present it: `bytes` at the read pointer and Sn_RX_RSR = received.
@@ -80,9 +80,9 @@ class FakeChip final : public platform::SpiBus {
 
  private:
   struct Socket {
-    std::uint16_t tx_rd = 0;          // chip's TX read pointer (advanced by SEND)
-    std::uint16_t rx_wr = 0;          // chip's RX write pointer (advanced by arriving data)
-    std::uint16_t rx_rd = 0;          // RX read pointer as of the last RECV
+    std::uint16_t tx_rd = 0;  // chip's TX read pointer (advanced by SEND)
+    std::uint16_t rx_wr = 0;  // chip's RX write pointer (advanced by arriving data)
+    std::uint16_t rx_rd = 0;  // RX read pointer as of the last RECV
     bool send_in_flight = false;
     bool fin_sent = false;
     std::vector<std::uint8_t> tcp_sent;
@@ -100,7 +100,9 @@ class FakeChip final : public platform::SpiBus {
   };
 
   static std::size_t idx(int s) { return static_cast<std::size_t>(s); }
-  static std::uint16_t sreg(int s, std::uint16_t offset) { return static_cast<std::uint16_t>(0x0400 + 0x100 * s + offset); }
+  static std::uint16_t sreg(int s, std::uint16_t offset) {
+    return static_cast<std::uint16_t>(0x0400 + 0x100 * s + offset);
+  }
   void reset_registers();
   std::uint8_t read_byte(std::uint16_t address);
   void write_byte(std::uint16_t address, std::uint8_t value);

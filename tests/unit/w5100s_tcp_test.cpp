@@ -20,12 +20,12 @@ class W5100sTcpTest : public W5100sTest {
 
 TEST_F(W5100sTcpTest, ConnectOpensInTcpModeThenConnectsToThePeer) {
   ASSERT_TRUE(socket.connect({192, 0, 2, 10}, 8883, 50000));
-  EXPECT_EQ(fake.reg8(0x0400), 0x01);           // Sn_MR = TCP
-  EXPECT_EQ(fake.reg16(0x0404), 50000);          // Sn_PORT
-  EXPECT_EQ(fake.reg8(0x040C), 192);             // Sn_DIPR
+  EXPECT_EQ(fake.reg8(0x0400), 0x01);    // Sn_MR = TCP
+  EXPECT_EQ(fake.reg16(0x0404), 50000);  // Sn_PORT
+  EXPECT_EQ(fake.reg8(0x040C), 192);     // Sn_DIPR
   EXPECT_EQ(fake.reg8(0x040F), 10);
-  EXPECT_EQ(fake.reg16(0x0410), 8883);           // Sn_DPORT
-  EXPECT_EQ(fake.status(0), 0x15);               // SYNSENT
+  EXPECT_EQ(fake.reg16(0x0410), 8883);  // Sn_DPORT
+  EXPECT_EQ(fake.status(0), 0x15);      // SYNSENT
   auto pending = socket.poll_connect();
   ASSERT_TRUE(pending);
   EXPECT_FALSE(*pending);
@@ -33,7 +33,7 @@ TEST_F(W5100sTcpTest, ConnectOpensInTcpModeThenConnectsToThePeer) {
   auto up = socket.poll_connect();
   ASSERT_TRUE(up);
   EXPECT_TRUE(*up);
-  EXPECT_EQ(fake.interrupts(0) & 0x01, 0);       // CON acknowledged
+  EXPECT_EQ(fake.interrupts(0) & 0x01, 0);  // CON acknowledged
 }
 
 TEST_F(W5100sTcpTest, ConnectToNoAddressOrPortZeroIsRefusedWithoutTouchingTheSocket) {

@@ -17,11 +17,16 @@ std::array<std::uint8_t, 3> frame_header(std::uint8_t opcode, std::uint16_t addr
 // RMSR/TMSR code for a size in KiB: 0 = 1 KiB, 1 = 2, 2 = 4, 3 = 8.
 int size_code(std::uint8_t kib) noexcept {
   switch (kib) {
-    case 1: return 0;
-    case 2: return 1;
-    case 4: return 2;
-    case 8: return 3;
-    default: return -1;
+    case 1:
+      return 0;
+    case 2:
+      return 1;
+    case 4:
+      return 2;
+    case 8:
+      return 3;
+    default:
+      return -1;
   }
 }
 

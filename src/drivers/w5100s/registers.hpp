@@ -25,8 +25,8 @@ inline constexpr std::uint16_t TMSR = 0x001B;  // TX size, same encoding
 inline constexpr std::uint16_t PHYSR = 0x003C;
 inline constexpr std::uint16_t VERSIONR = 0x0080;
 
-inline constexpr std::uint8_t mr_reset = 0x80;        // self-clearing software reset
-inline constexpr std::uint8_t physr_link_up = 0x01;   // LNK
+inline constexpr std::uint8_t mr_reset = 0x80;       // self-clearing software reset
+inline constexpr std::uint8_t physr_link_up = 0x01;  // LNK
 inline constexpr std::uint8_t expected_version = 0x51;
 
 // Socket registers: socket n at 0x0400 + 0x100 * n.

@@ -19,7 +19,8 @@ std::size_t append_decimal(std::span<char> out, std::size_t at, unsigned value) 
 }  // namespace
 
 W5100sTcpTransport::W5100sTcpTransport(Chip& chip, int socket) noexcept
-    : chip_(chip), socket_(chip, socket),
+    : chip_(chip),
+      socket_(chip, socket),
       next_local_port_(static_cast<std::uint16_t>(ephemeral_first + 1024 * socket)) {}
 
 template <class T>

@@ -34,7 +34,8 @@ bool UdpSocket::previous_send_done() noexcept {
 
 Result<std::size_t> UdpSocket::send_to(const Endpoint& to, std::span<const std::uint8_t> payload) noexcept {
   if (!open_) return fail(Errc::not_connected, "UDP socket is not open");
-  if (to.port == 0 || to.ip == Ipv4{0, 0, 0, 0}) return fail(Errc::invalid_argument, "UDP destination is 0.0.0.0 or port 0");
+  if (to.port == 0 || to.ip == Ipv4{0, 0, 0, 0})
+    return fail(Errc::invalid_argument, "UDP destination is 0.0.0.0 or port 0");
   if (payload.size() > max_udp_payload || payload.size() > chip_.tx_size(socket_))
     return fail(Errc::too_large, "UDP datagram larger than one Ethernet frame or the socket's TX buffer");
   if (!previous_send_done()) return fail(Errc::would_block, "previous UDP datagram still being sent");
