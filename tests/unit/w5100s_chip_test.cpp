@@ -170,6 +170,17 @@ TEST_F(W5100sTest, SocketInterruptShowsInIrAndClearsByWritingOne) {
   EXPECT_EQ(chip.interrupt_status() & 0x0F, 0);
 }
 
+TEST_F(W5100sTest, SocketInterruptMaskSetsSnImrAndTheSocketsImrBit) {
+  bring_up();
+  chip.set_socket_interrupt_mask(1, 0x1F);
+  chip.set_socket_interrupt_mask(3, 0x04);
+  EXPECT_EQ(fake.reg8(0x052C), 0x1F);
+  EXPECT_EQ(fake.reg8(0x072C), 0x04);
+  EXPECT_EQ(fake.reg8(0x0016), 0x0A);
+  chip.set_socket_interrupt_mask(1, 0);
+  EXPECT_EQ(fake.reg8(0x0016), 0x08);
+}
+
 TEST_F(W5100sTest, CommandTheChipNeverAcceptsIsAnErrorNotAHang) {
   bring_up();
   fake.commands_stick = true;

@@ -44,6 +44,14 @@ TEST_F(W5100sTransportTest, LinkDownIsNotConnectedWithAHint) {
   EXPECT_EQ(transport.poll_connect().error().code, Errc::not_connected);
 }
 
+TEST_F(W5100sTransportTest, LinkLostWhileConnectingFailsTheConnect) {
+  ASSERT_TRUE(transport.start_connect({192, 0, 2, 10}, 8883));
+  fake.set_link(false);
+  auto result = transport.poll_connect();
+  ASSERT_FALSE(result);
+  EXPECT_EQ(result.error().code, Errc::not_connected);
+}
+
 TEST_F(W5100sTransportTest, ChipNotResetIsNotConnected) {
   FakeChip other;
   Chip cold(other, other.reset_pin());

@@ -163,6 +163,13 @@ bool Chip::link_up() noexcept { return (read8(reg::PHYSR) & reg::physr_link_up) 
 
 std::uint8_t Chip::interrupt_status() noexcept { return read8(reg::IR); }
 
+void Chip::set_socket_interrupt_mask(int socket, std::uint8_t socket_bits) noexcept {
+  write8(socket_register(socket, reg::Sn_IMR), socket_bits);
+  const auto bit = static_cast<std::uint8_t>(1u << socket);
+  const std::uint8_t imr = read8(reg::IMR);
+  write8(reg::IMR, static_cast<std::uint8_t>(socket_bits != 0 ? imr | bit : imr & ~bit));
+}
+
 std::uint8_t Chip::read8(std::uint16_t address) noexcept {
   std::uint8_t value = 0;
   read(address, std::span<std::uint8_t>(&value, 1));

@@ -43,9 +43,10 @@ struct ChipConfig {
   RetryConfig retry{};
 };
 
-// RSTn low for `low_ms` (the datasheet minimum is well under a millisecond; 2 ms leaves margin at ms resolution),
-// then `settle_ms` for the internal PLL before SPI access (WIZnet's own RP2040 port waits 100 ms), then up to
-// `soft_reset_ms` for MR.RST to self-clear.
+// RSTn low for `low_ms`, then `settle_ms` before the first SPI frame, then up to `soft_reset_ms` for MR.RST to
+// self-clear. The W5x00 family asks for far less (W5500: 500 us low, 1 ms PLL lock; the W5100S is quoted as
+// shorter still); 2 ms covers "at least 1 ms" at millisecond resolution and 100 ms is what WIZnet's own RP2040
+// port waits, so a marginal board still comes up.
 struct ResetTiming {
   std::uint32_t low_ms = 2;
   std::uint32_t settle_ms = 100;
@@ -78,6 +79,9 @@ class Chip {
   bool link_up() noexcept;
   // Common IR (socket bits 3:0 say which socket has a pending Sn_IR bit).
   std::uint8_t interrupt_status() noexcept;
+  // INTn for a socket: Sn_IMR = `socket_bits` (Sn_IR bit layout) and the socket's IMR bit set when non-zero.
+  // Optional: the main loop can poll without it; with it, INTn (GP21) says when polling is worth it.
+  void set_socket_interrupt_mask(int socket, std::uint8_t socket_bits) noexcept;
 
   // Register access. read16_stable() re-reads until two consecutive reads agree (the chip may update a 16-bit
   // counter between its two bytes), at most a few times.

@@ -45,6 +45,7 @@ inline constexpr std::uint16_t Sn_TX_WR = 0x24;
 inline constexpr std::uint16_t Sn_RX_RSR = 0x26;
 inline constexpr std::uint16_t Sn_RX_RD = 0x28;
 inline constexpr std::uint16_t Sn_RX_WR = 0x2A;
+inline constexpr std::uint16_t Sn_IMR = 0x2C;
 
 // Sn_MR protocol.
 inline constexpr std::uint8_t mode_closed = 0x00;

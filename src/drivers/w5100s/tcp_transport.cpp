@@ -51,6 +51,7 @@ Result<bool> W5100sTcpTransport::poll_connect() {
     case State::connected:
       return true;
     case State::connecting: {
+      if (!chip_.link_up()) return failed<bool>({Errc::not_connected, "Ethernet link is down: check the cable"});
       auto established = socket_.poll_connect();
       if (!established) return failed<bool>(established.error());
       if (!*established) return false;
