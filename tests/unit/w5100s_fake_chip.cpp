@@ -11,7 +11,8 @@ constexpr std::uint16_t MR = 0x0000, IR = 0x0015, RTR = 0x0017, RCR = 0x0019, RM
 constexpr std::uint16_t S_MR = 0x00, S_CR = 0x01, S_IR = 0x02, S_SR = 0x03, S_DIPR = 0x0C, S_DPORT = 0x10,
                         S_TX_FSR = 0x20, S_TX_RD = 0x22, S_TX_WR = 0x24, S_RX_RSR = 0x26, S_RX_RD = 0x28,
                         S_RX_WR = 0x2A;
-constexpr std::uint8_t CLOSED = 0x00, INIT = 0x13, SYNSENT = 0x15, ESTABLISHED = 0x17, CLOSE_WAIT = 0x1C, UDP = 0x22;
+constexpr std::uint8_t CLOSED = 0x00, INIT = 0x13, SYNSENT = 0x15, ESTABLISHED = 0x17, FIN_WAIT = 0x18,
+                       CLOSE_WAIT = 0x1C, UDP = 0x22;
 constexpr std::uint8_t SENDOK = 0x10, TIMEOUT = 0x08, RECV = 0x04, DISCON = 0x02, CON = 0x01;
 constexpr std::uint16_t TX_MEM = 0x4000, RX_MEM = 0x6000, MEM_END = 0x8000;
 
@@ -222,6 +223,10 @@ void FakeChip::command(int s, std::uint8_t cr) {
     case 0x08:  // DISCON: the model's peer answers the FIN at once
       if (sr != ESTABLISHED && sr != CLOSE_WAIT) return violation("DISCON on a socket that is not connected");
       socket.fin_sent = true;
+      if (linger_after_discon) {
+        sr = FIN_WAIT;
+        return;
+      }
       sr = CLOSED;
       mem_[sreg(s, S_IR)] |= DISCON;
       return;

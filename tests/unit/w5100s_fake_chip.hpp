@@ -45,6 +45,7 @@ class FakeChip final : public platform::SpiBus {
   int soft_reset_reads = 2;                           // MR reads with RST still set after MR = 0x80
   bool commands_stick = false;                        // Sn_CR never reads back 0
   bool defer_sendok = false;                          // SEND stays in flight until complete_send()
+  bool linger_after_discon = false;                   // DISCON leaves the socket in FIN_WAIT (peer not done yet)
   std::array<std::uint16_t, 4> pointer_after_open{};  // where OPEN leaves the four ring pointers
   void set_link(bool up);
 

@@ -157,3 +157,55 @@ TEST_F(W5100sTransportTest, ReconnectAfterCloseUsesAFreshLocalPort) {
 
 }  // namespace
 }  // namespace picohub::w5100s::testing
+
+namespace picohub::w5100s::testing {
+namespace {
+
+TEST_F(W5100sTransportTest, ReconnectWhileThePreviousConnectionIsStillClosingClosesItFirst) {
+  fake.linger_after_discon = true;
+  connect();
+  transport.close();
+  EXPECT_EQ(fake.status(0), 0x18);  // FIN_WAIT: the chip finishes on its own
+  connect();                        // CLOSE, then OPEN from CLOSED, as the chip requires
+  EXPECT_EQ(fake.status(0), 0x17);
+}
+
+// A long exchange through the 2 KiB rings in uneven pieces, starting just before the 16-bit pointer wrap: every
+// byte must come out in order whatever the split points.
+TEST_F(W5100sTransportTest, LongStreamsSurviveManyRingAndPointerWraps) {
+  fake.pointer_after_open[0] = 0xFC00;
+  connect();
+  std::uint32_t seed = 12345;
+  auto next = [&seed](std::uint32_t bound) {
+    seed = seed * 1103515245u + 12345u;
+    return 1 + (seed >> 8) % bound;
+  };
+  auto upstream = pattern(20000, 9);
+  std::size_t offered = 0;
+  while (offered < upstream.size()) {
+    const std::size_t piece = std::min<std::size_t>(next(3000), upstream.size() - offered);
+    auto n = transport.write(std::span<const std::uint8_t>(upstream).subspan(offered, piece));
+    ASSERT_TRUE(n) << n.error().what;
+    offered += *n;
+  }
+  EXPECT_EQ(fake.tcp_sent(0), upstream);
+
+  auto downstream = pattern(20000, 77);
+  std::vector<std::uint8_t> received;
+  std::size_t delivered = 0;
+  while (received.size() < downstream.size()) {
+    const std::size_t piece = std::min<std::size_t>(next(1500), downstream.size() - delivered);
+    delivered += fake.deliver(0, std::span<const std::uint8_t>(downstream).subspan(delivered, piece));
+    std::vector<std::uint8_t> out(next(700));
+    auto n = transport.read(out);
+    if (!n) {
+      ASSERT_EQ(n.error().code, Errc::would_block);
+      continue;
+    }
+    received.insert(received.end(), out.begin(), out.begin() + static_cast<std::ptrdiff_t>(*n));
+  }
+  EXPECT_EQ(received, downstream);
+}
+
+}  // namespace
+}  // namespace picohub::w5100s::testing

@@ -182,3 +182,28 @@ TEST_F(W5100sUdpTest, ClosedSocketRefusesToSendOrReceive) {
 
 }  // namespace
 }  // namespace picohub::w5100s::testing
+
+namespace picohub::w5100s::testing {
+namespace {
+
+// Datagrams of every size from 0 to 300 bytes through a 1 KiB ring: headers and payloads land on every split.
+TEST_F(W5100sUdpTest, ManyDatagramsKeepTheirFramingAcrossEverySplitPoint) {
+  BufferSizes sizes;
+  sizes.rx_kib = {2, 1, 2, 2};
+  ASSERT_TRUE(chip.set_buffer_sizes(sizes));
+  fake.pointer_after_open[1] = 0xFFF0;
+  open();
+  std::vector<std::uint8_t> out(512);
+  for (std::uint16_t length = 0; length <= 300; ++length) {
+    const auto payload = pattern(length, static_cast<std::uint8_t>(length));
+    ASSERT_TRUE(fake.deliver_udp(1, {10, 1, 2, 3}, static_cast<std::uint16_t>(1000 + length), payload));
+    auto datagram = socket.receive(out);
+    ASSERT_TRUE(datagram) << datagram.error().what;
+    ASSERT_EQ(datagram->from.port, 1000 + length);
+    ASSERT_EQ(datagram->size, length);
+    ASSERT_TRUE(std::equal(payload.begin(), payload.end(), out.begin()));
+  }
+}
+
+}  // namespace
+}  // namespace picohub::w5100s::testing
