@@ -177,6 +177,7 @@ TEST_F(W5100sTest, SocketInterruptMaskSetsSnImrAndTheSocketsImrBit) {
   EXPECT_EQ(fake.reg8(0x052C), 0x1F);
   EXPECT_EQ(fake.reg8(0x072C), 0x04);
   EXPECT_EQ(fake.reg8(0x0016), 0x0A);
+  EXPECT_EQ(fake.reg8(0x0030) & 0x40, 0x40);  // MR2.G_IEN: INTn enabled
   chip.set_socket_interrupt_mask(1, 0);
   EXPECT_EQ(fake.reg8(0x0016), 0x08);
 }

@@ -168,6 +168,8 @@ void Chip::set_socket_interrupt_mask(int socket, std::uint8_t socket_bits) noexc
   const auto bit = static_cast<std::uint8_t>(1u << socket);
   const std::uint8_t imr = read8(reg::IMR);
   write8(reg::IMR, static_cast<std::uint8_t>(socket_bits != 0 ? imr | bit : imr & ~bit));
+  // G_IEN reportedly reads 1 after reset; set it anyway so INTn never depends on that.
+  if (socket_bits != 0) write8(reg::MR2, static_cast<std::uint8_t>(read8(reg::MR2) | reg::mr2_interrupt_enable));
 }
 
 std::uint8_t Chip::read8(std::uint16_t address) noexcept {

@@ -22,11 +22,13 @@ inline constexpr std::uint16_t RTR = 0x0017;  // 16 bit, 100 us units
 inline constexpr std::uint16_t RCR = 0x0019;
 inline constexpr std::uint16_t RMSR = 0x001A;  // RX size per socket, 2 bits each, socket 0 in bits 1:0
 inline constexpr std::uint16_t TMSR = 0x001B;  // TX size, same encoding
+inline constexpr std::uint16_t MR2 = 0x0030;
 inline constexpr std::uint16_t PHYSR = 0x003C;
 inline constexpr std::uint16_t VERSIONR = 0x0080;
 
-inline constexpr std::uint8_t mr_reset = 0x80;       // self-clearing software reset
-inline constexpr std::uint8_t physr_link_up = 0x01;  // LNK
+inline constexpr std::uint8_t mr_reset = 0x80;              // self-clearing software reset
+inline constexpr std::uint8_t physr_link_up = 0x01;         // LNK
+inline constexpr std::uint8_t mr2_interrupt_enable = 0x40;  // G_IEN: INTn pin driven
 inline constexpr std::uint8_t expected_version = 0x51;
 
 // Socket registers: socket n at 0x0400 + 0x100 * n.
