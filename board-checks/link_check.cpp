@@ -29,6 +29,9 @@
 #include "netstack/sntp_client.hpp"
 #if defined(PICOHUB_HAVE_PROVISIONING)
 #include "provisioning/config_block.hpp"
+#if defined(PICOHUB_HAVE_W5100S)
+#include "drivers/w5100s/tcp_transport.hpp"
+#include "drivers/w5100s/udp_socket.hpp"
 #endif
 
 namespace {
@@ -195,6 +198,42 @@ int provisioning_core() {
   const auto config = picohub::provisioning::decode_config_block(config_sector);
   if (config) return static_cast<int>(config->telemetry_interval_ms);
   return static_cast<int>(picohub::provisioning::describe(config.error(), message).size());
+#if defined(PICOHUB_HAVE_W5100S)
+// Stand-ins for the RP2040 SPI0 and RSTn GPIO: reads come back as the volatile sink.
+class SinkSpi final : public picohub::platform::SpiBus {
+ public:
+  void transaction(std::span<const std::uint8_t>, std::span<const std::uint8_t> out,
+                   std::span<std::uint8_t> in) override {
+    for (auto b : out) sink = sink + b;
+    for (auto& b : in) b = static_cast<std::uint8_t>(sink);
+  }
+};
+class SinkPin final : public picohub::platform::DigitalOut {
+ public:
+  void write(bool high) override { sink = sink + (high ? 1u : 0u); }
+};
+int w5100s_driver() {
+  SinkSpi spi;
+  SinkPin reset_n;
+  picohub::w5100s::Chip chip(spi, reset_n);
+  chip.begin_reset(sink);
+  auto ready = chip.poll_reset(sink + 200u);
+  char line[64];
+  int result = static_cast<int>(chip.describe_reset_failure(line));
+  if (!ready || !chip.configure(picohub::w5100s::ChipConfig{})) return result;
+  picohub::w5100s::UdpSocket udp(chip, 1);
+  std::uint8_t datagram[548];
+  if (udp.open(68)) {
+    (void)udp.send_to({{255, 255, 255, 255}, 67}, datagram);
+    if (auto got = udp.receive(datagram)) result += static_cast<int>(got->size);
+  }
+  picohub::w5100s::W5100sTcpTransport tcp(chip, 0);
+  if (tcp.start_connect({192, 0, 2, 1}, 8883) && tcp.poll_connect()) {
+    (void)bio_send(&tcp, datagram, sizeof datagram);
+    result += bio_recv(&tcp, datagram, sizeof datagram);
+  }
+  tcp.close();
+  return result;
 }
 #endif
 
@@ -212,6 +251,8 @@ int picohub_board_link_check() {
   result += netstack_core();
 #if defined(PICOHUB_HAVE_PROVISIONING)
   result += provisioning_core();
+#if defined(PICOHUB_HAVE_W5100S)
+  result += w5100s_driver();
 #endif
   sink = static_cast<std::uint32_t>(result);
   return result;
