@@ -27,8 +27,10 @@
 #include "netstack/dhcp_client.hpp"
 #include "netstack/dns_resolver.hpp"
 #include "netstack/sntp_client.hpp"
+#endif
 #if defined(PICOHUB_HAVE_PROVISIONING)
 #include "provisioning/config_block.hpp"
+#endif
 #if defined(PICOHUB_HAVE_W5100S)
 #include "drivers/w5100s/tcp_transport.hpp"
 #include "drivers/w5100s/udp_socket.hpp"
@@ -189,6 +191,9 @@ int netstack_core() {
   char text[ns::ipv4_text_capacity];
   sent += static_cast<int>(ns::format_ipv4(dns.address(), text));
   return sent;
+}
+#endif
+
 #if defined(PICOHUB_HAVE_PROVISIONING)
 // The firmware decodes its config block in place from flash; here from a RAM stand-in.
 std::uint8_t config_sector[64];
@@ -198,6 +203,9 @@ int provisioning_core() {
   const auto config = picohub::provisioning::decode_config_block(config_sector);
   if (config) return static_cast<int>(config->telemetry_interval_ms);
   return static_cast<int>(picohub::provisioning::describe(config.error(), message).size());
+}
+#endif
+
 #if defined(PICOHUB_HAVE_W5100S)
 // Stand-ins for the RP2040 SPI0 and RSTn GPIO: reads come back as the volatile sink.
 class SinkSpi final : public picohub::platform::SpiBus {
@@ -249,8 +257,10 @@ int picohub_board_link_check() {
 #endif
 #if defined(PICOHUB_HAVE_NETSTACK)
   result += netstack_core();
+#endif
 #if defined(PICOHUB_HAVE_PROVISIONING)
   result += provisioning_core();
+#endif
 #if defined(PICOHUB_HAVE_W5100S)
   result += w5100s_driver();
 #endif
