@@ -94,7 +94,8 @@ bool FirmwareApp::configure(const provisioning::DeviceConfig& config) noexcept {
   network_options.random = netstack::RandomSource{&FirmwareApp::next_random, this};
   network_.emplace(chip_, unix_clock_, ports_.console, network_options);
   hub_.emplace(*client_, *network_, chip_, ports_.clock, unix_clock_,
-               HubTls{tls_ready_ ? &tls_config_ : nullptr, &tls_session_}, ports_.console, *this,
+               HubTls{tls_ready_ ? &tls_config_ : nullptr, &tls_session_}, ports_.console,
+               static_cast<device::DeviceEventSink&>(*this),
                network_options.random);
   if (auto r = hub_->set_endpoint(identity_.endpoint_host()); !r) {
     ConsoleLine bad;
