@@ -64,6 +64,13 @@ Result<void> HubConnection::set_endpoint(std::string_view endpoint) noexcept {
 }
 
 void HubConnection::start(std::uint64_t now_ms) noexcept {
+  if (tls_.config == nullptr) {
+    // The entropy source's failure is latched until a restart passes the start-up test again: retrying
+    // connections would only repeat it. The network stages keep running (and show the board is alive).
+    console_.write_line("not connecting to the hub: TLS is blocked (see the entropy line); restart the board to "
+                        "test the source again");
+    return;
+  }
   supervisor_.start(now_ms);
   run_supervisor(now_ms);
 }
@@ -126,10 +133,6 @@ void HubConnection::run_supervisor(std::uint64_t now_ms) noexcept {
 void HubConnection::begin_attempt(std::uint64_t now_ms) noexcept {
   close_transport();
   attempt_started_ms_ = now_ms;
-  if (tls_.config == nullptr) {
-    lost(device::LossReason::entropy_failed, "no random numbers for TLS", now_ms);
-    return;
-  }
   phase_ = HubPhase::wait_network;
 }
 

@@ -237,7 +237,6 @@ void NetworkBringup::start_time_sync(std::uint64_t now_ms) noexcept {
     return;
   }
   if (lease.ntp_count > 0) {
-    ip_text(ConsoleLine{} << "SNTP: asking ", lease.ntp[0]);
     ConsoleLine line;
     ip_text(line << "SNTP: asking ", lease.ntp[0]) << " (from DHCP) for the time";
     say(line.text());
