@@ -237,8 +237,8 @@ int w5100s_driver() {
   }
   picohub::w5100s::W5100sTcpTransport tcp(chip, 0);
   if (tcp.start_connect({192, 0, 2, 1}, 8883) && tcp.poll_connect()) {
-    (void)bio_send(&tcp, datagram, sizeof datagram);
-    result += bio_recv(&tcp, datagram, sizeof datagram);
+    (void)tcp.write(datagram);
+    if (auto got = tcp.read(datagram)) result += static_cast<int>(*got);
   }
   tcp.close();
   return result;

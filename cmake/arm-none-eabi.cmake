@@ -6,8 +6,8 @@ set(CMAKE_SYSTEM_PROCESSOR cortex-m0plus)
 set(CMAKE_C_COMPILER arm-none-eabi-gcc)
 set(CMAKE_CXX_COMPILER arm-none-eabi-g++)
 set(CMAKE_ASM_COMPILER arm-none-eabi-gcc)
-set(CMAKE_AR arm-none-eabi-ar CACHE FILEPATH "")
-set(CMAKE_RANLIB arm-none-eabi-ranlib CACHE FILEPATH "")
+set(CMAKE_AR arm-none-eabi-gcc-ar CACHE FILEPATH "")
+set(CMAKE_RANLIB arm-none-eabi-gcc-ranlib CACHE FILEPATH "")
 set(CMAKE_OBJCOPY arm-none-eabi-objcopy CACHE FILEPATH "")
 set(CMAKE_SIZE arm-none-eabi-size CACHE FILEPATH "")
 set(CMAKE_NM arm-none-eabi-nm CACHE FILEPATH "")
@@ -19,8 +19,8 @@ set(picohub_cpu_flags "-mcpu=cortex-m0plus -mthumb -ffunction-sections -fdata-se
 set(CMAKE_C_FLAGS_INIT "${picohub_cpu_flags}")
 set(CMAKE_ASM_FLAGS_INIT "${picohub_cpu_flags}")
 # The board has no unwinder budget and no RTTI; static locals need no guard (one cooperative loop).
-set(CMAKE_CXX_FLAGS_INIT "${picohub_cpu_flags} -fno-exceptions -fno-rtti -fno-threadsafe-statics")
-set(CMAKE_EXE_LINKER_FLAGS_INIT "-Wl,--gc-sections")
+set(CMAKE_CXX_FLAGS_INIT "${picohub_cpu_flags} -fno-exceptions -fno-rtti -fno-threadsafe-statics -flto -ffat-lto-objects")
+set(CMAKE_EXE_LINKER_FLAGS_INIT "-Wl,--gc-sections -flto -Os")
 
 # Headers and libraries come from the cross toolchain only; programs (nm, size) from the host.
 set(CMAKE_FIND_ROOT_PATH_MODE_PROGRAM NEVER)

@@ -17,7 +17,8 @@ void write_hex(std::string_view label, std::uint32_t value) noexcept {
 }  // namespace
 
 // `frame` is what the core pushed on exception entry: r0, r1, r2, r3, r12, lr, pc, xpsr.
-extern "C" [[noreturn]] void picohub_fault_report(const std::uint32_t* frame) noexcept {
+// `used`: only the naked handler in startup.cpp (asm) calls it, which link-time optimisation cannot see.
+extern "C" [[noreturn, gnu::used]] void picohub_fault_report(const std::uint32_t* frame) noexcept {
   std::uint32_t ipsr = 0;
   asm volatile("mrs %0, ipsr" : "=r"(ipsr));
   const std::uint32_t exception = ipsr & 0x3F;
