@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "board/image/boot2_crc.hpp"
+#include "board/image/uf2_reader.hpp"
 #include "board/image/uf2_writer.hpp"
 #include "command.hpp"
 #include "duration.hpp"
@@ -298,10 +299,55 @@ Checked<void> run_board_uf2(const BoardUf2Options& o) {
   return {};
 }
 
+
+// `picohub board inspect`: what a UF2 would put on the board, checked as the bootrom and the firmware check it.
+// The key is never printed.
+void print_config(const prov::DeviceConfig& c) {
+  const auto id = iothub::parse_connection_string(c.connection_string);
+  if (id)
+    std::printf("  device     %.*s on %.*s (SharedAccessKey present, not shown)\n", static_cast<int>(id->device_id.size()),
+                id->device_id.data(), static_cast<int>(id->endpoint_host().size()), id->endpoint_host().data());
+  std::printf("  MAC        %s\n  interval   %u ms\n", colon_hex(c.mac).c_str(), c.telemetry_interval_ms);
+  if (c.static_ip)
+    std::printf("  network    static %s netmask %s gateway %s DNS %s\n", dotted(c.static_ip->address).c_str(),
+                dotted(c.static_ip->netmask).c_str(), dotted(c.static_ip->gateway).c_str(),
+                dotted(c.static_ip->dns).c_str());
+  else
+    std::printf("  network    DHCP\n");
+  std::printf("  extra CA   %s\n", c.extra_ca.empty() ? "none" : (std::to_string(c.extra_ca.size()) + " bytes").c_str());
+}
+
+Checked<void> run_board_inspect(const std::string& path) {
+  const auto file = read_file(path);
+  if (!file) return refuse(exit_usage, "cannot read " + path);
+  const auto blocks = board_image::read_uf2(*file);
+  if (!blocks) return refuse(exit_usage, path + ": " + blocks.error().what);
+  if (auto ok = board_image::check_rp2040_blocks(*blocks, prov::flash_size); !ok)
+    return refuse(exit_usage, path + ": " + ok.error().what + " (the RP2040 bootrom would not take it)");
+  std::printf("%s: %zu UF2 blocks for the RP2040 (family 0xE48BFF56)\n", path.c_str(), blocks->size());
+  for (std::size_t i = 0; i < blocks->size();) {  // runs of consecutive pages
+    std::size_t j = i + 1;
+    while (j < blocks->size() && (*blocks)[j].target_address == (*blocks)[j - 1].target_address + 256) ++j;
+    std::printf("  region     %s..%s  %zu bytes\n", hex32((*blocks)[i].target_address).c_str(),
+                hex32((*blocks)[j - 1].target_address + 256).c_str(), (j - i) * 256);
+    i = j;
+  }
+  const auto boot2 = board_image::flash_bytes(*blocks, prov::flash_base_address, board_image::boot2_size);
+  if (!board_image::boot2_crc_ok(boot2))
+    return refuse(exit_usage, path + ": boot2 CRC is wrong: the RP2040 would not boot it");
+  std::printf("  boot2      CRC %s ok\n", hex32(*board_image::stored_boot2_crc(boot2)).c_str());
+  const auto sector = board_image::flash_bytes(*blocks, prov::config_sector_address, prov::config_sector_size);
+  const auto config = prov::decode_config_block(sector);
+  if (!config) return refuse(exit_usage, path + ": " + describe(config.error()));
+  std::printf("  config     format %u at %s\n", unsigned{prov::config_format_version},
+              hex32(prov::config_sector_address).c_str());
+  print_config(*config);
+  return {};
+}
 }  // namespace
 
 PICOHUB_COMMAND(60, [](CLI::App& root, int& exit_code) {
-  auto* board = root.add_subcommand("board", "The W5100S-EVB-Pico: make a flashable, provisioned UF2");
+  auto* board = root.add_subcommand("board", "The W5100S-EVB-Pico: make a flashable, provisioned UF2 and inspect one");
   board->require_subcommand(1);
   auto options = std::make_shared<BoardUf2Options>();
   auto* uf2 = board->add_subcommand("uf2", "Write firmware + device config (connection string, CA, network) as UF2");
@@ -323,6 +369,15 @@ PICOHUB_COMMAND(60, [](CLI::App& root, int& exit_code) {
   uf2->callback([options, &exit_code] {
     const auto done = run_board_uf2(*options);
     if (!done) std::fprintf(stderr, "picohub board uf2: %s\n", done.error().message.c_str());
+    exit_code = done ? exit_ok : done.error().exit_code;
+  });
+  auto inspect_path = std::make_shared<std::string>();
+  auto* inspect = board->add_subcommand("inspect", "Check a UF2 as the RP2040 and the firmware would; show its config "
+                                                   "(never the key)");
+  inspect->add_option("uf2", *inspect_path, "UF2 file")->required();
+  inspect->callback([inspect_path, &exit_code] {
+    const auto done = run_board_inspect(*inspect_path);
+    if (!done) std::fprintf(stderr, "picohub board inspect: %s\n", done.error().message.c_str());
     exit_code = done ? exit_ok : done.error().exit_code;
   });
 });
