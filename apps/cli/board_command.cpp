@@ -242,6 +242,10 @@ void print_summary(const BoardUf2Options& o, const Prepared& p, std::size_t uf2_
     std::printf("  network    DHCP\n");
   std::printf("  extra CA   %s\n", p.ca.empty() ? "none (built-in Azure roots only)"
                                               : (o.ca_file + " (" + std::to_string(p.ca.size()) + " bytes)").c_str());
+  const std::string_view endpoint = p.identity.endpoint_host();
+  if (endpoint.starts_with("localhost") || endpoint.starts_with("127.") || endpoint.starts_with("[::1]"))
+    std::printf("note: %.*s is this computer's loopback name: a real board must reach the hub by its LAN address "
+                "or DNS name (the virtual board is different)\n", static_cast<int>(endpoint.size()), endpoint.data());
   std::printf("WARNING: %s holds the device's SharedAccessKey: treat it like a password (it is written mode 0600; "
               "do not commit or share it).\n", o.output.c_str());
   std::printf("To flash: hold BOOTSEL, plug the board into USB, copy %s to the RPI-RP2 drive.\n", o.output.c_str());

@@ -143,6 +143,15 @@ TEST_F(BoardUf2, StaticIpMacIntervalAndCaLandInTheBlock) {
   EXPECT_TRUE(std::equal(config->extra_ca.begin(), config->extra_ca.end(), pem.begin(), pem.end()));
 }
 
+TEST_F(BoardUf2, ALoopbackGatewayGetsANoteButIsWritten) {
+  const CliRun run = uf2(fw_arg(), key_cs + ";GatewayHostName=localhost:8883");
+  EXPECT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_NE(run.output.find("note: localhost:8883 is this computer's loopback name"), std::string::npos) << run.output;
+  const auto config = decode_config_block(flash_bytes(written_blocks(), config_sector_address, config_sector_size));
+  ASSERT_TRUE(config.has_value());
+  EXPECT_EQ(config->connection_string, key_cs + ";GatewayHostName=localhost:8883");
+}
+
 TEST_F(BoardUf2, FirmwareThatFillsTheFlashUpToTheConfigSectorFits) {
   write(dir_ / "fw.bin", fake_firmware(config_sector_address - 0x10000000));
   const CliRun run = uf2(fw_arg());
