@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <charconv>
 #include <cstdio>
 #include <fstream>
 #include <iterator>
@@ -17,6 +18,7 @@
 #include <vector>
 
 #include "board/image/boot2_crc.hpp"
+#include "board/image/uf2_reader.hpp"
 #include "board/image/uf2_writer.hpp"
 #include "command.hpp"
 #include "duration.hpp"
@@ -43,11 +45,18 @@ struct BoardUf2Options {
   std::string output;
 };
 
-// Thrown inside this file only, caught in run_board_uf2: each check says what is wrong and how to fix it.
+// Why the command will not write the UF2: what is wrong and how to fix it, with the exit code to use.
 struct Refusal {
   int exit_code;
   std::string message;
 };
+
+template <class T>
+using Checked = tl::expected<T, Refusal>;
+
+tl::unexpected<Refusal> refuse(int exit_code, std::string message) {
+  return tl::unexpected<Refusal>(Refusal{exit_code, std::move(message)});
+}
 
 std::optional<std::vector<std::uint8_t>> read_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -76,27 +85,27 @@ std::string colon_hex(const prov::MacAddress& mac) {
   return text;
 }
 
-iothub::ConnectionString check_connection_string(const std::string& text) {
+Checked<iothub::ConnectionString> check_connection_string(const std::string& text) {
   std::string_view offending;
   const auto parsed = iothub::parse_connection_string(text, &offending);
   if (!parsed)
-    throw Refusal{exit_usage, std::string("invalid connection string: ") + parsed.error().what +
+    return refuse(exit_usage, std::string("invalid connection string: ") + parsed.error().what +
                                   (offending.empty() ? "" : ": " + std::string(offending)) +
-                                  "\n  expected HostName=<hub>.azure-devices.net;DeviceId=<id>;SharedAccessKey=<base64 key>"};
+                                  "\n  expected HostName=<hub>.azure-devices.net;DeviceId=<id>;SharedAccessKey=<base64 key>");
   if (!parsed->shared_access_signature.empty())
-    throw Refusal{exit_usage,
+    return refuse(exit_usage,
                   "the connection string holds a SharedAccessSignature: a token expires, and the board would stop "
                   "connecting when it does.\n  Use the device's key instead: "
-                  "HostName=...;DeviceId=...;SharedAccessKey=... (the firmware signs fresh tokens itself)"};
+                  "HostName=...;DeviceId=...;SharedAccessKey=... (the firmware signs fresh tokens itself)");
   if (parsed->x509)
-    throw Refusal{exit_usage, "x509=true connection strings are not supported on the board: use SharedAccessKey"};
+    return refuse(exit_usage, "x509=true connection strings are not supported on the board: use SharedAccessKey");
   return *parsed;
 }
 
-prov::Ipv4Address parse_ipv4(const std::string& text, const char* what) {
+Checked<prov::Ipv4Address> parse_ipv4(const std::string& text, const char* what) {
   in_addr address{};
   if (inet_pton(AF_INET, text.c_str(), &address) != 1)
-    throw Refusal{exit_usage, std::string("--static-ip: ") + what + " '" + text + "' is not an IPv4 address"};
+    return refuse(exit_usage, std::string("--static-ip: ") + what + " '" + text + "' is not an IPv4 address");
   prov::Ipv4Address out;
   const auto* bytes = reinterpret_cast<const std::uint8_t*>(&address.s_addr);  // network order
   std::copy(bytes, bytes + 4, out.begin());
@@ -104,7 +113,7 @@ prov::Ipv4Address parse_ipv4(const std::string& text, const char* what) {
 }
 
 // "IP/PREFIX,GATEWAY[,DNS]"; DNS defaults to the gateway.
-prov::StaticIp parse_static_ip(const std::string& text) {
+Checked<prov::StaticIp> parse_static_ip(const std::string& text) {
   const auto usage = "--static-ip takes IP/PREFIX,GATEWAY[,DNS], e.g. 192.168.1.50/24,192.168.1.1,1.1.1.1";
   std::vector<std::string> parts;
   std::size_t start = 0;
@@ -112,85 +121,84 @@ prov::StaticIp parse_static_ip(const std::string& text) {
     parts.push_back(text.substr(start, comma - start));
   parts.push_back(text.substr(start));
   const auto slash = parts[0].find('/');
-  if (parts.size() < 2 || parts.size() > 3 || slash == std::string::npos) throw Refusal{exit_usage, usage};
-  int prefix = -1;
-  try {
-    std::size_t used = 0;
-    prefix = std::stoi(parts[0].substr(slash + 1), &used);
-    if (used != parts[0].size() - slash - 1) prefix = -1;
-  } catch (const std::exception&) {
-  }
-  if (prefix < 1 || prefix > 32) throw Refusal{exit_usage, std::string(usage) + " (PREFIX is 1..32)"};
-  prov::StaticIp ip;
-  ip.address = parse_ipv4(parts[0].substr(0, slash), "address");
+  if (parts.size() < 2 || parts.size() > 3 || slash == std::string::npos) return refuse(exit_usage, usage);
+  const std::string_view prefix_text = std::string_view(parts[0]).substr(slash + 1);
+  unsigned prefix = 0;
+  const auto [end, ec] = std::from_chars(prefix_text.data(), prefix_text.data() + prefix_text.size(), prefix);
+  if (ec != std::errc{} || end != prefix_text.data() + prefix_text.size() || prefix < 1 || prefix > 32)
+    return refuse(exit_usage, std::string(usage) + " (PREFIX is 1..32)");
+  const auto address = parse_ipv4(parts[0].substr(0, slash), "address");
+  const auto gateway = parse_ipv4(parts[1], "gateway");
+  const auto dns = parts.size() == 3 ? parse_ipv4(parts[2], "DNS server") : gateway;
+  for (const auto* part : {&address, &gateway, &dns})
+    if (!*part) return tl::unexpected(part->error());
+  prov::StaticIp ip{*address, {}, *gateway, *dns};
   const std::uint32_t mask = prefix == 32 ? 0xFFFFFFFFu : ~(0xFFFFFFFFu >> prefix);
   for (int i = 0; i < 4; ++i) ip.netmask[i] = static_cast<std::uint8_t>(mask >> (24 - 8 * i));
-  ip.gateway = parse_ipv4(parts[1], "gateway");
-  ip.dns = parts.size() == 3 ? parse_ipv4(parts[2], "DNS server") : ip.gateway;
   return ip;
 }
 
-prov::MacAddress parse_mac(const std::string& text) {
+Checked<prov::MacAddress> parse_mac(const std::string& text) {
   prov::MacAddress mac{};
   unsigned octets[6];
   char tail = 0;
   const int n = std::sscanf(text.c_str(), "%2x%*1[:-]%2x%*1[:-]%2x%*1[:-]%2x%*1[:-]%2x%*1[:-]%2x%c", &octets[0],
                             &octets[1], &octets[2], &octets[3], &octets[4], &octets[5], &tail);
   if (n != 6 || text.size() != 17)
-    throw Refusal{exit_usage, "--mac takes six hex octets, e.g. 02:00:5e:10:00:01 (got '" + text + "')"};
+    return refuse(exit_usage, "--mac takes six hex octets, e.g. 02:00:5e:10:00:01 (got '" + text + "')");
   for (int i = 0; i < 6; ++i) mac[i] = static_cast<std::uint8_t>(octets[i]);
   return mac;
 }
 
 // The CA exactly as mbedtls_x509_crt_parse wants it: DER as is, PEM with a terminating NUL. Parsed here so a
 // wrong file is refused now, not at the first TLS handshake on the board.
-std::vector<std::uint8_t> load_extra_ca(const std::string& path) {
+Checked<std::vector<std::uint8_t>> load_extra_ca(const std::string& path) {
   auto bytes = read_file(path);
-  if (!bytes) throw Refusal{exit_usage, "cannot read --ca " + path};
+  if (!bytes) return refuse(exit_usage, "cannot read --ca " + path);
   const std::string_view text(reinterpret_cast<const char*>(bytes->data()), bytes->size());
   if (text.find("-----BEGIN") != std::string_view::npos && (bytes->empty() || bytes->back() != 0))
     bytes->push_back(0);
   if (bytes->size() > prov::max_extra_ca_bytes)
-    throw Refusal{exit_usage, "--ca " + path + " is " + std::to_string(bytes->size()) + " bytes; the board takes " +
-                                  std::to_string(prov::max_extra_ca_bytes) + " at most (one CA certificate)"};
+    return refuse(exit_usage, "--ca " + path + " is " + std::to_string(bytes->size()) + " bytes; the board takes " +
+                                  std::to_string(prov::max_extra_ca_bytes) + " at most (one CA certificate)");
   mbedtls_x509_crt crt;
   mbedtls_x509_crt_init(&crt);
   const int rc = mbedtls_x509_crt_parse(&crt, bytes->data(), bytes->size());
   mbedtls_x509_crt_free(&crt);
-  if (rc != 0) throw Refusal{exit_usage, "--ca " + path + " holds no X.509 certificate mbedTLS can parse (PEM or DER)"};
+  if (rc != 0) return refuse(exit_usage, "--ca " + path + " holds no X.509 certificate mbedTLS can parse (PEM or DER)");
   return *bytes;
 }
 
-std::vector<std::uint8_t> load_firmware(const std::string& given) {
+Checked<std::vector<std::uint8_t>> load_firmware(const std::string& given) {
   const std::string path = given.empty() ? PICOHUB_DEFAULT_FIRMWARE : given;
   auto image = read_file(path);
   if (!image && given.empty())
-    throw Refusal{exit_failure, "no firmware image: run ./run build board or pass --firmware (looked for " + path + ")"};
-  if (!image) throw Refusal{exit_usage, "cannot read firmware image " + path};
+    return refuse(exit_failure, "no firmware image: run ./run build board or pass --firmware (looked for " + path + ")");
+  if (!image) return refuse(exit_usage, "cannot read firmware image " + path);
   const std::string_view head(reinterpret_cast<const char*>(image->data()), std::min<std::size_t>(image->size(), 4));
-  if (head == "\x7F" "ELF") throw Refusal{exit_usage, path + " is an ELF file: pass the raw .bin (picohub-firmware.bin)"};
-  if (head == "UF2\n") throw Refusal{exit_usage, path + " is already a UF2: pass the raw .bin (picohub-firmware.bin)"};
+  if (head == "\x7F" "ELF") return refuse(exit_usage, path + " is an ELF file: pass the raw .bin (picohub-firmware.bin)");
+  if (head == "UF2\n") return refuse(exit_usage, path + " is already a UF2: pass the raw .bin (picohub-firmware.bin)");
   const auto hint = ". Pass the raw image that starts at 0x10000000 with boot2 in its first 256 bytes";
   if (image->size() < board_image::boot2_size)
-    throw Refusal{exit_usage, path + " is " + std::to_string(image->size()) +
-                                  " bytes, shorter than the 256-byte boot2 it must start with" + hint};
+    return refuse(exit_usage, path + " is " + std::to_string(image->size()) +
+                                  " bytes, shorter than the 256-byte boot2 it must start with" + hint);
   if (!board_image::boot2_crc_ok(*image))
-    throw Refusal{exit_usage, path + ": boot2 CRC is wrong (stored " + hex32(*board_image::stored_boot2_crc(*image)) +
+    return refuse(exit_usage, path + ": boot2 CRC is wrong (stored " + hex32(*board_image::stored_boot2_crc(*image)) +
                                   ", computed " +
                                   hex32(board_image::crc32_mpeg2(std::span(*image).first(board_image::boot2_checked_size))) +
-                                  "): the RP2040 would not boot it" + hint};
+                                  "): the RP2040 would not boot it" + hint);
   const std::size_t room = prov::config_sector_address - prov::flash_base_address;
   if (image->size() > room)
-    throw Refusal{exit_usage, path + " is " + std::to_string(image->size()) + " bytes and would overlap the config " +
+    return refuse(exit_usage, path + " is " + std::to_string(image->size()) + " bytes and would overlap the config " +
                                   "sector at " + hex32(prov::config_sector_address) + " (at most " +
-                                  std::to_string(room) + " bytes fit)"};
+                                  std::to_string(room) + " bytes fit)");
   return *image;
 }
 
 // Writes the file readable by its owner only: it holds the device key.
-void write_private_file(const std::string& path, const std::vector<std::uint8_t>& bytes) {
+Checked<void> write_private_file(const std::string& path, const std::vector<std::uint8_t>& bytes) {
   const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  if (fd < 0) throw Refusal{exit_failure, "cannot write " + path};
+  if (fd < 0) return refuse(exit_failure, "cannot write " + path);
   std::size_t done = 0;
   while (done < bytes.size()) {
     const auto n = ::write(fd, bytes.data() + done, bytes.size() - done);
@@ -199,65 +207,151 @@ void write_private_file(const std::string& path, const std::vector<std::uint8_t>
   }
   ::fchmod(fd, 0600);
   const bool closed = ::close(fd) == 0;
-  if (done != bytes.size() || !closed) throw Refusal{exit_failure, "cannot write " + path};
+  if (done != bytes.size() || !closed) return refuse(exit_failure, "cannot write " + path);
+  return {};
 }
 
-int run_board_uf2(const BoardUf2Options& o) {
-  const auto identity = check_connection_string(o.connection_string);
-  std::uint64_t interval_ms = 0;
-  if (!parse_duration_ms(o.interval, interval_ms) || interval_ms > prov::max_telemetry_interval_ms)
-    throw Refusal{exit_usage, "--interval looks like 5s, 1500ms or 2m (1 s .. 24 h)"};
-
+// Everything the UF2 is made of, checked.
+struct Prepared {
+  iothub::ConnectionString identity;
   prov::DeviceConfig config;
-  config.connection_string = o.connection_string;
-  config.telemetry_interval_ms = static_cast<std::uint32_t>(interval_ms);
-  if (!o.static_ip.empty()) config.static_ip = parse_static_ip(o.static_ip);
-  config.mac = o.mac.empty() ? prov::mac_from_device_id(identity.device_id) : parse_mac(o.mac);
-  std::vector<std::uint8_t> ca;
-  if (!o.ca_file.empty()) ca = load_extra_ca(o.ca_file);
-  config.extra_ca = ca;
+  std::vector<std::uint8_t> ca;  // config.extra_ca views it
+  std::vector<std::uint8_t> block;
+  std::vector<std::uint8_t> firmware;
+};
 
-  std::vector<std::uint8_t> block(prov::config_block_size(config));
-  if (auto size = prov::encode_config_block(config, block); !size) throw Refusal{exit_usage, describe(size.error())};
-  const auto firmware = load_firmware(o.firmware);
-
-  const board_image::FlashRegion regions[] = {{"firmware", prov::flash_base_address, firmware},
-                                              {"config", prov::config_sector_address, block}};
-  const auto uf2 = board_image::write_uf2(regions, {board_image::rp2040_family_id, prov::flash_base_address,
-                                                    prov::flash_size});
-  if (!uf2) throw Refusal{exit_failure, std::string("cannot build the UF2: ") + uf2.error().what};
-  write_private_file(o.output, *uf2);
-
+// What it wrote, and the warning that the file is a secret.
+void print_summary(const BoardUf2Options& o, const Prepared& p, std::size_t uf2_size) {
   std::printf("picohub board uf2: wrote %s (%zu bytes: %zu UF2 blocks, family 0xE48BFF56)\n",
-              o.output.c_str(), uf2->size(), uf2->size() / board_image::uf2_block_size);
-  std::printf("  firmware   0x%08X  %zu bytes, boot2 CRC %s ok  (%s)\n", prov::flash_base_address, firmware.size(),
-              hex32(*board_image::stored_boot2_crc(firmware)).c_str(),
+              o.output.c_str(), uf2_size, uf2_size / board_image::uf2_block_size);
+  std::printf("  firmware   0x%08X  %zu bytes, boot2 CRC %s ok  (%s)\n", prov::flash_base_address, p.firmware.size(),
+              hex32(*board_image::stored_boot2_crc(p.firmware)).c_str(),
               o.firmware.empty() ? PICOHUB_DEFAULT_FIRMWARE : o.firmware.c_str());
-  std::printf("  config     0x%08X  %zu bytes, format %u\n", prov::config_sector_address, block.size(),
+  std::printf("  config     0x%08X  %zu bytes, format %u\n", prov::config_sector_address, p.block.size(),
               unsigned{prov::config_format_version});
-  std::printf("  device     %.*s on %.*s\n", static_cast<int>(identity.device_id.size()), identity.device_id.data(),
-              static_cast<int>(identity.endpoint_host().size()), identity.endpoint_host().data());
-  std::printf("  MAC        %s%s\n", colon_hex(config.mac).c_str(),
+  std::printf("  device     %.*s on %.*s\n", static_cast<int>(p.identity.device_id.size()), p.identity.device_id.data(),
+              static_cast<int>(p.identity.endpoint_host().size()), p.identity.endpoint_host().data());
+  std::printf("  MAC        %s%s\n", colon_hex(p.config.mac).c_str(),
               o.mac.empty() ? " (locally administered, derived from the device id)" : "");
-  std::printf("  interval   %u ms\n", config.telemetry_interval_ms);
-  if (config.static_ip)
-    std::printf("  network    static %s netmask %s gateway %s DNS %s\n", dotted(config.static_ip->address).c_str(),
-                dotted(config.static_ip->netmask).c_str(), dotted(config.static_ip->gateway).c_str(),
-                dotted(config.static_ip->dns).c_str());
+  std::printf("  interval   %u ms\n", p.config.telemetry_interval_ms);
+  if (p.config.static_ip)
+    std::printf("  network    static %s netmask %s gateway %s DNS %s\n", dotted(p.config.static_ip->address).c_str(),
+                dotted(p.config.static_ip->netmask).c_str(), dotted(p.config.static_ip->gateway).c_str(),
+                dotted(p.config.static_ip->dns).c_str());
   else
     std::printf("  network    DHCP\n");
-  std::printf("  extra CA   %s\n", ca.empty() ? "none (built-in Azure roots only)"
-                                              : (o.ca_file + " (" + std::to_string(ca.size()) + " bytes)").c_str());
+  std::printf("  extra CA   %s\n", p.ca.empty() ? "none (built-in Azure roots only)"
+                                              : (o.ca_file + " (" + std::to_string(p.ca.size()) + " bytes)").c_str());
+  const std::string_view endpoint = p.identity.endpoint_host();
+  if (endpoint.starts_with("localhost") || endpoint.starts_with("127.") || endpoint.starts_with("[::1]"))
+    std::printf("note: %.*s is this computer's loopback name: a real board must reach the hub by its LAN address "
+                "or DNS name (the virtual board is different)\n", static_cast<int>(endpoint.size()), endpoint.data());
   std::printf("WARNING: %s holds the device's SharedAccessKey: treat it like a password (it is written mode 0600; "
               "do not commit or share it).\n", o.output.c_str());
   std::printf("To flash: hold BOOTSEL, plug the board into USB, copy %s to the RPI-RP2 drive.\n", o.output.c_str());
-  return exit_ok;
 }
 
+// The config block's contents from the options (the connection string was checked before).
+Checked<void> fill_config(const BoardUf2Options& o, Prepared& p) {
+  std::uint64_t interval_ms = 0;
+  if (!parse_duration_ms(o.interval, interval_ms) || interval_ms > prov::max_telemetry_interval_ms)
+    return refuse(exit_usage, "--interval looks like 5s, 1500ms or 2m (1 s .. 24 h)");
+  p.config.connection_string = o.connection_string;
+  p.config.telemetry_interval_ms = static_cast<std::uint32_t>(interval_ms);
+  if (!o.static_ip.empty()) {
+    const auto ip = parse_static_ip(o.static_ip);
+    if (!ip) return tl::unexpected(ip.error());
+    p.config.static_ip = *ip;
+  }
+  const auto mac = o.mac.empty() ? Checked<prov::MacAddress>(prov::mac_from_device_id(p.identity.device_id))
+                                 : parse_mac(o.mac);
+  if (!mac) return tl::unexpected(mac.error());
+  p.config.mac = *mac;
+  if (!o.ca_file.empty()) {
+    auto ca = load_extra_ca(o.ca_file);
+    if (!ca) return tl::unexpected(ca.error());
+    p.ca = std::move(*ca);
+  }
+  p.config.extra_ca = p.ca;
+  return {};
+}
+
+Checked<void> prepare(const BoardUf2Options& o, Prepared& p) {
+  const auto identity = check_connection_string(o.connection_string);
+  if (!identity) return tl::unexpected(identity.error());
+  p.identity = *identity;
+  if (auto filled = fill_config(o, p); !filled) return filled;
+  p.block.resize(prov::config_block_size(p.config));
+  if (auto size = prov::encode_config_block(p.config, p.block); !size)
+    return refuse(exit_usage, describe(size.error()));
+  auto firmware = load_firmware(o.firmware);
+  if (!firmware) return tl::unexpected(firmware.error());
+  p.firmware = std::move(*firmware);
+  return {};
+}
+
+Checked<void> run_board_uf2(const BoardUf2Options& o) {
+  Prepared p;
+  if (auto ready = prepare(o, p); !ready) return ready;
+  const board_image::FlashRegion regions[] = {{"firmware", prov::flash_base_address, p.firmware},
+                                              {"config", prov::config_sector_address, p.block}};
+  const auto uf2 = board_image::write_uf2(regions, {board_image::rp2040_family_id, prov::flash_base_address,
+                                                    prov::flash_size});
+  if (!uf2) return refuse(exit_failure, std::string("cannot build the UF2: ") + uf2.error().what);
+  if (auto written = write_private_file(o.output, *uf2); !written) return written;
+  print_summary(o, p, uf2->size());
+  return {};
+}
+
+
+// `picohub board inspect`: what a UF2 would put on the board, checked as the bootrom and the firmware check it.
+// The key is never printed.
+void print_config(const prov::DeviceConfig& c) {
+  const auto id = iothub::parse_connection_string(c.connection_string);
+  if (id)
+    std::printf("  device     %.*s on %.*s (SharedAccessKey present, not shown)\n", static_cast<int>(id->device_id.size()),
+                id->device_id.data(), static_cast<int>(id->endpoint_host().size()), id->endpoint_host().data());
+  std::printf("  MAC        %s\n  interval   %u ms\n", colon_hex(c.mac).c_str(), c.telemetry_interval_ms);
+  if (c.static_ip)
+    std::printf("  network    static %s netmask %s gateway %s DNS %s\n", dotted(c.static_ip->address).c_str(),
+                dotted(c.static_ip->netmask).c_str(), dotted(c.static_ip->gateway).c_str(),
+                dotted(c.static_ip->dns).c_str());
+  else
+    std::printf("  network    DHCP\n");
+  std::printf("  extra CA   %s\n", c.extra_ca.empty() ? "none" : (std::to_string(c.extra_ca.size()) + " bytes").c_str());
+}
+
+Checked<void> run_board_inspect(const std::string& path) {
+  const auto file = read_file(path);
+  if (!file) return refuse(exit_usage, "cannot read " + path);
+  const auto blocks = board_image::read_uf2(*file);
+  if (!blocks) return refuse(exit_usage, path + ": " + blocks.error().what);
+  if (auto ok = board_image::check_rp2040_blocks(*blocks, prov::flash_size); !ok)
+    return refuse(exit_usage, path + ": " + ok.error().what + " (the RP2040 bootrom would not take it)");
+  std::printf("%s: %zu UF2 blocks for the RP2040 (family 0xE48BFF56)\n", path.c_str(), blocks->size());
+  for (std::size_t i = 0; i < blocks->size();) {  // runs of consecutive pages
+    std::size_t j = i + 1;
+    while (j < blocks->size() && (*blocks)[j].target_address == (*blocks)[j - 1].target_address + 256) ++j;
+    std::printf("  region     %s..%s  %zu bytes\n", hex32((*blocks)[i].target_address).c_str(),
+                hex32((*blocks)[j - 1].target_address + 256).c_str(), (j - i) * 256);
+    i = j;
+  }
+  const auto boot2 = board_image::flash_bytes(*blocks, prov::flash_base_address, board_image::boot2_size);
+  if (!board_image::boot2_crc_ok(boot2))
+    return refuse(exit_usage, path + ": boot2 CRC is wrong: the RP2040 would not boot it");
+  std::printf("  boot2      CRC %s ok\n", hex32(*board_image::stored_boot2_crc(boot2)).c_str());
+  const auto sector = board_image::flash_bytes(*blocks, prov::config_sector_address, prov::config_sector_size);
+  const auto config = prov::decode_config_block(sector);
+  if (!config) return refuse(exit_usage, path + ": " + describe(config.error()));
+  std::printf("  config     format %u at %s\n", unsigned{prov::config_format_version},
+              hex32(prov::config_sector_address).c_str());
+  print_config(*config);
+  return {};
+}
 }  // namespace
 
 PICOHUB_COMMAND(60, [](CLI::App& root, int& exit_code) {
-  auto* board = root.add_subcommand("board", "The W5100S-EVB-Pico: make a flashable, provisioned UF2");
+  auto* board = root.add_subcommand("board", "The W5100S-EVB-Pico: make a flashable, provisioned UF2 and inspect one");
   board->require_subcommand(1);
   auto options = std::make_shared<BoardUf2Options>();
   auto* uf2 = board->add_subcommand("uf2", "Write firmware + device config (connection string, CA, network) as UF2");
@@ -277,12 +371,18 @@ PICOHUB_COMMAND(60, [](CLI::App& root, int& exit_code) {
       ->envname("PICOHUB_FIRMWARE");
   uf2->add_option("--output,-o", options->output, "UF2 file to write")->required();
   uf2->callback([options, &exit_code] {
-    try {
-      exit_code = run_board_uf2(*options);
-    } catch (const Refusal& refusal) {
-      std::fprintf(stderr, "picohub board uf2: %s\n", refusal.message.c_str());
-      exit_code = refusal.exit_code;
-    }
+    const auto done = run_board_uf2(*options);
+    if (!done) std::fprintf(stderr, "picohub board uf2: %s\n", done.error().message.c_str());
+    exit_code = done ? exit_ok : done.error().exit_code;
+  });
+  auto inspect_path = std::make_shared<std::string>();
+  auto* inspect = board->add_subcommand("inspect", "Check a UF2 as the RP2040 and the firmware would; show its config "
+                                                   "(never the key)");
+  inspect->add_option("uf2", *inspect_path, "UF2 file")->required();
+  inspect->callback([inspect_path, &exit_code] {
+    const auto done = run_board_inspect(*inspect_path);
+    if (!done) std::fprintf(stderr, "picohub board inspect: %s\n", done.error().message.c_str());
+    exit_code = done ? exit_ok : done.error().exit_code;
   });
 });
 

@@ -9,5 +9,7 @@ if [[ ! -d "$here/../../tools/vboard/node_modules/rp2040js" ]]; then
 fi
 work=$(mktemp -d /tmp/picohub-boot-selftest.XXXXXX)
 trap 'rm -rf "$work"' EXIT
-"$node" "$here/fake_firmware.mjs" "$work/fake-firmware.bin"
+# boot_smoke.sh provisions device "vboard-smoke", whose derived MAC is this (FNV-1a of the id; see
+# src/provisioning/device_mac.hpp): the stand-in prints it as a real firmware prints its config.
+"$node" "$here/fake_firmware.mjs" "$work/fake-firmware.bin" a6:42:8b:72:4c:a8
 "$here/boot_smoke.sh" "$picohub" "$node" "$work/fake-firmware.bin"

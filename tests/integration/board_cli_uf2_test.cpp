@@ -59,11 +59,9 @@ class BoardUf2 : public ::testing::Test {
     return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
   }
 
-  // Runs `picohub board uf2 <args> -o <dir>/board.uf2` with the connection string in the environment.
-  CliRun uf2(const std::string& args, const std::string& cs = key_cs) {
-    const std::string command = "PICOHUB_CONNECTION_STRING='" + cs + "' " PICOHUB_CLI " board uf2 " + args + " -o " +
-                                (dir_ / "board.uf2").string() + " 2>&1";
-    FILE* pipe = ::popen(command.c_str(), "r");
+  // Runs a shell command; returns its exit code and its stdout + stderr.
+  static CliRun shell(const std::string& command) {
+    FILE* pipe = ::popen((command + " 2>&1").c_str(), "r");
     CliRun run{-1, {}};
     if (!pipe) return run;
     char buffer[512];
@@ -72,6 +70,13 @@ class BoardUf2 : public ::testing::Test {
     run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
     return run;
   }
+
+  // `picohub board uf2 <args> -o <dir>/board.uf2` with the connection string in the environment.
+  CliRun uf2(const std::string& args, const std::string& cs = key_cs) {
+    return shell("PICOHUB_CONNECTION_STRING='" + cs + "' " PICOHUB_CLI " board uf2 " + args + " -o " +
+                 (dir_ / "board.uf2").string());
+  }
+  CliRun inspect() { return shell(PICOHUB_CLI " board inspect " + (dir_ / "board.uf2").string()); }
   std::string fw_arg() const { return "--firmware " + (dir_ / "fw.bin").string(); }
 
   // The UF2 as the RP2040 bootrom would take it, or a failed assertion.
@@ -138,10 +143,41 @@ TEST_F(BoardUf2, StaticIpMacIntervalAndCaLandInTheBlock) {
   EXPECT_TRUE(std::equal(config->extra_ca.begin(), config->extra_ca.end(), pem.begin(), pem.end()));
 }
 
+TEST_F(BoardUf2, ALoopbackGatewayGetsANoteButIsWritten) {
+  const CliRun run = uf2(fw_arg(), key_cs + ";GatewayHostName=localhost:8883");
+  EXPECT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_NE(run.output.find("note: localhost:8883 is this computer's loopback name"), std::string::npos) << run.output;
+  const auto config = decode_config_block(flash_bytes(written_blocks(), config_sector_address, config_sector_size));
+  ASSERT_TRUE(config.has_value());
+  EXPECT_EQ(config->connection_string, key_cs + ";GatewayHostName=localhost:8883");
+}
+
 TEST_F(BoardUf2, FirmwareThatFillsTheFlashUpToTheConfigSectorFits) {
   write(dir_ / "fw.bin", fake_firmware(config_sector_address - 0x10000000));
   const CliRun run = uf2(fw_arg());
   EXPECT_EQ(run.exit_code, 0) << run.output;
+}
+
+TEST_F(BoardUf2, InspectShowsTheConfigButNeverTheKey) {
+  ASSERT_EQ(uf2(fw_arg() + " --static-ip 10.1.2.3/16,10.1.0.1").exit_code, 0);
+  const CliRun run = inspect();
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_NE(run.output.find("region     0x101F0000..0x101F0100"), std::string::npos) << run.output;
+  EXPECT_NE(run.output.find("boot2      CRC 0x"), std::string::npos) << run.output;
+  EXPECT_NE(run.output.find("board-1 on hub.azure-devices.net (SharedAccessKey present, not shown)"),
+            std::string::npos) << run.output;
+  EXPECT_NE(run.output.find("static 10.1.2.3 netmask 255.255.0.0"), std::string::npos) << run.output;
+  EXPECT_EQ(run.output.find("AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="), std::string::npos) << "key leaked";
+}
+
+TEST_F(BoardUf2, InspectRefusesADamagedConfigBlockAsTheFirmwareWould) {
+  ASSERT_EQ(uf2(fw_arg()).exit_code, 0);
+  auto file = read(dir_ / "board.uf2");
+  file[file.size() - 512 + 32 + 40] ^= 0x01;  // a byte inside the config block's payload, in the last block
+  write(dir_ / "board.uf2", file);
+  const CliRun run = inspect();
+  EXPECT_EQ(run.exit_code, 2) << run.output;
+  EXPECT_NE(run.output.find("config block CRC mismatch"), std::string::npos) << run.output;
 }
 
 struct Refused {

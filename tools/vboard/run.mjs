@@ -51,7 +51,7 @@ function report(summary, options) {
     return;
   }
   note(`ran ${summary.emulatedMs.toFixed(3)} ms emulated in ${summary.wallMs} ms wall; ${summary.lines} console ` +
-    `lines; ${summary.watchdogResets} watchdog resets; stopped: ${summary.fault ? 'fault' : summary.reason}`);
+    `lines; ${summary.watchdogResets} watchdog resets; stack peak ${summary.stackPeakBytes} bytes; stopped: ${summary.fault ? 'fault' : summary.reason}`);
   if (summary.fault) note(`FAULT (${summary.fault.kind}): ${summary.fault.message}`);
   if (summary.violation) note(`forbidden line /${summary.violation.source}/ appeared: ${summary.violation.line}`);
   for (const source of summary.unmet) note(`expected line never appeared: /${source}/`);

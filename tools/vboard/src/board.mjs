@@ -120,6 +120,10 @@ export class VirtualBoard {
     this.console.flush();
   }
 
+  get stackPeakBytes() {
+    return this.watch.stackPeakBytes;
+  }
+
   warningSummary() {
     return [...this.logger.warnings.entries()].map(([message, count]) => ({ message, count }));
   }

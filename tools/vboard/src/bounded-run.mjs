@@ -65,6 +65,7 @@ export async function runBoard(options) {
   summary.wallMs = Date.now() - started;
   summary.lines = lines.length;
   summary.watchdogResets = watchdogResets;
+  summary.stackPeakBytes = board.stackPeakBytes;
   summary.unmet = expectations.unmet();
   summary.violation = expectations.violation;
   summary.warnings = board.warningSummary();

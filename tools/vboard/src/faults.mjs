@@ -24,19 +24,30 @@ export class FaultWatch {
     this.lastPC = -1;
     this.samePC = 0;
     this.hardFaultHandler = -1;
+    this.initialSP = SRAM_END;
+    this.lowestSP = SRAM_END;  // the stack's high-water mark, measured rather than painted
   }
 
   // The firmware's HardFault vector (entry 3 of its table at 0x10000100, Thumb bit cleared), if it has one.
   learnVectorTable(flash) {
     const word = (i) => (flash[0x100 + i * 4] | (flash[0x101 + i * 4] << 8) | (flash[0x102 + i * 4] << 16) | (flash[0x103 + i * 4] << 24)) >>> 0;
+    this.initialSP = word(0);
+    this.lowestSP = this.initialSP;
     const reset = word(1) & ~1;
     const hardFault = word(3) & ~1;
     this.hardFaultHandler = hardFault >= FLASH_BASE && hardFault < FLASH_END && hardFault !== reset ? hardFault : -1;
   }
 
+  // Bytes of stack the application has used at most (boot2, in the first 256 bytes of flash, is not counted).
+  get stackPeakBytes() {
+    return Math.max(0, this.initialSP - this.lowestSP);
+  }
+
   afterInstruction() {
     const { core } = this;
     const pc = core.PC >>> 0;
+    const sp = core.SP >>> 0;
+    if (sp < this.lowestSP && pc >= FLASH_BASE + 0x100) this.lowestSP = sp;
     if (pc === this.lastPC) {
       if (++this.samePC === STUCK_INSTRUCTIONS && (core.PM || core.IPSR !== 0)) {
         const where = core.IPSR !== 0 ? `inside exception ${core.IPSR}` : 'with interrupts masked';

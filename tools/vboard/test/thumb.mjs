@@ -52,6 +52,7 @@ export class Assembler {
   ldr(rt, rn, offset = 0) { return this.#half(() => 0x6800 | ((offset / 4) << 6) | (rn << 3) | rt); }
   str(rt, rn, offset = 0) { return this.#half(() => 0x6000 | ((offset / 4) << 6) | (rn << 3) | rt); }
   bx(rm) { return this.#half(() => 0x4700 | (rm << 3)); }
+  push(registerMask) { return this.#half(() => 0xb400 | registerMask); }
   cpsid() { return this.#half(() => 0xb672); }
   udf(imm = 0) { return this.#half(() => 0xde00 | imm); }
   wfi() { return this.#half(() => 0xbf30); }

@@ -185,6 +185,16 @@ test('Expectations need one line per occurrence', () => {
   assert.equal(e.see('W5100S not responding; retrying in 2 s'), true);
 });
 
+test('the summary reports the deepest stack the application used', async () => {
+  const pushes = (a) => {
+    a.push(0xff).push(0x0f).puts('msg').label('done').b('done');
+    a.align4().label('msg').ascii('pushed\n');
+  };
+  const summary = await runBoard({ uf2: encodeUf2(makeImage(pushes)), maxMs: 1, wallMs: 10000, expect: ['pushed'] });
+  assert.equal(summary.exitCode, 0);
+  assert.equal(summary.stackPeakBytes, 48);  // eight registers, then four more
+});
+
 test('runBoard is usable as a library (the full virtual board of the next step builds on it)', async () => {
   const lines = [];
   const summary = await runBoard({ uf2: encodeUf2(makeImage(programs.hello)), maxMs: 1, wallMs: 10000,
