@@ -151,7 +151,7 @@ struct DeviceParts final : picohub::device::DeviceEventSink, picohub::device::Se
   picohub::Result<picohub::device::SensorReading> read() override {
     return picohub::device::SensorReading{static_cast<std::int32_t>(sink), false, 0};
   }
-  void write_line(std::string_view line) override { sink += static_cast<std::uint32_t>(line.size()); }
+  void write_line(std::string_view line) override { sink = sink + static_cast<std::uint32_t>(line.size()); }
 };
 
 picohub::iothub::StaticDeviceClientMemory<2048, 2048, 4, 512> device_memory;

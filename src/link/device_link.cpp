@@ -205,6 +205,8 @@ void DeviceLink::sleep_until(Clock::time_point wake, const device::PumpReport& l
 
 Result<void> DeviceLink::pump_once(Clock::time_point until) {
   if (auto r = take_actions(); !r) return r;
+  // A failed first attempt goes straight back to open()'s caller, without sleeping into the back-off.
+  if (opening_ && supervisor_.state() != device::SupervisorState::connecting) return {};
   device::PumpReport report;
   if (transport_) {
     report = pump_.step(*transport_, client_, *this, now_ms(), now_unix());
