@@ -141,7 +141,8 @@ Result<void> DeviceLink::take_actions() {
       case device::SupervisorAction::give_up: stopped_ = true; return stopped_error();
       case device::SupervisorAction::open_transport: open_transport(); break;
       case device::SupervisorAction::close_transport:
-        if (!failure_reported_ && supervisor_.last_loss() == device::LossReason::connect_timeout) {
+        if (!failure_reported_ && supervisor_.state() != device::SupervisorState::connecting &&
+            supervisor_.last_loss() == device::LossReason::connect_timeout) {
           // The supervisor timed the attempt out: the hub took the connection but never answered CONNECT.
           last_error_ = Error{Errc::timeout, "the hub did not answer the MQTT CONNECT in time: check the host name and port"};
           failure_reported_ = true;
