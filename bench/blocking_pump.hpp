@@ -1,5 +1,6 @@
-// A blocking pump for one mqtt::Session over one net::Transport, for the benchmark programs: writes what the
-// session queued, reads what arrived, hands the events to a callback, and sleeps in poll() when idle.
+// A blocking pump for one mqtt::Session over one net::Transport, for the benchmark programs: each turn is one
+// device::Pump step (the same non-blocking step the device uses: writes what the session queued, reads what
+// arrived, hands the events to a callback); when the step made no progress it sleeps in poll().
 #pragma once
 
 #include <poll.h>
@@ -8,9 +9,10 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
-#include <span>
+#include <utility>
 #include <vector>
 
+#include "device/pump.hpp"
 #include "mqtt/session.hpp"
 #include "net/transport.hpp"
 
@@ -22,66 +24,46 @@ inline std::uint64_t now_ms() {
                                         .count());
 }
 
-struct BlockingPump {
-  net::Transport& link;
-  mqtt::Session& session;
-  std::function<void(const mqtt::Event&)> on_event;
-  std::vector<std::uint8_t> buf = std::vector<std::uint8_t>(16384);
+class BlockingPump final : private device::MqttEventSink {
+ public:
+  BlockingPump(net::Transport& link, mqtt::Session& session, std::function<void(const mqtt::Event&)> on_event)
+      : link_(link), session_(session), on_event_(std::move(on_event)) {}
+
   std::optional<Error> error = std::nullopt;
 
   // Writes what the session has queued until done or the socket is full. false on a hard error.
   bool flush() {
-    for (auto out = session.pending_output(); !out.empty(); out = session.pending_output()) {
-      auto n = link.write(out);
-      if (!n) {
-        if (n.error().code == Errc::would_block) return true;
-        error = n.error();
-        return false;
-      }
-      session.consume_output(*n);
+    if (auto r = device::Pump::flush(link_, session_); !r) {
+      error = r.error();
+      return false;
     }
     return true;
   }
 
-  void take_events() {
-    while (auto ev = session.poll_event()) {
-      if (auto* pe = std::get_if<mqtt::ProtocolError>(&*ev)) error = pe->error;
-      on_event(*ev);
+  // One turn: a pump step, then sleep in poll() (at most timeout_ms) if it made no progress. false on a hard
+  // error (error says which).
+  bool turn(int timeout_ms) {
+    const auto report = pump_.step(link_, session_, *this, now_ms());
+    if (report.lost) {
+      error = report.error;
+      return false;
     }
+    if (report.progress) return true;
+    short events = POLLIN;
+    if (report.wait == net::Wait::writable) events |= POLLOUT;
+    pollfd p{link_.poll_fd(), events, 0};
+    ::poll(&p, 1, timeout_ms);
+    return true;
   }
 
-  // Reads what is available and feeds it to the session; sleeps in poll() (at most timeout_ms) when nothing is.
-  bool read_some(int timeout_ms) {
-    auto n = link.read(buf);
-    if (!n) {
-      if (n.error().code != Errc::would_block) {
-        error = n.error();
-        return false;
-      }
-      if (link.has_pending()) return true;
-      short events = POLLIN;
-      if (!session.pending_output().empty() || link.wants() == net::Wait::writable) events |= POLLOUT;
-      pollfd p{link.poll_fd(), events, 0};
-      ::poll(&p, 1, timeout_ms);
-      return true;
-    }
-    std::span<const std::uint8_t> rest(buf.data(), *n);
-    while (!rest.empty()) {
-      auto used = session.receive(rest, now_ms());
-      if (!used) {
-        error = used.error();
-        return false;
-      }
-      rest = rest.subspan(*used);
-      take_events();
-      if (*used == 0 && !flush()) return false;  // rx full of taken events: write the PUBACKs they queued
-    }
-    take_events();
-    return !error;
-  }
+ private:
+  void on_mqtt_event(const mqtt::Event& event) override { on_event_(event); }
 
-  // One turn: write, then read (sleeping up to timeout_ms if nothing came). false on a hard error.
-  bool turn(int timeout_ms) { return flush() && read_some(timeout_ms) && flush(); }
+  net::Transport& link_;
+  mqtt::Session& session_;
+  std::function<void(const mqtt::Event&)> on_event_;
+  std::vector<std::uint8_t> buffer_ = std::vector<std::uint8_t>(16384);
+  device::Pump pump_{buffer_};
 };
 
 }  // namespace picohub::bench

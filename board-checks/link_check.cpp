@@ -4,6 +4,7 @@
 // real dependency graph. Nothing here runs on hardware; it must link with no heap and no throw.
 #include <mbedtls/memory_buffer_alloc.h>
 
+#include <array>
 #include <cstdint>
 #include <cstring>
 #include <optional>
@@ -34,6 +35,12 @@
 #if defined(PICOHUB_HAVE_W5100S)
 #include "drivers/w5100s/tcp_transport.hpp"
 #include "drivers/w5100s/udp_socket.hpp"
+#endif
+#if defined(PICOHUB_HAVE_DEVICE)
+#include "device/connection_supervisor.hpp"
+#include "device/pump.hpp"
+#include "device/tutorial_app.hpp"
+#include "iothub/connection_string.hpp"
 #endif
 
 namespace {
@@ -245,6 +252,46 @@ int w5100s_driver() {
 }
 #endif
 
+#if defined(PICOHUB_HAVE_DEVICE)
+// The firmware's main loop in miniature: supervisor actions, one pump step, the tutorial app on top.
+struct DeviceParts final : picohub::device::DeviceEventSink, picohub::device::Sensor, picohub::device::ConsoleSink {
+  picohub::device::TutorialApp* app = nullptr;
+  void on_device_event(const picohub::iothub::DeviceEvent& event) override {
+    if (app != nullptr) app->on_event(event);
+  }
+  picohub::Result<picohub::device::SensorReading> read() override {
+    return picohub::device::SensorReading{static_cast<std::int32_t>(sink), false, 0};
+  }
+  void write_line(std::string_view line) override { sink = sink + static_cast<std::uint32_t>(line.size()); }
+};
+
+picohub::iothub::StaticDeviceClientMemory<2048, 2048, 4, 512> device_memory;
+std::array<std::uint8_t, 1024> device_read_buffer;
+std::array<char, 256> device_line;
+
+int device_core(picohub::net::Transport& transport) {
+  auto identity = picohub::iothub::parse_connection_string(
+      "HostName=picohub.azure-devices.net;DeviceId=picohub-board;SharedAccessKey=AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=");
+  if (!identity) return -1;
+  picohub::iothub::DeviceClient client(device_memory.view(), *identity, {});
+  DeviceParts parts;
+  picohub::device::TutorialApp app(client, parts, parts, device_line, {});
+  parts.app = &app;
+  picohub::device::ConnectionSupervisor supervisor(picohub::device::board_policy());
+  picohub::device::Pump pump(device_read_buffer);
+  supervisor.start(0);
+  int actions = 0;
+  for (std::uint64_t now = 0; now < 3; ++now) {
+    while (supervisor.poll_action(now, sink) != picohub::device::SupervisorAction::none) ++actions;
+    if (now == 0) (void)client.connect(now, 1'700'000'000u);
+    auto report = pump.step(transport, client, parts, now, 1'700'000'000u);
+    if (report.lost) supervisor.on_lost(report.loss, now, sink);
+    (void)app.on_time(now);
+  }
+  return actions + static_cast<int>(supervisor.next_deadline_ms() & 0xff);
+}
+#endif
+
 }  // namespace
 
 int picohub_board_link_check() {
@@ -263,6 +310,10 @@ int picohub_board_link_check() {
 #endif
 #if defined(PICOHUB_HAVE_W5100S)
   result += w5100s_driver();
+#endif
+#if defined(PICOHUB_HAVE_DEVICE)
+  NullTransport transport;
+  result += device_core(transport);
 #endif
   sink = static_cast<std::uint32_t>(result);
   return result;

@@ -141,7 +141,8 @@ Result<void> DeviceLink::take_actions() {
       case device::SupervisorAction::give_up: stopped_ = true; return stopped_error();
       case device::SupervisorAction::open_transport: open_transport(); break;
       case device::SupervisorAction::close_transport:
-        if (!failure_reported_ && supervisor_.last_loss() == device::LossReason::connect_timeout) {
+        if (!failure_reported_ && supervisor_.state() != device::SupervisorState::connecting &&
+            supervisor_.last_loss() == device::LossReason::connect_timeout) {
           // The supervisor timed the attempt out: the hub took the connection but never answered CONNECT.
           last_error_ = Error{Errc::timeout, "the hub did not answer the MQTT CONNECT in time: check the host name and port"};
           failure_reported_ = true;
@@ -205,6 +206,8 @@ void DeviceLink::sleep_until(Clock::time_point wake, const device::PumpReport& l
 
 Result<void> DeviceLink::pump_once(Clock::time_point until) {
   if (auto r = take_actions(); !r) return r;
+  // A failed first attempt goes straight back to open()'s caller, without sleeping into the back-off.
+  if (opening_ && supervisor_.state() != device::SupervisorState::connecting) return {};
   device::PumpReport report;
   if (transport_) {
     report = pump_.step(*transport_, client_, *this, now_ms(), now_unix());

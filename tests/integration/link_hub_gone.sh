@@ -41,4 +41,21 @@ grep -q 'gave up reconnecting to the hub: check that it is running and reachable
   { cat "$work/sim.txt"; fail "no actionable give-up message"; }
 ! grep -q '^Done:' "$work/sim.txt" || { cat "$work/sim.txt"; fail "sim claimed to be done"; }
 pass "give-up message says what to check"
-echo "3 passed, 0 failed"
+
+# --retries sets the number of attempts: 2 here.
+port=$(free_port)
+start_plain_mosquitto "$work" "$port"
+cs="HostName=localhost;DeviceId=dev1;SharedAccessKey=$key;GatewayHostName=localhost:$port"
+timeout 60 "$picohub" sim --connection-string "$cs" --ca "$work/ca.crt" --count 20 --interval 200ms --qos 1 \
+  --retries 2 > "$work/sim2.txt" 2>&1 &
+sim=$!
+for _ in $(seq 1 300); do
+  [[ $(grep -c 'acknowledged by the hub' "$work/sim2.txt" || true) -ge 1 ]] && break
+  sleep 0.1
+done
+kill -9 "$(cat "$work/mosquitto.pid")"
+rc=0; wait "$sim" || rc=$?
+[[ $rc -eq 4 ]] && [[ $(grep -c 'attempt [0-9] of 2' "$work/sim2.txt") -eq 2 ]] ||
+  { cat "$work/sim2.txt"; fail "--retries 2: expected exit 4 after exactly 2 attempts, got $rc"; }
+pass "--retries 2 gives up after 2 attempts"
+echo "4 passed, 0 failed"

@@ -102,5 +102,42 @@ TEST(LinkReconnect, ShortDeadlinesDoNotResetTheScheduleAndTheLinkGivesUp) {
   EXPECT_EQ(again.error().code, Errc::connect_failed);
 }
 
+// A listener that takes the TCP connection (the kernel's backlog) but never answers CONNECT: the supervisor's
+// connect timeout ends the attempt with a sentence that says what to check.
+TEST(LinkReconnect, AHubThatNeverAnswersConnectTimesTheAttemptOut) {
+  const int listener = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(listener, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  ASSERT_EQ(::listen(listener, 4), 0);
+  socklen_t len = sizeof a;
+  ASSERT_EQ(::getsockname(listener, reinterpret_cast<sockaddr*>(&a), &len), 0);
+
+  const std::string cs = "HostName=localhost;DeviceId=dev1;SharedAccessKey=AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+  auto identity = iothub::parse_connection_string(cs);
+  ASSERT_TRUE(identity);
+  auto memory = std::make_unique<Memory>();
+  iothub::DeviceClient client(memory->view(), *identity, {});
+  LinkOptions o;
+  o.connect_timeout = milliseconds{200};
+  o.max_reconnect_attempts = 1;
+  o.backoff_initial = milliseconds{10};
+  o.backoff_max = milliseconds{10};
+  DeviceLink link(client, net::Endpoint{"127.0.0.1", ntohs(a.sin_port), nullptr}, o);
+  auto opened = link.open();
+  ASSERT_FALSE(opened);
+  EXPECT_EQ(opened.error().code, Errc::timeout);
+  EXPECT_NE(std::string(opened.error().what).find("did not answer the MQTT CONNECT"), std::string::npos);
+  EXPECT_EQ(link.supervisor().last_loss(), device::LossReason::connect_timeout);
+
+  // The one retry also times out; then the link gives up with a network code.
+  auto r = link.run_until([] { return false; }, Clock::now() + std::chrono::seconds(30));
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, Errc::timeout);
+  EXPECT_NE(std::string(r.error().what).find("gave up reconnecting"), std::string::npos);
+  ::close(listener);
+}
+
 }  // namespace
 }  // namespace picohub::link
