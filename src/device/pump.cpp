@@ -117,46 +117,63 @@ Result<bool> write_pending(net::Transport& transport, Peer& peer, bool& progress
   return true;
 }
 
-// Feeds one read's bytes in, making room (events, output) when the peer's receive buffer is full.
+// Feeds bytes in, making room (events, output) when the peer's receive buffer is full. Returns how many were
+// taken: fewer when the room can only come from output the transport will not take yet (the rest waits in the
+// pump for the next step), or when the connection failed (report.lost).
 template <class Peer>
-bool feed(net::Transport& transport, Peer& peer, PumpReport& report, std::span<const std::uint8_t> rest,
-          std::uint64_t now_ms) {
-  while (!rest.empty()) {
-    auto used = peer.receive(rest, now_ms);
+std::size_t feed(net::Transport& transport, Peer& peer, PumpReport& report, std::span<const std::uint8_t> bytes,
+                 std::uint64_t now_ms) {
+  std::size_t taken = 0;
+  while (taken < bytes.size()) {
+    auto used = peer.receive(bytes.subspan(taken), now_ms);
     if (!used) {
       peer.take_events();
       lose(report, used.error(), LossReason::protocol_error);
-      return false;
+      return taken;
     }
-    rest = rest.subspan(*used);
+    taken += *used;
     const bool took = peer.take_events();
     if (*used != 0) continue;
     bool wrote = false;
-    if (auto w = write_pending(transport, peer, wrote); !w) {
+    auto w = write_pending(transport, peer, wrote);
+    if (!w) {
       lose(report, w.error(), loss_reason_for(w.error(), true));
-      return false;
+      return taken;
     }
-    if (!took && !wrote) {
-      // Nothing can free room (the transport takes no output while the peer holds a PUBACK back). The bytes
-      // are already read and must not be dropped, so the connection cannot continue intact: report it.
-      lose(report, Error{Errc::buffer_full, "receive buffer stuck: the transport accepts no output"},
-                 LossReason::write_failed);
-      return false;
-    }
+    if (took || wrote) continue;
+    if (!*w) return taken;  // output is stuck behind a full transport: keep the rest for the next step
+    // No output, no event, no room: cannot happen with a session (it holds events only for PUBACK room).
+    lose(report, Error{Errc::buffer_full, "receive buffer stuck with nothing to send"}, LossReason::protocol_error);
+    return taken;
   }
+  return taken;
+}
+
+// Feeds the bytes held from an earlier step first (they came before anything still unread).
+template <class Peer>
+bool feed_held(net::Transport& transport, Peer& peer, PumpReport& report, std::span<std::uint8_t> buffer,
+               HeldBytes& held, std::uint64_t now_ms) {
+  if (held.begin == held.end) return true;
+  const auto bytes = std::span<const std::uint8_t>(buffer.data() + held.begin, held.end - held.begin);
+  held.begin += feed(transport, peer, report, bytes, now_ms);
+  if (held.begin != held.end) return false;
+  held = HeldBytes{};
   return true;
 }
 
 template <class Peer>
 PumpReport run_step(net::Transport& transport, Peer& peer, PumpReport& report, std::span<std::uint8_t> buffer,
-                    std::size_t max_reads, std::uint64_t now_ms) {
+                    HeldBytes& held, std::size_t max_reads, std::uint64_t now_ms) {
   bool progress = false;
   const auto write = [&] {
     if (report.lost) return;
     if (auto w = write_pending(transport, peer, progress); !w) lose(report, w.error(), loss_reason_for(w.error(), true));
   };
   write();
-  for (std::size_t reads = 0; !report.lost && reads < max_reads; ++reads) {
+  const std::size_t before = held.end - held.begin;
+  bool room = feed_held(transport, peer, report, buffer, held, now_ms);
+  if (held.end - held.begin != before) progress = true;
+  for (std::size_t reads = 0; room && !report.lost && reads < max_reads; ++reads) {
     auto n = transport.read(buffer);
     if (!n) {
       if (n.error().code != Errc::would_block) {
@@ -166,9 +183,12 @@ PumpReport run_step(net::Transport& transport, Peer& peer, PumpReport& report, s
       break;
     }
     progress = true;
-    if (!feed(transport, peer, report, std::span<const std::uint8_t>(buffer.data(), *n), now_ms)) break;
+    held = HeldBytes{feed(transport, peer, report, std::span<const std::uint8_t>(buffer.data(), *n), now_ms), *n};
+    room = held.begin == held.end;
+    if (room) held = HeldBytes{};
     if (reads + 1 == max_reads) progress = true;  // more may be waiting: come back before sleeping
   }
+  if (report.lost) held = HeldBytes{};
   if (peer.take_events()) progress = true;
   peer.on_time(now_ms);
   if (peer.take_events()) progress = true;
@@ -187,13 +207,13 @@ PumpReport Pump::step(net::Transport& transport, iothub::DeviceClient& client, D
                       std::uint64_t now_ms, std::uint64_t now_unix) {
   PumpReport report;
   ClientPeer peer{client, sink, report, now_unix};
-  return run_step(transport, peer, report, buffer_, max_reads_, now_ms);
+  return run_step(transport, peer, report, buffer_, held_, max_reads_, now_ms);
 }
 
 PumpReport Pump::step(net::Transport& transport, mqtt::Session& session, MqttEventSink& sink, std::uint64_t now_ms) {
   PumpReport report;
   SessionPeer peer{session, sink, report};
-  return run_step(transport, peer, report, buffer_, max_reads_, now_ms);
+  return run_step(transport, peer, report, buffer_, held_, max_reads_, now_ms);
 }
 
 Result<bool> Pump::flush(net::Transport& transport, iothub::DeviceClient& client) {

@@ -7,11 +7,14 @@
 //   1. writes pending output until the transport would block (short writes keep the rest pending; the next
 //      write starts with the same bytes, as TLS requires)
 //   2. reads what is available (a bounded number of reads, so a flood cannot starve the main loop) and feeds
-//      it in; when the peer's receive buffer is full it takes events and writes output to make room
+//      it in; when the peer's receive buffer is full it takes events and writes output to make room. If the
+//      room depends on output the transport will not take yet (PUBACKs behind a full socket), the rest of the
+//      read is held in the pump and fed first on the next step: nothing blocks and nothing is dropped
 //   3. takes events (to the caller's sink), calls on_time(), takes the events that raised, writes again
 //   4. reports: progress (call again before sleeping), what the transport waits for, the peer's next deadline,
 //      and a lost connection with its reason
 // It never blocks, never allocates and never closes the transport: closing is the supervisor's decision.
+// One Pump serves one connection at a time: call reset() when the transport is closed.
 #pragma once
 
 #include <cstddef>
@@ -60,6 +63,12 @@ struct PumpReport {
 // A transport error as a loss reason (writing: it came from write()).
 LossReason loss_reason_for(const Error& error, bool writing) noexcept;
 
+// Bytes of the read buffer, [begin, end), read from the transport but not yet taken by the peer.
+struct HeldBytes {
+  std::size_t begin = 0;
+  std::size_t end = 0;
+};
+
 class Pump {
  public:
   // `read_buffer` holds one transport read (the board can give 1-2 KiB, the host 16 KiB).
@@ -71,6 +80,10 @@ class Pump {
                   std::uint64_t now_unix);
   PumpReport step(net::Transport& transport, mqtt::Session& session, MqttEventSink& sink, std::uint64_t now_ms);
 
+  // Forgets bytes held from the previous connection. Call whenever the transport is closed.
+  void reset() noexcept { held_ = HeldBytes{}; }
+  bool holding() const noexcept { return held_.begin != held_.end; }
+
   // Writes pending output until empty or would_block. true once everything is written (DISCONNECT on close).
   static Result<bool> flush(net::Transport& transport, iothub::DeviceClient& client);
   static Result<bool> flush(net::Transport& transport, mqtt::Session& session);
@@ -78,6 +91,7 @@ class Pump {
  private:
   std::span<std::uint8_t> buffer_;
   std::size_t max_reads_;
+  HeldBytes held_{};
 };
 
 }  // namespace picohub::device

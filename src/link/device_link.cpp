@@ -130,6 +130,7 @@ void DeviceLink::close_transport() {
     transport_->close();
     transport_.reset();
   }
+  pump_.reset();
   client_.on_transport_reset();
 }
 
@@ -267,6 +268,7 @@ void DeviceLink::close() {
     }
     transport_->close();
     transport_.reset();
+    pump_.reset();
     client_.on_transport_reset();
   }
   supervisor_ = device::ConnectionSupervisor(policy_for(options_));

@@ -262,5 +262,59 @@ TEST(DevicePump, PumpsABareSessionForTheBenchmarks) {
   EXPECT_EQ(r.loss, LossReason::server_closed);
 }
 
+// PUBACKs owed for received messages need output room; when the socket takes nothing, the pump must neither
+// spin, nor drop the bytes it has read, nor call the connection lost: it holds them for the next step.
+TEST(DevicePump, BytesThatNeedOutputRoomAreHeldUntilTheTransportTakesOutput) {
+  // 16 PUBACKs fill tx, 16 more wait in the session, 16 messages fill rx: 60 messages cannot all be taken.
+  mqtt::StaticSessionMemory<64, 128, 2, 64> memory;
+  mqtt::Session session(memory.view(), {});
+  FakeTransport transport;
+  MqttRecorder sink;
+  int received = 0;
+  struct Counter final : MqttEventSink {
+    int& n;
+    explicit Counter(int& count) : n(count) {}
+    void on_mqtt_event(const mqtt::Event& e) override {
+      if (std::holds_alternative<mqtt::MessageReceived>(e)) ++n;
+    }
+  } counter(received);
+  std::array<std::uint8_t, 1024> buffer{};
+  Pump pump(buffer);
+  mqtt::ConnectOptions options;
+  options.client_id = "b";
+  ASSERT_TRUE(session.connect(options, 0));
+  transport.push(connack());
+  pump.step(transport, session, counter, 0);
+  transport.take_written();
+  Bytes burst;
+  for (std::uint16_t id = 1; id <= 60; ++id) {
+    auto one = encoded(mqtt::Publish{"t", bytes_of("m"), mqtt::QoS::at_least_once, false, false, id});
+    burst.insert(burst.end(), one.begin(), one.end());
+  }
+  transport.push(burst);
+  transport.block_writes = true;
+  auto r = pump.step(transport, session, counter, 1);
+  EXPECT_FALSE(r.lost);
+  EXPECT_TRUE(pump.holding());
+  EXPECT_LT(received, 60);
+  EXPECT_EQ(r.wait, net::Wait::writable);
+  const int before = received;
+  r = pump.step(transport, session, counter, 2);  // still blocked: nothing moves, nothing is lost
+  EXPECT_FALSE(r.progress);
+  EXPECT_EQ(received, before);
+  transport.block_writes = false;
+  for (int i = 0; i < 10 && (pump.holding() || !session.pending_output().empty()); ++i)
+    r = pump.step(transport, session, counter, 3);
+  EXPECT_FALSE(r.lost);
+  EXPECT_FALSE(pump.holding());
+  EXPECT_EQ(received, 60);
+  auto packets = packets_in(transport.take_written());
+  ASSERT_EQ(packets.size(), 60u);
+  for (std::uint16_t i = 0; i < 60; ++i) EXPECT_EQ(std::get<mqtt::Puback>(packets[i]).packet_id, i + 1);
+  pump.reset();
+  EXPECT_FALSE(pump.holding());
+  (void)sink;
+}
+
 }  // namespace
 }  // namespace picohub::device
