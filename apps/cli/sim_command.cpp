@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "command.hpp"
+#include "duration.hpp"
 #include "device/tutorial_app.hpp"
 #include "iothub/connection_string.hpp"
 #include "iothub/device_client.hpp"
@@ -21,20 +22,6 @@ namespace picohub::cli {
 namespace {
 
 std::atomic<bool> interrupted{false};
-
-// "1s", "250ms", "2m", or a bare number of seconds.
-bool parse_duration_ms(const std::string& text, std::uint64_t& out) {
-  std::uint64_t value = 0;
-  const char* end = text.data() + text.size();
-  auto [p, ec] = std::from_chars(text.data(), end, value);
-  if (ec != std::errc{} || p == text.data()) return false;
-  const std::string unit(p, end);
-  if (unit.empty() || unit == "s") out = value * 1000;
-  else if (unit == "ms") out = value;
-  else if (unit == "m") out = value * 60'000;
-  else return false;
-  return true;
-}
 
 // "host" or "host:port" (IPv6 as "[::1]:port").
 bool split_endpoint(std::string_view text, std::string& host, std::uint16_t& port) {

@@ -202,7 +202,12 @@ void HubConnection::poll_session(std::uint64_t now_ms) noexcept {
   const device::PumpReport report = pump_.step(*session_, client_, events_, now_ms, unix_now(now_ms));
   progress_ = report.progress;
   if (report.refused) {
-    refused(device::refusal_for(report.refused_code), now_ms);
+    // CONNACK 3 (server unavailable) is the hub's trouble, not ours: a loss with back-off, not a refusal.
+    if (report.refused_code == mqtt::ConnectReturnCode::server_unavailable) {
+      lost(device::LossReason::server_unavailable, "CONNACK 3", now_ms);
+    } else {
+      refused(device::refusal_for(report.refused_code), now_ms);
+    }
     return;
   }
   if (report.lost) {
@@ -230,6 +235,7 @@ void HubConnection::close_transport() noexcept {
     session_.reset();
   }
   tcp_.close();
+  pump_.reset();
   if (client_.state() != iothub::DeviceClientState::idle) client_.on_transport_reset();
   phase_ = HubPhase::idle;
 }

@@ -30,10 +30,9 @@ foreach(root IN LISTS roots)
   list(APPEND su_files ${found})
 endforeach()
 
-# Keep only objects that contributed to the image (the map's memory-map part names each linked object).
+# Keep only objects that contributed to the image. The whole map is searched: with link-time optimisation the
+# memory map names the LTO partitions, and only the archive-member list names the objects that were pulled in.
 file(READ "${MAP}" map)
-string(FIND "${map}" "Linker script and memory map" at)
-string(SUBSTRING "${map}" ${at} -1 map)
 set(linked "")
 foreach(file IN LISTS su_files)
   get_filename_component(name "${file}" NAME)
@@ -43,7 +42,9 @@ foreach(file IN LISTS su_files)
     list(APPEND linked "${file}")
   endif()
 endforeach()
-set(su_files ${linked})
+# With link-time optimisation the frames that reached the image are in the link's own .su files beside the ELF.
+file(GLOB lto_su "${ELF}.ltrans*.su")
+set(su_files ${linked} ${lto_su})
 set(entries "")
 foreach(file IN LISTS su_files)
   file(STRINGS "${file}" lines)
