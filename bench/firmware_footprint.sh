@@ -20,8 +20,8 @@ trap 'rm -f "$report"' EXIT
 out() { printf '%s\n' "$*" | tee -a "$report"; }
 
 read -r text data bss _ < <(arm-none-eabi-size "$elf" | awk 'NR==2 {print $1, $2, $3}')
-arena=$(arm-none-eabi-nm -S "$elf" | awk '/tls_arena/ {print $2; exit}')
-stack=$(arm-none-eabi-nm "$elf" | awk '/__stack_size__/ {print $1; exit}')
+arena=$(arm-none-eabi-nm -S "$elf" | awk '/tls_arena/ && !n++ {print $2}')
+stack=$(arm-none-eabi-nm "$elf" | awk '/__stack_size__/ && !n++ {print $1}')
 arena=$((16#${arena:-0}))
 stack=$((16#${stack:-0}))
 flash=$((text + data))
@@ -51,13 +51,15 @@ for line in open(sys.argv[1]):
         continue
     name = re.sub(r'\(.*', '', m.group(3)).split('/')[-1]
     name = re.sub(r'^lib(.*)\.a$', r'\1', name)
-    sizes[name if name.endswith('.a') or not name.endswith('.obj') else 'firmware (main, board, trust store)'] += int(m.group(2), 16)
+    if 'ltrans' in name:
+        name = 'picohub code, all libraries (link-time optimised as one)'
+    sizes[name] += int(m.group(2), 16)
 for name, size in sizes.most_common(14):
     print(f'| {name} | {size} |')
 EOF
 out ""
 out "Largest stack frames (-fstack-usage): $( \
-  find build/board -name '*.su' -exec cat {} + 2>/dev/null | sort -t$'\t' -k2 -n -r | head -3 | awk -F'\t' '{printf "%s %s B; ", $1, $2}')"
+  cat "$elf".ltrans*.su 2>/dev/null | sort -t$'\t' -k2 -n -r | head -3 | awk -F'\t' '{printf "%s %s B; ", $1, $2}')"
 
 if ((flash > 160 * 1024)); then echo "firmware_footprint: flash $flash B is over the 160 KiB budget" >&2; exit 1; fi
 if ((record)); then
