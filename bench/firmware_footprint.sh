@@ -59,7 +59,7 @@ for name, size in sizes.most_common(14):
 EOF
 out ""
 out "Largest stack frames (-fstack-usage): $( \
-  cat "$elf".ltrans*.su 2>/dev/null | sort -t$'\t' -k2 -n -r | head -3 | awk -F'\t' '{printf "%s %s B; ", $1, $2}')"
+  cat "$elf".ltrans*.su 2>/dev/null | sort -t$'\t' -k2 -n -r | head -3 | awk -F'\t' '{printf "%s %s B; ", $1, $2}' | sed "s|$root/||g")"
 
 if ((flash > 160 * 1024)); then echo "firmware_footprint: flash $flash B is over the 160 KiB budget" >&2; exit 1; fi
 if ((record)); then
