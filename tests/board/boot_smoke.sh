@@ -5,14 +5,16 @@
 # with no fault, lockup or watchdog reset. It must also print the MAC from its config block, which proves the
 # firmware decoded the block `picohub board uf2` wrote.
 set -euo pipefail
+# ./run test sets PICOHUB_REQUIRE_BOARD=1: there a missing firmware or rp2040js is a failure, not a skip.
+skip_code=77; [[ ${PICOHUB_REQUIRE_BOARD:-0} == 1 ]] && skip_code=1
 picohub=$1 node=$2 firmware=${PICOHUB_FIRMWARE:-$3}
 here=$(cd "$(dirname "$0")" && pwd)
 vboard="$here/../../tools/vboard"
 if [[ ! -f "$firmware" ]]; then
-  echo "SKIP: no board firmware at $firmware yet: run ./run build board"; exit 77
+  echo "SKIP: no board firmware at $firmware yet: run ./run build board"; exit "$skip_code"
 fi
 if [[ ! -d "$vboard/node_modules/rp2040js" ]]; then
-  echo "SKIP: rp2040js is not installed: run scripts/vboard-setup.sh (./run setup does)"; exit 77
+  echo "SKIP: rp2040js is not installed: run scripts/vboard-setup.sh (./run setup does)"; exit "$skip_code"
 fi
 
 work=$(mktemp -d /tmp/picohub-boot-smoke.XXXXXX)
