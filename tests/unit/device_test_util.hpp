@@ -16,6 +16,11 @@
 
 namespace picohub::device::test {
 
+// The clock and the identity every device-core test signs its SAS tokens with.
+constexpr std::uint64_t unix_now = 1'700'000'000;
+constexpr std::string_view cs_text =
+    "HostName=myhub.azure-devices.net;DeviceId=dev1;SharedAccessKey=AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+
 using Bytes = std::vector<std::uint8_t>;
 
 template <class P>

@@ -16,9 +16,6 @@ namespace {
 
 using namespace test;
 
-constexpr std::uint64_t unix_now = 1'700'000'000;
-constexpr std::string_view cs_text =
-    "HostName=myhub.azure-devices.net;DeviceId=dev1;SharedAccessKey=AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
 
 struct FixedSensor final : Sensor {
   SensorReading next{2150, true, 4405};
