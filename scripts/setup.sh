@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything picohub needs on Debian 12. Idempotent: a second run only checks.
-#   Debian packages (as root, or through sudo), then mbedTLS 3.6 built from Debian 13's source package.
+#   Debian packages (as root, or through sudo), mbedTLS 3.6 built from Debian 13's source package (host and board),
+#   the Node packages (device SDK for the e2e tests, rp2040js for the virtual board), then the board firmware.
 #   MBEDTLS_SOURCE_DIR=/path/to/mbedtls-3.6.x skips the download and builds that tree instead.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -40,4 +41,12 @@ fi
 "$root/scripts/e2e-setup.sh"
 "$root/scripts/vboard-setup.sh"
 "$root/scripts/mbedtls-board.sh"
+
+# The board firmware: `picohub board uf2` wraps it, the virtual board runs it. Incremental after the first time.
+say "building the board firmware (build/board/apps/firmware/picohub-firmware.elf)"
+mkdir -p "$root/build"
+log="$root/build/setup-board.log"
+if ! (cd "$root" && cmake --preset board && cmake --build --preset board -- -j"$(nproc)") >"$log" 2>&1; then
+  tail -n 30 "$log"; say "the board firmware did not build; the whole log is $log"; exit 1
+fi
 say "done"
