@@ -469,6 +469,11 @@ export class W5100S {
     if (status !== SR.SYNSENT) this.#raise(n, SN_IR.DISCON);  // refused during SYNSENT: just CLOSED
   }
 
+  // Ends every connection (the harness is stopping): nothing of the board outlives the run.
+  shutdown() {
+    for (let n = 0; n < SOCKETS; n++) this.#close(n);
+  }
+
   // --- interrupts, reset, counters --------------------------------------------------------------------------
 
   #socketInterruptBits() {
