@@ -5,7 +5,7 @@
 //   node tools/vboard/run.mjs --uf2 board.uf2 [--max-ms 5000] [--wall-ms 60000]
 //        [--expect REGEX]... [--forbid REGEX]... [--fail-on-watchdog] [--verbose] [--json]
 //        [--lan] [--host NAME=192.0.2.X]... [--bridge 192.0.2.X:PORT=127.0.0.1:PORT]... [--sntp-skew-ms N]
-//        [--rosc random|stuck]
+//        [--rosc random|stuck] [--temperature C]
 //
 // --lan (implied by --host/--bridge) puts the W5100S model on SPI0 and the virtual LAN 192.0.2.0/24 behind
 // it (DHCP gives 192.0.2.10; DNS 192.0.2.53 answers the --host names; SNTP 192.0.2.123 serves host time;
@@ -27,7 +27,7 @@ import { Uf2Error } from './src/uf2.mjs';
 
 const usage = 'usage: run.mjs --uf2 FILE [--max-ms N] [--wall-ms N] [--expect REGEX]... [--forbid REGEX]... ' +
   '[--fail-on-watchdog] [--verbose] [--json] [--lan] [--host NAME=192.0.2.X]... ' +
-  '[--bridge 192.0.2.X:PORT=127.0.0.1:PORT]... [--sntp-skew-ms N] [--rosc random|stuck]';
+  '[--bridge 192.0.2.X:PORT=127.0.0.1:PORT]... [--sntp-skew-ms N] [--rosc random|stuck] [--temperature C]';
 const note = (text) => process.stderr.write(`[vboard] ${text}\n`);
 
 function parseCommandLine() {
@@ -47,6 +47,7 @@ function parseCommandLine() {
       bridge: { type: 'string', multiple: true, default: [] },
       'sntp-skew-ms': { type: 'string', default: '0' },
       rosc: { type: 'string' },
+      temperature: { type: 'string', default: '24' },
     },
   });
   if (values.help) {
@@ -61,7 +62,10 @@ function parseCommandLine() {
   const useLan = values.lan || values.host.length > 0 || values.bridge.length > 0;
   const sntpSkewMs = Number(values['sntp-skew-ms']);
   if (!Number.isFinite(sntpSkewMs)) throw new Error(usage);
-  const lan = useLan ? { hosts: values.host.map(parseHost), bridges: values.bridge.map(parseBridge), sntpSkewMs }
+  const temperatureC = Number(values.temperature);
+  if (!Number.isFinite(temperatureC)) throw new Error(usage);
+  const lan = useLan ? { hosts: values.host.map(parseHost), bridges: values.bridge.map(parseBridge), sntpSkewMs,
+    temperatureC }
     : null;
   return { ...values, maxMs, wallMs, failOnWatchdog: values['fail-on-watchdog'], lan };
 }

@@ -20,7 +20,13 @@ export function clockScheduler(clock) {
   };
 }
 
-// options: { hosts, bridges, sntpSkewMs, rosc: 'random' | 'stuck', log }
+// The on-die sensor (ADC input 4): 0.706 V at 27 °C, -1.721 mV per °C, 12 bits over 3.3 V.
+export function setTemperature(mcu, celsius) {
+  const volts = 0.706 - (celsius - 27) * 0.001721;
+  mcu.adc.channelValues[4] = Math.max(0, Math.min(4095, Math.round((volts / 3.3) * 4095)));
+}
+
+// options: { hosts, bridges, sntpSkewMs, temperatureC, rosc: 'random' | 'stuck', log }
 export function attachEvb(board, options = {}) {
   const { mcu } = board;
   const scheduler = clockScheduler(board.clock);
@@ -46,6 +52,9 @@ export function attachEvb(board, options = {}) {
   };
   mcu.gpio[PIN_CS].addListener((state) => (state === GPIOPinState.Low ? chip.select() : chip.deselect()));
   mcu.gpio[PIN_RESET].addListener((state) => chip.setResetPin(state !== GPIOPinState.Low));
+
+  setTemperature(mcu, options.temperatureC ?? 24);
+  mcu.adc.channelValues[3] = Math.round((5.0 / 3 / 3.3) * 4095);  // GP29: VSYS / 3 from USB's 5 V
 
   const rosc = attachRosc(mcu, { stuck: options.rosc === 'stuck' });
   board.realtimeGate = () => lan.busy;
