@@ -24,6 +24,7 @@ export class VirtualBoard {
     this.stopRequested = false;
     this.realtimeGate = () => false;  // attachEvb: true while the board waits on a bridged connection
     this.sleepMark = null;
+    this.wallClockMs = () => performance.now();  // replaceable in tests
     this.mcu.onBreak = (code) => {
       this.breakCode = code;
     };
@@ -89,7 +90,7 @@ export class VirtualBoard {
   // While the core sleeps waiting on the bridged network, emulated time may not run ahead of the wall clock
   // from the start of that sleep: timeouts against a real-time peer then mean what they say.
   #wallTarget() {
-    const wallNanos = performance.now() * 1e6;
+    const wallNanos = this.wallClockMs() * 1e6;
     if (!this.sleepMark) this.sleepMark = { nanos: this.clock.nanos, wall: wallNanos };
     return this.sleepMark.nanos + (wallNanos - this.sleepMark.wall);
   }
