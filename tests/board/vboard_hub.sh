@@ -48,9 +48,9 @@ cs=$("$picohub" device connection-string vboard1 2>/dev/null | head -n 1)
   --forbid '/hardfault|panic/i' > "$work/console.txt" 2> "$work/vboard.txt" &
 board_pid=$!
 
-wait_for_line "$work/console.txt" 'acknowledged by the hub' 200
-for _ in $(seq 1 600); do
-  [[ $(grep -c 'acknowledged by the hub' "$work/console.txt") -ge 2 ]] && break
+# The C2D goes once the board has shown it is up (two PUBACKs); stop waiting if the board run ends first.
+for _ in $(seq 1 1200); do
+  [[ $(grep -c 'acknowledged by the hub' "$work/console.txt" 2>/dev/null) -ge 2 ]] && break
   kill -0 "$board_pid" 2>/dev/null || break
   sleep 0.2
 done
