@@ -75,7 +75,8 @@ function report(summary, options) {
     process.stderr.write(`${JSON.stringify(summary)}\n`);
     return;
   }
-  note(`ran ${summary.emulatedMs.toFixed(3)} ms emulated in ${summary.wallMs} ms wall; ${summary.lines} console ` +
+  const waited = summary.networkWaitMs > 0 ? ` (${summary.networkWaitMs.toFixed(1)} ms of it asleep on the network, at wall-clock pace)` : '';
+  note(`ran ${summary.emulatedMs.toFixed(3)} ms emulated${waited} in ${summary.wallMs} ms wall; ${summary.lines} console ` +
     `lines; ${summary.watchdogResets} watchdog resets; stack peak ${summary.stackPeakBytes} bytes; stopped: ${summary.fault ? 'fault' : summary.reason}`);
   if (summary.fault) note(`FAULT (${summary.fault.kind}): ${summary.fault.message}`);
   if (summary.violation) note(`forbidden line /${summary.violation.source}/ appeared: ${summary.violation.line}`);

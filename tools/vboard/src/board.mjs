@@ -25,6 +25,7 @@ export class VirtualBoard {
     this.realtimeGate = () => false;  // attachEvb: true while the board waits on a bridged connection
     this.sleepMark = null;
     this.wallClockMs = () => performance.now();  // replaceable in tests
+    this.pacedNanos = 0;  // emulated time spent asleep at wall-clock pace (waiting on the bridged network)
     this.mcu.onBreak = (code) => {
       this.breakCode = code;
     };
@@ -124,6 +125,7 @@ export class VirtualBoard {
           target = Math.min(target, this.#wallTarget());
           if (target <= clock.nanos && !due) return 'io-wait';
         }
+        if (paced) this.pacedNanos += Math.max(0, target - clock.nanos);
         clock.tick(Math.max(0, target - clock.nanos));
         continue;
       }

@@ -79,6 +79,7 @@ export async function runBoard(options) {
     board.flushConsole();
   }
   summary.emulatedMs = board.nanos / 1e6;
+  summary.networkWaitMs = board.pacedNanos / 1e6;
   summary.wallMs = Date.now() - started;
   summary.lines = lines.length;
   summary.watchdogResets = watchdogResets;
