@@ -22,7 +22,7 @@ export class VirtualBoard {
     this.mcu.uart[0].onByte = (byte) => this.console.push(byte);
     this.breakCode = null;
     this.stopRequested = false;
-    this.realtimeGate = () => false;  // attachEvb: true while the board waits on a bridged connection
+    this.realtimeGate = () => false;  // attachEvb: true once the board talks to a real-time peer
     this.sleepMark = null;
     this.wallClockMs = () => performance.now();  // replaceable in tests
     this.pacedNanos = 0;  // emulated time spent asleep at wall-clock pace (waiting on the bridged network)

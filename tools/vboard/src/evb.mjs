@@ -57,6 +57,6 @@ export function attachEvb(board, options = {}) {
   mcu.adc.channelValues[3] = Math.round((5.0 / 3 / 3.3) * 4095);  // GP29: VSYS / 3 from USB's 5 V
 
   const rosc = attachRosc(mcu, { stuck: options.rosc === 'stuck' });
-  board.realtimeGate = () => lan.busy;
+  board.realtimeGate = () => lan.realTime;
   return { chip, lan, rosc };
 }

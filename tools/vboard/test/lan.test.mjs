@@ -144,8 +144,10 @@ test('TCP through the chip and the bridge to a loopback echo server: connect, ec
   spi.command(0, 0x01);
   spi.write(spi.sock(0, 0x0c), [192, 0, 2, 20]);
   spi.write16(spi.sock(0, 0x10), 8883);
+  assert.equal(lan.realTime, false, 'no real-time peer before the first bridged connection');
   spi.command(0, 0x04);
   assert.equal(lan.busy, true);
+  assert.equal(lan.realTime, true);
   await until(() => spi.read8(spi.sock(0, 0x03)) === 0x17);
   spi.send(0, Buffer.from('ping'), { base: 0x4000, size: 2048 });
   await until(() => spi.read16(spi.sock(0, 0x26)) === 4);
@@ -154,6 +156,7 @@ test('TCP through the chip and the bridge to a loopback echo server: connect, ec
   await until(() => spi.read8(spi.sock(0, 0x03)) === 0x00);
   assert.equal(spi.read8(spi.sock(0, 0x02)) & 0x02, 0x02);
   await until(() => !lan.busy);
+  assert.equal(lan.realTime, true, 'paced from the first bridged connection on');
   await new Promise((resolve) => server.close(resolve));
 });
 

@@ -39,9 +39,15 @@ export class VirtualLan {
     this.chip = chip;
   }
 
-  // True while a bridged connection is open or opening: the board is then waiting on real time.
+  // True while a bridged connection is open or opening.
   get busy() {
     return this.openConnections > 0;
+  }
+
+  // True once the board has talked to a real-time peer through a bridge: from then on its waits (replies,
+  // keep-alives, CONNACK timeouts, reconnect back-off against a restarting hub) happen in wall-clock time.
+  get realTime() {
+    return this.stats.tcpOpened > 0;
   }
 
   arp(ip) {
