@@ -77,6 +77,7 @@ export async function runBoard(options) {
     summary.fault = { kind: error.kind, message: error.message, pc: board.mcu.core.PC >>> 0 };
   } finally {
     board.flushConsole();
+    evb?.chip.shutdown();  // no bridged connection outlives the run
   }
   summary.emulatedMs = board.nanos / 1e6;
   summary.networkWaitMs = board.pacedNanos / 1e6;
@@ -88,7 +89,6 @@ export async function runBoard(options) {
   summary.violation = expectations.violation;
   summary.warnings = board.warningSummary();
   if (evb) summary.lan = { ...evb.lan.stats };
-  evb?.chip.shutdown();
   if (summary.fault) summary.exitCode = summary.fault.kind === 'boot2-crc' ? EXIT_USAGE : EXIT_FAULT;
   else if (summary.violation || summary.unmet.length > 0) summary.exitCode = EXIT_EXPECTATION;
   return summary;
