@@ -4,6 +4,13 @@
 //
 //   node tools/vboard/run.mjs --uf2 board.uf2 [--max-ms 5000] [--wall-ms 60000]
 //        [--expect REGEX]... [--forbid REGEX]... [--fail-on-watchdog] [--verbose] [--json]
+//        [--lan] [--host NAME=192.0.2.X]... [--bridge 192.0.2.X:PORT=127.0.0.1:PORT]... [--sntp-skew-ms N]
+//        [--rosc random|stuck] [--temperature C]
+//
+// --lan (implied by --host/--bridge) puts the W5100S model on SPI0 and the virtual LAN 192.0.2.0/24 behind
+// it (DHCP gives 192.0.2.10; DNS 192.0.2.53 answers the --host names; SNTP 192.0.2.123 serves host time;
+// TCP to a --bridge address is carried to a loopback port). --rosc defaults to random with the LAN and to
+// rp2040js's stuck RANDOMBIT without it.
 //
 // Patterns are JavaScript regexes, optionally /body/flags. Each --expect needs its own console line (give one twice to require two lines); the run ends as soon as all
 // are met. Exit: 0 ok (all expectations met, or none given and the time ran out without a fault),
@@ -14,10 +21,13 @@ import { parseArgs } from 'node:util';
 
 import { EXIT_USAGE, runBoard } from './src/bounded-run.mjs';
 import { toRegex } from './src/expectations.mjs';
+import { parseHost } from './src/lan/virtual-lan.mjs';
+import { parseBridge } from './src/lan/tcp-bridge.mjs';
 import { Uf2Error } from './src/uf2.mjs';
 
 const usage = 'usage: run.mjs --uf2 FILE [--max-ms N] [--wall-ms N] [--expect REGEX]... [--forbid REGEX]... ' +
-  '[--fail-on-watchdog] [--verbose] [--json]';
+  '[--fail-on-watchdog] [--verbose] [--json] [--lan] [--host NAME=192.0.2.X]... ' +
+  '[--bridge 192.0.2.X:PORT=127.0.0.1:PORT]... [--sntp-skew-ms N] [--rosc random|stuck] [--temperature C]';
 const note = (text) => process.stderr.write(`[vboard] ${text}\n`);
 
 function parseCommandLine() {
@@ -32,6 +42,12 @@ function parseCommandLine() {
       verbose: { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
+      lan: { type: 'boolean', default: false },
+      host: { type: 'string', multiple: true, default: [] },
+      bridge: { type: 'string', multiple: true, default: [] },
+      'sntp-skew-ms': { type: 'string', default: '0' },
+      rosc: { type: 'string' },
+      temperature: { type: 'string', default: '24' },
     },
   });
   if (values.help) {
@@ -42,7 +58,16 @@ function parseCommandLine() {
   const wallMs = Number(values['wall-ms']);
   if (!values.uf2 || !(maxMs > 0) || !(wallMs > 0)) throw new Error(usage);
   for (const source of [...values.expect, ...values.forbid]) toRegex(source);  // refuse a bad regex up front
-  return { ...values, maxMs, wallMs, failOnWatchdog: values['fail-on-watchdog'] };
+  if (values.rosc !== undefined && !['random', 'stuck'].includes(values.rosc)) throw new Error(usage);
+  const useLan = values.lan || values.host.length > 0 || values.bridge.length > 0;
+  const sntpSkewMs = Number(values['sntp-skew-ms']);
+  if (!Number.isFinite(sntpSkewMs)) throw new Error(usage);
+  const temperatureC = Number(values.temperature);
+  if (!Number.isFinite(temperatureC)) throw new Error(usage);
+  const lan = useLan ? { hosts: values.host.map(parseHost), bridges: values.bridge.map(parseBridge), sntpSkewMs,
+    temperatureC }
+    : null;
+  return { ...values, maxMs, wallMs, failOnWatchdog: values['fail-on-watchdog'], lan };
 }
 
 function report(summary, options) {
@@ -50,11 +75,16 @@ function report(summary, options) {
     process.stderr.write(`${JSON.stringify(summary)}\n`);
     return;
   }
-  note(`ran ${summary.emulatedMs.toFixed(3)} ms emulated in ${summary.wallMs} ms wall; ${summary.lines} console ` +
+  const waited = summary.networkWaitMs > 0 ? ` (${summary.networkWaitMs.toFixed(1)} ms of it asleep on the network, at wall-clock pace)` : '';
+  note(`ran ${summary.emulatedMs.toFixed(3)} ms emulated${waited} in ${summary.wallMs} ms wall; ${summary.lines} console ` +
     `lines; ${summary.watchdogResets} watchdog resets; stack peak ${summary.stackPeakBytes} bytes; stopped: ${summary.fault ? 'fault' : summary.reason}`);
   if (summary.fault) note(`FAULT (${summary.fault.kind}): ${summary.fault.message}`);
   if (summary.violation) note(`forbidden line /${summary.violation.source}/ appeared: ${summary.violation.line}`);
   for (const source of summary.unmet) note(`expected line never appeared: /${source}/`);
+  if (summary.lan) {
+    const { dhcpAcks, dnsQueries, sntpReplies, tcpOpened } = summary.lan;
+    note(`LAN: ${dhcpAcks} DHCP ACKs, ${dnsQueries} DNS queries, ${sntpReplies} SNTP replies, ${tcpOpened} bridged TCP connections`);
+  }
   for (const { message, count } of summary.warnings.slice(0, 8)) note(`rp2040js: ${message} (x${count})`);
   if (summary.exitCode === 0 && options.expect.length > 0) note('all expected lines seen');
 }

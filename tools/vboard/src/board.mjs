@@ -1,6 +1,6 @@
 // The virtual W5100S-EVB-Pico: an rp2040js RP2040 started the way the bootrom would start it, with UART0 as
-// the console. Today nothing is on SPI0 (every byte reads back 0, like a missing chip); the W5100S model and
-// the virtual LAN of the next step attach through `spi0` and `gpio` here.
+// the console. Bare, nothing is on SPI0 (every byte reads back 0, like a missing chip); evb.mjs attaches the
+// W5100S model and the virtual LAN through `spi0` and `gpio`.
 import { RP2040 } from 'rp2040js';
 
 import { LineSplitter } from './console.mjs';
@@ -22,6 +22,10 @@ export class VirtualBoard {
     this.mcu.uart[0].onByte = (byte) => this.console.push(byte);
     this.breakCode = null;
     this.stopRequested = false;
+    this.realtimeGate = () => false;  // attachEvb: true once the board talks to a real-time peer
+    this.sleepMark = null;
+    this.wallClockMs = () => performance.now();  // replaceable in tests
+    this.pacedNanos = 0;  // emulated time spent asleep at wall-clock pace (waiting on the bridged network)
     this.mcu.onBreak = (code) => {
       this.breakCode = code;
     };
@@ -84,13 +88,23 @@ export class VirtualBoard {
     this.#boot();
   }
 
+  // While the core sleeps waiting on the bridged network, emulated time may not run ahead of the wall clock
+  // from the start of that sleep: timeouts against a real-time peer then mean what they say.
+  #wallTarget() {
+    const wallNanos = this.wallClockMs() * 1e6;
+    if (!this.sleepMark) this.sleepMark = { nanos: this.clock.nanos, wall: wallNanos };
+    return this.sleepMark.nanos + (wallNanos - this.sleepMark.wall);
+  }
+
   // Ends the current slice after this instruction (e.g. from a console-line callback).
   requestStop() {
     this.stopRequested = true;
   }
 
   // Runs at most `instructions` instructions, never past emulated time `untilNanos`. While the core sleeps
-  // (WFI/WFE) time jumps to the next timer alarm. Returns 'ran' | 'stopped' | 'time-limit' | 'asleep-forever';
+  // (WFI/WFE) time jumps to the next timer alarm, except while realtimeGate() holds: then it follows the wall
+  // clock, and the slice returns 'io-wait' when it has caught up (the caller lets host I/O run).
+  // Returns 'ran' | 'stopped' | 'time-limit' | 'asleep-forever' | 'io-wait';
   // a fault throws a BoardFault.
   runSlice(instructions, untilNanos) {
     const { core } = this.mcu;
@@ -99,11 +113,23 @@ export class VirtualBoard {
       if (this.stopRequested) return 'stopped';
       if (clock.nanos >= untilNanos) return 'time-limit';
       if (core.waiting) {
-        const next = clock.nanosToNextAlarm;
-        if (next <= 0) return 'asleep-forever';
-        clock.tick(Math.min(next, untilNanos - clock.nanos));
+        const paced = this.realtimeGate();
+        const hasAlarm = clock.nextAlarm !== null;
+        if (!paced) {
+          this.sleepMark = null;
+          if (!hasAlarm) return 'asleep-forever';
+        }
+        const due = hasAlarm && clock.nanosToNextAlarm <= 0;
+        let target = Math.min(hasAlarm ? clock.nanos + Math.max(clock.nanosToNextAlarm, 0) : Infinity, untilNanos);
+        if (paced) {
+          target = Math.min(target, this.#wallTarget());
+          if (target <= clock.nanos && !due) return 'io-wait';
+        }
+        if (paced) this.pacedNanos += Math.max(0, target - clock.nanos);
+        clock.tick(Math.max(0, target - clock.nanos));
         continue;
       }
+      this.sleepMark = null;
       const cycles = core.executeInstruction();
       clock.tick(cycles * NANOS_PER_CYCLE);
       if (this.breakCode !== null) {

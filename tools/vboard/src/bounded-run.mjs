@@ -2,6 +2,8 @@
 import { BoardFault } from './faults.mjs';
 import { Expectations } from './expectations.mjs';
 import { VirtualBoard } from './board.mjs';
+import { attachEvb } from './evb.mjs';
+import { attachRosc } from './rosc.mjs';
 
 export const EXIT_OK = 0;
 export const EXIT_EXPECTATION = 1;  // an expected line did not appear in time, or a forbidden one did
@@ -11,7 +13,10 @@ export const EXIT_FAULT = 3;        // HardFault, lockup, bootrom call, or aslee
 const SLICE = 100000;  // instructions between looks at the wall clock (~3-5 ms of host time)
 
 // options: { uf2 (bytes), maxMs (emulated), wallMs, expect [], forbid [], failOnWatchdog, verbose,
-//            onLine(line), onNote(text) }. Resolves to a summary object with `exitCode`.
+//            onLine(line), onNote(text),
+//            lan: null | { hosts: [[name, ip]], bridges: [{ ip, port, target }], sntpSkewMs } (attaches the
+//            W5100S and the virtual LAN), rosc: 'random' | 'stuck' | undefined (undefined: random with the
+//            LAN, rp2040js's stuck ROSC without) }. Resolves to a summary object with `exitCode`.
 export async function runBoard(options) {
   const note = options.onNote ?? (() => {});
   const expectations = new Expectations(options.expect ?? [], options.forbid ?? []);
@@ -36,6 +41,14 @@ export async function runBoard(options) {
     },
   });
 
+  let evb = null;
+  const rosc = options.rosc ?? (options.lan ? 'random' : undefined);
+  if (options.lan) {
+    evb = attachEvb(board, { ...options.lan, rosc, log: options.verbose ? (text) => note(text) : undefined });
+  } else if (rosc) {
+    attachRosc(board.mcu, { stuck: rosc === 'stuck' });
+  }
+
   const summary = { exitCode: EXIT_OK, reason: '', emulatedMs: 0, wallMs: 0, lines: lines.length, watchdogResets: 0,
     unmet: [], fault: null, warnings: [] };
   const started = Date.now();
@@ -50,6 +63,10 @@ export async function runBoard(options) {
       if (options.failOnWatchdog && watchdogResets > 0) throw new BoardFault('watchdog', 'the watchdog reset the board');
       if (Date.now() - started > options.wallMs) state = 'wall-limit';
       else if (state === 'ran') await new Promise((resolve) => setImmediate(resolve));
+      else if (state === 'io-wait') {
+        await new Promise((resolve) => setTimeout(resolve, 1));  // the board sleeps on the network: let it come
+        state = 'ran';
+      }
     }
     if (state === 'asleep-forever') {
       throw new BoardFault('asleep', 'the core sleeps (WFI/WFE) with no timer alarm armed: nothing will wake it');
@@ -60,8 +77,10 @@ export async function runBoard(options) {
     summary.fault = { kind: error.kind, message: error.message, pc: board.mcu.core.PC >>> 0 };
   } finally {
     board.flushConsole();
+    evb?.chip.shutdown();  // no bridged connection outlives the run
   }
   summary.emulatedMs = board.nanos / 1e6;
+  summary.networkWaitMs = board.pacedNanos / 1e6;
   summary.wallMs = Date.now() - started;
   summary.lines = lines.length;
   summary.watchdogResets = watchdogResets;
@@ -69,6 +88,7 @@ export async function runBoard(options) {
   summary.unmet = expectations.unmet();
   summary.violation = expectations.violation;
   summary.warnings = board.warningSummary();
+  if (evb) summary.lan = { ...evb.lan.stats };
   if (summary.fault) summary.exitCode = summary.fault.kind === 'boot2-crc' ? EXIT_USAGE : EXIT_FAULT;
   else if (summary.violation || summary.unmet.length > 0) summary.exitCode = EXIT_EXPECTATION;
   return summary;
