@@ -169,6 +169,18 @@ TEST_F(W5100sTcpTest, ResetByThePeerIsAnError) {
   EXPECT_EQ(result.error().code, Errc::io_failure);
 }
 
+// The chip closes a reset connection without SENDOK or TIMEOUT: the send in flight never settles by itself.
+TEST_F(W5100sTcpTest, ResetByThePeerDuringASendIsAnErrorNotAnEndlessWait) {
+  fake.defer_sendok = true;
+  connect_socket();
+  ASSERT_TRUE(socket.send(pattern(10)));
+  fake.refuse(0);
+  auto result = socket.send(pattern(10));
+  ASSERT_FALSE(result);
+  EXPECT_EQ(result.error().code, Errc::io_failure);
+  EXPECT_FALSE(socket.send_in_flight());
+}
+
 TEST_F(W5100sTcpTest, RetransmissionTimeoutDuringASendIsATimeout) {
   fake.defer_sendok = true;
   connect_socket();

@@ -48,7 +48,14 @@ Result<void> TcpSocket::settle_previous_send() noexcept {
     send_in_flight_ = false;
     return tl::unexpected(closed_error(interrupts));
   }
-  if (!(interrupts & reg::ir_sendok)) return fail(Errc::would_block, "TCP send in progress");
+  if (!(interrupts & reg::ir_sendok)) {
+    // A reset by the peer closes the socket without SENDOK or TIMEOUT: this send will never settle.
+    if (chip_.socket_status(socket_) == reg::sock_closed) {
+      send_in_flight_ = false;
+      return tl::unexpected(closed_error(interrupts));
+    }
+    return fail(Errc::would_block, "TCP send in progress");
+  }
   chip_.clear_socket_interrupts(socket_, reg::ir_sendok);
   send_in_flight_ = false;
   return {};
