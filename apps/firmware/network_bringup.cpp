@@ -13,7 +13,8 @@ constexpr std::uint32_t chip_retry_ms = 2'000;
 constexpr std::uint32_t link_check_ms = 250;
 constexpr std::uint32_t still_waiting_ms = 15'000;  // how often a stage that waits says so again
 constexpr std::uint16_t dns_local_port = 53'053, sntp_local_port = 50'123;
-constexpr std::size_t max_datagrams_per_poll = 4;  // a flood of broadcasts cannot starve the main loop
+constexpr std::size_t max_datagrams_per_poll = 4;
+constexpr std::uint32_t reply_poll_ms = 5;  // a flood of broadcasts cannot starve the main loop
 
 w5100s::Ipv4 to_chip(netstack::Ipv4 address) noexcept { return address.octets; }
 netstack::Ipv4 from_chip(const w5100s::Ipv4& address) noexcept { return netstack::Ipv4{address}; }
@@ -73,7 +74,15 @@ void NetworkBringup::start(std::uint64_t now_ms) noexcept {
   chip_.begin_reset(now_ms);
 }
 
+bool NetworkBringup::awaiting_reply() const noexcept {
+  const netstack::DhcpState dhcp = dhcp_.state();
+  return dhcp == netstack::DhcpState::selecting || dhcp == netstack::DhcpState::requesting ||
+         dhcp == netstack::DhcpState::renewing || dhcp == netstack::DhcpState::rebinding ||
+         dns_.state() == netstack::DnsState::querying || sntp_.state() == netstack::SntpState::waiting;
+}
+
 void NetworkBringup::poll(std::uint64_t now_ms) noexcept {
+  last_poll_ms_ = now_ms;
   switch (stage_) {
     case NetworkStage::chip_reset:
     case NetworkStage::chip_retry_wait: poll_chip(now_ms); return;
@@ -103,9 +112,12 @@ std::uint64_t NetworkBringup::next_deadline_ms() const noexcept {
     case NetworkStage::time_sync:
     case NetworkStage::ready: break;
   }
-  // UDP replies arrive without a deadline of their own: come back soon enough to take them.
   std::uint64_t deadline = std::min({next_link_check_ms_, dhcp_.next_deadline_ms(), dns_.next_deadline_ms()});
   if (stage_ != NetworkStage::addressing) deadline = std::min(deadline, sntp_.next_deadline_ms());
+  // A reply has no deadline of its own and the loop does not wake on the chip's INTn yet: while one is due,
+  // look every few milliseconds (an SPI register read), so a LAN's sub-millisecond answers are not held back
+  // for a quarter second — which would also skew SNTP's round-trip correction.
+  if (awaiting_reply()) deadline = std::min(deadline, last_poll_ms_ + reply_poll_ms);
   return deadline;
 }
 

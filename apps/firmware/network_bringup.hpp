@@ -70,6 +70,7 @@ class NetworkBringup {
   const char* resolve_failure() const noexcept { return netstack::to_string(dns_.failure()); }
 
  private:
+  bool awaiting_reply() const noexcept;
   void poll_chip(std::uint64_t now_ms) noexcept;
   void poll_link(std::uint64_t now_ms) noexcept;
   void poll_dhcp(std::uint64_t now_ms) noexcept;
@@ -95,6 +96,7 @@ class NetworkBringup {
 
   NetworkStage stage_ = NetworkStage::chip_reset;
   std::uint64_t wake_ms_ = 0;  // chip retry / link poll / progress notes
+  std::uint64_t last_poll_ms_ = 0;
   std::uint64_t stage_since_ms_ = 0;
   std::uint64_t next_note_ms_ = 0;
   std::uint64_t next_link_check_ms_ = 0;
