@@ -8,6 +8,7 @@ picohub_fuzz_target(fuzz_provisioning_config_block
   ${PROJECT_SOURCE_DIR}/src/iothub/connection_string.cpp
   ${PROJECT_SOURCE_DIR}/src/iothub/base64.cpp
   ${PROJECT_SOURCE_DIR}/src/iothub/sas_token.cpp
+  ${PROJECT_SOURCE_DIR}/src/iothub/hmac_sha256.cpp
   ${PROJECT_SOURCE_DIR}/src/iothub/url_encoding.cpp)
 target_include_directories(fuzz_provisioning_config_block PRIVATE ${PROJECT_SOURCE_DIR}/src)
 target_link_libraries(fuzz_provisioning_config_block PRIVATE picohub_common MbedTLS::mbedcrypto)
