@@ -3,6 +3,7 @@
 // hub's CA and GatewayHostName = the hub certificate's name, which the virtual DNS maps to the bridged address).
 // The board's console goes to stdout; Ctrl-C (or --max-time) stops the board and its node process.
 #include <fcntl.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -195,6 +196,7 @@ int run_vboard(const std::vector<std::string>& argv) {
   if (pid < 0) return -1;
   if (pid == 0) {
     ::setpgid(0, 0);  // its own group: a terminal's Ctrl-C reaches it once, through us
+    ::prctl(PR_SET_PDEATHSIG, SIGTERM);  // and it does not outlive us if we are killed outright
     std::vector<char*> args;
     for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
     args.push_back(nullptr);
