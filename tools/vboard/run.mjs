@@ -5,7 +5,7 @@
 //   node tools/vboard/run.mjs --uf2 board.uf2 [--max-ms 5000] [--wall-ms 60000]
 //        [--expect REGEX]... [--forbid REGEX]... [--fail-on-watchdog] [--verbose] [--json]
 //        [--lan] [--host NAME=192.0.2.X]... [--bridge 192.0.2.X:PORT=127.0.0.1:PORT]... [--sntp-skew-ms N]
-//        [--rosc random|stuck] [--temperature C]
+//        [--rosc random|stuck] [--temperature C] [--fault link-down@AT:FOR]... [--led-trace]
 //
 // --lan (implied by --host/--bridge) puts the W5100S model on SPI0 and the virtual LAN 192.0.2.0/24 behind
 // it (DHCP gives 192.0.2.10; DNS 192.0.2.53 answers the --host names; SNTP 192.0.2.123 serves host time;
@@ -23,11 +23,13 @@ import { EXIT_USAGE, runBoard } from './src/bounded-run.mjs';
 import { toRegex } from './src/expectations.mjs';
 import { parseHost } from './src/lan/virtual-lan.mjs';
 import { parseBridge } from './src/lan/tcp-bridge.mjs';
+import { parseFault } from './src/link-faults.mjs';
 import { Uf2Error } from './src/uf2.mjs';
 
 const usage = 'usage: run.mjs --uf2 FILE [--max-ms N] [--wall-ms N] [--expect REGEX]... [--forbid REGEX]... ' +
   '[--fail-on-watchdog] [--verbose] [--json] [--lan] [--host NAME=192.0.2.X]... ' +
-  '[--bridge 192.0.2.X:PORT=127.0.0.1:PORT]... [--sntp-skew-ms N] [--rosc random|stuck] [--temperature C]';
+  '[--bridge 192.0.2.X:PORT=127.0.0.1:PORT]... [--sntp-skew-ms N] [--rosc random|stuck] [--temperature C] ' +
+  '[--fault link-down@AT:FOR]... [--led-trace]';
 const note = (text) => process.stderr.write(`[vboard] ${text}\n`);
 
 function parseCommandLine() {
@@ -48,6 +50,8 @@ function parseCommandLine() {
       'sntp-skew-ms': { type: 'string', default: '0' },
       rosc: { type: 'string' },
       temperature: { type: 'string', default: '24' },
+      fault: { type: 'string', multiple: true, default: [] },
+      'led-trace': { type: 'boolean', default: false },
     },
   });
   if (values.help) {
@@ -59,15 +63,15 @@ function parseCommandLine() {
   if (!values.uf2 || !(maxMs > 0) || !(wallMs > 0)) throw new Error(usage);
   for (const source of [...values.expect, ...values.forbid]) toRegex(source);  // refuse a bad regex up front
   if (values.rosc !== undefined && !['random', 'stuck'].includes(values.rosc)) throw new Error(usage);
-  const useLan = values.lan || values.host.length > 0 || values.bridge.length > 0;
+  const useLan = values.lan || values.host.length > 0 || values.bridge.length > 0 || values.fault.length > 0;
   const sntpSkewMs = Number(values['sntp-skew-ms']);
   if (!Number.isFinite(sntpSkewMs)) throw new Error(usage);
   const temperatureC = Number(values.temperature);
   if (!Number.isFinite(temperatureC)) throw new Error(usage);
   const lan = useLan ? { hosts: values.host.map(parseHost), bridges: values.bridge.map(parseBridge), sntpSkewMs,
-    temperatureC }
+    temperatureC, faults: values.fault.map(parseFault) }
     : null;
-  return { ...values, maxMs, wallMs, failOnWatchdog: values['fail-on-watchdog'], lan };
+  return { ...values, maxMs, wallMs, failOnWatchdog: values['fail-on-watchdog'], ledTrace: values['led-trace'], lan };
 }
 
 function report(summary, options) {

@@ -4,6 +4,7 @@ import { Expectations } from './expectations.mjs';
 import { VirtualBoard } from './board.mjs';
 import { attachEvb } from './evb.mjs';
 import { attachRosc } from './rosc.mjs';
+import { scheduleFaults } from './link-faults.mjs';
 
 export const EXIT_OK = 0;
 export const EXIT_EXPECTATION = 1;  // an expected line did not appear in time, or a forbidden one did
@@ -13,9 +14,9 @@ export const EXIT_FAULT = 3;        // HardFault, lockup, bootrom call, or aslee
 const SLICE = 100000;  // instructions between looks at the wall clock (~3-5 ms of host time)
 
 // options: { uf2 (bytes), maxMs (emulated), wallMs, expect [], forbid [], failOnWatchdog, verbose,
-//            onLine(line), onNote(text),
+//            onLine(line), onNote(text), ledTrace (notes every LED change),
 //            lan: null | { hosts: [[name, ip]], bridges: [{ ip, port, target }], sntpSkewMs } (attaches the
-//            W5100S and the virtual LAN), rosc: 'random' | 'stuck' | undefined (undefined: random with the
+//            W5100S and the virtual LAN; faults: parsed --fault scripts, see link-faults.mjs), rosc: 'random' | 'stuck' | undefined (undefined: random with the
 //            LAN, rp2040js's stuck ROSC without) }. Resolves to a summary object with `exitCode`.
 export async function runBoard(options) {
   const note = options.onNote ?? (() => {});
@@ -44,7 +45,10 @@ export async function runBoard(options) {
   let evb = null;
   const rosc = options.rosc ?? (options.lan ? 'random' : undefined);
   if (options.lan) {
-    evb = attachEvb(board, { ...options.lan, rosc, log: options.verbose ? (text) => note(text) : undefined });
+    const onLed = options.ledTrace ? (on, nanos) => note(`LED ${on ? 'on' : 'off'} at ${(nanos / 1e6).toFixed(1)} ms`)
+      : undefined;
+    evb = attachEvb(board, { ...options.lan, rosc, onLed, log: options.verbose ? (text) => note(text) : undefined });
+    scheduleFaults(options.lan.faults ?? [], { chip: evb.chip, scheduler: evb.chip.scheduler, note });
   } else if (rosc) {
     attachRosc(board.mcu, { stuck: rosc === 'stuck' });
   }

@@ -6,7 +6,7 @@ import { VirtualLan } from './lan/virtual-lan.mjs';
 import { attachRosc } from './rosc.mjs';
 import { W5100S } from './w5100s.mjs';
 
-const PIN_CS = 17, PIN_RESET = 20, PIN_INT = 21;
+const PIN_CS = 17, PIN_RESET = 20, PIN_INT = 21, PIN_LED = 25;
 
 // Emulated time for the models: rp2040js clock alarms.
 export function clockScheduler(clock) {
@@ -26,7 +26,18 @@ export function setTemperature(mcu, celsius) {
   mcu.adc.channelValues[4] = Math.max(0, Math.min(4095, Math.round((volts / 3.3) * 4095)));
 }
 
-// options: { hosts, bridges, sntpSkewMs, temperatureC, rosc: 'random' | 'stuck', log }
+// The green user LED on GP25 (high = lit): each change once, with the emulated time it happened.
+function traceLed(board, onLed) {
+  let lit = null;
+  board.mcu.gpio[PIN_LED].addListener((state) => {
+    const on = state === GPIOPinState.High;
+    if (on === lit) return;
+    lit = on;
+    onLed(on, board.clock.nanos);
+  });
+}
+
+// options: { hosts, bridges, sntpSkewMs, temperatureC, rosc: 'random' | 'stuck', log, onLed(on, nanos) }
 export function attachEvb(board, options = {}) {
   const { mcu } = board;
   const scheduler = clockScheduler(board.clock);
@@ -52,6 +63,8 @@ export function attachEvb(board, options = {}) {
   };
   mcu.gpio[PIN_CS].addListener((state) => (state === GPIOPinState.Low ? chip.select() : chip.deselect()));
   mcu.gpio[PIN_RESET].addListener((state) => chip.setResetPin(state !== GPIOPinState.Low));
+
+  if (options.onLed) traceLed(board, options.onLed);
 
   setTemperature(mcu, options.temperatureC ?? 24);
   mcu.adc.channelValues[3] = Math.round((5.0 / 3 / 3.3) * 4095);  // GP29: VSYS / 3 from USB's 5 V

@@ -58,6 +58,18 @@ export class W5100S {
     this.linkUp = up;
   }
 
+  // Fault injection: the cable is pulled. PHYSR.LNK clears, and every TCP connection is reset at both ends (the
+  // peer's bridged socket is destroyed; the socket here goes CLOSED with DISCON), as after a NAT or hub timeout.
+  dropLink() {
+    this.linkUp = false;
+    for (const s of this.sockets) {
+      if (!s.link) continue;
+      const link = s.link;
+      link.abort();
+      this.tcpReset(s.n);
+    }
+  }
+
   // One byte each way. MISO during opcode and address bytes is don't-care; the model returns 0.
   transfer(mosi) {
     const { frame } = this;
