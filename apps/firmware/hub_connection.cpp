@@ -132,7 +132,6 @@ void HubConnection::run_supervisor(std::uint64_t now_ms) noexcept {
 
 void HubConnection::begin_attempt(std::uint64_t now_ms) noexcept {
   close_transport();
-  attempt_started_ms_ = now_ms;
   phase_ = HubPhase::wait_network;
 }
 
@@ -160,6 +159,7 @@ void HubConnection::poll_resolving(std::uint64_t now_ms) noexcept {
   options.server_name = host_.data();
   session_.emplace(*tls_.storage, tls_.config, tcp_, options);
   handshake_steps_ = 0;
+  handshake_started_ms_ = now_ms;  // the TLS line reports the handshake, not the wait for the network before it
   phase_ = HubPhase::handshaking;
   progress_ = true;
 }
@@ -177,7 +177,7 @@ void HubConnection::poll_handshake(std::uint64_t now_ms) noexcept {
   if (!*r) return;
   ConsoleLine line;
   line << "TLS: " << session_->protocol_version() << " " << session_->ciphersuite() << " in ";
-  seconds_text(line, static_cast<std::uint32_t>(clock_.now_ms() - attempt_started_ms_)) << ", longest step ";
+  seconds_text(line, static_cast<std::uint32_t>(clock_.now_ms() - handshake_started_ms_)) << ", longest step ";
   line.number(longest_step_ms_) << " ms";
   console_.write_line(line.text());
   if (auto c = client_.connect(now_ms, unix_now(now_ms)); !c) {
