@@ -117,7 +117,7 @@ void HubConnection::run_supervisor(std::uint64_t now_ms) noexcept {
   for (int guard = 0; guard < 8; ++guard) {
     switch (supervisor_.poll_action(now_ms, random_())) {
       case device::SupervisorAction::none: return;
-      case device::SupervisorAction::open_transport: begin_attempt(now_ms); break;
+      case device::SupervisorAction::open_transport: begin_attempt(); break;
       case device::SupervisorAction::close_transport: close_transport(); break;
       case device::SupervisorAction::resync_time:
         console_.write_line("asking SNTP for the time again (a wrong clock signs tokens the hub refuses)");
@@ -130,7 +130,7 @@ void HubConnection::run_supervisor(std::uint64_t now_ms) noexcept {
   }
 }
 
-void HubConnection::begin_attempt(std::uint64_t now_ms) noexcept {
+void HubConnection::begin_attempt() noexcept {
   close_transport();
   phase_ = HubPhase::wait_network;
 }

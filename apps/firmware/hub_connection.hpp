@@ -53,7 +53,7 @@ class HubConnection {
 
  private:
   void run_supervisor(std::uint64_t now_ms) noexcept;
-  void begin_attempt(std::uint64_t now_ms) noexcept;
+  void begin_attempt() noexcept;
   void poll_resolving(std::uint64_t now_ms) noexcept;
   void poll_handshake(std::uint64_t now_ms) noexcept;
   void poll_session(std::uint64_t now_ms) noexcept;
