@@ -24,7 +24,7 @@ check() {  # check NAME COMMAND...: the command must succeed
 run() { out=$(timeout 60 "$@" 2>&1); code=$?; }  # combined output in $out, exit status in $code
 says() { [[ "$out" == *"$1"* ]]; }
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-alive() { kill -0 "$1" 2>/dev/null; }
+alive() { kill -0 "$1" 2>/dev/null && [[ $(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) != Z ]]; }  # a zombie is dead
 as_root=$([[ $(id -u) -eq 0 ]] && echo 1 || echo 0)
 
 # --- 1. the default data dir under a 0700 home (as root: the case of /root in containers and CI) -----------------
@@ -101,7 +101,7 @@ for victim in "$sleeper" "$apid"; do
   run "$bin" hub start --data-dir "$stale"
   check "stale pid file naming $what: start does not think it is running" \
     bash -c "[[ '$out' != *'already running'* ]]"
-  [[ $code -eq 0 ]] && run "$bin" hub stop --data-dir "$stale"
+  [[ "$out" == *'local IoT hub running'* ]] && run "$bin" hub stop --data-dir "$stale"  # it really started: stop it
   echo "$victim" > "$stale/mosquitto.pid"
   run "$bin" hub stop --data-dir "$stale"
   check "stale pid file naming $what: stop has nothing to stop" bash -c "[[ $code -eq 0 && '$out' == *'nothing to stop'* ]]"
