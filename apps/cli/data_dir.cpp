@@ -9,6 +9,7 @@
 #include <sstream>
 #include <system_error>
 #include <unistd.h>
+#include <vector>
 
 namespace picohub::cli {
 
@@ -106,16 +107,40 @@ fs::path find_plugin(std::string& searched) {
   return {};
 }
 
+// The NUL-separated arguments of a live process, empty when it is gone or unreadable.
+static std::vector<std::string> process_arguments(long pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/cmdline", std::ios::binary);
+  std::vector<std::string> args;
+  std::string arg;
+  while (std::getline(in, arg, '\0')) args.push_back(arg);
+  return args;
+}
+
+// True when `pid` is a mosquitto started with `-c DIR/mosquitto.conf`: a pid file can outlive its broker and
+// name a recycled pid, or another hub's broker (e.g. a data dir copied with its pid file).
+static bool is_broker_of(long pid, const fs::path& dir) {
+  const auto args = process_arguments(pid);
+  if (args.empty() || fs::path(args[0]).filename() != "mosquitto") return false;
+  std::error_code ec;
+  const auto exe = fs::read_symlink("/proc/" + std::to_string(pid) + "/exe", ec);
+  // Another user's process hides its exe (EACCES); then the command line has to do.
+  if (!ec && exe.filename().string().find("mosquitto") == std::string::npos) return false;
+  const fs::path ours = dir / "mosquitto.conf";
+  for (std::size_t i = 1; i + 1 < args.size(); ++i) {
+    if (args[i] != "-c") continue;
+    const fs::path conf = args[i + 1];
+    if (conf == ours || fs::equivalent(conf, ours, ec)) return true;
+  }
+  return false;
+}
+
 int running_pid(const fs::path& dir) {
   std::ifstream in(dir / "mosquitto.pid");
   long pid = 0;
   if (!(in >> pid) || pid <= 1) return 0;
   if (::kill(static_cast<pid_t>(pid), 0) != 0 && errno != EPERM) return 0;
-  // A zombie child or a recycled pid of another program is not our broker.
-  std::ifstream cmd("/proc/" + std::to_string(pid) + "/cmdline");
-  std::stringstream ss;
-  ss << cmd.rdbuf();
-  if (ss.str().find("mosquitto") == std::string::npos) return 0;
+  if (!is_broker_of(pid, dir)) return 0;
+  // A zombie child is not a running broker.
   std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
   std::string line;
   std::getline(stat, line);

@@ -30,7 +30,8 @@ bool save_hub_config(const std::filesystem::path& dir, const HubConfig& config, 
 // else <exe dir>/../lib/picohub/picohub_hub.so (installed). Empty when none exists.
 std::filesystem::path find_plugin(std::string& searched);
 
-// Pid from DIR/mosquitto.pid if that process is alive, else 0.
+// Pid from DIR/mosquitto.pid if that process is alive and is the broker started for DIR (mosquitto -c
+// DIR/mosquitto.conf), else 0: a stale pid file never makes stop/status act on another process.
 int running_pid(const std::filesystem::path& dir);
 
 // The message every service verb prints when the hub is not reachable.

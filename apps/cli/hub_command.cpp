@@ -7,7 +7,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <fstream>
 #include <csignal>
 #include <fcntl.h>
@@ -75,6 +77,22 @@ std::optional<json> wait_ready(const fs::path& dir, pid_t child, double seconds,
   return std::nullopt;
 }
 
+// A broker that ran as root before (its parents were not reachable then) left state.db owned by root: when it
+// now runs as mosquitto, give the database and its journal files to that user so it can write them.
+bool hand_state_to_broker(const fs::path& dir, const Ownership& own, std::string& why) {
+  if (!own.shares_with_broker_group()) return true;
+  for (const char* name : {"state.db", "state.db-wal", "state.db-shm"}) {
+    const fs::path file = dir / name;
+    std::error_code ec;
+    if (!fs::exists(file, ec)) continue;
+    if (::chown(file.c_str(), own.broker_uid, own.broker_gid) != 0) {
+      why = "cannot give " + file.string() + " to user mosquitto: " + std::strerror(errno);
+      return false;
+    }
+  }
+  return true;
+}
+
 int hub_start(StartOptions& o) {
   const fs::path dir = resolve_data_dir(o.service.data);
   const bool json_out = o.service.json;
@@ -110,11 +128,16 @@ int hub_start(StartOptions& o) {
                         json_out);
   }
 
-  const Ownership own = decide_ownership();
   std::error_code ec;
   fs::create_directories(dir, ec);
-  if (ec) return report_error({exit_failure, "cannot create " + dir.string() + ": " + ec.message()}, json_out);
+  if (ec) {
+    return report_error({exit_failure, "cannot create the data dir " + dir.string() + ": " + ec.message() +
+                                           ": choose one you can write with --data-dir DIR or PICOHUB_DATA=DIR"},
+                        json_out);
+  }
+  const Ownership own = decide_ownership(dir, plugin);
   if (!secure_dir(dir, own, why)) return report_error({exit_failure, why}, json_out);
+  if (!hand_state_to_broker(dir, own, why)) return report_error({exit_failure, why}, json_out);
 
   HubConfig config;
   std::string ignored;
@@ -194,6 +217,7 @@ int hub_start(StartOptions& o) {
                       {"caFile", (dir / "ca.crt").string()},
                       {"log", log.string()},
                       {"devices", devices},
+                      {"brokerUser", own.as_root ? own.broker_user : std::string()},
                       {"connectedDevices", info->value("connectedDevices", 0)}}
                      .dump(2)
               << '\n';
@@ -207,8 +231,12 @@ int hub_start(StartOptions& o) {
       std::cout << "  plain     127.0.0.1:" << *config.insecure_port << " (no TLS, for debugging)\n";
     }
     std::cout << "  data      " << dir.string() << "  (log: mosquitto.log)\n"
-              << "  devices   " << devices << "\n"
-              << "next: create a device: picohub device create dev1" << data_flag(dir) << "\n";
+              << "  devices   " << devices << "\n";
+    if (!own.why_root.empty()) {
+      std::cout << "  broker    runs as root: " << own.why_root
+                << " (to run it as mosquitto, use a data dir it can reach, e.g. --data-dir /var/lib/picohub)\n";
+    }
+    if (devices == 0) std::cout << "next: create a device: picohub device create dev1" << data_flag(dir) << "\n";
   }
   std::cout.flush();
   if (!o.foreground) return exit_ok;

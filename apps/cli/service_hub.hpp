@@ -8,14 +8,21 @@
 
 namespace picohub::cli {
 
-// File ownership for the data dir. As root, mosquitto drops to user `mosquitto`, so secrets are 0640
-// root:mosquitto in a 0770 dir; as a normal user they are 0600 in a 0700 dir.
+// Who runs the broker, and so who must be able to read the data dir. As root, mosquitto drops to user
+// `mosquitto` before it loads the plugin, so that user must reach the plugin and the data dir through every
+// parent directory: then secrets are 0640 root:mosquitto in a 0770 dir. When it cannot (e.g. the default
+// ~/.local/share/picohub under a 0700 /root), or there is no mosquitto user, the broker keeps running as root
+// (`user root`) and everything is 0600/0700 root. As a normal user, secrets are 0600 in a 0700 dir.
 struct Ownership {
   bool as_root = false;
-  unsigned broker_gid = 0;      // group of the broker user when as_root
+  unsigned broker_uid = 0;      // the broker user when it is mosquitto
+  unsigned broker_gid = 0;      // its group
   std::string broker_user;      // `user` line in mosquitto.conf ("" when not root)
+  std::string why_root;         // set when root keeps the broker as root: the reason, for the start message
+  bool shares_with_broker_group() const { return as_root && broker_user != "root"; }
 };
-Ownership decide_ownership();
+// `dir` must exist (it is checked for the broker user's reach, together with `plugin`).
+Ownership decide_ownership(const std::filesystem::path& dir, const std::filesystem::path& plugin);
 bool secure_file(const std::filesystem::path& file, const Ownership& own, bool secret, std::string& why);
 bool secure_dir(const std::filesystem::path& dir, const Ownership& own, std::string& why);
 

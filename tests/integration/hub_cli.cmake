@@ -16,6 +16,11 @@ if(TARGET picohub AND TARGET picohub_hub_plugin)
            COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/hub_cli_lifecycle.sh $<TARGET_FILE:picohub>)
   set_tests_properties(hub_cli_lifecycle PROPERTIES TIMEOUT 180 RUN_SERIAL ON
                        ENVIRONMENT "PICOHUB_PLUGIN=$<TARGET_FILE:picohub_hub_plugin>")
+  # Starts for everyone (root and a normal user, default data dir under a 0700 home), stale pid files.
+  add_test(NAME hub_cli_start_anyone
+           COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/hub_cli_start_anyone.sh $<TARGET_FILE:picohub>)
+  set_tests_properties(hub_cli_start_anyone PROPERTIES TIMEOUT 240 RUN_SERIAL ON
+                       ENVIRONMENT "PICOHUB_PLUGIN=$<TARGET_FILE:picohub_hub_plugin>")
 
   find_program(PICOHUB_NODE node)
   if(PICOHUB_NODE)
