@@ -12,8 +12,6 @@ namespace {
 
 // mbedTLS asks for the time through a plain function: the one app of the program answers it.
 const FirmwareApp* time_owner = nullptr;
-const platform::UnixClock* time_clock = nullptr;
-const platform::Clock* time_monotonic = nullptr;
 
 ConsoleLine& mac_text(ConsoleLine& line, const provisioning::MacAddress& mac) noexcept {
   for (std::size_t i = 0; i < mac.size(); ++i) {
@@ -131,8 +129,6 @@ void FirmwareApp::setup_tls(const provisioning::DeviceConfig& config) noexcept {
     return;
   }
   time_owner = this;
-  time_clock = &unix_clock_;
-  time_monotonic = &ports_.clock;
   tls::ClientConfigParams params;
   params.random = &tls::EntropyDrbg::random;
   params.random_state = &drbg_;
@@ -188,8 +184,8 @@ std::uint32_t FirmwareApp::next_random(void* self) noexcept {
 }
 
 bool FirmwareApp::unix_time_now(std::int64_t& unix_s) {
-  if (time_clock == nullptr || time_monotonic == nullptr) return false;
-  auto now = time_clock->unix_s(time_monotonic->now_ms());
+  if (time_owner == nullptr) return false;
+  auto now = time_owner->unix_clock_.unix_s(time_owner->ports_.clock.now_ms());
   if (!now) return false;
   unix_s = static_cast<std::int64_t>(*now);
   return true;

@@ -158,7 +158,6 @@ void HubConnection::poll_resolving(std::uint64_t now_ms) noexcept {
   tls::SessionOptions options;
   options.server_name = host_.data();
   session_.emplace(*tls_.storage, tls_.config, tcp_, options);
-  handshake_steps_ = 0;
   handshake_started_ms_ = now_ms;  // the TLS line reports the handshake, not the wait for the network before it
   phase_ = HubPhase::handshaking;
   progress_ = true;
@@ -169,7 +168,6 @@ void HubConnection::poll_handshake(std::uint64_t now_ms) noexcept {
   auto r = session_->poll_connect();
   const auto step_ms = static_cast<std::uint32_t>(clock_.now_ms() - before);
   longest_step_ms_ = std::max(longest_step_ms_, step_ms);
-  ++handshake_steps_;
   if (!r) {
     lost(loss_for_connect_error(r.error()), r.error().what, now_ms);
     return;

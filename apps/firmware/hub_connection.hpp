@@ -84,7 +84,6 @@ class HubConnection {
   bool progress_ = false;  // the last poll moved something: come back at once
   std::uint32_t network_epoch_ = 0;
   std::uint64_t handshake_started_ms_ = 0;
-  std::uint32_t handshake_steps_ = 0;
   std::uint32_t longest_step_ms_ = 0;
 };
 
