@@ -11,6 +11,7 @@
 
 #include "common/error.hpp"
 #include "netstack/ipv4.hpp"
+#include "platform/addresses.hpp"
 
 namespace picohub::netstack {
 
@@ -20,7 +21,7 @@ inline constexpr std::uint16_t dhcp_client_port = 68;
 inline constexpr std::size_t dhcp_message_capacity = 548;
 inline constexpr std::size_t dhcp_max_hostname = 63;
 
-using MacAddress = std::array<std::uint8_t, 6>;
+using MacAddress = platform::MacAddress;
 
 enum class DhcpMessageType : std::uint8_t {
   discover = 1, offer = 2, request = 3, decline = 4, ack = 5, nak = 6, release = 7, inform = 8,

@@ -10,10 +10,12 @@
 #include <span>
 #include <string_view>
 
+#include "platform/addresses.hpp"
+
 namespace picohub::netstack {
 
 struct Ipv4 {
-  std::array<std::uint8_t, 4> octets{};
+  platform::Ipv4Octets octets{};
 
   static constexpr Ipv4 from_u32(std::uint32_t host_order) noexcept {
     return Ipv4{{static_cast<std::uint8_t>(host_order >> 24), static_cast<std::uint8_t>(host_order >> 16),

@@ -25,6 +25,7 @@
 #include <tl/expected.hpp>
 
 #include "provisioning/config_problem.hpp"
+#include "platform/addresses.hpp"
 
 namespace picohub::provisioning {
 
@@ -42,8 +43,8 @@ inline constexpr std::size_t max_extra_ca_bytes = 8 * 1024;
 inline constexpr std::uint32_t min_telemetry_interval_ms = 1000;
 inline constexpr std::uint32_t max_telemetry_interval_ms = 24u * 60 * 60 * 1000;
 
-using MacAddress = std::array<std::uint8_t, 6>;
-using Ipv4Address = std::array<std::uint8_t, 4>;
+using MacAddress = platform::MacAddress;
+using Ipv4Address = platform::Ipv4Octets;
 
 struct StaticIp {
   Ipv4Address address{};

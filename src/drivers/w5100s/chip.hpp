@@ -10,12 +10,13 @@
 #include <span>
 
 #include "common/error.hpp"
+#include "platform/addresses.hpp"
 #include "platform/spi_bus.hpp"
 
 namespace picohub::w5100s {
 
-using Ipv4 = std::array<std::uint8_t, 4>;
-using MacAddress = std::array<std::uint8_t, 6>;
+using Ipv4 = platform::Ipv4Octets;
+using MacAddress = platform::MacAddress;
 
 struct NetworkConfig {
   MacAddress mac{};
