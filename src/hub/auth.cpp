@@ -1,12 +1,22 @@
 #include "hub/auth.hpp"
 
 #include <cctype>
+#include <optional>
 
 #include "hub/codec.hpp"
 #include "iothub/sas_token.hpp"
 #include "iothub/username.hpp"
 
 namespace picohub::hub {
+
+bool is_reserved_client_id(std::string_view id) {
+  constexpr std::string_view prefix = kServiceClientIdPrefix;
+  if (id.size() < prefix.size()) return false;
+  for (std::size_t i = 0; i < prefix.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(id[i])) != prefix[i]) return false;
+  }
+  return true;
+}
 
 bool is_valid_device_id(std::string_view id) {
   if (id.empty() || id.size() > 128) return false;
@@ -30,9 +40,17 @@ bool verify_with(const iothub::SasTokenFields& token, const std::string& primary
   return !secondary.empty() && iothub::verify_sas_token(token, secondary).has_value();
 }
 
-std::string expired_reason(std::uint64_t se, std::int64_t now_s) {
-  return "token expired at " + iso8601_utc(static_cast<std::int64_t>(se) * 1000) + " (now " +
-         iso8601_utc(now_s * 1000) + ", 5 min skew allowed); issue a new token and check the clock";
+// Past 9999-12-31 no date prints and the int64 milliseconds the hub keeps would overflow; IoT Hub's own
+// tokens stay far below. Refusing at CONNECT keeps "accepted" and "when it expires" the same rule.
+constexpr std::uint64_t kLatestExpiry = 253402300799;  // 9999-12-31T23:59:59Z
+
+std::optional<std::string> expiry_problem(std::uint64_t se, std::int64_t now_s) {
+  if (se > kLatestExpiry) return "token se " + std::to_string(se) + " is past 9999-12-31; use a real expiry time";
+  if (iothub::sas_expired(se, static_cast<std::uint64_t>(now_s), kMaxClockSkewSeconds)) {
+    return "token expired at " + iso8601_utc(static_cast<std::int64_t>(se) * 1000) + " (now " +
+           iso8601_utc(now_s * 1000) + ", 5 min skew allowed); issue a new token and check the clock";
+  }
+  return std::nullopt;
 }
 
 AuthResult authenticate_service(const HubConfig& config, std::string_view username,
@@ -45,9 +63,7 @@ AuthResult authenticate_service(const HubConfig& config, std::string_view userna
   if (!equals_ignore_case(sr, config.host_name)) {
     return refuse("service token sr '" + sr + "' is not this hub's host name '" + config.host_name + "'");
   }
-  if (iothub::sas_expired(token.se, static_cast<std::uint64_t>(now_s), kMaxClockSkewSeconds)) {
-    return refuse(expired_reason(token.se, now_s));
-  }
+  if (auto problem = expiry_problem(token.se, now_s)) return refuse(*problem);
   if (!verify_with(token, policy->second.primary_key, policy->second.secondary_key)) {
     return refuse("service token signature does not match either key of policy '" + std::string(username) + "'");
   }
@@ -74,8 +90,8 @@ AuthResult authenticate(const HubConfig& config, Store& store, std::string_view 
     if (config.policies.count(std::string(username)) == 0) {
       return refuse("username '" + std::string(username) + "' is neither '{host}/{deviceId}/...' nor a hub policy");
     }
-    if (client_id.substr(0, 16) != "picohub-service-") {
-      return refuse("service client id must start with 'picohub-service-'");
+    if (!is_reserved_client_id(client_id)) {
+      return refuse("service client id must start with '" + std::string(kServiceClientIdPrefix) + "'");
     }
     return authenticate_service(config, username, *token, *sr, now_s);
   }
@@ -87,6 +103,11 @@ AuthResult authenticate(const HubConfig& config, Store& store, std::string_view 
                   config.host_name + "'");
   }
   std::string device_id(user->device_id);
+  // The service tools' client ids: a device by such a name could take over (and so disconnect) a running monitor.
+  if (is_reserved_client_id(device_id)) {
+    return refuse("device id '" + device_id + "' starts with the hub's reserved prefix '" +
+                  std::string(kServiceClientIdPrefix) + "'");
+  }
   std::string module_id(user->module_id);
   std::string expected_client = device_id + (module_id.empty() ? "" : "/" + module_id);
   if (client_id != expected_client) {
@@ -102,9 +123,7 @@ AuthResult authenticate(const HubConfig& config, Store& store, std::string_view 
   auto device = store.find_device(device_id);
   if (!device) return refuse("device '" + device_id + "' is not registered; create it with `picohub device create`");
   if (device->status != "enabled") return refuse("device '" + device_id + "' is disabled (403012)");
-  if (iothub::sas_expired(token->se, static_cast<std::uint64_t>(now_s), kMaxClockSkewSeconds)) {
-    return refuse(expired_reason(token->se, now_s));
-  }
+  if (auto problem = expiry_problem(token->se, now_s)) return refuse(*problem);
   bool ok;
   if (token->has_skn) {
     // A hub policy key acting for the device (iothubowner has DeviceConnect on IoT Hub).

@@ -37,4 +37,8 @@ AuthResult authenticate(const HubConfig& config, Store& store, std::string_view 
 // Device ids: ≤128 chars of ASCII alphanumerics and - . % _ * ? ! ( ) , : = @ $ ' (reference §1.3).
 bool is_valid_device_id(std::string_view id);
 
+// Every service tool's MQTT client id starts with this; no device id may (compared ignoring case).
+inline constexpr std::string_view kServiceClientIdPrefix = "picohub-service-";
+bool is_reserved_client_id(std::string_view id);
+
 }  // namespace picohub::hub

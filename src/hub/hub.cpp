@@ -468,6 +468,11 @@ void Hub::op_device_create(const std::string& client, const std::string& cid, co
     return respond_error(client, cid, 400, 400004,
                          "deviceId must be 1-128 characters of letters, digits and - . % _ * ? ! ( ) , : = @ $ '");
   }
+  if (is_reserved_client_id(*id)) {
+    return respond_error(client, cid, 400, 400004,
+                         "deviceId may not start with '" + std::string(kServiceClientIdPrefix) +
+                             "': the hub's service tools use that prefix for their own connections");
+  }
   auto primary = optional_string(f, "primaryKey", error);
   auto secondary = optional_string(f, "secondaryKey", error);
   auto status = optional_string(f, "status", error);

@@ -66,8 +66,9 @@ Result<SasTokenFields> parse_sas_token(std::string_view token) noexcept;
 Result<void> verify_sas_token(const SasTokenFields& fields, std::string_view key_base64) noexcept;
 
 // IoT Hub's rule: expired when se + skew < now.
+// Written without `se + skew` so a forged se near 2^64 cannot wrap around into "valid".
 constexpr bool sas_expired(std::uint64_t se, std::uint64_t now_unix, std::uint64_t skew_s = 300) noexcept {
-  return se + skew_s < now_unix;
+  return now_unix > skew_s && se < now_unix - skew_s;
 }
 
 // When to renew a token: at 80 % of its lifetime, and never later than 60 s before expiry.

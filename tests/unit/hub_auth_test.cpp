@@ -166,6 +166,33 @@ TEST_F(Auth, ServicePrincipalNeverPassesAsADevice) {
   EXPECT_FALSE(auth("dev1", user, t).accepted);           // service token on a device username
 }
 
+TEST_F(Auth, ExpiryPastYear9999IsRefusedInsteadOfWrappingAround) {
+  add_device(*store, "dev9");
+  const std::string user9 = kHost + "/dev9/?api-version=2021-04-12";
+  const std::string resource = kHost + "/devices/dev9";
+  EXPECT_TRUE(auth("dev9", user9, token(resource, kKey, 253402300799)).accepted);  // 9999-12-31T23:59:59Z
+  for (std::uint64_t se : {253402300800ull, 9223372036854775807ull, 9223372036854775808ull, 18446744073709551615ull}) {
+    auto r = auth("dev9", user9, token(resource, kKey, se));
+    EXPECT_FALSE(r.accepted) << se;
+    EXPECT_NE(r.reason.find("past 9999-12-31"), std::string::npos) << r.reason;
+  }
+}
+
+TEST_F(Auth, DeviceIdWithTheServicePrefixIsRefused) {
+  add_device(*store, "picohub-service-42-abc");  // e.g. created by an older hub
+  auto r = auth("picohub-service-42-abc", kHost + "/picohub-service-42-abc/?api-version=2021-04-12",
+                token(kHost + "/devices/picohub-service-42-abc", kKey, 1700003600));
+  EXPECT_FALSE(r.accepted);
+  EXPECT_NE(r.reason.find("reserved prefix"), std::string::npos) << r.reason;
+}
+
+TEST(DeviceId, ServicePrefixIsReservedIgnoringCase) {
+  EXPECT_TRUE(is_reserved_client_id("picohub-service-1"));
+  EXPECT_TRUE(is_reserved_client_id("PicoHub-Service-"));
+  EXPECT_FALSE(is_reserved_client_id("picohub-servic"));
+  EXPECT_FALSE(is_reserved_client_id("my-picohub-service-1"));
+}
+
 TEST(DeviceId, CharacterSetAndLength) {
   EXPECT_TRUE(is_valid_device_id("dev-1.a%_*?!(),:=@$'"));
   EXPECT_TRUE(is_valid_device_id(std::string(128, 'a')));

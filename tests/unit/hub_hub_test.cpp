@@ -304,6 +304,9 @@ TEST_F(HubTest, DeviceCreateListShowUpdateDelete) {
   EXPECT_EQ(control({{"op", "device.create"}, {"correlationId", "2"}, {"deviceId", "sensor-7"}})["body"]["errorCode"],
             409001);
   EXPECT_EQ(control({{"op", "device.create"}, {"correlationId", "3"}, {"deviceId", "bad/id"}})["status"], 400);
+  auto reserved = control({{"op", "device.create"}, {"correlationId", "3b"}, {"deviceId", "picohub-service-9-x"}});
+  EXPECT_EQ(reserved["status"], 400);
+  EXPECT_NE(reserved["body"].dump().find("picohub-service-"), std::string::npos);
   EXPECT_EQ(control({{"op", "device.list"}, {"correlationId", "4"}})["body"]["devices"].size(), 3u);
   EXPECT_EQ(control({{"op", "device.show"}, {"correlationId", "5"}, {"deviceId", "nope"}})["body"]["errorCode"], 404001);
   ASSERT_TRUE(connect_device(dev_conn, "dev1"));

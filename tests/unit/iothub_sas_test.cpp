@@ -237,6 +237,8 @@ TEST(IothubSas, RenewalAtEightyPercentAndAtLeastSixtySecondsEarly) {
   EXPECT_EQ(tiny.renew_at_unix(), 1000u);
   EXPECT_TRUE(sas_expired(1000, 1301));
   EXPECT_FALSE(sas_expired(1000, 1300));
+  EXPECT_FALSE(sas_expired(18446744073709551615ull, 1700000000));  // no wrap-around into "expired"
+  EXPECT_FALSE(sas_expired(0, 100));  // before the skew has passed nothing can be expired
 }
 
 TEST(IothubBase64, StrictAndLenientDecoding) {
