@@ -1,5 +1,6 @@
 // `picohub monitor`: device-to-cloud telemetry, live from the hub and (with --since) from its log. The local
 // answer to `az iot hub monitor-events`, with no AMQP/uamqp dependency and a real start time.
+#include "az_event.hpp"
 #include "command.hpp"
 #include "data_dir.hpp"
 #include "service_client.hpp"
@@ -25,6 +26,8 @@ struct MonitorArgs {
   double timeout = 300;
   std::string since;
   bool props = false;
+  std::string format = "text";  // text | json (our event records) | az (az iot hub monitor-events' JSON)
+  std::string content_type;     // az's --content-type hint, for --format az
 };
 
 volatile std::sig_atomic_t g_stop = 0;
@@ -41,8 +44,13 @@ json payload_of(const json& event) {
   return nullptr;
 }
 
-void print_event(const json& event, bool props, bool json_out) {
-  if (json_out) {
+void print_event(const json& event, const MonitorArgs& a) {
+  if (a.format == "az") {
+    std::cout << to_az_event(event, a.content_type).dump() << std::endl;
+    return;
+  }
+  const bool props = a.props;
+  if (a.format == "json") {
     json out = event;
     out["payload"] = payload_of(event);
     std::cout << out.dump() << std::endl;
@@ -81,6 +89,7 @@ void print_event(const json& event, bool props, bool json_out) {
 }
 
 int monitor(MonitorArgs& a) {
+  if (a.service.json && a.format == "text") a.format = "json";
   const bool json_out = a.service.json;
   std::optional<long long> since_ms;
   if (!a.since.empty()) {
@@ -118,7 +127,7 @@ int monitor(MonitorArgs& a) {
     if (!matches(event)) return;
     if (seq >= 0) last_sequence = seq;
     if (a.count > 0 && printed >= a.count) return;
-    print_event(event, a.props, json_out);
+    print_event(event, a);
     ++printed;
   };
 
@@ -170,6 +179,13 @@ PICOHUB_COMMAND(62, [](CLI::App& root, int& exit_code) {
   sub->add_option("--since", args->since,
                   "first replay the log from TIME: 2026-11-25T01:02:03Z, 10m / 2h / 1d ago, or unix seconds");
   sub->add_flag("--props", args->props, "show system and application properties");
+  sub->add_option("--format", args->format,
+                  "text (default), json (the hub's event records, as --json), or az: the JSON that "
+                  "'az iot hub monitor-events --output json --props all' prints, one event per line")
+      ->check(CLI::IsMember({"text", "json", "az"}));
+  sub->add_option("--content-type,--ct", args->content_type,
+                  "with --format az: parse payloads as this content type (as az's --content-type); default: the "
+                  "message's own content-type");
   sub->callback([args, &exit_code] { exit_code = monitor(*args); });
 });
 
