@@ -123,6 +123,17 @@ AuthResult authenticate(const HubConfig& config, Store& store, std::string_view 
   auto device = store.find_device(device_id);
   if (!device) return refuse("device '" + device_id + "' is not registered; create it with `picohub device create`");
   if (device->status != "enabled") return refuse("device '" + device_id + "' is disabled (403012)");
+  // A module signs with its own keys; an unregistered module is refused (never the device's keys instead).
+  std::string primary_key = device->primary_key, secondary_key = device->secondary_key;
+  if (!module_id.empty()) {
+    auto module = store.find_module(device_id, module_id);
+    if (!module) {
+      return refuse("module '" + expected_client + "' is not registered; create it with `picohub module create " +
+                    device_id + " " + module_id + "`");
+    }
+    primary_key = module->primary_key;
+    secondary_key = module->secondary_key;
+  }
   if (auto problem = expiry_problem(token->se, now_s)) return refuse(*problem);
   bool ok;
   if (token->has_skn) {
@@ -132,7 +143,7 @@ AuthResult authenticate(const HubConfig& config, Store& store, std::string_view 
     ok = policy != config.policies.end() &&
          verify_with(*token, policy->second.primary_key, policy->second.secondary_key);
   } else {
-    ok = verify_with(*token, device->primary_key, device->secondary_key);
+    ok = verify_with(*token, primary_key, secondary_key);
   }
   if (!ok) return refuse("signature does not match either key");
   AuthResult r;

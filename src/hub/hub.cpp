@@ -223,7 +223,7 @@ MessageVerdict Hub::on_message(ConnId conn, std::string_view topic, std::string_
   switch (p.kind) {
     case PublishKind::telemetry: handle_telemetry(c, p, payload, retain, now_ms); break;
     case PublishKind::twin_get: {
-      auto twin = store_.load_twin(c.device_id);
+      auto twin = store_.load_twin(c.client_id);  // client id = identity: "device" or "device/module"
       port_.publish(c.client_id, "$iothub/twin/res/200/?$rid=" + url_encode(p.rid), twin_device_view(twin).dump(), 0);
       break;
     }
@@ -261,7 +261,7 @@ void Hub::handle_reported_patch(const Connection& c, const ClassifiedPublish& p,
   std::string rid = url_encode(p.rid);
   std::string error;
   auto patch = parse_twin_patch(payload, error);
-  TwinRecord twin = store_.load_twin(c.device_id);
+  TwinRecord twin = store_.load_twin(c.client_id);
   if (patch) {
     if (auto e = apply_twin_patch(twin, TwinSection::reported, *patch, now_ms)) {
       error = *e;
@@ -281,7 +281,7 @@ void Hub::handle_reported_patch(const Connection& c, const ClassifiedPublish& p,
 
 void Hub::handle_method_response(const Connection& c, const ClassifiedPublish& p, std::string_view payload) {
   auto it = methods_.find(p.rid);
-  if (it == methods_.end() || it->second.device_id != c.device_id) {
+  if (it == methods_.end() || it->second.identity != c.client_id) {
     log(LogLevel::info, c.client_id + " answered unknown or expired method request $rid=" + p.rid);
     return;
   }
@@ -324,7 +324,7 @@ void Hub::on_tick(std::int64_t now_ms) {
   for (auto it = methods_.begin(); it != methods_.end();) {
     if (it->second.deadline_ms <= now_ms) {
       respond_error(it->second.service_client_id, it->second.correlation_id, 504, 504101,
-                    "device '" + it->second.device_id + "' did not answer the method in time (504101)");
+                    "'" + it->second.identity + "' did not answer the method in time (504101)");
       it = methods_.erase(it);
     } else {
       ++it;
@@ -426,6 +426,7 @@ void Hub::on_control(ConnId conn, std::string_view client_id, std::string_view p
   if (op == "method.invoke") return op_method_invoke(client, cid, f, now_ms);
   if (op == "twin.update") return op_twin_update(client, cid, f, now_ms);
   if (op == "telemetry.query") return op_telemetry_query(client, cid, f);
+  if (starts_with(op, "module.")) return op_module(op, client, cid, f, now_ms);
   if (op == "device.list") {
     json devices = json::array();
     for (auto& d : store_.list_devices()) devices.push_back(device_object(d));
@@ -439,10 +440,9 @@ void Hub::on_control(ConnId conn, std::string_view client_id, std::string_view p
     return respond(client, cid, 200, device_object(*d));
   }
   if (op == "twin.get") {
-    std::string id;
-    if (!device_arg(id)) return;
-    if (!store_.find_device(id)) return not_found(id);
-    return respond(client, cid, 200, twin_service_view(store_.load_twin(id)));
+    auto identity = target_identity(client, cid, f);
+    if (!identity) return;
+    return respond(client, cid, 200, twin_service_view(store_.load_twin(*identity)));
   }
   if (op == "hub.info") {
     auto devices = store_.list_devices();
@@ -457,7 +457,8 @@ void Hub::on_control(ConnId conn, std::string_view client_id, std::string_view p
   }
   respond_error(client, cid, 400, 400004,
                 "unknown op '" + op +
-                    "'; known: device.create|list|show|delete|update, hub.info, c2d.send, method.invoke, twin.get, "
+                    "'; known: device.create|list|show|delete|update, module.create|list|show|delete, hub.info, c2d.send, "
+                    "method.invoke, twin.get, "
                     "twin.update, telemetry.query");
 }
 
@@ -528,6 +529,92 @@ void Hub::op_device_delete(const std::string& client, const std::string& cid, co
   respond(client, cid, 204, nullptr);
 }
 
+std::optional<std::string> Hub::target_identity(const std::string& client, const std::string& cid, const json& f) {
+  std::string error;
+  auto id = optional_string(f, "deviceId", error);
+  auto module = optional_string(f, "moduleId", error);
+  if (!error.empty()) {
+    respond_error(client, cid, 400, 400004, error);
+    return std::nullopt;
+  }
+  if (!id || id->empty()) {
+    respond_error(client, cid, 400, 400004, "field 'deviceId' (string) is required");
+    return std::nullopt;
+  }
+  if (!store_.find_device(*id)) {
+    respond_error(client, cid, 404, 404001,
+                  "device '" + *id + "' is not registered; create it with `picohub device create " + *id + "`");
+    return std::nullopt;
+  }
+  if (module && !module->empty() && !store_.find_module(*id, *module)) {
+    respond_error(client, cid, 404, 404010,
+                  "module '" + *module + "' of device '" + *id + "' is not registered; create it with `picohub module create " +
+                      *id + " " + *module + "`");
+    return std::nullopt;
+  }
+  return identity_key(*id, module.value_or(""));
+}
+
+// module.create|list|show|delete: module identities with their own keys, as `az iot hub module-identity` manages.
+void Hub::op_module(const std::string& op, const std::string& client, const std::string& cid, const json& f,
+                    std::int64_t now_ms) {
+  std::string error;
+  auto id = optional_string(f, "deviceId", error);
+  auto module = optional_string(f, "moduleId", error);
+  if (!error.empty()) return respond_error(client, cid, 400, 400004, error);
+  if (!id) return respond_error(client, cid, 400, 400004, "field 'deviceId' (string) is required");
+  if (!store_.find_device(*id)) return respond_error(client, cid, 404, 404001, "device '" + *id + "' is not registered");
+  auto module_object = [&](const ModuleRecord& m) {
+    const std::string identity = identity_key(m.device_id, m.module_id);
+    return json{{"deviceId", m.device_id},
+                {"moduleId", m.module_id},
+                {"primaryKey", m.primary_key},
+                {"secondaryKey", m.secondary_key},
+                {"connectionState", current_device_connection(identity) ? "Connected" : "Disconnected"},
+                {"createdTime", iso8601_utc(m.created_ms)}};
+  };
+  if (op == "module.list") {
+    json modules = json::array();
+    for (auto& m : store_.list_modules(*id)) modules.push_back(module_object(m));
+    return respond(client, cid, 200, json{{"modules", modules}});
+  }
+  if (!module || !is_valid_device_id(*module)) {
+    return respond_error(client, cid, 400, 400004,
+                         "moduleId must be 1-128 characters of letters, digits and - . % _ * ? ! ( ) , : = @ $ '");
+  }
+  if (op == "module.show") {
+    auto m = store_.find_module(*id, *module);
+    if (!m) return respond_error(client, cid, 404, 404010, "module '" + *id + "/" + *module + "' is not registered");
+    return respond(client, cid, 200, module_object(*m));
+  }
+  if (op == "module.delete") {
+    if (!store_.delete_module(*id, *module)) {
+      return respond_error(client, cid, 404, 404010, "module '" + *id + "/" + *module + "' is not registered");
+    }
+    const std::string identity = identity_key(*id, *module);
+    for (auto& [conn, c] : conns_) {
+      if (c.client_id == identity) schedule_kick(conn, "module deleted");
+    }
+    sessions_.erase(identity);
+    log(LogLevel::notice, "module " + identity + " deleted");
+    return respond(client, cid, 204, nullptr);
+  }
+  if (op != "module.create") {
+    return respond_error(client, cid, 400, 400004, "unknown op '" + op + "'; known: module.create|list|show|delete");
+  }
+  ModuleRecord m;
+  m.device_id = *id;
+  m.module_id = *module;
+  m.primary_key = random_key_base64();
+  m.secondary_key = random_key_base64();
+  m.created_ms = now_ms;
+  if (!store_.insert_module(m)) {
+    return respond_error(client, cid, 409, 409001, "module '" + *id + "/" + *module + "' already exists");
+  }
+  log(LogLevel::notice, "module " + identity_key(*id, *module) + " created");
+  respond(client, cid, 200, module_object(m));
+}
+
 void Hub::op_c2d_send(const std::string& client, const std::string& cid, const json& f, std::int64_t now_ms) {
   std::string error;
   auto id = optional_string(f, "deviceId", error);
@@ -594,11 +681,9 @@ void Hub::op_c2d_send(const std::string& client, const std::string& cid, const j
 
 void Hub::op_method_invoke(const std::string& client, const std::string& cid, const json& f, std::int64_t now_ms) {
   std::string error;
-  auto id = optional_string(f, "deviceId", error);
   auto name = optional_string(f, "methodName", error);
   auto timeout = optional_int(f, "responseTimeoutInSeconds", error);
   if (!error.empty()) return respond_error(client, cid, 400, 400004, error);
-  if (!id) return respond_error(client, cid, 400, 400004, "field 'deviceId' (string) is required");
   if (!name || !is_valid_method_name(*name)) {
     return respond_error(client, cid, 400, 400004,
                          "methodName must be printable ASCII without spaces or $()<>@,;:\\\"/[]?={}");
@@ -607,11 +692,12 @@ void Hub::op_method_invoke(const std::string& client, const std::string& cid, co
   if (timeout_s < 5 || timeout_s > 300) {
     return respond_error(client, cid, 400, 400004, "responseTimeoutInSeconds must be between 5 and 300");
   }
-  if (!store_.find_device(*id)) return respond_error(client, cid, 404, 404001, "device '" + *id + "' is not registered");
+  auto id = target_identity(client, cid, f);
+  if (!id) return;
   const Connection* c = current_device_connection(*id);
   if (c == nullptr || (subscription_flags(c->client_id) & sub_methods) == 0) {
     return respond_error(client, cid, 404, 404103,
-                         "device '" + *id + "' is not online (404103): it must be connected and subscribed to "
+                         "'" + *id + "' is not online (404103): it must be connected and subscribed to "
                          "$iothub/methods/POST/#");
   }
   char rid_text[24];
@@ -624,9 +710,8 @@ void Hub::op_method_invoke(const std::string& client, const std::string& cid, co
 
 void Hub::op_twin_update(const std::string& client, const std::string& cid, const json& f, std::int64_t now_ms) {
   std::string error;
-  auto id = optional_string(f, "deviceId", error);
-  if (!id) return respond_error(client, cid, 400, 400004, "field 'deviceId' (string) is required");
-  if (!store_.find_device(*id)) return respond_error(client, cid, 404, 404001, "device '" + *id + "' is not registered");
+  auto id = target_identity(client, cid, f);
+  if (!id) return;
   auto desired = f.find("desired");
   if (desired == f.end() || !desired->is_object()) {
     return respond_error(client, cid, 400, 400004, "field 'desired' must be a JSON object (the patch)");

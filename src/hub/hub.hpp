@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <string>
@@ -90,7 +91,7 @@ class Hub {
     int c2d_qos = 1;  // IoT Hub sends C2D at the QoS granted to the C2D subscription (0 or 1)
   };
   struct PendingMethod {
-    std::string device_id;
+    std::string identity;  // "device" or "device/module": only that identity's answer completes the call
     std::string service_client_id;
     std::string correlation_id;
     std::int64_t deadline_ms = 0;
@@ -116,6 +117,11 @@ class Hub {
   void op_device_create(const std::string& client, const std::string& cid, const nlohmann::json& f, std::int64_t now_ms);
   void op_device_update(const std::string& client, const std::string& cid, const nlohmann::json& f);
   void op_device_delete(const std::string& client, const std::string& cid, const nlohmann::json& f);
+  void op_module(const std::string& op, const std::string& client, const std::string& cid, const nlohmann::json& f,
+                 std::int64_t now_ms);
+  // The twin/method target named by deviceId [+ moduleId]: its identity key, or an error already answered.
+  std::optional<std::string> target_identity(const std::string& client, const std::string& cid,
+                                             const nlohmann::json& f);
   void op_c2d_send(const std::string& client, const std::string& cid, const nlohmann::json& f, std::int64_t now_ms);
   void op_method_invoke(const std::string& client, const std::string& cid, const nlohmann::json& f, std::int64_t now_ms);
   void op_twin_update(const std::string& client, const std::string& cid, const nlohmann::json& f, std::int64_t now_ms);

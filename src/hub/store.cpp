@@ -79,6 +79,9 @@ constexpr const char* kSchema = R"sql(
 CREATE TABLE IF NOT EXISTS devices(
   device_id TEXT PRIMARY KEY, status TEXT NOT NULL, primary_key TEXT NOT NULL, secondary_key TEXT NOT NULL,
   created_ms INTEGER NOT NULL, last_activity_ms INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE IF NOT EXISTS modules(
+  device_id TEXT NOT NULL, module_id TEXT NOT NULL, primary_key TEXT NOT NULL, secondary_key TEXT NOT NULL,
+  created_ms INTEGER NOT NULL, PRIMARY KEY(device_id, module_id));
 CREATE TABLE IF NOT EXISTS twins(
   device_id TEXT PRIMARY KEY, desired TEXT NOT NULL, reported TEXT NOT NULL,
   desired_version INTEGER NOT NULL, reported_version INTEGER NOT NULL);
@@ -199,6 +202,58 @@ bool Store::delete_device(const std::string& device_id) {
   t.bind(1, device_id).run();
   Stmt c(db_, "DELETE FROM c2d WHERE device_id = ?");
   c.bind(1, device_id).run();
+  // Module twins are keyed "device/module": compare the prefix exactly (LIKE would treat _ and % as wildcards).
+  Stmt mt(db_, "DELETE FROM twins WHERE substr(device_id, 1, length(?1) + 1) = ?1 || '/'");
+  mt.bind(1, device_id).run();
+  Stmt m(db_, "DELETE FROM modules WHERE device_id = ?");
+  m.bind(1, device_id).run();
+  return found;
+}
+
+namespace {
+constexpr const char* kModuleColumns = "SELECT device_id, module_id, primary_key, secondary_key, created_ms FROM modules";
+ModuleRecord read_module(Stmt& s) {
+  ModuleRecord m;
+  m.device_id = s.text(0);
+  m.module_id = s.text(1);
+  m.primary_key = s.text(2);
+  m.secondary_key = s.text(3);
+  m.created_ms = s.integer(4);
+  return m;
+}
+}  // namespace
+
+std::optional<ModuleRecord> Store::find_module(const std::string& device_id, const std::string& module_id) {
+  Stmt s(db_, std::string(kModuleColumns) + " WHERE device_id = ? AND module_id = ?");
+  s.bind(1, device_id).bind(2, module_id);
+  if (!s.step()) return std::nullopt;
+  return read_module(s);
+}
+
+std::vector<ModuleRecord> Store::list_modules(const std::string& device_id) {
+  Stmt s(db_, std::string(kModuleColumns) + " WHERE device_id = ? ORDER BY module_id");
+  s.bind(1, device_id);
+  std::vector<ModuleRecord> out;
+  while (s.step()) out.push_back(read_module(s));
+  return out;
+}
+
+bool Store::insert_module(const ModuleRecord& m) {
+  WriteScope scope(*this);
+  Stmt s(db_,
+         "INSERT OR IGNORE INTO modules(device_id, module_id, primary_key, secondary_key, created_ms) "
+         "VALUES(?,?,?,?,?)");
+  s.bind(1, m.device_id).bind(2, m.module_id).bind(3, m.primary_key).bind(4, m.secondary_key).bind(5, m.created_ms);
+  return s.run() && sqlite3_changes(db_) == 1;
+}
+
+bool Store::delete_module(const std::string& device_id, const std::string& module_id) {
+  WriteScope scope(*this);
+  Stmt s(db_, "DELETE FROM modules WHERE device_id = ? AND module_id = ?");
+  s.bind(1, device_id).bind(2, module_id);
+  bool found = s.run() && sqlite3_changes(db_) == 1;
+  Stmt t(db_, "DELETE FROM twins WHERE device_id = ?");
+  t.bind(1, identity_key(device_id, module_id)).run();
   return found;
 }
 

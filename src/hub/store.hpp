@@ -22,8 +22,22 @@ struct DeviceRecord {
   std::int64_t last_activity_ms = 0;
 };
 
-struct TwinRecord {
+// A module identity (`az iot hub module-identity`): its own keys under a registered device.
+struct ModuleRecord {
   std::string device_id;
+  std::string module_id;
+  std::string primary_key;    // base64
+  std::string secondary_key;  // base64
+  std::int64_t created_ms = 0;
+};
+
+// A module's twin is stored under "deviceId/moduleId" (a device id never holds '/').
+inline std::string identity_key(const std::string& device_id, const std::string& module_id) {
+  return module_id.empty() ? device_id : device_id + "/" + module_id;
+}
+
+struct TwinRecord {
+  std::string device_id;  // identity_key(): the device, or "device/module" for a module twin
   std::string desired_json = "{}";   // section members + "$metadata"; no "$version"
   std::string reported_json = "{}";
   std::int64_t desired_version = 1;
@@ -60,7 +74,11 @@ class Store {
   std::vector<DeviceRecord> list_devices();
   bool insert_device(const DeviceRecord& device);  // false when the id exists
   bool set_device_status(const std::string& device_id, const std::string& status);
-  bool delete_device(const std::string& device_id);  // also drops its twin and C2D queue
+  bool delete_device(const std::string& device_id);  // also drops its twin, C2D queue and modules (and their twins)
+  std::optional<ModuleRecord> find_module(const std::string& device_id, const std::string& module_id);
+  std::vector<ModuleRecord> list_modules(const std::string& device_id);
+  bool insert_module(const ModuleRecord& module);  // false when the module exists
+  bool delete_module(const std::string& device_id, const std::string& module_id);  // also drops its twin
   void touch_device(const std::string& device_id, std::int64_t now_ms);
 
   // Twin (a missing twin reads as the new-twin default, versions 1)

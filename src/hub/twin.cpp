@@ -147,10 +147,15 @@ json twin_service_view(const TwinRecord& twin) {
   desired["$version"] = twin.desired_version;
   reported["$version"] = twin.reported_version;
   std::int64_t version = twin.desired_version + twin.reported_version - 1;
-  return json{{"deviceId", twin.device_id},
-              {"etag", base64_encode(std::to_string(version))},
-              {"version", version},
-              {"properties", {{"desired", desired}, {"reported", reported}}}};
+  json view = {{"deviceId", twin.device_id},
+               {"etag", base64_encode(std::to_string(version))},
+               {"version", version},
+               {"properties", {{"desired", desired}, {"reported", reported}}}};
+  if (auto slash = twin.device_id.find('/'); slash != std::string::npos) {  // a module twin: "device/module"
+    view["deviceId"] = twin.device_id.substr(0, slash);
+    view["moduleId"] = twin.device_id.substr(slash + 1);
+  }
+  return view;
 }
 
 }  // namespace picohub::hub

@@ -130,7 +130,8 @@ TEST_F(Auth, MalformedPasswordsAreRefused) {
 }
 
 TEST_F(Auth, ModuleIdentityUsesTheModuleResource) {
-  // Reference vector G.
+  // Reference vector G (signed with the key we give the module here).
+  ASSERT_TRUE(store->insert_module({"dev1", "mod1", kKey, kOtherKey, 0}));
   auto r = auth("dev1/mod1", kHost + "/dev1/mod1/?api-version=2021-04-12",
                 "SharedAccessSignature sr=myhub.azure-devices.net%2Fdevices%2Fdev1%2Fmodules%2Fmod1&sig=UArd2DDNhzusWxVBi"
                 "EprQWSop1RiNTA1NnmVsG0AmXw%3D&se=1700003600");
@@ -138,6 +139,21 @@ TEST_F(Auth, ModuleIdentityUsesTheModuleResource) {
   EXPECT_EQ(r.module_id, "mod1");
   // A device token does not open a module connection.
   EXPECT_FALSE(auth("dev1/mod1", kHost + "/dev1/mod1/?api-version=2021-04-12", kTokenF).accepted);
+}
+
+TEST_F(Auth, UnregisteredModuleIsRefusedEvenWithTheDeviceKey) {
+  const std::string module_user = kHost + "/dev1/mod9/?api-version=2021-04-12";
+  auto r = auth("dev1/mod9", module_user, token(kHost + "/devices/dev1/modules/mod9", kKey, 1700003600));
+  EXPECT_FALSE(r.accepted);
+  EXPECT_NE(r.reason.find("picohub module create dev1 mod9"), std::string::npos) << r.reason;
+}
+
+TEST_F(Auth, ModuleSignsWithItsOwnKeysNotTheDevices) {
+  ASSERT_TRUE(store->insert_module({"dev1", "mod2", kOtherKey, kOtherKey, 0}));
+  const std::string module_user = kHost + "/dev1/mod2/?api-version=2021-04-12";
+  const std::string resource = kHost + "/devices/dev1/modules/mod2";
+  EXPECT_FALSE(auth("dev1/mod2", module_user, token(resource, kKey, 1700003600)).accepted);  // the device's key
+  EXPECT_TRUE(auth("dev1/mod2", module_user, token(resource, kOtherKey, 1700003600)).accepted);
 }
 
 TEST_F(Auth, PolicyKeyMayActForADevice) {

@@ -499,3 +499,76 @@ TEST_F(HubTest, RefusedConnectionsAreLoggedWithTheReason) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST_F(HubTest, ModuleIdentityHasItsOwnKeysTwinMethodsAndTelemetry) {
+  ASSERT_TRUE(connect_service(service));
+  auto created = control({{"op", "module.create"}, {"correlationId", "mc"}, {"deviceId", "dev1"}, {"moduleId", "m1"}});
+  ASSERT_EQ(created["status"], 200) << created.dump();
+  const std::string module_key = created["body"]["primaryKey"];
+  EXPECT_NE(module_key, kKey);
+  EXPECT_EQ(control({{"op", "module.create"}, {"correlationId", "mc2"}, {"deviceId", "dev1"}, {"moduleId", "m1"}})
+                ["body"]["errorCode"], 409001);
+  EXPECT_EQ(control({{"op", "module.create"}, {"correlationId", "mc3"}, {"deviceId", "nope"}, {"moduleId", "m1"}})
+                ["status"], 404);
+  EXPECT_EQ(control({{"op", "module.list"}, {"correlationId", "ml"}, {"deviceId", "dev1"}})["body"]["modules"].size(),
+            1u);
+
+  // The module connects with its own key; the device key does not open it.
+  const std::string user = kHost + "/dev1/m1/?api-version=2021-04-12";
+  EXPECT_FALSE(hub->on_basic_auth(dev_conn, "dev1/m1", user, token(kHost + "/devices/dev1/modules/m1", kKey, kNow + 60),
+                                  true, now));
+  ASSERT_TRUE(hub->on_basic_auth(dev_conn, "dev1/m1", user,
+                                 token(kHost + "/devices/dev1/modules/m1", module_key, kNow + 3600), true, now));
+
+  // Its twin is its own: a reported patch lands in the module twin, not the device's.
+  hub->on_message(dev_conn, "$iothub/twin/PATCH/properties/reported/?$rid=1", R"({"fw":"2"})", 0, false, now);
+  auto module_twin = control({{"op", "twin.get"}, {"correlationId", "t1"}, {"deviceId", "dev1"}, {"moduleId", "m1"}});
+  EXPECT_EQ(module_twin["body"]["moduleId"], "m1");
+  EXPECT_EQ(module_twin["body"]["deviceId"], "dev1");
+  EXPECT_EQ(module_twin["body"]["properties"]["reported"]["fw"], "2");
+  auto device_twin = control({{"op", "twin.get"}, {"correlationId", "t2"}, {"deviceId", "dev1"}});
+  EXPECT_FALSE(device_twin["body"]["properties"]["reported"].contains("fw"));
+  EXPECT_FALSE(device_twin["body"].contains("moduleId"));
+
+  // Methods go to the module's client id and only its answer completes them.
+  ASSERT_TRUE(subscribe(dev_conn, "$iothub/methods/POST/#"));
+  json invoke = {{"op", "method.invoke"}, {"correlationId", "mi"}, {"deviceId", "dev1"}, {"moduleId", "m1"},
+                 {"methodName", "ping"}, {"responseTimeoutInSeconds", 5}};
+  hub->on_control(service, service_id, invoke.dump(), now);
+  auto got = port.to("dev1/m1");
+  ASSERT_FALSE(got.empty());
+  EXPECT_EQ(got.back().topic, "$iothub/methods/POST/ping/?$rid=1");
+  ASSERT_TRUE(connect_device(other_conn, "dev1"));
+  hub->on_message(other_conn, "$iothub/methods/res/200/?$rid=1", "{}", 0, false, now);  // the device, not the module
+  EXPECT_EQ(hub->pending_method_count(), 1u);
+  hub->on_message(dev_conn, "$iothub/methods/res/200/?$rid=1", "{}", 0, false, now);
+  EXPECT_EQ(hub->pending_method_count(), 0u);
+
+  // Deleting the module disconnects it; an unknown module is a 404 for twin and method calls.
+  EXPECT_EQ(control({{"op", "module.delete"}, {"correlationId", "md"}, {"deviceId", "dev1"}, {"moduleId", "m1"}})
+                ["status"], 204);
+  hub->on_tick(now);
+  EXPECT_EQ(port.kicked, std::vector<std::string>{"dev1/m1"});
+  EXPECT_EQ(control({{"op", "twin.get"}, {"correlationId", "t3"}, {"deviceId", "dev1"}, {"moduleId", "m1"}})
+                ["body"]["errorCode"], 404010);
+}
+
+TEST_F(HubTest, DeletingADeviceDeletesItsModulesAndTheirTwins) {
+  ASSERT_TRUE(store->insert_module({"dev1", "m1", kKey, kKey, 0}));
+  ASSERT_TRUE(store->insert_module({"dev10", "m1", kKey, kKey, 0}));  // a device whose id extends "dev1"
+  TwinRecord twin;
+  twin.device_id = "dev1/m1";
+  twin.reported_version = 7;
+  store->save_twin(twin);
+  twin.device_id = "dev10/m1";
+  store->save_twin(twin);
+  ASSERT_TRUE(store->delete_device("dev1"));
+  EXPECT_FALSE(store->find_module("dev1", "m1"));
+  EXPECT_EQ(store->load_twin("dev1/m1").reported_version, 1);
+  EXPECT_TRUE(store->find_module("dev10", "m1"));
+  EXPECT_EQ(store->load_twin("dev10/m1").reported_version, 7);
+}
+
+}  // namespace
