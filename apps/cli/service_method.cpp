@@ -15,6 +15,7 @@ namespace {
 struct MethodArgs {
   ServiceOptions service;
   std::string id;
+  std::string module;  // empty: the device itself
   std::string name;
   std::string payload;
   int timeout = 30;
@@ -33,6 +34,7 @@ int method_invoke(MethodArgs& a) {
   }
   json fields = {{"deviceId", a.id}, {"methodName", a.name}, {"payload", payload},
                  {"responseTimeoutInSeconds", a.timeout}};
+  if (!a.module.empty()) fields["moduleId"] = a.module;
   ServiceError err;
   // The hub answers when the device does, or with 504101 after the response timeout: wait a little longer.
   const auto body = call_hub(a.service, "method.invoke", fields, err, a.timeout + 10.0);
@@ -61,6 +63,7 @@ PICOHUB_COMMAND(64, [](CLI::App& root, int& exit_code) {
   invoke->add_option("id", args->id, "device id")->required();
   invoke->add_option("name", args->name, "method name")->required();
   invoke->add_option("--payload", args->payload, "JSON payload (default null)");
+  invoke->add_option("--module,-m", args->module, "invoke it on a module of the device");
   invoke->add_option("--timeout", args->timeout, "seconds the device has to answer (5..300, default 30)")
       ->check(CLI::Range(5, 300));
   invoke->callback([args, &exit_code] { exit_code = method_invoke(*args); });

@@ -14,12 +14,19 @@ namespace {
 struct TwinArgs {
   ServiceOptions service;
   std::string id;
+  std::string module;  // empty: the device's own twin
   std::string desired;
 };
 
+nlohmann::json target(const TwinArgs& a) {
+  nlohmann::json fields = {{"deviceId", a.id}};
+  if (!a.module.empty()) fields["moduleId"] = a.module;
+  return fields;
+}
+
 int twin_show(TwinArgs& a) {
   ServiceError err;
-  const auto twin = call_hub(a.service, "twin.get", {{"deviceId", a.id}}, err);
+  const auto twin = call_hub(a.service, "twin.get", target(a), err);
   if (!twin) {
     explain_hub_error(err, a.id);
     return report_error(err, a.service.json);
@@ -36,7 +43,9 @@ int twin_update(TwinArgs& a) {
                         a.service.json);
   }
   ServiceError err;
-  const auto twin = call_hub(a.service, "twin.update", {{"deviceId", a.id}, {"desired", patch}}, err);
+  json fields = target(a);
+  fields["desired"] = patch;
+  const auto twin = call_hub(a.service, "twin.update", fields, err);
   if (!twin) {
     explain_hub_error(err, a.id);
     return report_error(err, a.service.json);
@@ -60,12 +69,14 @@ PICOHUB_COMMAND(65, [](CLI::App& root, int& exit_code) {
   auto* show = twin->add_subcommand("show", "print a device's twin (desired and reported, with $version and $metadata)");
   add_service_options(*show, show_args->service);
   show->add_option("id", show_args->id, "device id")->required();
+  show->add_option("--module,-m", show_args->module, "a module's twin instead of the device's");
   show->callback([show_args, &exit_code] { exit_code = twin_show(*show_args); });
 
   auto update_args = std::make_shared<TwinArgs>();
   auto* update = twin->add_subcommand("update", "patch desired properties (null deletes) and notify the device");
   add_service_options(*update, update_args->service);
   update->add_option("id", update_args->id, "device id")->required();
+  update->add_option("--module,-m", update_args->module, "a module's twin instead of the device's");
   update->add_option("--desired", update_args->desired, "JSON patch for properties.desired")->required();
   update->callback([update_args, &exit_code] { exit_code = twin_update(*update_args); });
 });

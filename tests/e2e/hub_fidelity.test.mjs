@@ -15,7 +15,7 @@ const require = createRequire(import.meta.url);
 if (!fs.existsSync(new URL('./node_modules/azure-iot-device-mqtt', import.meta.url))) {
   throw new Error('the Node SDK packages are not installed: run scripts/e2e-setup.sh (./run setup does)');
 }
-const { Client, Message, SharedAccessSignatureAuthenticationProvider } = require('azure-iot-device');
+const { Client, ModuleClient, Message, SharedAccessSignatureAuthenticationProvider } = require('azure-iot-device');
 const { Mqtt } = require('azure-iot-device-mqtt');
 const { NoRetry } = require('azure-iot-common');
 
@@ -245,6 +245,50 @@ test('the C2D queue stops at 50: picohub c2d send fails with 403004', async () =
   assert.match(r.stderr, /50 cloud-to-device messages waiting.*403004/);
   const j = await cli('c2d', 'send', 'queue50', '--data', 'one too many', '--json');
   assert.equal(JSON.parse(j.stdout).error.errorCode, 403004);
+});
+
+test('module identity: own connection string, telemetry with moduleId, module twin and module method', async () => {
+  await cliOk('module', 'create', 'dev2', 'filter');
+  const cs = (await cliJson('module', 'connection-string', 'dev2', 'filter', '--gateway')).connectionString;
+  assert.match(cs, /;DeviceId=dev2;ModuleId=filter;SharedAccessKey=/);
+  const client = ModuleClient.fromConnectionString(cs, Mqtt);
+  await prepare(client, (c) => c.onMethod('ping', (request, response) => response.send(200, { pong: request.payload }, () => {})));
+  await withTimeout(client.open(), 15000, 'open dev2/filter');
+  const monitor = spawn(bin, ['monitor', '--device', 'dev2', '--json', '--count', '1', '--timeout', '30', '--data-dir', dir]);
+  let out = '';
+  monitor.stdout.on('data', (d) => { out += d; });
+  await waitFor((resolve) => monitor.stderr.on('data', (d) => { if (String(d).includes('monitoring')) resolve(); }), 15000,
+    'monitor ready');
+  const exited = new Promise((resolve) => monitor.on('exit', resolve));
+  await withTimeout(client.sendEvent(new Message('{"from":"module"}')), 15000, 'module sendEvent');
+  assert.equal(await withTimeout(exited, 35000, 'monitor exit'), 0);
+  const event = JSON.parse(out.trim());
+  assert.equal(event.moduleId, 'filter');
+  assert.equal(event.systemProperties['iothub-connection-module-id'], 'filter');
+
+  const twin = await withTimeout(client.getTwin(), 15000, 'module getTwin');
+  await withTimeout(new Promise((resolve, reject) =>
+    twin.properties.reported.update({ stage: 'filtering' }, (e) => (e ? reject(e) : resolve()))), 15000, 'module reported');
+  const moduleTwin = await cliJson('twin', 'show', 'dev2', '--module', 'filter');
+  assert.equal(moduleTwin.moduleId, 'filter');
+  assert.equal(moduleTwin.properties.reported.stage, 'filtering');
+  const deviceTwin = await cliJson('twin', 'show', 'dev2');
+  assert.equal(deviceTwin.properties.reported.stage, undefined);
+
+  await new Promise((r) => setTimeout(r, 500));  // the methods subscription follows CONNACK
+  const result = await cliJson('method', 'invoke', 'dev2', 'ping', '--module', 'filter', '--payload', '7', '--timeout', '10');
+  assert.deepEqual(result, { status: 200, payload: { pong: 7 } });
+
+  // Deleting the module disconnects it; it cannot connect again, not even with the device's key.
+  await cliOk('module', 'delete', 'dev2', 'filter');
+  await closeClient(client);
+  const again = ModuleClient.fromConnectionString(cs, Mqtt);
+  await prepare(again, () => {});
+  await assertRefused(again, 'deleted module');
+  const deviceKey = (await cliJson('device', 'show', 'dev2')).primaryKey;
+  const withDeviceKey = ModuleClient.fromConnectionString(cs.replace(/SharedAccessKey=[^;]+/, `SharedAccessKey=${deviceKey}`), Mqtt);
+  await prepare(withDeviceKey, () => {});
+  await assertRefused(withDeviceKey, 'module with the device key');
 });
 
 test('kill -9 of mosquitto, then picohub hub start: devices, twin and queued C2D survive', async () => {
