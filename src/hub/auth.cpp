@@ -27,6 +27,11 @@ bool is_valid_device_id(std::string_view id) {
   return true;
 }
 
+std::string generation_id(std::int64_t created_ms) {
+  constexpr std::int64_t kTicksAtUnixEpoch = 621355968000000000;
+  return std::to_string(kTicksAtUnixEpoch + created_ms * 10000);
+}
+
 namespace {
 
 AuthResult refuse(std::string reason) {
@@ -125,6 +130,7 @@ AuthResult authenticate(const HubConfig& config, Store& store, std::string_view 
   if (device->status != "enabled") return refuse("device '" + device_id + "' is disabled (403012)");
   // A module signs with its own keys; an unregistered module is refused (never the device's keys instead).
   std::string primary_key = device->primary_key, secondary_key = device->secondary_key;
+  std::int64_t created_ms = device->created_ms;
   if (!module_id.empty()) {
     auto module = store.find_module(device_id, module_id);
     if (!module) {
@@ -132,6 +138,7 @@ AuthResult authenticate(const HubConfig& config, Store& store, std::string_view 
                     device_id + " " + module_id + "`");
     }
     primary_key = module->primary_key;
+    created_ms = module->created_ms;
     secondary_key = module->secondary_key;
   }
   if (auto problem = expiry_problem(token->se, now_s)) return refuse(*problem);
@@ -152,6 +159,8 @@ AuthResult authenticate(const HubConfig& config, Store& store, std::string_view 
   r.device_id = device_id;
   r.module_id = module_id;
   r.expiry_s = static_cast<std::int64_t>(token->se);
+  r.model_id = url_decode(user->model_id).value_or(std::string(user->model_id));
+  r.generation_id = generation_id(created_ms);
   return r;
 }
 

@@ -26,6 +26,8 @@ struct AuthResult {
   std::string module_id;
   std::string policy;           // service principal's policy name
   std::int64_t expiry_s = 0;    // token `se`; the connection is closed when it passes
+  std::string model_id;         // Plug and Play: the user name's model-id (a DTMI), empty if none
+  std::string generation_id;    // per identity; a deleted and re-created identity gets a new one
   std::string reason;           // why it was refused (for the broker log), empty when accepted
 };
 
@@ -36,6 +38,10 @@ AuthResult authenticate(const HubConfig& config, Store& store, std::string_view 
 
 // Device ids: ≤128 chars of ASCII alphanumerics and - . % _ * ? ! ( ) , : = @ $ ' (reference §1.3).
 bool is_valid_device_id(std::string_view id);
+
+// IoT Hub's generationId for an identity created at `created_ms`: stable for its life, new when re-created.
+// Written as .NET ticks (100 ns since 0001-01-01), the form IoT Hub's own ids take.
+std::string generation_id(std::int64_t created_ms);
 
 // Every service tool's MQTT client id starts with this; no device id may (compared ignoring case).
 inline constexpr std::string_view kServiceClientIdPrefix = "picohub-service-";

@@ -65,6 +65,8 @@ bool Hub::on_basic_auth(ConnId conn, std::string_view client_id, std::string_vie
   c.principal = auth.principal;
   c.device_id = auth.device_id;
   c.module_id = auth.module_id;
+  c.model_id = auth.model_id;
+  c.generation_id = auth.generation_id;
   c.expiry_s = auth.expiry_s;
   c.clean_session = clean_session;
   if (auto prev = conns_.find(conn); prev != conns_.end()) expiries_.erase({prev->second.expiry_s, conn});
@@ -81,6 +83,7 @@ bool Hub::on_basic_auth(ConnId conn, std::string_view client_id, std::string_vie
   }
   if (auth.principal == Principal::device) {
     activity_[c.device_id] = now_ms;
+    model_ids_[c.client_id] = c.model_id;
     if (c.module_id.empty()) c2d_dirty_.insert(c.device_id);
     log(LogLevel::notice, who + " connected (token valid until " + iso8601_utc(c.expiry_s * 1000) + ")");
   } else {
@@ -241,6 +244,8 @@ void Hub::handle_telemetry(const Connection& c, const ClassifiedPublish& p, std:
   in.sequence = store_.next_telemetry_sequence();
   in.device_id = c.device_id;
   in.module_id = c.module_id;
+  in.model_id = c.model_id;
+  in.generation_id = c.generation_id;
   in.enqueued_ms = now_ms;
   in.property_bag = p.property_bag;
   in.retain = retain;
@@ -380,6 +385,7 @@ json Hub::device_object(const DeviceRecord& record) {
   DeviceRecord d = record;
   if (auto it = activity_.find(d.device_id); it != activity_.end()) d.last_activity_ms = it->second;
   return json{{"deviceId", d.device_id},
+              {"generationId", generation_id(d.created_ms)},
               {"status", d.status},
               {"primaryKey", d.primary_key},
               {"secondaryKey", d.secondary_key},
@@ -442,7 +448,10 @@ void Hub::on_control(ConnId conn, std::string_view client_id, std::string_view p
   if (op == "twin.get") {
     auto identity = target_identity(client, cid, f);
     if (!identity) return;
-    return respond(client, cid, 200, twin_service_view(store_.load_twin(*identity)));
+    json twin = twin_service_view(store_.load_twin(*identity));
+    auto model = model_ids_.find(*identity);
+    twin["modelId"] = model == model_ids_.end() ? "" : model->second;
+    return respond(client, cid, 200, twin);
   }
   if (op == "hub.info") {
     auto devices = store_.list_devices();
@@ -520,6 +529,9 @@ void Hub::op_device_delete(const std::string& client, const std::string& cid, co
   if (!id) return respond_error(client, cid, 400, 400004, "field 'deviceId' (string) is required");
   if (!store_.delete_device(*id)) return respond_error(client, cid, 404, 404001, "device '" + *id + "' is not registered");
   activity_.erase(*id);
+  for (auto it = model_ids_.begin(); it != model_ids_.end();) {
+    it = it->first == *id || starts_with(it->first, *id + "/") ? model_ids_.erase(it) : std::next(it);
+  }
   kick_device(*id, "device deleted");
   for (auto it = sessions_.begin(); it != sessions_.end();) {
     bool mine = it->first == *id || starts_with(it->first, *id + "/");
@@ -568,6 +580,7 @@ void Hub::op_module(const std::string& op, const std::string& client, const std:
     const std::string identity = identity_key(m.device_id, m.module_id);
     return json{{"deviceId", m.device_id},
                 {"moduleId", m.module_id},
+                {"generationId", generation_id(m.created_ms)},
                 {"primaryKey", m.primary_key},
                 {"secondaryKey", m.secondary_key},
                 {"connectionState", current_device_connection(identity) ? "Connected" : "Disconnected"},

@@ -81,6 +81,8 @@ class Hub {
     Principal principal = Principal::device;
     std::string device_id;
     std::string module_id;
+    std::string model_id;       // Plug and Play model the identity announced at CONNECT
+    std::string generation_id;  // stamped on its telemetry as iothub-connection-auth-generation-id
     std::int64_t expiry_s = 0;
     bool clean_session = true;
     bool kick_pending = false;
@@ -138,6 +140,8 @@ class Hub {
   // (SAS token expiry in s, connection), soonest first: the tick's expiry scan touches only expired tokens.
   std::set<std::pair<std::int64_t, ConnId>> expiries_;
   std::map<std::string, PendingMethod> methods_;      // by $rid
+  // Plug and Play model id each identity last connected with (the twin's modelId; not yet kept across restarts).
+  std::unordered_map<std::string, std::string> model_ids_;
   std::set<std::string> c2d_dirty_;                   // devices whose queue may be deliverable now
   std::map<std::string, std::int64_t> activity_;      // lastActivityTime not yet written to the store
   // service client id → its subscriptions that may match live telemetry; empty map = nobody to publish to

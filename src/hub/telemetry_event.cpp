@@ -235,6 +235,8 @@ bool write_telemetry_event(const TelemetryEventInput& in, std::string& out) {
   if (!in.module_id.empty()) system.push_back({"iothub-connection-module-id", in.module_id, false});
   system.push_back({"iothub-connection-auth-method", R"({"scope":"device","type":"sas","issuer":"iothub"})", false});
   system.push_back({"iothub-enqueuedtime", enqueued_time, false});
+  if (!in.generation_id.empty()) system.push_back({"iothub-connection-auth-generation-id", in.generation_id, false});
+  if (!in.model_id.empty()) system.push_back({"dt-dataschema", in.model_id, false});
   append_object(out, system);
   out += '}';
   return bag_ok;

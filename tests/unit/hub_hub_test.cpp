@@ -572,3 +572,30 @@ TEST_F(HubTest, DeletingADeviceDeletesItsModulesAndTheirTwins) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST_F(HubTest, PlugAndPlayModelIdAndGenerationIdAreStampedOnEventsAndShownInTheTwin) {
+  ASSERT_TRUE(connect_service(service));
+  ASSERT_TRUE(subscribe(service, "$picohub/v1/telemetry/#"));
+  const std::string dtmi = "dtmi:com:example:Thermostat;1";
+  ASSERT_TRUE(hub->on_basic_auth(dev_conn, "dev1",
+                                 kHost + "/dev1/?api-version=2021-04-12&model-id=dtmi%3Acom%3Aexample%3AThermostat%3B1",
+                                 token(kHost + "/devices/dev1", kKey, kNow + 3600), true, now));
+  hub->on_message(dev_conn, "devices/dev1/messages/events/", "{}", 1, false, now);
+  auto events = port.to("");
+  ASSERT_FALSE(events.empty());
+  auto event = json::parse(events.back().payload);
+  EXPECT_EQ(event["systemProperties"]["dt-dataschema"], dtmi);
+  const auto device = control({{"op", "device.show"}, {"correlationId", "s"}, {"deviceId", "dev1"}})["body"];
+  EXPECT_EQ(event["systemProperties"]["iothub-connection-auth-generation-id"], device["generationId"]);
+  EXPECT_EQ(control({{"op", "twin.get"}, {"correlationId", "t"}, {"deviceId", "dev1"}})["body"]["modelId"], dtmi);
+  EXPECT_EQ(control({{"op", "twin.get"}, {"correlationId", "t2"}, {"deviceId", "dev2"}})["body"]["modelId"], "");
+}
+
+TEST(GenerationId, IsDotNetTicksOfTheCreationTime) {
+  EXPECT_EQ(generation_id(0), "621355968000000000");
+  EXPECT_EQ(generation_id(1700000000000), "638355968000000000");
+}
+
+}  // namespace
