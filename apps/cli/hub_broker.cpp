@@ -77,9 +77,10 @@ bool write_broker_config(const fs::path& dir, const HubConfig& config, const fs:
       << "per_listener_settings false\n"
       << "allow_anonymous false\n"
       << "persistence false\n"  // the plugin keeps all state in state.db (SQLite)
-      << "message_size_limit 262144\n"
-      // Without max_packet_size an oversized PUBLISH is PUBACKed and dropped instead of disconnected.
-      << "max_packet_size 262144\n"
+      // IoT Hub's 256 KB counts body + property names/values, not the MQTT packet: the plugin counts and closes
+      // the connection (no PUBACK) above it. The broker's own cap only bounds memory: 256 KB + a 64 KB topic +
+      // headers. No message_size_limit: above it mosquitto PUBACKs and drops, which would lose acknowledged data.
+      << "max_packet_size 327687\n"
       << "max_keepalive 1177\n"
       << "max_queued_messages 1000\n"
       << "log_dest stderr\n"  // the CLI points the broker's stderr at mosquitto.log

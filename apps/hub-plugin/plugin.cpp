@@ -133,8 +133,14 @@ int on_message(int, void* event_data, void* userdata) {
     if (hub == nullptr || ev->topic == nullptr) return MOSQ_ERR_ACL_DENIED;
     std::string_view payload(static_cast<const char*>(ev->payload), ev->payload ? ev->payloadlen : 0);
     auto verdict = hub->on_message(ev->client, ev->topic, payload, ev->qos, ev->retain, now_ms());
-    // ACL_DENIED drops the message; an MQTT 3.1.1 QoS 1 publisher still gets its PUBACK.
-    return verdict == MessageVerdict::forward ? MOSQ_ERR_SUCCESS : MOSQ_ERR_ACL_DENIED;
+    // ACL_DENIED drops the message; an MQTT 3.1.1 QoS 1 publisher still gets its PUBACK. Any other error makes
+    // mosquitto 2.0.11's handle__publish return it, and the broker closes the connection without a PUBACK.
+    switch (verdict) {
+      case MessageVerdict::forward: return MOSQ_ERR_SUCCESS;
+      case MessageVerdict::drop: return MOSQ_ERR_ACL_DENIED;
+      case MessageVerdict::disconnect: return MOSQ_ERR_PAYLOAD_SIZE;
+    }
+    return MOSQ_ERR_ACL_DENIED;
   });
 }
 

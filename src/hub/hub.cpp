@@ -1,6 +1,7 @@
 #include "hub/hub.hpp"
 
 #include "hub/codec.hpp"
+#include "hub/message_limits.hpp"
 #include "hub/control_request.hpp"
 #include "hub/telemetry_event.hpp"
 #include "hub/twin.hpp"
@@ -224,7 +225,14 @@ MessageVerdict Hub::on_message(ConnId conn, std::string_view topic, std::string_
   const Connection& c = it->second;  // the handlers below never add or remove connections
   auto p = classify_publish(topic, c.device_id, c.module_id);
   switch (p.kind) {
-    case PublishKind::telemetry: handle_telemetry(c, p, payload, retain, now_ms); break;
+    case PublishKind::telemetry:
+      if (const auto size = d2c_counted_size(p.property_bag, payload.size()); size > kD2cMaxCountedBytes) {
+        log(LogLevel::notice, "disconnecting " + c.client_id + ": telemetry of " + std::to_string(size) +
+                                  " bytes (body + properties) is over IoT Hub's 256 KB; not acknowledged");
+        return MessageVerdict::disconnect;
+      }
+      handle_telemetry(c, p, payload, retain, now_ms);
+      break;
     case PublishKind::twin_get: {
       auto twin = store_.load_twin(c.client_id);  // client id = identity: "device" or "device/module"
       port_.publish(c.client_id, "$iothub/twin/res/200/?$rid=" + url_encode(p.rid), twin_device_view(twin).dump(), 0);

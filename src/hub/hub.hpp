@@ -24,7 +24,9 @@ using ConnId = const void*;  // mosquitto's `struct mosquitto*`: one per network
 
 enum class LogLevel { info, notice, warning, error };
 enum class Access { read, write, subscribe, unsubscribe };
-enum class MessageVerdict { forward, drop };  // drop → the plugin returns MOSQ_ERR_ACL_DENIED
+// drop → the plugin returns MOSQ_ERR_ACL_DENIED (a QoS 1 publisher still gets its PUBACK);
+// disconnect → the broker closes the connection before any PUBACK (IoT Hub's answer to a message it refuses).
+enum class MessageVerdict { forward, drop, disconnect };
 
 // What the hub needs from the broker. Calls are only made from inside Hub's on_* methods.
 class BrokerPort {

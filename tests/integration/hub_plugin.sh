@@ -43,8 +43,7 @@ $user_line
 plugin $plugin
 plugin_opt_data_dir $work
 allow_anonymous false
-message_size_limit 262144
-max_packet_size 262144
+max_packet_size 327687
 max_keepalive 1177
 persistence false
 max_queued_messages 1000
@@ -165,7 +164,24 @@ for _ in $(seq 1 50); do tail -n +"$((before + 1))" "$work/mosquitto.log" | grep
 tail -n +"$((before + 1))" "$work/mosquitto.log" > "$work/big.log"
 grep -q "picohub: dev2 disconnected" "$work/big.log" || fail "oversized publish: dev2 not disconnected: $(cat "$work/big.log")"
 grep -q "Sending PUBACK to dev2" "$work/big.log" && fail "an oversized publish was acknowledged instead of closing the connection"
-pass "D2C over 256 KB → connection closed (max_packet_size 262144)"
+pass "D2C over 256 KB → connection closed, no PUBACK"
+# IoT Hub counts body + property names and values: exactly 256 KB of body passes; 256 KB minus 10 plus
+# properties of 12 counted bytes does not.
+head -c 262144 /dev/zero | tr '\0' b > "$work/exact.bin"
+head -c 262134 /dev/zero | tr '\0' c > "$work/over.bin"
+count_before=$(sqlite3 "$work/state.db" "SELECT COUNT(*) FROM telemetry WHERE device_id='dev2'")
+timeout 10 mosquitto_pub "${tls[@]}" -V mqttv311 -i dev2 -u "localhost/dev2/?api-version=2021-04-12" -P "$dev2_token" \
+  -q 1 -t 'devices/dev2/messages/events/' -f "$work/exact.bin" || fail "a 262,144-byte body was refused"
+before=$(wc -l < "$work/mosquitto.log")
+timeout 10 mosquitto_pub "${tls[@]}" -V mqttv311 -i dev2 -u "localhost/dev2/?api-version=2021-04-12" -P "$dev2_token" \
+  -q 1 -t 'devices/dev2/messages/events/abcd=efgh&%24.mid=1234' -f "$work/over.bin" > /dev/null 2>&1 || true
+for _ in $(seq 1 50); do tail -n +"$((before + 1))" "$work/mosquitto.log" | grep -q "picohub: dev2 disconnected" && break; sleep 0.1; done
+tail -n +"$((before + 1))" "$work/mosquitto.log" > "$work/over.log"
+grep -q "over IoT Hub's 256 KB" "$work/over.log" || fail "body + properties over 256 KB not refused: $(cat "$work/over.log")"
+grep -q "Sending PUBACK to dev2" "$work/over.log" && fail "body + properties over 256 KB was acknowledged"
+count_after=$(sqlite3 "$work/state.db" "SELECT COUNT(*) FROM telemetry WHERE device_id='dev2'")
+[[ $count_after == $((count_before + 1)) ]] || fail "expected exactly the 256 KB message recorded ($count_before -> $count_after)"
+pass "256 KB counted as IoT Hub counts it: 262,144-byte body accepted; body + properties over it refused unacknowledged"
 
 # --- an expiring token is disconnected from TICK -----------------------------------------------------------
 timeout 15 mosquitto_sub "${tls[@]}" -V mqttv311 -i dev2 -u "localhost/dev2/?api-version=2021-04-12" \

@@ -1,0 +1,28 @@
+#include "hub/message_limits.hpp"
+
+#include <string>
+
+#include "iothub/property_bag.hpp"
+
+namespace picohub::hub {
+
+std::size_t d2c_counted_size(std::string_view encoded_bag, std::size_t body_size) {
+  static thread_local std::string scratch;  // decoded text is never longer than the encoded bag
+  scratch.resize(encoded_bag.size());
+  const std::span<char> out(scratch.data(), scratch.size());
+  std::size_t total = body_size;
+  iothub::PropertyBagReader reader(encoded_bag);
+  while (auto p = reader.next()) {
+    auto key = iothub::decode_key(*p, out);
+    const std::size_t key_size = key ? key->size() : p->key.size();
+    const bool system = key && key->substr(0, 2) == "$.";
+    if (!system) total += key_size;
+    if (p->has_value) {
+      auto value = iothub::decode_value(*p, out);
+      total += value ? value->size() : p->value.size();
+    }
+  }
+  return total;
+}
+
+}  // namespace picohub::hub
