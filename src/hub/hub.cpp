@@ -653,6 +653,10 @@ void Hub::op_c2d_send(const std::string& client, const std::string& cid, const j
   if (payload->size() > kC2dMaxPayload) {
     return respond_error(client, cid, 400, 400004, "C2D payload is larger than 64 KB; send a smaller message");
   }
+  if (message_id && !is_valid_message_id(*message_id)) {
+    return respond_error(client, cid, 400, 400004,
+                         "message ids are 1-128 characters of letters, digits and - : . + % _ # * ? ! ( ) , = @ ; $ '");
+  }
   std::int64_t ttl_s = ttl.value_or(kC2dDefaultTtlSeconds);
   if (ttl_s < 60 || ttl_s > 172800) {
     return respond_error(client, cid, 400, 400004, "ttlSeconds must be between 60 and 172800 (2 days)");
@@ -679,6 +683,11 @@ void Hub::op_c2d_send(const std::string& client, const std::string& cid, const j
   bag += "&iothub-ack=" + ack_mode;
   if (props != f.end() && props->is_object()) {
     for (auto& [k, v] : props->items()) {
+      if (k.empty() || !is_valid_c2d_property_text(k) || (v.is_string() && !is_valid_c2d_property_text(v.get<std::string>()))) {
+        return respond_error(client, cid, 400, 400004,
+                             "C2D property '" + k + "': names and values may hold only letters, digits and "
+                             "! # $ % & ' * + - . ^ _ ` | ~ (IoT Hub's rule)");
+      }
       if (v.is_null()) {
         bag += "&" + url_encode(k);
       } else if (v.is_string()) {
@@ -687,6 +696,11 @@ void Hub::op_c2d_send(const std::string& client, const std::string& cid, const j
         return respond_error(client, cid, 400, 400004, "property '" + k + "' must be a string or null");
       }
     }
+  }
+  if (const auto size = d2c_counted_size(bag, payload->size()); size > kC2dMaxCountedBytes) {
+    return respond_error(client, cid, 400, 400004,
+                         "C2D message is " + std::to_string(size) +
+                             " bytes counting body and properties; IoT Hub's limit is 65,536");
   }
   C2dRecord m;
   m.device_id = *id;
@@ -725,8 +739,13 @@ void Hub::op_method_invoke(const std::string& client, const std::string& cid, co
   std::snprintf(rid_text, sizeof rid_text, "%llx", static_cast<unsigned long long>(next_rid_++));
   std::string rid(rid_text);
   json payload = f.contains("payload") ? f["payload"] : json(nullptr);
+  std::string payload_text = payload.dump();
+  if (payload_text.size() > kMethodMaxPayloadBytes) {
+    return respond_error(client, cid, 400, 400004,
+                         "method payload is " + std::to_string(payload_text.size()) + " bytes; IoT Hub's limit is 128 KB");
+  }
   methods_[rid] = PendingMethod{*id, client, cid, now_ms + timeout_s * 1000};
-  port_.publish(c->client_id, "$iothub/methods/POST/" + *name + "/?$rid=" + rid, payload.dump(), 0);
+  port_.publish(c->client_id, "$iothub/methods/POST/" + *name + "/?$rid=" + rid, payload_text, 0);
 }
 
 void Hub::op_twin_update(const std::string& client, const std::string& cid, const json& f, std::int64_t now_ms) {

@@ -25,4 +25,20 @@ std::size_t d2c_counted_size(std::string_view encoded_bag, std::size_t body_size
   return total;
 }
 
+namespace {
+bool all_of_set(std::string_view text, std::string_view extra) {
+  for (char c : text) {
+    const bool alnum = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+    if (!alnum && extra.find(c) == std::string_view::npos) return false;
+  }
+  return true;
+}
+}  // namespace
+
+bool is_valid_message_id(std::string_view id) {
+  return !id.empty() && id.size() <= 128 && all_of_set(id, "-:.+%_#*?!(),=@;$'");
+}
+
+bool is_valid_c2d_property_text(std::string_view text) { return all_of_set(text, "!#$%&'*+-.^_`|~"); }
+
 }  // namespace picohub::hub

@@ -344,13 +344,19 @@ TEST_F(HubTest, C2dQueueHoldsFiftyThenRefusesWith403004) {
   EXPECT_EQ(r["body"]["errorCode"], 403004);
   EXPECT_EQ(c2d("ghost", 51)["body"]["errorCode"], 404001);
   EXPECT_EQ(c2d("dev2", 52, {{"payloadBase64", std::string(87384, 'A')}})["status"], 400);  // > 64 KB decoded
+  // 64 KB counts the properties too; ids and property text follow IoT Hub's character sets.
+  json big_props = {{"properties", {{"k", std::string(100, 'v')}}}, {"payloadBase64", std::string(87380, 'A')}};
+  EXPECT_EQ(c2d("dev2", 53, big_props)["status"], 400);
+  EXPECT_EQ(c2d("dev2", 54, {{"messageId", "has space"}})["status"], 400);
+  EXPECT_EQ(c2d("dev2", 55, {{"properties", {{"color", "red blue"}}}})["status"], 400);
+  EXPECT_EQ(c2d("dev2", 56, {{"properties", {{"color", "red"}}}, {"messageId", "m:1"}})["status"], 200);
   EXPECT_EQ(c2d("dev2", 53, {{"ttlSeconds", 59}})["status"], 400);
 }
 
 TEST_F(HubTest, C2dIsKeptOfflineAndDeliveredOnceConnectedAndSubscribed) {
   ASSERT_TRUE(connect_service(service));
   auto r = c2d("dev1", 1, {{"messageId", "m-1"}, {"messageCorrelationId", "corr 1"}, {"contentType", "text/plain"},
-                           {"ack", "full"}, {"properties", {{"color", "deep blue"}, {"flag", nullptr}}}});
+                           {"ack", "full"}, {"properties", {{"color", "deep-blue"}, {"flag", nullptr}}}});
   EXPECT_EQ(r["body"]["messageId"], "m-1");
   EXPECT_EQ(r["body"]["queueDepth"], 1);
   hub->on_tick(now);
@@ -364,7 +370,7 @@ TEST_F(HubTest, C2dIsKeptOfflineAndDeliveredOnceConnectedAndSubscribed) {
   ASSERT_EQ(got.size(), 1u);
   EXPECT_EQ(got[0].topic,
             "devices/dev1/messages/devicebound/%24.mid=m-1&%24.to=%2Fdevices%2Fdev1%2Fmessages%2FdeviceBound&%24.cid="
-            "corr%201&%24.ct=text%2Fplain&iothub-ack=full&color=deep%20blue&flag");
+            "corr%201&%24.ct=text%2Fplain&iothub-ack=full&color=deep-blue&flag");
   EXPECT_EQ(got[0].payload, "hello");
   EXPECT_EQ(got[0].qos, 1);
   EXPECT_EQ(store->c2d_depth("dev1"), 0);
