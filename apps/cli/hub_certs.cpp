@@ -217,7 +217,8 @@ bool sign_backdated(const fs::path& dir, const Issue& issue, const fs::path& log
   // A serial unique enough for a local CA: the time and the pid (16 hex digits: openssl wants an even count).
   const unsigned long long serial =
       static_cast<unsigned long long>(::time(nullptr)) << 16 | static_cast<unsigned>(::getpid() & 0xffff);
-  std::ofstream(scratch / "serial", std::ios::trunc) << std::hex << std::setw(16) << std::setfill('0') << serial << "\n";
+  std::ofstream(scratch / "serial", std::ios::trunc)
+      << std::hex << std::setw(16) << std::setfill('0') << serial << "\n";
   std::ofstream(scratch / "ext.cnf", std::ios::trunc) << issue.extensions;
   std::ofstream(scratch / "ca.cnf", std::ios::trunc)
       << "[ca]\ndefault_ca = picohub\n[picohub]\ndatabase = " << (scratch / "index.txt").string()

@@ -11,8 +11,6 @@ namespace picohub::tls {
 namespace {
 
 constexpr unsigned char paint = 0xA5;  // neither calloc's zeros nor a likely header word
-// Past the allocator's first block header (8 words) with room to spare: nothing below is painted.
-constexpr std::size_t first_header_room = 16 * sizeof(void*);
 
 std::span<unsigned char> installed{};
 
@@ -30,6 +28,8 @@ std::size_t painted_arena_high_water(std::span<const unsigned char> arena) noexc
 
 void install_arena(std::span<unsigned char> arena) noexcept {
 #if defined(MBEDTLS_MEMORY_BUFFER_ALLOC_C)
+  // Past the allocator's first block header (8 words) with room to spare: nothing below is painted.
+  constexpr std::size_t first_header_room = 16 * sizeof(void*);
   mbedtls_memory_buffer_alloc_init(arena.data(), arena.size());
   paint_arena(arena, first_header_room);
   installed = arena;

@@ -176,7 +176,9 @@ Result<bool> Session::poll_connect() {
   // The server proved it holds the leaf's key (ServerKeyExchange) and the handshake is done: a chain verified
   // in full in it may now shorten the next one.
   std::int64_t now = 0;
-  if (chain_to_remember_ && current_unix_time(now)) storage_.chain_cache.remember(options_.server_name, chain_digest_, now);
+  if (chain_to_remember_ && current_unix_time(now)) {
+    storage_.chain_cache.remember(options_.server_name, chain_digest_, now);
+  }
   chain_to_remember_ = false;
   state_ = State::open;
   wants_ = net::Wait::readable;
@@ -249,9 +251,9 @@ Result<bool> Session::check_chain_against_cache(std::span<const std::uint8_t> ce
       if (flags == 0) chain_check_ = ChainCheck::cached;
     } else {
       flags = 0;
-      const int rc = mbedtls_x509_crt_verify_with_profile(&chain, config_->MBEDTLS_PRIVATE(ca_chain), config_->MBEDTLS_PRIVATE(ca_crl),
-                                                          config_->MBEDTLS_PRIVATE(cert_profile), options_.server_name, &flags,
-                                                          nullptr, nullptr);
+      const int rc = mbedtls_x509_crt_verify_with_profile(
+          &chain, config_->MBEDTLS_PRIVATE(ca_chain), config_->MBEDTLS_PRIVATE(ca_crl),
+          config_->MBEDTLS_PRIVATE(cert_profile), options_.server_name, &flags, nullptr, nullptr);
       if (rc == 0 && (mbedtls_x509_crt_check_key_usage(&chain, MBEDTLS_X509_KU_DIGITAL_SIGNATURE) != 0 ||
                       mbedtls_x509_crt_check_extended_key_usage(&chain, MBEDTLS_OID_SERVER_AUTH,
                                                                 MBEDTLS_OID_SIZE(MBEDTLS_OID_SERVER_AUTH)) != 0)) {

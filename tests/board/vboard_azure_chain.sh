@@ -2,8 +2,9 @@
 # The honest handshake end to end (issue 7 section 4): the local hub serves an Azure-shaped chain
 # (`hub start --chain azure`: root RSA-2048 -> intermediate RSA-4096 -> leaf RSA-2048, leaf + intermediate sent,
 # a 4 KB+ server flight in one 16 KiB record) and the real firmware in the virtual board connects with it and has
-# one telemetry message acknowledged. Also checks what the hub made: the chain's shape and key sizes, and that
-# every certificate starts a day in the past. Bounded: --max-ms 15 s emulated, --wall-ms 150 s.
+# one telemetry message acknowledged. Also checks what the hub made: a data dir started with the default chain
+# (leaf alone) switches to azure keeping its root, the chain's shape and key sizes, and that every certificate
+# starts a day in the past. Bounded: --max-ms 15 s emulated, --wall-ms 150 s.
 set -euo pipefail
 picohub=$1 node=$2 firmware=${PICOHUB_FIRMWARE:-$3}
 here=$(cd "$(dirname "$0")" && pwd)
@@ -22,8 +23,23 @@ cleanup() {
 }
 trap cleanup EXIT
 
+starts_a_day_ago() {  # PEM: its notBefore is a day (give or take a few minutes) before now
+  local start age
+  start=$(date -d "$(openssl x509 -in "$1" -noout -startdate | cut -d= -f2)" +%s)
+  age=$(( $(date +%s) - start ))
+  (( age > 86000 && age < 90000 )) || fail "$1 starts $age s ago, not a day"
+}
+
+# A data dir made with the default chain (root -> leaf, both backdated) switches to azure with the same root.
 port=$(free_port)
+"$picohub" hub start --port "$port" > "$work/start0.txt" 2>&1 || { cat "$work/start0.txt"; fail "hub start"; }
+[[ $(grep -c 'BEGIN CERT' "$PICOHUB_DATA/server.crt") == 1 ]] || fail "the default chain serves the leaf alone"
+starts_a_day_ago "$PICOHUB_DATA/server.crt"
+starts_a_day_ago "$PICOHUB_DATA/ca.crt"
+root_before=$(sha256sum < "$PICOHUB_DATA/ca.crt")
+"$picohub" hub stop >/dev/null
 "$picohub" hub start --port "$port" --chain azure > "$work/start.txt" 2>&1 || { cat "$work/start.txt"; fail "hub start --chain azure"; }
+[[ $(sha256sum < "$PICOHUB_DATA/ca.crt") == "$root_before" ]] || fail "--chain azure replaced ca.crt: provisioned devices would stop trusting the hub"
 
 # What the hub serves: leaf then intermediate, RSA 2048 / 4096, the intermediate issued by ca.crt.
 awk '/BEGIN CERT/ { n++ } { print > ("'"$work"'/served." n ".pem") }' "$PICOHUB_DATA/server.crt"
@@ -34,11 +50,8 @@ bits() { openssl x509 -in "$1" -noout -text | sed -n 's/.*Public-Key: (\([0-9]*\
 openssl verify -CAfile "$PICOHUB_DATA/ca.crt" -untrusted "$work/served.2.pem" "$work/served.1.pem" >/dev/null \
   || fail "the served chain does not verify against ca.crt"
 flight=$(cat "$work/served.1.pem" "$work/served.2.pem" | openssl crl2pkcs7 -nocrl -certfile /dev/stdin | openssl pkcs7 -print_certs -outform DER 2>/dev/null | wc -c)
-for pem in "$work/served.1.pem" "$work/served.2.pem" "$PICOHUB_DATA/ca.crt"; do
-  start=$(date -d "$(openssl x509 -in "$pem" -noout -startdate | cut -d= -f2)" +%s)
-  age=$(( $(date +%s) - start ))
-  (( age > 86000 && age < 90000 )) || fail "$pem starts $age s ago, not a day"
-done
+starts_a_day_ago "$work/served.1.pem"
+starts_a_day_ago "$work/served.2.pem"
 
 "$picohub" device create azchain >/dev/null
 cs=$("$picohub" device connection-string azchain 2>/dev/null | head -n 1)
