@@ -322,6 +322,10 @@ bool make_server(const fs::path& dir, const std::string& host_name, ChainShape s
 
 }  // namespace
 
+ChainShape chain_shape_of(const fs::path& dir) {
+  return parse_chain_shape(read_text(dir / "server.chain")).value_or(ChainShape::single);
+}
+
 bool ensure_certificates(const fs::path& dir, const std::string& host_name, const Ownership& own,
                          std::optional<ChainShape> requested, std::string& why) {
   const fs::path log = dir / "openssl.log";
@@ -339,7 +343,7 @@ bool ensure_certificates(const fs::path& dir, const std::string& host_name, cons
   if (!secure_file(ca_key, Ownership{}, true, why) || !secure_file(ca_crt, own, false, why)) return false;
 
   // A data dir from before chain shapes has no marker: it is the default shape.
-  const ChainShape current = parse_chain_shape(read_text(chain_marker)).value_or(ChainShape::single);
+  const ChainShape current = chain_shape_of(dir);
   const ChainShape shape = requested.value_or(current);
   if (!new_ca && shape == current && fs::exists(crt, ec) && fs::exists(key, ec) && read_text(marker) == host_name) {
     return secure_file(key, own, true, why) && secure_file(crt, own, false, why);

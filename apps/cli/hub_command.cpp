@@ -217,6 +217,7 @@ int hub_start(StartOptions& o) {
                       {"bind", config.bind},
                       {"insecurePort", config.insecure_port ? json(*config.insecure_port) : json(nullptr)},
                       {"caFile", (dir / "ca.crt").string()},
+                      {"chain", chain_shape_name(chain_shape_of(dir))},
                       {"log", log.string()},
                       {"devices", devices},
                       {"brokerUser", own.as_root ? own.broker_user : std::string()},
@@ -229,6 +230,9 @@ int hub_start(StartOptions& o) {
               << config.bind << (config.bind == "127.0.0.1" ? " and ::1" : "") << ")\n"
               << "  CA        " << (dir / "ca.crt").string()
               << "  (devices must trust it: Node setOptions({ca}) or NODE_EXTRA_CA_CERTS)\n";
+    if (chain_shape_of(dir) == ChainShape::azure) {
+      std::cout << "  chain     azure: root RSA-2048 -> intermediate RSA-4096 -> leaf RSA-2048 (--chain default to undo)\n";
+    }
     if (config.insecure_port) {
       std::cout << "  plain     127.0.0.1:" << *config.insecure_port << " (no TLS, for debugging)\n";
     }

@@ -33,6 +33,8 @@ enum class ChainShape { single, azure };
 // "default" | "azure" (the --chain values); nullopt for anything else.
 std::optional<ChainShape> parse_chain_shape(const std::string& text);
 const char* chain_shape_name(ChainShape shape);
+// The shape the data dir's certificates have (a data dir from before shapes: single).
+ChainShape chain_shape_of(const std::filesystem::path& dir);
 
 // Creates ca.crt/ca.key on first use and server.crt/server.key for host_name when missing, for another host name,
 // or for another chain shape than the data dir has (`requested`; nullopt keeps the data dir's, default for a new

@@ -173,6 +173,12 @@ Result<bool> Session::poll_connect() {
     if (auto checked = after_certificate(); !checked) return checked;
   }
   if (!mbedtls_ssl_is_handshake_over(&storage_.ssl)) return false;
+  // Fail closed: with mbedTLS's verification off, a handshake whose chain this session never checked is refused.
+  if (chain_check_ == ChainCheck::cache_pending) {
+    storage_.chain_cache.forget();
+    return fail_with(FailureStage::handshake, 0, 0,
+                     Error{Errc::certificate_invalid, "the server's certificate chain was never checked"});
+  }
   // The server proved it holds the leaf's key (ServerKeyExchange) and the handshake is done: a chain verified
   // in full in it may now shorten the next one.
   std::int64_t now = 0;
