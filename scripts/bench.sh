@@ -2,7 +2,8 @@
 # picohub benchmarks (./run bench). Each prints ratios against a named peer measured in the same run.
 #   1. device client vs Eclipse Paho C: QoS 1 telemetry over TLS to a plain mosquitto on loopback
 #   2. local hub load: N TLS devices sending QoS 1 telemetry through `picohub hub` vs plain mosquitto
-# Usage: scripts/bench.sh [--part 1|2|all] [--count N] [--window W] [--rounds R] [--no-callgrind]
+#   3. firmware handshake: the UF2 in the virtual board against the Azure-shaped chain (bench/firmware_handshake.sh)
+# Usage: scripts/bench.sh [--part 1|2|3|all] [--count N] [--window W] [--rounds R] [--no-callgrind]
 #                         [--devices "100 1000"] [--messages M per device (default 5000/devices, min 2)] [--record]
 # --record appends the report (command, date, machine, versions, numbers) to bench/RESULTS.md.
 # Every run is bounded: each client has its own time limit and the brokers are killed on exit.
@@ -23,11 +24,16 @@ while (($#)); do
     --devices) devices=$2; shift 2 ;;
     --messages) messages=$2; messages_set=1; shift 2 ;;
     --record) record=1; shift ;;
-    -h|--help) sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "bench: unknown option '$1' (see scripts/bench.sh --help)" >&2; exit 2 ;;
   esac
 done
-case "$part" in 1|2|all) ;; *) echo "bench: --part must be 1, 2 or all" >&2; exit 2 ;; esac
+case "$part" in 1|2|3|all) ;; *) echo "bench: --part must be 1, 2, 3 or all" >&2; exit 2 ;; esac
+# Part 3 builds and reports on its own (board + host presets, its own RESULTS.md section).
+if [[ $part == 3 ]]; then
+  args=(); ((record)) && args+=(--record)
+  exec "$root/bench/firmware_handshake.sh" "${args[@]}"
+fi
 
 build=build/bench
 bin=$build/bench
@@ -184,4 +190,8 @@ machine_header "$orig_args"
 if ((record)); then
   { echo; cat "$report"; } >>bench/RESULTS.md
   echo "==> appended to bench/RESULTS.md"
+fi
+if [[ $part == all ]]; then
+  args=(); ((record)) && args+=(--record)
+  "$root/bench/firmware_handshake.sh" "${args[@]}"
 fi

@@ -33,6 +33,7 @@ struct StartOptions {
   int insecure_port = 0;
   bool foreground = false;
   double wait = 20.0;
+  std::string chain;  // "" keeps the data dir's chain shape
   CLI::Option* port_opt = nullptr;
   CLI::Option* host_opt = nullptr;
   CLI::Option* bind_opt = nullptr;
@@ -166,7 +167,8 @@ int hub_start(StartOptions& o) {
   if (config.insecure_port && !port_is_free("127.0.0.1", *config.insecure_port, why)) {
     return report_error({exit_failure, why + " (--insecure-port)"}, json_out);
   }
-  if (!ensure_certificates(dir, config.host_name, own, why)) return report_error({exit_failure, why}, json_out);
+  const auto chain = o.chain.empty() ? std::nullopt : parse_chain_shape(o.chain);
+  if (!ensure_certificates(dir, config.host_name, own, chain, why)) return report_error({exit_failure, why}, json_out);
   if (!write_broker_config(dir, config, plugin, own, why)) return report_error({exit_failure, why}, json_out);
 
   const fs::path log = dir / "mosquitto.log";
@@ -215,6 +217,7 @@ int hub_start(StartOptions& o) {
                       {"bind", config.bind},
                       {"insecurePort", config.insecure_port ? json(*config.insecure_port) : json(nullptr)},
                       {"caFile", (dir / "ca.crt").string()},
+                      {"chain", chain_shape_name(chain_shape_of(dir))},
                       {"log", log.string()},
                       {"devices", devices},
                       {"brokerUser", own.as_root ? own.broker_user : std::string()},
@@ -227,6 +230,9 @@ int hub_start(StartOptions& o) {
               << config.bind << (config.bind == "127.0.0.1" ? " and ::1" : "") << ")\n"
               << "  CA        " << (dir / "ca.crt").string()
               << "  (devices must trust it: Node setOptions({ca}) or NODE_EXTRA_CA_CERTS)\n";
+    if (chain_shape_of(dir) == ChainShape::azure) {
+      std::cout << "  chain     azure: root RSA-2048 -> intermediate RSA-4096 -> leaf RSA-2048 (--chain default to undo)\n";
+    }
     if (config.insecure_port) {
       std::cout << "  plain     127.0.0.1:" << *config.insecure_port << " (no TLS, for debugging)\n";
     }
@@ -363,6 +369,11 @@ PICOHUB_COMMAND(60, [](CLI::App& root, int& exit_code) {
   start_options->bind_opt = start->add_option("--bind", start_options->bind, "address to listen on (default 127.0.0.1, plus ::1)");
   start_options->insecure_opt = start->add_option("--insecure-port", start_options->insecure_port,
                                                   "also listen without TLS on 127.0.0.1:N (debugging; 0 turns it off)");
+  start->add_option("--chain", start_options->chain,
+                    "server certificate chain: 'default' (root RSA-2048 -> leaf) or 'azure' (root RSA-2048 -> "
+                    "intermediate RSA-4096 -> leaf RSA-2048, leaf + intermediate sent: a board's handshake then costs "
+                    "what it costs against Azure IoT Hub); kept in the data dir until given again; ca.crt stays")
+      ->check(CLI::IsMember({"default", "azure"}));
   start->add_flag("--foreground", start_options->foreground, "stay attached; Ctrl-C stops the hub");
   start->add_option("--wait", start_options->wait, "seconds to wait for the hub to become ready (default 20)");
   start->callback([start_options, &exit_code] { exit_code = hub_start(*start_options); });

@@ -4,6 +4,7 @@
 #include "data_dir.hpp"
 
 #include <filesystem>
+#include <optional>
 #include <string>
 
 namespace picohub::cli {
@@ -26,10 +27,20 @@ Ownership decide_ownership(const std::filesystem::path& dir, const std::filesyst
 bool secure_file(const std::filesystem::path& file, const Ownership& own, bool secret, std::string& why);
 bool secure_dir(const std::filesystem::path& dir, const Ownership& own, std::string& why);
 
-// Creates ca.crt/ca.key on first use and server.crt/server.key for host_name when missing or for another
-// host name. Uses the `openssl` command (RSA 2048, see hub_certs.cpp for why).
+// The server's certificate chain: `single` (root -> leaf, RSA 2048) or `azure` (root RSA 2048 -> intermediate
+// RSA 4096 -> leaf RSA 2048, the server sending leaf + intermediate, as Azure IoT Hub does).
+enum class ChainShape { single, azure };
+// "default" | "azure" (the --chain values); nullopt for anything else.
+std::optional<ChainShape> parse_chain_shape(const std::string& text);
+const char* chain_shape_name(ChainShape shape);
+// The shape the data dir's certificates have (a data dir from before shapes: single).
+ChainShape chain_shape_of(const std::filesystem::path& dir);
+
+// Creates ca.crt/ca.key on first use and server.crt/server.key for host_name when missing, for another host name,
+// or for another chain shape than the data dir has (`requested`; nullopt keeps the data dir's, default for a new
+// one). Every certificate made starts a day in the past. Uses the `openssl` command (see hub_certs.cpp).
 bool ensure_certificates(const std::filesystem::path& dir, const std::string& host_name, const Ownership& own,
-                         std::string& why);
+                         std::optional<ChainShape> requested, std::string& why);
 
 // Writes DIR/mosquitto.conf for the plugin and the configured listeners.
 bool write_broker_config(const std::filesystem::path& dir, const HubConfig& config,

@@ -4,6 +4,7 @@
 #include <charconv>
 
 #include "console_line.hpp"
+#include "tls/arena.hpp"
 #include "utc_text.hpp"
 
 namespace picohub::firmware {
@@ -157,6 +158,7 @@ void HubConnection::poll_resolving(std::uint64_t now_ms) noexcept {
   }
   tls::SessionOptions options;
   options.server_name = host_.data();
+  options.use_chain_cache = true;  // a reconnect to an unchanged chain skips its signatures (tls/chain_cache.hpp)
   session_.emplace(*tls_.storage, tls_.config, tcp_, options);
   handshake_started_ms_ = now_ms;  // the TLS line reports the handshake, not the wait for the network before it
   phase_ = HubPhase::handshaking;
@@ -176,7 +178,9 @@ void HubConnection::poll_handshake(std::uint64_t now_ms) noexcept {
   ConsoleLine line;
   line << "TLS: " << session_->protocol_version() << " " << session_->ciphersuite() << " in ";
   seconds_text(line, static_cast<std::uint32_t>(clock_.now_ms() - handshake_started_ms_)) << ", longest step ";
-  line.number(longest_step_ms_) << " ms";
+  line.number(longest_step_ms_) << " ms; chain " << (session_->chain_from_cache() ? "as cached" : "verified")
+                                << "; arena peak ";
+  line.number(tls::arena_peak_bytes()) << " B";
   console_.write_line(line.text());
   if (auto c = client_.connect(now_ms, unix_now(now_ms)); !c) {
     if (c.error().code == Errc::auth_refused) {

@@ -1,8 +1,6 @@
 // picohub firmware for the W5100S-EVB-Pico: boot report on UART0, the provisioned configuration from the last
 // flash sector, then the cooperative main loop running the tutorial's device (FirmwareApp) beside the status LED
 // and a heartbeat. Everything the loop runs is a LoopTask; the watchdog catches a hang.
-#include <mbedtls/memory_buffer_alloc.h>
-
 #include <array>
 
 #include "board.hpp"
@@ -13,6 +11,7 @@
 #include "platform/entropy_health.hpp"
 #include "provisioning/config_block.hpp"
 #include "status_tasks.hpp"
+#include "tls/arena.hpp"
 
 #ifndef PICOHUB_VERSION
 #define PICOHUB_VERSION "unknown"
@@ -150,7 +149,7 @@ int main() {
   using namespace picohub::firmware;
   static Board board;  // static storage, not the stack: it holds every driver
   board.enable_watchdog(watchdog_timeout_ms);
-  mbedtls_memory_buffer_alloc_init(tls_arena, sizeof tls_arena);
+  picohub::tls::install_arena(tls_arena);  // mbedTLS's heap, painted so the TLS line can report its peak
   const picohub::platform::EntropyHealth health = board.start_entropy();
   print_boot_report(board, health);
 

@@ -1,6 +1,10 @@
+// The chain cache reads what the handshake just received (ssl.in_msg) and which anchors the configuration trusts:
+// mbedTLS 3.6 marks those fields private and offers no getter, so they are named through MBEDTLS_PRIVATE()
+// (not MBEDTLS_ALLOW_PRIVATE_ACCESS, which would give the structs other member names here than elsewhere).
 #include "tls/session.hpp"
 
 #include <mbedtls/error.h>
+#include <mbedtls/oid.h>
 #include <mbedtls/x509.h>
 
 #include <algorithm>
@@ -114,9 +118,21 @@ Result<bool> Session::start_handshake() {
     return fail_with(FailureStage::setup, 0, 0,
                      Error{Errc::tls_failure, "the time is not known yet (no SNTP answer): TLS waits for it, "
                                               "certificate dates cannot be checked without it"});
+  // A chain remembered for this host: mbedTLS parses it but leaves the checks to after_certificate().
+  std::int64_t now = 0;
+  const bool verifying_config = config_->MBEDTLS_PRIVATE(authmode) == MBEDTLS_SSL_VERIFY_REQUIRED;
+  const mbedtls_ssl_config* config = config_;
+  chain_check_ = ChainCheck::mbedtls;
+  if (options_.use_chain_cache && verifying_config && has_name && current_unix_time(now) &&
+      storage_.chain_cache.holds(options_.server_name, now)) {
+    storage_.cached_chain_config = *config_;
+    mbedtls_ssl_conf_authmode(&storage_.cached_chain_config, MBEDTLS_SSL_VERIFY_NONE);
+    config = &storage_.cached_chain_config;
+    chain_check_ = ChainCheck::cache_pending;
+  }
   mbedtls_ssl_init(&storage_.ssl);
   ssl_live_ = true;
-  int rc = mbedtls_ssl_setup(&storage_.ssl, config_);
+  int rc = mbedtls_ssl_setup(&storage_.ssl, config);
   if (rc == 0) rc = mbedtls_ssl_set_hostname(&storage_.ssl, has_name ? options_.server_name : nullptr);
   if (rc != 0)
     return fail_with(FailureStage::setup, rc, 0,
@@ -147,14 +163,122 @@ Result<bool> Session::poll_connect() {
   }
   // One step per call; a step that completes without I/O asks to be called again right away.
   wants_ = net::Wait::none;
+  const int state_before = storage_.ssl.MBEDTLS_PRIVATE(state);
   const int rc = mbedtls_ssl_handshake_step(&storage_.ssl);
   if (rc == MBEDTLS_ERR_SSL_WANT_READ || rc == MBEDTLS_ERR_SSL_WANT_WRITE) return false;
   if (rc == MBEDTLS_ERR_SSL_RECEIVED_NEW_SESSION_TICKET) return false;
   if (rc != 0) return fail_handshake(rc);
+  if (options_.use_chain_cache && state_before == MBEDTLS_SSL_SERVER_CERTIFICATE &&
+      storage_.ssl.MBEDTLS_PRIVATE(state) != state_before) {
+    if (auto checked = after_certificate(); !checked) return checked;
+  }
   if (!mbedtls_ssl_is_handshake_over(&storage_.ssl)) return false;
+  // Fail closed: with mbedTLS's verification off, a handshake whose chain this session never checked is refused.
+  if (chain_check_ == ChainCheck::cache_pending) {
+    storage_.chain_cache.forget();
+    return fail_with(FailureStage::handshake, 0, 0,
+                     Error{Errc::certificate_invalid, "the server's certificate chain was never checked"});
+  }
+  // The server proved it holds the leaf's key (ServerKeyExchange) and the handshake is done: a chain verified
+  // in full in it may now shorten the next one.
+  std::int64_t now = 0;
+  if (chain_to_remember_ && current_unix_time(now)) {
+    storage_.chain_cache.remember(options_.server_name, chain_digest_, now);
+  }
+  chain_to_remember_ = false;
   state_ = State::open;
   wants_ = net::Wait::readable;
   return true;
+}
+
+namespace {
+
+// Parses a Certificate message's certificate_list (3-byte length, DER, ...) into `chain` without copying.
+bool parse_certificate_list(std::span<const std::uint8_t> list, mbedtls_x509_crt& chain) noexcept {
+  if (list.empty()) return false;
+  while (!list.empty()) {
+    if (list.size() < 3) return false;
+    const std::size_t n = std::size_t{list[0]} << 16 | std::size_t{list[1]} << 8 | list[2];
+    if (n == 0 || n > list.size() - 3) return false;
+    if (mbedtls_x509_crt_parse_der_nocopy(&chain, list.data() + 3, n) != 0) return false;
+    list = list.subspan(3 + n);
+  }
+  return true;
+}
+
+std::int64_t unix_of(const mbedtls_x509_time& t) noexcept {
+  return unix_from_utc(t.year, t.mon, t.day, t.hour, t.min, t.sec);
+}
+
+// MBEDTLS_X509_BADCERT_* for every certificate of the chain that is not valid at `now`.
+std::uint32_t date_flags(const mbedtls_x509_crt& chain, std::int64_t now) noexcept {
+  std::uint32_t flags = 0;
+  for (const mbedtls_x509_crt* c = &chain; c != nullptr && c->raw.p != nullptr; c = c->next) {
+    if (now < unix_of(c->valid_from)) flags |= MBEDTLS_X509_BADCERT_FUTURE;
+    if (now > unix_of(c->valid_to)) flags |= MBEDTLS_X509_BADCERT_EXPIRED;
+  }
+  return flags;
+}
+
+}  // namespace
+
+// Right after the step that took the server's Certificate message (still in ssl.in_msg): its digest, and for a
+// handshake on the cache, the check mbedTLS was told to skip.
+Result<bool> Session::after_certificate() {
+  const unsigned char* msg = storage_.ssl.MBEDTLS_PRIVATE(in_msg);
+  const std::size_t length = storage_.ssl.MBEDTLS_PRIVATE(in_hslen);
+  const bool readable = msg != nullptr && length >= 7 && msg[0] == MBEDTLS_SSL_HS_CERTIFICATE;
+  if (!readable) {
+    if (chain_check_ == ChainCheck::mbedtls) return false;  // mbedTLS verified it; there is just nothing to remember
+    storage_.chain_cache.forget();
+    return fail_with(FailureStage::handshake, 0, 0,
+                     Error{Errc::certificate_invalid, "the server's certificate message could not be checked"});
+  }
+  const std::span<const std::uint8_t> list(msg + 7, length - 7);
+  chain_digest_ = chain_digest(list);
+  if (chain_check_ == ChainCheck::mbedtls) {
+    chain_to_remember_ = true;
+    return false;
+  }
+  return check_chain_against_cache(list);
+}
+
+// The chain the cache knows (same host, same bytes, recent): only the dates. Any other chain: a full
+// verification, as mbedTLS would have done (trust anchors, signatures, host name, key usage for a TLS server).
+Result<bool> Session::check_chain_against_cache(std::span<const std::uint8_t> certificate_list) {
+  ChainCache& cache = storage_.chain_cache;
+  std::int64_t now = 0;
+  mbedtls_x509_crt chain;
+  mbedtls_x509_crt_init(&chain);
+  std::uint32_t flags = MBEDTLS_X509_BADCERT_OTHER;
+  if (current_unix_time(now) && parse_certificate_list(certificate_list, chain)) {
+    if (cache.matches(options_.server_name, chain_digest_, now)) {
+      flags = date_flags(chain, now);
+      if (flags == 0) chain_check_ = ChainCheck::cached;
+    } else {
+      flags = 0;
+      const int rc = mbedtls_x509_crt_verify_with_profile(
+          &chain, config_->MBEDTLS_PRIVATE(ca_chain), config_->MBEDTLS_PRIVATE(ca_crl),
+          config_->MBEDTLS_PRIVATE(cert_profile), options_.server_name, &flags, nullptr, nullptr);
+      if (rc == 0 && (mbedtls_x509_crt_check_key_usage(&chain, MBEDTLS_X509_KU_DIGITAL_SIGNATURE) != 0 ||
+                      mbedtls_x509_crt_check_extended_key_usage(&chain, MBEDTLS_OID_SERVER_AUTH,
+                                                                MBEDTLS_OID_SIZE(MBEDTLS_OID_SERVER_AUTH)) != 0)) {
+        flags |= MBEDTLS_X509_BADCERT_KEY_USAGE | MBEDTLS_X509_BADCERT_EXT_KEY_USAGE;
+      }
+      if (rc == 0 && flags == 0) {
+        chain_check_ = ChainCheck::verified_here;
+        chain_to_remember_ = true;
+      } else if (flags == 0) {
+        flags = MBEDTLS_X509_BADCERT_OTHER;
+      }
+    }
+  }
+  mbedtls_x509_crt_free(&chain);
+  if (flags == 0) return false;
+  cache.forget();
+  (void)mbedtls_ssl_send_alert_message(&storage_.ssl, MBEDTLS_SSL_ALERT_LEVEL_FATAL, MBEDTLS_SSL_ALERT_MSG_BAD_CERT);
+  return fail_with(FailureStage::handshake, MBEDTLS_ERR_X509_CERT_VERIFY_FAILED, flags,
+                   Error{Errc::certificate_invalid, verify_failure_message(flags)});
 }
 
 Result<bool> Session::fail_handshake(int rc) {

@@ -8,6 +8,10 @@
 // with static words to act on; a host tool that wants the particulars (library error text, host name) installs a
 // detail hook and gets the raw codes.
 //
+// With a ChainCache (SessionOptions::use_chain_cache), a reconnect to the same host that presents the same certificate
+// chain as the last fully verified one skips the chain's signature checks (dates and the host are still checked;
+// chain_cache.hpp says why this is safe and when it verifies in full again).
+//
 // One Session per connection: after close() or a failure, construct a new one on the same storage.
 #pragma once
 
@@ -16,11 +20,18 @@
 #include <cstdint>
 
 #include "net/transport.hpp"
+#include "tls/chain_cache.hpp"
 
 namespace picohub::tls {
 
 struct SessionStorage {
   mbedtls_ssl_context ssl;
+  // The shared configuration with mbedTLS's own chain verification off, for a handshake whose chain the
+  // session checks against its ChainCache instead (filled per handshake; never freed: it owns nothing).
+  mbedtls_ssl_config cached_chain_config;
+  // The last fully verified server chain, for sessions with SessionOptions::use_chain_cache (it lives as long as
+  // this storage: static on the board, so until a reboot).
+  ChainCache chain_cache;
 };
 
 enum class FailureStage : std::uint8_t { connect, setup, handshake, record };
@@ -43,6 +54,8 @@ struct SessionOptions {
   bool allow_missing_server_name = false;
   DetailHook detail_hook = nullptr;
   void* detail_context = nullptr;
+  // Use and fill SessionStorage::chain_cache; false: every handshake verifies the chain in full.
+  bool use_chain_cache = false;
 };
 
 // The most useful single sentence for a set of X.509 verification flags, most fundamental problem first.
@@ -69,14 +82,22 @@ class Session final : public net::Transport {
   // After the handshake: e.g. "TLSv1.2" and "TLS-ECDHE-RSA-WITH-AES-128-GCM-SHA256"; "" before.
   const char* protocol_version() const noexcept;
   const char* ciphersuite() const noexcept;
+  // True when this handshake took the server chain on its ChainCache entry instead of verifying its signatures.
+  bool chain_from_cache() const noexcept { return chain_check_ == ChainCheck::cached; }
 
  private:
+  // How this handshake checks the server's chain: mbedTLS in full, or against the cache (falling back to a full
+  // verification of our own when the chain differs).
+  enum class ChainCheck : std::uint8_t { mbedtls, cache_pending, cached, verified_here };
+
   enum class State : std::uint8_t { inner_connect, handshake, open, failed, closed };
 
   static int bio_send(void* self, const unsigned char* buf, std::size_t len);
   static int bio_recv(void* self, unsigned char* buf, std::size_t len);
   Result<bool> start_handshake();
   Result<bool> fail_handshake(int rc);
+  Result<bool> after_certificate();
+  Result<bool> check_chain_against_cache(std::span<const std::uint8_t> certificate_list);
   tl::unexpected<Error> fail_record(int rc);
   tl::unexpected<Error> fail_with(FailureStage stage, int rc, std::uint32_t flags, Error error);
 
@@ -91,6 +112,9 @@ class Session final : public net::Transport {
   Error inner_error_{Errc::io_failure, ""};
   bool inner_failed_ = false;
   bool inner_connect_failed_ = false;
+  ChainCheck chain_check_ = ChainCheck::mbedtls;
+  bool chain_to_remember_ = false;  // a chain was verified in full: remember it once the handshake completes
+  ChainDigest chain_digest_{};
 };
 
 }  // namespace picohub::tls

@@ -52,6 +52,28 @@ bool unix_time_known() noexcept {
   return installed_source(now);
 }
 
+bool current_unix_time(std::int64_t& unix_s) noexcept {
+  if (installed_source != nullptr) return installed_source(unix_s);
+#if defined(MBEDTLS_PLATFORM_TIME_ALT)
+  return false;
+#else
+  unix_s = static_cast<std::int64_t>(mbedtls_time(nullptr));
+  return true;
+#endif
+}
+
+// Days since 1970-01-01 of a proleptic Gregorian date (the era arithmetic: 400-year cycles of 146097 days).
+std::int64_t unix_from_utc(std::int64_t year, int month, int day, int hour, int minute, int second) noexcept {
+  const std::int64_t y = year - (month <= 2 ? 1 : 0);
+  const std::int64_t era = floor_div(y, 400);
+  const std::int64_t year_of_era = y - era * 400;
+  const std::int64_t shifted_month = month > 2 ? month - 3 : month + 9;  // March = 0
+  const std::int64_t day_of_year = (153 * shifted_month + 2) / 5 + day - 1;
+  const std::int64_t day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+  const std::int64_t days = era * 146'097 + day_of_era - 719'468;
+  return days * seconds_per_day + hour * 3600 + minute * 60 + second;
+}
+
 UtcTime utc_from_unix(std::int64_t unix_s) noexcept {
   UtcTime t{};
   const std::int64_t days = floor_div(unix_s, seconds_per_day);

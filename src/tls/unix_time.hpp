@@ -18,6 +18,10 @@ void set_unix_time_source(UnixTimeSource source) noexcept;
 // without MBEDTLS_PLATFORM_TIME_ALT) no source is installed and mbedTLS reads the OS clock.
 bool unix_time_known() noexcept;
 
+// The time certificate dates are checked against: the installed source's, else (host) the OS clock's.
+// False while it is unknown.
+bool current_unix_time(std::int64_t& unix_s) noexcept;
+
 // Calendar fields of a Unix time (UTC, proleptic Gregorian), what mbedTLS's gmtime_r hook needs on the board.
 struct UtcTime {
   std::int64_t year;
@@ -30,5 +34,7 @@ struct UtcTime {
   int yearday; // 0..365
 };
 UtcTime utc_from_unix(std::int64_t unix_s) noexcept;
+// The inverse, for a date and time of day in UTC (month 1..12, day 1..31).
+std::int64_t unix_from_utc(std::int64_t year, int month, int day, int hour, int minute, int second) noexcept;
 
 }  // namespace picohub::tls

@@ -5,7 +5,11 @@
 //   node tools/vboard/run.mjs --uf2 board.uf2 [--max-ms 5000] [--wall-ms 60000]
 //        [--expect REGEX]... [--forbid REGEX]... [--fail-on-watchdog] [--verbose] [--json]
 //        [--lan] [--host NAME=192.0.2.X]... [--bridge 192.0.2.X:PORT=127.0.0.1:PORT]... [--sntp-skew-ms N]
-//        [--rosc random|stuck] [--temperature C] [--fault link-down@AT:FOR]... [--led-trace]
+//        [--rosc random|stuck] [--temperature C] [--fault link-down@AT:FOR]... [--led-trace] [--report]
+//
+// --report prints, after the run, each stage's emulated time and the CPU cycles executed in it (boot, DHCP,
+// SNTP, DNS, every TLS handshake, CONNECT, first PUBACK, reset → first PUBACK; src/stage-report.mjs); the
+// --json summary always carries it as `stages`.
 //
 // --lan (implied by --host/--bridge) puts the W5100S model on SPI0 and the virtual LAN 192.0.2.0/24 behind
 // it (DHCP gives 192.0.2.10; DNS 192.0.2.53 answers the --host names; SNTP 192.0.2.123 serves host time;
@@ -24,12 +28,13 @@ import { toRegex } from './src/expectations.mjs';
 import { parseHost } from './src/lan/virtual-lan.mjs';
 import { parseBridge } from './src/lan/tcp-bridge.mjs';
 import { parseFault } from './src/link-faults.mjs';
+import { formatStageTable } from './src/stage-report.mjs';
 import { Uf2Error } from './src/uf2.mjs';
 
 const usage = 'usage: run.mjs --uf2 FILE [--max-ms N] [--wall-ms N] [--expect REGEX]... [--forbid REGEX]... ' +
   '[--fail-on-watchdog] [--verbose] [--json] [--lan] [--host NAME=192.0.2.X]... ' +
   '[--bridge 192.0.2.X:PORT=127.0.0.1:PORT]... [--sntp-skew-ms N] [--rosc random|stuck] [--temperature C] ' +
-  '[--fault link-down@AT:FOR]... [--led-trace]';
+  '[--fault link-down@AT:FOR]... [--led-trace] [--report]';
 const note = (text) => process.stderr.write(`[vboard] ${text}\n`);
 
 function parseCommandLine() {
@@ -52,6 +57,7 @@ function parseCommandLine() {
       temperature: { type: 'string', default: '24' },
       fault: { type: 'string', multiple: true, default: [] },
       'led-trace': { type: 'boolean', default: false },
+      report: { type: 'boolean', default: false },
     },
   });
   if (values.help) {
@@ -75,6 +81,7 @@ function parseCommandLine() {
 }
 
 function report(summary, options) {
+  if (options.json && options.report) for (const line of formatStageTable(summary.stages, summary)) note(line);
   if (options.json) {
     process.stderr.write(`${JSON.stringify(summary)}\n`);
     return;
@@ -89,6 +96,7 @@ function report(summary, options) {
     const { dhcpAcks, dnsQueries, sntpReplies, tcpOpened } = summary.lan;
     note(`LAN: ${dhcpAcks} DHCP ACKs, ${dnsQueries} DNS queries, ${sntpReplies} SNTP replies, ${tcpOpened} bridged TCP connections`);
   }
+  if (options.report) for (const line of formatStageTable(summary.stages, summary)) note(line);
   for (const { message, count } of summary.warnings.slice(0, 8)) note(`rp2040js: ${message} (x${count})`);
   if (summary.exitCode === 0 && options.expect.length > 0) note('all expected lines seen');
 }

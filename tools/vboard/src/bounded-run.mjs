@@ -5,6 +5,7 @@ import { VirtualBoard } from './board.mjs';
 import { attachEvb } from './evb.mjs';
 import { attachRosc } from './rosc.mjs';
 import { scheduleFaults } from './link-faults.mjs';
+import { StageReport } from './stage-report.mjs';
 
 export const EXIT_OK = 0;
 export const EXIT_EXPECTATION = 1;  // an expected line did not appear in time, or a forbidden one did
@@ -24,10 +25,12 @@ export async function runBoard(options) {
   let settled = false;
   const lines = [];
   let watchdogResets = 0;
+  const stages = new StageReport();  // per-stage emulated time and CPU cycles (stage-report.mjs)
   const board = new VirtualBoard({
     verbose: options.verbose,
     onConsoleLine: (line) => {
       lines.push(line);
+      stages.onLine(line, board.nanos, board.mcu.core.cycles);
       options.onLine?.(line);
       if (expectations.see(line)) {
         settled = true;
@@ -35,6 +38,7 @@ export async function runBoard(options) {
       }
     },
     onEvent: (event) => {
+      if (/reset/.test(event.type)) stages.onReset(event.nanos, board.mcu.core.cycles);  // before the core's reset
       if (event.type === 'watchdog-reset') {
         watchdogResets = event.count;
         note(`watchdog reset #${event.count} at ${(event.nanos / 1e6).toFixed(1)} ms`);
@@ -89,6 +93,7 @@ export async function runBoard(options) {
   summary.lines = lines.length;
   summary.watchdogResets = watchdogResets;
   summary.stackPeakBytes = board.stackPeakBytes;
+  summary.stages = stages.summary();
   summary.unmet = expectations.unmet();
   summary.violation = expectations.violation;
   summary.warnings = board.warningSummary();
