@@ -110,7 +110,11 @@ async function main() {
     return EXIT_USAGE;
   }
   try {
-    const summary = await runBoard({ ...options, uf2, onLine: (line) => process.stdout.write(`${line}\n`), onNote: note });
+    // SIGINT/SIGTERM end the run between two instructions, with the summary (a test or Ctrl-C stopping it).
+    const stop = new AbortController();
+    for (const signal of ['SIGINT', 'SIGTERM']) process.once(signal, () => stop.abort());
+    const summary = await runBoard({ ...options, uf2, stopSignal: stop.signal,
+      onLine: (line) => process.stdout.write(`${line}\n`), onNote: note });
     report(summary, options);
     return summary.exitCode;
   } catch (error) {

@@ -99,7 +99,8 @@ export class VirtualBoard {
   }
 
   // Fault injection (`--fault hang@AT`): the main loop wedges the way a firmware bug does it, in a branch-to-self
-  // with interrupts masked. Only the watchdog gets the core out. Done between instructions.
+  // with interrupts masked. Only the watchdog gets the core out. Done between instructions, at the first one the
+  // core runs in thread mode from AT on (a loop hangs in its code, not asleep in WFI or inside an interrupt).
   hang() {
     this.pendingHang = true;
   }
@@ -166,7 +167,7 @@ export class VirtualBoard {
     const { clock, watch } = this;
     for (let i = 0; i < instructions; i++) {
       if (this.pendingReset) this.#restart(this.pendingReset);
-      if (this.pendingHang) this.#wedge();
+      if (this.pendingHang && !core.waiting && core.IPSR === 0) this.#wedge();
       if (this.stopRequested) return 'stopped';
       if (clock.nanos >= untilNanos) return 'time-limit';
       if (watch.spinning && !watch.canEscape()) watch.spinning = false;  // the next instruction reports the lockup

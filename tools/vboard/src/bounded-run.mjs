@@ -17,7 +17,8 @@ const SLICE = 100000;  // instructions between looks at the wall clock (~3-5 ms 
 //            onLine(line), onNote(text), ledTrace (notes every LED change),
 //            lan: null | { hosts: [[name, ip]], bridges: [{ ip, port, target }], sntpSkewMs } (attaches the
 //            W5100S and the virtual LAN; faults: parsed --fault scripts, see fault-script.mjs), rosc: 'random' | 'stuck' | undefined (undefined: random with the
-//            LAN, rp2040js's stuck ROSC without) }. Resolves to a summary object with `exitCode`.
+//            LAN, rp2040js's stuck ROSC without), stopSignal (an AbortSignal: ends the run as if its time were
+//            up, e.g. on SIGTERM) }. Resolves to a summary object with `exitCode`.
 export async function runBoard(options) {
   const note = options.onNote ?? (() => {});
   const expectations = new Expectations(options.expect ?? [], options.forbid ?? []);
@@ -63,6 +64,7 @@ export async function runBoard(options) {
   const summary = { exitCode: EXIT_OK, reason: '', emulatedMs: 0, wallMs: 0, lines: lines.length, watchdogResets: 0, systemResets: 0,
     unmet: [], fault: null, warnings: [] };
   const started = Date.now();
+  options.stopSignal?.addEventListener('abort', () => board.requestStop(), { once: true });
   try {
     const loaded = board.loadUf2(options.uf2);
     note(`loaded ${loaded.blocks} UF2 blocks (${loaded.bytes} bytes); boot2 CRC ok; running for at most ` +
