@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # TCP reset and hub unreachable, end to end (issue 7): the real firmware in the virtual board against the local
-# hub. 5 s in (emulated time, which follows the wall clock once the board talks to the hub) every bridged TCP
-# connection is reset at both ends while the link stays up; 9 s in the hub becomes unreachable for 10 s (the
+# hub. 4 s in (emulated time, which follows the wall clock once the board talks to the hub) every bridged TCP
+# connection is reset at both ends while the link stays up; 7 s in the hub becomes unreachable for 10 s (the
 # bridge answers every SYN with RST, the open connection is reset). The board must reconnect after the reset,
 # back off visibly while the hub is unreachable (attempts 2, 3, ... with growing delays), connect when it is
 # back (the hub's log shows >= 3 CONNECTs) and QoS 1 telemetry must resume with nothing acknowledged lost.
@@ -12,7 +12,7 @@ source "$(cd "$(dirname "$0")" && pwd)/vboard_fault_lib.sh"
 
 start_hub_device vbreset
 since=$(date +%s)
-start_board --max-ms 60000 --wall-ms 120000 --fail-on-watchdog --fault tcp-reset@5s --fault hub-unreachable@9s:10s
+start_board --max-ms 60000 --wall-ms 120000 --fail-on-watchdog --fault tcp-reset@4s --fault hub-unreachable@7s:10s
 wait_console '/^connected to IoT Hub/ { c++; a = 0 } /acknowledged by the hub/ { a++ }
   END { print (c >= 3 && a >= 2 ? "yes" : "no") }' 110 "three connects and two PUBACKs after the last"
 stop_board
