@@ -10,6 +10,8 @@ import { checkBoot2, parseUf2, writeBlocksToFlash } from './uf2.mjs';
 
 const BOOT_STACK = 0x20041f00;  // where the bootrom leaves SP when it enters boot2
 const NANOS_PER_CYCLE = 8;  // rp2040js counts 125 MHz whatever clk_sys the firmware sets
+const HANG_AWAKE_INSTRUCTIONS = 2000;  // longer than a wake-up's way back out of the sleep into the loop
+const HANG_LATEST_NANOS = 1e9;
 
 export class VirtualBoard {
   constructor({ verbose = false, onConsoleLine = () => {}, onEvent = () => {} } = {}) {
@@ -35,6 +37,8 @@ export class VirtualBoard {
     this.systemResets = 0;  // AIRCR.SYSRESETREQ
     this.pendingReset = null;  // a reset requested inside an instruction or alarm, done before the next one
     this.pendingHang = false;
+    this.hangRequestedAt = 0;
+    this.awakeInstructions = 0;  // thread- or handler-mode instructions since the core last slept
     this.wedgedPC = -1;
     ({ watchdog: this.watchdog } = installResetSources(this.mcu, (kind) => { this.pendingReset ??= kind; }));
     this.watch.canEscape = () => this.watchdog.enable;  // a spin the watchdog will end is not a lockup
@@ -99,10 +103,18 @@ export class VirtualBoard {
   }
 
   // Fault injection (`--fault hang@AT`): the main loop wedges the way a firmware bug does it, in a branch-to-self
-  // with interrupts masked. Only the watchdog gets the core out. Done between instructions, at the first one the
-  // core runs in thread mode from AT on (a loop hangs in its code, not asleep in WFI or inside an interrupt).
+  // with interrupts masked. Only the watchdog gets the core out. It lands between two thread-mode instructions
+  // once the core has run HANG_AWAKE_INSTRUCTIONS since it last woke: inside a loop step, not asleep in WFI, in
+  // an interrupt or on the way out of its sleep (after HANG_LATEST_NANOS pending, at the next thread-mode one).
   hang() {
     this.pendingHang = true;
+    this.hangRequestedAt = this.clock.nanos;
+  }
+
+  #hangLandsNow() {
+    const { core } = this.mcu;
+    if (core.waiting || core.IPSR !== 0) return false;
+    return this.awakeInstructions >= HANG_AWAKE_INSTRUCTIONS || this.clock.nanos - this.hangRequestedAt > HANG_LATEST_NANOS;
   }
 
   #wedge() {
@@ -167,7 +179,7 @@ export class VirtualBoard {
     const { clock, watch } = this;
     for (let i = 0; i < instructions; i++) {
       if (this.pendingReset) this.#restart(this.pendingReset);
-      if (this.pendingHang && !core.waiting && core.IPSR === 0) this.#wedge();
+      if (this.pendingHang && this.#hangLandsNow()) this.#wedge();
       if (this.stopRequested) return 'stopped';
       if (clock.nanos >= untilNanos) return 'time-limit';
       if (watch.spinning && !watch.canEscape()) watch.spinning = false;  // the next instruction reports the lockup
@@ -177,6 +189,7 @@ export class VirtualBoard {
         continue;
       }
       if (core.waiting) {
+        this.awakeInstructions = 0;
         const paced = this.realtimeGate();
         const hasAlarm = clock.nextAlarm !== null;
         if (!paced) {
@@ -194,6 +207,7 @@ export class VirtualBoard {
         continue;
       }
       this.sleepMark = null;
+      this.awakeInstructions++;
       const cycles = core.executeInstruction();
       clock.tick(cycles * NANOS_PER_CYCLE);
       if (this.breakCode !== null) {
