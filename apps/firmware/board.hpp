@@ -55,6 +55,9 @@ class Board {
   void enable_watchdog(std::uint32_t timeout_ms) noexcept { watchdog_.enable(timeout_ms); }
   void feed_watchdog() noexcept { watchdog_.feed(); }
   [[noreturn]] void restart(std::uint32_t code) noexcept { watchdog_.restart(code); }
+  // A word that survives a watchdog reset (what the loop is doing), and the one the previous boot left.
+  void record_activity(std::uint32_t word) noexcept { watchdog_.record(word); }
+  std::uint32_t previous_activity() const noexcept { return watchdog_.previous_record(); }
 
   // rp2040::clocks settle-failure bits for oscillators/PLLs that did not report ready (0 = all fine).
   std::uint32_t clock_failures() const noexcept { return bring_up_.clock_failures; }

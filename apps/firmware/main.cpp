@@ -7,6 +7,7 @@
 #include "board/rp2040/clocks.hpp"
 #include "console_line.hpp"
 #include "firmware_app.hpp"
+#include "loop_activity.hpp"
 #include "loop_task.hpp"
 #include "platform/entropy_health.hpp"
 #include "provisioning/config_block.hpp"
@@ -111,6 +112,13 @@ void print_boot_report(Board& board, platform::EntropyHealth health) noexcept {
   }
   reset << "\r\n";
   board.console_write(reset.text());
+  // After a hang, say where: the loop records each step in a watchdog scratch register (loop_activity.hpp).
+  const auto hung_in = decode_activity(board.previous_activity());
+  if (board.reset_reason() == rp2040::ResetReason::watchdog_timeout && hung_in) {
+    ConsoleLine where;
+    where << "the previous boot hung during " << describe(*hung_in) << "; restarted by the watchdog\r\n";
+    board.console_write(where.text());
+  }
 
   if (board.clock_failures() != 0 || !board.gpio_ready()) {
     ConsoleLine clocks;
@@ -171,8 +179,16 @@ int main() {
   const std::size_t task_count = runnable ? 3 : 2;
   for (;;) {
     const std::uint64_t now = board.clock().now_ms();
-    for (std::size_t i = 0; i < task_count; ++i) tasks[i]->poll(now);
+    board.record_activity(encode_activity(LoopActivity::status_led));
+    led.poll(now);
+    board.record_activity(encode_activity(LoopActivity::heartbeat));
+    heartbeat.poll(now);
+    if (runnable) {
+      board.record_activity(encode_activity(app_activity(app.network(), app.hub())));
+      app_task.poll(now);
+    }
     board.feed_watchdog();
+    board.record_activity(encode_activity(LoopActivity::sleeping));
     board.sleep_until_ms(earliest_deadline(std::span(tasks).first(task_count), now + loop_max_sleep_ms));
   }
 }

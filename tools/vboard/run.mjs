@@ -5,7 +5,7 @@
 //   node tools/vboard/run.mjs --uf2 board.uf2 [--max-ms 5000] [--wall-ms 60000]
 //        [--expect REGEX]... [--forbid REGEX]... [--fail-on-watchdog] [--verbose] [--json]
 //        [--lan] [--host NAME=192.0.2.X]... [--bridge 192.0.2.X:PORT=127.0.0.1:PORT]... [--sntp-skew-ms N]
-//        [--rosc random|stuck] [--temperature C] [--fault link-down@AT:FOR]... [--led-trace] [--report]
+//        [--rosc random|stuck] [--temperature C] [--fault KIND@AT[:FOR]]... [--led-trace] [--report]
 //
 // --report prints, after the run, each stage's emulated time and the CPU cycles executed in it (boot, DHCP,
 // SNTP, DNS, every TLS handshake, CONNECT, first PUBACK, reset → first PUBACK; src/stage-report.mjs); the
@@ -27,14 +27,14 @@ import { EXIT_USAGE, runBoard } from './src/bounded-run.mjs';
 import { toRegex } from './src/expectations.mjs';
 import { parseHost } from './src/lan/virtual-lan.mjs';
 import { parseBridge } from './src/lan/tcp-bridge.mjs';
-import { parseFault } from './src/link-faults.mjs';
+import { parseFault } from './src/fault-script.mjs';
 import { formatStageTable } from './src/stage-report.mjs';
 import { Uf2Error } from './src/uf2.mjs';
 
 const usage = 'usage: run.mjs --uf2 FILE [--max-ms N] [--wall-ms N] [--expect REGEX]... [--forbid REGEX]... ' +
   '[--fail-on-watchdog] [--verbose] [--json] [--lan] [--host NAME=192.0.2.X]... ' +
   '[--bridge 192.0.2.X:PORT=127.0.0.1:PORT]... [--sntp-skew-ms N] [--rosc random|stuck] [--temperature C] ' +
-  '[--fault link-down@AT:FOR]... [--led-trace] [--report]';
+  '[--fault KIND@AT[:FOR]]... [--led-trace] [--report]';
 const note = (text) => process.stderr.write(`[vboard] ${text}\n`);
 
 function parseCommandLine() {
@@ -88,13 +88,14 @@ function report(summary, options) {
   }
   const waited = summary.networkWaitMs > 0 ? ` (${summary.networkWaitMs.toFixed(1)} ms of it asleep on the network, at wall-clock pace)` : '';
   note(`ran ${summary.emulatedMs.toFixed(3)} ms emulated${waited} in ${summary.wallMs} ms wall; ${summary.lines} console ` +
-    `lines; ${summary.watchdogResets} watchdog resets; stack peak ${summary.stackPeakBytes} bytes; stopped: ${summary.fault ? 'fault' : summary.reason}`);
+    `lines; ${summary.watchdogResets} watchdog resets; ${summary.systemResets} system resets; stack peak ${summary.stackPeakBytes} bytes; stopped: ${summary.fault ? 'fault' : summary.reason}`);
   if (summary.fault) note(`FAULT (${summary.fault.kind}): ${summary.fault.message}`);
   if (summary.violation) note(`forbidden line /${summary.violation.source}/ appeared: ${summary.violation.line}`);
   for (const source of summary.unmet) note(`expected line never appeared: /${source}/`);
   if (summary.lan) {
-    const { dhcpAcks, dnsQueries, sntpReplies, tcpOpened } = summary.lan;
-    note(`LAN: ${dhcpAcks} DHCP ACKs, ${dnsQueries} DNS queries, ${sntpReplies} SNTP replies, ${tcpOpened} bridged TCP connections`);
+    const { dhcpAcks, dnsQueries, sntpReplies, tcpOpened, tcpRefused } = summary.lan;
+    note(`LAN: ${dhcpAcks} DHCP ACKs, ${dnsQueries} DNS queries, ${sntpReplies} SNTP replies, ${tcpOpened} bridged TCP ` +
+      `connections, ${tcpRefused} refused`);
   }
   if (options.report) for (const line of formatStageTable(summary.stages, summary)) note(line);
   for (const { message, count } of summary.warnings.slice(0, 8)) note(`rp2040js: ${message} (x${count})`);
@@ -117,7 +118,11 @@ async function main() {
     return EXIT_USAGE;
   }
   try {
-    const summary = await runBoard({ ...options, uf2, onLine: (line) => process.stdout.write(`${line}\n`), onNote: note });
+    // SIGINT/SIGTERM end the run between two instructions, with the summary (a test or Ctrl-C stopping it).
+    const stop = new AbortController();
+    for (const signal of ['SIGINT', 'SIGTERM']) process.once(signal, () => stop.abort());
+    const summary = await runBoard({ ...options, uf2, stopSignal: stop.signal,
+      onLine: (line) => process.stdout.write(`${line}\n`), onNote: note });
     report(summary, options);
     return summary.exitCode;
   } catch (error) {

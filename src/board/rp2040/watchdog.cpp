@@ -7,11 +7,12 @@ namespace picohub::rp2040 {
 namespace {
 
 constexpr Address ctrl = base::watchdog + 0x00, load = base::watchdog + 0x04, reason = base::watchdog + 0x08,
-                  scratch0 = base::watchdog + 0x0C, scratch1 = base::watchdog + 0x10;
+                  scratch0 = base::watchdog + 0x0C, scratch1 = base::watchdog + 0x10, scratch2 = base::watchdog + 0x14;
 constexpr std::uint32_t ctrl_trigger = 1u << 31, ctrl_enable = 1u << 30;
 constexpr std::uint32_t ctrl_pause_debug = (1u << 26) | (1u << 25) | (1u << 24);  // DBG1, DBG0, JTAG
 constexpr std::uint32_t reason_force = 1u << 1, reason_timer = 1u << 0;
 // SCRATCH0..3 survive a watchdog or AIRCR reset (not power-on); SCRATCH4..7 belong to the bootrom.
+// SCRATCH0/1: restart() request and code; SCRATCH2: the caller's record() word.
 constexpr std::uint32_t restart_magic = 0x9C0B'4B0Bu;
 
 // PSM.WDSEL: which power-on state machine blocks a watchdog reset restarts. Everything but the two oscillators
@@ -41,9 +42,13 @@ Watchdog::Watchdog() noexcept {
   } else if (why & reason_force) {
     reason_ = ResetReason::watchdog_forced;
   }
+  previous_record_ = reg(scratch2);
   reg(scratch0) = 0;
   reg(scratch1) = 0;
+  reg(scratch2) = 0;
 }
+
+void Watchdog::record(std::uint32_t word) noexcept { reg(scratch2) = word; }
 
 void Watchdog::enable(std::uint32_t timeout_ms) noexcept {
   if (timeout_ms > max_timeout_ms) timeout_ms = max_timeout_ms;

@@ -25,6 +25,10 @@ class Watchdog {
   ResetReason last_reset() const noexcept { return reason_; }
   // The code passed to restart() before the last reset (0 unless last_reset() is software_request).
   std::uint32_t last_restart_code() const noexcept { return restart_code_; }
+  // The word the previous boot last passed to record() (0 after a power-on): what it was doing when it reset.
+  std::uint32_t previous_record() const noexcept { return previous_record_; }
+  // Keeps `word` where a watchdog or software reset leaves it (SCRATCH2); one register write, cheap to repeat.
+  void record(std::uint32_t word) noexcept;
 
   // Starts (or restarts) the countdown; `timeout_ms` is clamped to max_timeout_ms. Paused under a debugger.
   void enable(std::uint32_t timeout_ms) noexcept;
@@ -35,6 +39,7 @@ class Watchdog {
  private:
   ResetReason reason_ = ResetReason::power_on;
   std::uint32_t restart_code_ = 0;
+  std::uint32_t previous_record_ = 0;
   std::uint32_t load_ = 0;
 };
 

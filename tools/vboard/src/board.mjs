@@ -3,12 +3,15 @@
 // W5100S model and the virtual LAN through `spi0` and `gpio`.
 import { RP2040 } from 'rp2040js';
 
+import { applyReset, describeReset, installResetSources, RESET_KIND } from './chip-reset.mjs';
 import { LineSplitter } from './console.mjs';
-import { BoardFault, FaultLogger, FaultWatch } from './faults.mjs';
+import { BoardFault, FaultLogger, FaultWatch, FLASH_BASE, SRAM_END } from './faults.mjs';
 import { checkBoot2, parseUf2, writeBlocksToFlash } from './uf2.mjs';
 
 const BOOT_STACK = 0x20041f00;  // where the bootrom leaves SP when it enters boot2
 const NANOS_PER_CYCLE = 8;  // rp2040js counts 125 MHz whatever clk_sys the firmware sets
+const HANG_AWAKE_INSTRUCTIONS = 2000;  // longer than a wake-up's way back out of the sleep into the loop
+const HANG_LATEST_NANOS = 1e9;
 
 export class VirtualBoard {
   constructor({ verbose = false, onConsoleLine = () => {}, onEvent = () => {} } = {}) {
@@ -29,10 +32,16 @@ export class VirtualBoard {
     this.mcu.onBreak = (code) => {
       this.breakCode = code;
     };
+    this.imageBytes = 0;
     this.watchdogResets = 0;
-    // rp2040js keeps the watchdog only in its address map (APB 0x40058000); by default a trigger just warns.
-    this.watchdog = this.mcu.peripherals[0x40058];
-    this.watchdog.onWatchdogTrigger = () => this.#watchdogReset();
+    this.systemResets = 0;  // AIRCR.SYSRESETREQ
+    this.pendingReset = null;  // a reset requested inside an instruction or alarm, done before the next one
+    this.pendingHang = false;
+    this.hangRequestedAt = 0;
+    this.awakeInstructions = 0;  // thread- or handler-mode instructions since the core last slept
+    this.wedgedPC = -1;
+    ({ watchdog: this.watchdog } = installResetSources(this.mcu, (kind) => { this.pendingReset ??= kind; }));
+    this.watch.canEscape = () => this.watchdog.enable;  // a spin the watchdog will end is not a lockup
     // No bootrom image: a two-word vector table gives reset the bootrom's hand-off (SP, PC = boot2 at the
     // start of flash, LR = 0 so boot2 continues into the application). loadBootrom resets (and erases flash),
     // so it comes before the image.
@@ -61,6 +70,7 @@ export class VirtualBoard {
         `0x${boot2.computed.toString(16)}): a real RP2040 would not boot this image and would enter USB mode`);
     }
     this.watch.learnVectorTable(this.mcu.flash);
+    this.imageBytes = Math.max(...blocks.map((b) => b.target + 256)) - FLASH_BASE;
     this.#boot();
     return { blocks: blocks.length, bytes: blocks.length * 256 };
   }
@@ -76,16 +86,74 @@ export class VirtualBoard {
     core.LR = 0;
   }
 
-  // A watchdog reset restarts the core through boot2 with the watchdog disarmed; REASON and the scratch
-  // registers survive it, as on the chip (rp2040js sets REASON). Other peripherals keep their state: rp2040js
-  // cannot reset them, so firmware must initialise what it uses (it must on real hardware too).
-  #watchdogReset() {
-    this.watchdogResets++;
-    this.onEvent({ type: 'watchdog-reset', nanos: this.clock.nanos, count: this.watchdogResets });
-    this.watchdog.enable = false;
-    this.watchdog.timer.enable = false;
-    this.watchdog.alarm.enable = false;
+  // A soft reset (chip-reset.mjs says what each kind keeps) restarts the core the way the bootrom does: through
+  // boot2 and the image in flash. rp2040js cannot reset its other peripherals, so the firmware initialises what
+  // it uses (it must on real hardware too).
+  #restart(kind) {
+    this.pendingReset = null;
+    this.wedgedPC = -1;
+    const watchdog = kind !== RESET_KIND.sysResetReq;
+    if (watchdog) this.watchdogResets++;
+    else this.systemResets++;
+    this.onEvent({ type: watchdog ? 'watchdog-reset' : 'system-reset', kind, description: describeReset(kind),
+      nanos: this.clock.nanos, count: watchdog ? this.watchdogResets : this.systemResets });
+    applyReset(this.mcu, kind);
+    this.watch.forgetSpin();
     this.#boot();
+  }
+
+  // Fault injection (`--fault hang@AT`): the main loop wedges the way a firmware bug does it, in a branch-to-self
+  // with interrupts masked. Only the watchdog gets the core out. It lands between two thread-mode instructions
+  // once the core has run HANG_AWAKE_INSTRUCTIONS since it last woke: inside a loop step, not asleep in WFI, in
+  // an interrupt or on the way out of its sleep (after HANG_LATEST_NANOS pending, at the next thread-mode one).
+  hang() {
+    this.pendingHang = true;
+    this.hangRequestedAt = this.clock.nanos;
+  }
+
+  #hangLandsNow() {
+    const { core } = this.mcu;
+    if (core.waiting || core.IPSR !== 0) return false;
+    return this.awakeInstructions >= HANG_AWAKE_INSTRUCTIONS || this.clock.nanos - this.hangRequestedAt > HANG_LATEST_NANOS;
+  }
+
+  #wedge() {
+    this.pendingHang = false;
+    const { core } = this.mcu;
+    this.wedgedPC = this.#branchToSelf();
+    core.PM = true;
+    core.waiting = false;
+    core.PC = this.wedgedPC;
+    this.onEvent({ type: 'hang', nanos: this.clock.nanos, pc: this.wedgedPC });
+  }
+
+  // A `b .` (0xE7FE) somewhere in the application's flash image other than its HardFault handler; if the image
+  // has none, one is written into the last word of SRAM (the hung core never returns, nothing else reads it).
+  #branchToSelf() {
+    const { flash } = this.mcu;
+    for (let offset = 0x100; offset + 1 < this.imageBytes; offset += 2) {
+      const address = FLASH_BASE + offset;
+      if (flash[offset] === 0xfe && flash[offset + 1] === 0xe7 && address !== this.watch.hardFaultHandler) return address;
+    }
+    const address = SRAM_END - 4;
+    this.mcu.writeUint16(address, 0xe7fe);
+    return address;
+  }
+
+  // A core spinning in place with interrupts masked changes nothing but time: skip to the next alarm (the
+  // watchdog's, when armed) as a sleep does, paced by the wall clock once the board talks to a real-time peer.
+  #fastForward(untilNanos) {
+    const { clock } = this;
+    const paced = this.realtimeGate();
+    if (!paced) this.sleepMark = null;
+    let target = Math.min(clock.nextAlarm !== null ? clock.nanos + Math.max(clock.nanosToNextAlarm, 0) : Infinity,
+      untilNanos);
+    if (paced) target = Math.min(target, this.#wallTarget());
+    if (target === Infinity) return 'ran';
+    if (target <= clock.nanos && !(clock.nextAlarm !== null && clock.nanosToNextAlarm <= 0)) return paced ? 'io-wait' : 'ran';
+    if (paced) this.pacedNanos += Math.max(0, target - clock.nanos);
+    clock.tick(Math.max(0, target - clock.nanos));
+    return 'ran';
   }
 
   // While the core sleeps waiting on the bridged network, emulated time may not run ahead of the wall clock
@@ -110,9 +178,18 @@ export class VirtualBoard {
     const { core } = this.mcu;
     const { clock, watch } = this;
     for (let i = 0; i < instructions; i++) {
+      if (this.pendingReset) this.#restart(this.pendingReset);
+      if (this.pendingHang && this.#hangLandsNow()) this.#wedge();
       if (this.stopRequested) return 'stopped';
       if (clock.nanos >= untilNanos) return 'time-limit';
+      if (watch.spinning && !watch.canEscape()) watch.spinning = false;  // the next instruction reports the lockup
+      if (watch.spinning) {
+        const state = this.#fastForward(untilNanos);
+        if (state !== 'ran') return state;
+        continue;
+      }
       if (core.waiting) {
+        this.awakeInstructions = 0;
         const paced = this.realtimeGate();
         const hasAlarm = clock.nextAlarm !== null;
         if (!paced) {
@@ -130,6 +207,7 @@ export class VirtualBoard {
         continue;
       }
       this.sleepMark = null;
+      this.awakeInstructions++;
       const cycles = core.executeInstruction();
       clock.tick(cycles * NANOS_PER_CYCLE);
       if (this.breakCode !== null) {

@@ -4,7 +4,7 @@ import { Expectations } from './expectations.mjs';
 import { VirtualBoard } from './board.mjs';
 import { attachEvb } from './evb.mjs';
 import { attachRosc } from './rosc.mjs';
-import { scheduleFaults } from './link-faults.mjs';
+import { scheduleFaults } from './fault-script.mjs';
 import { StageReport } from './stage-report.mjs';
 
 export const EXIT_OK = 0;
@@ -17,8 +17,9 @@ const SLICE = 100000;  // instructions between looks at the wall clock (~3-5 ms 
 // options: { uf2 (bytes), maxMs (emulated), wallMs, expect [], forbid [], failOnWatchdog, verbose,
 //            onLine(line), onNote(text), ledTrace (notes every LED change),
 //            lan: null | { hosts: [[name, ip]], bridges: [{ ip, port, target }], sntpSkewMs } (attaches the
-//            W5100S and the virtual LAN; faults: parsed --fault scripts, see link-faults.mjs), rosc: 'random' | 'stuck' | undefined (undefined: random with the
-//            LAN, rp2040js's stuck ROSC without) }. Resolves to a summary object with `exitCode`.
+//            W5100S and the virtual LAN; faults: parsed --fault scripts, see fault-script.mjs), rosc: 'random' | 'stuck' | undefined (undefined: random with the
+//            LAN, rp2040js's stuck ROSC without), stopSignal (an AbortSignal: ends the run as if its time were
+//            up, e.g. on SIGTERM) }. Resolves to a summary object with `exitCode`.
 export async function runBoard(options) {
   const note = options.onNote ?? (() => {});
   const expectations = new Expectations(options.expect ?? [], options.forbid ?? []);
@@ -26,6 +27,7 @@ export async function runBoard(options) {
   const lines = [];
   let watchdogResets = 0;
   const stages = new StageReport();  // per-stage emulated time and CPU cycles (stage-report.mjs)
+  let systemResets = 0;
   const board = new VirtualBoard({
     verbose: options.verbose,
     onConsoleLine: (line) => {
@@ -39,9 +41,15 @@ export async function runBoard(options) {
     },
     onEvent: (event) => {
       if (/reset/.test(event.type)) stages.onReset(event.nanos, board.mcu.core.cycles);  // before the core's reset
+      const at = `${(event.nanos / 1e6).toFixed(1)} ms`;
       if (event.type === 'watchdog-reset') {
         watchdogResets = event.count;
-        note(`watchdog reset #${event.count} at ${(event.nanos / 1e6).toFixed(1)} ms`);
+        note(`watchdog reset #${event.count} at ${at}: ${event.description}`);
+      } else if (event.type === 'system-reset') {
+        systemResets = event.count;
+        note(`system reset #${event.count} at ${at}: ${event.description}`);
+      } else if (event.type === 'hang') {
+        note(`the core is wedged at 0x${event.pc.toString(16)} with interrupts masked (${at})`);
       }
     },
   });
@@ -52,14 +60,15 @@ export async function runBoard(options) {
     const onLed = options.ledTrace ? (on, nanos) => note(`LED ${on ? 'on' : 'off'} at ${(nanos / 1e6).toFixed(1)} ms`)
       : undefined;
     evb = attachEvb(board, { ...options.lan, rosc, onLed, log: options.verbose ? (text) => note(text) : undefined });
-    scheduleFaults(options.lan.faults ?? [], { chip: evb.chip, scheduler: evb.chip.scheduler, note });
+    scheduleFaults(options.lan.faults ?? [], { chip: evb.chip, lan: evb.lan, board, scheduler: evb.chip.scheduler, note });
   } else if (rosc) {
     attachRosc(board.mcu, { stuck: rosc === 'stuck' });
   }
 
-  const summary = { exitCode: EXIT_OK, reason: '', emulatedMs: 0, wallMs: 0, lines: lines.length, watchdogResets: 0,
+  const summary = { exitCode: EXIT_OK, reason: '', emulatedMs: 0, wallMs: 0, lines: lines.length, watchdogResets: 0, systemResets: 0,
     unmet: [], fault: null, warnings: [] };
   const started = Date.now();
+  options.stopSignal?.addEventListener('abort', () => board.requestStop(), { once: true });
   try {
     const loaded = board.loadUf2(options.uf2);
     note(`loaded ${loaded.blocks} UF2 blocks (${loaded.bytes} bytes); boot2 CRC ok; running for at most ` +
@@ -92,6 +101,7 @@ export async function runBoard(options) {
   summary.wallMs = Date.now() - started;
   summary.lines = lines.length;
   summary.watchdogResets = watchdogResets;
+  summary.systemResets = systemResets;
   summary.stackPeakBytes = board.stackPeakBytes;
   summary.stages = stages.summary();
   summary.unmet = expectations.unmet();

@@ -26,6 +26,15 @@ export class FaultWatch {
     this.hardFaultHandler = -1;
     this.initialSP = SRAM_END;
     this.lowestSP = SRAM_END;  // the stack's high-water mark, measured rather than painted
+    this.canEscape = () => false;  // the board: true while an armed watchdog will end any spin
+    this.spinning = false;  // a branch-to-self with interrupts masked that the watchdog will end
+  }
+
+  // After a restart: whatever spun before does not any more.
+  forgetSpin() {
+    this.lastPC = -1;
+    this.samePC = 0;
+    this.spinning = false;
   }
 
   // The firmware's HardFault vector (entry 3 of its table at 0x10000100, Thumb bit cleared), if it has one.
@@ -49,13 +58,18 @@ export class FaultWatch {
     const sp = core.SP >>> 0;
     if (sp < this.lowestSP && pc >= FLASH_BASE + 0x100) this.lowestSP = sp;
     if (pc === this.lastPC) {
-      if (++this.samePC === STUCK_INSTRUCTIONS && (core.PM || core.IPSR !== 0)) {
+      if (++this.samePC >= STUCK_INSTRUCTIONS && (core.PM || core.IPSR !== 0)) {
+        if (this.canEscape()) {
+          this.spinning = true;
+          return;
+        }
         const where = core.IPSR !== 0 ? `inside exception ${core.IPSR}` : 'with interrupts masked';
         throw new BoardFault('lockup', `lockup: core spins at ${hex(pc)} ${where}, nothing can get it out`);
       }
     } else {
       this.lastPC = pc;
       this.samePC = 0;
+      this.spinning = false;
       if (pc < BOOTROM_END) {
         throw new BoardFault('bootrom-call', `PC ${hex(pc)} is in the bootrom: the firmware called a ROM function, ` +
           'which the virtual board does not have (and picohub firmware must not need)');

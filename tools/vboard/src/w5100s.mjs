@@ -62,10 +62,14 @@ export class W5100S {
   // peer's bridged socket is destroyed; the socket here goes CLOSED with DISCON), as after a NAT or hub timeout.
   dropLink() {
     this.linkUp = false;
+    this.resetConnections();
+  }
+
+  // Fault injection: every TCP connection is reset at both ends (a middlebox forgot them); the link stays up.
+  resetConnections() {
     for (const s of this.sockets) {
       if (!s.link) continue;
-      const link = s.link;
-      link.abort();
+      s.link.abort();
       this.tcpReset(s.n);
     }
   }

@@ -48,6 +48,7 @@ export class Assembler {
   adds(rd, imm) { return this.#half(() => 0x3000 | (rd << 8) | imm); }
   subs(rd, imm) { return this.#half(() => 0x3800 | (rd << 8) | imm); }
   cmp(rn, imm) { return this.#half(() => 0x2800 | (rn << 8) | imm); }
+  cmpr(rn, rm) { return this.#half(() => 0x4280 | (rm << 3) | rn); }
   ldrb(rt, rn) { return this.#half(() => 0x7800 | (rn << 3) | rt); }
   ldr(rt, rn, offset = 0) { return this.#half(() => 0x6800 | ((offset / 4) << 6) | (rn << 3) | rt); }
   str(rt, rn, offset = 0) { return this.#half(() => 0x6000 | ((offset / 4) << 6) | (rn << 3) | rt); }

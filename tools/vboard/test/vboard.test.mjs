@@ -40,7 +40,8 @@ const programs = {
   },
   watchdog: (a) => {
     // Arm a ~1 ms watchdog and never feed it: the board must come back through boot2 and print again.
-    a.puts('msg').ldrConst(0, WATCHDOG_LOAD).ldrConst(1, 2000).str(1, 0)
+    a.puts('msg').ldrConst(0, 0x40010008).ldrConst(1, 0x1fffc).str(1, 0)  // PSM.WDSEL: all but the oscillators
+      .ldrConst(0, WATCHDOG_LOAD).ldrConst(1, 2000).str(1, 0)
       .ldrConst(0, WATCHDOG_CTRL).ldrConst(1, 1 << 30).str(1, 0).label('spin').b('spin');
     a.align4().label('msg').ascii('booted\n');
   },

@@ -1,4 +1,5 @@
 // DNS server (RFC 1035) answering A queries from a fixed name → address table; anything else is NXDOMAIN.
+// Two faults: `failing` answers SERVFAIL, `silent` answers nothing.
 export function parseQuestion(packet) {
   if (packet.length < 12 || (packet[2] & 0x80) !== 0 || packet.readUInt16BE(4) !== 1) return null;
   const labels = [];
@@ -20,11 +21,16 @@ export class DnsServer {
     this.names = names;
     this.log = log;
     this.failing = false;
+    this.silent = false;
   }
 
   handle(packet) {
     const q = parseQuestion(packet);
     if (!q) return null;
+    if (this.silent) {
+      this.log(`DNS: ${q.name} → no answer (silent)`);
+      return null;
+    }
     const address = this.names.get(q.name.toLowerCase());
     const found = address && q.type === 1 && q.klass === 1;
     const rcode = this.failing ? 2 : address ? 0 : 3;

@@ -27,7 +27,8 @@ export class VirtualLan {
     this.bridges = bridges;
     this.chip = null;
     this.openConnections = 0;
-    this.stats = { dhcpAcks: 0, dnsQueries: 0, sntpReplies: 0, tcpOpened: 0 };
+    this.stats = { dhcpAcks: 0, dnsQueries: 0, sntpReplies: 0, tcpOpened: 0, tcpRefused: 0 };
+    this.bridgesRefusing = false;  // the hub-unreachable fault
     this.dhcp = new DhcpServer({ serverIp: LAN.router, offerIp: LAN.board, mask: LAN.mask, router: LAN.router,
       dns: [LAN.dns], ntp: [LAN.ntp], leaseS, log });
     this.dns = new DnsServer({ names: new Map(hosts), log });
@@ -82,11 +83,17 @@ export class VirtualLan {
     return null;
   }
 
+  // Fault injection: while on, every bridged address answers a connection attempt with RST (hub unreachable).
+  setBridgesRefusing(on) {
+    this.bridgesRefusing = on;
+  }
+
   // A port nobody listens on answers with RST; a bridged one opens the loopback connection.
   openTcp(endpoints, events) {
     const bridge = this.bridges.find((b) => b.ip === endpoints.dstIp && b.port === endpoints.dstPort);
-    if (!bridge) {
-      this.log(`TCP: ${endpoints.dstIp}:${endpoints.dstPort} refused (no bridge)`);
+    if (!bridge || this.bridgesRefusing) {
+      this.stats.tcpRefused++;
+      this.log(`TCP: ${endpoints.dstIp}:${endpoints.dstPort} refused (${bridge ? 'hub unreachable fault' : 'no bridge'})`);
       const cancel = this.scheduler.after(SERVICE_LATENCY_NANOS, () => events.reset());
       return { write() {}, end() {}, destroy: cancel, pause() {}, resume() {} };
     }

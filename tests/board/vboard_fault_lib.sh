@@ -1,0 +1,95 @@
+# Shared by the fault end-to-end scripts (vboard_*faults*.sh, vboard_watchdog_hub_restart.sh): a local hub in a
+# temp data dir on a free loopback port, a device, the firmware provisioned for it, the virtual board in the
+# background with its console in a file, bounded waits on that console, and the "nothing acknowledged was
+# lost" check. Source after setting picohub, node, firmware.
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+vboard="$here/../../tools/vboard"
+source "$here/../lib/testlib.sh"
+
+# ./run test sets PICOHUB_REQUIRE_BOARD=1: there a missing firmware or rp2040js is a failure, not a skip.
+skip_code=77; [[ ${PICOHUB_REQUIRE_BOARD:-0} == 1 ]] && skip_code=1
+[[ -f "$firmware" ]] || { echo "SKIP: no board firmware at $firmware yet: run ./run build board"; exit "$skip_code"; }
+[[ -d "$vboard/node_modules/rp2040js" ]] || { echo "SKIP: rp2040js is not installed: run scripts/vboard-setup.sh"; exit "$skip_code"; }
+[[ -x "$picohub" ]] || { echo "SKIP: no picohub CLI at $picohub"; exit "$skip_code"; }
+
+work=$(mktemp -d /tmp/picohub-vboard-fault.XXXXXX)
+chmod 0755 "$work"  # as root the broker runs as user mosquitto and must reach the data dir
+export PICOHUB_DATA=$work/hub
+board_pid=
+cleanup() {
+  [[ -n "$board_pid" ]] && kill "$board_pid" 2>/dev/null || true
+  "$picohub" hub stop >/dev/null 2>&1 || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+# start_hub_device DEVICE: hub on a free port ($port), DEVICE created, $work/board.uf2 sending every second.
+start_hub_device() {
+  device=$1
+  port=$(free_port)
+  "$picohub" hub start --port "$port" > "$work/start.txt" 2>&1 || { cat "$work/start.txt"; fail "hub start"; }
+  "$picohub" device create "$device" >/dev/null
+  local cs; cs=$("$picohub" device connection-string "$device" 2>/dev/null | head -n 1)
+  "$picohub" board uf2 --connection-string "$cs;GatewayHostName=localhost:8883" --ca "$PICOHUB_DATA/ca.crt" \
+    --firmware "$firmware" --interval 1s -o "$work/board.uf2" > "$work/uf2.txt" 2>&1 || { cat "$work/uf2.txt"; fail "board uf2"; }
+}
+
+# start_board RUN.MJS-ARGS...: the board in the background against the hub, console in $work/console.txt.
+start_board() {
+  "$node" "$vboard/run.mjs" --uf2 "$work/board.uf2" --host localhost=192.0.2.20 \
+    --bridge "192.0.2.20:8883=127.0.0.1:$port" --forbid '/hardfault|panic/i' "$@" \
+    > "$work/console.txt" 2> "$work/vboard.txt" &
+  board_pid=$!
+}
+
+# wait_console AWK-CONDITION SECONDS WHAT: until the awk program (run over the console, printing "yes" when
+# satisfied) says yes; fails naming WHAT if the board run ends first or SECONDS pass.
+wait_console() {
+  local condition=$1 seconds=$2 what=$3
+  for _ in $(seq 1 $((seconds * 5))); do
+    [[ $(awk "$condition" "$work/console.txt" 2>/dev/null) == yes ]] && return 0
+    kill -0 "$board_pid" 2>/dev/null || { show_run; fail "the board run ended before: $what"; }
+    sleep 0.2
+  done
+  show_run
+  fail "not within ${seconds}s: $what"
+}
+
+# stop_board: SIGTERM ends the run with its summary; the exit code must be 0 (no fault, no forbidden line).
+stop_board() {
+  kill -TERM "$board_pid" 2>/dev/null || true
+  local rc=0
+  wait "$board_pid" || rc=$?
+  board_pid=
+  show_run
+  [[ $rc -eq 0 ]] || fail "the virtual board run ended with exit $rc"
+}
+
+show_run() {
+  cat "$work/console.txt"
+  grep -v 'rp2040js:' "$work/vboard.txt" >&2 || true
+}
+
+# count_lines REGEX: console lines matching (grep -E).
+count_lines() { grep -Ec -- "$1" "$work/console.txt" || true; }
+
+# acks_after REGEX: acknowledgements after the last console line matching REGEX.
+acks_after() {
+  awk -v re="$1" '$0 ~ re { n = 0; seen = 1; next } seen && /acknowledged by the hub/ { n++ } END { print n + 0 }' "$work/console.txt"
+}
+
+# check_nothing_lost SINCE FROM-REGEX: every messageId the board printed as acknowledged (PUBACK) after the last
+# line matching FROM-REGEX (the boot it counts from: ids restart at 1 after a reboot) was recorded by the hub
+# since unix time SINCE. Prints "acked recorded".
+check_nothing_lost() {
+  local since=$1 from=$2
+  awk -v re="$from" '$0 ~ re { delete ids; id = ""; next }
+       /^Sending message [0-9]+:/ { sub(":", "", $3); id = $3; next }
+       /acknowledged by the hub/ { if (id != "") ids[id] = 1; id = "" }
+       END { for (i in ids) print i }' "$work/console.txt" | sort -n -u > "$work/acked.txt"
+  "$picohub" monitor --device "$device" --since "$since" --timeout 3 > "$work/monitor.txt" 2>&1 || true
+  grep -o '"messageId": [0-9]*' "$work/monitor.txt" | awk '{ print $2 }' | sort -n -u > "$work/recorded.txt"
+  local lost; lost=$(comm -23 "$work/acked.txt" "$work/recorded.txt" | tr '\n' ' ')
+  [[ -z "$lost" ]] || fail "acknowledged by the hub but not recorded by it: messageIds $lost"
+  echo "$(wc -l < "$work/acked.txt") $(wc -l < "$work/recorded.txt")"
+}
