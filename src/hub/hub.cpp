@@ -78,6 +78,12 @@ bool Hub::on_basic_auth(ConnId conn, std::string_view client_id, std::string_vie
   if (clean_session) {
     sessions_.erase(c.client_id);
     telemetry_watchers_.erase(c.client_id);
+    if (auth.principal == Principal::device) {
+      store_.delete_session(c.client_id);
+      release_c2d_locks(c);  // mosquitto dropped the old session's queue: what it held is delivered again
+    }
+  } else if (auth.principal == Principal::device) {
+    restore_session(c);
   }
   if (auth.principal == Principal::device) {
     activity_[c.device_id] = now_ms;
@@ -102,11 +108,14 @@ void Hub::on_disconnect(ConnId conn, std::int64_t now_ms) {
     }
     // A clean session's subscriptions end with its connection (a persistent one's stay, as in mosquitto).
     if (c.clean_session) telemetry_watchers_.erase(c.client_id);
+    // A clean session's unacknowledged C2D messages died with it in mosquitto: deliver them again next time.
+    if (c.clean_session && c.principal == Principal::device) release_c2d_locks(c);
   } else {
     // Takeover: mosquitto reports the old session's end after the new connection authenticated.
     log(LogLevel::info, c.client_id + ": replaced connection closed");
   }
   expiries_.erase({c.expiry_s, conn});
+  departed_[conn] = std::move(it->second);  // for its Will, published right after this event
   conns_.erase(it);
 }
 
@@ -200,12 +209,14 @@ bool Hub::on_acl_check(ConnId conn, Access access, std::string_view topic, int q
         s.c2d_qos = qos > 0 ? 1 : 0;
         c2d_dirty_.insert(c.device_id);
       }
+      persist_session(c);
       return true;
     }
     case Access::unsubscribe: {
       Session& s = sessions_[c.client_id];
       s.filters.erase(std::string(topic));
       s.flags = flags_of(s.filters, c.device_id, c.module_id);
+      persist_session(c);
       return true;
     }
   }
@@ -336,6 +347,11 @@ void Hub::on_tick(std::int64_t now_ms) {
       log(LogLevel::info, std::to_string(dropped) + " C2D message(s) expired (TTL) and were dropped");
     }
   }
+  departed_.clear();  // their Wills, if any, were published in the iteration that closed them
+  if (now_ms - last_lock_scan_ms_ >= 1000 || now_ms < last_lock_scan_ms_) {
+    last_lock_scan_ms_ = now_ms;
+    scan_c2d_locks(now_ms);
+  }
   auto dirty = std::move(c2d_dirty_);
   c2d_dirty_.clear();
   for (auto& device : dirty) deliver_c2d(device, now_ms);
@@ -349,18 +365,152 @@ void Hub::flush_activity() {
   activity_.clear();
 }
 
+// IoT Hub's C2D life cycle over MQTT: Enqueued → (delivered: Invisible, locked for 1 minute) → Completed by the
+// device's PUBACK. A lock that times out, or a session that ends without the PUBACK, returns the message to the
+// queue and it is delivered again, up to maxDeliveryCount times; then it is dead-lettered. At QoS 0 the message
+// is completed when sent.
 void Hub::deliver_c2d(const std::string& device_id, std::int64_t now_ms) {
   const Connection* c = current_device_connection(device_id);
   if (c == nullptr || !c->module_id.empty() || (subscription_flags(c->client_id) & sub_c2d) == 0) return;
   int qos = sessions_[c->client_id].c2d_qos;
+  auto& locks = c2d_locks_[device_id];
+  std::map<std::int64_t, C2dLock> still_pending;
   for (auto& m : store_.c2d_pending(device_id, static_cast<int>(kC2dMaxQueue))) {
-    if (m.expiry_ms > now_ms) {
-      port_.publish(c->client_id, "devices/" + device_id + "/messages/devicebound/" + m.topic_bag, m.payload, qos);
-      log(LogLevel::info, "C2D " + m.message_id + " handed to the broker for " + device_id);
+    if (m.expiry_ms <= now_ms) continue;  // the TTL sweep drops it
+    if (auto lock = locks.find(m.seq); lock != locks.end() && lock->second.until_ms > now_ms) {
+      still_pending.insert(*lock);
+      continue;
     }
-    // Committed at enqueue, removed only now that the broker holds it (no PUBACK visibility in 2.0.11).
-    store_.c2d_remove(m.seq);
+    if (m.delivery_count >= options_.c2d_max_delivery_count) {
+      store_.c2d_remove(m.seq);
+      log(LogLevel::notice, "C2D " + m.message_id + " for " + device_id + " dead-lettered: delivered " +
+                                std::to_string(m.delivery_count) + " times without a PUBACK (DeliveryCountExceeded)");
+      continue;
+    }
+    port_.publish(c->client_id, "devices/" + device_id + "/messages/devicebound/" + m.topic_bag, m.payload, qos);
+    if (qos == 0) {
+      store_.c2d_remove(m.seq);  // QoS 0: completed when sent, as IoT Hub does
+      log(LogLevel::info, "C2D " + m.message_id + " sent to " + device_id + " at QoS 0 (completed)");
+      continue;
+    }
+    store_.c2d_count_delivery(m.seq);
+    still_pending[m.seq] = C2dLock{m.message_id, now_ms + options_.c2d_lock_ms};
+    log(LogLevel::info, "C2D " + m.message_id + " delivered to " + device_id + " (delivery " +
+                            std::to_string(m.delivery_count + 1) + "), waiting for its PUBACK");
   }
+  locks = std::move(still_pending);  // locks of messages that left the queue (TTL, deletion) go too
+  if (locks.empty()) c2d_locks_.erase(device_id);
+}
+
+void Hub::on_puback(ConnId conn, std::string_view topic, std::int64_t /*now_ms*/) {
+  if (!starts_with(topic, "devices/")) return;  // e.g. a service client acknowledging a response
+  auto it = conns_.find(conn);
+  if (it == conns_.end() || it->second.principal != Principal::device || !it->second.module_id.empty()) return;
+  const Connection& c = it->second;
+  std::string prefix = "devices/" + c.device_id + "/messages/devicebound/";
+  if (!starts_with(topic, prefix)) return;
+  auto bag = parse_property_bag(topic.substr(prefix.size()));
+  if (!bag) return;
+  for (auto& [name, value] : *bag) {
+    if (name == "$.mid" && value) {
+      if (!complete_c2d(c.device_id, *value)) {
+        log(LogLevel::info, c.client_id + " acknowledged C2D " + *value + ", which is no longer queued");
+      }
+      return;
+    }
+  }
+}
+
+// The locked delivery with this message id first; otherwise the oldest queued one (a persistent session's
+// retransmission by the broker after the hub restarted, when the hub holds no lock for it).
+bool Hub::complete_c2d(const std::string& device_id, const std::string& message_id) {
+  std::int64_t seq = 0;
+  if (auto locks = c2d_locks_.find(device_id); locks != c2d_locks_.end()) {
+    for (auto& [s, lock] : locks->second) {
+      if (lock.message_id == message_id) {
+        seq = s;
+        break;
+      }
+    }
+    if (seq != 0) locks->second.erase(seq);
+    if (locks->second.empty()) c2d_locks_.erase(locks);
+  }
+  if (seq == 0) {
+    for (auto& m : store_.c2d_pending(device_id, static_cast<int>(kC2dMaxQueue))) {
+      if (m.message_id == message_id && m.delivery_count > 0) {
+        seq = m.seq;
+        break;
+      }
+    }
+  }
+  if (seq == 0) return false;
+  store_.c2d_remove(seq);
+  log(LogLevel::info, "C2D " + message_id + " completed by " + device_id + " (PUBACK)");
+  return true;
+}
+
+void Hub::release_c2d_locks(const Connection& c) {
+  if (!c.module_id.empty()) return;
+  if (c2d_locks_.erase(c.device_id) > 0) c2d_dirty_.insert(c.device_id);
+}
+
+void Hub::scan_c2d_locks(std::int64_t now_ms) {
+  for (auto& [device, locks] : c2d_locks_) {
+    for (auto& [seq, lock] : locks) {
+      if (lock.until_ms <= now_ms) {
+        c2d_dirty_.insert(device);
+        break;
+      }
+    }
+  }
+}
+
+std::size_t Hub::c2d_in_flight(const std::string& device_id) const {
+  auto it = c2d_locks_.find(device_id);
+  return it == c2d_locks_.end() ? 0 : it->second.size();
+}
+
+// ---------------------------------------------------------------- wills and sessions
+
+bool Hub::on_will(ConnId conn, std::string_view topic, std::string_view payload, bool retain, std::int64_t now_ms) {
+  const Connection* c = nullptr;
+  if (auto it = conns_.find(conn); it != conns_.end()) c = &it->second;  // takeover: still registered
+  if (auto it = departed_.find(conn); c == nullptr && it != departed_.end()) c = &it->second;
+  if (c == nullptr || c->principal != Principal::device) return false;
+  auto p = classify_publish(topic, c->device_id, c->module_id);
+  if (p.kind != PublishKind::telemetry) {
+    log(LogLevel::notice, c->client_id + "'s Will is not on its telemetry topic (" + std::string(topic) +
+                              "); IoT Hub only sends Wills on devices/{id}/messages/events/: dropped");
+    return true;
+  }
+  std::string bag(p.property_bag);
+  bag += bag.empty() ? "iothub-MessageType=Will" : "&iothub-MessageType=Will";
+  p.property_bag = bag;
+  handle_telemetry(*c, p, payload, retain, now_ms);
+  log(LogLevel::notice, c->client_id + " went away without DISCONNECT: its Will was recorded as telemetry");
+  return true;
+}
+
+void Hub::restore_session(const Connection& c) {
+  if (sessions_.count(c.client_id) != 0) return;  // this hub process already holds it
+  auto saved = store_.load_session(c.client_id);
+  if (!saved) return;
+  Session& s = sessions_[c.client_id];
+  s.filters.insert(saved->filters.begin(), saved->filters.end());
+  s.flags = flags_of(s.filters, c.device_id, c.module_id);
+  s.c2d_qos = saved->c2d_qos;
+}
+
+// Only persistent sessions are written: a clean session's subscriptions end with its connection.
+void Hub::persist_session(const Connection& c) {
+  if (c.clean_session) return;
+  auto it = sessions_.find(c.client_id);
+  if (it == sessions_.end()) return;
+  SessionRecord r;
+  r.client_id = c.client_id;
+  r.filters.assign(it->second.filters.begin(), it->second.filters.end());
+  r.c2d_qos = it->second.c2d_qos;
+  store_.save_session(r);
 }
 
 // ---------------------------------------------------------------- control channel
@@ -514,6 +664,7 @@ void Hub::op_device_delete(const std::string& client, const std::string& cid, co
   if (!id) return respond_error(client, cid, 400, 400004, "field 'deviceId' (string) is required");
   if (!store_.delete_device(*id)) return respond_error(client, cid, 404, 404001, "device '" + *id + "' is not registered");
   activity_.erase(*id);
+  c2d_locks_.erase(*id);
   kick_device(*id, "device deleted");
   for (auto it = sessions_.begin(); it != sessions_.end();) {
     bool mine = it->first == *id || starts_with(it->first, *id + "/");

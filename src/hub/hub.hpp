@@ -38,6 +38,8 @@ class BrokerPort {
 struct HubOptions {
   std::int64_t telemetry_keep = 100000;  // newest telemetry rows kept in state.db
   std::string version = "0.1.0";
+  std::int64_t c2d_max_delivery_count = 10;  // IoT Hub's maxDeliveryCount default; then dead-lettered
+  std::int64_t c2d_lock_ms = 60000;          // IoT Hub's fixed lock (visibility) timeout: 1 minute
 };
 
 inline constexpr int kMaxSubscriptions = 5;
@@ -64,6 +66,13 @@ class Hub {
                             std::int64_t now_ms);
   void on_control(ConnId conn, std::string_view client_id, std::string_view payload, std::int64_t now_ms);
   void on_disconnect(ConnId conn, std::int64_t now_ms);
+  // The device acknowledged (PUBACK) an outgoing QoS 1 message on `topic` (patched broker event): a C2D message
+  // it names is completed and leaves the queue. Other topics are ignored.
+  void on_puback(ConnId conn, std::string_view topic, std::int64_t now_ms);
+  // The broker is about to publish a client's Will (after that connection's on_disconnect). true = the hub took
+  // it (a device's Will on its telemetry topic becomes telemetry with iothub-MessageType=Will): the broker must
+  // not route it. false = let the broker handle it as usual.
+  bool on_will(ConnId conn, std::string_view topic, std::string_view payload, bool retain, std::int64_t now_ms);
   void on_tick(std::int64_t now_ms);
 
   // Introspection (tests, hub.info)
@@ -71,6 +80,8 @@ class Hub {
   std::uint8_t subscription_flags(const std::string& client_id) const;
   std::size_t pending_method_count() const { return methods_.size(); }
   std::size_t connection_count() const { return conns_.size(); }
+  // C2D messages handed to the device and waiting for its PUBACK (locked, as IoT Hub calls it).
+  std::size_t c2d_in_flight(const std::string& device_id) const;
   // true while some service client holds a subscription that may match $picohub/v1/telemetry/{deviceId}.
   bool telemetry_watched() const { return !telemetry_watchers_.empty(); }
 
@@ -89,6 +100,10 @@ class Hub {
     std::uint8_t flags = 0;
     int c2d_qos = 1;  // IoT Hub sends C2D at the QoS granted to the C2D subscription (0 or 1)
   };
+  struct C2dLock {  // a C2D delivered at QoS 1 and not yet acknowledged
+    std::string message_id;
+    std::int64_t until_ms = 0;  // then it is delivered again (IoT Hub's lock timeout)
+  };
   struct PendingMethod {
     std::string device_id;
     std::string service_client_id;
@@ -100,6 +115,11 @@ class Hub {
   void kick_device(const std::string& device_id, const std::string& why);
   const Connection* current_device_connection(const std::string& device_id) const;
   void deliver_c2d(const std::string& device_id, std::int64_t now_ms);
+  bool complete_c2d(const std::string& device_id, const std::string& message_id);
+  void release_c2d_locks(const Connection& c);
+  void scan_c2d_locks(std::int64_t now_ms);
+  void restore_session(const Connection& c);
+  void persist_session(const Connection& c);
   void handle_telemetry(const Connection& c, const ClassifiedPublish& p, std::string_view payload, bool retain,
                         std::int64_t now_ms);
   void handle_reported_patch(const Connection& c, const ClassifiedPublish& p, std::string_view payload,
@@ -133,6 +153,9 @@ class Hub {
   std::set<std::pair<std::int64_t, ConnId>> expiries_;
   std::map<std::string, PendingMethod> methods_;      // by $rid
   std::set<std::string> c2d_dirty_;                   // devices whose queue may be deliverable now
+  std::map<std::string, std::map<std::int64_t, C2dLock>> c2d_locks_;  // device → seq → lock
+  // Connections closed in this broker loop iteration: a Will is published right after the DISCONNECT event.
+  std::unordered_map<ConnId, Connection> departed_;
   std::map<std::string, std::int64_t> activity_;      // lastActivityTime not yet written to the store
   // service client id → its subscriptions that may match live telemetry; empty map = nobody to publish to
   std::map<std::string, std::set<std::string>> telemetry_watchers_;
@@ -141,6 +164,7 @@ class Hub {
   std::int64_t last_expiry_sweep_ms_ = 0;
   std::int64_t last_token_scan_ms_ = 0;
   std::int64_t last_activity_flush_ms_ = 0;
+  std::int64_t last_lock_scan_ms_ = 0;
 };
 
 }  // namespace picohub::hub
