@@ -115,10 +115,10 @@ int hub_start(StartOptions& o) {
   }
   const fs::path mosquitto = mosquitto_binary();
   if (::access(mosquitto.c_str(), X_OK) != 0) {
-    return report_error({exit_failure, "the hub's broker is not built (" + mosquitto.string() +
-                                           " is missing): the hub runs mosquitto 2.0.11 with picohub's PUBACK/Will "
-                                           "patch; build it with ./run setup (or scripts/mosquitto.sh), or point "
-                                           "PICOHUB_MOSQUITTO at such a build"},
+    return report_error({exit_failure, "the local hub broker is not built (" + mosquitto.string() +
+                                           " is missing): the hub runs mosquitto 2.0.11 patched to show PUBACKs and "
+                                           "Wills to its plugin (patches/mosquitto); build it with ./run setup (or "
+                                           "scripts/mosquitto.sh), or point PICOHUB_MOSQUITTO at such a build"},
                         json_out);
   }
   std::string searched;
