@@ -343,6 +343,9 @@ void Hub::on_tick(std::int64_t now_ms) {
   }
   if (now_ms - last_expiry_sweep_ms_ >= 1000) {
     last_expiry_sweep_ms_ = now_ms;
+    for (auto& m : store_.c2d_expired_with_feedback(now_ms)) {
+      c2d_feedback(m.device_id, m.message_id, m.topic_bag, "Expired", "Message expired", now_ms);
+    }
     if (auto dropped = store_.c2d_drop_expired(now_ms); dropped > 0) {
       log(LogLevel::info, std::to_string(dropped) + " C2D message(s) expired (TTL) and were dropped");
     }
@@ -383,6 +386,7 @@ void Hub::deliver_c2d(const std::string& device_id, std::int64_t now_ms) {
     }
     if (m.delivery_count >= options_.c2d_max_delivery_count) {
       store_.c2d_remove(m.seq);
+      c2d_feedback(device_id, m.message_id, m.topic_bag, "DeliveryCountExceeded", "Delivery count exceeded", now_ms);
       log(LogLevel::notice, "C2D " + m.message_id + " for " + device_id + " dead-lettered: delivered " +
                                 std::to_string(m.delivery_count) + " times without a PUBACK (DeliveryCountExceeded)");
       continue;
@@ -390,6 +394,7 @@ void Hub::deliver_c2d(const std::string& device_id, std::int64_t now_ms) {
     port_.publish(c->client_id, "devices/" + device_id + "/messages/devicebound/" + m.topic_bag, m.payload, qos);
     if (qos == 0) {
       store_.c2d_remove(m.seq);  // QoS 0: completed when sent, as IoT Hub does
+      c2d_feedback(device_id, m.message_id, m.topic_bag, "Success", "Success", now_ms);
       log(LogLevel::info, "C2D " + m.message_id + " sent to " + device_id + " at QoS 0 (completed)");
       continue;
     }
@@ -402,18 +407,19 @@ void Hub::deliver_c2d(const std::string& device_id, std::int64_t now_ms) {
   if (locks.empty()) c2d_locks_.erase(device_id);
 }
 
-void Hub::on_puback(ConnId conn, std::string_view topic, std::int64_t /*now_ms*/) {
+void Hub::on_puback(ConnId conn, std::string_view topic, std::int64_t now_ms) {
   if (!starts_with(topic, "devices/")) return;  // e.g. a service client acknowledging a response
   auto it = conns_.find(conn);
   if (it == conns_.end() || it->second.principal != Principal::device || !it->second.module_id.empty()) return;
   const Connection& c = it->second;
   std::string prefix = "devices/" + c.device_id + "/messages/devicebound/";
   if (!starts_with(topic, prefix)) return;
-  auto bag = parse_property_bag(topic.substr(prefix.size()));
+  std::string_view raw_bag = topic.substr(prefix.size());
+  auto bag = parse_property_bag(raw_bag);
   if (!bag) return;
   for (auto& [name, value] : *bag) {
     if (name == "$.mid" && value) {
-      if (!complete_c2d(c.device_id, *value)) {
+      if (!complete_c2d(c.device_id, *value, raw_bag, now_ms)) {
         log(LogLevel::info, c.client_id + " acknowledged C2D " + *value + ", which is no longer queued");
       }
       return;
@@ -423,7 +429,8 @@ void Hub::on_puback(ConnId conn, std::string_view topic, std::int64_t /*now_ms*/
 
 // The locked delivery with this message id first; otherwise the oldest queued one (a persistent session's
 // retransmission by the broker after the hub restarted, when the hub holds no lock for it).
-bool Hub::complete_c2d(const std::string& device_id, const std::string& message_id) {
+bool Hub::complete_c2d(const std::string& device_id, const std::string& message_id, std::string_view topic_bag,
+                       std::int64_t now_ms) {
   std::int64_t seq = 0;
   if (auto locks = c2d_locks_.find(device_id); locks != c2d_locks_.end()) {
     for (auto& [s, lock] : locks->second) {
@@ -445,8 +452,17 @@ bool Hub::complete_c2d(const std::string& device_id, const std::string& message_
   }
   if (seq == 0) return false;
   store_.c2d_remove(seq);
+  c2d_feedback(device_id, message_id, topic_bag, "Success", "Success", now_ms);
   log(LogLevel::info, "C2D " + message_id + " completed by " + device_id + " (PUBACK)");
   return true;
+}
+
+void Hub::c2d_feedback(const std::string& device_id, const std::string& message_id, std::string_view topic_bag,
+                       const char* status, const char* description, std::int64_t now_ms) {
+  bool success = std::string_view(status) == "Success";
+  bool wanted = topic_bag.find("iothub-ack=full") != std::string_view::npos ||
+                topic_bag.find(success ? "iothub-ack=positive" : "iothub-ack=negative") != std::string_view::npos;
+  if (wanted) store_.feedback_append({device_id, message_id, status, description, now_ms});
 }
 
 void Hub::release_c2d_locks(const Connection& c) {
@@ -576,6 +592,7 @@ void Hub::on_control(ConnId conn, std::string_view client_id, std::string_view p
   if (op == "method.invoke") return op_method_invoke(client, cid, f, now_ms);
   if (op == "twin.update") return op_twin_update(client, cid, f, now_ms);
   if (op == "telemetry.query") return op_telemetry_query(client, cid, f);
+  if (op == "c2d.feedback") return op_c2d_feedback(client, cid, f);
   if (op == "device.list") {
     json devices = json::array();
     for (auto& d : store_.list_devices()) devices.push_back(device_object(d));
@@ -607,8 +624,8 @@ void Hub::on_control(ConnId conn, std::string_view client_id, std::string_view p
   }
   respond_error(client, cid, 400, 400004,
                 "unknown op '" + op +
-                    "'; known: device.create|list|show|delete|update, hub.info, c2d.send, method.invoke, twin.get, "
-                    "twin.update, telemetry.query");
+                    "'; known: device.create|list|show|delete|update, hub.info, c2d.send, c2d.feedback, "
+                    "method.invoke, twin.get, twin.update, telemetry.query");
 }
 
 void Hub::op_device_create(const std::string& client, const std::string& cid, const json& f, std::int64_t now_ms) {
@@ -796,6 +813,25 @@ void Hub::op_twin_update(const std::string& client, const std::string& cid, cons
                   "$iothub/twin/PATCH/properties/desired/?$version=" + std::to_string(twin.desired_version),
                   body.dump(), 0);
   }
+}
+
+// IoT Hub's feedback receiver: the oldest records (at most `limit`, default 64 as IoT Hub batches them), removed
+// once handed out.
+void Hub::op_c2d_feedback(const std::string& client, const std::string& cid, const json& f) {
+  std::string error;
+  auto limit = optional_int(f, "limit", error);
+  if (!error.empty()) return respond_error(client, cid, 400, 400004, error);
+  std::int64_t n = limit.value_or(64);
+  if (n < 1 || n > 1000) return respond_error(client, cid, 400, 400004, "limit must be between 1 and 1000");
+  json records = json::array();
+  for (auto& r : store_.feedback_take(static_cast<int>(n))) {
+    records.push_back(json{{"originalMessageId", r.message_id},
+                           {"deviceId", r.device_id},
+                           {"statusCode", r.status},
+                           {"description", r.description},
+                           {"enqueuedTimeUtc", iso8601_utc(r.enqueued_ms)}});
+  }
+  respond(client, cid, 200, json{{"records", records}});
 }
 
 void Hub::op_telemetry_query(const std::string& client, const std::string& cid, const json& f) {

@@ -115,7 +115,11 @@ class Hub {
   void kick_device(const std::string& device_id, const std::string& why);
   const Connection* current_device_connection(const std::string& device_id) const;
   void deliver_c2d(const std::string& device_id, std::int64_t now_ms);
-  bool complete_c2d(const std::string& device_id, const std::string& message_id);
+  bool complete_c2d(const std::string& device_id, const std::string& message_id, std::string_view topic_bag,
+                    std::int64_t now_ms);
+  // Records the outcome when the message's iothub-ack asked for it (positive: Success; negative: failures).
+  void c2d_feedback(const std::string& device_id, const std::string& message_id, std::string_view topic_bag,
+                    const char* status, const char* description, std::int64_t now_ms);
   void release_c2d_locks(const Connection& c);
   void scan_c2d_locks(std::int64_t now_ms);
   void restore_session(const Connection& c);
@@ -139,6 +143,7 @@ class Hub {
   void op_c2d_send(const std::string& client, const std::string& cid, const nlohmann::json& f, std::int64_t now_ms);
   void op_method_invoke(const std::string& client, const std::string& cid, const nlohmann::json& f, std::int64_t now_ms);
   void op_twin_update(const std::string& client, const std::string& cid, const nlohmann::json& f, std::int64_t now_ms);
+  void op_c2d_feedback(const std::string& client, const std::string& cid, const nlohmann::json& f);
   void op_telemetry_query(const std::string& client, const std::string& cid, const nlohmann::json& f);
 
   HubConfig config_;

@@ -86,6 +86,9 @@ CREATE TABLE IF NOT EXISTS c2d(
   seq INTEGER PRIMARY KEY AUTOINCREMENT, device_id TEXT NOT NULL, message_id TEXT NOT NULL, topic_bag TEXT NOT NULL,
   payload BLOB NOT NULL, enqueued_ms INTEGER NOT NULL, expiry_ms INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS c2d_by_device ON c2d(device_id, seq);
+CREATE TABLE IF NOT EXISTS c2d_feedback(
+  id INTEGER PRIMARY KEY AUTOINCREMENT, device_id TEXT NOT NULL, message_id TEXT NOT NULL, status TEXT NOT NULL,
+  description TEXT NOT NULL, enqueued_ms INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS sessions(
   client_id TEXT PRIMARY KEY, filters TEXT NOT NULL, c2d_qos INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS telemetry(
@@ -296,6 +299,46 @@ void Store::c2d_count_delivery(std::int64_t seq) {
   WriteScope scope(*this);
   Stmt s(db_, "UPDATE c2d SET delivery_count = delivery_count + 1 WHERE seq = ?");
   s.bind(1, seq).run();
+}
+
+std::vector<C2dRecord> Store::c2d_expired_with_feedback(std::int64_t now_ms) {
+  Stmt s(db_,
+         "SELECT seq, device_id, message_id, topic_bag FROM c2d WHERE expiry_ms <= ? AND "
+         "(topic_bag LIKE '%iothub-ack=negative%' OR topic_bag LIKE '%iothub-ack=full%')");
+  s.bind(1, now_ms);
+  std::vector<C2dRecord> out;
+  while (s.step()) {
+    C2dRecord m;
+    m.seq = s.integer(0);
+    m.device_id = s.text(1);
+    m.message_id = s.text(2);
+    m.topic_bag = s.text(3);
+    out.push_back(std::move(m));
+  }
+  return out;
+}
+
+void Store::feedback_append(const FeedbackRecord& r) {
+  WriteScope scope(*this);
+  Stmt s(db_, "INSERT INTO c2d_feedback(device_id, message_id, status, description, enqueued_ms) VALUES(?,?,?,?,?)");
+  s.bind(1, r.device_id).bind(2, r.message_id).bind(3, r.status).bind(4, r.description).bind(5, r.enqueued_ms).run();
+}
+
+std::vector<FeedbackRecord> Store::feedback_take(int limit) {
+  Stmt s(db_, "SELECT id, device_id, message_id, status, description, enqueued_ms FROM c2d_feedback ORDER BY id LIMIT ?");
+  s.bind(1, static_cast<std::int64_t>(limit));
+  std::vector<FeedbackRecord> out;
+  std::int64_t last = 0;
+  while (s.step()) {
+    last = s.integer(0);
+    out.push_back({s.text(1), s.text(2), s.text(3), s.text(4), s.integer(5)});
+  }
+  if (!out.empty()) {
+    WriteScope scope(*this);
+    Stmt d(db_, "DELETE FROM c2d_feedback WHERE id <= ?");
+    d.bind(1, last).run();
+  }
+  return out;
 }
 
 std::optional<SessionRecord> Store::load_session(const std::string& client_id) {

@@ -5,7 +5,7 @@
 #   persistent session → the broker's own retransmission (DUP) completes it, the hub adds no copy;
 #   kill -9 of the broker while it waits for the PUBACK → delivered again after hub start;
 #   a Will (connection lost without DISCONNECT) → telemetry with iothub-MessageType=Will in picohub monitor;
-#   a DISCONNECT → no Will.
+#   a DISCONNECT → no Will; --ack full → a Success record in picohub c2d feedback.
 # Usage: hub_c2d_acks.sh /path/to/picohub   (PICOHUB_PLUGIN may point at picohub_hub.so)
 bin=$1
 here=$(cd "$(dirname "$0")" && pwd)
@@ -40,7 +40,7 @@ wait_depth() {  # wait_depth N: the queue reaches N within 5 s
 count_mid() { grep -c "%24.mid=$1&" "$2" || true; }
 
 # --- received, not acknowledged, connection lost → delivered again ----------------------------------------
-hub c2d send d1 --data one --mid m-1 >/dev/null
+hub c2d send d1 --data one --mid m-1 --ack full >/dev/null
 raw --subscribe "$c2d_filter" --ack 0 --leave drop >"$work/a1.txt" || fail "a1: $(cat "$work/a1.txt")"
 [[ $(count_mid m-1 "$work/a1.txt") == 1 ]] || fail "m-1 not delivered: $(cat "$work/a1.txt")"
 [[ $(depth) == 1 ]] || fail "m-1 left the queue without a PUBACK"
@@ -50,6 +50,13 @@ wait_depth 0
 raw --subscribe "$c2d_filter" --count 1 --wait 1.5 >"$work/a3.txt" || true
 [[ $(count_mid m-1 "$work/a3.txt") == 0 ]] || fail "m-1 delivered after its PUBACK: $(cat "$work/a3.txt")"
 pass "C2D received without PUBACK is delivered again after a clean reconnect; after the PUBACK never again"
+hub c2d feedback --wait --timeout 5 --json >"$work/feedback.json" || fail "no feedback: $(cat "$work/feedback.json")"
+python3 - "$work/feedback.json" <<'PY' || fail "feedback: $(cat "$work/feedback.json")"
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert [(x["originalMessageId"], x["deviceId"], x["statusCode"]) for x in r] == [("m-1", "d1", "Success")], r
+PY
+pass "picohub c2d feedback --wait: Success for the acknowledged --ack full message"
 
 # --- persistent session: the broker retransmits (DUP), the hub does not add a copy -------------------------
 hub c2d send d1 --data two --mid m-2 >/dev/null

@@ -41,9 +41,9 @@ class HubAcksTest : public ::testing::Test {
   bool subscribe(ConnId conn, const std::string& filter, int qos = 1) {
     return hub->on_acl_check(conn, Access::subscribe, filter, qos, false);
   }
-  void send_c2d(const std::string& mid) {
+  void send_c2d(const std::string& mid, const std::string& ack = "none", int ttl = 3600) {
     json r = {{"op", "c2d.send"}, {"correlationId", mid}, {"deviceId", "dev1"}, {"payloadBase64", "aGk="},
-              {"messageId", mid}};
+              {"messageId", mid}, {"ack", ack}, {"ttlSeconds", ttl}};
     hub->on_control(service, service_id, r.dump(), now);
   }
   // C2D publishes to dev1 since the last call.
@@ -204,6 +204,45 @@ TEST_F(HubAcksTest, PersistentSessionSubscriptionsSurviveAHubRestart) {
   restart_hub();
   ASSERT_TRUE(connect(dev, false));
   EXPECT_EQ(hub->subscription_flags("dev1"), 0);
+}
+
+TEST_F(HubAcksTest, FeedbackRecordsWhatEachAckModeAskedFor) {
+  send_c2d("ok-full", "full");
+  send_c2d("ok-positive", "positive");
+  send_c2d("ok-negative", "negative");  // success is not reported for negative
+  send_c2d("ok-none");
+  ASSERT_TRUE(connect(dev, true));
+  ASSERT_TRUE(subscribe(dev, kC2dFilter));
+  tick();
+  for (auto& p : delivered()) hub->on_puback(dev, p.topic, now);
+  send_c2d("late-full", "full", 60);
+  send_c2d("late-positive", "positive", 60);
+  hub->on_disconnect(dev, now);
+  now += 61000;
+  tick();  // both expire undelivered
+  auto records = store->feedback_take(64);
+  std::vector<std::string> got;
+  for (auto& r : records) got.push_back(r.message_id + ":" + r.status);
+  EXPECT_EQ(got, (std::vector<std::string>{"ok-full:Success", "ok-positive:Success", "late-full:Expired"}));
+  EXPECT_TRUE(store->feedback_take(64).empty());  // handed out once
+  json r = {{"op", "c2d.feedback"}, {"correlationId", "fb"}};
+  hub->on_control(service, service_id, r.dump(), now);
+  auto response = json::parse(port.to(service_id).back().payload);
+  EXPECT_EQ(response["status"], 200);
+  EXPECT_TRUE(response["body"]["records"].empty());
+}
+
+TEST_F(HubAcksTest, DeadLetteringIsNegativeFeedback) {
+  send_c2d("dl", "negative");
+  ASSERT_TRUE(connect(dev, true));
+  ASSERT_TRUE(subscribe(dev, kC2dFilter));
+  for (int n = 0; n <= 10; ++n) {
+    tick();
+    now += 61000;
+  }
+  auto records = store->feedback_take(64);
+  ASSERT_EQ(records.size(), 1u);
+  EXPECT_EQ(records[0].status, "DeliveryCountExceeded");
 }
 
 TEST(HubStoreUpgrade, AStateDbWithoutDeliveryCountsOpensAndKeepsItsC2dQueue) {
