@@ -45,6 +45,8 @@ if [[ -z "$src" ]]; then
   fi
   src="$cache/src"
   if [[ ! -f "$src/.unpacked-$(basename "$dsc")" ]]; then
+    # apt-get checked the files against the signed Sources index; --no-check only skips the uploader's own
+    # signature on the .dsc, whose keyring (debian-keyring) is not installed.
     say "unpacking $(basename "$dsc") with Debian's patches"
     rm -rf "$src"
     dpkg-source --no-check -x "$dsc" "$src" >/dev/null
