@@ -325,7 +325,8 @@ void Store::feedback_append(const FeedbackRecord& r) {
 }
 
 std::vector<FeedbackRecord> Store::feedback_take(int limit) {
-  Stmt s(db_, "SELECT id, device_id, message_id, status, description, enqueued_ms FROM c2d_feedback ORDER BY id LIMIT ?");
+  Stmt s(db_,
+         "SELECT id, device_id, message_id, status, description, enqueued_ms FROM c2d_feedback ORDER BY id LIMIT ?");
   s.bind(1, static_cast<std::int64_t>(limit));
   std::vector<FeedbackRecord> out;
   std::int64_t last = 0;

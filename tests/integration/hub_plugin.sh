@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The local hub end to end: mosquitto 2.0.11 (picohub's patched build) + picohub_hub.so on a free loopback port, TLS with a throwaway CA.
+# The local hub end to end: mosquitto 2.0.11 (picohub's patched build, $2) + picohub_hub.so on a free loopback
+# port, TLS with a throwaway CA.
 #   right token → connected, telemetry recorded in state.db and streamed live to the service;
 #   wrong key / expired / unknown / disabled → CONNACK 5; a QoS 2 subscription is granted QoS 1;
 #   QoS 2 publish and >256 KB publish close the connection; an expiring token is closed from TICK;
