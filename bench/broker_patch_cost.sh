@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # What picohub's mosquitto patch costs (docs/hub-acks.md): broker CPU per message of Debian's /usr/sbin/mosquitto
 # vs .deps/mosquitto/sbin/mosquitto (2.0.11 + picohub-events.patch, scripts/mosquitto.sh) on the same load,
-# the same config (bench/hub_load.sh's plain-mosquitto peer: TLS listener, no plugin, anonymous), interleaved
+# the same config (bench/hub_load.sh's plain-mosquitto peer: the hub's mosquitto.conf without the plugin, the
+# same logging, anonymous), interleaved
 # ROUNDS times; prints every run and the medians. The load is bench 2's: N TLS devices, QoS 1 telemetry,
 # window 1, one load_generator process; CPU = utime+stime of the broker over the send phase.
 # Usage: bench/broker_patch_cost.sh LOAD_GENERATOR [ROUNDS=5] [DEVICES=100] [MESSAGES_PER_DEVICE=200]
@@ -33,6 +34,10 @@ set_tcp_nodelay true
 log_dest stderr
 log_type error
 log_type warning
+log_type notice
+log_type information
+log_timestamp_format %Y-%m-%dT%H:%M:%S
+connection_messages true
 listener $port 127.0.0.1
 cafile $work/ca.crt
 certfile $work/server.crt
@@ -40,7 +45,7 @@ keyfile $work/server.key
 tls_version tlsv1.2
 max_qos 1
 CONF
-  "$binary" -c "$work/plain.conf" 2>>"$work/broker.err" &
+  "$binary" -c "$work/plain.conf" 2>>"$work/broker.log" &
   pid=$!
   wait_port 127.0.0.1 "$port" 10
   line=$(timeout 300 "$gen" --port "$port" --ca "$work/ca.crt" --hub-host-name localhost --devices "$devices" \
