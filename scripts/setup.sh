@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything picohub needs on Debian 12. Idempotent: a second run only checks.
 #   Debian packages (as root, or through sudo), mbedTLS 3.6 built from Debian 13's source package (host and board),
+#   the hub's broker (Debian 12's mosquitto 2.0.11 source package + patches/mosquitto, scripts/mosquitto.sh),
 #   the Node packages (device SDK for the e2e tests, rp2040js for the virtual board), then the board firmware.
 #   MBEDTLS_SOURCE_DIR=/path/to/mbedtls-3.6.x skips the download and builds that tree instead.
 set -euo pipefail
@@ -12,7 +13,7 @@ packages=(
   clang-14 libclang-rt-14-dev clang-format clang-tidy valgrind
   libgtest-dev libgmock-dev libbenchmark-dev
   libexpected-dev libcli11-dev nlohmann-json3-dev libsqlite3-dev sqlite3
-  mosquitto mosquitto-clients libmosquitto-dev mosquitto-dev libpaho-mqtt-dev
+  mosquitto mosquitto-clients libmosquitto-dev mosquitto-dev libpaho-mqtt-dev libssl-dev patch
   gcc-arm-none-eabi libnewlib-arm-none-eabi libstdc++-arm-none-eabi-newlib
 )
 # Node 20 + npm run the virtual board and Microsoft's device SDK. A machine may already have a Node build that
@@ -38,6 +39,7 @@ if command -v systemctl >/dev/null 2>&1 && systemctl is-enabled mosquitto >/dev/
 fi
 
 "$root/scripts/mbedtls.sh"
+"$root/scripts/mosquitto.sh"  # the hub's broker: Debian's mosquitto 2.0.11 + picohub's PUBACK/Will patch
 "$root/scripts/e2e-setup.sh"
 "$root/scripts/vboard-setup.sh"
 "$root/scripts/mbedtls-board.sh"

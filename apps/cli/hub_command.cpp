@@ -45,9 +45,10 @@ std::string data_flag(const fs::path& dir) {
   return resolve_data_dir("") == dir ? std::string() : " --data " + dir.string();
 }
 
+// The hub needs the patched broker (PUBACK and Will events, docs/hub-acks.md); Debian's binary cannot run it.
 fs::path mosquitto_binary() {
   if (const char* env = std::getenv("PICOHUB_MOSQUITTO"); env != nullptr && *env != '\0') return env;
-  return "/usr/sbin/mosquitto";
+  return PICOHUB_HUB_BROKER;
 }
 
 volatile std::sig_atomic_t g_forward_signal = 0;
@@ -115,8 +116,10 @@ int hub_start(StartOptions& o) {
   }
   const fs::path mosquitto = mosquitto_binary();
   if (::access(mosquitto.c_str(), X_OK) != 0) {
-    return report_error({exit_failure, "mosquitto is not installed (" + mosquitto.string() +
-                                           " is missing): install it with apt-get install mosquitto, or run ./run setup"},
+    return report_error({exit_failure, "the local hub broker is not built (" + mosquitto.string() +
+                                           " is missing): the hub runs mosquitto 2.0.11 patched to show PUBACKs and "
+                                           "Wills to its plugin (patches/mosquitto); build it with ./run setup (or "
+                                           "scripts/mosquitto.sh), or point PICOHUB_MOSQUITTO at such a build"},
                         json_out);
   }
   std::string searched;

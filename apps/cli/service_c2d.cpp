@@ -1,13 +1,16 @@
 // `picohub c2d send`: queue a cloud-to-device message (az iot device c2d-message send / IoT Explorer's
 // "Cloud-to-device message"). --data is the payload as in az; the hub directory is --data-dir here.
+// `picohub c2d feedback [--wait]`: the delivery outcomes asked for with --ack (az iot hub monitor-feedback).
 #include "command.hpp"
 #include "service_client.hpp"
 #include "service_crypto.hpp"
 
+#include <chrono>
 #include <fstream>
 #include <iostream>
 #include <memory>
 #include <sstream>
+#include <thread>
 
 namespace picohub::cli {
 
@@ -74,6 +77,39 @@ int c2d_send(C2dArgs& a) {
   return exit_ok;
 }
 
+struct FeedbackArgs {
+  ServiceOptions service;
+  bool wait = false;
+  double timeout = 30;
+};
+
+// Takes the hub's pending feedback records (they are removed once read). --wait polls until one arrives.
+int c2d_feedback(FeedbackArgs& a) {
+  const bool json_out = a.service.json;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(a.timeout);
+  for (;;) {
+    ServiceError err;
+    const auto body = call_hub(a.service, "c2d.feedback", json::object(), err);
+    if (!body) return report_error(err, json_out);
+    const json records = body->value("records", json::array());
+    if (!records.empty() || !a.wait || std::chrono::steady_clock::now() >= deadline) {
+      if (json_out) {
+        std::cout << records.dump(2) << '\n';
+      } else if (records.empty()) {
+        std::cout << "no feedback" << (a.wait ? " within the timeout" : "")
+                  << " (feedback is recorded for messages sent with --ack positive|negative|full)\n";
+      } else {
+        for (const auto& r : records) {
+          std::cout << r.value("enqueuedTimeUtc", "") << "  " << r.value("deviceId", "") << "  "
+                    << r.value("originalMessageId", "") << "  " << r.value("statusCode", "") << '\n';
+        }
+      }
+      return records.empty() && a.wait ? exit_failure : exit_ok;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+  }
+}
+
 }  // namespace
 
 PICOHUB_COMMAND(63, [](CLI::App& root, int& exit_code) {
@@ -97,6 +133,14 @@ PICOHUB_COMMAND(63, [](CLI::App& root, int& exit_code) {
   send->add_option("--content-type,--ct", args->content_type, "content type, e.g. application/json");
   send->add_option("--content-encoding,--ce", args->content_encoding, "content encoding, e.g. utf-8");
   send->callback([args, &exit_code] { exit_code = c2d_send(*args); });
+
+  auto fb = std::make_shared<FeedbackArgs>();
+  auto* feedback = c2d->add_subcommand(
+      "feedback", "read delivery feedback (Success, Expired, DeliveryCountExceeded) for messages sent with --ack");
+  add_service_options(*feedback, fb->service);
+  feedback->add_flag("--wait", fb->wait, "wait until at least one record arrives (exit 1 if none within --timeout)");
+  feedback->add_option("--timeout", fb->timeout, "seconds --wait waits (default 30)")->check(CLI::Range(0.0, 3600.0));
+  feedback->callback([fb, &exit_code] { exit_code = c2d_feedback(*fb); });
 });
 
 }  // namespace picohub::cli

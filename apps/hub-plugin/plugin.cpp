@@ -14,6 +14,7 @@
 #include <unistd.h>
 #include <string>
 
+#include "broker_events.hpp"
 #include "hub/hub.hpp"
 
 namespace {
@@ -174,6 +175,30 @@ int on_disconnect(int, void* event_data, void* userdata) {
   });
 }
 
+// Patched-broker event: a device's PUBACK completes the C2D message it acknowledges.
+int on_puback(int, void* event_data, void* userdata) {
+  auto* ev = static_cast<picohub::plugin::PubackEvent*>(event_data);
+  auto* plugin = static_cast<Plugin*>(userdata);
+  return guarded("PUBACK", MOSQ_ERR_SUCCESS, [&] {
+    Hub* hub = plugin->get();
+    if (hub != nullptr && ev->topic != nullptr) hub->on_puback(ev->client, ev->topic, now_ms());
+    return MOSQ_ERR_SUCCESS;
+  });
+}
+
+// Patched-broker event: a device's Will becomes telemetry with iothub-MessageType=Will, and is not routed.
+int on_will(int, void* event_data, void* userdata) {
+  auto* ev = static_cast<picohub::plugin::WillEvent*>(event_data);
+  auto* plugin = static_cast<Plugin*>(userdata);
+  return guarded("WILL", MOSQ_ERR_SUCCESS, [&] {
+    Hub* hub = plugin->get();
+    if (hub == nullptr || ev->topic == nullptr) return MOSQ_ERR_SUCCESS;
+    std::string_view payload(static_cast<const char*>(ev->payload), ev->payload ? ev->payloadlen : 0);
+    return hub->on_will(ev->client, ev->topic, payload, ev->retain, now_ms()) ? MOSQ_ERR_ACL_DENIED
+                                                                                : MOSQ_ERR_SUCCESS;
+  });
+}
+
 struct Registration {
   int event;
   MOSQ_FUNC_generic_callback callback;
@@ -184,6 +209,7 @@ const Registration kRegistrations[] = {
     {MOSQ_EVT_BASIC_AUTH, on_basic_auth, nullptr}, {MOSQ_EVT_ACL_CHECK, on_acl_check, nullptr},
     {MOSQ_EVT_MESSAGE, on_message, nullptr},       {MOSQ_EVT_TICK, on_tick, nullptr},
     {MOSQ_EVT_DISCONNECT, on_disconnect, nullptr}, {MOSQ_EVT_CONTROL, on_control, "$CONTROL/picohub/v1"},
+    {picohub::plugin::kEventPuback, on_puback, nullptr}, {picohub::plugin::kEventWill, on_will, nullptr},
 };
 
 }  // namespace
@@ -221,6 +247,14 @@ __attribute__((visibility("default"))) int mosquitto_plugin_init(mosquitto_plugi
   plugin->config = std::move(*config);
   for (const auto& r : kRegistrations) {
     int rc = mosquitto_callback_register(identifier, r.event, r.callback, r.event_data, plugin.get());
+    if (rc == MOSQ_ERR_NOT_SUPPORTED && r.event >= picohub::plugin::kEventPuback) {
+      // Without the PUBACK event a C2D message could only be guessed delivered: refuse rather than guess.
+      mosquitto_log_printf(MOSQ_LOG_ERR,
+                           "picohub: this mosquitto has no PUBACK/Will events for plugins; the hub needs mosquitto "
+                           "2.0.11 with patches/mosquitto/picohub-events.patch: run ./run setup (it builds "
+                           ".deps/mosquitto/sbin/mosquitto) and start the hub with `picohub hub start`");
+      return rc;
+    }
     if (rc != MOSQ_ERR_SUCCESS) {
       mosquitto_log_printf(MOSQ_LOG_ERR, "picohub: cannot register for event %d: %s", r.event, mosquitto_strerror(rc));
       return rc;

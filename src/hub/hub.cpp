@@ -81,6 +81,12 @@ bool Hub::on_basic_auth(ConnId conn, std::string_view client_id, std::string_vie
   if (clean_session) {
     sessions_.erase(c.client_id);
     telemetry_watchers_.erase(c.client_id);
+    if (auth.principal == Principal::device) {
+      store_.delete_session(c.client_id);
+      release_c2d_locks(c);  // mosquitto dropped the old session's queue: what it held is delivered again
+    }
+  } else if (auth.principal == Principal::device) {
+    restore_session(c);
   }
   if (auth.principal == Principal::device) {
     activity_[c.device_id] = now_ms;
@@ -106,11 +112,14 @@ void Hub::on_disconnect(ConnId conn, std::int64_t now_ms) {
     }
     // A clean session's subscriptions end with its connection (a persistent one's stay, as in mosquitto).
     if (c.clean_session) telemetry_watchers_.erase(c.client_id);
+    // A clean session's unacknowledged C2D messages died with it in mosquitto: deliver them again next time.
+    if (c.clean_session && c.principal == Principal::device) release_c2d_locks(c);
   } else {
     // Takeover: mosquitto reports the old session's end after the new connection authenticated.
     log(LogLevel::info, c.client_id + ": replaced connection closed");
   }
   expiries_.erase({c.expiry_s, conn});
+  departed_[conn] = std::move(it->second);  // for its Will, published right after this event
   conns_.erase(it);
 }
 
@@ -204,12 +213,14 @@ bool Hub::on_acl_check(ConnId conn, Access access, std::string_view topic, int q
         s.c2d_qos = qos > 0 ? 1 : 0;
         c2d_dirty_.insert(c.device_id);
       }
+      persist_session(c);
       return true;
     }
     case Access::unsubscribe: {
       Session& s = sessions_[c.client_id];
       s.filters.erase(std::string(topic));
       s.flags = flags_of(s.filters, c.device_id, c.module_id);
+      persist_session(c);
       return true;
     }
   }
@@ -345,9 +356,17 @@ void Hub::on_tick(std::int64_t now_ms) {
   }
   if (now_ms - last_expiry_sweep_ms_ >= 1000) {
     last_expiry_sweep_ms_ = now_ms;
+    for (auto& m : store_.c2d_expired_with_feedback(now_ms)) {
+      c2d_feedback(m.device_id, m.message_id, m.topic_bag, "Expired", "Message expired", now_ms);
+    }
     if (auto dropped = store_.c2d_drop_expired(now_ms); dropped > 0) {
       log(LogLevel::info, std::to_string(dropped) + " C2D message(s) expired (TTL) and were dropped");
     }
+  }
+  departed_.clear();  // their Wills, if any, were published in the iteration that closed them
+  if (now_ms - last_lock_scan_ms_ >= 1000 || now_ms < last_lock_scan_ms_) {
+    last_lock_scan_ms_ = now_ms;
+    scan_c2d_locks(now_ms);
   }
   auto dirty = std::move(c2d_dirty_);
   c2d_dirty_.clear();
@@ -362,18 +381,165 @@ void Hub::flush_activity() {
   activity_.clear();
 }
 
+// IoT Hub's C2D life cycle over MQTT: Enqueued → (delivered: Invisible, locked for 1 minute) → Completed by the
+// device's PUBACK. A lock that times out, or a session that ends without the PUBACK, returns the message to the
+// queue and it is delivered again, up to maxDeliveryCount times; then it is dead-lettered. At QoS 0 the message
+// is completed when sent.
 void Hub::deliver_c2d(const std::string& device_id, std::int64_t now_ms) {
   const Connection* c = current_device_connection(device_id);
   if (c == nullptr || !c->module_id.empty() || (subscription_flags(c->client_id) & sub_c2d) == 0) return;
   int qos = sessions_[c->client_id].c2d_qos;
+  auto& locks = c2d_locks_[device_id];
+  std::map<std::int64_t, C2dLock> still_pending;
   for (auto& m : store_.c2d_pending(device_id, static_cast<int>(kC2dMaxQueue))) {
-    if (m.expiry_ms > now_ms) {
-      port_.publish(c->client_id, "devices/" + device_id + "/messages/devicebound/" + m.topic_bag, m.payload, qos);
-      log(LogLevel::info, "C2D " + m.message_id + " handed to the broker for " + device_id);
+    if (m.expiry_ms <= now_ms) continue;  // the TTL sweep drops it
+    if (auto lock = locks.find(m.seq); lock != locks.end() && lock->second.until_ms > now_ms) {
+      still_pending.insert(*lock);
+      continue;
     }
-    // Committed at enqueue, removed only now that the broker holds it (no PUBACK visibility in 2.0.11).
-    store_.c2d_remove(m.seq);
+    if (m.delivery_count >= options_.c2d_max_delivery_count) {
+      store_.c2d_remove(m.seq);
+      c2d_feedback(device_id, m.message_id, m.topic_bag, "DeliveryCountExceeded", "Delivery count exceeded", now_ms);
+      log(LogLevel::notice, "C2D " + m.message_id + " for " + device_id + " dead-lettered: delivered " +
+                                std::to_string(m.delivery_count) + " times without a PUBACK (DeliveryCountExceeded)");
+      continue;
+    }
+    port_.publish(c->client_id, "devices/" + device_id + "/messages/devicebound/" + m.topic_bag, m.payload, qos);
+    if (qos == 0) {
+      store_.c2d_remove(m.seq);  // QoS 0: completed when sent, as IoT Hub does
+      c2d_feedback(device_id, m.message_id, m.topic_bag, "Success", "Success", now_ms);
+      log(LogLevel::info, "C2D " + m.message_id + " sent to " + device_id + " at QoS 0 (completed)");
+      continue;
+    }
+    store_.c2d_count_delivery(m.seq);
+    still_pending[m.seq] = C2dLock{m.message_id, now_ms + options_.c2d_lock_ms};
+    log(LogLevel::info, "C2D " + m.message_id + " delivered to " + device_id + " (delivery " +
+                            std::to_string(m.delivery_count + 1) + "), waiting for its PUBACK");
   }
+  locks = std::move(still_pending);  // locks of messages that left the queue (TTL, deletion) go too
+  if (locks.empty()) c2d_locks_.erase(device_id);
+}
+
+void Hub::on_puback(ConnId conn, std::string_view topic, std::int64_t now_ms) {
+  if (!starts_with(topic, "devices/")) return;  // e.g. a service client acknowledging a response
+  auto it = conns_.find(conn);
+  if (it == conns_.end() || it->second.principal != Principal::device || !it->second.module_id.empty()) return;
+  const Connection& c = it->second;
+  std::string prefix = "devices/" + c.device_id + "/messages/devicebound/";
+  if (!starts_with(topic, prefix)) return;
+  std::string_view raw_bag = topic.substr(prefix.size());
+  auto bag = parse_property_bag(raw_bag);
+  if (!bag) return;
+  for (auto& [name, value] : *bag) {
+    if (name == "$.mid" && value) {
+      if (!complete_c2d(c.device_id, *value, raw_bag, now_ms)) {
+        log(LogLevel::info, c.client_id + " acknowledged C2D " + *value + ", which is no longer queued");
+      }
+      return;
+    }
+  }
+}
+
+// The locked delivery with this message id first; otherwise the oldest queued one (a persistent session's
+// retransmission by the broker after the hub restarted, when the hub holds no lock for it).
+bool Hub::complete_c2d(const std::string& device_id, const std::string& message_id, std::string_view topic_bag,
+                       std::int64_t now_ms) {
+  std::int64_t seq = 0;
+  if (auto locks = c2d_locks_.find(device_id); locks != c2d_locks_.end()) {
+    for (auto& [s, lock] : locks->second) {
+      if (lock.message_id == message_id) {
+        seq = s;
+        break;
+      }
+    }
+    if (seq != 0) locks->second.erase(seq);
+    if (locks->second.empty()) c2d_locks_.erase(locks);
+  }
+  if (seq == 0) {
+    for (auto& m : store_.c2d_pending(device_id, static_cast<int>(kC2dMaxQueue))) {
+      if (m.message_id == message_id && m.delivery_count > 0) {
+        seq = m.seq;
+        break;
+      }
+    }
+  }
+  if (seq == 0) return false;
+  store_.c2d_remove(seq);
+  c2d_feedback(device_id, message_id, topic_bag, "Success", "Success", now_ms);
+  log(LogLevel::info, "C2D " + message_id + " completed by " + device_id + " (PUBACK)");
+  return true;
+}
+
+void Hub::c2d_feedback(const std::string& device_id, const std::string& message_id, std::string_view topic_bag,
+                       const char* status, const char* description, std::int64_t now_ms) {
+  bool success = std::string_view(status) == "Success";
+  bool wanted = topic_bag.find("iothub-ack=full") != std::string_view::npos ||
+                topic_bag.find(success ? "iothub-ack=positive" : "iothub-ack=negative") != std::string_view::npos;
+  if (wanted) store_.feedback_append({device_id, message_id, status, description, now_ms});
+}
+
+void Hub::release_c2d_locks(const Connection& c) {
+  if (!c.module_id.empty()) return;
+  if (c2d_locks_.erase(c.device_id) > 0) c2d_dirty_.insert(c.device_id);
+}
+
+void Hub::scan_c2d_locks(std::int64_t now_ms) {
+  for (auto& [device, locks] : c2d_locks_) {
+    for (auto& [seq, lock] : locks) {
+      if (lock.until_ms <= now_ms) {
+        c2d_dirty_.insert(device);
+        break;
+      }
+    }
+  }
+}
+
+std::size_t Hub::c2d_in_flight(const std::string& device_id) const {
+  auto it = c2d_locks_.find(device_id);
+  return it == c2d_locks_.end() ? 0 : it->second.size();
+}
+
+// ---------------------------------------------------------------- wills and sessions
+
+bool Hub::on_will(ConnId conn, std::string_view topic, std::string_view payload, bool retain, std::int64_t now_ms) {
+  const Connection* c = nullptr;
+  if (auto it = conns_.find(conn); it != conns_.end()) c = &it->second;  // takeover: still registered
+  if (auto it = departed_.find(conn); c == nullptr && it != departed_.end()) c = &it->second;
+  if (c == nullptr || c->principal != Principal::device) return false;
+  auto p = classify_publish(topic, c->device_id, c->module_id);
+  if (p.kind != PublishKind::telemetry) {
+    log(LogLevel::notice, c->client_id + "'s Will is not on its telemetry topic (" + std::string(topic) +
+                              "); IoT Hub only sends Wills on devices/{id}/messages/events/: dropped");
+    return true;
+  }
+  std::string bag(p.property_bag);
+  bag += bag.empty() ? "iothub-MessageType=Will" : "&iothub-MessageType=Will";
+  p.property_bag = bag;
+  handle_telemetry(*c, p, payload, retain, now_ms);
+  log(LogLevel::notice, c->client_id + " went away without DISCONNECT: its Will was recorded as telemetry");
+  return true;
+}
+
+void Hub::restore_session(const Connection& c) {
+  if (sessions_.count(c.client_id) != 0) return;  // this hub process already holds it
+  auto saved = store_.load_session(c.client_id);
+  if (!saved) return;
+  Session& s = sessions_[c.client_id];
+  s.filters.insert(saved->filters.begin(), saved->filters.end());
+  s.flags = flags_of(s.filters, c.device_id, c.module_id);
+  s.c2d_qos = saved->c2d_qos;
+}
+
+// Only persistent sessions are written: a clean session's subscriptions end with its connection.
+void Hub::persist_session(const Connection& c) {
+  if (c.clean_session) return;
+  auto it = sessions_.find(c.client_id);
+  if (it == sessions_.end()) return;
+  SessionRecord r;
+  r.client_id = c.client_id;
+  r.filters.assign(it->second.filters.begin(), it->second.filters.end());
+  r.c2d_qos = it->second.c2d_qos;
+  store_.save_session(r);
 }
 
 // ---------------------------------------------------------------- control channel
@@ -441,6 +607,7 @@ void Hub::on_control(ConnId conn, std::string_view client_id, std::string_view p
   if (op == "twin.update") return op_twin_update(client, cid, f, now_ms);
   if (op == "telemetry.query") return op_telemetry_query(client, cid, f);
   if (starts_with(op, "module.")) return op_module(op, client, cid, f, now_ms);
+  if (op == "c2d.feedback") return op_c2d_feedback(client, cid, f);
   if (op == "device.list") {
     json devices = json::array();
     for (auto& d : store_.list_devices()) devices.push_back(device_object(d));
@@ -474,9 +641,8 @@ void Hub::on_control(ConnId conn, std::string_view client_id, std::string_view p
   }
   respond_error(client, cid, 400, 400004,
                 "unknown op '" + op +
-                    "'; known: device.create|list|show|delete|update, module.create|list|show|delete, hub.info, c2d.send, "
-                    "method.invoke, twin.get, "
-                    "twin.update, telemetry.query");
+                    "'; known: device.create|list|show|delete|update, module.create|list|show|delete, hub.info, "
+                    "c2d.send, c2d.feedback, method.invoke, twin.get, twin.update, telemetry.query");
 }
 
 void Hub::op_device_create(const std::string& client, const std::string& cid, const json& f, std::int64_t now_ms) {
@@ -540,6 +706,7 @@ void Hub::op_device_delete(const std::string& client, const std::string& cid, co
   for (auto it = model_ids_.begin(); it != model_ids_.end();) {
     it = it->first == *id || starts_with(it->first, *id + "/") ? model_ids_.erase(it) : std::next(it);
   }
+  c2d_locks_.erase(*id);
   kick_device(*id, "device deleted");
   for (auto it = sessions_.begin(); it != sessions_.end();) {
     bool mine = it->first == *id || starts_with(it->first, *id + "/");
@@ -775,6 +942,25 @@ void Hub::op_twin_update(const std::string& client, const std::string& cid, cons
                   "$iothub/twin/PATCH/properties/desired/?$version=" + std::to_string(twin.desired_version),
                   body.dump(), 0);
   }
+}
+
+// IoT Hub's feedback receiver: the oldest records (at most `limit`, default 64 as IoT Hub batches them), removed
+// once handed out.
+void Hub::op_c2d_feedback(const std::string& client, const std::string& cid, const json& f) {
+  std::string error;
+  auto limit = optional_int(f, "limit", error);
+  if (!error.empty()) return respond_error(client, cid, 400, 400004, error);
+  std::int64_t n = limit.value_or(64);
+  if (n < 1 || n > 1000) return respond_error(client, cid, 400, 400004, "limit must be between 1 and 1000");
+  json records = json::array();
+  for (auto& r : store_.feedback_take(static_cast<int>(n))) {
+    records.push_back(json{{"originalMessageId", r.message_id},
+                           {"deviceId", r.device_id},
+                           {"statusCode", r.status},
+                           {"description", r.description},
+                           {"enqueuedTimeUtc", iso8601_utc(r.enqueued_ms)}});
+  }
+  respond(client, cid, 200, json{{"records", records}});
 }
 
 void Hub::op_telemetry_query(const std::string& client, const std::string& cid, const json& f) {

@@ -41,6 +41,8 @@ class BrokerPort {
 struct HubOptions {
   std::int64_t telemetry_keep = 100000;  // newest telemetry rows kept in state.db
   std::string version = "0.1.0";
+  std::int64_t c2d_max_delivery_count = 10;  // IoT Hub's maxDeliveryCount default; then dead-lettered
+  std::int64_t c2d_lock_ms = 60000;          // IoT Hub's fixed lock (visibility) timeout: 1 minute
 };
 
 inline constexpr int kMaxSubscriptions = 5;
@@ -67,6 +69,13 @@ class Hub {
                             std::int64_t now_ms);
   void on_control(ConnId conn, std::string_view client_id, std::string_view payload, std::int64_t now_ms);
   void on_disconnect(ConnId conn, std::int64_t now_ms);
+  // The device acknowledged (PUBACK) an outgoing QoS 1 message on `topic` (patched broker event): a C2D message
+  // it names is completed and leaves the queue. Other topics are ignored.
+  void on_puback(ConnId conn, std::string_view topic, std::int64_t now_ms);
+  // The broker is about to publish a client's Will (after that connection's on_disconnect). true = the hub took
+  // it (a device's Will on its telemetry topic becomes telemetry with iothub-MessageType=Will): the broker must
+  // not route it. false = let the broker handle it as usual.
+  bool on_will(ConnId conn, std::string_view topic, std::string_view payload, bool retain, std::int64_t now_ms);
   void on_tick(std::int64_t now_ms);
 
   // Introspection (tests, hub.info)
@@ -74,6 +83,8 @@ class Hub {
   std::uint8_t subscription_flags(const std::string& client_id) const;
   std::size_t pending_method_count() const { return methods_.size(); }
   std::size_t connection_count() const { return conns_.size(); }
+  // C2D messages handed to the device and waiting for its PUBACK (locked, as IoT Hub calls it).
+  std::size_t c2d_in_flight(const std::string& device_id) const;
   // true while some service client holds a subscription that may match $picohub/v1/telemetry/{deviceId}.
   bool telemetry_watched() const { return !telemetry_watchers_.empty(); }
 
@@ -94,6 +105,10 @@ class Hub {
     std::uint8_t flags = 0;
     int c2d_qos = 1;  // IoT Hub sends C2D at the QoS granted to the C2D subscription (0 or 1)
   };
+  struct C2dLock {  // a C2D delivered at QoS 1 and not yet acknowledged
+    std::string message_id;
+    std::int64_t until_ms = 0;  // then it is delivered again (IoT Hub's lock timeout)
+  };
   struct PendingMethod {
     std::string identity;  // "device" or "device/module": only that identity's answer completes the call
     std::string service_client_id;
@@ -105,6 +120,15 @@ class Hub {
   void kick_device(const std::string& device_id, const std::string& why);
   const Connection* current_device_connection(const std::string& device_id) const;
   void deliver_c2d(const std::string& device_id, std::int64_t now_ms);
+  bool complete_c2d(const std::string& device_id, const std::string& message_id, std::string_view topic_bag,
+                    std::int64_t now_ms);
+  // Records the outcome when the message's iothub-ack asked for it (positive: Success; negative: failures).
+  void c2d_feedback(const std::string& device_id, const std::string& message_id, std::string_view topic_bag,
+                    const char* status, const char* description, std::int64_t now_ms);
+  void release_c2d_locks(const Connection& c);
+  void scan_c2d_locks(std::int64_t now_ms);
+  void restore_session(const Connection& c);
+  void persist_session(const Connection& c);
   void handle_telemetry(const Connection& c, const ClassifiedPublish& p, std::string_view payload, bool retain,
                         std::int64_t now_ms);
   void handle_reported_patch(const Connection& c, const ClassifiedPublish& p, std::string_view payload,
@@ -129,6 +153,7 @@ class Hub {
   void op_c2d_send(const std::string& client, const std::string& cid, const nlohmann::json& f, std::int64_t now_ms);
   void op_method_invoke(const std::string& client, const std::string& cid, const nlohmann::json& f, std::int64_t now_ms);
   void op_twin_update(const std::string& client, const std::string& cid, const nlohmann::json& f, std::int64_t now_ms);
+  void op_c2d_feedback(const std::string& client, const std::string& cid, const nlohmann::json& f);
   void op_telemetry_query(const std::string& client, const std::string& cid, const nlohmann::json& f);
 
   HubConfig config_;
@@ -145,6 +170,9 @@ class Hub {
   // Plug and Play model id each identity last connected with (the twin's modelId; not yet kept across restarts).
   std::unordered_map<std::string, std::string> model_ids_;
   std::set<std::string> c2d_dirty_;                   // devices whose queue may be deliverable now
+  std::map<std::string, std::map<std::int64_t, C2dLock>> c2d_locks_;  // device → seq → lock
+  // Connections closed in this broker loop iteration: a Will is published right after the DISCONNECT event.
+  std::unordered_map<ConnId, Connection> departed_;
   std::map<std::string, std::int64_t> activity_;      // lastActivityTime not yet written to the store
   // service client id → its subscriptions that may match live telemetry; empty map = nobody to publish to
   std::map<std::string, std::set<std::string>> telemetry_watchers_;
@@ -153,6 +181,7 @@ class Hub {
   std::int64_t last_expiry_sweep_ms_ = 0;
   std::int64_t last_token_scan_ms_ = 0;
   std::int64_t last_activity_flush_ms_ = 0;
+  std::int64_t last_lock_scan_ms_ = 0;
 };
 
 }  // namespace picohub::hub

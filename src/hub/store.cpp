@@ -89,6 +89,11 @@ CREATE TABLE IF NOT EXISTS c2d(
   seq INTEGER PRIMARY KEY AUTOINCREMENT, device_id TEXT NOT NULL, message_id TEXT NOT NULL, topic_bag TEXT NOT NULL,
   payload BLOB NOT NULL, enqueued_ms INTEGER NOT NULL, expiry_ms INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS c2d_by_device ON c2d(device_id, seq);
+CREATE TABLE IF NOT EXISTS c2d_feedback(
+  id INTEGER PRIMARY KEY AUTOINCREMENT, device_id TEXT NOT NULL, message_id TEXT NOT NULL, status TEXT NOT NULL,
+  description TEXT NOT NULL, enqueued_ms INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS sessions(
+  client_id TEXT PRIMARY KEY, filters TEXT NOT NULL, c2d_qos INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS telemetry(
   sequence INTEGER PRIMARY KEY, device_id TEXT NOT NULL, enqueued_ms INTEGER NOT NULL, event TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS telemetry_by_time ON telemetry(enqueued_ms);
@@ -113,6 +118,12 @@ std::unique_ptr<Store> Store::open(const std::string& path, std::string& error) 
   if (!store->exec("PRAGMA journal_mode=WAL;") || !store->exec("PRAGMA synchronous=NORMAL;") ||
       !store->exec(kSchema)) {
     error = "cannot initialise " + path + ": " + sqlite3_errmsg(db) + "; delete the file if it is not a picohub state.db";
+    return nullptr;
+  }
+  // state.db files written before C2D redelivery have no delivery count: add it (0 = never delivered).
+  if (!store->has_column("c2d", "delivery_count") &&
+      !store->exec("ALTER TABLE c2d ADD COLUMN delivery_count INTEGER NOT NULL DEFAULT 0;")) {
+    error = "cannot upgrade " + path + ": " + sqlite3_errmsg(db);
     return nullptr;
   }
   Stmt s(db, "SELECT COALESCE(MAX(sequence), 0) FROM telemetry");
@@ -207,6 +218,8 @@ bool Store::delete_device(const std::string& device_id) {
   mt.bind(1, device_id).run();
   Stmt m(db_, "DELETE FROM modules WHERE device_id = ?");
   m.bind(1, device_id).run();
+  Stmt p(db_, "DELETE FROM sessions WHERE client_id = ? OR substr(client_id, 1, length(?) + 1) = ? || '/'");
+  p.bind(1, device_id).bind(2, device_id).bind(3, device_id).run();
   return found;
 }
 
@@ -305,8 +318,8 @@ std::int64_t Store::c2d_enqueue(const C2dRecord& m) {
 
 std::vector<C2dRecord> Store::c2d_pending(const std::string& device_id, int limit) {
   Stmt s(db_,
-         "SELECT seq, device_id, message_id, topic_bag, payload, enqueued_ms, expiry_ms FROM c2d WHERE device_id = ? "
-         "ORDER BY seq LIMIT ?");
+         "SELECT seq, device_id, message_id, topic_bag, payload, enqueued_ms, expiry_ms, delivery_count FROM c2d "
+         "WHERE device_id = ? ORDER BY seq LIMIT ?");
   s.bind(1, device_id).bind(2, static_cast<std::int64_t>(limit));
   std::vector<C2dRecord> out;
   while (s.step()) {
@@ -318,6 +331,7 @@ std::vector<C2dRecord> Store::c2d_pending(const std::string& device_id, int limi
     m.payload = s.text(4);
     m.enqueued_ms = s.integer(5);
     m.expiry_ms = s.integer(6);
+    m.delivery_count = s.integer(7);
     out.push_back(std::move(m));
   }
   return out;
@@ -334,6 +348,92 @@ std::int64_t Store::c2d_drop_expired(std::int64_t now_ms) {
   Stmt s(db_, "DELETE FROM c2d WHERE expiry_ms <= ?");
   s.bind(1, now_ms).run();
   return sqlite3_changes(db_);
+}
+
+void Store::c2d_count_delivery(std::int64_t seq) {
+  WriteScope scope(*this);
+  Stmt s(db_, "UPDATE c2d SET delivery_count = delivery_count + 1 WHERE seq = ?");
+  s.bind(1, seq).run();
+}
+
+std::vector<C2dRecord> Store::c2d_expired_with_feedback(std::int64_t now_ms) {
+  Stmt s(db_,
+         "SELECT seq, device_id, message_id, topic_bag FROM c2d WHERE expiry_ms <= ? AND "
+         "(topic_bag LIKE '%iothub-ack=negative%' OR topic_bag LIKE '%iothub-ack=full%')");
+  s.bind(1, now_ms);
+  std::vector<C2dRecord> out;
+  while (s.step()) {
+    C2dRecord m;
+    m.seq = s.integer(0);
+    m.device_id = s.text(1);
+    m.message_id = s.text(2);
+    m.topic_bag = s.text(3);
+    out.push_back(std::move(m));
+  }
+  return out;
+}
+
+void Store::feedback_append(const FeedbackRecord& r) {
+  WriteScope scope(*this);
+  Stmt s(db_, "INSERT INTO c2d_feedback(device_id, message_id, status, description, enqueued_ms) VALUES(?,?,?,?,?)");
+  s.bind(1, r.device_id).bind(2, r.message_id).bind(3, r.status).bind(4, r.description).bind(5, r.enqueued_ms).run();
+}
+
+std::vector<FeedbackRecord> Store::feedback_take(int limit) {
+  Stmt s(db_,
+         "SELECT id, device_id, message_id, status, description, enqueued_ms FROM c2d_feedback ORDER BY id LIMIT ?");
+  s.bind(1, static_cast<std::int64_t>(limit));
+  std::vector<FeedbackRecord> out;
+  std::int64_t last = 0;
+  while (s.step()) {
+    last = s.integer(0);
+    out.push_back({s.text(1), s.text(2), s.text(3), s.text(4), s.integer(5)});
+  }
+  if (!out.empty()) {
+    WriteScope scope(*this);
+    Stmt d(db_, "DELETE FROM c2d_feedback WHERE id <= ?");
+    d.bind(1, last).run();
+  }
+  return out;
+}
+
+std::optional<SessionRecord> Store::load_session(const std::string& client_id) {
+  Stmt s(db_, "SELECT filters, c2d_qos FROM sessions WHERE client_id = ?");
+  s.bind(1, client_id);
+  if (!s.step()) return std::nullopt;
+  SessionRecord r;
+  r.client_id = client_id;
+  std::string filters = s.text(0);
+  for (std::size_t at = 0; at < filters.size();) {  // one filter per line (a filter never holds a newline here)
+    std::size_t end = filters.find('\n', at);
+    if (end == std::string::npos) end = filters.size();
+    if (end > at) r.filters.push_back(filters.substr(at, end - at));
+    at = end + 1;
+  }
+  r.c2d_qos = static_cast<int>(s.integer(1));
+  return r;
+}
+
+void Store::save_session(const SessionRecord& session) {
+  std::string filters;
+  for (auto& f : session.filters) filters += f + "\n";
+  WriteScope scope(*this);
+  Stmt s(db_,
+         "INSERT INTO sessions(client_id, filters, c2d_qos) VALUES(?,?,?) ON CONFLICT(client_id) DO UPDATE SET "
+         "filters = excluded.filters, c2d_qos = excluded.c2d_qos");
+  s.bind(1, session.client_id).bind(2, filters).bind(3, static_cast<std::int64_t>(session.c2d_qos)).run();
+}
+
+void Store::delete_session(const std::string& client_id) {
+  WriteScope scope(*this);
+  Stmt s(db_, "DELETE FROM sessions WHERE client_id = ?");
+  s.bind(1, client_id).run();
+}
+
+bool Store::has_column(const char* table, const char* column) {
+  Stmt s(db_, (std::string("SELECT COUNT(*) FROM pragma_table_info('") + table + "') WHERE name = ?").c_str());
+  s.bind(1, std::string(column));
+  return s.step() && s.integer(0) > 0;
 }
 
 std::int64_t Store::next_telemetry_sequence() { return last_sequence_ + 1; }

@@ -52,6 +52,26 @@ struct C2dRecord {
   std::string payload;
   std::int64_t enqueued_ms = 0;
   std::int64_t expiry_ms = 0;
+  std::int64_t delivery_count = 0;  // times handed to the device (IoT Hub's Enqueued → Invisible transitions)
+};
+
+// A C2D feedback record (what IoT Hub's feedback receiver hands the service), for messages sent with
+// iothub-ack positive|negative|full.
+struct FeedbackRecord {
+  std::string device_id;
+  std::string message_id;
+  std::string status;       // Success | Expired | DeliveryCountExceeded
+  std::string description;
+  std::int64_t enqueued_ms = 0;  // when the outcome was recorded
+};
+
+// What the hub remembers of a device's persistent MQTT session (clean_session=0): its subscription filters and
+// the QoS of its C2D subscription, so a restarted hub keeps serving them (mosquitto itself runs without
+// persistence: the hub publishes to the client id and needs no broker-side subscription).
+struct SessionRecord {
+  std::string client_id;
+  std::vector<std::string> filters;
+  int c2d_qos = 1;
 };
 
 struct TelemetryRecord {
@@ -91,6 +111,17 @@ class Store {
   std::vector<C2dRecord> c2d_pending(const std::string& device_id, int limit);
   void c2d_remove(std::int64_t seq);
   std::int64_t c2d_drop_expired(std::int64_t now_ms);  // returns how many were dropped
+  void c2d_count_delivery(std::int64_t seq);           // delivery_count + 1
+  std::vector<C2dRecord> c2d_expired_with_feedback(std::int64_t now_ms);  // expired, ack negative|full
+
+  // C2D feedback, oldest first; take removes what it returns (the service completes the batch)
+  void feedback_append(const FeedbackRecord& record);
+  std::vector<FeedbackRecord> feedback_take(int limit);
+
+  // Persistent sessions (device client ids only)
+  std::optional<SessionRecord> load_session(const std::string& client_id);
+  void save_session(const SessionRecord& session);
+  void delete_session(const std::string& client_id);
 
   // Telemetry log, bounded to the newest `keep` rows
   std::int64_t next_telemetry_sequence();
@@ -109,6 +140,7 @@ class Store {
  private:
   explicit Store(sqlite3* db);
   bool exec(const char* sql);
+  bool has_column(const char* table, const char* column);
   // Opens the batch transaction if needed; counts the write when it goes out of scope.
   class WriteScope {
    public:

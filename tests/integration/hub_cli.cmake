@@ -22,6 +22,12 @@ if(TARGET picohub AND TARGET picohub_hub_plugin)
   set_tests_properties(hub_cli_start_anyone PROPERTIES TIMEOUT 240 RUN_SERIAL ON
                        ENVIRONMENT "PICOHUB_PLUGIN=$<TARGET_FILE:picohub_hub_plugin>")
 
+  # C2D at least once (PUBACK seen through the patched broker) and Wills, with a raw MQTT device.
+  add_test(NAME hub_c2d_acks
+           COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/hub_c2d_acks.sh $<TARGET_FILE:picohub>)
+  set_tests_properties(hub_c2d_acks PROPERTIES TIMEOUT 120 RUN_SERIAL ON LABELS integration
+                       ENVIRONMENT "PICOHUB_PLUGIN=$<TARGET_FILE:picohub_hub_plugin>")
+
   find_program(PICOHUB_NODE node)
   if(PICOHUB_NODE)
     add_test(NAME hub_cli_node_sdk_fidelity

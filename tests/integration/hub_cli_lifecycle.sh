@@ -27,7 +27,7 @@ hub="$work/hub"
 run env PICOHUB_PLUGIN=/nonexistent/picohub_hub.so "$bin" hub start --data "$hub" --port "$port"
 check "missing plugin is a clear failure" bash -c "[[ $code -eq 1 && '$out' == *'plugin picohub_hub.so was not found'* ]]"
 run env PICOHUB_MOSQUITTO=/nonexistent/mosquitto "$bin" hub start --data "$hub" --port "$port"
-check "missing mosquitto is a clear failure" bash -c "[[ $code -eq 1 && '$out' == *'mosquitto is not installed'* ]]"
+check "missing patched broker is a clear failure" bash -c "[[ $code -eq 1 && '$out' == *'broker is not built'* && '$out' == *'./run setup'* ]]"
 
 run "$bin" device list --data "$hub"
 check "service verb without a hub says how to start one" bash -c "[[ $code -ne 0 && '$out' == *'picohub hub start --data'* ]]"

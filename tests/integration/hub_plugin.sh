@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The local hub end to end: mosquitto 2.0.11 + picohub_hub.so on a free loopback port, TLS with a throwaway CA.
+# The local hub end to end: mosquitto 2.0.11 (picohub's patched build, $2) + picohub_hub.so on a free loopback
+# port, TLS with a throwaway CA.
 #   right token → connected, telemetry recorded in state.db and streamed live to the service;
 #   wrong key / expired / unknown / disabled → CONNACK 5; a QoS 2 subscription is granted QoS 1;
 #   QoS 2 publish and >256 KB publish close the connection; an expiring token is closed from TICK;
@@ -8,7 +9,9 @@
 # File modes follow the project rule (docs/control-protocol.md "Running as root"): as root the broker runs as
 # `user mosquitto`, the data dir is 0770 and the key files 0640, group mosquitto; otherwise 0700/0600.
 plugin=$1
+broker=${2:-$(dirname "$0")/../../.deps/mosquitto/sbin/mosquitto}  # 2.0.11 + picohub's PUBACK/Will patch
 source "$(dirname "$0")/../lib/testlib.sh"
+[[ -x $broker ]] || fail "the hub's patched broker $broker is missing: run ./run setup (scripts/mosquitto.sh)"
 
 work=$(mktemp -d /tmp/picohub-hub-test.XXXXXX)
 cleanup() {
@@ -63,7 +66,7 @@ max_qos 1
 CONF
 
 start_broker() {
-  /usr/sbin/mosquitto -c "$work/mosquitto.conf" >>"$work/mosquitto.out" 2>&1 &
+  "$broker" -c "$work/mosquitto.conf" >>"$work/mosquitto.out" 2>&1 &
   echo $! > "$work/broker.pid"
   wait_port 127.0.0.1 "$port" 10
 }

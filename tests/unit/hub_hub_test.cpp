@@ -373,6 +373,8 @@ TEST_F(HubTest, C2dIsKeptOfflineAndDeliveredOnceConnectedAndSubscribed) {
             "corr%201&%24.ct=text%2Fplain&iothub-ack=full&color=deep-blue&flag");
   EXPECT_EQ(got[0].payload, "hello");
   EXPECT_EQ(got[0].qos, 1);
+  EXPECT_EQ(store->c2d_depth("dev1"), 1);  // until the device's PUBACK
+  hub->on_puback(dev_conn, got[0].topic, now);
   EXPECT_EQ(store->c2d_depth("dev1"), 0);
 }
 
