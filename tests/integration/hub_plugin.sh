@@ -195,7 +195,7 @@ pass "a connection whose token expires (after the 5 min skew) is closed"
 # --- durable state across kill -9 ------------------------------------------------------------------------
 r=$(control '{"op":"twin.update","correlationId":"t1","deviceId":"dev1","desired":{"rate":5}}')
 [[ $(json_get "$r" 'r["body"]["properties"]["desired"]["$version"]') == 2 ]] || fail "twin.update: $r"
-r=$(control '{"op":"c2d.send","correlationId":"m1","deviceId":"dev1","payloadBase64":"aGVsbG8gZGV2MQ==","messageId":"mid-7","properties":{"color":"deep blue"}}')
+r=$(control '{"op":"c2d.send","correlationId":"m1","deviceId":"dev1","payloadBase64":"aGVsbG8gZGV2MQ==","messageId":"mid-7","properties":{"color":"deep&blue"}}')
 [[ $(json_get "$r" 'r["body"]["queueDepth"]') == 1 ]] || fail "c2d.send: $r"
 kill -9 "$(cat "$work/broker.pid")"
 for _ in $(seq 1 50); do kill -0 "$(cat "$work/broker.pid")" 2>/dev/null || break; sleep 0.1; done
@@ -207,7 +207,7 @@ r=$(control '{"op":"twin.get","correlationId":"g1","deviceId":"dev1"}')
 [[ $(json_get "$r" 'r["body"]["properties"]["desired"]["rate"]') == 5 ]] || fail "after kill -9, twin: $r"
 timeout 15 mosquitto_sub "${tls[@]}" -V mqttv311 -i dev1 -u "localhost/dev1/?api-version=2021-04-12" -P "$dev1_token" \
   -q 1 -t 'devices/dev1/messages/devicebound/#' -C 1 -W 10 -v > "$work/c2d.txt" 2>&1 || fail "no C2D: $(cat "$work/c2d.txt")"
-grep -q '^devices/dev1/messages/devicebound/%24.mid=mid-7&%24.to=%2Fdevices%2Fdev1%2Fmessages%2FdeviceBound&iothub-ack=none&color=deep%20blue hello dev1$' \
+grep -q '^devices/dev1/messages/devicebound/%24.mid=mid-7&%24.to=%2Fdevices%2Fdev1%2Fmessages%2FdeviceBound&iothub-ack=none&color=deep%26blue hello dev1$' \
   "$work/c2d.txt" || fail "C2D topic/payload: $(cat "$work/c2d.txt")"
 pass "kill -9 + restart keeps registry, twin and the queued C2D, which is then delivered"
 
