@@ -39,6 +39,12 @@ wait_depth() {  # wait_depth N: the queue reaches N within 5 s
 }
 count_mid() { grep -c "%24.mid=$1&" "$2" || true; }
 
+# --- a password with a NUL byte is refused (the plugin would only see the part before it) -------------------
+raw --password-nul --count 0 --wait 1 >"$work/nul.txt" 2>&1 && fail "a password with a NUL byte was accepted"
+grep -q '"end": "connack 4"' "$work/nul.txt" || fail "NUL in the password: expected CONNACK 4, got $(cat "$work/nul.txt")"
+raw --count 0 --wait 1 >"$work/ok.txt" 2>&1 || fail "the same token without the NUL was refused: $(cat "$work/ok.txt")"
+pass "a password holding a NUL byte → CONNACK 4, though the text before the NUL is a valid token"
+
 # --- received, not acknowledged, connection lost → delivered again ----------------------------------------
 hub c2d send d1 --data one --mid m-1 --ack full >/dev/null
 raw --subscribe "$c2d_filter" --ack 0 --leave drop >"$work/a1.txt" || fail "a1: $(cat "$work/a1.txt")"

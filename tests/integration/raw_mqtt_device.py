@@ -39,7 +39,8 @@ def connect_packet(a):
     if a.will_topic:
         flags |= 0x04 | (0x08 if a.will_qos == 1 else 0)
         payload += utf8(a.will_topic) + utf8(a.will_payload)
-    payload += utf8(a.user) + utf8(a.password)
+    password = a.password.encode() + (b"\x00" + b"ignored" if a.password_nul else b"")
+    payload += utf8(a.user) + struct.pack("!H", len(password)) + password
     return packet(0x10, utf8("MQTT") + bytes([4, flags]) + struct.pack("!H", 60) + payload)
 
 
@@ -84,6 +85,7 @@ def main():
     p.add_argument("--user", required=True)
     p.add_argument("--password", required=True)
     p.add_argument("--clean", type=int, default=1)
+    p.add_argument("--password-nul", action="store_true", help="append a NUL byte and more text to the password")
     p.add_argument("--subscribe", default="")
     p.add_argument("--will-topic", default="")
     p.add_argument("--will-payload", default="")
