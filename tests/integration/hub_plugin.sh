@@ -154,6 +154,17 @@ rows=$(sqlite3 "$work/state.db" "SELECT COUNT(*) FROM telemetry WHERE device_id=
 [[ $rows == 0 ]] || fail "dev1's publish to dev2's topic was recorded"
 pass "device A publishing to B's topic is disconnected and nothing is recorded"
 
+# --- a device publishing to $SYS is disconnected like any other forbidden topic ---------------------------
+before=$(wc -l < "$work/mosquitto.log")
+(echo first; sleep 3; echo second) | timeout 10 mosquitto_pub "${tls[@]}" -V mqttv311 -i dev1 \
+  -u "localhost/dev1/?api-version=2021-04-12" -P "$dev1_token" -q 1 -t '$SYS/broker/uptime' -l \
+  > "$work/sys.txt" 2>&1 || true
+wait_for_line "$work/mosquitto.log" "picohub: disconnecting dev1: publish to a topic it may not use: .SYS/broker/uptime" 5
+for _ in $(seq 1 50); do tail -n +"$((before + 1))" "$work/mosquitto.log" | grep -q "picohub: dev1 disconnected" && break; sleep 0.1; done
+tail -n +"$((before + 1))" "$work/mosquitto.log" > "$work/sys.log"
+grep -q "picohub: dev1 disconnected" "$work/sys.log" || fail "\$SYS publisher not disconnected: $(cat "$work/sys.log")"
+pass "a device publishing to \$SYS is disconnected"
+
 # --- QoS 2 publish and an oversized publish close the connection ----------------------------------------
 dev2_token=$(sas localhost/devices/dev2 "$key" 3600)
 device_pub dev2 "$dev2_token" 'devices/dev2/messages/events/' qos2 -q 2 || true
