@@ -5,6 +5,7 @@
 #   3. firmware handshake: the UF2 in the virtual board against the Azure-shaped chain (bench/firmware_handshake.sh)
 # Usage: scripts/bench.sh [--part 1|2|3|all] [--count N] [--window W] [--runs R] [--no-callgrind]
 #                         [--devices "100 1000"] [--messages M per device (default 5000/devices, min 2)] [--record]
+#                         [--sim-baseline PICOHUB_BINARY (bench 1: also time that build's `sim --interval 0`)]
 # --record appends the report (command, date, machine, versions, numbers) to bench/RESULTS.md.
 # Bench 1 builds Paho C with PAHO_HIGH_PERFORMANCE from Debian's source package first (scripts/paho-source.sh).
 # Every run is bounded: each client has its own time limit and the brokers are killed on exit.
@@ -14,7 +15,7 @@ cd "$root"
 
 orig_args=""
 for a in "$@"; do [[ $a == *" "* ]] && orig_args+=" \"$a\"" || orig_args+=" $a"; done
-part=all count=5000 window=20 rounds=5 callgrind=1 devices="100 1000" messages=20 messages_set=0 record=0
+sim_baseline="" part=all count=5000 window=20 rounds=5 callgrind=1 devices="100 1000" messages=20 messages_set=0 record=0
 while (($#)); do
   case "$1" in
     --part) part=$2; shift 2 ;;
@@ -25,7 +26,8 @@ while (($#)); do
     --devices) devices=$2; shift 2 ;;
     --messages) messages=$2; messages_set=1; shift 2 ;;
     --record) record=1; shift ;;
-    -h|--help) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --sim-baseline) sim_baseline=$2; shift 2 ;;
+    -h|--help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "bench: unknown option '$1' (see scripts/bench.sh --help)" >&2; exit 2 ;;
   esac
 done
@@ -53,7 +55,7 @@ out() { printf '%s\n' "$*" | tee -a "$report"; }
 
 # -O2 -g (RelWithDebInfo): with -O3 (Release) g++ 12 raises a false -Werror=restrict in src/net/posix_tcp.cpp.
 echo "==> building the benchmarks in $build"
-targets=(device_publisher iothub_publisher paho_publisher)
+targets=(device_publisher iothub_publisher paho_publisher picohub)
 # The fair peer: Paho C built with PAHO_HIGH_PERFORMANCE (.deps/paho); exit 3 = source not obtainable here.
 paho_version=$(dpkg-query -W -f='${Version}' libpaho-mqtt-dev 2>/dev/null || echo "?") paho_hp_version=""
 paho_hp_note="Peers: Paho C stock Debian build $paho_version (tracing and heap tracking compiled in; once as is, once with the trace level set to error at run time)."
@@ -71,7 +73,7 @@ if [[ $part == 1 || $part == all ]]; then
   fi
 fi
 cmake --preset host -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-[[ $part != 1 ]] && targets+=(load_generator picohub picohub_hub_plugin)
+[[ $part != 1 ]] && targets+=(load_generator picohub_hub_plugin)
 cmake --build "$build" --target "${targets[@]}" -j"$(nproc)" >/dev/null
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
@@ -221,8 +223,45 @@ bench_device_client() {
   out ""
   out "instr/msg = callgrind instructions of the whole client process (all threads) at N=2000 minus N=1000, divided by 1000"
   out "(one callgrind run per N: instruction counts repeat within ~1% between runs)."
+  bench_sim_throughput
   kill "$broker_pid" 2>/dev/null || true
   wait "$broker_pid" 2>/dev/null || true
+}
+
+# `picohub sim --interval 0` (throughput mode) against the same broker: msg/s = N / (time of a 2N run - time of
+# an N run), so process start, the TLS handshake and teardown cancel out. Needs the broker of bench 1.
+sim_seconds() {  # binary count
+  local start end
+  start=$(date +%s.%N)
+  timeout 300 "$1" sim -c "HostName=localhost:$broker_port;DeviceId=simbench;SharedAccessKey=YmVuY2gta2V5LWJlbmNoLWtleS1iZW5jaC1rZXktYmVuY2g=" \
+    --ca "$work/pki/ca.crt" --count "$2" --interval 0 --retries 0 >/dev/null || { echo "bench: $1 sim failed" >&2; exit 1; }
+  end=$(date +%s.%N)
+  python3 -c "import sys; print(float(sys.argv[2]) - float(sys.argv[1]))" "$start" "$end"
+}
+
+bench_sim_throughput() {
+  local -a labels=("this tree") bins=("$build/apps/cli/picohub") n=("$count")
+  # A baseline that sleeps when its window is full needs fewer messages to be measured in bounded time.
+  [[ -n $sim_baseline ]] && labels+=("baseline $sim_baseline") bins+=("$sim_baseline") n+=(500)
+  local -a rates=()
+  local r i t1 t2
+  for r in $(seq "$rounds"); do
+    for i in "${!bins[@]}"; do
+      t1=$(sim_seconds "${bins[i]}" "${n[i]}")
+      t2=$(sim_seconds "${bins[i]}" $((2 * n[i])))
+      rates[i]+=" $(python3 -c "import sys; print(int(sys.argv[1]) / max(float(sys.argv[3]) - float(sys.argv[2]), 1e-6))" "${n[i]}" "$t1" "$t2")"
+    done
+  done
+  out ""
+  out "\`picohub sim --interval 0\` (QoS 1, its window 16, console lines to /dev/null), same broker; msg/s = N / (wall time of"
+  out "a 2N run - wall time of an N run), min / **median** / max of $rounds interleaved runs:"
+  out ""
+  out "| picohub sim | N | msg/s min / median / max |"
+  out "|---|---:|---:|"
+  for i in "${!bins[@]}"; do
+    local s=($(min_median_max <<<"${rates[i]}"))
+    out "| ${labels[i]} | ${n[i]} | ${s[0]} / **${s[1]}** / ${s[2]} |"
+  done
 }
 
 bench_hub_load() {
