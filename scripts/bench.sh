@@ -27,7 +27,7 @@ while (($#)); do
     --messages) messages=$2; messages_set=1; shift 2 ;;
     --record) record=1; shift ;;
     --sim-baseline) sim_baseline=$2; shift 2 ;;
-    -h|--help) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "bench: unknown option '$1' (see scripts/bench.sh --help)" >&2; exit 2 ;;
   esac
 done
