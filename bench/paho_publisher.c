@@ -5,7 +5,11 @@
  * which would be an unfair comparison. Same topic, body and flow as
  * bench/device_publisher.cpp so the two can be compared line for line.
  *
- *   paho_publisher --host localhost --port P --ca ca.crt --count N [--window W]
+ *   paho_publisher --host localhost --port P --ca ca.crt --count N [--window W] [--trace-level error]
+ *
+ * --trace-level error: MQTTClient_setTraceLevel(MQTTCLIENT_TRACE_ERROR) before anything else, so the stock
+ * library's in-memory trace keeps only errors (its default records every function entry and exit). Heap
+ * tracking and the per-thread call-stack bookkeeping stay: only a PAHO_HIGH_PERFORMANCE build drops those.
  *
  * Prints one line: "paho count=N window=W seconds=S msgs_per_s=R" (publish phase only: from the first
  * PUBLISH to the last PUBACK, connect and TLS handshake excluded). Exit 1 on any failure, with the reason. */
@@ -70,14 +74,14 @@ static int wait_acked(long target) {
 }
 
 static int usage(void) {
-  fprintf(stderr, "usage: paho_publisher --host H --port P --ca FILE --count N [--window W]\n");
+  fprintf(stderr, "usage: paho_publisher --host H --port P --ca FILE --count N [--window W] [--trace-level error]\n");
   return 2;
 }
 
 int main(int argc, char** argv) {
   const char* host = "localhost";
   const char* ca = NULL;
-  int port = 0, count = 1000, window = 1;
+  int port = 0, count = 1000, window = 1, quiet_trace = 0;
   for (int i = 1; i < argc; ++i) {
     if (i + 1 >= argc) return usage();
     if (!strcmp(argv[i], "--host")) host = argv[++i];
@@ -85,10 +89,12 @@ int main(int argc, char** argv) {
     else if (!strcmp(argv[i], "--ca")) ca = argv[++i];
     else if (!strcmp(argv[i], "--count")) count = atoi(argv[++i]);
     else if (!strcmp(argv[i], "--window")) window = atoi(argv[++i]);
+    else if (!strcmp(argv[i], "--trace-level") && !strcmp(argv[i + 1], "error")) quiet_trace = ++i > 0;
     else return usage();
   }
   if (!ca || port <= 0 || count < 0 || window < 1 || window > MAX_WINDOW) return usage();
 
+  if (quiet_trace) MQTTClient_setTraceLevel(MQTTCLIENT_TRACE_ERROR);
   char uri[300];
   snprintf(uri, sizeof uri, "ssl://%s:%d", host, port);
   MQTTClient client;

@@ -3,9 +3,11 @@
 #   1. device client vs Eclipse Paho C: QoS 1 telemetry over TLS to a plain mosquitto on loopback
 #   2. local hub load: N TLS devices sending QoS 1 telemetry through `picohub hub` vs plain mosquitto
 #   3. firmware handshake: the UF2 in the virtual board against the Azure-shaped chain (bench/firmware_handshake.sh)
-# Usage: scripts/bench.sh [--part 1|2|3|all] [--count N] [--window W] [--rounds R] [--no-callgrind]
+# Usage: scripts/bench.sh [--part 1|2|3|all] [--count N] [--window W] [--runs R] [--no-callgrind]
 #                         [--devices "100 1000"] [--messages M per device (default 5000/devices, min 2)] [--record]
+#                         [--sim-baseline PICOHUB_BINARY (bench 1: also time that build's `sim --interval 0`)]
 # --record appends the report (command, date, machine, versions, numbers) to bench/RESULTS.md.
+# Bench 1 builds Paho C with PAHO_HIGH_PERFORMANCE from Debian's source package first (scripts/paho-source.sh).
 # Every run is bounded: each client has its own time limit and the brokers are killed on exit.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -13,18 +15,19 @@ cd "$root"
 
 orig_args=""
 for a in "$@"; do [[ $a == *" "* ]] && orig_args+=" \"$a\"" || orig_args+=" $a"; done
-part=all count=5000 window=16 rounds=3 callgrind=1 devices="100 1000" messages=20 messages_set=0 record=0
+sim_baseline="" part=all count=5000 window=20 rounds=5 callgrind=1 devices="100 1000" messages=20 messages_set=0 record=0
 while (($#)); do
   case "$1" in
     --part) part=$2; shift 2 ;;
     --count) count=$2; shift 2 ;;
     --window) window=$2; shift 2 ;;
-    --rounds) rounds=$2; shift 2 ;;
+    --runs|--rounds) rounds=$2; shift 2 ;;
     --no-callgrind) callgrind=0; shift ;;
     --devices) devices=$2; shift 2 ;;
     --messages) messages=$2; messages_set=1; shift 2 ;;
     --record) record=1; shift ;;
-    -h|--help) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --sim-baseline) sim_baseline=$2; shift 2 ;;
+    -h|--help) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "bench: unknown option '$1' (see scripts/bench.sh --help)" >&2; exit 2 ;;
   esac
 done
@@ -52,9 +55,25 @@ out() { printf '%s\n' "$*" | tee -a "$report"; }
 
 # -O2 -g (RelWithDebInfo): with -O3 (Release) g++ 12 raises a false -Werror=restrict in src/net/posix_tcp.cpp.
 echo "==> building the benchmarks in $build"
+targets=(device_publisher iothub_publisher paho_publisher picohub)
+# The fair peer: Paho C built with PAHO_HIGH_PERFORMANCE (.deps/paho); exit 3 = source not obtainable here.
+paho_version=$(dpkg-query -W -f='${Version}' libpaho-mqtt-dev 2>/dev/null || echo "?") paho_hp_version=""
+paho_hp_note="Peers: Paho C stock Debian build $paho_version (tracing and heap tracking compiled in; once as is, once with the trace level set to error at run time)."
+if [[ $part == 1 || $part == all ]]; then
+  paho_rc=0
+  scripts/paho-source.sh || paho_rc=$?
+  if ((paho_rc == 0)); then
+    paho_hp_version=$(basename "$(ls .deps/paho/.built-* | head -n1)" | sed 's/^.built-//')
+    targets+=(paho_hp_publisher)
+    paho_hp_note+=" And Paho C $paho_hp_version built from Debian's source package with PAHO_HIGH_PERFORMANCE (scripts/paho-source.sh)."
+  elif ((paho_rc == 3)); then
+    paho_hp_note+=" **No PAHO_HIGH_PERFORMANCE row**: Debian's paho.mqtt.c source package could not be fetched here (scripts/paho-source.sh; PAHO_SOURCE_DIR=<tree> builds it from an unpacked source)."
+  else
+    echo "bench: scripts/paho-source.sh failed" >&2; exit 1
+  fi
+fi
 cmake --preset host -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-targets=(device_publisher paho_publisher)
-[[ $part != 1 ]] && targets+=(load_generator picohub picohub_hub_plugin)
+[[ $part != 1 ]] && targets+=(load_generator picohub_hub_plugin)
 cmake --build "$build" --target "${targets[@]}" -j"$(nproc)" >/dev/null
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
@@ -113,11 +132,12 @@ field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<"$2"; }
 
 # Client instructions per message: callgrind totals for the whole process at 2N vs N; the difference removes
 # start-up, the TLS handshake and teardown.
-instr_per_msg() {  # prog window n
+instr_per_msg() {  # prog window n [extra client arguments]
   local prog=$1 w=$2 n=$3 a b
+  shift 3
   for k in "$n" $((2 * n)); do
     timeout 600 valgrind --tool=callgrind --callgrind-out-file="$work/cg.$prog.$w.$k" \
-      "$bin/$prog" --host localhost --port "$broker_port" --ca "$work/pki/ca.crt" --count "$k" --window "$w" \
+      "$bin/$prog" --host localhost --port "$broker_port" --ca "$work/pki/ca.crt" --count "$k" --window "$w" "$@" \
       >/dev/null 2>"$work/cg.$prog.$w.$k.log" || { echo "bench: callgrind run of $prog failed:" >&2; cat "$work/cg.$prog.$w.$k.log" >&2; exit 1; }
   done
   a=$(sed -n 's/^totals: *//p' "$work/cg.$prog.$w.$n")
@@ -134,41 +154,117 @@ machine_header() {
   out "- versions: picohub $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- src bench 2>/dev/null || echo '+local changes'), g++ $(g++ -dumpfullversion), mbedTLS $(sed -n 's/.*MBEDTLS_VERSION_STRING *"\(.*\)".*/\1/p' .deps/mbedtls/host/include/mbedtls/build_info.h), mosquitto $(/usr/sbin/mosquitto -h 2>&1 | sed -n 's/^mosquitto version //p'), Paho C $(dpkg-query -W -f='${Version}' libpaho-mqtt-dev), OpenSSL $(openssl version | awk '{print $2}')"
 }
 
+# Bench 1's rows: label|program|extra arguments. The Paho high-performance row needs scripts/paho-source.sh.
+client_rows() {
+  echo "picohub full IoT Hub client (sim's path)|iothub_publisher|"
+  echo "picohub raw MQTT session|device_publisher|"
+  [[ -n $paho_hp_version ]] && echo "Paho C $paho_hp_version PAHO_HIGH_PERFORMANCE|paho_hp_publisher|"
+  echo "Paho C $paho_version stock Debian, trace level error|paho_publisher|--trace-level error"
+  echo "Paho C $paho_version stock Debian (default)|paho_publisher|"
+}
+
+run_client() {  # prog window count extra...
+  local prog=$1 w=$2 n=$3
+  shift 3
+  timeout 150 "$bin/$prog" --host localhost --port "$broker_port" --ca "$work/pki/ca.crt" --count "$n" --window "$w" "$@"
+}
+
+# "min median max" of the numbers on stdin.
+min_median_max() { python3 -c 'import sys, statistics as s; v = sorted(float(x) for x in sys.stdin.read().split()); print(f"{v[0]:.0f} {s.median(v):.0f} {v[-1]:.0f}")'; }
+
 bench_device_client() {
   make_certs "$work/pki"
   start_plain_mosquitto "$work/pki"
   out ""
   out "### Bench 1: device client vs Eclipse Paho C (QoS 1 telemetry over TLS, plain mosquitto on loopback)"
   out ""
-  local ours_line paho_line
-  ours_line=$(timeout 60 "$bin/device_publisher" --host localhost --port "$broker_port" --ca "$work/pki/ca.crt" --count 1 --window 1)
+  local ours_line
+  ours_line=$(run_client device_publisher 1 1)
   out "TLS negotiated by ours: $(field tls "$ours_line") $(field cipher "$ours_line"); Paho uses OpenSSL with its defaults against the same listener."
-  out "N=$count messages per run, best of $rounds runs (wall clock, first PUBLISH to last PUBACK)."
-  out ""
-  out "| window | picohub msg/s | Paho msg/s | picohub / Paho | picohub instr/msg | Paho instr/msg | Paho / picohub instr |"
-  out "|---:|---:|---:|---:|---:|---:|---:|"
-  local w ours paho ours_i paho_i
+  out "$paho_hp_note"
+  out "N=$count messages per run; msg/s = min / **median** / max of $rounds interleaved runs (each run starts every client once,"
+  out "the order reversed on every other run), wall clock from the first PUBLISH to the last PUBACK."
+  local -a labels progs extras
+  local line
+  while IFS='|' read -r l p e; do labels+=("$l"); progs+=("$p"); extras+=("$e"); done < <(client_rows)
+  local w i r k
   for w in 1 "$window"; do
-    ours=0 paho=0
-    for _ in $(seq "$rounds"); do  # interleave the two so both see the same background load
-      local r
-      r=$(field msgs_per_s "$(timeout 150 "$bin/device_publisher" --host localhost --port "$broker_port" --ca "$work/pki/ca.crt" --count "$count" --window "$w")")
-      ((r > ours)) && ours=$r
-      r=$(field msgs_per_s "$(timeout 150 "$bin/paho_publisher" --host localhost --port "$broker_port" --ca "$work/pki/ca.crt" --count "$count" --window "$w")")
-      ((r > paho)) && paho=$r
+    out ""
+    out "Window $w:"
+    out ""
+    out "| client | msg/s min / median / max | instr/msg | full client msg/s ÷ this (median) | this instr ÷ full client instr |"
+    out "|---|---:|---:|---:|---:|"
+    local -a rates=() instr=() summary=()
+    for i in "${!progs[@]}"; do rates[i]=""; done
+    for r in $(seq "$rounds"); do
+      local order=("${!progs[@]}")
+      if ((r % 2 == 0)); then order=(); for ((k = ${#progs[@]} - 1; k >= 0; k--)); do order+=("$k"); done; fi
+      for i in "${order[@]}"; do
+        # shellcheck disable=SC2086  # extras are words on purpose
+        line=$(run_client "${progs[i]}" "$w" "$count" ${extras[i]}) || { echo "bench: ${progs[i]} failed" >&2; exit 1; }
+        rates[i]+=" $(field msgs_per_s "$line")"
+      done
     done
-    ours_i="-" paho_i="-" ir="-"
-    if ((callgrind)); then
-      ours_i=$(instr_per_msg device_publisher "$w" 1000)
-      paho_i=$(instr_per_msg paho_publisher "$w" 1000)
-      ir=$(ratio "$paho_i" "$ours_i")
-    fi
-    out "| $w | $ours | $paho | $(ratio "$ours" "$paho") | $ours_i | $paho_i | $ir |"
+    for i in "${!progs[@]}"; do
+      summary[i]=$(min_median_max <<<"${rates[i]}")
+      instr[i]="-"
+      # shellcheck disable=SC2086
+      ((callgrind)) && instr[i]=$(instr_per_msg "${progs[i]}" "$w" 1000 ${extras[i]})
+    done
+    local ref_rate ref_instr
+    ref_rate=$(awk '{print $2}' <<<"${summary[0]}")
+    ref_instr=${instr[0]}
+    for i in "${!progs[@]}"; do
+      local s=(${summary[i]}) ir="-"
+      [[ ${instr[i]} != - ]] && ir=$(ratio "${instr[i]}" "$ref_instr")
+      out "| ${labels[i]} | ${s[0]} / **${s[1]}** / ${s[2]} | ${instr[i]} | $(ratio "$ref_rate" "${s[1]}") | $ir |"
+    done
   done
   out ""
-  out "instr/msg = callgrind instructions of the whole client process (all threads) at N=2000 minus N=1000, divided by 1000."
+  out "instr/msg = callgrind instructions of the whole client process (all threads) at N=2000 minus N=1000, divided by 1000"
+  out "(one callgrind run per N: instruction counts repeat within ~1% between runs)."
+  bench_sim_throughput
   kill "$broker_pid" 2>/dev/null || true
   wait "$broker_pid" 2>/dev/null || true
+}
+
+# `picohub sim --interval 0` (throughput mode) against the same broker: msg/s = N / (time of a 2N run - time of
+# an N run), so process start, the TLS handshake and teardown cancel out. Needs the broker of bench 1.
+sim_seconds() {  # binary count
+  local start end
+  start=$(date +%s.%N)
+  timeout 300 "$1" sim -c "HostName=localhost:$broker_port;DeviceId=simbench;SharedAccessKey=YmVuY2gta2V5LWJlbmNoLWtleS1iZW5jaC1rZXktYmVuY2g=" \
+    --ca "$work/pki/ca.crt" --count "$2" --interval 0 --retries 0 >/dev/null || { echo "bench: $1 sim failed" >&2; exit 1; }
+  end=$(date +%s.%N)
+  python3 -c "import sys; print(float(sys.argv[2]) - float(sys.argv[1]))" "$start" "$end"
+}
+
+bench_sim_throughput() {
+  # At least 5,000 messages: smaller runs end within the noise of process start-up.
+  local -a labels=("this tree") bins=("$build/apps/cli/picohub") n=($((count > 5000 ? count : 5000)))
+  # A baseline that sleeps when its window is full needs fewer messages to be measured in bounded time.
+  [[ -n $sim_baseline ]] && labels+=("baseline $sim_baseline") bins+=("$sim_baseline") n+=(500)
+  local -a rates=()
+  local r i t1 t2
+  for r in $(seq "$rounds"); do
+    for i in "${!bins[@]}"; do
+      t1=$(sim_seconds "${bins[i]}" "${n[i]}")
+      t2=$(sim_seconds "${bins[i]}" $((2 * n[i])))
+      # A 2N run that was not slower than the N run (background load) gives no sample.
+      rates[i]+=" $(python3 -c "import sys; d = float(sys.argv[3]) - float(sys.argv[2]); print(int(sys.argv[1]) / d if d > 0.01 else '')" "${n[i]}" "$t1" "$t2")"
+    done
+  done
+  out ""
+  out "\`picohub sim --interval 0\` (QoS 1, its window 16, console lines to /dev/null), same broker; msg/s = N / (wall time of"
+  out "a 2N run - wall time of an N run), min / **median** / max of $rounds interleaved runs:"
+  out ""
+  out "| picohub sim | N | msg/s min / median / max |"
+  out "|---|---:|---:|"
+  for i in "${!bins[@]}"; do
+    if [[ -z ${rates[i]// /} ]]; then out "| ${labels[i]} | ${n[i]} | n/a (every 2N run was as fast as its N run) |"; continue; fi
+    local s=($(min_median_max <<<"${rates[i]}"))
+    out "| ${labels[i]} | ${n[i]} | ${s[0]} / **${s[1]}** / ${s[2]} ($(wc -w <<<"${rates[i]}") samples) |"
+  done
 }
 
 bench_hub_load() {

@@ -100,6 +100,25 @@ class StdoutConsole final : public device::ConsoleSink {
 
 using HostClientMemory = iothub::StaticDeviceClientMemory<8 * 1024, 70 * 1024, 16, 2048, 2048, 1024, 4096, 32>;
 
+// Throughput mode (--interval 0): queue messages while the client takes them; once it refuses one (in-flight
+// window or output buffer full, or not connected yet) pump the link until it has made room: a PUBACK for QoS 1,
+// all output written for QoS 0. The wait is on the socket (DeviceLink polls it), bounded by a second per call.
+Result<void> throughput_step(device::TutorialApp& app, iothub::DeviceClient& client, link::DeviceLink& device_link,
+                             int qos) {
+  const auto sent = app.sent();
+  if (auto r = app.on_time(link::DeviceLink::now_ms()); !r) return r;
+  if (app.sent() != sent) return {};  // taken: try the next one before pumping
+  const auto acked = app.acked();
+  const auto room = [&] {
+    if (interrupted) return true;
+    if (qos == 1) return app.acked() != acked;
+    return client.state() == iothub::DeviceClientState::ready && client.pending_output().empty();
+  };
+  if (auto r = device_link.run_until(room, link::Clock::now() + std::chrono::seconds(1)); !r && r.error().code != Errc::timeout)
+    return r;
+  return {};
+}
+
 int run_sim(const SimOptions& o) {
   std::string offending;
   std::string_view offending_view;
@@ -168,6 +187,10 @@ int run_sim(const SimOptions& o) {
   app_options.interval_ms = static_cast<std::uint32_t>(interval_ms);
   app_options.count = static_cast<std::uint32_t>(o.count);
   app_options.qos = o.qos == 1 ? mqtt::QoS::at_least_once : mqtt::QoS::at_most_once;
+  // --interval 0 is the throughput mode: a message refused for a full window is retried as soon as the link
+  // has made room (throughput_step waits on the socket for that), not after the app's 100 ms retry timer.
+  const bool throughput = interval_ms == 0;
+  if (throughput) app_options.retry_ms = 0;
   device::TutorialApp app(client, sensor, console, line, app_options);
   device_link.on_notice([](const link::LinkNotice& n) {
     std::printf("  [%s]\n", n.text.c_str());
@@ -191,8 +214,13 @@ int run_sim(const SimOptions& o) {
   std::fflush(stdout);
 
   const auto never = [] { return interrupted.load(); };
+  const auto sending_since = link::Clock::now();
   app.start(link::DeviceLink::now_ms());
   while (o.count > 0 && !app.done_sending() && !interrupted) {
+    if (throughput) {
+      if (auto r = throughput_step(app, client, device_link, o.qos); !r) return report(r.error(), "sending telemetry");
+      continue;
+    }
     const auto due = app.next_deadline_ms();
     const auto now = link::DeviceLink::now_ms();
     const auto wake = link::Clock::now() + std::chrono::milliseconds(due > now ? due - now : 0);
@@ -213,6 +241,11 @@ int run_sim(const SimOptions& o) {
     }
   }
 
+  if (throughput && sent > 0 && !interrupted) {
+    const double seconds = std::chrono::duration<double>(link::Clock::now() - sending_since).count();
+    std::printf("Throughput: %d message%s %s in %.3f s (%.0f msg/s)\n", sent, sent == 1 ? "" : "s",
+                o.qos == 1 ? "acknowledged" : "sent", seconds, seconds > 0 ? sent / seconds : 0.0);
+  }
   int result = exit_ok;
   if (o.wait_c2d > 0 && !interrupted) {
     std::printf("Waiting for cloud-to-device messages (%d)%s...\n", o.wait_c2d,
@@ -245,7 +278,8 @@ PICOHUB_COMMAND(10, [](CLI::App& root, int& exit_code) {
       ->required();
   sim->add_option("--ca", options->ca_file, "Also trust this CA (PEM), e.g. the local hub's ca.crt");
   sim->add_option("--count,-n", options->count, "Telemetry messages to send")->check(CLI::NonNegativeNumber);
-  sim->add_option("--interval", options->interval, "Time between messages (1s, 250ms, 2m)");
+  sim->add_option("--interval", options->interval,
+                  "Time between messages (1s, 250ms, 2m); 0 = as fast as the link takes them (throughput mode)");
   sim->add_option("--qos", options->qos, "MQTT QoS for telemetry (0 or 1)");
   sim->add_option("--wait-c2d", options->wait_c2d, "After sending, wait for N cloud-to-device messages")
       ->expected(0, 1)
