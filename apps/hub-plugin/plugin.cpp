@@ -121,8 +121,12 @@ int on_acl_check(int, void* event_data, void* userdata) {
       case MOSQ_ACL_UNSUBSCRIBE: access = Access::unsubscribe; break;
       default: return MOSQ_ERR_ACL_DENIED;
     }
-    return hub->on_acl_check(ev->client, access, ev->topic, ev->qos, ev->retain) ? MOSQ_ERR_SUCCESS
-                                                                                  : MOSQ_ERR_ACL_DENIED;
+    if (hub->on_acl_check(ev->client, access, ev->topic, ev->qos, ev->retain)) return MOSQ_ERR_SUCCESS;
+    // ACL_DENIED would be answered (PUBACK / SUBACK 0x80) and the client kicked only at the next TICK. Any other
+    // error makes mosquitto 2.0.11's handle__publish / handle__subscribe return it: the connection closes now,
+    // unanswered, as IoT Hub closes it. Only for the packets the client sent, never for deliveries (READ).
+    const bool from_client = access == Access::write || access == Access::subscribe;
+    return from_client && hub->disconnect_pending(ev->client) ? MOSQ_ERR_PROTOCOL : MOSQ_ERR_ACL_DENIED;
   });
 }
 

@@ -137,6 +137,11 @@ void Hub::kick_device(const std::string& device_id, const std::string& why) {
   }
 }
 
+bool Hub::disconnect_pending(ConnId conn) const {
+  auto it = conns_.find(conn);
+  return it != conns_.end() && it->second.kick_pending;
+}
+
 const Hub::Connection* Hub::current_device_connection(const std::string& device_id) const {
   auto cur = current_.find(device_id);
   if (cur == current_.end()) return nullptr;

@@ -65,6 +65,9 @@ class Hub {
                      bool clean_session, std::int64_t now_ms);
   // true = allowed. A device's violation is denied and its connection is closed on the next tick.
   bool on_acl_check(ConnId conn, Access access, std::string_view topic, int qos, bool retain);
+  // True once the hub has decided to disconnect this connection (a forbidden publish or subscribe): the plugin
+  // then makes the broker close it at once, before it answers with a PUBACK or SUBACK (IoT Hub acks neither).
+  bool disconnect_pending(ConnId conn) const;
   MessageVerdict on_message(ConnId conn, std::string_view topic, std::string_view payload, int qos, bool retain,
                             std::int64_t now_ms);
   void on_control(ConnId conn, std::string_view client_id, std::string_view payload, std::int64_t now_ms);

@@ -163,7 +163,8 @@ wait_for_line "$work/mosquitto.log" "picohub: disconnecting dev1: publish to a t
 for _ in $(seq 1 50); do tail -n +"$((before + 1))" "$work/mosquitto.log" | grep -q "picohub: dev1 disconnected" && break; sleep 0.1; done
 tail -n +"$((before + 1))" "$work/mosquitto.log" > "$work/sys.log"
 grep -q "picohub: dev1 disconnected" "$work/sys.log" || fail "\$SYS publisher not disconnected: $(cat "$work/sys.log")"
-pass "a device publishing to \$SYS is disconnected"
+grep -q "Sending PUBACK to dev1" "$work/sys.log" && fail "the forbidden \$SYS publish was acknowledged: $(cat "$work/sys.log")"
+pass "a device publishing to \$SYS is disconnected, unacknowledged"
 
 # --- QoS 2 publish and an oversized publish close the connection ----------------------------------------
 dev2_token=$(sas localhost/devices/dev2 "$key" 3600)
