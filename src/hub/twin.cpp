@@ -111,6 +111,45 @@ std::optional<json> parse_twin_patch(std::string_view text, std::string& error) 
   return patch;
 }
 
+namespace {
+std::size_t counted_text_size(const std::string& text) {
+  std::size_t n = 0;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    const bool c0 = c < 0x20 || c == 0x7F;
+    const bool c1 = c == 0xC2 && i + 1 < text.size() && static_cast<unsigned char>(text[i + 1]) >= 0x80 &&
+                    static_cast<unsigned char>(text[i + 1]) <= 0x9F;  // U+0080..U+009F in UTF-8
+    if (c1) {
+      ++i;
+      continue;
+    }
+    const bool continuation = (c & 0xC0) == 0x80;  // characters are counted, not their UTF-8 bytes
+    if (!c0 && !continuation) ++n;
+  }
+  return n;
+}
+}  // namespace
+
+std::size_t twin_section_size(const json& members) {
+  std::size_t total = 0;
+  for (const auto& [key, value] : members.items()) {
+    if (key == "$metadata" || key == "$version") continue;
+    total += counted_text_size(key);
+    if (value.is_object()) {
+      total += twin_section_size(value);
+    } else if (value.is_string()) {
+      total += counted_text_size(value.get_ref<const std::string&>());
+    } else if (value.is_boolean()) {
+      total += 4;
+    } else if (value.is_number()) {
+      total += 8;
+    } else if (!value.is_null()) {
+      total += value.dump().size();  // arrays are refused by the patch checks; counted as text if ever present
+    }
+  }
+  return total;
+}
+
 std::optional<std::string> apply_twin_patch(TwinRecord& twin, TwinSection section, const json& patch,
                                             std::int64_t now_ms) {
   std::string& stored = section == TwinSection::desired ? twin.desired_json : twin.reported_json;
@@ -118,7 +157,7 @@ std::optional<std::string> apply_twin_patch(TwinRecord& twin, TwinSection sectio
   json meta = doc.contains("$metadata") && doc["$metadata"].is_object() ? doc["$metadata"] : json::object();
   json members = members_only(doc);
   merge(members, meta, patch, iso8601_utc(now_ms));
-  if (members.dump().size() > kTwinSectionMaxBytes) {
+  if (twin_section_size(members) > kTwinSectionMaxBytes) {
     return std::string(section == TwinSection::desired ? "desired" : "reported") +
            " properties would exceed 32 KB; remove or shorten properties first";
   }

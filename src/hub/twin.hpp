@@ -13,6 +13,11 @@
 namespace picohub::hub {
 
 inline constexpr std::size_t kTwinSectionMaxBytes = 32 * 1024;
+
+// A twin section's size as IoT Hub counts it against kTwinSectionMaxBytes: per property its key's and value's
+// length; strings count their characters except C0/C1 controls, numbers 8, booleans 4, nested
+// objects the sum of their members ($metadata and $version are read-only and not counted).
+std::size_t twin_section_size(const nlohmann::json& members);
 inline constexpr std::size_t kTwinValueMaxBytes = 4 * 1024;
 inline constexpr std::size_t kTwinKeyMaxBytes = 1024;
 inline constexpr int kTwinMaxDepth = 10;
