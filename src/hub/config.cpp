@@ -41,6 +41,21 @@ std::optional<HubConfig> parse_hub_config(std::string_view json_text, std::strin
       config.policies[name] = keys;
     }
   }
+  if (auto it = doc.find("retention"); it != doc.end() && !it->is_null()) {
+    auto days = it->is_object() ? it->find("maxAgeDays") : it->end();
+    auto bytes = it->is_object() ? it->find("maxBytes") : it->end();
+    bool ok = it->is_object() && (days == it->end() || (days->is_number() && days->get<double>() > 0)) &&
+              (bytes == it->end() || (bytes->is_number_unsigned() && bytes->get<std::uint64_t>() > 0));
+    if (!ok) {
+      error = "hub.json: retention must be {\"maxAgeDays\": N > 0, \"maxBytes\": N > 0} (both optional)";
+      return std::nullopt;
+    }
+    if (days != it->end()) config.retention.max_age_ms = static_cast<std::int64_t>(days->get<double>() * 86400000.0);
+    if (bytes != it->end()) config.retention.max_bytes = bytes->get<std::uint64_t>();
+  }
+  if (auto it = doc.find("durability"); it != doc.end() && it->is_object()) {
+    if (auto f = it->find("fsync"); f != it->end() && f->is_boolean()) config.durability_fsync = f->get<bool>();
+  }
   return config;
 }
 

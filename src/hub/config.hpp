@@ -1,12 +1,16 @@
 // hub.json, written by `picohub hub start` into the data dir:
 //   {"hostName":"localhost","port":8883,"insecurePort":null,
-//    "policies":{"iothubowner":{"primaryKey":"<b64>","secondaryKey":"<b64>"}}}
+//    "policies":{"iothubowner":{"primaryKey":"<b64>","secondaryKey":"<b64>"}},
+//    "retention":{"maxAgeDays":7,"maxBytes":1073741824},   (optional; telemetry in state.db)
+//    "durability":{"fsync":false}}                          (optional; true: survive power loss, slower)
 #pragma once
 
 #include <map>
 #include <optional>
 #include <string>
 #include <string_view>
+
+#include "hub/store.hpp"
 
 namespace picohub::hub {
 
@@ -19,6 +23,8 @@ struct HubConfig {
   std::string host_name = "localhost";
   int port = 8883;
   std::map<std::string, PolicyKeys> policies;  // by policy name (skn)
+  RetentionPolicy retention;
+  bool durability_fsync = false;
 };
 
 // Parses hub.json text. On failure returns nullopt and sets `error` to an actionable sentence.
