@@ -81,7 +81,7 @@ std::optional<json> wait_ready(const fs::path& dir, pid_t child, double seconds,
 // now runs as mosquitto, give the database and its journal files to that user so it can write them.
 bool hand_state_to_broker(const fs::path& dir, const Ownership& own, std::string& why) {
   if (!own.shares_with_broker_group()) return true;
-  for (const char* name : {"state.db", "state.db-wal", "state.db-shm"}) {
+  for (const char* name : {"state.db", "state.db-wal", "state.db-shm", "state.db.telemetry-journal"}) {
     const fs::path file = dir / name;
     std::error_code ec;
     if (!fs::exists(file, ec)) continue;

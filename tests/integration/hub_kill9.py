@@ -198,7 +198,9 @@ def main():
         run(*hub, "stop", "--data-dir", data, env=env)
         db = sqlite3.connect(os.path.join(data, "state.db"))
         stored = set()
-        for (payload, event) in db.execute("SELECT payload, event FROM telemetry"):
+        columns = [row[1] for row in db.execute("PRAGMA table_info(telemetry)")]
+        query = "SELECT payload, event FROM telemetry" if "payload" in columns else "SELECT NULL, event FROM telemetry"
+        for (payload, event) in db.execute(query):
             body = payload if payload is not None else json.loads(event)["body"]
             stored.add(json.loads(body)["mid"])
         missing = [m for m in acked if m not in stored]
