@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Broker CPU per QoS 1 telemetry message for several builds of the hub plugin, interleaved (A B C A B C ...) so
 # machine noise hits every build alike; prints each run and the median per build (docs/hub-durability.md).
-#   bench/hub_durability_cpu.sh [--runs 5] [--devices 20] [--messages 500] [--window 8] NAME=PLUGIN.so ...
+#   bench/hub_durability_cpu.sh [--runs 5] [--devices 20] [--messages 500] [--window 8] NAME=PLUGIN.so[@fsync] ...
+# "@fsync" starts that build's hub with `hub start --fsync` (an fdatasync per acknowledged message).
 # Needs build/host/apps/cli/picohub and build/host/bench/load_generator (cmake --build build/host --target
 # picohub load_generator). Each run: fresh data dir, `picohub hub start`, devices created over the control
 # channel, the load, `hub stop`.
@@ -35,8 +36,9 @@ field() { tr ' ' '\n' <<<"$2" | sed -n "s/^$1=//p"; }
 declare -A samples
 for ((r = 1; r <= runs; r++)); do
   for b in "${builds[@]}"; do
-    name=${b%%=*} plugin=${b#*=} data=$work/$name-$r port=$(free_port)
-    PICOHUB_PLUGIN=$plugin "$picohub" hub start --data-dir "$data" --port "$port" >"$work/start.log" 2>&1 ||
+    name=${b%%=*} plugin=${b#*=} data=$work/$name-$r port=$(free_port) extra=()
+    if [[ $plugin == *@fsync ]]; then plugin=${plugin%@fsync} extra=(--fsync); fi
+    PICOHUB_PLUGIN=$plugin "$picohub" hub start --data-dir "$data" --port "$port" "${extra[@]}" >"$work/start.log" 2>&1 ||
       { echo "hub start failed for $name: $(tail -n 2 "$work/start.log")" >&2; exit 1; }
     host=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["hostName"])' "$data/hub.json")
     line=$("$loadgen" --port "$port" --ca "$data/ca.crt" --hub-host-name "$host" --provision "$data/hub.json" \

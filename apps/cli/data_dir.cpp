@@ -48,6 +48,11 @@ std::optional<HubConfig> load_hub_config(const fs::path& dir, std::string& why) 
     const auto& policy = doc.at("policies").at("iothubowner");
     config.primary_key = policy.at("primaryKey").get<std::string>();
     config.secondary_key = policy.value("secondaryKey", std::string());
+    if (auto r = doc.find("retention"); r != doc.end() && r->is_object()) {
+      config.retention_days = r->value("maxAgeDays", config.retention_days);
+      config.retention_bytes = r->value("maxBytes", config.retention_bytes);
+    }
+    if (auto d = doc.find("durability"); d != doc.end() && d->is_object()) config.fsync = d->value("fsync", false);
   } catch (const nlohmann::json::exception&) {
     why = file.string() + " lacks the iothubowner policy keys: delete the directory and run picohub hub start again";
     return std::nullopt;
@@ -62,6 +67,8 @@ bool save_hub_config(const fs::path& dir, const HubConfig& config, fs::perms mod
       {"insecurePort", config.insecure_port ? nlohmann::json(*config.insecure_port) : nlohmann::json(nullptr)},
       {"bind", config.bind},
       {"policies", {{"iothubowner", {{"primaryKey", config.primary_key}, {"secondaryKey", config.secondary_key}}}}},
+      {"retention", {{"maxAgeDays", config.retention_days}, {"maxBytes", config.retention_bytes}}},
+      {"durability", {{"fsync", config.fsync}}},
   };
   const fs::path tmp = dir / "hub.json.tmp";
   {

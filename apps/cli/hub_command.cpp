@@ -37,6 +37,12 @@ struct StartOptions {
   CLI::Option* host_opt = nullptr;
   CLI::Option* bind_opt = nullptr;
   CLI::Option* insecure_opt = nullptr;
+  double retention_days = 7;
+  double retention_mb = 1024;
+  bool fsync = false;
+  CLI::Option* retention_days_opt = nullptr;
+  CLI::Option* retention_mb_opt = nullptr;
+  CLI::Option* fsync_opt = nullptr;
 };
 
 std::string data_flag(const fs::path& dir) {
@@ -152,6 +158,12 @@ int hub_start(StartOptions& o) {
   if (!existing || o.bind_opt->count() > 0) config.bind = o.bind;
   if (o.insecure_opt->count() > 0) {
     config.insecure_port = o.insecure_port > 0 ? std::optional<int>(o.insecure_port) : std::nullopt;
+  }
+  if (o.retention_days_opt->count() > 0) config.retention_days = o.retention_days;
+  if (o.retention_mb_opt->count() > 0) config.retention_bytes = static_cast<std::uint64_t>(o.retention_mb * 1048576.0);
+  if (o.fsync_opt->count() > 0) config.fsync = o.fsync;
+  if (!(config.retention_days > 0) || config.retention_bytes < 1048576) {
+    return report_error({exit_usage, "--retention-days must be > 0 and --retention-mb at least 1"}, json_out);
   }
   if (config.port < 1 || config.port > 65535) {
     return report_error({exit_usage, "--port must be between 1 and 65535"}, json_out);
@@ -363,6 +375,15 @@ PICOHUB_COMMAND(60, [](CLI::App& root, int& exit_code) {
   start_options->bind_opt = start->add_option("--bind", start_options->bind, "address to listen on (default 127.0.0.1, plus ::1)");
   start_options->insecure_opt = start->add_option("--insecure-port", start_options->insecure_port,
                                                   "also listen without TLS on 127.0.0.1:N (debugging; 0 turns it off)");
+  start_options->retention_days_opt = start->add_option(
+      "--retention-days", start_options->retention_days,
+      "keep telemetry in state.db this many days (default 7; kept in hub.json)");
+  start_options->retention_mb_opt = start->add_option(
+      "--retention-mb", start_options->retention_mb,
+      "and at most this many MiB of state.db, oldest telemetry deleted first (default 1024; kept in hub.json)");
+  start_options->fsync_opt = start->add_flag(
+      "--fsync,!--no-fsync", start_options->fsync,
+      "fdatasync every acknowledged message and commit: survives power loss, costs broker CPU (kept in hub.json)");
   start->add_flag("--foreground", start_options->foreground, "stay attached; Ctrl-C stops the hub");
   start->add_option("--wait", start_options->wait, "seconds to wait for the hub to become ready (default 20)");
   start->callback([start_options, &exit_code] { exit_code = hub_start(*start_options); });
