@@ -497,7 +497,10 @@ Result<void> Store::append_row(std::int64_t sequence, std::string_view device_id
   std::int64_t slack = std::max<std::int64_t>(1, keep / 100);
   if (sequence % slack == 0) {
     Stmt d(db_, "DELETE FROM telemetry WHERE sequence <= ?");
-    if (!d.bind(1, last_sequence_ - keep).run()) return failed("cannot trim telemetry");
+    if (!d.bind(1, last_sequence_ - keep).run()) {
+      auto error = failed("cannot trim telemetry");  // the message itself is safe: trimming is retried later
+      if (!journal_) return error;
+    }
   }
   return {};
 }
@@ -516,8 +519,9 @@ Result<std::int64_t> Store::enforce_retention(std::int64_t now_ms, const Retenti
   for (int round = 0; round < 20; ++round) {
     auto used = static_cast<std::uint64_t>(pragma("PRAGMA page_count") - pragma("PRAGMA freelist_count")) *
                 static_cast<std::uint64_t>(pragma("PRAGMA page_size"));
+    if (used <= policy.max_bytes) break;  // the usual case: no COUNT(*) over the log
     std::int64_t rows = telemetry_count();
-    if (used <= policy.max_bytes || rows == 0) break;
+    if (rows == 0) break;
     Stmt d(db_,
            "DELETE FROM telemetry WHERE sequence <= (SELECT sequence FROM telemetry ORDER BY sequence LIMIT 1 "
            "OFFSET ?)");
