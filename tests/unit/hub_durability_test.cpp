@@ -384,3 +384,24 @@ TEST(HubBoundedDisk, AMalformedBagFloodLogsAFewLinesPerSecond) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(HubConfigDurability, RetentionAndFsyncComeFromHubJson) {
+  std::string error;
+  auto defaults = parse_hub_config(R"({"hostName":"h"})", error);
+  ASSERT_TRUE(defaults) << error;
+  EXPECT_EQ(defaults->retention.max_age_ms, 7LL * 86400000);
+  EXPECT_EQ(defaults->retention.max_bytes, 1ULL << 30);
+  EXPECT_FALSE(defaults->durability_fsync);
+  auto set = parse_hub_config(
+      R"({"retention":{"maxAgeDays":0.5,"maxBytes":1048576},"durability":{"fsync":true}})", error);
+  ASSERT_TRUE(set) << error;
+  EXPECT_EQ(set->retention.max_age_ms, 43200000);
+  EXPECT_EQ(set->retention.max_bytes, 1048576u);
+  EXPECT_TRUE(set->durability_fsync);
+  EXPECT_FALSE(parse_hub_config(R"({"retention":{"maxAgeDays":-1}})", error));
+  EXPECT_NE(error.find("retention"), std::string::npos);
+}
+
+}  // namespace
