@@ -4,8 +4,8 @@
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
+#include <zlib.h>
 
-#include <array>
 #include <cerrno>
 #include <cstring>
 
@@ -17,16 +17,6 @@ constexpr std::uint32_t kMagic = 0x314a4850;  // "PHJ1"
 constexpr std::size_t kHeader = 12;
 constexpr std::size_t kFixedBody = 24;
 constexpr std::uint32_t kNoPayload = 0xFFFFFFFFu;
-
-constexpr std::array<std::uint32_t, 256> kCrcTable = [] {
-  std::array<std::uint32_t, 256> t{};
-  for (std::uint32_t i = 0; i < 256; ++i) {
-    std::uint32_t c = i;
-    for (int k = 0; k < 8; ++k) c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
-    t[i] = c;
-  }
-  return t;
-}();
 
 template <class T>
 T load(const char* p) {
@@ -41,11 +31,10 @@ std::string errno_text(const char* what, const std::string& path) {
 
 }  // namespace
 
+// zlib's CRC-32 (the common polynomial): several times faster than a byte-wise table on 256 KB bodies.
 std::uint32_t crc32(std::uint32_t crc, const void* data, std::size_t size) {
-  const auto* p = static_cast<const unsigned char*>(data);
-  crc = ~crc;
-  for (std::size_t i = 0; i < size; ++i) crc = kCrcTable[(crc ^ p[i]) & 0xFF] ^ (crc >> 8);
-  return ~crc;
+  if (size == 0) return crc;  // zlib treats a null buffer as "give me the initial value"
+  return static_cast<std::uint32_t>(::crc32_z(crc, static_cast<const Bytef*>(data), size));
 }
 
 std::unique_ptr<TelemetryJournal> TelemetryJournal::open(const std::string& path, bool fsync, unsigned mode,
