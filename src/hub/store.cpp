@@ -140,7 +140,8 @@ std::string prepare_files(const std::string& path, unsigned mode) {
   ::close(fd);
   for (const char* suffix : {"", "-wal", "-shm"}) {
     std::string file = path + suffix;
-    if (::chmod(file.c_str(), static_cast<mode_t>(mode)) != 0 && errno != ENOENT) {
+    // Best effort: a file we do not own (EPERM) keeps its mode; SQLite reports it if it cannot be used.
+    if (::chmod(file.c_str(), static_cast<mode_t>(mode)) != 0 && errno != ENOENT && errno != EPERM) {
       return "cannot chmod " + file + ": " + std::strerror(errno);
     }
   }

@@ -71,9 +71,10 @@ class Device(threading.Thread):
     """One MQTT 3.1.1 device: CONNECT, then QoS 1 PUBLISHes with `window` in flight until the broker dies or
     `stop` is set. `acked` collects the message ids whose PUBACK arrived."""
 
-    def __init__(self, host_name, port, device, key, window, round_no, stop):
+    def __init__(self, host_name, port, device, key, window, round_no, stop, rate):
         super().__init__(daemon=True)
         self.args = (host_name, port, device, key, window, round_no)
+        self.rate = rate  # messages per second at most (keeps the whole run under the hub's telemetry row cap)
         self.stop = stop
         self.acked = []
         self.sent = 0
@@ -97,8 +98,13 @@ class Device(threading.Thread):
             next_pid = 1
             n = 0
             sock.settimeout(5)
+            t0 = time.monotonic()
             while not self.stop.is_set() or in_flight:
-                while not self.stop.is_set() and len(in_flight) < window:
+                if not in_flight and self.sent >= self.rate * (time.monotonic() - t0):
+                    time.sleep(0.002)
+                    continue
+                while (not self.stop.is_set() and len(in_flight) < window and
+                       self.sent < self.rate * (time.monotonic() - t0) + window):
                     mid = f"{device}:{round_no}:{n}"
                     n += 1
                     pid = next_pid
@@ -178,7 +184,9 @@ def main():
             keys[d] = out["primaryKey"]
         for round_no in range(o.kills):
             stop = threading.Event()
-            devices = [Device(host_name, plain, d, k, o.window, round_no, stop) for d, k in keys.items()]
+            # The hub keeps the newest 100000 telemetry rows: stay below that over the whole run.
+            rate = 90000 / (o.kills * o.devices * 1.5)
+            devices = [Device(host_name, plain, d, k, o.window, round_no, stop, rate) for d, k in keys.items()]
             for d in devices:
                 d.start()
             time.sleep(random.uniform(0.2, 1.5))  # a random moment under load
