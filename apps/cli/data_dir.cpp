@@ -1,5 +1,7 @@
 #include "data_dir.hpp"
 
+#include "hub/config.hpp"
+
 #include <nlohmann/json.hpp>
 
 #include <cerrno>
@@ -25,6 +27,8 @@ fs::path resolve_data_dir(const std::string& flag_value) {
   return base / ".local" / "share" / "picohub";
 }
 
+// hub.json is parsed and written by src/hub/config (the plugin reads it with the same code); this is the CLI's
+// view of it: the iothubowner policy is the one the service commands use.
 std::optional<HubConfig> load_hub_config(const fs::path& dir, std::string& why) {
   const fs::path file = dir / "hub.json";
   std::ifstream in(file);
@@ -32,37 +36,42 @@ std::optional<HubConfig> load_hub_config(const fs::path& dir, std::string& why) 
     why = "no hub in " + dir.string() + " (missing hub.json): start one with picohub hub start --data " + dir.string();
     return std::nullopt;
   }
-  auto doc = nlohmann::json::parse(in, nullptr, false);
-  if (doc.is_discarded() || !doc.is_object()) {
-    why = file.string() + " is not valid JSON: delete the directory and run picohub hub start again";
+  std::stringstream text;
+  text << in.rdbuf();
+  std::string error;
+  auto parsed = hub::parse_hub_config(text.str(), error);
+  if (!parsed) {
+    why = file.string() + ": " + error;
     return std::nullopt;
   }
-  HubConfig config;
-  try {
-    config.host_name = doc.value("hostName", std::string("localhost"));
-    config.port = doc.value("port", 8883);
-    if (doc.contains("insecurePort") && doc["insecurePort"].is_number_integer()) {
-      config.insecure_port = doc["insecurePort"].get<int>();
-    }
-    config.bind = doc.value("bind", std::string("127.0.0.1"));
-    const auto& policy = doc.at("policies").at("iothubowner");
-    config.primary_key = policy.at("primaryKey").get<std::string>();
-    config.secondary_key = policy.value("secondaryKey", std::string());
-  } catch (const nlohmann::json::exception&) {
+  auto owner = parsed->policies.find("iothubowner");
+  if (owner == parsed->policies.end()) {
     why = file.string() + " lacks the iothubowner policy keys: delete the directory and run picohub hub start again";
     return std::nullopt;
   }
+  HubConfig config;
+  config.host_name = parsed->host_name;
+  config.port = parsed->port;
+  config.insecure_port = parsed->insecure_port;
+  config.bind = parsed->bind;
+  config.primary_key = owner->second.primary_key;
+  config.secondary_key = owner->second.secondary_key;
+  config.retention_days = static_cast<double>(parsed->retention.max_age_ms) / 86400000.0;
+  config.retention_bytes = parsed->retention.max_bytes;
+  config.fsync = parsed->durability_fsync;
   return config;
 }
 
 bool save_hub_config(const fs::path& dir, const HubConfig& config, fs::perms mode, std::string& why) {
-  nlohmann::json doc = {
-      {"hostName", config.host_name},
-      {"port", config.port},
-      {"insecurePort", config.insecure_port ? nlohmann::json(*config.insecure_port) : nlohmann::json(nullptr)},
-      {"bind", config.bind},
-      {"policies", {{"iothubowner", {{"primaryKey", config.primary_key}, {"secondaryKey", config.secondary_key}}}}},
-  };
+  hub::HubConfig doc;
+  doc.host_name = config.host_name;
+  doc.port = config.port;
+  doc.insecure_port = config.insecure_port;
+  doc.bind = config.bind;
+  doc.policies["iothubowner"] = {config.primary_key, config.secondary_key};
+  doc.retention.max_age_ms = static_cast<std::int64_t>(config.retention_days * 86400000.0);
+  doc.retention.max_bytes = config.retention_bytes;
+  doc.durability_fsync = config.fsync;
   const fs::path tmp = dir / "hub.json.tmp";
   {
     std::ofstream out(tmp, std::ios::trunc);
@@ -70,7 +79,7 @@ bool save_hub_config(const fs::path& dir, const HubConfig& config, fs::perms mod
       why = "cannot write " + tmp.string() + ": check the directory's permissions";
       return false;
     }
-    out << doc.dump(2) << '\n';
+    out << hub::hub_config_json(doc);
   }
   std::error_code ec;
   fs::permissions(tmp, mode, ec);

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <filesystem>
+#include <cstdint>
 #include <optional>
 #include <string>
 
@@ -18,6 +19,10 @@ struct HubConfig {
   std::string bind = "127.0.0.1";
   std::string primary_key;    // iothubowner policy, base64 of 32 random bytes
   std::string secondary_key;
+  // Read by the broker plugin (src/hub/config.cpp): telemetry retention in state.db and the power-loss option.
+  double retention_days = 7;
+  std::uint64_t retention_bytes = 1ULL << 30;
+  bool fsync = false;
 };
 
 // Reads DIR/hub.json; on failure returns nullopt and fills `why` with an actionable message.

@@ -38,6 +38,12 @@ struct StartOptions {
   CLI::Option* host_opt = nullptr;
   CLI::Option* bind_opt = nullptr;
   CLI::Option* insecure_opt = nullptr;
+  double retention_days = 7;
+  double retention_mb = 1024;
+  bool fsync = false;
+  CLI::Option* retention_days_opt = nullptr;
+  CLI::Option* retention_mb_opt = nullptr;
+  CLI::Option* fsync_opt = nullptr;
 };
 
 std::string data_flag(const fs::path& dir) {
@@ -83,7 +89,7 @@ std::optional<json> wait_ready(const fs::path& dir, pid_t child, double seconds,
 // now runs as mosquitto, give the database and its journal files to that user so it can write them.
 bool hand_state_to_broker(const fs::path& dir, const Ownership& own, std::string& why) {
   if (!own.shares_with_broker_group()) return true;
-  for (const char* name : {"state.db", "state.db-wal", "state.db-shm"}) {
+  for (const char* name : {"state.db", "state.db-wal", "state.db-shm", "state.db.telemetry-journal"}) {
     const fs::path file = dir / name;
     std::error_code ec;
     if (!fs::exists(file, ec)) continue;
@@ -156,6 +162,12 @@ int hub_start(StartOptions& o) {
   if (!existing || o.bind_opt->count() > 0) config.bind = o.bind;
   if (o.insecure_opt->count() > 0) {
     config.insecure_port = o.insecure_port > 0 ? std::optional<int>(o.insecure_port) : std::nullopt;
+  }
+  if (o.retention_days_opt->count() > 0) config.retention_days = o.retention_days;
+  if (o.retention_mb_opt->count() > 0) config.retention_bytes = static_cast<std::uint64_t>(o.retention_mb * 1048576.0);
+  if (o.fsync_opt->count() > 0) config.fsync = o.fsync;
+  if (!(config.retention_days > 0) || config.retention_bytes < 1048576) {
+    return report_error({exit_usage, "--retention-days must be > 0 and --retention-mb at least 1"}, json_out);
   }
   if (config.port < 1 || config.port > 65535) {
     return report_error({exit_usage, "--port must be between 1 and 65535"}, json_out);
@@ -377,6 +389,15 @@ PICOHUB_COMMAND(60, [](CLI::App& root, int& exit_code) {
                     "intermediate RSA-4096 -> leaf RSA-2048, leaf + intermediate sent: a board's handshake then costs "
                     "what it costs against Azure IoT Hub); kept in the data dir until given again; ca.crt stays")
       ->check(CLI::IsMember({"default", "azure"}));
+  start_options->retention_days_opt = start->add_option(
+      "--retention-days", start_options->retention_days,
+      "keep telemetry in state.db this many days (default 7; kept in hub.json)");
+  start_options->retention_mb_opt = start->add_option(
+      "--retention-mb", start_options->retention_mb,
+      "and at most this many MiB of state.db, oldest telemetry deleted first (default 1024; kept in hub.json)");
+  start_options->fsync_opt = start->add_flag(
+      "--fsync,!--no-fsync", start_options->fsync,
+      "fdatasync every acknowledged message and commit: survives power loss, costs broker CPU (kept in hub.json)");
   start->add_flag("--foreground", start_options->foreground, "stay attached; Ctrl-C stops the hub");
   start->add_option("--wait", start_options->wait, "seconds to wait for the hub to become ready (default 20)");
   start->callback([start_options, &exit_code] { exit_code = hub_start(*start_options); });

@@ -62,7 +62,9 @@ struct Plugin {
   Hub* get() {
     if (hub || open_failed) return hub.get();
     std::string error;
-    store = Store::open(data_dir + "/state.db", error);
+    StoreOptions store_options;
+    store_options.fsync = config.durability_fsync;
+    store = Store::open(data_dir + "/state.db", error, store_options);
     if (!store) {
       open_failed = true;
       mosquitto_log_printf(MOSQ_LOG_ERR, "picohub: %s; every connection will be refused", error.c_str());
@@ -70,6 +72,11 @@ struct Plugin {
     }
     HubOptions options;
     options.version = kVersion;
+    options.retention = config.retention;
+    if (!store->telemetry_healthy()) {
+      mosquitto_log_printf(MOSQ_LOG_ERR, "picohub: journaled telemetry could not be committed yet: %s",
+                           store->last_error().c_str());
+    }
     hub = std::make_unique<Hub>(config, *store, port, options);
     mosquitto_log_printf(MOSQ_LOG_NOTICE, "picohub: state in %s/state.db", data_dir.c_str());
     return hub.get();
@@ -133,19 +140,21 @@ int on_acl_check(int, void* event_data, void* userdata) {
 int on_message(int, void* event_data, void* userdata) {
   auto* ev = static_cast<mosquitto_evt_message*>(event_data);
   auto* plugin = static_cast<Plugin*>(userdata);
-  return guarded("MESSAGE", MOSQ_ERR_ACL_DENIED, [&] {
+  return guarded("MESSAGE", MOSQ_ERR_UNKNOWN, [&] {  // an internal error must not be acknowledged either
     Hub* hub = plugin->get();
     if (hub == nullptr || ev->topic == nullptr) return MOSQ_ERR_ACL_DENIED;
     std::string_view payload(static_cast<const char*>(ev->payload), ev->payload ? ev->payloadlen : 0);
     auto verdict = hub->on_message(ev->client, ev->topic, payload, ev->qos, ev->retain, now_ms());
-    // ACL_DENIED drops the message; an MQTT 3.1.1 QoS 1 publisher still gets its PUBACK. Any other error makes
-    // mosquitto 2.0.11's handle__publish return it, and the broker closes the connection without a PUBACK.
+    // mosquitto writes the QoS 1 PUBACK right after this returns (handle_publish.c: send__puback → packet__write).
+    // ACL_DENIED drops the message; an MQTT 3.1.1 QoS 1 publisher still gets its PUBACK. Any other error
+    // closes the connection before the PUBACK: what the hub refuses (over IoT Hub's size limit) or could not make
+    // durable is never acknowledged.
     switch (verdict) {
       case MessageVerdict::forward: return MOSQ_ERR_SUCCESS;
       case MessageVerdict::drop: return MOSQ_ERR_ACL_DENIED;
-      case MessageVerdict::disconnect: return MOSQ_ERR_PAYLOAD_SIZE;
+      case MessageVerdict::refuse: return MOSQ_ERR_UNKNOWN;
     }
-    return MOSQ_ERR_ACL_DENIED;
+    return MOSQ_ERR_UNKNOWN;
   });
 }
 

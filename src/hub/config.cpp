@@ -11,7 +11,7 @@ namespace picohub::hub {
 std::optional<HubConfig> parse_hub_config(std::string_view json_text, std::string& error) {
   auto doc = nlohmann::json::parse(json_text, nullptr, false);
   if (doc.is_discarded() || !doc.is_object()) {
-    error = "hub.json is not a JSON object; recreate it with `picohub hub start`";
+    error = "hub.json is not valid JSON (an object); delete the data dir and run `picohub hub start` again";
     return std::nullopt;
   }
   HubConfig config;
@@ -23,6 +23,10 @@ std::optional<HubConfig> parse_hub_config(std::string_view json_text, std::strin
     config.host_name = it->get<std::string>();
   }
   if (auto it = doc.find("port"); it != doc.end() && it->is_number_integer()) config.port = it->get<int>();
+  if (auto it = doc.find("insecurePort"); it != doc.end() && it->is_number_integer()) {
+    config.insecure_port = it->get<int>();
+  }
+  if (auto it = doc.find("bind"); it != doc.end() && it->is_string()) config.bind = it->get<std::string>();
   if (auto it = doc.find("policies"); it != doc.end() && it->is_object()) {
     for (auto& [name, value] : it->items()) {
       if (!value.is_object() || !value.contains("primaryKey") || !value["primaryKey"].is_string()) {
@@ -41,7 +45,41 @@ std::optional<HubConfig> parse_hub_config(std::string_view json_text, std::strin
       config.policies[name] = keys;
     }
   }
+  if (auto it = doc.find("retention"); it != doc.end() && !it->is_null()) {
+    auto days = it->is_object() ? it->find("maxAgeDays") : it->end();
+    auto bytes = it->is_object() ? it->find("maxBytes") : it->end();
+    bool ok = it->is_object() && (days == it->end() || (days->is_number() && days->get<double>() > 0)) &&
+              (bytes == it->end() || (bytes->is_number_unsigned() && bytes->get<std::uint64_t>() > 0));
+    if (!ok) {
+      error = "hub.json: retention must be {\"maxAgeDays\": N > 0, \"maxBytes\": N > 0} (both optional)";
+      return std::nullopt;
+    }
+    if (days != it->end()) config.retention.max_age_ms = static_cast<std::int64_t>(days->get<double>() * 86400000.0);
+    if (bytes != it->end()) config.retention.max_bytes = bytes->get<std::uint64_t>();
+  }
+  if (auto it = doc.find("durability"); it != doc.end() && it->is_object()) {
+    if (auto f = it->find("fsync"); f != it->end() && f->is_boolean()) config.durability_fsync = f->get<bool>();
+  }
   return config;
+}
+
+std::string hub_config_json(const HubConfig& config) {
+  nlohmann::json policies = nlohmann::json::object();
+  for (const auto& [name, keys] : config.policies) {
+    policies[name] = {{"primaryKey", keys.primary_key}, {"secondaryKey", keys.secondary_key}};
+  }
+  nlohmann::json doc = {
+      {"hostName", config.host_name},
+      {"port", config.port},
+      {"insecurePort", config.insecure_port ? nlohmann::json(*config.insecure_port) : nlohmann::json(nullptr)},
+      {"bind", config.bind},
+      {"policies", policies},
+      {"retention",
+       {{"maxAgeDays", static_cast<double>(config.retention.max_age_ms) / 86400000.0},
+        {"maxBytes", config.retention.max_bytes}}},
+      {"durability", {{"fsync", config.durability_fsync}}},
+  };
+  return doc.dump(2) + "\n";
 }
 
 std::optional<HubConfig> load_hub_config(const std::string& path, std::string& error) {

@@ -1,12 +1,17 @@
-// hub.json, written by `picohub hub start` into the data dir:
+// hub.json, the one parser and writer (the CLI's `picohub hub start` and the broker plugin both use these):
 //   {"hostName":"localhost","port":8883,"insecurePort":null,
-//    "policies":{"iothubowner":{"primaryKey":"<b64>","secondaryKey":"<b64>"}}}
+//    "bind":"127.0.0.1",
+//    "policies":{"iothubowner":{"primaryKey":"<b64>","secondaryKey":"<b64>"}},
+//    "retention":{"maxAgeDays":7,"maxBytes":1073741824},   (optional; telemetry in state.db)
+//    "durability":{"fsync":false}}                          (optional; true: survive power loss, slower)
 #pragma once
 
 #include <map>
 #include <optional>
 #include <string>
 #include <string_view>
+
+#include "hub/store.hpp"
 
 namespace picohub::hub {
 
@@ -18,11 +23,17 @@ struct PolicyKeys {
 struct HubConfig {
   std::string host_name = "localhost";
   int port = 8883;
+  std::optional<int> insecure_port;  // plain-TCP debug listener on 127.0.0.1
+  std::string bind = "127.0.0.1";
   std::map<std::string, PolicyKeys> policies;  // by policy name (skn)
+  RetentionPolicy retention;
+  bool durability_fsync = false;
 };
 
 // Parses hub.json text. On failure returns nullopt and sets `error` to an actionable sentence.
 std::optional<HubConfig> parse_hub_config(std::string_view json_text, std::string& error);
 std::optional<HubConfig> load_hub_config(const std::string& path, std::string& error);
+// The hub.json text for `config` (pretty-printed, every field written).
+std::string hub_config_json(const HubConfig& config);
 
 }  // namespace picohub::hub

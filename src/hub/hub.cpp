@@ -44,21 +44,49 @@ bool is_valid_method_name(std::string_view name) {
 }  // namespace
 
 Hub::Hub(HubConfig config, Store& store, BrokerPort& port, HubOptions options)
-    : config_(std::move(config)), store_(store), port_(port), options_(std::move(options)) {}
+    : config_(std::move(config)),
+      store_(store),
+      port_(port),
+      options_(std::move(options)),
+      log_limiter_(options_.log_lines_per_second) {}
 
 Hub::~Hub() {
   flush_activity();
-  store_.flush();
+  if (!store_.flush()) store_failed("final commit");
+}
+
+void Hub::log_client(const std::string& client_id, LogLevel level, const std::string& text) {
+  if (log_limiter_.allow(client_id, now_ms_, [&](const std::string& line) { log(LogLevel::notice, line); })) {
+    log(level, text);
+  }
+}
+
+void Hub::store_failed(const std::string& what) {
+  log_client("state.db", LogLevel::error,
+             "state.db: " + what + " failed: " + store_.last_error() + " (disk full? the change was not acknowledged)");
+}
+
+void Hub::respond_store_error(const std::string& client, const std::string& cid) {
+  respond_error(client, cid, 500, 500001,
+                "the hub could not save the change (" + store_.last_error() + "); it was not made. Free disk space "
+                "in the data dir and retry");
+}
+
+bool Hub::commit(const std::string& what) {
+  if (store_.flush()) return true;
+  store_failed(what);
+  return false;
 }
 
 // ---------------------------------------------------------------- connections
 
 bool Hub::on_basic_auth(ConnId conn, std::string_view client_id, std::string_view username, std::string_view password,
                         bool clean_session, std::int64_t now_ms) {
+  now_ms_ = now_ms;
   std::string who(client_id.empty() ? "(no client id)" : client_id);
   AuthResult auth = authenticate(config_, store_, client_id, username, password, seconds(now_ms));
   if (!auth.accepted) {
-    log(LogLevel::notice, "refused " + who + ": " + auth.reason);
+    log_client(who, LogLevel::notice, "refused " + who + ": " + auth.reason);
     return false;
   }
   Connection c;
@@ -74,7 +102,7 @@ bool Hub::on_basic_auth(ConnId conn, std::string_view client_id, std::string_vie
   conns_[conn] = c;
   expiries_.insert({c.expiry_s, conn});
   if (auto old = current_.find(c.client_id); old != current_.end() && old->second != conn) {
-    log(LogLevel::notice, who + " connected again; the older connection is dropped (400027)");
+    log_client(who, LogLevel::notice, who + " connected again; the older connection is dropped (400027)");
   }
   current_[c.client_id] = conn;
   // clean_session=1 starts without subscriptions; clean_session=0 keeps the session's (mosquitto keeps them too).
@@ -92,14 +120,15 @@ bool Hub::on_basic_auth(ConnId conn, std::string_view client_id, std::string_vie
     activity_[c.device_id] = now_ms;
     model_ids_[c.client_id] = c.model_id;
     if (c.module_id.empty()) c2d_dirty_.insert(c.device_id);
-    log(LogLevel::notice, who + " connected (token valid until " + iso8601_utc(c.expiry_s * 1000) + ")");
+    log_client(who, LogLevel::notice, who + " connected (token valid until " + iso8601_utc(c.expiry_s * 1000) + ")");
   } else {
-    log(LogLevel::notice, "service client " + who + " connected with policy " + auth.policy);
+    log_client(who, LogLevel::notice, "service client " + who + " connected with policy " + auth.policy);
   }
   return true;
 }
 
 void Hub::on_disconnect(ConnId conn, std::int64_t now_ms) {
+  now_ms_ = now_ms;
   auto it = conns_.find(conn);
   if (it == conns_.end()) return;
   const Connection& c = it->second;
@@ -108,7 +137,7 @@ void Hub::on_disconnect(ConnId conn, std::int64_t now_ms) {
     current_.erase(cur);
     if (c.principal == Principal::device) {
       activity_[c.device_id] = now_ms;
-      log(LogLevel::notice, c.client_id + " disconnected");
+      log_client(c.client_id, LogLevel::notice, c.client_id + " disconnected");
     }
     // A clean session's subscriptions end with its connection (a persistent one's stay, as in mosquitto).
     if (c.clean_session) telemetry_watchers_.erase(c.client_id);
@@ -116,7 +145,7 @@ void Hub::on_disconnect(ConnId conn, std::int64_t now_ms) {
     if (c.clean_session && c.principal == Principal::device) release_c2d_locks(c);
   } else {
     // Takeover: mosquitto reports the old session's end after the new connection authenticated.
-    log(LogLevel::info, c.client_id + ": replaced connection closed");
+    log_client(c.client_id, LogLevel::info, c.client_id + ": replaced connection closed");
   }
   expiries_.erase({c.expiry_s, conn});
   departed_[conn] = std::move(it->second);  // for its Will, published right after this event
@@ -128,7 +157,7 @@ void Hub::schedule_kick(ConnId conn, const std::string& why) {
   if (it == conns_.end() || it->second.kick_pending) return;
   it->second.kick_pending = true;
   kicks_.emplace_back(conn, it->second.client_id);
-  log(LogLevel::notice, "disconnecting " + it->second.client_id + ": " + why);
+  log_client(it->second.client_id, LogLevel::notice, "disconnecting " + it->second.client_id + ": " + why);
 }
 
 void Hub::kick_device(const std::string& device_id, const std::string& why) {
@@ -236,6 +265,7 @@ bool Hub::on_acl_check(ConnId conn, Access access, std::string_view topic, int q
 
 MessageVerdict Hub::on_message(ConnId conn, std::string_view topic, std::string_view payload, int /*qos*/,
                                bool retain, std::int64_t now_ms) {
+  now_ms_ = now_ms;
   auto it = conns_.find(conn);
   if (it == conns_.end() || it->second.principal != Principal::device) return MessageVerdict::drop;
   const Connection& c = it->second;  // the handlers below never add or remove connections
@@ -245,9 +275,9 @@ MessageVerdict Hub::on_message(ConnId conn, std::string_view topic, std::string_
       if (const auto size = d2c_counted_size(p.property_bag, payload.size()); size > kD2cMaxCountedBytes) {
         log(LogLevel::notice, "disconnecting " + c.client_id + ": telemetry of " + std::to_string(size) +
                                   " bytes (body + properties) is over IoT Hub's 256 KB; not acknowledged");
-        return MessageVerdict::disconnect;
+        return MessageVerdict::refuse;
       }
-      handle_telemetry(c, p, payload, retain, now_ms);
+      if (!handle_telemetry(c, p, payload, retain, now_ms)) return MessageVerdict::refuse;
       break;
     case PublishKind::twin_get: {
       auto twin = store_.load_twin(c.client_id);  // client id = identity: "device" or "device/module"
@@ -262,8 +292,15 @@ MessageVerdict Hub::on_message(ConnId conn, std::string_view topic, std::string_
   return MessageVerdict::drop;  // nothing a device publishes is routed to MQTT subscribers
 }
 
-void Hub::handle_telemetry(const Connection& c, const ClassifiedPublish& p, std::string_view payload, bool retain,
+// true once the message is durable (the PUBACK may go); false: refuse it (no PUBACK, the connection closes).
+bool Hub::handle_telemetry(const Connection& c, const ClassifiedPublish& p, std::string_view payload, bool retain,
                            std::int64_t now_ms) {
+  if (!store_.telemetry_healthy()) {
+    log_client(c.client_id, LogLevel::warning,
+               "refusing telemetry from " + c.client_id + ": state.db cannot take it (" + store_.last_error() +
+                   "); the device gets no PUBACK and is disconnected");
+    return false;
+  }
   TelemetryEventInput in;
   in.sequence = store_.next_telemetry_sequence();
   in.device_id = c.device_id;
@@ -275,14 +312,22 @@ void Hub::handle_telemetry(const Connection& c, const ClassifiedPublish& p, std:
   in.retain = retain;
   in.payload = payload;
   if (!write_telemetry_event(in, event_text_)) {
-    log(LogLevel::warning, c.client_id + " sent telemetry with a malformed property bag; properties ignored");
+    log_client(c.client_id, LogLevel::warning,
+               c.client_id + " sent telemetry with a malformed property bag; its well-formed properties are kept and "
+                             "the raw bag is in systemProperties[\"picohub-malformed-property-bag\"]");
   }
-  store_.telemetry_append(in.sequence, c.device_id, now_ms, event_text_, options_.telemetry_keep);
+  if (!store_.telemetry_append(in.sequence, c.device_id, now_ms, payload, event_text_, options_.telemetry_keep)) {
+    log_client(c.client_id, LogLevel::error,
+               "refusing telemetry from " + c.client_id + ": " + store_.last_error() +
+                   "; the device gets no PUBACK and is disconnected");
+    return false;
+  }
   // Recorded always; published live only while some service client may receive it (the broker would otherwise
   // copy, queue and route every event to nobody).
   if (!telemetry_watchers_.empty()) {
     port_.publish("", std::string(kTelemetryTopicPrefix) + c.device_id, event_text_, 0);
   }
+  return true;
 }
 
 void Hub::handle_reported_patch(const Connection& c, const ClassifiedPublish& p, std::string_view payload,
@@ -300,10 +345,15 @@ void Hub::handle_reported_patch(const Connection& c, const ClassifiedPublish& p,
   if (!patch) {
     json body = {{"errorCode", 400004}, {"message", error}};
     port_.publish(c.client_id, "$iothub/twin/res/400/?$rid=" + rid, body.dump(), 0);
-    log(LogLevel::info, c.client_id + ": reported patch refused: " + error);
+    log_client(c.client_id, LogLevel::info, c.client_id + ": reported patch refused: " + error);
     return;
   }
-  store_.save_twin(twin);
+  if (!stored(store_.save_twin(twin), "reported patch of " + c.device_id) ||
+      !commit("reported patch of " + c.device_id)) {
+    json body = {{"errorCode", 500001}, {"message", "the hub could not save the patch; try again later"}};
+    port_.publish(c.client_id, "$iothub/twin/res/500/?$rid=" + rid, body.dump(), 0);
+    return;
+  }
   port_.publish(c.client_id,
                 "$iothub/twin/res/204/?$rid=" + rid + "&$version=" + std::to_string(twin.reported_version), "", 0);
 }
@@ -311,7 +361,7 @@ void Hub::handle_reported_patch(const Connection& c, const ClassifiedPublish& p,
 void Hub::handle_method_response(const Connection& c, const ClassifiedPublish& p, std::string_view payload) {
   auto it = methods_.find(p.rid);
   if (it == methods_.end() || it->second.identity != c.client_id) {
-    log(LogLevel::info, c.client_id + " answered unknown or expired method request $rid=" + p.rid);
+    log_client(c.client_id, LogLevel::info, c.client_id + " answered unknown or expired method request $rid=" + p.rid);
     return;
   }
   PendingMethod m = it->second;
@@ -327,6 +377,7 @@ void Hub::handle_method_response(const Connection& c, const ClassifiedPublish& p
 // ---------------------------------------------------------------- tick
 
 void Hub::on_tick(std::int64_t now_ms) {
+  now_ms_ = now_ms;
   auto kicks = std::move(kicks_);
   kicks_.clear();
   for (auto& [conn, client_id] : kicks) {
@@ -364,8 +415,9 @@ void Hub::on_tick(std::int64_t now_ms) {
     for (auto& m : store_.c2d_expired_with_feedback(now_ms)) {
       c2d_feedback(m.device_id, m.message_id, m.topic_bag, "Expired", "Message expired", now_ms);
     }
-    if (auto dropped = store_.c2d_drop_expired(now_ms); dropped > 0) {
-      log(LogLevel::info, std::to_string(dropped) + " C2D message(s) expired (TTL) and were dropped");
+    auto dropped = store_.c2d_drop_expired(now_ms);
+    if (stored(dropped, "dropping expired C2D messages") && *dropped > 0) {
+      log(LogLevel::info, std::to_string(*dropped) + " C2D message(s) expired (TTL) and were dropped");
     }
   }
   departed_.clear();  // their Wills, if any, were published in the iteration that closed them
@@ -376,13 +428,25 @@ void Hub::on_tick(std::int64_t now_ms) {
   auto dirty = std::move(c2d_dirty_);
   c2d_dirty_.clear();
   for (auto& device : dirty) deliver_c2d(device, now_ms);
-  // One commit per broker loop iteration. Replies the plugin queued in this iteration are only sent at the start
-  // of the next one, so every acknowledged change (C2D send, twin update, registry op) is committed first.
-  store_.flush();
+  if (now_ms - last_retention_ms_ >= 10000 || now_ms < last_retention_ms_) {
+    last_retention_ms_ = now_ms;
+    log_limiter_.sweep(now_ms, [&](const std::string& line) { log(LogLevel::notice, line); });
+    auto deleted = store_.enforce_retention(now_ms, options_.retention);
+    if (stored(deleted, "telemetry retention") && *deleted > 0) {
+      log(LogLevel::info, std::to_string(*deleted) + " telemetry row(s) past the retention limits deleted");
+    }
+  }
+  // One commit per broker loop iteration for what is not acknowledged by itself: telemetry rows (durable in the
+  // journal already), lastActivityTime, C2D bookkeeping. Acknowledged changes were committed before their reply.
+  (void)commit("batch commit");
+  if (!store_.telemetry_healthy() && now_ms - last_fold_retry_ms_ >= 1000) {
+    last_fold_retry_ms_ = now_ms;
+    if (store_.retry_fold()) log(LogLevel::notice, "state.db takes telemetry again; journaled messages are committed");
+  }
 }
 
 void Hub::flush_activity() {
-  for (auto& [device, ms] : activity_) store_.touch_device(device, ms);
+  for (auto& [device, ms] : activity_) (void)stored(store_.touch_device(device, ms), "lastActivityTime");
   activity_.clear();
 }
 
@@ -403,7 +467,7 @@ void Hub::deliver_c2d(const std::string& device_id, std::int64_t now_ms) {
       continue;
     }
     if (m.delivery_count >= options_.c2d_max_delivery_count) {
-      store_.c2d_remove(m.seq);
+      (void)stored(store_.c2d_remove(m.seq), "dead-lettering a C2D message");
       c2d_feedback(device_id, m.message_id, m.topic_bag, "DeliveryCountExceeded", "Delivery count exceeded", now_ms);
       log(LogLevel::notice, "C2D " + m.message_id + " for " + device_id + " dead-lettered: delivered " +
                                 std::to_string(m.delivery_count) + " times without a PUBACK (DeliveryCountExceeded)");
@@ -411,7 +475,7 @@ void Hub::deliver_c2d(const std::string& device_id, std::int64_t now_ms) {
     }
     port_.publish(c->client_id, "devices/" + device_id + "/messages/devicebound/" + m.topic_bag, m.payload, qos);
     if (qos == 0) {
-      store_.c2d_remove(m.seq);  // QoS 0: completed when sent, as IoT Hub does
+      (void)stored(store_.c2d_remove(m.seq), "completing a QoS 0 C2D message");  // completed when sent, as IoT Hub does
       c2d_feedback(device_id, m.message_id, m.topic_bag, "Success", "Success", now_ms);
       log(LogLevel::info, "C2D " + m.message_id + " sent to " + device_id + " at QoS 0 (completed)");
       continue;
@@ -469,7 +533,8 @@ bool Hub::complete_c2d(const std::string& device_id, const std::string& message_
     }
   }
   if (seq == 0) return false;
-  store_.c2d_remove(seq);
+  // Not removed (a failed write): the message stays queued and is delivered again, never lost.
+  if (!stored(store_.c2d_remove(seq), "completing a C2D message")) return false;
   c2d_feedback(device_id, message_id, topic_bag, "Success", "Success", now_ms);
   log(LogLevel::info, "C2D " + message_id + " completed by " + device_id + " (PUBACK)");
   return true;
@@ -575,17 +640,18 @@ json Hub::device_object(const DeviceRecord& record) {
 }
 
 void Hub::on_control(ConnId conn, std::string_view client_id, std::string_view payload, std::int64_t now_ms) {
+  now_ms_ = now_ms;
   std::string client(client_id);
   auto it = conns_.find(conn);
   if (it == conns_.end() || it->second.principal != Principal::service) {
-    log(LogLevel::warning, client + " is not the service principal; control request ignored");
+    log_client(client, LogLevel::warning, client + " is not the service principal; control request ignored");
     return;
   }
   std::string error, cid;
   auto request = parse_control_request(payload, error, cid);
   if (!request) {
     if (!cid.empty()) respond_error(client, cid, 400, 400004, error);
-    log(LogLevel::warning, "bad control request from " + client + ": " + error);
+    log_client(client, LogLevel::warning, "bad control request from " + client + ": " + error);
     return;
   }
   const json& f = request->fields;
@@ -680,7 +746,9 @@ void Hub::op_device_create(const std::string& client, const std::string& cid, co
   d.primary_key = primary.value_or(random_key_base64());
   d.secondary_key = secondary.value_or(random_key_base64());
   d.created_ms = now_ms;
-  if (!store_.insert_device(d)) {
+  auto inserted = store_.insert_device(d);
+  if (!stored(inserted, "device create") || !commit("device create")) return respond_store_error(client, cid);
+  if (!*inserted) {
     return respond_error(client, cid, 409, 409001, "device '" + *id + "' already exists; pick another id or delete it");
   }
   log(LogLevel::notice, "device " + *id + " created");
@@ -695,7 +763,9 @@ void Hub::op_device_update(const std::string& client, const std::string& cid, co
   if (!status || (*status != "enabled" && *status != "disabled")) {
     return respond_error(client, cid, 400, 400004, "field 'status' must be \"enabled\" or \"disabled\"");
   }
-  if (!store_.set_device_status(*id, *status)) {
+  auto updated = store_.set_device_status(*id, *status);
+  if (!stored(updated, "device update") || !commit("device update")) return respond_store_error(client, cid);
+  if (!*updated) {
     return respond_error(client, cid, 404, 404001, "device '" + *id + "' is not registered");
   }
   if (*status == "disabled") kick_device(*id, "device disabled (403012)");
@@ -706,7 +776,9 @@ void Hub::op_device_delete(const std::string& client, const std::string& cid, co
   std::string error;
   auto id = optional_string(f, "deviceId", error);
   if (!id) return respond_error(client, cid, 400, 400004, "field 'deviceId' (string) is required");
-  if (!store_.delete_device(*id)) return respond_error(client, cid, 404, 404001, "device '" + *id + "' is not registered");
+  auto deleted = store_.delete_device(*id);
+  if (!stored(deleted, "device delete") || !commit("device delete")) return respond_store_error(client, cid);
+  if (!*deleted) return respond_error(client, cid, 404, 404001, "device '" + *id + "' is not registered");
   activity_.erase(*id);
   for (auto it = model_ids_.begin(); it != model_ids_.end();) {
     it = it->first == *id || starts_with(it->first, *id + "/") ? model_ids_.erase(it) : std::next(it);
@@ -781,7 +853,9 @@ void Hub::op_module(const std::string& op, const std::string& client, const std:
     return respond(client, cid, 200, module_object(*m));
   }
   if (op == "module.delete") {
-    if (!store_.delete_module(*id, *module)) {
+    auto deleted = store_.delete_module(*id, *module);
+    if (!stored(deleted, "module delete") || !commit("module delete")) return respond_store_error(client, cid);
+    if (!*deleted) {
       return respond_error(client, cid, 404, 404010, "module '" + *id + "/" + *module + "' is not registered");
     }
     const std::string identity = identity_key(*id, *module);
@@ -801,7 +875,9 @@ void Hub::op_module(const std::string& op, const std::string& client, const std:
   m.primary_key = random_key_base64();
   m.secondary_key = random_key_base64();
   m.created_ms = now_ms;
-  if (!store_.insert_module(m)) {
+  auto inserted = store_.insert_module(m);
+  if (!stored(inserted, "module create") || !commit("module create")) return respond_store_error(client, cid);
+  if (!*inserted) {
     return respond_error(client, cid, 409, 409001, "module '" + *id + "/" + *module + "' already exists");
   }
   log(LogLevel::notice, "module " + identity_key(*id, *module) + " created");
@@ -881,7 +957,7 @@ void Hub::op_c2d_send(const std::string& client, const std::string& cid, const j
   m.payload = *payload;
   m.enqueued_ms = now_ms;
   m.expiry_ms = now_ms + ttl_s * 1000;
-  store_.c2d_enqueue(m);
+  if (!stored(store_.c2d_enqueue(m), "C2D send") || !commit("C2D send")) return respond_store_error(client, cid);
   c2d_dirty_.insert(*id);
   respond(client, cid, 200, json{{"messageId", mid}, {"queueDepth", store_.c2d_depth(*id)}});
 }
@@ -937,7 +1013,9 @@ void Hub::op_twin_update(const std::string& client, const std::string& cid, cons
     }
   }
   if (!patch) return respond_error(client, cid, 400, 400004, error);
-  store_.save_twin(twin);
+  if (!stored(store_.save_twin(twin), "twin update") || !commit("twin update")) {
+    return respond_store_error(client, cid);
+  }
   respond(client, cid, 200, twin_service_view(twin));
   const Connection* c = current_device_connection(*id);
   if (c != nullptr && (subscription_flags(c->client_id) & sub_twin_desired) != 0) {

@@ -16,6 +16,7 @@
 #include "hub/acl.hpp"
 #include "hub/auth.hpp"
 #include "hub/config.hpp"
+#include "hub/log_limiter.hpp"
 #include "hub/store.hpp"
 
 namespace picohub::hub {
@@ -24,9 +25,10 @@ using ConnId = const void*;  // mosquitto's `struct mosquitto*`: one per network
 
 enum class LogLevel { info, notice, warning, error };
 enum class Access { read, write, subscribe, unsubscribe };
-// drop → the plugin returns MOSQ_ERR_ACL_DENIED (a QoS 1 publisher still gets its PUBACK);
-// disconnect → the broker closes the connection before any PUBACK (IoT Hub's answer to a message it refuses).
-enum class MessageVerdict { forward, drop, disconnect };
+// drop → the plugin returns MOSQ_ERR_ACL_DENIED (a QoS 1 sender still gets its PUBACK: the hub handled it);
+// refuse → the plugin returns an error, mosquitto closes the connection before it writes the PUBACK: for a message
+// over IoT Hub's limits, or one that could not be made durable (the device sends it again after it reconnects).
+enum class MessageVerdict { forward, drop, refuse };
 
 // What the hub needs from the broker. Calls are only made from inside Hub's on_* methods.
 class BrokerPort {
@@ -40,6 +42,8 @@ class BrokerPort {
 
 struct HubOptions {
   std::int64_t telemetry_keep = 100000;  // newest telemetry rows kept in state.db
+  RetentionPolicy retention;             // and none older / beyond this size (hub.json "retention")
+  int log_lines_per_second = 5;          // per client; the rest is summarised as "suppressed N"
   std::string version = "0.1.0";
   std::int64_t c2d_max_delivery_count = 10;  // IoT Hub's maxDeliveryCount default; then dead-lettered
   std::int64_t c2d_lock_ms = 60000;          // IoT Hub's fixed lock (visibility) timeout: 1 minute
@@ -132,7 +136,7 @@ class Hub {
   void scan_c2d_locks(std::int64_t now_ms);
   void restore_session(const Connection& c);
   void persist_session(const Connection& c);
-  void handle_telemetry(const Connection& c, const ClassifiedPublish& p, std::string_view payload, bool retain,
+  bool handle_telemetry(const Connection& c, const ClassifiedPublish& p, std::string_view payload, bool retain,
                         std::int64_t now_ms);
   void handle_reported_patch(const Connection& c, const ClassifiedPublish& p, std::string_view payload,
                              std::int64_t now_ms);
@@ -142,6 +146,18 @@ class Hub {
                      const std::string& message);
   nlohmann::json device_object(const DeviceRecord& d);
   void log(LogLevel level, const std::string& text) { port_.log(level, "picohub: " + text); }
+  // A line about one client, rate-limited per client id.
+  void log_client(const std::string& client_id, LogLevel level, const std::string& text);
+  // Commits now (before a reply or PUBACK says it happened); logs and returns false when the commit failed.
+  bool commit(const std::string& what);
+  void store_failed(const std::string& what);
+  template <class T>
+  bool stored(const Result<T>& r, const std::string& what) {
+    if (!r) store_failed(what);
+    return r.has_value();
+  }
+  // The service's answer when a change could not be committed (500; nothing was acknowledged).
+  void respond_store_error(const std::string& client, const std::string& cid);
   void flush_activity();
 
   // control ops; each answers the service itself
@@ -185,6 +201,10 @@ class Hub {
   std::int64_t last_token_scan_ms_ = 0;
   std::int64_t last_activity_flush_ms_ = 0;
   std::int64_t last_lock_scan_ms_ = 0;
+  std::int64_t last_retention_ms_ = 0;
+  std::int64_t last_fold_retry_ms_ = 0;
+  std::int64_t now_ms_ = 0;  // the newest time any event brought (for events that carry none)
+  LogLimiter log_limiter_;
 };
 
 }  // namespace picohub::hub

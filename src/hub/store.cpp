@@ -1,8 +1,16 @@
 #include "hub/store.hpp"
 
+#include "hub/telemetry_event.hpp"
+
+#include <fcntl.h>
 #include <sqlite3.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <iterator>
 #include <functional>
 #include <string>
 #include <unordered_map>
@@ -54,6 +62,20 @@ class Stmt {
     sqlite3_bind_text(stmt_, i, text.data(), static_cast<int>(text.size()), SQLITE_STATIC);
     return *this;
   }
+  Stmt& bind_blob_static(int i, std::string_view bytes) {
+    // An empty payload must stay a BLOB (a null pointer would bind NULL, which means "whole event").
+    if (bytes.empty()) {
+      sqlite3_bind_zeroblob(stmt_, i, 0);
+    } else {
+      sqlite3_bind_blob(stmt_, i, bytes.data(), static_cast<int>(bytes.size()), SQLITE_STATIC);
+    }
+    return *this;
+  }
+  Stmt& bind_null(int i) {
+    sqlite3_bind_null(stmt_, i);
+    return *this;
+  }
+  bool is_null(int col) { return sqlite3_column_type(stmt_, col) == SQLITE_NULL; }
   Stmt& bind_blob(int i, std::string_view bytes) {
     sqlite3_bind_blob(stmt_, i, bytes.data(), static_cast<int>(bytes.size()), SQLITE_TRANSIENT);
     return *this;
@@ -75,13 +97,13 @@ class Stmt {
   sqlite3_stmt* stmt_ = nullptr;
 };
 
-constexpr const char* kSchema = R"sql(
+// Schema 0: what picohub wrote before state.db had a version (kept verbatim as the test fixture
+// tests/unit/fixtures/hub_state_v0.sql). A new database is made as schema 0 and then upgraded like an old one,
+// so there is one path to the current schema.
+constexpr const char* kSchemaV0 = R"sql(
 CREATE TABLE IF NOT EXISTS devices(
   device_id TEXT PRIMARY KEY, status TEXT NOT NULL, primary_key TEXT NOT NULL, secondary_key TEXT NOT NULL,
   created_ms INTEGER NOT NULL, last_activity_ms INTEGER NOT NULL DEFAULT 0);
-CREATE TABLE IF NOT EXISTS modules(
-  device_id TEXT NOT NULL, module_id TEXT NOT NULL, primary_key TEXT NOT NULL, secondary_key TEXT NOT NULL,
-  created_ms INTEGER NOT NULL, PRIMARY KEY(device_id, module_id));
 CREATE TABLE IF NOT EXISTS twins(
   device_id TEXT PRIMARY KEY, desired TEXT NOT NULL, reported TEXT NOT NULL,
   desired_version INTEGER NOT NULL, reported_version INTEGER NOT NULL);
@@ -89,19 +111,65 @@ CREATE TABLE IF NOT EXISTS c2d(
   seq INTEGER PRIMARY KEY AUTOINCREMENT, device_id TEXT NOT NULL, message_id TEXT NOT NULL, topic_bag TEXT NOT NULL,
   payload BLOB NOT NULL, enqueued_ms INTEGER NOT NULL, expiry_ms INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS c2d_by_device ON c2d(device_id, seq);
-CREATE TABLE IF NOT EXISTS c2d_feedback(
-  id INTEGER PRIMARY KEY AUTOINCREMENT, device_id TEXT NOT NULL, message_id TEXT NOT NULL, status TEXT NOT NULL,
-  description TEXT NOT NULL, enqueued_ms INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS sessions(
-  client_id TEXT PRIMARY KEY, filters TEXT NOT NULL, c2d_qos INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS telemetry(
   sequence INTEGER PRIMARY KEY, device_id TEXT NOT NULL, enqueued_ms INTEGER NOT NULL, event TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS telemetry_by_time ON telemetry(enqueued_ms);
 )sql";
 
+// Schema 0 → 1: the message body is kept once, as a BLOB beside the event text without its body fields (schema 0
+// kept it as JSON text and again as base64 inside `event`); rows from schema 0 keep payload NULL and their whole
+// event. `meta` remembers the last telemetry sequence committed from the journal.
+constexpr const char* kUpgrade0To1 = R"sql(
+ALTER TABLE telemetry ADD COLUMN payload BLOB;
+CREATE TABLE meta(key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+INSERT INTO meta(key, value) SELECT 'telemetry_folded', COALESCE(MAX(sequence), 0) FROM telemetry;
+PRAGMA user_version = 1;
+)sql";
+
+// Schema 1 → 2: module identities, C2D delivery counts (at-least-once, docs/hub-acks.md), C2D feedback records and
+// the subscriptions of persistent sessions (they survive a hub restart).
+constexpr const char* kUpgrade1To2 = R"sql(
+CREATE TABLE modules(
+  device_id TEXT NOT NULL, module_id TEXT NOT NULL, primary_key TEXT NOT NULL, secondary_key TEXT NOT NULL,
+  created_ms INTEGER NOT NULL, PRIMARY KEY(device_id, module_id));
+ALTER TABLE c2d ADD COLUMN delivery_count INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE c2d_feedback(
+  id INTEGER PRIMARY KEY AUTOINCREMENT, device_id TEXT NOT NULL, message_id TEXT NOT NULL, status TEXT NOT NULL,
+  description TEXT NOT NULL, enqueued_ms INTEGER NOT NULL);
+CREATE TABLE sessions(client_id TEXT PRIMARY KEY, filters TEXT NOT NULL, c2d_qos INTEGER NOT NULL);
+PRAGMA user_version = 2;
+)sql";
+
+constexpr const char* kUpgrades[] = {kUpgrade0To1, kUpgrade1To2};  // kUpgrades[v] takes schema v to v + 1
+static_assert(std::size(kUpgrades) == kSchemaVersion);
+
+// state.db is created with `mode` before SQLite opens it: SQLite gives -wal and -shm the main file's mode.
+// Existing files are set to it too (hubs before this one left them 0644).
+std::string prepare_files(const std::string& path, unsigned mode) {
+  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, static_cast<mode_t>(mode));
+  if (fd < 0) {
+    return "cannot create " + path + ": " + std::strerror(errno) +
+           "; check that the data dir exists and is writable by the broker's user";
+  }
+  ::close(fd);
+  for (const char* suffix : {"", "-wal", "-shm"}) {
+    std::string file = path + suffix;
+    // Best effort: a file we do not own (EPERM) keeps its mode; SQLite reports it if it cannot be used.
+    if (::chmod(file.c_str(), static_cast<mode_t>(mode)) != 0 && errno != ENOENT && errno != EPERM) {
+      return "cannot chmod " + file + ": " + std::strerror(errno);
+    }
+  }
+  return {};
+}
+
 }  // namespace
 
-std::unique_ptr<Store> Store::open(const std::string& path, std::string& error) {
+std::unique_ptr<Store> Store::open(const std::string& path, std::string& error, StoreOptions options) {
+  bool on_disk = path != ":memory:";
+  if (on_disk) {
+    error = prepare_files(path, options.file_mode);
+    if (!error.empty()) return nullptr;
+  }
   sqlite3* db = nullptr;
   if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
                       nullptr) != SQLITE_OK) {
@@ -112,28 +180,61 @@ std::unique_ptr<Store> Store::open(const std::string& path, std::string& error) 
   }
   sqlite3_busy_timeout(db, 2000);
   std::unique_ptr<Store> store(new Store(db));
+  store->options_ = options;
   // WAL + synchronous NORMAL: a commit is in the WAL (the OS has it) before the call returns, so every C2D send,
-  // twin update and telemetry row survives kill -9 of the broker; only an OS crash / power loss can lose the
-  // last commits. FULL (an fsync per commit) cost ~20x in broker CPU per telemetry message.
-  if (!store->exec("PRAGMA journal_mode=WAL;") || !store->exec("PRAGMA synchronous=NORMAL;") ||
-      !store->exec(kSchema)) {
-    error = "cannot initialise " + path + ": " + sqlite3_errmsg(db) + "; delete the file if it is not a picohub state.db";
-    return nullptr;
-  }
-  // state.db files written before C2D redelivery have no delivery count: add it (0 = never delivered).
-  if (!store->has_column("c2d", "delivery_count") &&
-      !store->exec("ALTER TABLE c2d ADD COLUMN delivery_count INTEGER NOT NULL DEFAULT 0;")) {
-    error = "cannot upgrade " + path + ": " + sqlite3_errmsg(db);
+  // twin update and registry change survives kill -9 of the broker; telemetry is durable earlier, in the journal.
+  // FULL (an fsync per commit) cost ~20x in broker CPU per telemetry message; it is the `fsync` option.
+  const char* sync = options.fsync ? "PRAGMA synchronous=FULL;" : "PRAGMA synchronous=NORMAL;";
+  if (!store->exec("PRAGMA journal_mode=WAL;") || !store->exec(sync) ||
+      !store->exec("PRAGMA journal_size_limit=67108864;") || !store->create_or_upgrade_schema(error)) {
+    if (error.empty()) error = "cannot initialise " + path + ": " + sqlite3_errmsg(db);
+    error += "; delete the file if it is not a picohub state.db";
     return nullptr;
   }
   Stmt s(db, "SELECT COALESCE(MAX(sequence), 0) FROM telemetry");
-  if (s.step()) store->last_sequence_ = s.integer(0);
+  if (s.step()) store->last_sequence_ = std::max(s.integer(0), store->folded_sequence());
+  if (on_disk && options.journal) {
+    store->journal_ = TelemetryJournal::open(path + ".telemetry-journal", options.fsync, options.file_mode, error);
+    if (!store->journal_) return nullptr;
+    // Acknowledged telemetry that had not reached SQLite when the broker stopped. If this fails (disk full) the
+    // hub still starts; telemetry_healthy() stays false until a retry succeeds, and the journal is kept.
+    store->fold_failed_ = !store->refold_journal();
+  }
   return store;
+}
+
+bool Store::create_or_upgrade_schema(std::string& error) {
+  int version = schema_version();
+  if (version > kSchemaVersion) {
+    error = "state.db has schema version " + std::to_string(version) + " but this picohub knows up to " +
+            std::to_string(kSchemaVersion) + " (written by a newer picohub): use that version, or another data dir";
+    return false;
+  }
+  if (version == kSchemaVersion) return true;
+  if (!exec("BEGIN IMMEDIATE")) return false;
+  bool ok = exec(kSchemaV0);
+  for (int v = version; ok && v < kSchemaVersion; ++v) ok = exec(kUpgrades[v]);
+  if (!ok || !exec("COMMIT")) {
+    error = std::string("cannot upgrade state.db from schema ") + std::to_string(version) + ": " + sqlite3_errmsg(db_);
+    exec("ROLLBACK");
+    return false;
+  }
+  return true;
+}
+
+int Store::schema_version() {
+  Stmt s(db_, "PRAGMA user_version");
+  return s.step() ? static_cast<int>(s.integer(0)) : -1;
+}
+
+std::int64_t Store::folded_sequence() {
+  Stmt s(db_, "SELECT value FROM meta WHERE key = 'telemetry_folded'");
+  return s.step() ? s.integer(0) : 0;
 }
 
 Store::Store(sqlite3* db) : db_(db) {}
 Store::~Store() {
-  flush();
+  (void)flush();
   auto& cache = statement_cache();
   if (auto it = cache.find(db_); it != cache.end()) {
     for (auto& [sql, stmt] : it->second) sqlite3_finalize(stmt);
@@ -144,18 +245,86 @@ Store::~Store() {
 
 bool Store::exec(const char* sql) { return sqlite3_exec(db_, sql, nullptr, nullptr, nullptr) == SQLITE_OK; }
 
+// Records SQLite's message and notices whether SQLite rolled the whole transaction back (it does that itself on
+// SQLITE_FULL, IOERR, NOMEM): the batch's earlier writes are then gone too.
+tl::unexpected<Error> Store::failed(const char* what) {
+  last_error_ = std::string(what) + ": " + sqlite3_errmsg(db_);
+  if (in_transaction_) {
+    if (sqlite3_get_autocommit(db_) != 0) {
+      in_transaction_ = false;
+      pending_writes_ = 0;
+      if (telemetry_in_batch_) fold_failed_ = true;
+      telemetry_in_batch_ = false;
+    }
+  }
+  return fail(Errc::io_failure, "state.db write failed");
+}
+
 Store::WriteScope::WriteScope(Store& store) : store_(store) {
   if (!store_.in_transaction_) store_.in_transaction_ = store_.exec("BEGIN IMMEDIATE");
 }
 
 Store::WriteScope::~WriteScope() {
-  if (++store_.pending_writes_ >= 1000) store_.flush();
+  if (++store_.pending_writes_ >= 1000) (void)store_.flush();
 }
 
-void Store::flush() {
-  if (in_transaction_) exec("COMMIT");
+Result<void> Store::flush() {
+  if (!in_transaction_) return {};
+  if (telemetry_in_batch_ && !fold_failed_) {
+    Stmt m(db_, "UPDATE meta SET value = ? WHERE key = 'telemetry_folded'");
+    if (!m.bind(1, last_sequence_).run()) fold_failed_ = true;
+  }
+  bool had_telemetry = telemetry_in_batch_;
   in_transaction_ = false;
   pending_writes_ = 0;
+  telemetry_in_batch_ = false;
+  if (!exec("COMMIT")) {
+    last_error_ = std::string("COMMIT failed: ") + sqlite3_errmsg(db_);
+    exec("ROLLBACK");
+    if (had_telemetry) fold_failed_ = true;  // still in the journal: retry_fold() brings them back
+    return fail(Errc::io_failure, "state.db commit failed");
+  }
+  if (!fold_failed_ && journal_ && journal_->size() >= options_.journal_reset_bytes && !journal_->reset()) {
+    last_error_ = journal_->error();
+  }
+  return {};
+}
+
+Result<void> Store::retry_fold() {
+  if (!fold_failed_) return {};
+  if (auto r = flush(); !r) return r;
+  fold_failed_ = !refold_journal();
+  if (fold_failed_) return fail(Errc::io_failure, "journaled telemetry still cannot be committed");
+  return {};
+}
+
+// Inserts every journal record newer than meta's telemetry_folded, in one transaction, then empties the journal.
+bool Store::refold_journal() {
+  if (!journal_) return true;
+  if (!exec("BEGIN IMMEDIATE")) {
+    last_error_ = std::string("cannot begin: ") + sqlite3_errmsg(db_);
+    return false;
+  }
+  std::int64_t folded = folded_sequence(), newest = folded;
+  bool ok = true;
+  bool read = journal_->replay([&](const JournalRecord& r) {
+    if (!ok || r.sequence <= folded) return;
+    Stmt s(db_, "INSERT OR REPLACE INTO telemetry(sequence, device_id, enqueued_ms, event, payload) VALUES(?,?,?,?,?)");
+    s.bind_static(2, r.device_id).bind(3, r.enqueued_ms).bind_static(4, r.event).bind(1, r.sequence);
+    if (r.has_payload) s.bind_blob_static(5, r.payload);
+    ok = s.run();
+    newest = std::max(newest, r.sequence);
+  });
+  Stmt m(db_, "UPDATE meta SET value = ? WHERE key = 'telemetry_folded'");
+  ok = ok && read && m.bind(1, newest).run();
+  if (!ok || !exec("COMMIT")) {
+    last_error_ = read ? std::string("cannot fold the telemetry journal: ") + sqlite3_errmsg(db_) : journal_->error();
+    exec("ROLLBACK");
+    return false;
+  }
+  last_sequence_ = std::max(last_sequence_, newest);
+  if (!journal_->reset()) last_error_ = journal_->error();
+  return true;
 }
 
 namespace {
@@ -187,39 +356,42 @@ std::vector<DeviceRecord> Store::list_devices() {
   return out;
 }
 
-bool Store::insert_device(const DeviceRecord& d) {
+Result<bool> Store::insert_device(const DeviceRecord& d) {
   WriteScope scope(*this);
   Stmt s(db_,
          "INSERT OR IGNORE INTO devices(device_id, status, primary_key, secondary_key, created_ms, last_activity_ms) "
          "VALUES(?,?,?,?,?,?)");
   s.bind(1, d.device_id).bind(2, d.status).bind(3, d.primary_key).bind(4, d.secondary_key);
   s.bind(5, d.created_ms).bind(6, d.last_activity_ms);
-  return s.run() && sqlite3_changes(db_) == 1;
+  if (!s.run()) return failed("cannot insert device");
+  return sqlite3_changes(db_) == 1;
 }
 
-bool Store::set_device_status(const std::string& device_id, const std::string& status) {
+Result<bool> Store::set_device_status(const std::string& device_id, const std::string& status) {
   WriteScope scope(*this);
   Stmt s(db_, "UPDATE devices SET status = ? WHERE device_id = ?");
   s.bind(1, status).bind(2, device_id);
-  return s.run() && sqlite3_changes(db_) == 1;
+  if (!s.run()) return failed("cannot update device");
+  return sqlite3_changes(db_) == 1;
 }
 
-bool Store::delete_device(const std::string& device_id) {
+Result<bool> Store::delete_device(const std::string& device_id) {
   WriteScope scope(*this);  // the three deletes land in the same transaction
   Stmt s(db_, "DELETE FROM devices WHERE device_id = ?");
   s.bind(1, device_id);
-  bool found = s.run() && sqlite3_changes(db_) == 1;
+  if (!s.run()) return failed("cannot delete device");
+  bool found = sqlite3_changes(db_) == 1;
   Stmt t(db_, "DELETE FROM twins WHERE device_id = ?");
-  t.bind(1, device_id).run();
+  if (!t.bind(1, device_id).run()) return failed("cannot delete twin");
   Stmt c(db_, "DELETE FROM c2d WHERE device_id = ?");
-  c.bind(1, device_id).run();
+  if (!c.bind(1, device_id).run()) return failed("cannot delete C2D queue");
   // Module twins are keyed "device/module": compare the prefix exactly (LIKE would treat _ and % as wildcards).
   Stmt mt(db_, "DELETE FROM twins WHERE substr(device_id, 1, length(?1) + 1) = ?1 || '/'");
-  mt.bind(1, device_id).run();
+  if (!mt.bind(1, device_id).run()) return failed("cannot delete module twins");
   Stmt m(db_, "DELETE FROM modules WHERE device_id = ?");
-  m.bind(1, device_id).run();
+  if (!m.bind(1, device_id).run()) return failed("cannot delete modules");
   Stmt p(db_, "DELETE FROM sessions WHERE client_id = ? OR substr(client_id, 1, length(?) + 1) = ? || '/'");
-  p.bind(1, device_id).bind(2, device_id).bind(3, device_id).run();
+  if (!p.bind(1, device_id).bind(2, device_id).bind(3, device_id).run()) return failed("cannot delete sessions");
   return found;
 }
 
@@ -251,29 +423,32 @@ std::vector<ModuleRecord> Store::list_modules(const std::string& device_id) {
   return out;
 }
 
-bool Store::insert_module(const ModuleRecord& m) {
+Result<bool> Store::insert_module(const ModuleRecord& m) {
   WriteScope scope(*this);
   Stmt s(db_,
          "INSERT OR IGNORE INTO modules(device_id, module_id, primary_key, secondary_key, created_ms) "
          "VALUES(?,?,?,?,?)");
   s.bind(1, m.device_id).bind(2, m.module_id).bind(3, m.primary_key).bind(4, m.secondary_key).bind(5, m.created_ms);
-  return s.run() && sqlite3_changes(db_) == 1;
+  if (!s.run()) return failed("cannot insert module");
+  return sqlite3_changes(db_) == 1;
 }
 
-bool Store::delete_module(const std::string& device_id, const std::string& module_id) {
+Result<bool> Store::delete_module(const std::string& device_id, const std::string& module_id) {
   WriteScope scope(*this);
   Stmt s(db_, "DELETE FROM modules WHERE device_id = ? AND module_id = ?");
   s.bind(1, device_id).bind(2, module_id);
-  bool found = s.run() && sqlite3_changes(db_) == 1;
+  if (!s.run()) return failed("cannot delete module");
+  bool found = sqlite3_changes(db_) == 1;
   Stmt t(db_, "DELETE FROM twins WHERE device_id = ?");
-  t.bind(1, identity_key(device_id, module_id)).run();
+  if (!t.bind(1, identity_key(device_id, module_id)).run()) return failed("cannot delete module twin");
   return found;
 }
 
-void Store::touch_device(const std::string& device_id, std::int64_t now_ms) {
+Result<void> Store::touch_device(const std::string& device_id, std::int64_t now_ms) {
   WriteScope scope(*this);
   Stmt s(db_, "UPDATE devices SET last_activity_ms = ? WHERE device_id = ?");
-  s.bind(1, now_ms).bind(2, device_id).run();
+  if (!s.bind(1, now_ms).bind(2, device_id).run()) return failed("cannot update lastActivityTime");
+  return {};
 }
 
 TwinRecord Store::load_twin(const std::string& device_id) {
@@ -290,14 +465,15 @@ TwinRecord Store::load_twin(const std::string& device_id) {
   return twin;
 }
 
-void Store::save_twin(const TwinRecord& twin) {
+Result<void> Store::save_twin(const TwinRecord& twin) {
   WriteScope scope(*this);
   Stmt s(db_,
          "INSERT INTO twins(device_id, desired, reported, desired_version, reported_version) VALUES(?,?,?,?,?) "
          "ON CONFLICT(device_id) DO UPDATE SET desired = excluded.desired, reported = excluded.reported, "
          "desired_version = excluded.desired_version, reported_version = excluded.reported_version");
   s.bind(1, twin.device_id).bind(2, twin.desired_json).bind(3, twin.reported_json);
-  s.bind(4, twin.desired_version).bind(5, twin.reported_version).run();
+  if (!s.bind(4, twin.desired_version).bind(5, twin.reported_version).run()) return failed("cannot save twin");
+  return {};
 }
 
 std::int64_t Store::c2d_depth(const std::string& device_id) {
@@ -306,13 +482,13 @@ std::int64_t Store::c2d_depth(const std::string& device_id) {
   return s.step() ? s.integer(0) : 0;
 }
 
-std::int64_t Store::c2d_enqueue(const C2dRecord& m) {
+Result<std::int64_t> Store::c2d_enqueue(const C2dRecord& m) {
   WriteScope scope(*this);
   Stmt s(db_,
          "INSERT INTO c2d(device_id, message_id, topic_bag, payload, enqueued_ms, expiry_ms) VALUES(?,?,?,?,?,?)");
   s.bind(1, m.device_id).bind(2, m.message_id).bind(3, m.topic_bag).bind_blob(4, m.payload);
   s.bind(5, m.enqueued_ms).bind(6, m.expiry_ms);
-  if (!s.run()) return 0;
+  if (!s.run()) return failed("cannot queue C2D message");
   return sqlite3_last_insert_rowid(db_);
 }
 
@@ -337,16 +513,17 @@ std::vector<C2dRecord> Store::c2d_pending(const std::string& device_id, int limi
   return out;
 }
 
-void Store::c2d_remove(std::int64_t seq) {
+Result<void> Store::c2d_remove(std::int64_t seq) {
   WriteScope scope(*this);
   Stmt s(db_, "DELETE FROM c2d WHERE seq = ?");
-  s.bind(1, seq).run();
+  if (!s.bind(1, seq).run()) return failed("cannot remove C2D message");
+  return {};
 }
 
-std::int64_t Store::c2d_drop_expired(std::int64_t now_ms) {
+Result<std::int64_t> Store::c2d_drop_expired(std::int64_t now_ms) {
   WriteScope scope(*this);
   Stmt s(db_, "DELETE FROM c2d WHERE expiry_ms <= ?");
-  s.bind(1, now_ms).run();
+  if (!s.bind(1, now_ms).run()) return failed("cannot drop expired C2D messages");
   return sqlite3_changes(db_);
 }
 
@@ -430,38 +607,86 @@ void Store::delete_session(const std::string& client_id) {
   s.bind(1, client_id).run();
 }
 
-bool Store::has_column(const char* table, const char* column) {
-  Stmt s(db_, (std::string("SELECT COUNT(*) FROM pragma_table_info('") + table + "') WHERE name = ?").c_str());
-  s.bind(1, std::string(column));
-  return s.step() && s.integer(0) > 0;
-}
-
 std::int64_t Store::next_telemetry_sequence() { return last_sequence_ + 1; }
 
-void Store::telemetry_append(const TelemetryRecord& r, std::int64_t keep) {
-  telemetry_append(r.sequence, r.device_id, r.enqueued_ms, r.event_json, keep);
+Result<void> Store::telemetry_append(const TelemetryRecord& r, std::int64_t keep) {
+  // No payload to split off: the row keeps the whole event (as schema 0 rows do).
+  return append_row(r.sequence, r.device_id, r.enqueued_ms, std::nullopt, r.event_json, keep);
 }
 
-void Store::telemetry_append(std::int64_t sequence, std::string_view device_id, std::int64_t enqueued_ms,
-                             std::string_view event_json, std::int64_t keep) {
+Result<void> Store::telemetry_append(std::int64_t sequence, std::string_view device_id, std::int64_t enqueued_ms,
+                                     std::string_view payload, std::string_view event_json, std::int64_t keep) {
+  std::string_view suffix = telemetry_event_suffix(event_json);
+  if (suffix.empty()) return append_row(sequence, device_id, enqueued_ms, std::nullopt, event_json, keep);
+  return append_row(sequence, device_id, enqueued_ms, payload, suffix, keep);
+}
+
+Result<void> Store::append_row(std::int64_t sequence, std::string_view device_id, std::int64_t enqueued_ms,
+                               std::optional<std::string_view> payload, std::string_view event, std::int64_t keep) {
+  if (journal_) {
+    JournalRecord record{sequence, enqueued_ms, device_id, payload.has_value(), payload.value_or(""), event};
+    if (!journal_->append(record)) {
+      last_error_ = journal_->error();
+      return fail(Errc::io_failure, "telemetry journal write failed");
+    }
+  }
+  last_sequence_ = std::max(last_sequence_, sequence);
+  if (fold_failed_) return {};  // durable in the journal; retry_fold() brings it into SQLite
   WriteScope scope(*this);
   {
-    Stmt s(db_, "INSERT INTO telemetry(sequence, device_id, enqueued_ms, event) VALUES(?,?,?,?)");
-    s.bind(1, sequence).bind_static(2, device_id).bind(3, enqueued_ms).bind_static(4, event_json);
-    if (s.run()) last_sequence_ = std::max(last_sequence_, sequence);
+    Stmt s(db_, "INSERT INTO telemetry(sequence, device_id, enqueued_ms, event, payload) VALUES(?,?,?,?,?)");
+    s.bind(1, sequence).bind_static(2, device_id).bind(3, enqueued_ms).bind_static(4, event);
+    if (payload) s.bind_blob_static(5, *payload);
+    if (!s.run()) {
+      auto error = failed("cannot insert telemetry");
+      fold_failed_ = true;  // this row (at least) is only in the journal now
+      if (!journal_) return error;
+      return {};
+    }
+    telemetry_in_batch_ = true;
   }
   // Trim in batches: cheap, and the log never exceeds keep + 1% rows.
   std::int64_t slack = std::max<std::int64_t>(1, keep / 100);
   if (sequence % slack == 0) {
     Stmt d(db_, "DELETE FROM telemetry WHERE sequence <= ?");
-    d.bind(1, last_sequence_ - keep).run();
+    if (!d.bind(1, last_sequence_ - keep).run()) {
+      auto error = failed("cannot trim telemetry");  // the message itself is safe: trimming is retried later
+      if (!journal_) return error;
+    }
   }
+  return {};
+}
+
+Result<std::int64_t> Store::enforce_retention(std::int64_t now_ms, const RetentionPolicy& policy) {
+  WriteScope scope(*this);
+  Stmt old(db_, "DELETE FROM telemetry WHERE enqueued_ms < ?");
+  if (!old.bind(1, now_ms - policy.max_age_ms).run()) return failed("cannot delete old telemetry");
+  std::int64_t deleted = sqlite3_changes(db_);
+  auto pragma = [&](const char* sql) {
+    Stmt p(db_, sql);
+    return p.step() ? p.integer(0) : 0;
+  };
+  // Used pages (freed ones are reused, so the file stops growing near the limit). Each round drops the oldest
+  // twentieth of the log; a few rounds at most.
+  for (int round = 0; round < 20; ++round) {
+    auto used = static_cast<std::uint64_t>(pragma("PRAGMA page_count") - pragma("PRAGMA freelist_count")) *
+                static_cast<std::uint64_t>(pragma("PRAGMA page_size"));
+    if (used <= policy.max_bytes) break;  // the usual case: no COUNT(*) over the log
+    std::int64_t rows = telemetry_count();
+    if (rows == 0) break;
+    Stmt d(db_,
+           "DELETE FROM telemetry WHERE sequence <= (SELECT sequence FROM telemetry ORDER BY sequence LIMIT 1 "
+           "OFFSET ?)");
+    if (!d.bind(1, std::max<std::int64_t>(0, rows / 20)).run()) return failed("cannot trim telemetry");
+    deleted += sqlite3_changes(db_);
+  }
+  return deleted;
 }
 
 std::vector<TelemetryRecord> Store::telemetry_query(const std::string& device_pattern, std::int64_t since_ms,
                                                     int limit) {
   Stmt s(db_,
-         "SELECT sequence, device_id, enqueued_ms, event FROM telemetry WHERE (? = '' OR device_id GLOB ?) AND "
+         "SELECT sequence, device_id, enqueued_ms, event, payload FROM telemetry WHERE (? = '' OR device_id GLOB ?) AND "
          "enqueued_ms >= ? ORDER BY sequence DESC LIMIT ?");
   s.bind(1, device_pattern).bind(2, device_pattern).bind(3, since_ms).bind(4, static_cast<std::int64_t>(limit));
   std::vector<TelemetryRecord> out;
@@ -470,7 +695,12 @@ std::vector<TelemetryRecord> Store::telemetry_query(const std::string& device_pa
     r.sequence = s.integer(0);
     r.device_id = s.text(1);
     r.enqueued_ms = s.integer(2);
-    r.event_json = s.text(3);
+    if (s.is_null(4)) {
+      r.event_json = s.text(3);  // a whole event (schema 0 row, or not a hub-built event)
+    } else {
+      append_event_body_fields(r.event_json, s.text(4));
+      r.event_json += s.text(3);
+    }
     out.push_back(std::move(r));
   }
   std::reverse(out.begin(), out.end());  // oldest first

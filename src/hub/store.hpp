@@ -1,5 +1,8 @@
 // The hub's durable state in SQLite (WAL, synchronous=NORMAL: committed rows survive kill -9 of the broker):
 // device registry, twins, C2D queues and the telemetry log. One connection, used from the broker thread only.
+// Telemetry is durable once in the TelemetryJournal beside state.db; rows reach SQLite in batches (flush()).
+// Every write returns a Result: a caller answers a device or service only after its write (and, for anything
+// but telemetry, the commit: flush()) succeeded. last_error() says what went wrong. docs/hub-durability.md.
 #pragma once
 
 #include <cstdint>
@@ -8,6 +11,9 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "common/error.hpp"
+#include "hub/telemetry_journal.hpp"
 
 struct sqlite3;
 
@@ -81,10 +87,25 @@ struct TelemetryRecord {
   std::string event_json;  // the live telemetry event, as published
 };
 
+struct StoreOptions {
+  bool journal = true;      // telemetry journal at <path>.telemetry-journal (never for ":memory:")
+  bool fsync = false;       // fdatasync each journal record and synchronous=FULL (survives power loss; slower)
+  unsigned file_mode = 0600;  // state.db (SQLite gives -wal/-shm the same mode) and the journal
+  std::uint64_t journal_reset_bytes = 1 << 20;  // cut the journal once this big and fully committed
+};
+
+struct RetentionPolicy {
+  std::int64_t max_age_ms = 7LL * 24 * 3600 * 1000;  // telemetry older than this is deleted
+  std::uint64_t max_bytes = 1ULL << 30;              // state.db's used pages beyond this: oldest telemetry goes
+};
+
+inline constexpr int kSchemaVersion = 2;  // PRAGMA user_version; 0 = a state.db from before versioning
+
 class Store {
  public:
   // path ":memory:" gives a private in-memory database (tests). nullptr + error on failure.
-  static std::unique_ptr<Store> open(const std::string& path, std::string& error);
+  // Creates or upgrades the schema, then folds journal records that SQLite does not have yet.
+  static std::unique_ptr<Store> open(const std::string& path, std::string& error, StoreOptions options = {});
   ~Store();
   Store(const Store&) = delete;
   Store& operator=(const Store&) = delete;
@@ -92,25 +113,26 @@ class Store {
   // Registry
   std::optional<DeviceRecord> find_device(const std::string& device_id);
   std::vector<DeviceRecord> list_devices();
-  bool insert_device(const DeviceRecord& device);  // false when the id exists
-  bool set_device_status(const std::string& device_id, const std::string& status);
-  bool delete_device(const std::string& device_id);  // also drops its twin, C2D queue and modules (and their twins)
+  Result<bool> insert_device(const DeviceRecord& device);  // false when the id exists
+  Result<bool> set_device_status(const std::string& device_id, const std::string& status);  // false: no such id
+  // Also drops its twin, C2D queue, sessions and modules (with their twins).
+  Result<bool> delete_device(const std::string& device_id);
   std::optional<ModuleRecord> find_module(const std::string& device_id, const std::string& module_id);
   std::vector<ModuleRecord> list_modules(const std::string& device_id);
-  bool insert_module(const ModuleRecord& module);  // false when the module exists
-  bool delete_module(const std::string& device_id, const std::string& module_id);  // also drops its twin
-  void touch_device(const std::string& device_id, std::int64_t now_ms);
+  Result<bool> insert_module(const ModuleRecord& module);  // false when the module exists
+  Result<bool> delete_module(const std::string& device_id, const std::string& module_id);  // also drops its twin
+  Result<void> touch_device(const std::string& device_id, std::int64_t now_ms);
 
   // Twin (a missing twin reads as the new-twin default, versions 1)
   TwinRecord load_twin(const std::string& device_id);
-  void save_twin(const TwinRecord& twin);
+  Result<void> save_twin(const TwinRecord& twin);
 
   // C2D queue
   std::int64_t c2d_depth(const std::string& device_id);
-  std::int64_t c2d_enqueue(const C2dRecord& message);  // returns seq
+  Result<std::int64_t> c2d_enqueue(const C2dRecord& message);  // returns seq
   std::vector<C2dRecord> c2d_pending(const std::string& device_id, int limit);
-  void c2d_remove(std::int64_t seq);
-  std::int64_t c2d_drop_expired(std::int64_t now_ms);  // returns how many were dropped
+  Result<void> c2d_remove(std::int64_t seq);
+  Result<std::int64_t> c2d_drop_expired(std::int64_t now_ms);  // returns how many were dropped
   void c2d_count_delivery(std::int64_t seq);           // delivery_count + 1
   std::vector<C2dRecord> c2d_expired_with_feedback(std::int64_t now_ms);  // expired, ack negative|full
 
@@ -123,24 +145,41 @@ class Store {
   void save_session(const SessionRecord& session);
   void delete_session(const std::string& client_id);
 
-  // Telemetry log, bounded to the newest `keep` rows
+  // Telemetry log, bounded to the newest `keep` rows (and by enforce_retention)
   std::int64_t next_telemetry_sequence();
-  void telemetry_append(const TelemetryRecord& record, std::int64_t keep);
-  // Same row without building a TelemetryRecord (the hot path: one per device message).
-  void telemetry_append(std::int64_t sequence, std::string_view device_id, std::int64_t enqueued_ms,
-                        std::string_view event_json, std::int64_t keep);
+  Result<void> telemetry_append(const TelemetryRecord& record, std::int64_t keep);
+  // The hot path (one per device message): `event_json` is write_telemetry_event()'s text for `payload`. Success
+  // means the record is durable (in the journal, or committed when there is none): the message may be acked.
+  Result<void> telemetry_append(std::int64_t sequence, std::string_view device_id, std::int64_t enqueued_ms,
+                                std::string_view payload, std::string_view event_json, std::int64_t keep);
+  // false while journaled telemetry could not be committed to SQLite (disk full, I/O error); flush() retries.
+  bool telemetry_healthy() const { return !fold_failed_; }
+  // Commits what is pending, then tries again to bring journaled telemetry into SQLite.
+  Result<void> retry_fold();
+  // Deletes telemetry older than the policy's age, then the oldest rows while the database is over its size.
+  Result<std::int64_t> enforce_retention(std::int64_t now_ms, const RetentionPolicy& policy);
   // device_pattern: "" = all, otherwise a glob (*, ?) over the device id
   std::vector<TelemetryRecord> telemetry_query(const std::string& device_pattern, std::int64_t since_ms, int limit);
   std::int64_t telemetry_count();
 
-  // Writes are grouped into one transaction until flush() (the hub calls it at the end of every broker loop
-  // iteration, i.e. before any reply it queued is sent), or until 1000 writes accumulate. The destructor flushes.
-  void flush();
+  // Writes are grouped into one transaction until flush() (the hub calls it after every acknowledged change and
+  // at the end of every broker loop iteration), or until 1000 writes accumulate. The destructor flushes.
+  // A failed COMMIT is rolled back; telemetry rows lost with it are folded again from the journal later.
+  Result<void> flush();
+
+  const std::string& last_error() const { return last_error_; }
+  int schema_version();
+  sqlite3* handle() { return db_; }  // tests: PRAGMA max_page_count etc.
 
  private:
   explicit Store(sqlite3* db);
   bool exec(const char* sql);
-  bool has_column(const char* table, const char* column);
+  tl::unexpected<Error> failed(const char* what);
+  bool create_or_upgrade_schema(std::string& error);
+  bool refold_journal();
+  std::int64_t folded_sequence();
+  Result<void> append_row(std::int64_t sequence, std::string_view device_id, std::int64_t enqueued_ms,
+                          std::optional<std::string_view> payload, std::string_view event, std::int64_t keep);
   // Opens the batch transaction if needed; counts the write when it goes out of scope.
   class WriteScope {
    public:
@@ -153,8 +192,13 @@ class Store {
     Store& store_;
   };
   sqlite3* db_;
+  std::unique_ptr<TelemetryJournal> journal_;
+  StoreOptions options_;
+  std::string last_error_;
   std::int64_t last_sequence_ = 0;
   bool in_transaction_ = false;
+  bool telemetry_in_batch_ = false;
+  bool fold_failed_ = false;       // journaled telemetry is missing from SQLite until a refold succeeds
   int pending_writes_ = 0;
 };
 

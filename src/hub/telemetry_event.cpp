@@ -149,6 +149,34 @@ void append_iso8601_utc(std::string& out, std::int64_t unix_ms) {
   out.append(tail, sizeof tail);
 }
 
+void append_event_body_fields(std::string& out, std::string_view payload) {
+  out += "{\"body\":";
+  if (is_valid_utf8(payload)) {
+    append_json_string(out, payload);
+  } else {
+    out += "null";
+  }
+  out += ",\"bodyBase64\":\"";
+  std::size_t b64_at = out.size();
+  out.resize(b64_at + iothub::base64_encoded_size(payload.size()));
+  auto encoded = iothub::base64_encode(
+      std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(payload.data()), payload.size()),
+      std::span<char>(out.data() + b64_at, out.size() - b64_at));
+  out.resize(b64_at + (encoded ? encoded->size() : 0));
+  out += "\",";
+}
+
+std::string_view telemetry_event_suffix(std::string_view event) {
+  // Inside a JSON string every '"' is escaped, so this key (with its unescaped quotes) is the real one, and
+  // base64 has no '"': the suffix starts after the closing quote and its comma.
+  constexpr std::string_view kKey = ",\"bodyBase64\":\"";
+  auto at = event.find(kKey);
+  if (at == std::string_view::npos) return {};
+  auto end = event.find('"', at + kKey.size());
+  if (end == std::string_view::npos || end + 2 > event.size()) return {};
+  return event.substr(end + 2);
+}
+
 bool write_telemetry_event(const TelemetryEventInput& in, std::string& out) {
   // Reused between calls: the broker thread is the only caller, and the capacity settles after a few messages.
   static thread_local std::vector<Entry> system, properties;
@@ -158,15 +186,18 @@ bool write_telemetry_event(const TelemetryEventInput& in, std::string& out) {
 
   // Decoded keys and values are never longer than their encoded text, so they all fit in bag.size() bytes and
   // the views into `arena` stay valid.
+  // A pair that does not decode (a broken %XX escape, an empty key) is skipped; the others are kept and the raw
+  // bag goes into systemProperties["picohub-malformed-property-bag"], so nothing the device sent is lost.
   bool bag_ok = true;
   arena.resize(in.property_bag.size());
   std::size_t used = 0;
   iothub::PropertyBagReader reader(in.property_bag);
   while (auto p = reader.next()) {
+    std::size_t mark = used;
     auto k = iothub::decode_key(*p, std::span<char>(arena.data() + used, arena.size() - used));
     if (!k || k->empty()) {
       bag_ok = false;
-      break;
+      continue;
     }
     used += k->size();
     Entry e{*k, {}, !p->has_value};
@@ -174,7 +205,8 @@ bool write_telemetry_event(const TelemetryEventInput& in, std::string& out) {
       auto v = iothub::decode_value(*p, std::span<char>(arena.data() + used, arena.size() - used));
       if (!v) {
         bag_ok = false;
-        break;
+        used = mark;
+        continue;
       }
       used += v->size();
       e.value = *v;
@@ -186,10 +218,7 @@ bool write_telemetry_event(const TelemetryEventInput& in, std::string& out) {
       properties.push_back(e);
     }
   }
-  if (!bag_ok) {  // as before: a malformed bag contributes no properties at all
-    system.clear();
-    properties.clear();
-  }
+  if (!bag_ok) system.push_back({"picohub-malformed-property-bag", in.property_bag, false});
   if (in.retain) properties.push_back({"mqtt-retain", "true", false});
 
   out.clear();
@@ -198,20 +227,8 @@ bool write_telemetry_event(const TelemetryEventInput& in, std::string& out) {
 
   // Top-level keys in nlohmann's (sorted) order: body, bodyBase64, deviceId, enqueuedTime, moduleId, properties,
   // sequence, systemProperties.
-  out += "{\"body\":";
-  if (is_valid_utf8(in.payload)) {
-    append_json_string(out, in.payload);
-  } else {
-    out += "null";
-  }
-  out += ",\"bodyBase64\":\"";
-  std::size_t b64_at = out.size();
-  out.resize(b64_at + iothub::base64_encoded_size(in.payload.size()));
-  auto encoded = iothub::base64_encode(
-      std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(in.payload.data()), in.payload.size()),
-      std::span<char>(out.data() + b64_at, out.size() - b64_at));
-  out.resize(b64_at + (encoded ? encoded->size() : 0));
-  out += "\",\"deviceId\":";
+  append_event_body_fields(out, in.payload);
+  out += "\"deviceId\":";
   append_json_string(out, in.device_id);
   out += ",\"enqueuedTime\":\"";
   time_at = out.size();

@@ -23,9 +23,17 @@ struct TelemetryEventInput {
   std::string_view payload;
 };
 
-// Replaces `out` with the event JSON. Returns false when the property bag is malformed (a broken %XX escape or
-// an empty key): the event is still written, with no bag properties (as IoT Hub's device endpoint tolerates).
+// Replaces `out` with the event JSON. Returns false when the property bag is malformed (a pair with a broken %XX
+// escape or an empty key): the event is still written with every pair that decodes, plus the raw bag as
+// systemProperties["picohub-malformed-property-bag"] (docs/hub-durability.md "Malformed property bags").
 bool write_telemetry_event(const TelemetryEventInput& in, std::string& out);
+
+// The event's first two members, `{"body":...,"bodyBase64":"...",`, depend only on the payload. state.db keeps the
+// payload once (a BLOB) plus the rest of the event text (the suffix), and rebuilds the event as
+// append_event_body_fields(payload) + suffix: the same bytes write_telemetry_event made.
+void append_event_body_fields(std::string& out, std::string_view payload);
+// The part of a write_telemetry_event() text after its body fields ("" if `event` is not such a text).
+std::string_view telemetry_event_suffix(std::string_view event);
 
 // Appends `text` as a JSON string literal with nlohmann's escapes (ensure_ascii off); invalid UTF-8 becomes
 // U+FFFD the way nlohmann's error_handler_t::replace does it.

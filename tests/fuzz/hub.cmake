@@ -3,6 +3,7 @@
 find_package(nlohmann_json REQUIRED)
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(FUZZ_SQLITE3 REQUIRED IMPORTED_TARGET sqlite3)
+find_package(ZLIB REQUIRED)
 file(GLOB fuzz_hub_iothub_sources ${PROJECT_SOURCE_DIR}/src/iothub/*.cpp)
 list(FILTER fuzz_hub_iothub_sources EXCLUDE REGEX "device_client\\.cpp$")
 set(fuzz_hub_core_sources
@@ -10,12 +11,13 @@ set(fuzz_hub_core_sources
   ${PROJECT_SOURCE_DIR}/src/hub/store.cpp ${PROJECT_SOURCE_DIR}/src/hub/auth.cpp
   ${PROJECT_SOURCE_DIR}/src/hub/acl.cpp ${PROJECT_SOURCE_DIR}/src/hub/twin.cpp
   ${PROJECT_SOURCE_DIR}/src/hub/control_request.cpp ${PROJECT_SOURCE_DIR}/src/hub/hub.cpp
-  ${PROJECT_SOURCE_DIR}/src/hub/telemetry_event.cpp
+  ${PROJECT_SOURCE_DIR}/src/hub/telemetry_event.cpp ${PROJECT_SOURCE_DIR}/src/hub/telemetry_journal.cpp
+  ${PROJECT_SOURCE_DIR}/src/hub/log_limiter.cpp
   ${fuzz_hub_iothub_sources})
 foreach(target fuzz_hub_control fuzz_hub_twin_patch fuzz_hub_telemetry_event)
   picohub_fuzz_target(${target} ${CMAKE_CURRENT_LIST_DIR}/${target}.cpp ${fuzz_hub_core_sources})
   target_include_directories(${target} PRIVATE ${PROJECT_SOURCE_DIR}/src)
   target_link_libraries(${target} PRIVATE picohub_common MbedTLS::mbedcrypto nlohmann_json::nlohmann_json
-    PkgConfig::FUZZ_SQLITE3)
+    PkgConfig::FUZZ_SQLITE3 ZLIB::ZLIB)
   picohub_strict(${target})
 endforeach()

@@ -8,7 +8,7 @@ if(TARGET picohub_iothub)
                     ${CMAKE_SOURCE_DIR}/apps/cli/data_dir.cpp)
   target_include_directories(hub_cli_helpers_test PRIVATE ${CMAKE_SOURCE_DIR}/apps/cli)
   find_package(nlohmann_json REQUIRED)
-  target_link_libraries(hub_cli_helpers_test PRIVATE picohub_iothub nlohmann_json::nlohmann_json)
+  target_link_libraries(hub_cli_helpers_test PRIVATE picohub_iothub picohub_hub_core nlohmann_json::nlohmann_json)
 endif()
 
 if(TARGET picohub AND TARGET picohub_hub_plugin)

@@ -92,7 +92,7 @@ TEST_F(Auth, SecondaryKeyIsAccepted) {
 }
 
 TEST_F(Auth, DisabledDeviceIsRefused) {
-  ASSERT_TRUE(store->set_device_status("dev1", "disabled"));
+  ASSERT_TRUE(*store->set_device_status("dev1", "disabled"));
   auto r = auth("dev1", user, kTokenF);
   EXPECT_FALSE(r.accepted);
   EXPECT_NE(r.reason.find("disabled"), std::string::npos);

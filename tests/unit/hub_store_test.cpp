@@ -24,35 +24,35 @@ C2dRecord message(const std::string& device, const std::string& id, std::int64_t
 TEST(Store, RegistryInsertFindUpdateDelete) {
   auto store = memory_store();
   add_device(*store, "dev1");
-  EXPECT_FALSE(store->insert_device(DeviceRecord{"dev1", "enabled", "k", "k", 0, 0}));
+  EXPECT_FALSE(*store->insert_device(DeviceRecord{"dev1", "enabled", "k", "k", 0, 0}));
   ASSERT_TRUE(store->find_device("dev1"));
   EXPECT_EQ(store->find_device("dev1")->primary_key, kKey);
-  EXPECT_TRUE(store->set_device_status("dev1", "disabled"));
+  EXPECT_TRUE(*store->set_device_status("dev1", "disabled"));
   EXPECT_EQ(store->find_device("dev1")->status, "disabled");
-  EXPECT_FALSE(store->set_device_status("nope", "disabled"));
-  store->c2d_enqueue(message("dev1", "m1", 100));
+  EXPECT_FALSE(*store->set_device_status("nope", "disabled"));
+  ASSERT_TRUE(store->c2d_enqueue(message("dev1", "m1", 100)));
   TwinRecord t;
   t.device_id = "dev1";
   t.reported_version = 7;
   store->save_twin(t);
-  EXPECT_TRUE(store->delete_device("dev1"));
+  EXPECT_TRUE(*store->delete_device("dev1"));
   EXPECT_FALSE(store->find_device("dev1"));
   EXPECT_EQ(store->c2d_depth("dev1"), 0);
   EXPECT_EQ(store->load_twin("dev1").reported_version, 1);
-  EXPECT_FALSE(store->delete_device("dev1"));
+  EXPECT_FALSE(*store->delete_device("dev1"));
 }
 
 TEST(Store, C2dQueueKeepsOrderBinaryPayloadAndDropsExpired) {
   auto store = memory_store();
-  store->c2d_enqueue(message("dev1", "a", 1000));
-  store->c2d_enqueue(message("dev1", "b", 5000));
-  store->c2d_enqueue(message("dev2", "c", 5000));
+  ASSERT_TRUE(store->c2d_enqueue(message("dev1", "a", 1000)));
+  ASSERT_TRUE(store->c2d_enqueue(message("dev1", "b", 5000)));
+  ASSERT_TRUE(store->c2d_enqueue(message("dev2", "c", 5000)));
   auto pending = store->c2d_pending("dev1", 50);
   ASSERT_EQ(pending.size(), 2u);
   EXPECT_EQ(pending[0].message_id, "a");
   EXPECT_EQ(pending[1].message_id, "b");
   EXPECT_EQ(pending[0].payload, std::string("p\0a", 3));
-  EXPECT_EQ(store->c2d_drop_expired(1000), 1);
+  EXPECT_EQ(*store->c2d_drop_expired(1000), 1);
   EXPECT_EQ(store->c2d_depth("dev1"), 1);
   store->c2d_remove(store->c2d_pending("dev1", 50)[0].seq);
   EXPECT_EQ(store->c2d_depth("dev1"), 0);
@@ -68,13 +68,13 @@ TEST(Store, StateSurvivesReopeningTheFile) {
     auto store = Store::open(path, error);
     ASSERT_TRUE(store) << error;
     add_device(*store, "dev1");
-    store->c2d_enqueue(message("dev1", "queued", 1LL << 50));
+    ASSERT_TRUE(store->c2d_enqueue(message("dev1", "queued", 1LL << 50)));
     TwinRecord t;
     t.device_id = "dev1";
     t.desired_json = R"({"rate":5})";
     t.desired_version = 2;
     store->save_twin(t);
-    store->telemetry_append(TelemetryRecord{store->next_telemetry_sequence(), "dev1", 5, "{}"}, 100);
+    ASSERT_TRUE(store->telemetry_append(TelemetryRecord{store->next_telemetry_sequence(), "dev1", 5, "{}"}, 100));
   }
   {
     auto store = Store::open(path, error);
@@ -117,7 +117,7 @@ TEST(Store, TelemetryLogIsBoundedToTheNewestRows) {
   auto store = memory_store();
   for (int i = 0; i < 25; ++i) {
     std::string device = i % 2 ? "sensor-odd" : "sensor-even";
-    store->telemetry_append(TelemetryRecord{store->next_telemetry_sequence(), device, 1000 + i, "{}"}, 10);
+    ASSERT_TRUE(store->telemetry_append(TelemetryRecord{store->next_telemetry_sequence(), device, 1000 + i, "{}"}, 10));
   }
   EXPECT_EQ(store->telemetry_count(), 10);
   auto all = store->telemetry_query("", 0, 100);
