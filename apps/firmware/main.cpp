@@ -138,18 +138,6 @@ void print_boot_report(Board& board, platform::EntropyHealth health) noexcept {
   print_temperature(board);
 }
 
-// The provisioned block, or why there is none (printed again by the heartbeat's caller every minute).
-std::optional<provisioning::DeviceConfig> read_config(Board& board, device::ConsoleSink& console) noexcept {
-  auto config = provisioning::decode_config_block(board.config_flash());
-  if (config) return *config;
-  std::array<char, 160> why{};
-  ConsoleLine line;
-  line << "config: " << provisioning::describe(config.error(), why);
-  console.write_line(line.text());
-  console.write_line("  flash an image made with: picohub board uf2 --connection-string \"...\" -o board.uf2");
-  return std::nullopt;
-}
-
 }  // namespace
 }  // namespace picohub::firmware
 
@@ -170,10 +158,10 @@ int main() {
   static AppTask app_task(app);
   Heartbeat heartbeat(board, 60'000, board.clock().now_ms() + 60'000);
 
-  const auto config = read_config(board, console);
+  const auto config = load_config(board.config_flash(), console);
   const bool runnable = config && app.configure(*config);
   if (runnable) app.start(board.clock().now_ms());
-  else console.write_line("not connecting: fix the configuration above; the board keeps running");
+  else if (config) console.write_line("not connecting: fix the configuration above; the board keeps running");
 
   std::array<LoopTask*, 3> tasks{&led, &heartbeat, &app_task};
   const std::size_t task_count = runnable ? 3 : 2;

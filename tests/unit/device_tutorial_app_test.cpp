@@ -168,7 +168,8 @@ TEST(DeviceTutorialApp, AnOversizedMessageIsReportedAndCounted) {
   EXPECT_EQ(led.toggles, 0);
   ASSERT_EQ(rig.console.lines.size(), 1u);
   EXPECT_EQ(rig.console.lines[0], "Dropped a cloud-to-device message of " + std::to_string(big.size()) +
-                                      " bytes (receive buffer: 512 bytes); acknowledged so the hub does not resend it");
+                                      " bytes (receive buffer: 512 bytes); acknowledged so the hub does not resend it"
+                                      "; 1 dropped so far");
 }
 
 }  // namespace
