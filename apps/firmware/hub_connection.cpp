@@ -10,7 +10,6 @@
 namespace picohub::firmware {
 namespace {
 
-constexpr std::uint64_t no_deadline = device::ConnectionSupervisor::no_deadline;
 // After a renewal's DISCONNECT: how long to wait for the hub to close (it answers what came before it first).
 constexpr std::uint64_t closing_grace_ms = 2'000;
 
