@@ -231,12 +231,12 @@ TEST(IothubSas, RenewalAtEightyPercentAndAtLeastSixtySecondsEarly) {
   EXPECT_EQ(hour.renew_at_unix(), 1700002880u);
   EXPECT_FALSE(hour.due(1700002879));
   EXPECT_TRUE(hour.due(1700002880));
-  SasRenewal two_minutes{1000, 120};  // 80 % would leave only 24 s: renew 60 s before expiry
-  EXPECT_EQ(two_minutes.renew_at_unix(), 1060u);
-  SasRenewal short_ttl{1000, 100};  // 60 s early would be before half the life: renew at half
-  EXPECT_EQ(short_ttl.renew_at_unix(), 1050u);
-  SasRenewal tiny{1000, 30};  // `picohub board uf2 --sas-ttl 30s`, for renewal tests
-  EXPECT_EQ(tiny.renew_at_unix(), 1015u);
+  SasRenewal short_ttl{1000, 100};  // 80 s would leave only 20 s: renew at 40 s
+  EXPECT_EQ(short_ttl.renew_at_unix(), 1040u);
+  SasRenewal tiny{1000, 30};  // `picohub board uf2 --sas-ttl 30s` (renewal tests): no room for 60 s, so 80 %
+  EXPECT_EQ(tiny.renew_at_unix(), 1024u);
+  SasRenewal minute{1000, 60};
+  EXPECT_EQ(minute.renew_at_unix(), 1048u);
   EXPECT_TRUE(sas_expired(1000, 1301));
   EXPECT_FALSE(sas_expired(1000, 1300));
   EXPECT_FALSE(sas_expired(18446744073709551615ull, 1700000000));  // no wrap-around into "expired"
