@@ -10,7 +10,9 @@ work=$(mktemp -d /tmp/picohub-fwe2e.XXXXXX)
 chmod 0755 "$work"  # as root the broker runs as user mosquitto and must reach the data dir
 export PICOHUB_DATA=$work/hub
 hub_port=
+board_pid=  # a board run in the background, if the test started one (stopped on exit)
 cleanup_board_hub() {
+  [[ -n "$board_pid" ]] && kill "$board_pid" 2>/dev/null || true
   "$picohub" hub stop >/dev/null 2>&1 || true
   [[ -n "${KEEP:-}" ]] && echo "kept $work" >&2 || rm -rf "$work"
 }
