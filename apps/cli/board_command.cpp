@@ -23,6 +23,7 @@
 #include "command.hpp"
 #include "duration.hpp"
 #include "iothub/connection_string.hpp"
+#include "iothub/sas_token.hpp"
 #include "provisioning/config_block.hpp"
 #include "provisioning/device_mac.hpp"
 
@@ -39,6 +40,7 @@ struct BoardUf2Options {
   std::string connection_string;
   std::string ca_file;
   std::string interval = "5s";
+  std::string sas_ttl = "60m";
   std::string static_ip;
   std::string mac;
   std::string firmware;
@@ -234,6 +236,8 @@ void print_summary(const BoardUf2Options& o, const Prepared& p, std::size_t uf2_
   std::printf("  MAC        %s%s\n", colon_hex(p.config.mac).c_str(),
               o.mac.empty() ? " (locally administered, derived from the device id)" : "");
   std::printf("  interval   %u ms\n", p.config.telemetry_interval_ms);
+  std::printf("  SAS token  %u s lifetime, renewed at %u s\n", p.config.sas_ttl_s,
+              iothub::SasRenewal{0, p.config.sas_ttl_s}.renew_after_s());
   if (p.config.static_ip)
     std::printf("  network    static %s netmask %s gateway %s DNS %s\n", dotted(p.config.static_ip->address).c_str(),
                 dotted(p.config.static_ip->netmask).c_str(), dotted(p.config.static_ip->gateway).c_str(),
@@ -258,6 +262,12 @@ Checked<void> fill_config(const BoardUf2Options& o, Prepared& p) {
     return refuse(exit_usage, "--interval looks like 5s, 1500ms or 2m (1 s .. 24 h)");
   p.config.connection_string = o.connection_string;
   p.config.telemetry_interval_ms = static_cast<std::uint32_t>(interval_ms);
+  std::uint64_t ttl_ms = 0;
+  if (!parse_duration_ms(o.sas_ttl, ttl_ms) || ttl_ms % 1000 != 0 || ttl_ms < prov::min_sas_ttl_s * 1000ull ||
+      ttl_ms > prov::max_sas_ttl_s * 1000ull)
+    return refuse(exit_usage, "--sas-ttl looks like 60m, 30s or 1440m: whole seconds from 30 s to 24 h (the board renews "
+                              "its token at 80 % of it)");
+  p.config.sas_ttl_s = static_cast<std::uint32_t>(ttl_ms / 1000);
   if (!o.static_ip.empty()) {
     const auto ip = parse_static_ip(o.static_ip);
     if (!ip) return tl::unexpected(ip.error());
@@ -312,6 +322,7 @@ void print_config(const prov::DeviceConfig& c) {
     std::printf("  device     %.*s on %.*s (SharedAccessKey present, not shown)\n", static_cast<int>(id->device_id.size()),
                 id->device_id.data(), static_cast<int>(id->endpoint_host().size()), id->endpoint_host().data());
   std::printf("  MAC        %s\n  interval   %u ms\n", colon_hex(c.mac).c_str(), c.telemetry_interval_ms);
+  std::printf("  SAS token  %u s lifetime%s\n", c.sas_ttl_s, c.format_version < 2 ? " (format 1: the default)" : "");
   if (c.static_ip)
     std::printf("  network    static %s netmask %s gateway %s DNS %s\n", dotted(c.static_ip->address).c_str(),
                 dotted(c.static_ip->netmask).c_str(), dotted(c.static_ip->gateway).c_str(),
@@ -343,7 +354,7 @@ Checked<void> run_board_inspect(const std::string& path) {
   const auto sector = board_image::flash_bytes(*blocks, prov::config_sector_address, prov::config_sector_size);
   const auto config = prov::decode_config_block(sector);
   if (!config) return refuse(exit_usage, path + ": " + describe(config.error()));
-  std::printf("  config     format %u at %s\n", unsigned{prov::config_format_version},
+  std::printf("  config     format %u at %s\n", unsigned{config->format_version},
               hex32(prov::config_sector_address).c_str());
   print_config(*config);
   return {};
@@ -361,6 +372,9 @@ PICOHUB_COMMAND(60, [](CLI::App& root, int& exit_code) {
       ->required();
   uf2->add_option("--ca", options->ca_file, "Also trust this CA (PEM or DER, up to 8 KiB), e.g. a local hub's ca.crt");
   uf2->add_option("--interval", options->interval, "Time between telemetry messages (5s, 1500ms, 2m; at least 1s)")
+      ->capture_default_str();
+  uf2->add_option("--sas-ttl", options->sas_ttl,
+                  "Lifetime of the SAS tokens the board signs (30s .. 24h); it reconnects with a fresh one at 80 %")
       ->capture_default_str();
   uf2->add_option("--static-ip", options->static_ip,
                   "IP/PREFIX,GATEWAY[,DNS] instead of DHCP, e.g. 192.168.1.50/24,192.168.1.1,1.1.1.1 (DNS: gateway)");

@@ -33,7 +33,32 @@ netstack::DhcpLease static_lease(const provisioning::StaticIp& ip) noexcept {
   return lease;
 }
 
+// Appends text to a fixed buffer, cutting what does not fit (a console line longer than ConsoleLine's).
+struct LongLine {
+  std::array<char, 320> text{};
+  std::size_t size = 0;
+  LongLine& operator<<(std::string_view s) noexcept {
+    for (char c : s)
+      if (size < text.size()) text[size++] = c;
+    return *this;
+  }
+  std::string_view view() const noexcept { return {text.data(), size}; }
+};
+
 }  // namespace
+
+std::optional<provisioning::DeviceConfig> load_config(std::span<const std::uint8_t> flash,
+                                                      device::ConsoleSink& console) noexcept {
+  auto config = provisioning::decode_config_block(flash);
+  if (config) return *config;
+  std::array<char, 200> why{};
+  LongLine line;
+  line << "config error: " << provisioning::describe(config.error(), why)
+       << ". Not connecting. Re-provision the board: picohub board uf2 --connection-string "
+          "\"HostName=...;DeviceId=...;SharedAccessKey=...\" -o board.uf2, then flash board.uf2";
+  console.write_line(line.view());
+  return std::nullopt;
+}
 
 FirmwareApp::FirmwareApp(const FirmwarePorts& ports) noexcept
     : ports_(ports), chip_(ports.w5100s_spi, ports.w5100s_reset) {
@@ -68,7 +93,8 @@ bool FirmwareApp::configure(const provisioning::DeviceConfig& config) noexcept {
 
   ConsoleLine line;
   line << "config: device " << identity_.device_id << " on " << identity_.endpoint_host() << ", telemetry every ";
-  line.number(config.telemetry_interval_ms / 1000) << " s, MAC ";
+  line.number(config.telemetry_interval_ms / 1000) << " s, SAS token ";
+  line.number(config.sas_ttl_s) << " s, MAC ";
   mac_text(line, config.mac) << (config.static_ip ? ", static IP" : ", DHCP")
                              << (config.extra_ca.empty() ? "" : ", extra CA");
   ports_.console.write_line(line.text());
@@ -84,7 +110,9 @@ bool FirmwareApp::configure(const provisioning::DeviceConfig& config) noexcept {
 
   setup_tls(config);
 
-  client_.emplace(client_memory_.view(), identity_, iothub::DeviceClientOptions{});
+  iothub::DeviceClientOptions client_options;
+  client_options.sas_ttl_s = config.sas_ttl_s;
+  client_.emplace(client_memory_.view(), identity_, client_options);
   NetworkOptions network_options;
   std::copy(config.mac.begin(), config.mac.end(), network_options.mac.begin());
   if (config.static_ip) network_options.static_lease = static_lease(*config.static_ip);
@@ -155,8 +183,7 @@ void FirmwareApp::poll(std::uint64_t now_ms) noexcept {
   if (!network_) return;
   network_->poll(now_ms);
   hub_->poll(now_ms);
-  // Telemetry is made only while connected: a board offline for an hour does not queue an hour of readings.
-  if (hub_->up()) {
+  if (telemetry_running()) {
     if (auto r = app_->on_time(now_ms); !r) {
       ConsoleLine line;
       line << "telemetry: " << r.error().what;
@@ -169,8 +196,15 @@ void FirmwareApp::poll(std::uint64_t now_ms) noexcept {
 std::uint64_t FirmwareApp::next_deadline_ms() const noexcept {
   if (!network_) return device::TutorialApp::no_deadline;
   std::uint64_t deadline = std::min(network_->next_deadline_ms(), hub_->next_deadline_ms());
-  if (hub_->up()) deadline = std::min(deadline, app_->next_deadline_ms());
+  if (telemetry_running()) deadline = std::min(deadline, app_->next_deadline_ms());
   return deadline;
+}
+
+// Telemetry starts with the first connection and goes on through outages: a QoS 1 message made while the hub is
+// away waits in the session's in-flight window and goes out, in order, after the reconnect. A full window holds
+// the next reading back (its number is not skipped), so an hour offline queues a window's worth, not an hour.
+bool FirmwareApp::telemetry_running() const noexcept {
+  return hub_ && (hub_->up() || hub_->supervisor().connections() > 0);
 }
 
 void FirmwareApp::on_device_event(const iothub::DeviceEvent& event) { app_->on_event(event); }

@@ -14,6 +14,7 @@
 #include <array>
 #include <cstdint>
 #include <optional>
+#include <span>
 
 #include "device/pump.hpp"
 #include "device/tutorial_app.hpp"
@@ -30,6 +31,11 @@
 #include "tls/session.hpp"
 
 namespace picohub::firmware {
+
+// The provisioned block in `flash` (the config sector), or nothing after ONE console line that says what is
+// wrong with it and how to re-provision the board. The result's views point into `flash`.
+std::optional<provisioning::DeviceConfig> load_config(std::span<const std::uint8_t> flash,
+                                                      device::ConsoleSink& console) noexcept;
 
 struct FirmwarePorts {
   platform::Clock& clock;
@@ -62,6 +68,8 @@ class FirmwareApp final : private device::DeviceEventSink {
   const HubConnection* hub() const noexcept { return hub_ ? &*hub_ : nullptr; }
   const device::TutorialApp* tutorial() const noexcept { return app_ ? &*app_ : nullptr; }
   bool tls_available() const noexcept { return tls_ready_; }
+  // Telemetry runs from the first connection on, through outages (see poll()).
+  bool telemetry_running() const noexcept;
 
  private:
   void on_device_event(const iothub::DeviceEvent& event) override;

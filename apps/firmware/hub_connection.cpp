@@ -10,7 +10,8 @@
 namespace picohub::firmware {
 namespace {
 
-constexpr std::uint64_t no_deadline = device::ConnectionSupervisor::no_deadline;
+// After a renewal's DISCONNECT: how long to wait for the hub to close (it answers what came before it first).
+constexpr std::uint64_t closing_grace_ms = 2'000;
 
 device::LossReason loss_for_connect_error(const Error& error) noexcept {
   switch (error.code) {
@@ -197,8 +198,12 @@ void HubConnection::poll_handshake(std::uint64_t now_ms) noexcept {
 
 void HubConnection::poll_session(std::uint64_t now_ms) noexcept {
   if (phase_ == HubPhase::closing) {
-    auto flushed = device::Pump::flush(*session_, client_);
-    if (!flushed || *flushed) supervisor_.on_renewal_due(now_ms);
+    // The DISCONNECT goes out; the hub answers everything sent before it (PUBACKs of telemetry in flight) and
+    // then closes. Reading until it does (or closing_grace_ms) keeps those PUBACKs: closing at once would send
+    // the same messages again after the reconnect, and the hub would record them twice.
+    const device::PumpReport report = pump_.step(*session_, client_, events_, now_ms, unix_now(now_ms));
+    progress_ = report.progress;
+    if (report.lost || report.refused || now_ms >= closing_deadline_ms_) supervisor_.on_renewal_due(now_ms);
     return;
   }
   const device::PumpReport report = pump_.step(*session_, client_, events_, now_ms, unix_now(now_ms));
@@ -208,7 +213,7 @@ void HubConnection::poll_session(std::uint64_t now_ms) noexcept {
     if (report.refused_code == mqtt::ConnectReturnCode::server_unavailable) {
       lost(device::LossReason::server_unavailable, "CONNACK 3", now_ms);
     } else {
-      refused(device::refusal_for(report.refused_code), now_ms);
+      refused(device::refusal_for(report.refused_code), now_ms, iothub::describe_connack(report.refused_code));
     }
     return;
   }
@@ -218,6 +223,7 @@ void HubConnection::poll_session(std::uint64_t now_ms) noexcept {
   }
   if (report.ready && phase_ == HubPhase::mqtt_connecting) {
     phase_ = HubPhase::up;
+    refusals_ = 0;
     supervisor_.on_connected(now_ms);
     ConsoleLine line;
     line << "connected to IoT Hub as " << client_.identity().device_id << "; SAS token valid until ";
@@ -227,6 +233,7 @@ void HubConnection::poll_session(std::uint64_t now_ms) noexcept {
   if (report.renewal_due) {
     console_.write_line("SAS token renewal due: reconnecting with a fresh token");
     phase_ = HubPhase::closing;
+    closing_deadline_ms_ = now_ms + closing_grace_ms;
     progress_ = true;
   }
 }
@@ -254,11 +261,19 @@ void HubConnection::lost(device::LossReason reason, std::string_view detail, std
   close_transport();
 }
 
-void HubConnection::refused(device::RefusalReason reason, std::uint64_t now_ms) noexcept {
+void HubConnection::refused(device::RefusalReason reason, std::uint64_t now_ms, const char* words) noexcept {
   supervisor_.on_refused(reason, now_ms, random_());
+  ++refusals_;
   ConsoleLine line;
-  line << "the hub refused the credentials: " << device::describe(reason) << "; retrying in ";
-  seconds_text(line, supervisor_.last_delay_ms());
+  if (words != nullptr) {
+    console_.write_line(words);  // the hub's answer in words: longer than a ConsoleLine, so a line of its own
+    line << "retrying in ";
+  } else {
+    line << "the hub refused the credentials: " << device::describe(reason) << "; retrying in ";
+  }
+  seconds_text(line, supervisor_.last_delay_ms()) << " (refusal ";
+  line.number(refusals_) << "; the wait doubles up to ";
+  line.number(supervisor_.policy().refused.max_ms / 60'000) << " min)";
   console_.write_line(line.text());
   close_transport();
 }

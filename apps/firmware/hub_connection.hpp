@@ -49,6 +49,7 @@ class HubConnection {
   HubPhase phase() const noexcept { return phase_; }
   bool up() const noexcept { return phase_ == HubPhase::up; }
   std::uint32_t longest_handshake_step_ms() const noexcept { return longest_step_ms_; }
+  std::uint32_t refusals_in_a_row() const noexcept { return refusals_; }
   const device::ConnectionSupervisor& supervisor() const noexcept { return supervisor_; }
 
  private:
@@ -59,7 +60,8 @@ class HubConnection {
   void poll_session(std::uint64_t now_ms) noexcept;
   void close_transport() noexcept;
   void lost(device::LossReason reason, std::string_view detail, std::uint64_t now_ms) noexcept;
-  void refused(device::RefusalReason reason, std::uint64_t now_ms) noexcept;
+  // `words`: the hub's refusal as a sentence that says what to check (iothub::describe_connack), if it sent one.
+  void refused(device::RefusalReason reason, std::uint64_t now_ms, const char* words = nullptr) noexcept;
   std::uint64_t unix_now(std::uint64_t now_ms) const noexcept;
 
   iothub::DeviceClient& client_;
@@ -85,6 +87,8 @@ class HubConnection {
   std::uint32_t network_epoch_ = 0;
   std::uint64_t handshake_started_ms_ = 0;
   std::uint32_t longest_step_ms_ = 0;
+  std::uint32_t refusals_ = 0;  // in a row; a connection resets it
+  std::uint64_t closing_deadline_ms_ = 0;
 };
 
 }  // namespace picohub::firmware

@@ -7,6 +7,7 @@
 #include "board/rp2040/clocks.hpp"
 #include "console_line.hpp"
 #include "firmware_app.hpp"
+#include "led_pattern.hpp"
 #include "loop_activity.hpp"
 #include "loop_task.hpp"
 #include "platform/entropy_health.hpp"
@@ -64,11 +65,18 @@ class StatusLed final : public LoopTask, public device::C2dListener {
  public:
   explicit StatusLed(Board& board) noexcept : board_(board) {}
   void attach(const FirmwareApp& app) noexcept { app_ = &app; }
+  // The configuration cannot be used: LedPattern::config_error from now on.
+  void show_config_error() noexcept { config_error_ = true; }
   void on_c2d(const iothub::C2dMessage&) override {
     lit_ = !lit_;
     board_.set_led(lit_);
   }
   void poll(std::uint64_t now_ms) noexcept override {
+    if (config_error_) {
+      board_.set_led(led_lit(LedPattern::config_error, now_ms));
+      next_ms_ = led_next_change_ms(LedPattern::config_error, now_ms);
+      return;
+    }
     const bool connected = app_ != nullptr && app_->hub() != nullptr && app_->hub()->up();
     if (connected) {
       if (!was_connected_) board_.set_led(lit_);
@@ -88,6 +96,7 @@ class StatusLed final : public LoopTask, public device::C2dListener {
   const FirmwareApp* app_ = nullptr;
   bool lit_ = false;
   bool was_connected_ = false;
+  bool config_error_ = false;
   std::uint64_t next_ms_ = 0;
 };
 
@@ -138,18 +147,6 @@ void print_boot_report(Board& board, platform::EntropyHealth health) noexcept {
   print_temperature(board);
 }
 
-// The provisioned block, or why there is none (printed again by the heartbeat's caller every minute).
-std::optional<provisioning::DeviceConfig> read_config(Board& board, device::ConsoleSink& console) noexcept {
-  auto config = provisioning::decode_config_block(board.config_flash());
-  if (config) return *config;
-  std::array<char, 160> why{};
-  ConsoleLine line;
-  line << "config: " << provisioning::describe(config.error(), why);
-  console.write_line(line.text());
-  console.write_line("  flash an image made with: picohub board uf2 --connection-string \"...\" -o board.uf2");
-  return std::nullopt;
-}
-
 }  // namespace
 }  // namespace picohub::firmware
 
@@ -170,10 +167,14 @@ int main() {
   static AppTask app_task(app);
   Heartbeat heartbeat(board, 60'000, board.clock().now_ms() + 60'000);
 
-  const auto config = read_config(board, console);
+  const auto config = load_config(board.config_flash(), console);
   const bool runnable = config && app.configure(*config);
-  if (runnable) app.start(board.clock().now_ms());
-  else console.write_line("not connecting: fix the configuration above; the board keeps running");
+  if (runnable) {
+    app.start(board.clock().now_ms());
+  } else {
+    led.show_config_error();
+    if (config) console.write_line("not connecting: fix the configuration above; the board keeps running");
+  }
 
   std::array<LoopTask*, 3> tasks{&led, &heartbeat, &app_task};
   const std::size_t task_count = runnable ? 3 : 2;

@@ -176,6 +176,9 @@ void TutorialApp::on_event(const iothub::DeviceEvent& event) {
     line.text(" bytes (receive buffer: ");
     line.number(d->capacity);
     line.text(d->packet_id != 0 ? " bytes); acknowledged so the hub does not resend it" : " bytes)");
+    line.text("; ");
+    line.number(dropped_);
+    line.text(" dropped so far");
     console_.write_line(line.line());
   }
 }

@@ -77,10 +77,12 @@ struct SasRenewal {
   std::uint32_t ttl_s = 3600;
 
   constexpr std::uint64_t expiry_unix() const noexcept { return issued_unix + ttl_s; }
-  // Seconds after issue at which renewal is due.
+  // Seconds after issue at which renewal is due: at 80 % of the life and at least 60 s before expiry. A life of
+  // 60 s or less (a test's token) cannot keep that margin and renews at 80 %: renewing the moment it is used
+  // would reconnect on every connect.
   constexpr std::uint32_t renew_after_s() const noexcept {
     const std::uint32_t eighty = static_cast<std::uint32_t>(std::uint64_t{ttl_s} * 8 / 10);
-    const std::uint32_t margin = ttl_s > 60 ? ttl_s - 60 : 0;
+    const std::uint32_t margin = ttl_s > 60 ? ttl_s - 60 : eighty;
     return eighty < margin ? eighty : margin;
   }
   constexpr std::uint64_t renew_at_unix() const noexcept { return issued_unix + renew_after_s(); }

@@ -12,6 +12,7 @@ enum Tag : std::uint8_t {
   tag_telemetry_interval = 3,
   tag_static_ip = 4,
   tag_mac = 5,
+  tag_sas_ttl = 6,
 };
 constexpr std::size_t record_header_size = 3;
 constexpr std::size_t static_ip_size = 16;
@@ -91,6 +92,7 @@ ConfigResult<std::span<const std::uint8_t>> open_block(std::span<const std::uint
   const std::uint32_t version = read_u16(h + 4);
   if (version == 0) return problem(ConfigFault::version_zero);
   if (version > config_format_version) return problem(ConfigFault::version_too_new, version, config_format_version);
+  static_assert(oldest_config_format_version == 1, "a version between 0 and the oldest read needs its own refusal");
   if (read_u16(h + 6) != config_header_size)
     return problem(ConfigFault::bad_header_size, read_u16(h + 6), config_header_size);
   const std::uint32_t length = read_u32(h + 8);
@@ -137,6 +139,10 @@ std::optional<ConfigProblem> take_record(std::uint8_t tag, std::span<const std::
       if (auto bad = need(6)) return bad;
       for (std::size_t i = 0; i < 6; ++i) config.mac[i] = value[i];
       return std::nullopt;
+    case tag_sas_ttl:
+      if (auto bad = need(4)) return bad;
+      config.sas_ttl_s = read_u32(value.data());
+      return std::nullopt;
     default: return std::nullopt;  // a later picohub's optional record
   }
 }
@@ -154,12 +160,14 @@ std::optional<ConfigProblem> check_config(const DeviceConfig& config) noexcept {
   const MacAddress& mac = config.mac;
   if ((mac[0] & 1u) != 0 || (mac[0] | mac[1] | mac[2] | mac[3] | mac[4] | mac[5]) == 0)
     return ConfigProblem{ConfigFault::mac_not_unicast, mac[0]};
+  if (config.sas_ttl_s < min_sas_ttl_s || config.sas_ttl_s > max_sas_ttl_s)
+    return ConfigProblem{ConfigFault::sas_ttl_out_of_range, config.sas_ttl_s};
   if (config.static_ip) return check_static_ip(*config.static_ip);
   return std::nullopt;
 }
 
 std::size_t config_block_size(const DeviceConfig& config) noexcept {
-  std::size_t size = config_header_size + 3 * record_header_size + config.connection_string.size() + 4 + 6;
+  std::size_t size = config_header_size + 4 * record_header_size + config.connection_string.size() + 4 + 6 + 4;
   if (!config.extra_ca.empty()) size += record_header_size + config.extra_ca.size();
   if (config.static_ip) size += record_header_size + static_ip_size;
   return size;
@@ -177,6 +185,9 @@ ConfigResult<std::size_t> encode_config_block(const DeviceConfig& config, std::s
   std::uint8_t interval[4];
   write_u32(interval, config.telemetry_interval_ms);
   p = put_record(p, tag_telemetry_interval, interval);
+  std::uint8_t ttl[4];
+  write_u32(ttl, config.sas_ttl_s);
+  p = put_record(p, tag_sas_ttl, ttl);
   if (config.static_ip) {
     std::uint8_t ip[static_ip_size];
     const StaticIp& s = *config.static_ip;
@@ -201,6 +212,7 @@ ConfigResult<DeviceConfig> decode_config_block(std::span<const std::uint8_t> fla
   if (!payload) return tl::unexpected<ConfigProblem>(payload.error());
   DeviceConfig config;
   config.telemetry_interval_ms = 0;
+  config.format_version = static_cast<std::uint16_t>(read_u16(flash.data() + 4));
   std::uint32_t seen = 0;
   for (std::size_t at = 0; at < payload->size();) {
     const std::uint8_t tag = (*payload)[at];
@@ -215,6 +227,8 @@ ConfigResult<DeviceConfig> decode_config_block(std::span<const std::uint8_t> fla
   if (!(seen & (1u << tag_telemetry_interval)))
     return problem(ConfigFault::missing_record, tag_telemetry_interval, 0, "telemetry interval");
   if (!(seen & (1u << tag_mac))) return problem(ConfigFault::missing_record, tag_mac, 0, "MAC address");
+  if (config.format_version >= 2 && !(seen & (1u << tag_sas_ttl)))
+    return problem(ConfigFault::missing_record, tag_sas_ttl, 0, "SAS token lifetime");
   if (auto bad = check_config(config)) return tl::unexpected<ConfigProblem>(*bad);
   return config;
 }

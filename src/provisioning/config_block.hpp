@@ -11,8 +11,11 @@
 //     3 telemetry interval, u32 milliseconds                    required
 //     4 static IPv4: address, netmask, gateway, DNS (16 bytes)  optional (absent: DHCP)
 //     5 MAC address (6 bytes)                                   required
+//     6 SAS token lifetime, u32 seconds                         required from format 2 (format 1: 60 min)
 //   Unknown tags are skipped, so a later picohub can add optional records without a version bump; anything an
-//   older firmware must not ignore bumps the format version, which older firmware refuses by name.
+//   older firmware must not ignore bumps the format version, which older firmware refuses by name. Format 2
+//   added the token lifetime: a format-1 firmware would silently sign 60-minute tokens where the user asked for
+//   another lifetime, so it refuses the block by name instead. This decoder still reads format 1.
 #pragma once
 
 #include <array>
@@ -36,12 +39,18 @@ inline constexpr std::uint32_t config_sector_size = 64 * 1024;
 inline constexpr std::uint32_t config_sector_address = flash_base_address + flash_size - config_sector_size;
 
 inline constexpr std::uint32_t config_magic = 0x66636870;  // "phcf" in memory order
-inline constexpr std::uint16_t config_format_version = 1;
+inline constexpr std::uint16_t config_format_version = 2;  // what the encoder writes
+inline constexpr std::uint16_t oldest_config_format_version = 1;  // the oldest the decoder reads
 inline constexpr std::size_t config_header_size = 16;
 inline constexpr std::size_t max_connection_string_bytes = 1024;
 inline constexpr std::size_t max_extra_ca_bytes = 8 * 1024;
 inline constexpr std::uint32_t min_telemetry_interval_ms = 1000;
 inline constexpr std::uint32_t max_telemetry_interval_ms = 24u * 60 * 60 * 1000;
+// SAS token lifetime: renewed at 80 % of it (see iothub::SasRenewal). 30 s is for tests of renewal; a day is
+// plenty for a device that signs its own tokens (a leaked token is then good for a day at most).
+inline constexpr std::uint32_t default_sas_ttl_s = 60 * 60;
+inline constexpr std::uint32_t min_sas_ttl_s = 30;
+inline constexpr std::uint32_t max_sas_ttl_s = 24u * 60 * 60;
 
 using MacAddress = platform::MacAddress;
 using Ipv4Address = platform::Ipv4Octets;
@@ -60,6 +69,8 @@ struct DeviceConfig {
   std::uint32_t telemetry_interval_ms = 5000;
   std::optional<StaticIp> static_ip{};       // empty: DHCP
   MacAddress mac{};
+  std::uint32_t sas_ttl_s = default_sas_ttl_s;
+  std::uint16_t format_version = config_format_version;  // decode: the block's; encode: ignored (writes ours)
 };
 
 template <class T>

@@ -13,15 +13,15 @@ struct FaultText {
 // Indexed by ConfigFault; keep in declaration order.
 constexpr FaultText fault_texts[] = {
     {Errc::invalid_argument, "no config block (flash erased)",
-     "no config block (flash erased): flash a UF2 made by `picohub board uf2`"},
+     "no config block (flash erased): this board was never provisioned"},
     {Errc::malformed, "no config block (wrong magic)",
-     "no config block (the config sector holds something else: magic {F}): flash a UF2 made by `picohub board uf2`"},
+     "no config block (the config sector holds something else: magic {F})"},
     {Errc::truncated, "config block truncated", "config block truncated ({f} bytes, the header needs {e})"},
     {Errc::malformed, "config format version 0 is not valid", "config format version 0 is not valid"},
     {Errc::protocol_violation, "config format version is newer than this firmware",
      "config format version {f} is newer than this firmware ({e}): update the firmware or use a matching picohub"},
     {Errc::malformed, "config header size does not match its version",
-     "config header size {f} does not match format version 1 ({e})"},
+     "config header size {f} is not the {e} bytes this firmware's formats use"},
     {Errc::too_large, "config block payload too large", "config block payload of {f} bytes exceeds the {e}-byte limit"},
     {Errc::malformed, "config block CRC mismatch",
      "config block CRC mismatch (stored {F}, computed {E}): the flash was damaged or partly written; flash the UF2 again"},
@@ -40,6 +40,8 @@ constexpr FaultText fault_texts[] = {
     {Errc::invalid_argument, "MAC address is not unicast",
      "MAC address is multicast or zero (first octet {F}): use a unicast address such as 02:xx:xx:xx:xx:xx"},
     {Errc::invalid_argument, "static IP settings invalid", "static IP settings invalid: {d}"},
+    {Errc::invalid_argument, "SAS token lifetime out of range",
+     "SAS token lifetime {f} s is out of range (30 s .. 24 h)"},
     {Errc::too_large, "config block does not fit the buffer", "config block needs {e} bytes, the buffer holds {f}"},
 };
 static_assert(sizeof(fault_texts) / sizeof(fault_texts[0]) == static_cast<std::size_t>(ConfigFault::output_too_small) + 1);

@@ -31,6 +31,7 @@ enum class ConfigFault : std::uint8_t {
   interval_out_of_range,        // (found: ms)
   mac_not_unicast,              // multicast bit set, or all zero
   static_ip_invalid,            // address zero or netmask not contiguous (detail says which)
+  sas_ttl_out_of_range,         // (found: seconds, expected: 0)
   output_too_small,             // encode: caller's buffer (found: size, expected: needed)
 };
 

@@ -86,9 +86,9 @@ check_nothing_lost() {
   awk -v re="$from" '$0 ~ re { delete ids; id = ""; next }
        /^Sending message [0-9]+:/ { sub(":", "", $3); id = $3; next }
        /acknowledged by the hub/ { if (id != "") ids[id] = 1; id = "" }
-       END { for (i in ids) print i }' "$work/console.txt" | sort -n -u > "$work/acked.txt"
+       END { for (i in ids) print i }' "$work/console.txt" | sort -u > "$work/acked.txt"  # comm needs text order
   "$picohub" monitor --device "$device" --since "$since" --timeout 3 > "$work/monitor.txt" 2>&1 || true
-  grep -o '"messageId": [0-9]*' "$work/monitor.txt" | awk '{ print $2 }' | sort -n -u > "$work/recorded.txt"
+  grep -o '"messageId": [0-9]*' "$work/monitor.txt" | awk '{ print $2 }' | sort -u > "$work/recorded.txt"
   local lost; lost=$(comm -23 "$work/acked.txt" "$work/recorded.txt" | tr '\n' ' ')
   [[ -z "$lost" ]] || fail "acknowledged by the hub but not recorded by it: messageIds $lost"
   echo "$(wc -l < "$work/acked.txt") $(wc -l < "$work/recorded.txt")"

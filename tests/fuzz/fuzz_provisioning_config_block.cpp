@@ -44,13 +44,14 @@ void check_one(const std::uint8_t* data, std::size_t size) {
   require(std::equal(round->extra_ca.begin(), round->extra_ca.end(), config.extra_ca.begin(), config.extra_ca.end()));
   require(round->telemetry_interval_ms == config.telemetry_interval_ms && round->mac == config.mac);
   require(round->static_ip.has_value() == config.static_ip.has_value());
+  require(round->sas_ttl_s == config.sas_ttl_s);  // format 1's default lifetime is written out in format 2
 }
 
-// The input as a payload under a valid header, so the fuzzer reaches the record parser past the CRC.
-void check_as_payload(const std::uint8_t* data, std::size_t size) {
+// The input as a payload under a valid header (format 1 or 2), so the fuzzer reaches the record parser past the CRC.
+void check_as_payload(const std::uint8_t* data, std::size_t size, std::uint32_t version) {
   if (size > config_sector_size - config_header_size) return;
   std::vector<std::uint8_t> block(config_header_size + size);
-  const std::uint32_t header[] = {config_magic, 1u | (16u << 16), static_cast<std::uint32_t>(size)};
+  const std::uint32_t header[] = {config_magic, version | (16u << 16), static_cast<std::uint32_t>(size)};
   for (std::size_t i = 0; i < 12; ++i) block[i] = static_cast<std::uint8_t>(header[i / 4] >> (8 * (i % 4)));
   std::copy(data, data + size, block.begin() + config_header_size);
   const std::uint32_t crc = crc32(std::span(block).subspan(config_header_size), crc32(std::span(block).first(12)));
@@ -62,6 +63,7 @@ void check_as_payload(const std::uint8_t* data, std::size_t size) {
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   check_one(data, size);
-  check_as_payload(data, size);
+  check_as_payload(data, size, 1);
+  check_as_payload(data, size, 2);
   return 0;
 }

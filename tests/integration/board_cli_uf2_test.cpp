@@ -110,6 +110,8 @@ TEST_F(BoardUf2, WritesFirmwareAndAConfigBlockThatDecodesBack) {
   EXPECT_EQ(config->mac, mac_from_device_id("board-1"));
   EXPECT_FALSE(config->static_ip.has_value());
   EXPECT_TRUE(config->extra_ca.empty());
+  EXPECT_EQ(config->sas_ttl_s, 3600u) << "60 min by default";
+  EXPECT_EQ(config->format_version, 2u);
 
   EXPECT_NE(run.output.find("holds the device's SharedAccessKey: treat it like a password"), std::string::npos);
   EXPECT_NE(run.output.find("DHCP"), std::string::npos);
@@ -170,6 +172,19 @@ TEST_F(BoardUf2, InspectShowsTheConfigButNeverTheKey) {
   EXPECT_EQ(run.output.find("AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="), std::string::npos) << "key leaked";
 }
 
+TEST_F(BoardUf2, SasTtlLandsInTheBlockAndInspectShowsIt) {
+  const CliRun run = uf2(fw_arg() + " --sas-ttl 30s");
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_NE(run.output.find("SAS token  30 s lifetime, renewed at 24 s"), std::string::npos) << run.output;
+  const auto config = decode_config_block(flash_bytes(written_blocks(), config_sector_address, config_sector_size));
+  ASSERT_TRUE(config.has_value());
+  EXPECT_EQ(config->sas_ttl_s, 30u);
+  const CliRun shown = inspect();
+  ASSERT_EQ(shown.exit_code, 0) << shown.output;
+  EXPECT_NE(shown.output.find("config     format 2 at 0x101F0000"), std::string::npos) << shown.output;
+  EXPECT_NE(shown.output.find("SAS token  30 s lifetime"), std::string::npos) << shown.output;
+}
+
 TEST_F(BoardUf2, InspectRefusesADamagedConfigBlockAsTheFirmwareWould) {
   ASSERT_EQ(uf2(fw_arg()).exit_code, 0);
   auto file = read(dir_ / "board.uf2");
@@ -197,6 +212,9 @@ TEST_F(BoardUf2, RefusesWhatTheBoardCouldNotUseWithExitTwoAndTheReason) {
       {"x509", "", "HostName=h.azure-devices.net;DeviceId=d;x509=true", "x509"},
       {"interval grammar", "--interval 5x", nullptr, "--interval"},
       {"interval too short", "--interval 250ms", nullptr, "out of range"},
+      {"token lifetime too short", "--sas-ttl 10s", nullptr, "--sas-ttl looks like 60m, 30s or 1440m"},
+      {"token lifetime too long", "--sas-ttl 1441m", nullptr, "--sas-ttl"},
+      {"token lifetime not whole seconds", "--sas-ttl 30500ms", nullptr, "--sas-ttl"},
       {"multicast MAC", "--mac 01:00:5e:00:00:01", nullptr, "multicast"},
       {"bad static IP", "--static-ip 10.0.0.5,10.0.0.1", nullptr, "IP/PREFIX"},
       {"CA not a certificate", "--ca /dev/null", nullptr, "no X.509 certificate"},

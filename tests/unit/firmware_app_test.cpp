@@ -224,5 +224,53 @@ TEST_F(FirmwareAppTest, RefusesAConnectionStringWithoutAKey) {
   EXPECT_GE(console.count("config: the connection string cannot be used"), 1) << console.all();
 }
 
+TEST_F(FirmwareAppTest, AnErasedConfigSectorIsOneLineThatSaysHowToReprovision) {
+  const std::vector<std::uint8_t> erased(provisioning::config_sector_size, 0xFF);
+  EXPECT_FALSE(load_config(erased, console).has_value());
+  ASSERT_EQ(console.lines.size(), 1u) << console.all();
+  EXPECT_EQ(console.lines[0].rfind("config error: no config block (flash erased): this board was never provisioned. "
+                                   "Not connecting. Re-provision the board: picohub board uf2 --connection-string ",
+                                   0),
+            0u)
+      << console.lines[0];
+  EXPECT_NE(console.lines[0].find("-o board.uf2, then flash board.uf2"), std::string::npos) << console.lines[0];
+}
+
+TEST_F(FirmwareAppTest, ADamagedConfigBlockIsOneLineWithTheCrcAndTheRemedy) {
+  auto config = config_for(connection_string);
+  std::vector<std::uint8_t> block(provisioning::config_block_size(config));
+  ASSERT_TRUE(provisioning::encode_config_block(config, block).has_value());
+  block.back() ^= 0x20;
+  EXPECT_FALSE(load_config(block, console).has_value());
+  ASSERT_EQ(console.lines.size(), 1u) << console.all();
+  EXPECT_EQ(console.lines[0].rfind("config error: config block CRC mismatch (stored 0x", 0), 0u) << console.lines[0];
+  EXPECT_NE(console.lines[0].find("Re-provision the board: picohub board uf2"), std::string::npos) << console.lines[0];
+}
+
+TEST_F(FirmwareAppTest, AGoodConfigBlockLoadsSilentlyAndItsTokenLifetimeIsUsed) {
+  auto config = config_for(connection_string);
+  config.sas_ttl_s = 30;
+  std::vector<std::uint8_t> block(provisioning::config_block_size(config));
+  ASSERT_TRUE(provisioning::encode_config_block(config, block).has_value());
+  const auto loaded = load_config(block, console);
+  ASSERT_TRUE(loaded.has_value());
+  EXPECT_TRUE(console.lines.empty()) << console.all();
+  EXPECT_EQ(loaded->sas_ttl_s, 30u);
+  auto app = make_app();
+  ASSERT_TRUE(app->configure(*loaded));
+  EXPECT_EQ(console.count("config: device board1 on 192.0.2.1:8883, telemetry every 5 s, SAS token 30 s, MAC "), 1)
+      << console.all();
+}
+
+TEST_F(FirmwareAppTest, NoTelemetryIsMadeBeforeTheFirstConnection) {
+  auto app = make_app();
+  ASSERT_TRUE(app->configure(config_for(connection_string)));
+  app->start(clock.now);
+  bring_up_network(*app);
+  run_for(*app, 12'000);  // the hub never answers: TCP stays unconnected
+  EXPECT_FALSE(app->telemetry_running());
+  EXPECT_EQ(console.count("Sending message"), 0) << console.all();
+}
+
 }  // namespace
 }  // namespace picohub::firmware

@@ -233,8 +233,10 @@ TEST(IothubSas, RenewalAtEightyPercentAndAtLeastSixtySecondsEarly) {
   EXPECT_TRUE(hour.due(1700002880));
   SasRenewal short_ttl{1000, 100};  // 80 s would leave only 20 s: renew at 40 s
   EXPECT_EQ(short_ttl.renew_at_unix(), 1040u);
-  SasRenewal tiny{1000, 30};
-  EXPECT_EQ(tiny.renew_at_unix(), 1000u);
+  SasRenewal tiny{1000, 30};  // `picohub board uf2 --sas-ttl 30s` (renewal tests): no room for 60 s, so 80 %
+  EXPECT_EQ(tiny.renew_at_unix(), 1024u);
+  SasRenewal minute{1000, 60};
+  EXPECT_EQ(minute.renew_at_unix(), 1048u);
   EXPECT_TRUE(sas_expired(1000, 1301));
   EXPECT_FALSE(sas_expired(1000, 1300));
   EXPECT_FALSE(sas_expired(18446744073709551615ull, 1700000000));  // no wrap-around into "expired"

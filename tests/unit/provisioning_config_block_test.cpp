@@ -19,6 +19,7 @@ DeviceConfig full_config(std::span<const std::uint8_t> ca) {
   config.telemetry_interval_ms = 7500;
   config.static_ip = StaticIp{{192, 168, 7, 50}, {255, 255, 255, 0}, {192, 168, 7, 1}, {1, 1, 1, 1}};
   config.mac = {0x02, 0x11, 0x22, 0x33, 0x44, 0x55};
+  config.sas_ttl_s = 45;
   return config;
 }
 
@@ -66,6 +67,8 @@ TEST(ConfigBlock, RoundTripKeepsEveryField) {
   EXPECT_EQ(decoded->static_ip->gateway, (Ipv4Address{192, 168, 7, 1}));
   EXPECT_EQ(decoded->static_ip->dns, (Ipv4Address{1, 1, 1, 1}));
   EXPECT_EQ(decoded->mac, (MacAddress{0x02, 0x11, 0x22, 0x33, 0x44, 0x55}));
+  EXPECT_EQ(decoded->sas_ttl_s, 45u);
+  EXPECT_EQ(decoded->format_version, 2u);
 }
 
 TEST(ConfigBlock, DecodedFieldsAreViewsIntoTheFlashNotCopies) {
@@ -94,7 +97,7 @@ TEST(ConfigBlock, MinimalBlockMeansDhcpAndNoExtraCa) {
 TEST(ConfigBlock, HeaderFieldsAreWhereTheFormatSaysLittleEndian) {
   const auto block = encode(full_config({}));
   EXPECT_EQ(std::string(block.begin(), block.begin() + 4), "phcf");
-  EXPECT_EQ(block[4] | block[5] << 8, 1);
+  EXPECT_EQ(block[4] | block[5] << 8, 2);
   EXPECT_EQ(block[6] | block[7] << 8, 16);
   const auto length = static_cast<std::size_t>(block[8] | block[9] << 8 | block[10] << 16 | block[11] << 24);
   EXPECT_EQ(length, block.size() - 16);
@@ -145,7 +148,7 @@ TEST(ConfigBlock, ErasedFlashMeansNotProvisioned) {
   const auto decoded = decode_config_block(erased);
   ASSERT_FALSE(decoded.has_value());
   EXPECT_EQ(decoded.error().fault, ConfigFault::erased);
-  EXPECT_EQ(message(decoded.error()), "no config block (flash erased): flash a UF2 made by `picohub board uf2`");
+  EXPECT_EQ(message(decoded.error()), "no config block (flash erased): this board was never provisioned");
   EXPECT_STREQ(to_error(decoded.error()).what, "no config block (flash erased)");
 }
 
@@ -167,10 +170,56 @@ std::vector<std::uint8_t> with_version(std::vector<std::uint8_t> block, std::uin
 }
 
 TEST(ConfigBlock, NewerFormatVersionIsRefusedByName) {
-  const auto decoded = decode_config_block(with_version(encode(full_config({})), 2));
+  const auto decoded = decode_config_block(with_version(encode(full_config({})), 3));
   ASSERT_FALSE(decoded.has_value());
   EXPECT_EQ(decoded.error().fault, ConfigFault::version_too_new);
-  EXPECT_EQ(message(decoded.error()).substr(0, 56), "config format version 2 is newer than this firmware (1):");
+  EXPECT_EQ(message(decoded.error()).substr(0, 56), "config format version 3 is newer than this firmware (2):");
+}
+
+// A block as picohub wrote it before format 2: no token-lifetime record (tag 6, 4 bytes, the 4th record).
+std::vector<std::uint8_t> format_1_block(const DeviceConfig& config) {
+  auto block = encode(config);
+  const std::size_t ttl_at = 16 + 3 + config.connection_string.size() + 3 + 6 + 3 + 4;
+  EXPECT_EQ(block[ttl_at], 6);
+  block.erase(block.begin() + static_cast<std::ptrdiff_t>(ttl_at), block.begin() + static_cast<std::ptrdiff_t>(ttl_at + 7));
+  const auto length = static_cast<std::uint32_t>(block.size() - 16);
+  for (int i = 0; i < 4; ++i) block[8 + i] = static_cast<std::uint8_t>(length >> (8 * i));
+  return with_version(block, 1);
+}
+
+TEST(ConfigBlock, FormatOneBlocksStillDecodeWithTheDefaultTokenLifetime) {
+  const auto block = format_1_block(full_config(some_ca));
+  const auto decoded = decode_config_block(block);
+  ASSERT_TRUE(decoded.has_value()) << message(decoded.error());
+  EXPECT_EQ(decoded->format_version, 1u);
+  EXPECT_EQ(decoded->sas_ttl_s, default_sas_ttl_s);
+  EXPECT_EQ(decoded->sas_ttl_s, 3600u);
+  EXPECT_EQ(decoded->connection_string, key_cs);
+  EXPECT_EQ(decoded->telemetry_interval_ms, 7500u);
+}
+
+TEST(ConfigBlock, FormatTwoWithoutATokenLifetimeIsRefusedByName) {
+  const auto block = with_version(format_1_block(full_config({})), 2);
+  const auto decoded = decode_config_block(block);
+  ASSERT_FALSE(decoded.has_value());
+  EXPECT_EQ(decoded.error().fault, ConfigFault::missing_record);
+  EXPECT_EQ(message(decoded.error()), "config block has no SAS token lifetime (record 6)");
+}
+
+TEST(ConfigBlock, TokenLifetimeOutsideThirtySecondsToADayIsRefused) {
+  std::vector<std::uint8_t> out(16384);
+  DeviceConfig c = full_config({});
+  for (const std::uint32_t ttl : {0u, 29u, 86'401u}) {
+    c.sas_ttl_s = ttl;
+    const auto size = encode_config_block(c, out);
+    ASSERT_FALSE(size.has_value()) << ttl;
+    EXPECT_EQ(size.error().fault, ConfigFault::sas_ttl_out_of_range);
+    EXPECT_EQ(message(size.error()), "SAS token lifetime " + std::to_string(ttl) + " s is out of range (30 s .. 24 h)");
+  }
+  for (const std::uint32_t ttl : {30u, 86'400u}) {
+    c.sas_ttl_s = ttl;
+    EXPECT_TRUE(encode_config_block(c, out).has_value()) << ttl;
+  }
 }
 
 TEST(ConfigBlock, VersionZeroIsRefused) {

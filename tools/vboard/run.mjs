@@ -6,6 +6,7 @@
 //        [--expect REGEX]... [--forbid REGEX]... [--fail-on-watchdog] [--verbose] [--json]
 //        [--lan] [--host NAME=192.0.2.X]... [--bridge 192.0.2.X:PORT=127.0.0.1:PORT]... [--sntp-skew-ms N]
 //        [--rosc random|stuck] [--temperature C] [--fault KIND@AT[:FOR]]... [--led-trace] [--report]
+//        [--timestamps] [--fast-idle]
 //
 // --report prints, after the run, each stage's emulated time and the CPU cycles executed in it (boot, DHCP,
 // SNTP, DNS, every TLS handshake, CONNECT, first PUBACK, reset → first PUBACK; src/stage-report.mjs); the
@@ -14,7 +15,10 @@
 // --lan (implied by --host/--bridge) puts the W5100S model on SPI0 and the virtual LAN 192.0.2.0/24 behind
 // it (DHCP gives 192.0.2.10; DNS 192.0.2.53 answers the --host names; SNTP 192.0.2.123 serves host time;
 // TCP to a --bridge address is carried to a loopback port). --rosc defaults to random with the LAN and to
-// rp2040js's stuck RANDOMBIT without it.
+// rp2040js's stuck RANDOMBIT without it. --timestamps prefixes each console line with the emulated time it
+// was printed at ("[  62.114 s] "), for tests that measure the firmware's own schedule (back-off, renewal).
+// Once the board has talked to the hub, every sleep follows the wall clock; --fast-idle keeps that only while a
+// bridged connection is open, so minutes of back-off with nothing open take no wall time (back-off tests).
 //
 // Patterns are JavaScript regexes, optionally /body/flags. Each --expect needs its own console line (give one twice to require two lines); the run ends as soon as all
 // are met. Exit: 0 ok (all expectations met, or none given and the time ran out without a fault),
@@ -34,7 +38,7 @@ import { Uf2Error } from './src/uf2.mjs';
 const usage = 'usage: run.mjs --uf2 FILE [--max-ms N] [--wall-ms N] [--expect REGEX]... [--forbid REGEX]... ' +
   '[--fail-on-watchdog] [--verbose] [--json] [--lan] [--host NAME=192.0.2.X]... ' +
   '[--bridge 192.0.2.X:PORT=127.0.0.1:PORT]... [--sntp-skew-ms N] [--rosc random|stuck] [--temperature C] ' +
-  '[--fault KIND@AT[:FOR]]... [--led-trace] [--report]';
+  '[--fault KIND@AT[:FOR]]... [--led-trace] [--report] [--timestamps] [--fast-idle]';
 const note = (text) => process.stderr.write(`[vboard] ${text}\n`);
 
 function parseCommandLine() {
@@ -58,6 +62,8 @@ function parseCommandLine() {
       fault: { type: 'string', multiple: true, default: [] },
       'led-trace': { type: 'boolean', default: false },
       report: { type: 'boolean', default: false },
+      timestamps: { type: 'boolean', default: false },
+      'fast-idle': { type: 'boolean', default: false },
     },
   });
   if (values.help) {
@@ -69,13 +75,14 @@ function parseCommandLine() {
   if (!values.uf2 || !(maxMs > 0) || !(wallMs > 0)) throw new Error(usage);
   for (const source of [...values.expect, ...values.forbid]) toRegex(source);  // refuse a bad regex up front
   if (values.rosc !== undefined && !['random', 'stuck'].includes(values.rosc)) throw new Error(usage);
-  const useLan = values.lan || values.host.length > 0 || values.bridge.length > 0 || values.fault.length > 0;
+  const useLan = values.lan || values.host.length > 0 || values.bridge.length > 0 || values.fault.length > 0 ||
+    values['fast-idle'];
   const sntpSkewMs = Number(values['sntp-skew-ms']);
   if (!Number.isFinite(sntpSkewMs)) throw new Error(usage);
   const temperatureC = Number(values.temperature);
   if (!Number.isFinite(temperatureC)) throw new Error(usage);
   const lan = useLan ? { hosts: values.host.map(parseHost), bridges: values.bridge.map(parseBridge), sntpSkewMs,
-    temperatureC, faults: values.fault.map(parseFault) }
+    temperatureC, faults: values.fault.map(parseFault), fastIdle: values['fast-idle'] }
     : null;
   return { ...values, maxMs, wallMs, failOnWatchdog: values['fail-on-watchdog'], ledTrace: values['led-trace'], lan };
 }
@@ -121,8 +128,9 @@ async function main() {
     // SIGINT/SIGTERM end the run between two instructions, with the summary (a test or Ctrl-C stopping it).
     const stop = new AbortController();
     for (const signal of ['SIGINT', 'SIGTERM']) process.once(signal, () => stop.abort());
-    const summary = await runBoard({ ...options, uf2, stopSignal: stop.signal,
-      onLine: (line) => process.stdout.write(`${line}\n`), onNote: note });
+    const stamp = (nanos) => (options.timestamps ? `[${(nanos / 1e9).toFixed(3).padStart(9)} s] ` : '');
+    const onLine = (line, nanos) => process.stdout.write(`${stamp(nanos)}${line}\n`);
+    const summary = await runBoard({ ...options, uf2, stopSignal: stop.signal, onLine, onNote: note });
     report(summary, options);
     return summary.exitCode;
   } catch (error) {

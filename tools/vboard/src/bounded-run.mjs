@@ -15,9 +15,10 @@ export const EXIT_FAULT = 3;        // HardFault, lockup, bootrom call, or aslee
 const SLICE = 100000;  // instructions between looks at the wall clock (~3-5 ms of host time)
 
 // options: { uf2 (bytes), maxMs (emulated), wallMs, expect [], forbid [], failOnWatchdog, verbose,
-//            onLine(line), onNote(text), ledTrace (notes every LED change),
+//            onLine(line, nanos), onNote(text), ledTrace (notes every LED change),
 //            lan: null | { hosts: [[name, ip]], bridges: [{ ip, port, target }], sntpSkewMs } (attaches the
-//            W5100S and the virtual LAN; faults: parsed --fault scripts, see fault-script.mjs), rosc: 'random' | 'stuck' | undefined (undefined: random with the
+//            W5100S and the virtual LAN; faults: parsed --fault scripts, see fault-script.mjs; fastIdle: sleeps
+//            with no bridged connection open run ahead of the wall clock), rosc: 'random' | 'stuck' | undefined (undefined: random with the
 //            LAN, rp2040js's stuck ROSC without), stopSignal (an AbortSignal: ends the run as if its time were
 //            up, e.g. on SIGTERM) }. Resolves to a summary object with `exitCode`.
 export async function runBoard(options) {
@@ -33,7 +34,7 @@ export async function runBoard(options) {
     onConsoleLine: (line) => {
       lines.push(line);
       stages.onLine(line, board.nanos, board.mcu.core.cycles);
-      options.onLine?.(line);
+      options.onLine?.(line, board.nanos);  // the emulated time the line was completed
       if (expectations.see(line)) {
         settled = true;
         board.requestStop();
@@ -61,6 +62,7 @@ export async function runBoard(options) {
       : undefined;
     evb = attachEvb(board, { ...options.lan, rosc, onLed, log: options.verbose ? (text) => note(text) : undefined });
     scheduleFaults(options.lan.faults ?? [], { chip: evb.chip, lan: evb.lan, board, scheduler: evb.chip.scheduler, note });
+    if (options.lan.fastIdle) board.realtimeGate = () => evb.lan.busy;  // pace sleeps only while a bridge is open
   } else if (rosc) {
     attachRosc(board.mcu, { stuck: rosc === 'stuck' });
   }
