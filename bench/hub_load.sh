@@ -29,7 +29,7 @@ hub_load_bench() {
     ((messages_set)) || m=$((5000 / n > 2 ? 5000 / n : 2))  # ~5000 messages per row by default
     local data=$work/hub-$n port line
     port=$(free_port)
-    if ! PICOHUB_PLUGIN=$plugin "$picohub" hub start --data "$data" --port "$port" >"$work/hub-$n.start.log" 2>&1; then
+    if ! PICOHUB_PLUGIN=$plugin "$picohub" hub start --data-dir "$data" --port "$port" >"$work/hub-$n.start.log" 2>&1; then
       out "| $n | $m | picohub hub | hub start failed: $(tail -n 1 "$work/hub-$n.start.log") | | | | | | | |"
       continue
     fi
@@ -41,7 +41,7 @@ hub_load_bench() {
       2>"$work/load-hub-$n.log") || true
     row "$n" "$m" "picohub hub" "$line" "$work/load-hub-$n.log"
     hub_cpu[$n]=$(field broker_cpu_us_per_msg "$line")
-    "$picohub" hub stop --data "$data" >/dev/null 2>&1 || true
+    "$picohub" hub stop --data-dir "$data" >/dev/null 2>&1 || true
 
     # Plain mosquitto: the hub's own config without the plugin, anonymous.
     grep -v -E '^(plugin|plugin_opt_|allow_anonymous)' "$data/mosquitto.conf" >"$data/plain.conf"

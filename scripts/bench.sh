@@ -47,7 +47,7 @@ pids=()
 cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
   for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-  if [[ -f "$work/hub/mosquitto.pid" ]]; then "$build/apps/cli/picohub" hub stop --data "$work/hub" >/dev/null 2>&1 || true; fi
+  if [[ -f "$work/hub/mosquitto.pid" ]]; then "$build/apps/cli/picohub" hub stop --data-dir "$work/hub" >/dev/null 2>&1 || true; fi
   rm -rf "$work" "$report"
 }
 trap cleanup EXIT

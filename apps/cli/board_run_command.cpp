@@ -138,7 +138,7 @@ std::string with_gateway(std::string cs, const std::string& host_name) {
 // The device's connection string from the hub registry (`picohub device connection-string`, run as a child).
 Checked<std::string> device_connection_string(const BoardRunOptions& o, const fs::path& dir, const fs::path& work) {
   const fs::path out = work / "cs.txt";
-  const int rc = run_child({"/proc/self/exe", "device", "connection-string", o.device, "--data", dir.string()}, {},
+  const int rc = run_child({"/proc/self/exe", "device", "connection-string", o.device, "--data-dir", dir.string()}, {},
                            out.string());
   std::string cs = read_text(out);
   fs::remove(out);
@@ -266,7 +266,7 @@ PICOHUB_COMMAND(61, [](CLI::App& root, int& exit_code) {
   run->add_option("--device", o->device, "Provision a UF2 on the fly for this device of the local hub");
   run->add_option("--connection-string,-c", o->connection_string,
                   "Provision a UF2 on the fly with this connection string (SharedAccessKey)");
-  run->add_option("--data", o->data, "Local hub data directory (default: $PICOHUB_DATA, else ~/.local/share/picohub)");
+  run->add_option("--data-dir", o->data, "Local hub data directory (default: $PICOHUB_DATA, else ~/.local/share/picohub)");
   run->add_option("--max-time", o->max_time, "Stop after this long (60s, 2m; default: until Ctrl-C)");
   run->add_option("--interval", o->interval, "Telemetry interval of a UF2 provisioned on the fly")->capture_default_str();
   run->add_option("--firmware", o->firmware, "Raw firmware image for a UF2 provisioned on the fly (default: the "

@@ -33,7 +33,7 @@ std::optional<HubConfig> load_hub_config(const fs::path& dir, std::string& why) 
   const fs::path file = dir / "hub.json";
   std::ifstream in(file);
   if (!in) {
-    why = "no hub in " + dir.string() + " (missing hub.json): start one with picohub hub start --data " + dir.string();
+    why = "no hub in " + dir.string() + " (missing hub.json): start one with picohub hub start --data-dir " + dir.string();
     return std::nullopt;
   }
   std::stringstream text;
@@ -160,7 +160,7 @@ int running_pid(const fs::path& dir) {
 }
 
 std::string no_hub_message(const fs::path& dir) {
-  return "no hub running for " + dir.string() + ": start one with picohub hub start --data " + dir.string();
+  return "no hub running for " + dir.string() + ": start one with picohub hub start --data-dir " + dir.string();
 }
 
 }  // namespace picohub::cli

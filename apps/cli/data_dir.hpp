@@ -9,7 +9,7 @@
 
 namespace picohub::cli {
 
-// --data DIR, else $PICOHUB_DATA, else ~/.local/share/picohub.
+// --data-dir DIR, else $PICOHUB_DATA, else ~/.local/share/picohub.
 std::filesystem::path resolve_data_dir(const std::string& flag_value);
 
 struct HubConfig {

@@ -47,8 +47,8 @@ struct StartOptions {
 };
 
 std::string data_flag(const fs::path& dir) {
-  // Only tell the user to repeat --data when the directory is not what they get by default.
-  return resolve_data_dir("") == dir ? std::string() : " --data " + dir.string();
+  // Only tell the user to repeat --data-dir when the directory is not what they get by default.
+  return resolve_data_dir("") == dir ? std::string() : " --data-dir " + dir.string();
 }
 
 // The hub needs the patched broker (PUBACK and Will events, docs/hub-acks.md); Debian's binary cannot run it.

@@ -79,7 +79,7 @@ bool ServiceClient::wait_until(const std::function<bool()>& done, double timeout
     if (rc != MOSQ_ERR_SUCCESS && !done()) {
       if (connack_ > 0) return true;  // CONNACK refusal: the caller reads connack_
       err = {exit_network, "lost the connection to the hub (" + std::string(mosquitto_strerror(rc)) +
-                               "): check picohub hub status --data " + dir_.string()};
+                               "): check picohub hub status --data-dir " + dir_.string()};
       return false;
     }
   }
@@ -118,7 +118,7 @@ std::unique_ptr<ServiceClient> ServiceClient::connect(const fs::path& dir, doubl
   mosquitto_username_pw_set(client->mosq_, "iothubowner", token->c_str());
   const std::string ca = (dir / "ca.crt").string();
   if (mosquitto_tls_set(client->mosq_, ca.c_str(), nullptr, nullptr, nullptr, nullptr) != MOSQ_ERR_SUCCESS) {
-    err = {exit_network, "cannot use the hub's CA " + ca + ": run picohub hub start --data " + dir.string()};
+    err = {exit_network, "cannot use the hub's CA " + ca + ": run picohub hub start --data-dir " + dir.string()};
     return nullptr;
   }
   mosquitto_tls_opts_set(client->mosq_, 1, "tlsv1.2", nullptr);
@@ -135,7 +135,7 @@ std::unique_ptr<ServiceClient> ServiceClient::connect(const fs::path& dir, doubl
   if (!client->wait_until([raw] { return raw->connected_ || raw->connack_ > 0; }, timeout_s, err)) {
     if (err.message.empty() || client->lost_) {
       err = {exit_network, "TLS/MQTT handshake with the hub at " + host + ":" + std::to_string(config->port) +
-                               " failed: is it a picohub hub started with --data " + dir.string() +
+                               " failed: is it a picohub hub started with --data-dir " + dir.string() +
                                "? (check " + (dir / "mosquitto.log").string() + ")"};
     }
     return nullptr;
@@ -171,7 +171,7 @@ bool ServiceClient::subscribe(const std::string& filter, double timeout_s, Servi
 bool ServiceClient::pump(int ms, ServiceError& err) {
   const int rc = mosquitto_loop(mosq_, ms, 1);
   if (rc != MOSQ_ERR_SUCCESS || lost_) {
-    err = {exit_network, "lost the connection to the hub: check picohub hub status --data " + dir_.string()};
+    err = {exit_network, "lost the connection to the hub: check picohub hub status --data-dir " + dir_.string()};
     return false;
   }
   return true;
@@ -222,8 +222,14 @@ std::optional<json> ServiceClient::request(const std::string& op, json fields, d
 }
 
 void add_service_options(CLI::App& app, ServiceOptions& options, bool data_is_payload) {
-  app.add_option(data_is_payload ? "--data-dir" : "--data,--data-dir", options.data,
-                 "hub data directory (default $PICOHUB_DATA, else ~/.local/share/picohub)");
+  app.add_option("--data-dir", options.data, "hub data directory (default $PICOHUB_DATA, else ~/.local/share/picohub)");
+  if (!data_is_payload) {
+    // --data used to name the data dir here; it means the message body in `c2d send` (as in az). Say so.
+    app.add_option("--data")->group("")->each([](const std::string&) {
+      throw CLI::ValidationError("--data", "not the data dir any more (in c2d send it is the message body, as in "
+                                           "az): use --data-dir DIR or PICOHUB_DATA=DIR");
+    });
+  }
   app.add_flag("--json", options.json, "print JSON for scripts");
 }
 

@@ -79,8 +79,8 @@ struct ServiceOptions {
   bool json = false;
   double timeout = 10.0;
 };
-// --data DIR (alias --data-dir) and --json. Verbs whose --data means a payload (c2d send, like az) pass
-// data_is_payload and get only --data-dir.
+// --data-dir DIR and --json. Elsewhere a stray --data (the old alias) gets a hint; verbs whose --data means a
+// payload (c2d send, like az) pass data_is_payload.
 void add_service_options(CLI::App& app, ServiceOptions& options, bool data_is_payload = false);
 
 // Prints err (stderr; also as JSON on stdout with --json) and returns its exit code.

@@ -72,7 +72,7 @@ int device_create(DeviceArgs& a) {
     std::cout << "connection string: "
               << connection_string(*hub, a.id, text_of(*device, "primaryKey"), hub->port != 8883) << "\n";
   }
-  const std::string data = resolve_data_dir("") == dir ? "" : " --data " + dir.string();
+  const std::string data = resolve_data_dir("") == dir ? "" : " --data-dir " + dir.string();
   std::cout << "next: connect it (picohub sim, or the Node SDK trusting " << (dir / "ca.crt").string()
             << "), then watch it: picohub monitor --device " << a.id << data << "\n";
   return exit_ok;

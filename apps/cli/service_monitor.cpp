@@ -6,6 +6,7 @@
 #include "service_client.hpp"
 #include "service_time.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <csignal>
 #include <ctime>
@@ -132,11 +133,21 @@ int monitor(MonitorArgs& a) {
   };
 
   if (since_ms) {
-    json query = {{"sinceMs", *since_ms}, {"limit", a.count > 0 ? std::min(a.count, 10000) : 10000}};
-    if (!a.device.empty()) query["deviceId"] = a.device;
-    const auto history = client->request("telemetry.query", query, a.service.timeout, err);
-    if (!history) return report_error(err, json_out);
-    for (const auto& event : history->value("messages", json::array())) emit(event);
+    // The first messages from TIME on, oldest first, a page at a time (--count N: the first N after TIME).
+    constexpr int kPage = 1000;
+    long long after = 0;
+    while (g_stop == 0 && (a.count == 0 || printed < a.count)) {
+      json query = {{"sinceMs", *since_ms}, {"afterSequence", after}, {"limit", kPage}};
+      if (!a.device.empty()) query["deviceId"] = a.device;
+      const auto history = client->request("telemetry.query", query, a.service.timeout, err);
+      if (!history) return report_error(err, json_out);
+      const json page = history->value("messages", json::array());
+      for (const auto& event : page) {
+        emit(event);
+        after = std::max(after, event.value("sequence", after));
+      }
+      if (page.size() < static_cast<std::size_t>(kPage)) break;
+    }
   }
   std::cerr << "monitoring telemetry" << (a.device.empty() ? "" : " from " + a.device) << " on " << dir.string()
             << (a.count > 0 ? ", stopping after " + std::to_string(a.count) + " messages" : "")

@@ -1051,11 +1051,15 @@ void Hub::op_telemetry_query(const std::string& client, const std::string& cid, 
   auto pattern = optional_string(f, "deviceId", error);
   auto since = optional_int(f, "sinceMs", error);
   auto limit = optional_int(f, "limit", error);
+  // afterSequence: the first `limit` rows after it (oldest first: a replay pages through); without it the newest.
+  auto after = optional_int(f, "afterSequence", error);
   if (!error.empty()) return respond_error(client, cid, 400, 400004, error);
   std::int64_t n = limit.value_or(100);
   if (n < 1 || n > 10000) return respond_error(client, cid, 400, 400004, "limit must be between 1 and 10000");
   json messages = json::array();
-  for (auto& r : store_.telemetry_query(pattern.value_or(""), since.value_or(0), static_cast<int>(n))) {
+  auto rows = after ? store_.telemetry_first(pattern.value_or(""), since.value_or(0), *after, static_cast<int>(n))
+                    : store_.telemetry_query(pattern.value_or(""), since.value_or(0), static_cast<int>(n));
+  for (auto& r : rows) {
     auto event = json::parse(r.event_json, nullptr, false);
     if (!event.is_discarded()) messages.push_back(std::move(event));
   }

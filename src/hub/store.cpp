@@ -683,12 +683,33 @@ Result<std::int64_t> Store::enforce_retention(std::int64_t now_ms, const Retenti
   return deleted;
 }
 
+namespace {
+std::vector<TelemetryRecord> read_telemetry_rows(Stmt& s);
+}  // namespace
+
+std::vector<TelemetryRecord> Store::telemetry_first(const std::string& device_pattern, std::int64_t since_ms,
+                                                    std::int64_t after_sequence, int limit) {
+  Stmt s(db_,
+         "SELECT sequence, device_id, enqueued_ms, event, payload FROM telemetry WHERE (? = '' OR device_id GLOB ?) AND "
+         "enqueued_ms >= ? AND sequence > ? ORDER BY sequence ASC LIMIT ?");
+  s.bind(1, device_pattern).bind(2, device_pattern).bind(3, since_ms).bind(4, after_sequence);
+  s.bind(5, static_cast<std::int64_t>(limit));
+  return read_telemetry_rows(s);
+}
+
 std::vector<TelemetryRecord> Store::telemetry_query(const std::string& device_pattern, std::int64_t since_ms,
                                                     int limit) {
   Stmt s(db_,
          "SELECT sequence, device_id, enqueued_ms, event, payload FROM telemetry WHERE (? = '' OR device_id GLOB ?) AND "
          "enqueued_ms >= ? ORDER BY sequence DESC LIMIT ?");
   s.bind(1, device_pattern).bind(2, device_pattern).bind(3, since_ms).bind(4, static_cast<std::int64_t>(limit));
+  auto out = read_telemetry_rows(s);
+  std::reverse(out.begin(), out.end());  // oldest first
+  return out;
+}
+
+namespace {
+std::vector<TelemetryRecord> read_telemetry_rows(Stmt& s) {
   std::vector<TelemetryRecord> out;
   while (s.step()) {
     TelemetryRecord r;
@@ -703,9 +724,9 @@ std::vector<TelemetryRecord> Store::telemetry_query(const std::string& device_pa
     }
     out.push_back(std::move(r));
   }
-  std::reverse(out.begin(), out.end());  // oldest first
   return out;
 }
+}  // namespace
 
 std::int64_t Store::telemetry_count() {
   Stmt s(db_, "SELECT COUNT(*) FROM telemetry");

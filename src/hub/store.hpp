@@ -160,6 +160,9 @@ class Store {
   Result<std::int64_t> enforce_retention(std::int64_t now_ms, const RetentionPolicy& policy);
   // device_pattern: "" = all, otherwise a glob (*, ?) over the device id
   std::vector<TelemetryRecord> telemetry_query(const std::string& device_pattern, std::int64_t since_ms, int limit);
+  // The first `limit` rows after `after_sequence` enqueued at or after since_ms, oldest first (for paging a replay).
+  std::vector<TelemetryRecord> telemetry_first(const std::string& device_pattern, std::int64_t since_ms,
+                                               std::int64_t after_sequence, int limit);
   std::int64_t telemetry_count();
 
   // Writes are grouped into one transaction until flush() (the hub calls it after every acknowledged change and

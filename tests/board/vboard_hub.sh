@@ -31,7 +31,7 @@ cleanup() {
 trap cleanup EXIT
 
 port=$(free_port)
-"$picohub" hub start --data "$PICOHUB_DATA" --port "$port" > "$work/start.txt" 2>&1 || { cat "$work/start.txt"; fail "hub start"; }
+"$picohub" hub start --data-dir "$PICOHUB_DATA" --port "$port" > "$work/start.txt" 2>&1 || { cat "$work/start.txt"; fail "hub start"; }
 "$picohub" device create vboard1 >/dev/null
 cs=$("$picohub" device connection-string vboard1 2>/dev/null | head -n 1)
 [[ "$cs" == HostName=*";DeviceId=vboard1;SharedAccessKey="* ]] || fail "unexpected connection string: $cs"

@@ -8,7 +8,7 @@ passed=0 failed=0
 work=$(mktemp -d /tmp/picohub-cli-XXXXXX)
 chmod 755 "$work"
 cleanup() {
-  for d in "$work"/*/; do [[ -f "$d/mosquitto.pid" ]] && timeout 20 "$bin" hub stop --data "$d" >/dev/null 2>&1; done
+  for d in "$work"/*/; do [[ -f "$d/mosquitto.pid" ]] && timeout 20 "$bin" hub stop --data-dir "$d" >/dev/null 2>&1; done
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -24,15 +24,17 @@ mode_of() { stat -c '%a %G' "$1"; }
 port=$(free_port)
 hub="$work/hub"
 
-run env PICOHUB_PLUGIN=/nonexistent/picohub_hub.so "$bin" hub start --data "$hub" --port "$port"
+run env PICOHUB_PLUGIN=/nonexistent/picohub_hub.so "$bin" hub start --data-dir "$hub" --port "$port"
 check "missing plugin is a clear failure" bash -c "[[ $code -eq 1 && '$out' == *'plugin picohub_hub.so was not found'* ]]"
-run env PICOHUB_MOSQUITTO=/nonexistent/mosquitto "$bin" hub start --data "$hub" --port "$port"
+run env PICOHUB_MOSQUITTO=/nonexistent/mosquitto "$bin" hub start --data-dir "$hub" --port "$port"
 check "missing patched broker is a clear failure" bash -c "[[ $code -eq 1 && '$out' == *'broker is not built'* && '$out' == *'./run setup'* ]]"
 
+run "$bin" device list --data-dir "$hub"
+check "service verb without a hub says how to start one" bash -c "[[ $code -ne 0 && '$out' == *'picohub hub start --data-dir'* ]]"
 run "$bin" device list --data "$hub"
-check "service verb without a hub says how to start one" bash -c "[[ $code -ne 0 && '$out' == *'picohub hub start --data'* ]]"
+check "the old --data alias gets a hint to use --data-dir" bash -c "[[ $code -ne 0 && '$out' == *'use --data-dir DIR'* ]]"
 
-run "$bin" hub start --data "$hub" --port "$port"
+run "$bin" hub start --data-dir "$hub" --port "$port"
 check "hub start succeeds" test "$code" -eq 0
 check "hub start prints the CA, endpoint and next step" \
   bash -c "[[ '$out' == *'$hub/ca.crt'* && '$out' == *'localhost:$port'* && '$out' == *'picohub device create dev1'* ]]"
@@ -50,52 +52,52 @@ if [[ $(id -u) -eq 0 ]]; then
   check "max_qos 1 follows every listener" test "$(grep -c '^listener' "$hub/mosquitto.conf")" = "$(grep -c '^max_qos 1' "$hub/mosquitto.conf")"
 fi
 
-run "$bin" hub start --data "$hub" --port "$port"
+run "$bin" hub start --data-dir "$hub" --port "$port"
 check "second start reports the running hub" bash -c "[[ $code -eq 0 && '$out' == *'already running'* ]]"
-run "$bin" hub start --data "$work/other" --port "$port"
+run "$bin" hub start --data-dir "$work/other" --port "$port"
 check "busy port is a clear failure" bash -c "[[ $code -eq 1 && '$out' == *'already in use'* ]]"
 
-run "$bin" hub status --data "$hub" --json
+run "$bin" hub status --data-dir "$hub" --json
 check "status --json: running with pid and port" \
   python3 -c "import json,sys; d=json.loads(sys.argv[1]); assert d['running'] and d['pid']>1 and d['port']==$port and d['devices']==0" "$out"
 
-run "$bin" device create sensor-1 --data "$hub"
+run "$bin" device create sensor-1 --data-dir "$hub"
 check "device create" test "$code" -eq 0
-run "$bin" device show ghost --data "$hub"
+run "$bin" device show ghost --data-dir "$hub"
 exit_and_says() { [[ $code -eq $1 && "$out" == *"$2"* ]]; }
 check "unknown device: exit 1 and the 404001 hint" \
   exit_and_says 1 "device 'ghost' not found: list devices with picohub device list"
-run "$bin" device connection-string sensor-1 --data "$hub" --gateway
+run "$bin" device connection-string sensor-1 --data-dir "$hub" --gateway
 check "connection string with GatewayHostName" \
   bash -c "[[ '$out' == HostName=localhost\;DeviceId=sensor-1\;SharedAccessKey=*\;GatewayHostName=localhost:$port ]]"
-run "$bin" twin update sensor-1 --data "$hub" --desired 'not json'
+run "$bin" twin update sensor-1 --data-dir "$hub" --desired 'not json'
 check "bad --desired is a usage error" test "$code" -eq 2
-run "$bin" monitor --data "$hub" --device sensor-1 --count 1 --timeout 1
+run "$bin" monitor --data-dir "$hub" --device sensor-1 --count 1 --timeout 1
 check "monitor with too few messages exits 1 after its timeout" bash -c "[[ $code -eq 1 && '$out' == *'0 of 1 messages'* ]]"
 
-run "$bin" hub stop --data "$hub"
+run "$bin" hub stop --data-dir "$hub"
 check "hub stop" bash -c "[[ $code -eq 0 && '$out' == *'hub stopped'* ]]"
-run "$bin" hub status --data "$hub"
+run "$bin" hub status --data-dir "$hub"
 check "status after stop: exit 1, not running" bash -c "[[ $code -eq 1 && '$out' == *'not running'* ]]"
-run "$bin" hub start --data "$hub"
+run "$bin" hub start --data-dir "$hub"
 check "restart keeps the port from hub.json" bash -c "[[ $code -eq 0 && '$out' == *'localhost:$port'* ]]"
-run "$bin" device list --data "$hub" --json
+run "$bin" device list --data-dir "$hub" --json
 check "device survives a restart" bash -c "[[ '$out' == *'sensor-1'* ]]"
-run "$bin" hub stop --data "$hub"
+run "$bin" hub stop --data-dir "$hub"
 
 # The non-root rule: no user switch, secrets 0600 in a 0700 dir (only testable when we can become another user).
 if [[ $(id -u) -eq 0 ]] && id nobody >/dev/null 2>&1; then
   user_hub="$work/user-hub"
   mkdir -p "$user_hub" && chown nobody "$user_hub"
   uport=$(free_port)
-  run runuser -u nobody -- env PICOHUB_PLUGIN="${PICOHUB_PLUGIN:-}" HOME="$work" "$bin" hub start --data "$user_hub" --port "$uport"
+  run runuser -u nobody -- env PICOHUB_PLUGIN="${PICOHUB_PLUGIN:-}" HOME="$work" "$bin" hub start --data-dir "$user_hub" --port "$uport"
   check "as a normal user: hub start succeeds" test "$code" -eq 0 || echo "$out"
   check "as a normal user: data dir 0700" test "$(stat -c %a "$user_hub")" = "700"
   for f in server.key ca.key hub.json; do
     check "as a normal user: $f is 0600" test "$(stat -c %a "$user_hub/$f")" = "600"
   done
   check "as a normal user: no user switch in mosquitto.conf" bash -c "! grep -q '^user ' '$user_hub/mosquitto.conf'"
-  run runuser -u nobody -- env HOME="$work" "$bin" hub stop --data "$user_hub"
+  run runuser -u nobody -- env HOME="$work" "$bin" hub stop --data-dir "$user_hub"
   check "as a normal user: hub stop" test "$code" -eq 0
 fi
 

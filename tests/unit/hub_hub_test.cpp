@@ -495,6 +495,14 @@ TEST_F(HubTest, TelemetryQueryFiltersByGlobAndLimit) {
   ASSERT_EQ(r["body"]["messages"].size(), 4u);
   EXPECT_EQ(r["body"]["messages"][3]["sequence"], 6);
   EXPECT_EQ(control({{"op", "telemetry.query"}, {"correlationId", "q3"}, {"limit", 10001}})["status"], 400);
+  // afterSequence pages from the oldest: the first 4, then the rest.
+  r = control({{"op", "telemetry.query"}, {"correlationId", "q4"}, {"afterSequence", 0}, {"limit", 4}});
+  ASSERT_EQ(r["body"]["messages"].size(), 4u);
+  EXPECT_EQ(r["body"]["messages"][0]["sequence"], 1);
+  EXPECT_EQ(r["body"]["messages"][3]["sequence"], 4);
+  r = control({{"op", "telemetry.query"}, {"correlationId", "q5"}, {"afterSequence", 4}, {"limit", 4}});
+  ASSERT_EQ(r["body"]["messages"].size(), 2u);
+  EXPECT_EQ(r["body"]["messages"][0]["sequence"], 5);
 }
 
 TEST_F(HubTest, RefusedConnectionsAreLoggedWithTheReason) {
