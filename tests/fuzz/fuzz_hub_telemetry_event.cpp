@@ -8,6 +8,7 @@
 #include <string>
 
 #include "hub/codec.hpp"
+#include "hub/message_limits.hpp"
 #include "hub/telemetry_event.hpp"
 #include "../lib/telemetry_event_oracle.hpp"
 
@@ -38,5 +39,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   picohub::hub::append_event_body_fields(rebuilt, in.payload);
   rebuilt += picohub::hub::telemetry_event_suffix(out);
   if (rebuilt != out) std::abort();
+  // IoT Hub's size count: at least the body, never more than body + the bag's encoded text.
+  const std::size_t counted = picohub::hub::d2c_counted_size(in.property_bag, in.payload.size());
+  if (counted < in.payload.size() || counted > in.payload.size() + in.property_bag.size()) std::abort();
   return 0;
 }
