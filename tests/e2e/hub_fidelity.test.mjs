@@ -4,59 +4,21 @@
 // Every wait is bounded; the hub runs on a free loopback port in a temporary data directory.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile, spawn } from 'node:child_process';
-import { createRequire } from 'node:module';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { bin, freePort, picohubCli, require, withTimeout } from './harness.mjs';
 
-const require = createRequire(import.meta.url);
-if (!fs.existsSync(new URL('./node_modules/azure-iot-device-mqtt', import.meta.url))) {
-  throw new Error('the Node SDK packages are not installed: run scripts/e2e-setup.sh (./run setup does)');
-}
 const { Client, ModuleClient, Message, SharedAccessSignatureAuthenticationProvider } = require('azure-iot-device');
 const { Mqtt } = require('azure-iot-device-mqtt');
 const { NoRetry } = require('azure-iot-common');
-
-const bin = process.env.PICOHUB_BIN;
-if (!bin || !fs.existsSync(bin)) throw new Error('set PICOHUB_BIN to the picohub executable (ctest does)');
 
 let dir;
 let port;
 let ca;
 const open = new Set();
-
-function withTimeout(promise, ms, what) {
-  let timer;
-  return Promise.race([
-    promise.finally(() => clearTimeout(timer)),
-    new Promise((_, reject) => { timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms); }),
-  ]);
-}
-
-// Runs the CLI; resolves {code, stdout, stderr} (never rejects on a non-zero exit).
-function cli(...args) {
-  return new Promise((resolve) => {
-    execFile(bin, [...args, '--data-dir', dir], { timeout: 60000 }, (error, stdout, stderr) => {
-      resolve({ code: error ? (typeof error.code === 'number' ? error.code : -1) : 0, stdout, stderr });
-    });
-  });
-}
-async function cliOk(...args) {
-  const r = await cli(...args);
-  assert.equal(r.code, 0, `picohub ${args.join(' ')} failed: ${r.stderr}`);
-  return r.stdout;
-}
-const cliJson = async (...args) => JSON.parse(await cliOk(...args, '--json'));
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => { const p = server.address().port; server.close(() => resolve(p)); });
-  });
-}
+const { cli, cliOk, cliJson } = picohubCli(() => dir);
 
 async function connectionString(id) {
   return (await cliJson('device', 'connection-string', id, '--gateway')).connectionString;
