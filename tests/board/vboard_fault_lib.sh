@@ -3,35 +3,15 @@
 # background with its console in a file, bounded waits on that console, and the "nothing acknowledged was
 # lost" check. Source after setting picohub, node, firmware.
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-vboard="$here/../../tools/vboard"
 source "$here/../lib/testlib.sh"
-
-# ./run test sets PICOHUB_REQUIRE_BOARD=1: there a missing firmware or rp2040js is a failure, not a skip.
-skip_code=77; [[ ${PICOHUB_REQUIRE_BOARD:-0} == 1 ]] && skip_code=1
-[[ -f "$firmware" ]] || { echo "SKIP: no board firmware at $firmware yet: run ./run build board"; exit "$skip_code"; }
-[[ -d "$vboard/node_modules/rp2040js" ]] || { echo "SKIP: rp2040js is not installed: run scripts/vboard-setup.sh"; exit "$skip_code"; }
-[[ -x "$picohub" ]] || { echo "SKIP: no picohub CLI at $picohub"; exit "$skip_code"; }
-
-work=$(mktemp -d /tmp/picohub-vboard-fault.XXXXXX)
-chmod 0755 "$work"  # as root the broker runs as user mosquitto and must reach the data dir
-export PICOHUB_DATA=$work/hub
-board_pid=
-cleanup() {
-  [[ -n "$board_pid" ]] && kill "$board_pid" 2>/dev/null || true
-  "$picohub" hub stop >/dev/null 2>&1 || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
+source "$here/board_hub_lib.sh"  # skip rules, $work, cleanup, start_hub, device_connection_string, board_uf2, show_run
 
 # start_hub_device DEVICE: hub on a free port ($port), DEVICE created, $work/board.uf2 sending every second.
 start_hub_device() {
   device=$1
-  port=$(free_port)
-  "$picohub" hub start --port "$port" > "$work/start.txt" 2>&1 || { cat "$work/start.txt"; fail "hub start"; }
-  "$picohub" device create "$device" >/dev/null
-  local cs; cs=$("$picohub" device connection-string "$device" 2>/dev/null | head -n 1)
-  "$picohub" board uf2 --connection-string "$cs;GatewayHostName=localhost:8883" --ca "$PICOHUB_DATA/ca.crt" \
-    --firmware "$firmware" --interval 1s -o "$work/board.uf2" > "$work/uf2.txt" 2>&1 || { cat "$work/uf2.txt"; fail "board uf2"; }
+  start_hub
+  port=$hub_port
+  board_uf2 "$(device_connection_string "$device")" "$work/board.uf2" --interval 1s
 }
 
 # start_board RUN.MJS-ARGS...: the board in the background against the hub, console in $work/console.txt.
@@ -63,11 +43,6 @@ stop_board() {
   board_pid=
   show_run
   [[ $rc -eq 0 ]] || fail "the virtual board run ended with exit $rc"
-}
-
-show_run() {
-  cat "$work/console.txt"
-  grep -v 'rp2040js:' "$work/vboard.txt" >&2 || true
 }
 
 # count_lines REGEX: console lines matching (grep -E).
