@@ -15,6 +15,7 @@ packages=(
   libexpected-dev libcli11-dev nlohmann-json3-dev libsqlite3-dev sqlite3
   mosquitto mosquitto-clients libmosquitto-dev mosquitto-dev libpaho-mqtt-dev libssl-dev patch
   gcc-arm-none-eabi libnewlib-arm-none-eabi libstdc++-arm-none-eabi-newlib
+  libboost1.81-dev libqpid-proton-cpp12-dev libqpid-proton11-dev
 )
 # Node 20 + npm run the virtual board and Microsoft's device SDK. A machine may already have a Node build that
 # bundles npm (Debian's separate npm package conflicts with those): only ask Debian when node or npm is absent.
