@@ -1,6 +1,7 @@
 #include "hub/hub.hpp"
 
 #include "hub/codec.hpp"
+#include "hub/hub_topics.hpp"
 #include "hub/message_limits.hpp"
 #include "hub/control_request.hpp"
 #include "hub/telemetry_event.hpp"
@@ -29,16 +30,6 @@ std::uint8_t flags_of(const std::set<std::string>& filters, const std::string& d
   std::uint8_t flags = 0;
   for (auto& f : filters) flags |= classify_subscription(f, device, module);
   return flags;
-}
-
-bool is_valid_method_name(std::string_view name) {
-  if (name.empty() || name.size() > 128) return false;
-  for (char c : name) {
-    auto u = static_cast<unsigned char>(c);
-    if (u <= 0x20 || u >= 0x7F) return false;
-    if (std::string_view("$()<>@,;:\\\"/[]?={}").find(c) != std::string_view::npos) return false;
-  }
-  return true;
 }
 
 }  // namespace
@@ -285,7 +276,7 @@ MessageVerdict Hub::on_message(ConnId conn, std::string_view topic, std::string_
       break;
     case PublishKind::twin_get: {
       auto twin = store_.load_twin(c.client_id);  // client id = identity: "device" or "device/module"
-      port_.publish(c.client_id, "$iothub/twin/res/200/?$rid=" + url_encode(p.rid), twin_device_view(twin).dump(), 0);
+      if (auto res = twin_response_topic(200, p.rid)) port_.publish(c.client_id, *res, twin_device_view(twin).dump(), 0);
       break;
     }
     case PublishKind::twin_patch_reported: handle_reported_patch(c, p, payload, now_ms); break;
@@ -348,18 +339,17 @@ void Hub::handle_reported_patch(const Connection& c, const ClassifiedPublish& p,
   }
   if (!patch) {
     json body = {{"errorCode", 400004}, {"message", error}};
-    port_.publish(c.client_id, "$iothub/twin/res/400/?$rid=" + rid, body.dump(), 0);
+    if (auto res = twin_response_topic(400, rid)) port_.publish(c.client_id, *res, body.dump(), 0);
     log_client(c.client_id, LogLevel::info, c.client_id + ": reported patch refused: " + error);
     return;
   }
   if (!stored(store_.save_twin(twin), "reported patch of " + c.device_id) ||
       !commit("reported patch of " + c.device_id)) {
     json body = {{"errorCode", 500001}, {"message", "the hub could not save the patch; try again later"}};
-    port_.publish(c.client_id, "$iothub/twin/res/500/?$rid=" + rid, body.dump(), 0);
+    if (auto res = twin_response_topic(500, rid)) port_.publish(c.client_id, *res, body.dump(), 0);
     return;
   }
-  port_.publish(c.client_id,
-                "$iothub/twin/res/204/?$rid=" + rid + "&$version=" + std::to_string(twin.reported_version), "", 0);
+  if (auto res = twin_response_topic(204, rid, twin.reported_version)) port_.publish(c.client_id, *res, "", 0);
 }
 
 void Hub::handle_method_response(const Connection& c, const ClassifiedPublish& p, std::string_view payload) {
@@ -477,7 +467,12 @@ void Hub::deliver_c2d(const std::string& device_id, std::int64_t now_ms) {
                                 std::to_string(m.delivery_count) + " times without a PUBACK (DeliveryCountExceeded)");
       continue;
     }
-    port_.publish(c->client_id, "devices/" + device_id + "/messages/devicebound/" + m.topic_bag, m.payload, qos);
+    auto topic = c2d_topic(device_id, m.topic_bag);
+    if (!topic) {  // registered ids and stored bags always make a topic; a failure here is a bug worth a line
+      log(LogLevel::warning, "C2D " + m.message_id + " for " + device_id + " not sent: " + topic.error().what);
+      continue;
+    }
+    port_.publish(c->client_id, *topic, m.payload, qos);
     if (qos == 0) {
       (void)stored(store_.c2d_remove(m.seq), "completing a QoS 0 C2D message");  // completed when sent, as IoT Hub does
       c2d_feedback(device_id, m.message_id, m.topic_bag, "Success", "Success", now_ms);
@@ -498,9 +493,9 @@ void Hub::on_puback(ConnId conn, std::string_view topic, std::int64_t now_ms) {
   auto it = conns_.find(conn);
   if (it == conns_.end() || it->second.principal != Principal::device || !it->second.module_id.empty()) return;
   const Connection& c = it->second;
-  std::string prefix = "devices/" + c.device_id + "/messages/devicebound/";
-  if (!starts_with(topic, prefix)) return;
-  std::string_view raw_bag = topic.substr(prefix.size());
+  auto c2d_bag = iothub::parse_c2d_topic(topic, c.device_id);
+  if (!c2d_bag) return;
+  std::string_view raw_bag = *c2d_bag;
   auto bag = parse_property_bag(raw_bag);
   if (!bag) return;
   for (auto& [name, value] : *bag) {
@@ -928,27 +923,35 @@ void Hub::op_c2d_send(const std::string& client, const std::string& cid, const j
                          "and receive them, or let them expire");
   }
   std::string mid = message_id.value_or(random_hex(16));
-  std::string bag = "%24.mid=" + url_encode(mid) + "&%24.to=" + url_encode("/devices/" + *id + "/messages/deviceBound");
-  if (message_cid) bag += "&%24.cid=" + url_encode(*message_cid);
-  if (content_type) bag += "&%24.ct=" + url_encode(*content_type);
-  if (content_encoding) bag += "&%24.ce=" + url_encode(*content_encoding);
-  bag += "&iothub-ack=" + ack_mode;
+  const std::string to = "/devices/" + *id + "/messages/deviceBound";
+  std::vector<BagItem> items{{"$.mid", mid}, {"$.to", to}};
+  if (message_cid) items.push_back({"$.cid", *message_cid});
+  if (content_type) items.push_back({"$.ct", *content_type});
+  if (content_encoding) items.push_back({"$.ce", *content_encoding});
+  items.push_back({"iothub-ack", ack_mode});
+  std::vector<std::string> texts;  // owns the property names and values the items point at (reserved: no moves)
   if (props != f.end() && props->is_object()) {
+    texts.reserve(2 * props->size());
     for (auto& [k, v] : props->items()) {
       if (k.empty() || !is_valid_c2d_property_text(k) || (v.is_string() && !is_valid_c2d_property_text(v.get<std::string>()))) {
         return respond_error(client, cid, 400, 400004,
                              "C2D property '" + k + "': names and values may hold only letters, digits and "
                              "! # $ % & ' * + - . ^ _ ` | ~ (IoT Hub's rule)");
       }
-      if (v.is_null()) {
-        bag += "&" + url_encode(k);
-      } else if (v.is_string()) {
-        bag += "&" + url_encode(k) + "=" + url_encode(v.get<std::string>());
-      } else {
+      if (!v.is_null() && !v.is_string()) {
         return respond_error(client, cid, 400, 400004, "property '" + k + "' must be a string or null");
+      }
+      const std::string& name = texts.emplace_back(k);
+      if (v.is_null()) {
+        items.push_back({name, std::nullopt});
+      } else {
+        items.push_back({name, texts.emplace_back(v.get<std::string>())});
       }
     }
   }
+  auto encoded = encode_property_bag(items);
+  if (!encoded) return respond_error(client, cid, 400, 400004, std::string("C2D properties: ") + encoded.error().what);
+  const std::string& bag = *encoded;
   if (const auto size = d2c_counted_size(bag, payload->size()); size > kC2dMaxCountedBytes) {
     return respond_error(client, cid, 400, 400004,
                          "C2D message is " + std::to_string(size) +
@@ -971,9 +974,9 @@ void Hub::op_method_invoke(const std::string& client, const std::string& cid, co
   auto name = optional_string(f, "methodName", error);
   auto timeout = optional_int(f, "responseTimeoutInSeconds", error);
   if (!error.empty()) return respond_error(client, cid, 400, 400004, error);
-  if (!name || !is_valid_method_name(*name)) {
+  if (!name || !iothub::is_valid_method_name(*name)) {
     return respond_error(client, cid, 400, 400004,
-                         "methodName must be printable ASCII without spaces or $()<>@,;:\\\"/[]?={}");
+                         "methodName must be 1-128 printable ASCII characters without spaces, + # or $()<>@,;:\\\"/[]?={}");
   }
   std::int64_t timeout_s = timeout.value_or(30);
   if (timeout_s < 5 || timeout_s > 300) {
@@ -996,8 +999,10 @@ void Hub::op_method_invoke(const std::string& client, const std::string& cid, co
     return respond_error(client, cid, 400, 400004,
                          "method payload is " + std::to_string(payload_text.size()) + " bytes; IoT Hub's limit is 128 KB");
   }
+  auto topic = method_request_topic(*name, rid);
+  if (!topic) return respond_error(client, cid, 400, 400004, std::string(topic.error().what));
   methods_[rid] = PendingMethod{*id, client, cid, now_ms + timeout_s * 1000};
-  port_.publish(c->client_id, "$iothub/methods/POST/" + *name + "/?$rid=" + rid, payload_text, 0);
+  port_.publish(c->client_id, *topic, payload_text, 0);
 }
 
 void Hub::op_twin_update(const std::string& client, const std::string& cid, const json& f, std::int64_t now_ms) {
@@ -1025,9 +1030,7 @@ void Hub::op_twin_update(const std::string& client, const std::string& cid, cons
   if (c != nullptr && (subscription_flags(c->client_id) & sub_twin_desired) != 0) {
     json body = *patch;
     body["$version"] = twin.desired_version;
-    port_.publish(c->client_id,
-                  "$iothub/twin/PATCH/properties/desired/?$version=" + std::to_string(twin.desired_version),
-                  body.dump(), 0);
+    port_.publish(c->client_id, twin_desired_topic(twin.desired_version), body.dump(), 0);
   }
 }
 

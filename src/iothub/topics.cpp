@@ -199,9 +199,22 @@ Result<std::string_view> twin_desired_topic(std::uint64_t version, std::span<cha
   return w.result(topic_too_small);
 }
 
+bool is_valid_method_name(std::string_view name) noexcept {
+  if (name.empty() || name.size() > 128) return false;
+  for (char c : name) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u <= 0x20 || u >= 0x7F) return false;
+    if (std::string_view("$()<>@,;:\\\"/[]?={}+#").find(c) != std::string_view::npos) return false;
+  }
+  return true;
+}
+
 Result<std::string_view> method_request_topic(std::string_view method_name, std::string_view rid,
                                               std::span<char> out) noexcept {
-  if (!valid_rid(method_name)) return fail(Errc::invalid_argument, "method name is empty or contains & / ? # + or space");
+  if (!is_valid_method_name(method_name)) {
+    return fail(Errc::invalid_argument,
+                "method name is not 1-128 printable characters without space, + # or $()<>@,;:\\\"/[]?={}");
+  }
   if (!valid_rid(rid)) return fail(Errc::invalid_argument, "request id is empty or contains & / ? # + or space");
   TextWriter w{out};
   w.text("$iothub/methods/POST/");

@@ -61,6 +61,9 @@ Result<std::string_view> twin_response_topic(int status, std::string_view rid, s
                                              std::span<char> out) noexcept;
 // "$iothub/twin/PATCH/properties/desired/?$version={version}"
 Result<std::string_view> twin_desired_topic(std::uint64_t version, std::span<char> out) noexcept;
+// IoT Hub's method names: 1-128 printable ASCII characters, no space and none of $()<>@,;:\"/[]?={} (HTTP's
+// separators), and no MQTT wildcard (+ #), since the name is a topic level.
+bool is_valid_method_name(std::string_view name) noexcept;
 // "$iothub/methods/POST/{name}/?$rid={rid}"
 Result<std::string_view> method_request_topic(std::string_view method_name, std::string_view rid,
                                               std::span<char> out) noexcept;

@@ -168,6 +168,18 @@ TEST(IothubTopics, TwinAndMethodTopicBuilders) {
   EXPECT_FALSE(method_request_topic("a/b", "1", out));
 }
 
+TEST(IothubTopics, MethodNamesFollowIotHubsRuleAndStayOneTopicLevel) {
+  EXPECT_TRUE(is_valid_method_name("getStatus"));
+  EXPECT_TRUE(is_valid_method_name("reboot-now_2.v1&x"));
+  EXPECT_TRUE(is_valid_method_name(std::string(128, 'm')));
+  EXPECT_FALSE(is_valid_method_name(std::string(129, 'm')));
+  for (const char* bad : {"", "a b", "a/b", "a?b", "a=b", "a+b", "a#b", "$x", "a\x01b", "caf\xc3\xa9"}) {
+    EXPECT_FALSE(is_valid_method_name(bad)) << bad;
+  }
+  std::array<char, 64> out{};
+  EXPECT_FALSE(method_request_topic("a+b", "1", out));  // a wildcard would make the PUBLISH invalid
+}
+
 TEST(IothubTopics, ParsesTopicQueryInAnyOrder) {
   auto q = parse_topic_query("$version=2&$rid=abc&other=x");
   ASSERT_TRUE(q);
