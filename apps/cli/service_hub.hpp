@@ -2,6 +2,7 @@
 #pragma once
 
 #include "data_dir.hpp"
+#include "hub/data_dir.hpp"
 
 #include <filesystem>
 #include <optional>
@@ -9,23 +10,11 @@
 
 namespace picohub::cli {
 
-// Who runs the broker, and so who must be able to read the data dir. As root, mosquitto drops to user
-// `mosquitto` before it loads the plugin, so that user must reach the plugin and the data dir through every
-// parent directory: then secrets are 0640 root:mosquitto in a 0770 dir. When it cannot (e.g. the default
-// ~/.local/share/picohub under a 0700 /root), or there is no mosquitto user, the broker keeps running as root
-// (`user root`) and everything is 0600/0700 root. As a normal user, secrets are 0600 in a 0700 dir.
-struct Ownership {
-  bool as_root = false;
-  unsigned broker_uid = 0;      // the broker user when it is mosquitto
-  unsigned broker_gid = 0;      // its group
-  std::string broker_user;      // `user` line in mosquitto.conf ("" when not root)
-  std::string why_root;         // set when root keeps the broker as root: the reason, for the start message
-  bool shares_with_broker_group() const { return as_root && broker_user != "root"; }
-};
-// `dir` must exist (it is checked for the broker user's reach, together with `plugin`).
-Ownership decide_ownership(const std::filesystem::path& dir, const std::filesystem::path& plugin);
-bool secure_file(const std::filesystem::path& file, const Ownership& own, bool secret, std::string& why);
-bool secure_dir(const std::filesystem::path& dir, const Ownership& own, std::string& why);
+// The data dir's ownership rule lives in the hub library (one rule for the CLI and the docs).
+using hub::decide_ownership;
+using hub::Ownership;
+using hub::secure_dir;
+using hub::secure_file;
 
 // The server's certificate chain: `single` (root -> leaf, RSA 2048) or `azure` (root RSA 2048 -> intermediate
 // RSA 4096 -> leaf RSA 2048, the server sending leaf + intermediate, as Azure IoT Hub does).

@@ -1,50 +1,112 @@
 #include "hub/data_dir.hpp"
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <grp.h>
+#include <pwd.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
+#include <vector>
 
 namespace picohub::hub {
 
-std::optional<BrokerRunAs> broker_run_as(std::string& error) {
-  BrokerRunAs r;
-  if (geteuid() != 0) return r;
-  struct group* g = getgrnam("mosquitto");
-  if (g == nullptr) {
-    error = "running as root but there is no 'mosquitto' group; install the mosquitto package (it creates the user)";
-    return std::nullopt;
+namespace fs = std::filesystem;
+
+namespace {
+
+// The ancestors of `dir`, outermost first ("/", "/root", "/root/.local", ...), without `dir` itself.
+std::vector<fs::path> ancestors_of(const fs::path& dir) {
+  std::vector<fs::path> out;
+  for (fs::path p = dir.parent_path(); !p.empty(); p = p.parent_path()) {
+    out.insert(out.begin(), p);
+    if (p == p.root_path()) break;
   }
-  r.user_line = "user mosquitto";
-  r.dir_mode = 0770;
-  r.secret_mode = 0640;
-  r.group = g->gr_gid;
-  return r;
+  return out;
 }
 
-std::optional<std::string> apply_data_dir_permissions(const std::string& dir) {
-  std::string error;
-  auto run_as = broker_run_as(error);
-  if (!run_as) return error;
-  auto set = [&](const std::string& path, mode_t mode, bool group) -> std::optional<std::string> {
-    struct stat st{};
-    if (stat(path.c_str(), &st) != 0) return std::nullopt;  // not written (yet): nothing to do
-    if (group && run_as->group != static_cast<gid_t>(-1) && chown(path.c_str(), static_cast<uid_t>(-1), run_as->group) != 0) {
-      return "cannot give " + path + " to group mosquitto: " + std::strerror(errno);
+// Asks the kernel, as `user`, whether it can traverse every ancestor of `dir` and read `plugin` (a child process
+// switches to the user: this honours groups and ACLs, which reading mode bits would not). Returns "" when it
+// can, else what blocks it.
+std::string unreachable_for(const passwd& user, const fs::path& dir, const fs::path& plugin) {
+  const auto parents = ancestors_of(dir);
+  const pid_t pid = ::fork();
+  if (pid < 0) return "cannot check (fork failed)";
+  if (pid == 0) {
+    if (::initgroups(user.pw_name, user.pw_gid) != 0 || ::setgid(user.pw_gid) != 0 || ::setuid(user.pw_uid) != 0) {
+      std::_Exit(126);
     }
-    if (chmod(path.c_str(), mode) != 0) return "cannot chmod " + path + ": " + std::strerror(errno);
-    return std::nullopt;
-  };
-  if (auto e = set(dir, run_as->dir_mode, true)) return e;
-  for (const char* secret : {"hub.json", "server.key"}) {
-    if (auto e = set(dir + "/" + secret, run_as->secret_mode, true)) return e;
+    for (std::size_t i = 0; i < parents.size() && i < 100; ++i) {
+      if (::access(parents[i].c_str(), X_OK) != 0) std::_Exit(static_cast<int>(i + 1));
+    }
+    std::_Exit(::access(plugin.c_str(), R_OK) == 0 ? 0 : 101);
   }
-  if (auto e = set(dir + "/ca.key", 0600, false)) return e;
-  for (const char* cert : {"ca.crt", "server.crt"}) {
-    if (auto e = set(dir + "/" + cert, 0644, false)) return e;
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  const int code = WIFEXITED(status) ? WEXITSTATUS(status) : 126;
+  if (code == 0) return "";
+  if (code == 101) return "it cannot read the plugin " + plugin.string();
+  if (code >= 1 && code <= static_cast<int>(parents.size())) {
+    return "it cannot enter " + parents[static_cast<std::size_t>(code - 1)].string();
   }
-  return std::nullopt;
+  return "cannot check whether it can reach the data dir";
+}
+
+}  // namespace
+
+Ownership decide_ownership(const fs::path& dir, const fs::path& plugin) {
+  Ownership own;
+  if (::geteuid() != 0) return own;
+  own.as_root = true;
+  own.broker_user = "root";
+  const passwd* pw = ::getpwnam("mosquitto");
+  if (pw == nullptr) {
+    own.why_root = "there is no user mosquitto on this system";
+    return own;
+  }
+  const passwd user = *pw;  // getpwnam's buffer is static
+  const std::string name = user.pw_name;
+  if (std::string blocked = unreachable_for(user, dir, plugin); !blocked.empty()) {
+    own.why_root = "user mosquitto cannot reach the data dir (" + blocked + ")";
+    return own;
+  }
+  own.broker_user = name;
+  own.broker_uid = user.pw_uid;
+  own.broker_gid = user.pw_gid;
+  return own;
+}
+
+bool secure_file(const fs::path& file, const Ownership& own, bool secret, std::string& why) {
+  mode_t mode = secret ? 0600 : 0644;
+  if (own.shares_with_broker_group() && secret) {
+    mode = 0640;
+    if (::chown(file.c_str(), 0, own.broker_gid) != 0) {
+      why = "cannot give " + file.string() + " to group mosquitto: " + std::strerror(errno);
+      return false;
+    }
+  }
+  if (::chmod(file.c_str(), mode) != 0) {
+    why = "cannot set the mode of " + file.string() + ": " + std::strerror(errno);
+    return false;
+  }
+  return true;
+}
+
+bool secure_dir(const fs::path& dir, const Ownership& own, std::string& why) {
+  mode_t mode = 0700;
+  if (own.shares_with_broker_group()) {
+    mode = 0770;
+    if (::chown(dir.c_str(), 0, own.broker_gid) != 0) {
+      why = "cannot give " + dir.string() + " to group mosquitto: " + std::strerror(errno);
+      return false;
+    }
+  }
+  if (::chmod(dir.c_str(), mode) != 0) {
+    why = "cannot set the mode of " + dir.string() + ": " + std::strerror(errno);
+    return false;
+  }
+  return true;
 }
 
 }  // namespace picohub::hub
