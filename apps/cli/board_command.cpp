@@ -22,7 +22,9 @@
 #include "board/image/uf2_writer.hpp"
 #include "command.hpp"
 #include "duration.hpp"
+#include "device/tutorial_model.hpp"
 #include "iothub/connection_string.hpp"
+#include "iothub/dtmi.hpp"
 #include "iothub/sas_token.hpp"
 #include "provisioning/config_block.hpp"
 #include "provisioning/device_mac.hpp"
@@ -41,6 +43,7 @@ struct BoardUf2Options {
   std::string ca_file;
   std::string interval = "5s";
   std::string sas_ttl = "60m";
+  std::string model_id{device::tutorial_model_id};
   std::string static_ip;
   std::string mac;
   std::string firmware;
@@ -238,6 +241,8 @@ void print_summary(const BoardUf2Options& o, const Prepared& p, std::size_t uf2_
   std::printf("  interval   %u ms\n", p.config.telemetry_interval_ms);
   std::printf("  SAS token  %u s lifetime, renewed at %u s\n", p.config.sas_ttl_s,
               iothub::SasRenewal{0, p.config.sas_ttl_s}.renew_after_s());
+  std::printf("  model      %s\n", p.config.model_id.empty() ? "none (no Plug and Play model announced)"
+                                                            : std::string(p.config.model_id).c_str());
   if (p.config.static_ip)
     std::printf("  network    static %s netmask %s gateway %s DNS %s\n", dotted(p.config.static_ip->address).c_str(),
                 dotted(p.config.static_ip->netmask).c_str(), dotted(p.config.static_ip->gateway).c_str(),
@@ -268,6 +273,12 @@ Checked<void> fill_config(const BoardUf2Options& o, Prepared& p) {
     return refuse(exit_usage, "--sas-ttl looks like 60m, 30s or 1440m: whole seconds from 30 s to 24 h (the board renews "
                               "its token at 80 % of it)");
   p.config.sas_ttl_s = static_cast<std::uint32_t>(ttl_ms / 1000);
+  if (o.model_id != "none") {
+    if (!iothub::is_valid_dtmi(o.model_id))
+      return refuse(exit_usage, "--model-id '" + o.model_id + "' is not a DTMI (like " +
+                                    std::string(device::tutorial_model_id) + "), or none to announce no model");
+    p.config.model_id = o.model_id;
+  }
   if (!o.static_ip.empty()) {
     const auto ip = parse_static_ip(o.static_ip);
     if (!ip) return tl::unexpected(ip.error());
@@ -323,6 +334,8 @@ void print_config(const prov::DeviceConfig& c) {
                 id->device_id.data(), static_cast<int>(id->endpoint_host().size()), id->endpoint_host().data());
   std::printf("  MAC        %s\n  interval   %u ms\n", colon_hex(c.mac).c_str(), c.telemetry_interval_ms);
   std::printf("  SAS token  %u s lifetime%s\n", c.sas_ttl_s, c.format_version < 2 ? " (format 1: the default)" : "");
+  if (!c.model_id.empty())
+    std::printf("  model      %.*s\n", static_cast<int>(c.model_id.size()), c.model_id.data());
   if (c.static_ip)
     std::printf("  network    static %s netmask %s gateway %s DNS %s\n", dotted(c.static_ip->address).c_str(),
                 dotted(c.static_ip->netmask).c_str(), dotted(c.static_ip->gateway).c_str(),
@@ -375,6 +388,10 @@ PICOHUB_COMMAND(60, [](CLI::App& root, int& exit_code) {
       ->capture_default_str();
   uf2->add_option("--sas-ttl", options->sas_ttl,
                   "Lifetime of the SAS tokens the board signs (30s .. 24h); it reconnects with a fresh one at 80 %")
+      ->capture_default_str();
+  uf2->add_option("--model-id", options->model_id,
+                  "IoT Plug and Play model the board announces (a DTMI; default: the tutorial's model in models/), "
+                  "or none")
       ->capture_default_str();
   uf2->add_option("--static-ip", options->static_ip,
                   "IP/PREFIX,GATEWAY[,DNS] instead of DHCP, e.g. 192.168.1.50/24,192.168.1.1,1.1.1.1 (DNS: gateway)");

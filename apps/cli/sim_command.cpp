@@ -13,8 +13,10 @@
 #include "command.hpp"
 #include "duration.hpp"
 #include "device/tutorial_app.hpp"
+#include "device/tutorial_model.hpp"
 #include "iothub/connection_string.hpp"
 #include "iothub/device_client.hpp"
+#include "iothub/dtmi.hpp"
 #include "link/device_link.hpp"
 #include "net/tls_context.hpp"
 
@@ -76,6 +78,7 @@ struct SimOptions {
   int keep_alive = 240;
   int sas_ttl = 3600;
   int retries = 5;
+  std::string model_id{device::tutorial_model_id};
 };
 
 // The tutorial's sensor on the host: random values in the tutorial's ranges (20-30 °C, 40-50 %).
@@ -145,6 +148,11 @@ int run_sim(const SimOptions& o) {
                          "expires); use e.g. --sas-ttl 70 to see a renewal after 10 s\n");
     return exit_usage;
   }
+  if (o.model_id != "none" && !iothub::is_valid_dtmi(o.model_id)) {
+    std::fprintf(stderr, "picohub sim: --model-id '%s' is not a DTMI (like %s), or none to announce no model\n",
+                 o.model_id.c_str(), std::string(device::tutorial_model_id).c_str());
+    return exit_usage;
+  }
   if (o.qos != 0 && o.qos != 1) {
     std::fprintf(stderr, "picohub sim: --qos must be 0 or 1 (IoT Hub does not support QoS 2)\n");
     return exit_usage;
@@ -175,6 +183,7 @@ int run_sim(const SimOptions& o) {
   options.keep_alive_s = static_cast<std::uint16_t>(o.keep_alive);
   options.sas_ttl_s = static_cast<std::uint32_t>(o.sas_ttl);
   options.subscribe_c2d = true;
+  if (o.model_id != "none") options.model_id = o.model_id;
   iothub::DeviceClient client(memory->view(), *identity, options);
   link::LinkOptions link_options;
   link_options.max_reconnect_attempts = o.retries;
@@ -287,6 +296,9 @@ PICOHUB_COMMAND(10, [](CLI::App& root, int& exit_code) {
   sim->add_option("--c2d-timeout", options->c2d_timeout, "Give up waiting for C2D after this long (0 = never)");
   sim->add_option("--keep-alive", options->keep_alive, "MQTT keep-alive in seconds (IoT Hub: at most 1177)")
       ->check(CLI::Range(0, 1177));
+  sim->add_option("--model-id", options->model_id,
+                  "IoT Plug and Play model announced at CONNECT (a DTMI; default: the tutorial's model), or none")
+      ->capture_default_str();
   sim->add_option("--sas-ttl", options->sas_ttl, "Lifetime of each generated SAS token in seconds")
       ->check(CLI::Range(60, 365 * 24 * 3600));
   sim->add_option("--retries", options->retries,

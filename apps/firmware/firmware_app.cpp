@@ -112,6 +112,7 @@ bool FirmwareApp::configure(const provisioning::DeviceConfig& config) noexcept {
 
   iothub::DeviceClientOptions client_options;
   client_options.sas_ttl_s = config.sas_ttl_s;
+  client_options.model_id = config.model_id;  // Plug and Play: the hub stamps it on events as dt-dataschema
   client_.emplace(client_memory_.view(), identity_, client_options);
   NetworkOptions network_options;
   std::copy(config.mac.begin(), config.mac.end(), network_options.mac.begin());

@@ -1,6 +1,7 @@
 #include "provisioning/config_block.hpp"
 
 #include "iothub/connection_string.hpp"
+#include "iothub/dtmi.hpp"
 #include "provisioning/crc32.hpp"
 
 namespace picohub::provisioning {
@@ -13,6 +14,7 @@ enum Tag : std::uint8_t {
   tag_static_ip = 4,
   tag_mac = 5,
   tag_sas_ttl = 6,
+  tag_model_id = 7,
 };
 constexpr std::size_t record_header_size = 3;
 constexpr std::size_t static_ip_size = 16;
@@ -143,6 +145,7 @@ std::optional<ConfigProblem> take_record(std::uint8_t tag, std::span<const std::
       if (auto bad = need(4)) return bad;
       config.sas_ttl_s = read_u32(value.data());
       return std::nullopt;
+    case tag_model_id: config.model_id = {reinterpret_cast<const char*>(value.data()), value.size()}; return std::nullopt;
     default: return std::nullopt;  // a later picohub's optional record
   }
 }
@@ -162,6 +165,8 @@ std::optional<ConfigProblem> check_config(const DeviceConfig& config) noexcept {
     return ConfigProblem{ConfigFault::mac_not_unicast, mac[0]};
   if (config.sas_ttl_s < min_sas_ttl_s || config.sas_ttl_s > max_sas_ttl_s)
     return ConfigProblem{ConfigFault::sas_ttl_out_of_range, config.sas_ttl_s};
+  if (!config.model_id.empty() && !iothub::is_valid_dtmi(config.model_id))
+    return ConfigProblem{ConfigFault::model_id_invalid, static_cast<std::uint32_t>(config.model_id.size())};
   if (config.static_ip) return check_static_ip(*config.static_ip);
   return std::nullopt;
 }
@@ -170,6 +175,7 @@ std::size_t config_block_size(const DeviceConfig& config) noexcept {
   std::size_t size = config_header_size + 4 * record_header_size + config.connection_string.size() + 4 + 6 + 4;
   if (!config.extra_ca.empty()) size += record_header_size + config.extra_ca.size();
   if (config.static_ip) size += record_header_size + static_ip_size;
+  if (!config.model_id.empty()) size += record_header_size + config.model_id.size();
   return size;
 }
 
@@ -195,6 +201,7 @@ ConfigResult<std::size_t> encode_config_block(const DeviceConfig& config, std::s
     for (std::size_t i = 0; i < static_ip_size; ++i) ip[i] = (*fields[i / 4])[i % 4];
     p = put_record(p, tag_static_ip, ip);
   }
+  if (!config.model_id.empty()) p = put_record(p, tag_model_id, bytes_of(config.model_id));
   if (!config.extra_ca.empty()) put_record(p, tag_extra_ca, config.extra_ca);
 
   std::uint8_t* h = out.data();

@@ -12,6 +12,8 @@
 //     4 static IPv4: address, netmask, gateway, DNS (16 bytes)  optional (absent: DHCP)
 //     5 MAC address (6 bytes)                                   required
 //     6 SAS token lifetime, u32 seconds                         required from format 2 (format 1: 60 min)
+//     7 Plug and Play model id (a DTMI, UTF-8)                  optional (an older firmware skips it: the
+//                                                               board then connects without announcing it)
 //   Unknown tags are skipped, so a later picohub can add optional records without a version bump; anything an
 //   older firmware must not ignore bumps the format version, which older firmware refuses by name. Format 2
 //   added the token lifetime: a format-1 firmware would silently sign 60-minute tokens where the user asked for
@@ -70,6 +72,7 @@ struct DeviceConfig {
   std::optional<StaticIp> static_ip{};       // empty: DHCP
   MacAddress mac{};
   std::uint32_t sas_ttl_s = default_sas_ttl_s;
+  std::string_view model_id{};               // empty: no Plug and Play model announced
   std::uint16_t format_version = config_format_version;  // decode: the block's; encode: ignored (writes ours)
 };
 

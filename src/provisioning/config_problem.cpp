@@ -43,8 +43,10 @@ constexpr FaultText fault_texts[] = {
     {Errc::invalid_argument, "SAS token lifetime out of range",
      "SAS token lifetime {f} s is out of range (30 s .. 24 h)"},
     {Errc::too_large, "config block does not fit the buffer", "config block needs {e} bytes, the buffer holds {f}"},
+    {Errc::invalid_argument, "Plug and Play model id is not a DTMI",
+     "Plug and Play model id ({f} bytes) is not a DTMI such as dtmi:picohub:W5100sEvbPico;1"},
 };
-static_assert(sizeof(fault_texts) / sizeof(fault_texts[0]) == static_cast<std::size_t>(ConfigFault::output_too_small) + 1);
+static_assert(sizeof(fault_texts) / sizeof(fault_texts[0]) == static_cast<std::size_t>(ConfigFault::model_id_invalid) + 1);
 
 class Writer {
  public:

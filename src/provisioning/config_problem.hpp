@@ -33,6 +33,7 @@ enum class ConfigFault : std::uint8_t {
   static_ip_invalid,            // address zero or netmask not contiguous (detail says which)
   sas_ttl_out_of_range,         // (found: seconds, expected: 0)
   output_too_small,             // encode: caller's buffer (found: size, expected: needed)
+  model_id_invalid,             // not a DTMI, or longer than the limit (found: length)
 };
 
 struct ConfigProblem {

@@ -65,5 +65,10 @@ grep -v 'rp2040js:' "$work/vboard.txt" >&2 || true
 tls=$(grep '^TLS: ' "$work/console.txt" | head -n 1)
 stack=$(sed -n 's/.*stack peak \([0-9]*\) bytes.*/\1/p' "$work/vboard.txt")
 pass "virtual board: DHCP, SNTP, TLS, CONNECT, 2 PUBACKs and a C2D against the local hub"
+"$picohub" monitor --device vboard1 --since 1h --count 1 --timeout 10 --props --json > "$work/events.txt" 2>&1 \
+  || { cat "$work/events.txt"; fail "monitor --since could not read the board's telemetry"; }
+grep -q '"dt-dataschema":"dtmi:picohub:TutorialDevice;1"' "$work/events.txt" \
+  || { cat "$work/events.txt"; fail "the board's events lack dt-dataschema (its Plug and Play model)"; }
+pass "Plug and Play: the board announces the tutorial's model (dt-dataschema on its events)"
 echo "TLS line: $tls"
 echo "stack peak: $stack bytes"

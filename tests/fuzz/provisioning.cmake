@@ -6,6 +6,7 @@ picohub_fuzz_target(fuzz_provisioning_config_block
   ${PROJECT_SOURCE_DIR}/src/provisioning/config_problem.cpp
   ${PROJECT_SOURCE_DIR}/src/provisioning/crc32.cpp
   ${PROJECT_SOURCE_DIR}/src/iothub/connection_string.cpp
+  ${PROJECT_SOURCE_DIR}/src/iothub/dtmi.cpp
   ${PROJECT_SOURCE_DIR}/src/iothub/base64.cpp
   ${PROJECT_SOURCE_DIR}/src/iothub/sas_token.cpp
   ${PROJECT_SOURCE_DIR}/src/iothub/hmac_sha256.cpp

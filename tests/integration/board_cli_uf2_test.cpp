@@ -185,6 +185,33 @@ TEST_F(BoardUf2, SasTtlLandsInTheBlockAndInspectShowsIt) {
   EXPECT_NE(shown.output.find("SAS token  30 s lifetime"), std::string::npos) << shown.output;
 }
 
+TEST_F(BoardUf2, ThePlugAndPlayModelIsTheTutorialsByDefaultChosenOrNone) {
+  CliRun run = uf2(fw_arg());
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_NE(run.output.find("model      dtmi:picohub:TutorialDevice;1"), std::string::npos) << run.output;
+  auto config = decode_config_block(flash_bytes(written_blocks(), config_sector_address, config_sector_size));
+  ASSERT_TRUE(config.has_value());
+  EXPECT_EQ(config->model_id, "dtmi:picohub:TutorialDevice;1");
+  EXPECT_NE(inspect().output.find("model      dtmi:picohub:TutorialDevice;1"), std::string::npos);
+
+  run = uf2(fw_arg() + " --model-id 'dtmi:com:example:Thermostat;2'");
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  config = decode_config_block(flash_bytes(written_blocks(), config_sector_address, config_sector_size));
+  ASSERT_TRUE(config.has_value());
+  EXPECT_EQ(config->model_id, "dtmi:com:example:Thermostat;2");
+
+  run = uf2(fw_arg() + " --model-id none");
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_NE(run.output.find("model      none"), std::string::npos) << run.output;
+  config = decode_config_block(flash_bytes(written_blocks(), config_sector_address, config_sector_size));
+  ASSERT_TRUE(config.has_value());
+  EXPECT_TRUE(config->model_id.empty());
+
+  run = uf2(fw_arg() + " --model-id urn:thermostat");
+  EXPECT_EQ(run.exit_code, 2) << run.output;
+  EXPECT_NE(run.output.find("--model-id 'urn:thermostat' is not a DTMI"), std::string::npos) << run.output;
+}
+
 TEST_F(BoardUf2, InspectRefusesADamagedConfigBlockAsTheFirmwareWould) {
   ASSERT_EQ(uf2(fw_arg()).exit_code, 0);
   auto file = read(dir_ / "board.uf2");

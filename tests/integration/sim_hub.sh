@@ -36,6 +36,10 @@ pass "10 telemetry messages from the sim seen by picohub monitor with their prop
 grep -q 'Received message: message from IoT Hub' "$work/sim.txt" && grep -q 'message-id: m-7' "$work/sim.txt" \
   && grep -q 'color: red' "$work/sim.txt" || { cat "$work/sim.txt"; fail "C2D not received with properties"; }
 pass "C2D from picohub c2d send received by the sim with its properties"
+grep -q '"dt-dataschema":"dtmi:picohub:TutorialDevice;1"' "$work/monitor.txt" || { cat "$work/monitor.txt"; fail "events lack dt-dataschema"; }
+"$picohub" twin show sim1 > "$work/twin.txt"
+grep -q '"modelId": *"dtmi:picohub:TutorialDevice;1"' "$work/twin.txt" || { cat "$work/twin.txt"; fail "twin lacks modelId"; }
+pass "Plug and Play: the sim announces the tutorial's model; events carry dt-dataschema, the twin shows modelId"
 
 # Offline delivery: queue while no device is connected, then connect.
 "$picohub" c2d send sim1 --data "queued while offline" >/dev/null

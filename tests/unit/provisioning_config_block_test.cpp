@@ -20,6 +20,7 @@ DeviceConfig full_config(std::span<const std::uint8_t> ca) {
   config.static_ip = StaticIp{{192, 168, 7, 50}, {255, 255, 255, 0}, {192, 168, 7, 1}, {1, 1, 1, 1}};
   config.mac = {0x02, 0x11, 0x22, 0x33, 0x44, 0x55};
   config.sas_ttl_s = 45;
+  config.model_id = "dtmi:picohub:W5100sEvbPico;1";
   return config;
 }
 
@@ -68,6 +69,7 @@ TEST(ConfigBlock, RoundTripKeepsEveryField) {
   EXPECT_EQ(decoded->static_ip->dns, (Ipv4Address{1, 1, 1, 1}));
   EXPECT_EQ(decoded->mac, (MacAddress{0x02, 0x11, 0x22, 0x33, 0x44, 0x55}));
   EXPECT_EQ(decoded->sas_ttl_s, 45u);
+  EXPECT_EQ(decoded->model_id, "dtmi:picohub:W5100sEvbPico;1");
   EXPECT_EQ(decoded->format_version, 2u);
 }
 
@@ -92,6 +94,7 @@ TEST(ConfigBlock, MinimalBlockMeansDhcpAndNoExtraCa) {
   EXPECT_FALSE(decoded->static_ip.has_value());
   EXPECT_TRUE(decoded->extra_ca.empty());
   EXPECT_EQ(decoded->telemetry_interval_ms, 5000u);
+  EXPECT_TRUE(decoded->model_id.empty());  // no Plug and Play model announced
 }
 
 TEST(ConfigBlock, HeaderFieldsAreWhereTheFormatSaysLittleEndian) {
@@ -300,6 +303,11 @@ TEST(ConfigBlock, EncoderRefusesBadValues) {
   c = full_config({});
   c.connection_string = {};
   EXPECT_EQ(refused(c), ConfigFault::missing_record);
+  c = full_config({});
+  c.model_id = "urn:not-a-dtmi";
+  EXPECT_EQ(refused(c), ConfigFault::model_id_invalid);
+  EXPECT_EQ(message(*check_config(c)),
+            "Plug and Play model id (14 bytes) is not a DTMI such as dtmi:picohub:W5100sEvbPico;1");
 }
 
 TEST(ConfigBlock, EncoderRefusesATooSmallBufferAndSaysHowBig) {
