@@ -33,6 +33,7 @@ void check_one(const std::uint8_t* data, std::size_t size) {
   const DeviceConfig& config = *decoded;
   require(inside(config.connection_string.data(), config.connection_string.size(), data, size));
   require(inside(config.extra_ca.data(), config.extra_ca.size(), data, size));
+  require(config.model_id.empty() || inside(config.model_id.data(), config.model_id.size(), data, size));
   require(!check_config(config).has_value());
 
   std::vector<std::uint8_t> again(config_block_size(config));
@@ -45,6 +46,7 @@ void check_one(const std::uint8_t* data, std::size_t size) {
   require(round->telemetry_interval_ms == config.telemetry_interval_ms && round->mac == config.mac);
   require(round->static_ip.has_value() == config.static_ip.has_value());
   require(round->sas_ttl_s == config.sas_ttl_s);  // format 1's default lifetime is written out in format 2
+  require(round->model_id == config.model_id);
 }
 
 // The input as a payload under a valid header (format 1 or 2), so the fuzzer reaches the record parser past the CRC.
