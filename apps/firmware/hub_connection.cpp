@@ -10,9 +10,6 @@
 namespace picohub::firmware {
 namespace {
 
-// After a renewal's DISCONNECT: how long to wait for the hub to close (it answers what came before it first).
-constexpr std::uint64_t closing_grace_ms = 2'000;
-
 device::LossReason loss_for_connect_error(const Error& error) noexcept {
   switch (error.code) {
     case Errc::certificate_invalid: return device::LossReason::certificate_invalid;
@@ -198,12 +195,11 @@ void HubConnection::poll_handshake(std::uint64_t now_ms) noexcept {
 
 void HubConnection::poll_session(std::uint64_t now_ms) noexcept {
   if (phase_ == HubPhase::closing) {
-    // The DISCONNECT goes out; the hub answers everything sent before it (PUBACKs of telemetry in flight) and
-    // then closes. Reading until it does (or closing_grace_ms) keeps those PUBACKs: closing at once would send
-    // the same messages again after the reconnect, and the hub would record them twice.
+    // The DISCONNECT goes out; the hub answers everything sent before it (PUBACKs of telemetry in flight) and then
+    // closes, which ends the supervisor's closing state (or its renewal_drain_ms does).
     const device::PumpReport report = pump_.step(*session_, client_, events_, now_ms, unix_now(now_ms));
     progress_ = report.progress;
-    if (report.lost || report.refused || now_ms >= closing_deadline_ms_) supervisor_.on_renewal_due(now_ms);
+    if (report.lost || report.refused) supervisor_.on_lost(device::LossReason::server_closed, now_ms, random_());
     return;
   }
   const device::PumpReport report = pump_.step(*session_, client_, events_, now_ms, unix_now(now_ms));
@@ -233,7 +229,7 @@ void HubConnection::poll_session(std::uint64_t now_ms) noexcept {
   if (report.renewal_due) {
     console_.write_line("SAS token renewal due: reconnecting with a fresh token");
     phase_ = HubPhase::closing;
-    closing_deadline_ms_ = now_ms + closing_grace_ms;
+    supervisor_.on_renewal_due(now_ms);
     progress_ = true;
   }
 }

@@ -88,7 +88,6 @@ class HubConnection {
   std::uint64_t handshake_started_ms_ = 0;
   std::uint32_t longest_step_ms_ = 0;
   std::uint32_t refusals_ = 0;  // in a row; a connection resets it
-  std::uint64_t closing_deadline_ms_ = 0;
 };
 
 }  // namespace picohub::firmware

@@ -89,6 +89,7 @@ void ConnectionSupervisor::schedule_retry(const Backoff& backoff, std::uint32_t 
 }
 
 void ConnectionSupervisor::on_lost(LossReason reason, std::uint64_t now_ms, std::uint32_t random) noexcept {
+  if (state_ == SupervisorState::closing) return finish_renewal(now_ms);  // the hub closed after our DISCONNECT
   // Only a live connection or an attempt can be lost; a late report about a closed one changes nothing.
   if (state_ != SupervisorState::connected && state_ != SupervisorState::connecting) return;
   last_loss_ = reason;
@@ -104,6 +105,7 @@ void ConnectionSupervisor::on_lost(LossReason reason, std::uint64_t now_ms, std:
 }
 
 void ConnectionSupervisor::on_refused(RefusalReason reason, std::uint64_t now_ms, std::uint32_t random) noexcept {
+  if (state_ == SupervisorState::closing) return finish_renewal(now_ms);
   if (state_ != SupervisorState::connected && state_ != SupervisorState::connecting) return;
   refused_ = true;
   last_refusal_ = reason;
@@ -122,11 +124,18 @@ void ConnectionSupervisor::on_refused(RefusalReason reason, std::uint64_t now_ms
 
 void ConnectionSupervisor::on_renewal_due(std::uint64_t now_ms) noexcept {
   if (state_ != SupervisorState::connected) return;
+  state_ = SupervisorState::closing;
+  closing_deadline_ms_ = now_ms + policy_.renewal_drain_ms;
+}
+
+void ConnectionSupervisor::finish_renewal(std::uint64_t now_ms) noexcept {
+  closing_deadline_ms_ = no_deadline;
   close_pending_ = true;
-  begin_attempt(now_ms);
+  begin_attempt(now_ms);  // not a loss: no back-off, the attempt count stays
 }
 
 SupervisorAction ConnectionSupervisor::poll_action(std::uint64_t now_ms, std::uint32_t random) noexcept {
+  if (state_ == SupervisorState::closing && now_ms >= closing_deadline_ms_) finish_renewal(now_ms);
   if (close_pending_) {
     close_pending_ = false;
     return SupervisorAction::close_transport;
@@ -157,6 +166,7 @@ std::uint64_t ConnectionSupervisor::next_deadline_ms() const noexcept {
   if (close_pending_ || resync_pending_ || give_up_pending_) return 0;
   if (open_pending_) return retry_at_ms_;
   if (state_ == SupervisorState::connecting) return attempt_deadline_ms_;
+  if (state_ == SupervisorState::closing) return closing_deadline_ms_;
   return no_deadline;
 }
 

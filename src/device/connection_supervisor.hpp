@@ -8,7 +8,10 @@
 //                              once max_attempts attempts in a row have failed
 //   on_refused(why, now, rnd)  credentials refused (CONNACK 4/5, expired SAS): -> give_up (host), or
 //                              close_transport, resync_time, open_transport after 1 min, backing off to 30 min
-//   on_renewal_due(now)        -> close_transport, open_transport right away (a fresh SAS token is signed then)
+//   on_renewal_due(now)        the client has sent its DISCONNECT: keep reading (closing) until the hub closes
+//                              (on_lost) or renewal_drain_ms pass, so the PUBACKs of telemetry in flight arrive
+//                              (dropping them would send those messages twice); then -> close_transport,
+//                              open_transport right away (a fresh SAS token is signed then)
 //   connect timeout            an attempt that is not connected within connect_timeout_ms counts as lost
 //
 // Jitter: every back-off decision takes a random 32-bit value from the caller (the board's entropy source, the
@@ -71,6 +74,7 @@ struct SupervisorPolicy {
   Backoff refused{60'000, 1'800'000};  // retry schedule after a refusal when not stopping
   bool resync_time_when_refused = false;  // a wrong clock makes a valid key sign an expired token
   std::uint32_t connect_timeout_ms = 15'000;  // one attempt: transport open + TLS + CONNACK
+  std::uint32_t renewal_drain_ms = 2'000;  // after a renewal's DISCONNECT: wait this long at most for the hub to close
 };
 
 // `picohub sim`: 0.5 s -> 10 s, give up after `retries` attempts, stop on refused credentials.
@@ -108,6 +112,7 @@ enum class SupervisorState : std::uint8_t {
   idle,        // before start()
   connecting,  // an attempt is under way
   connected,   // the client is ready
+  closing,     // renewal: the DISCONNECT is out, reading the hub's last answers until it closes
   waiting,     // backing off until retry_at_ms()
   stopped,     // gave up (attempts exhausted, or refused credentials under a stopping policy)
 };
@@ -143,6 +148,7 @@ class ConnectionSupervisor {
   const SupervisorPolicy& policy() const noexcept { return policy_; }
 
  private:
+  void finish_renewal(std::uint64_t now_ms) noexcept;
   void schedule_retry(const Backoff& backoff, std::uint32_t attempt, std::uint64_t now_ms, std::uint32_t random) noexcept;
   void begin_attempt(std::uint64_t now_ms) noexcept;
 
@@ -159,6 +165,7 @@ class ConnectionSupervisor {
   std::uint32_t connections_ = 0;
   std::uint64_t retry_at_ms_ = no_deadline;
   std::uint64_t attempt_deadline_ms_ = no_deadline;
+  std::uint64_t closing_deadline_ms_ = no_deadline;
   LossReason last_loss_ = LossReason::none;
   RefusalReason last_refusal_ = RefusalReason::not_authorized;
 };

@@ -170,6 +170,9 @@ void DeviceLink::handle(const device::PumpReport& report) {
     return;
   }
   if (report.lost) {
+    if (supervisor_.state() == device::SupervisorState::closing) {  // the hub closed after our renewal DISCONNECT
+      return supervisor_.on_lost(device::LossReason::server_closed, now, jitter());
+    }
     if (transport_) detail_ = std::string(transport_->last_error_detail());
     return lost(report.error, report.loss);
   }

@@ -7,3 +7,11 @@ set_tests_properties(sim_against_mosquitto_tls PROPERTIES TIMEOUT 240 LABELS int
 add_test(NAME sim_against_local_hub
          COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/sim_hub.sh $<TARGET_FILE:picohub>)
 set_tests_properties(sim_against_local_hub PROPERTIES TIMEOUT 300 LABELS integration)
+
+# Device resilience against the local hub (issue 11): SAS renewal without loss or duplicates; the network cut for
+# 30 s (connections reset by a loopback proxy) and the hub killed and restarted, without loss.
+foreach(fault_case token_renewal outages)
+  add_test(NAME sim_hub_${fault_case}
+           COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/sim_hub_${fault_case}.sh $<TARGET_FILE:picohub>)
+  set_tests_properties(sim_hub_${fault_case} PROPERTIES TIMEOUT 240 LABELS integration)
+endforeach()

@@ -83,14 +83,29 @@ TEST(DeviceSupervisor, StartOpensAtOnceAndConnectedClearsTheDeadline) {
   EXPECT_EQ(s.connections(), 1u);
 }
 
-TEST(DeviceSupervisor, RenewalClosesAndReopensAtOnceWithoutCountingAnAttempt) {
+TEST(DeviceSupervisor, RenewalReadsUntilTheHubClosesThenReopensAtOnceWithoutCountingAnAttempt) {
   auto s = connected(host_policy());
   s.on_renewal_due(50'000);
-  EXPECT_EQ(actions(s, 50'000), (std::vector<A>{A::close_transport, A::open_transport}));
+  // The DISCONNECT is out: keep the transport so the PUBACKs of messages in flight still arrive.
+  EXPECT_EQ(s.state(), SupervisorState::closing);
+  EXPECT_EQ(actions(s, 50'000), std::vector<A>{});
+  EXPECT_EQ(s.next_deadline_ms(), 52'000u);  // renewal_drain_ms
+  s.on_lost(LossReason::server_closed, 50'040, 0);  // the hub answered and closed
+  EXPECT_EQ(actions(s, 50'040), (std::vector<A>{A::close_transport, A::open_transport}));
   EXPECT_EQ(s.attempt(), 0u);
+  EXPECT_EQ(s.last_loss(), LossReason::none);  // a renewal is not a loss
   s.on_connected(50'100);
   EXPECT_EQ(s.connections(), 2u);
   EXPECT_EQ(s.state(), SupervisorState::connected);
+}
+
+TEST(DeviceSupervisor, RenewalClosesItselfWhenTheHubDoesNotCloseWithinTheDrainTime) {
+  auto s = connected(board_policy());
+  s.on_renewal_due(1'000);
+  EXPECT_EQ(actions(s, 2'999), std::vector<A>{});
+  EXPECT_EQ(actions(s, 3'000), (std::vector<A>{A::close_transport, A::open_transport}));
+  EXPECT_EQ(s.state(), SupervisorState::connecting);
+  EXPECT_EQ(s.attempt(), 0u);
 }
 
 TEST(DeviceSupervisor, RenewalIsIgnoredWhenNotConnected) {
@@ -198,7 +213,8 @@ TEST(DeviceSupervisor, AnAttemptThatOverrunsItsTimeoutIsLost) {
 TEST(DeviceSupervisor, HostStopsOnRefusedCredentials) {
   auto s = connected(host_policy());
   s.on_renewal_due(10);
-  (void)actions(s, 10);
+  s.on_lost(LossReason::server_closed, 12, 0);
+  (void)actions(s, 12);
   s.on_refused(refusal_for(mqtt::ConnectReturnCode::not_authorized), 20, 0);
   EXPECT_TRUE(s.refused());
   EXPECT_EQ(s.last_refusal(), RefusalReason::not_authorized);
