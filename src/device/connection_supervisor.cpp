@@ -120,6 +120,7 @@ void ConnectionSupervisor::on_refused(RefusalReason reason, std::uint64_t now_ms
   resync_pending_ = policy_.resync_time_when_refused;
   ++refused_attempt_;
   schedule_retry(policy_.refused, refused_attempt_, now_ms, random);
+  resync_at_ms_ = retry_at_ms_ > now_ms + policy_.resync_lead_ms ? retry_at_ms_ - policy_.resync_lead_ms : now_ms;
 }
 
 void ConnectionSupervisor::on_renewal_due(std::uint64_t now_ms) noexcept {
@@ -140,7 +141,7 @@ SupervisorAction ConnectionSupervisor::poll_action(std::uint64_t now_ms, std::ui
     close_pending_ = false;
     return SupervisorAction::close_transport;
   }
-  if (resync_pending_) {
+  if (resync_pending_ && now_ms >= resync_at_ms_) {
     resync_pending_ = false;
     return SupervisorAction::resync_time;
   }
@@ -163,7 +164,8 @@ SupervisorAction ConnectionSupervisor::poll_action(std::uint64_t now_ms, std::ui
 }
 
 std::uint64_t ConnectionSupervisor::next_deadline_ms() const noexcept {
-  if (close_pending_ || resync_pending_ || give_up_pending_) return 0;
+  if (close_pending_ || give_up_pending_) return 0;
+  if (resync_pending_) return resync_at_ms_;
   if (open_pending_) return retry_at_ms_;
   if (state_ == SupervisorState::connecting) return attempt_deadline_ms_;
   if (state_ == SupervisorState::closing) return closing_deadline_ms_;

@@ -7,7 +7,9 @@
 //   on_lost(reason, now, rnd)  -> close_transport, then open_transport after a back-off with jitter, or give_up
 //                              once max_attempts attempts in a row have failed
 //   on_refused(why, now, rnd)  credentials refused (CONNACK 4/5, expired SAS): -> give_up (host), or
-//                              close_transport, resync_time, open_transport after 1 min, backing off to 30 min
+//                              close_transport, then resync_time resync_lead_ms before the retry (so the next
+//                              token is signed with a clock read just before it), open_transport after 1 min,
+//                              backing off to 30 min
 //   on_renewal_due(now)        the client has sent its DISCONNECT: keep reading (closing) until the hub closes
 //                              (on_lost) or renewal_drain_ms pass, so the PUBACKs of telemetry in flight arrive
 //                              (dropping them would send those messages twice); then -> close_transport,
@@ -73,6 +75,7 @@ struct SupervisorPolicy {
   bool stop_when_refused = true;      // refused credentials: give_up (host) instead of retrying (board)
   Backoff refused{60'000, 1'800'000};  // retry schedule after a refusal when not stopping
   bool resync_time_when_refused = false;  // a wrong clock makes a valid key sign an expired token
+  std::uint32_t resync_lead_ms = 5'000;   // ask for the time this long before the retry after a refusal
   std::uint32_t connect_timeout_ms = 15'000;  // one attempt: transport open + TLS + CONNACK
   std::uint32_t renewal_drain_ms = 2'000;  // after a renewal's DISCONNECT: wait this long at most for the hub to close
 };
@@ -166,6 +169,7 @@ class ConnectionSupervisor {
   std::uint64_t retry_at_ms_ = no_deadline;
   std::uint64_t attempt_deadline_ms_ = no_deadline;
   std::uint64_t closing_deadline_ms_ = no_deadline;
+  std::uint64_t resync_at_ms_ = 0;
   LossReason last_loss_ = LossReason::none;
   RefusalReason last_refusal_ = RefusalReason::not_authorized;
 };

@@ -227,15 +227,21 @@ TEST(DeviceSupervisor, BoardRetriesRefusedCredentialsAfterAMinuteResyncingTimeUp
   s.start(0);
   (void)actions(s, 0);
   s.on_refused(RefusalReason::bad_credentials, 100, 0);
-  EXPECT_EQ(actions(s, 100), (std::vector<A>{A::close_transport, A::resync_time}));
+  EXPECT_EQ(actions(s, 100), (std::vector<A>{A::close_transport}));
   EXPECT_EQ(s.retry_at_ms(), 100u + 60'000u);  // "retry after 1 min"
+  // The clock is read again just before the retry (5 s ahead), so the next token is signed with it.
+  EXPECT_EQ(s.next_deadline_ms(), 55'100u);
+  EXPECT_EQ(actions(s, 55'099), std::vector<A>{});
+  EXPECT_EQ(actions(s, 55'100), std::vector<A>{A::resync_time});
+  EXPECT_EQ(s.next_deadline_ms(), 60'100u);
   EXPECT_EQ(actions(s, 60'099), std::vector<A>{});
   EXPECT_EQ(actions(s, 60'100), std::vector<A>{A::open_transport});
   std::uint64_t now = 60'100;
   for (int i = 0; i < 20; ++i) {
     s.on_refused(RefusalReason::not_authorized, now, 0xffffffffu);
-    EXPECT_EQ(actions(s, now), (std::vector<A>{A::close_transport, A::resync_time}));
+    EXPECT_EQ(actions(s, now), (std::vector<A>{A::close_transport}));
     EXPECT_LE(s.last_delay_ms(), 1'800'000u);
+    EXPECT_EQ(actions(s, s.retry_at_ms() - 5'000), std::vector<A>{A::resync_time});
     now = s.retry_at_ms();
     EXPECT_EQ(actions(s, now), std::vector<A>{A::open_transport});
   }

@@ -7,10 +7,13 @@
 //   dns-fail@AT:FOR         the DNS server answers SERVFAIL
 //   dns-silent@AT:FOR       the DNS server answers nothing
 //   sntp-silent@AT:FOR      the SNTP server answers nothing
+//   sntp-behind@AT:FOR      the SNTP server answers with a clock 2 h behind (a misconfigured time server): tokens
+//                           the board signs then are already expired for the hub
 //   hub-unreachable@AT:FOR  the bridges refuse new connections (RST); open ones are reset at the start
 //   hang@AT                 the main loop hangs: the core spins in place with interrupts masked (the watchdog
 //                           is the way out)
 const UNITS = { ms: 1, s: 1000, m: 60_000, '': 1000 };
+const SNTP_BEHIND_MS = 2 * 60 * 60 * 1000;
 
 export const FAULT_KINDS = {
   'link-down': { lasts: true, what: 'link down', over: 'link up' },
@@ -18,6 +21,7 @@ export const FAULT_KINDS = {
   'dns-fail': { lasts: true, what: 'dns failing (SERVFAIL)', over: 'dns answering again' },
   'dns-silent': { lasts: true, what: 'dns silent', over: 'dns answering again' },
   'sntp-silent': { lasts: true, what: 'sntp silent', over: 'sntp answering again' },
+  'sntp-behind': { lasts: true, what: 'sntp answering 2 h behind', over: 'sntp answering the right time again' },
   'hub-unreachable': { lasts: true, what: 'hub unreachable (bridges refuse connections)', over: 'hub reachable again' },
   hang: { lasts: false, what: 'hang: the core spins with interrupts masked' },
 };
@@ -51,6 +55,7 @@ function actions(kind, { chip, lan, board }) {
     case 'dns-fail': return [() => { lan.dns.failing = true; }, () => { lan.dns.failing = false; }];
     case 'dns-silent': return [() => { lan.dns.silent = true; }, () => { lan.dns.silent = false; }];
     case 'sntp-silent': return [() => { lan.sntp.silent = true; }, () => { lan.sntp.silent = false; }];
+    case 'sntp-behind': return [() => { lan.sntp.faultSkewMs = -SNTP_BEHIND_MS; }, () => { lan.sntp.faultSkewMs = 0; }];
     case 'hub-unreachable': return [() => { lan.setBridgesRefusing(true); chip.resetConnections(); },
       () => lan.setBridgesRefusing(false)];
     case 'hang': return [() => board.hang()];

@@ -81,6 +81,28 @@ test('dns-fail, dns-silent and sntp-silent switch the LAN servers for FOR, then 
   assert.match(notes[5], /fault: sntp answering again/);
 });
 
+test('sntp-behind serves a clock 2 h behind for FOR, then the right time', () => {
+  const scheduler = new ManualScheduler();
+  const wall = 1_800_000_000_000;
+  const lan = new VirtualLan({ scheduler, now: () => wall });
+  const inbox = [];
+  lan.attach({ deliverUdp: (d) => inbox.push(d) });
+  const sntp = Buffer.alloc(48);
+  sntp[0] = (4 << 3) | 3;
+  const seconds = () => {
+    inbox.length = 0;
+    lan.sendUdp({ srcIp: '192.0.2.10', srcPort: 40000, dstIp: '192.0.2.123', dstPort: 123, payload: sntp });
+    scheduler.advance(1e6);
+    return inbox[0].payload.readUInt32BE(40);  // transmit timestamp, NTP seconds
+  };
+  scheduleFaults([parseFault('sntp-behind@10ms:10ms')], { chip: null, lan, scheduler, note: () => {} });
+  const right = seconds();
+  scheduler.advance(10e6);
+  assert.equal(right - seconds(), 7200, '2 h behind during the fault');
+  scheduler.advance(10e6);
+  assert.equal(seconds(), right, 'the right time again');
+});
+
 // A W5100S on a VirtualLan bridged to a loopback server that records what its clients do.
 async function bridgedBoard() {
   const events = [];

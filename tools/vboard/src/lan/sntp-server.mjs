@@ -17,6 +17,7 @@ export class SntpServer {
   constructor({ now = () => Date.now(), skewMs = 0, log = () => {} } = {}) {
     this.now = now;
     this.skewMs = skewMs;
+    this.faultSkewMs = 0;  // set by the sntp-behind fault, on top of skewMs
     this.silent = false;
     this.log = log;
   }
@@ -32,7 +33,7 @@ export class SntpServer {
     reply[2] = packet[2];
     reply[3] = 0xec;                 // precision ~2^-20 s
     reply.write('VBRD', 12, 'latin1');
-    const now = this.now() + this.skewMs;
+    const now = this.now() + this.skewMs + this.faultSkewMs;
     ntpTimestamp(now).copy(reply, 16);
     packet.copy(reply, 24, 40, 48);  // originate = the client's transmit timestamp
     ntpTimestamp(now).copy(reply, 32);
