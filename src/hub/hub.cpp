@@ -46,6 +46,15 @@ Hub::~Hub() {
   if (!store_.flush()) store_failed("final commit");
 }
 
+// The twin's modelId follows the identity's last CONNECT and is kept in state.db, as IoT Hub keeps it.
+void Hub::remember_model_id(const Connection& c) {
+  TwinRecord twin = store_.load_twin(c.client_id);
+  if (twin.model_id == c.model_id) return;
+  twin.model_id = c.model_id;
+  const std::string what = "model id of " + c.client_id;
+  (void)(stored(store_.save_twin(twin), what) && commit(what));
+}
+
 void Hub::log_client(const std::string& client_id, LogLevel level, const std::string& text) {
   if (log_limiter_.allow(client_id, now_ms_, [&](const std::string& line) { log(LogLevel::notice, line); })) {
     log(level, text);
@@ -109,7 +118,7 @@ bool Hub::on_basic_auth(ConnId conn, std::string_view client_id, std::string_vie
   }
   if (auth.principal == Principal::device) {
     activity_[c.device_id] = now_ms;
-    model_ids_[c.client_id] = c.model_id;
+    remember_model_id(c);
     if (c.module_id.empty()) c2d_dirty_.insert(c.device_id);
     log_client(who, LogLevel::notice, who + " connected (token valid until " + iso8601_utc(c.expiry_s * 1000) + ")");
   } else {
@@ -693,10 +702,7 @@ void Hub::on_control(ConnId conn, std::string_view client_id, std::string_view p
   if (op == "twin.get") {
     auto identity = target_identity(client, cid, f);
     if (!identity) return;
-    json twin = twin_service_view(store_.load_twin(*identity));
-    auto model = model_ids_.find(*identity);
-    twin["modelId"] = model == model_ids_.end() ? "" : model->second;
-    return respond(client, cid, 200, twin);
+    return respond(client, cid, 200, twin_service_view(store_.load_twin(*identity)));
   }
   if (op == "hub.info") {
     auto devices = store_.list_devices();
@@ -779,9 +785,6 @@ void Hub::op_device_delete(const std::string& client, const std::string& cid, co
   if (!stored(deleted, "device delete") || !commit("device delete")) return respond_store_error(client, cid);
   if (!*deleted) return respond_error(client, cid, 404, 404001, "device '" + *id + "' is not registered");
   activity_.erase(*id);
-  for (auto it = model_ids_.begin(); it != model_ids_.end();) {
-    it = it->first == *id || starts_with(it->first, *id + "/") ? model_ids_.erase(it) : std::next(it);
-  }
   c2d_locks_.erase(*id);
   kick_device(*id, "device deleted");
   for (auto it = sessions_.begin(); it != sessions_.end();) {

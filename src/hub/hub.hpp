@@ -148,6 +148,7 @@ class Hub {
   void log(LogLevel level, const std::string& text) { port_.log(level, "picohub: " + text); }
   // A line about one client, rate-limited per client id.
   void log_client(const std::string& client_id, LogLevel level, const std::string& text);
+  void remember_model_id(const Connection& c);
   // Commits now (before a reply or PUBACK says it happened); logs and returns false when the commit failed.
   bool commit(const std::string& what);
   void store_failed(const std::string& what);
@@ -186,8 +187,6 @@ class Hub {
   // (SAS token expiry in s, connection), soonest first: the tick's expiry scan touches only expired tokens.
   std::set<std::pair<std::int64_t, ConnId>> expiries_;
   std::map<std::string, PendingMethod> methods_;      // by $rid
-  // Plug and Play model id each identity last connected with (the twin's modelId; not yet kept across restarts).
-  std::unordered_map<std::string, std::string> model_ids_;
   std::set<std::string> c2d_dirty_;                   // devices whose queue may be deliverable now
   std::map<std::string, std::map<std::int64_t, C2dLock>> c2d_locks_;  // device → seq → lock
   // Connections closed in this broker loop iteration: a Will is published right after the DISCONNECT event.

@@ -140,7 +140,13 @@ CREATE TABLE sessions(client_id TEXT PRIMARY KEY, filters TEXT NOT NULL, c2d_qos
 PRAGMA user_version = 2;
 )sql";
 
-constexpr const char* kUpgrades[] = {kUpgrade0To1, kUpgrade1To2};  // kUpgrades[v] takes schema v to v + 1
+// Schema 2 → 3: the Plug and Play model id of each identity, so the twin's modelId survives a hub restart.
+constexpr const char* kUpgrade2To3 = R"sql(
+ALTER TABLE twins ADD COLUMN model_id TEXT NOT NULL DEFAULT '';
+PRAGMA user_version = 3;
+)sql";
+
+constexpr const char* kUpgrades[] = {kUpgrade0To1, kUpgrade1To2, kUpgrade2To3};  // kUpgrades[v] takes schema v to v + 1
 static_assert(std::size(kUpgrades) == kSchemaVersion);
 
 // state.db is created with `mode` before SQLite opens it: SQLite gives -wal and -shm the main file's mode.
@@ -452,7 +458,7 @@ Result<void> Store::touch_device(const std::string& device_id, std::int64_t now_
 }
 
 TwinRecord Store::load_twin(const std::string& device_id) {
-  Stmt s(db_, "SELECT desired, reported, desired_version, reported_version FROM twins WHERE device_id = ?");
+  Stmt s(db_, "SELECT desired, reported, desired_version, reported_version, model_id FROM twins WHERE device_id = ?");
   s.bind(1, device_id);
   TwinRecord twin;
   twin.device_id = device_id;
@@ -461,6 +467,7 @@ TwinRecord Store::load_twin(const std::string& device_id) {
     twin.reported_json = s.text(1);
     twin.desired_version = s.integer(2);
     twin.reported_version = s.integer(3);
+    twin.model_id = s.text(4);
   }
   return twin;
 }
@@ -468,11 +475,13 @@ TwinRecord Store::load_twin(const std::string& device_id) {
 Result<void> Store::save_twin(const TwinRecord& twin) {
   WriteScope scope(*this);
   Stmt s(db_,
-         "INSERT INTO twins(device_id, desired, reported, desired_version, reported_version) VALUES(?,?,?,?,?) "
-         "ON CONFLICT(device_id) DO UPDATE SET desired = excluded.desired, reported = excluded.reported, "
-         "desired_version = excluded.desired_version, reported_version = excluded.reported_version");
+         "INSERT INTO twins(device_id, desired, reported, desired_version, reported_version, model_id) "
+         "VALUES(?,?,?,?,?,?) ON CONFLICT(device_id) DO UPDATE SET desired = excluded.desired, "
+         "reported = excluded.reported, desired_version = excluded.desired_version, "
+         "reported_version = excluded.reported_version, model_id = excluded.model_id");
   s.bind(1, twin.device_id).bind(2, twin.desired_json).bind(3, twin.reported_json);
-  if (!s.bind(4, twin.desired_version).bind(5, twin.reported_version).run()) return failed("cannot save twin");
+  s.bind(4, twin.desired_version).bind(5, twin.reported_version).bind(6, twin.model_id);
+  if (!s.run()) return failed("cannot save twin");
   return {};
 }
 

@@ -48,6 +48,7 @@ struct TwinRecord {
   std::string reported_json = "{}";
   std::int64_t desired_version = 1;
   std::int64_t reported_version = 1;
+  std::string model_id;  // Plug and Play model the identity announced at its last CONNECT (the twin's modelId)
 };
 
 struct C2dRecord {
@@ -99,7 +100,7 @@ struct RetentionPolicy {
   std::uint64_t max_bytes = 1ULL << 30;              // state.db's used pages beyond this: oldest telemetry goes
 };
 
-inline constexpr int kSchemaVersion = 2;  // PRAGMA user_version; 0 = a state.db from before versioning
+inline constexpr int kSchemaVersion = 3;  // PRAGMA user_version; 0 = a state.db from before versioning
 
 class Store {
  public:

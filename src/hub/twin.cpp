@@ -187,6 +187,7 @@ json twin_service_view(const TwinRecord& twin) {
   reported["$version"] = twin.reported_version;
   std::int64_t version = twin.desired_version + twin.reported_version - 1;
   json view = {{"deviceId", twin.device_id},
+               {"modelId", twin.model_id},
                {"etag", base64_encode(std::to_string(version))},
                {"version", version},
                {"properties", {{"desired", desired}, {"reported", reported}}}};

@@ -266,6 +266,7 @@ TEST(HubSchema, ADataDirWrittenBeforeVersioningIsUpgraded) {
   ASSERT_TRUE(store->find_device("old-device"));
   EXPECT_EQ(store->find_device("old-device")->primary_key, kKey);
   EXPECT_EQ(store->load_twin("old-device").reported_version, 3);
+  EXPECT_EQ(store->load_twin("old-device").model_id, "");  // schema 3's column, empty for old twins
   EXPECT_EQ(store->c2d_depth("old-device"), 1);
   auto old_rows = store->telemetry_query("old-device", 0, 10);
   ASSERT_EQ(old_rows.size(), 1u);

@@ -73,6 +73,7 @@ TEST(Store, StateSurvivesReopeningTheFile) {
     t.device_id = "dev1";
     t.desired_json = R"({"rate":5})";
     t.desired_version = 2;
+    t.model_id = "dtmi:picohub:TutorialDevice;1";
     store->save_twin(t);
     ASSERT_TRUE(store->telemetry_append(TelemetryRecord{store->next_telemetry_sequence(), "dev1", 5, "{}"}, 100));
   }
@@ -82,6 +83,7 @@ TEST(Store, StateSurvivesReopeningTheFile) {
     EXPECT_TRUE(store->find_device("dev1"));
     EXPECT_EQ(store->c2d_pending("dev1", 50).at(0).message_id, "queued");
     EXPECT_EQ(store->load_twin("dev1").desired_version, 2);
+    EXPECT_EQ(store->load_twin("dev1").model_id, "dtmi:picohub:TutorialDevice;1");  // the twin's modelId
     EXPECT_EQ(store->next_telemetry_sequence(), 2);  // sequence continues after a restart
   }
   std::filesystem::remove_all(dir);
