@@ -11,7 +11,9 @@ constexpr std::size_t max_topic_bytes = 0xFFFF;  // an MQTT string's 2-byte leng
 
 // One topic level that keeps the topic valid: no level separator, no wildcard, valid MQTT UTF-8 (no U+0000).
 bool valid_level(std::string_view id) noexcept {
-  return !id.empty() && id.find_first_of("/+#") == std::string_view::npos && mqtt::valid_mqtt_string(id);
+  for (const char c : id)
+    if (c == '/' || c == '+' || c == '#') return false;
+  return !id.empty() && mqtt::valid_mqtt_string(id);
 }
 
 }  // namespace
