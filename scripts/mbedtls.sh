@@ -2,6 +2,8 @@
 # Fetches mbedTLS 3.6 (Debian 13's source package) and builds it for the host into .deps/mbedtls/host.
 # The board build (arm-none-eabi) is made from the same source tree by scripts/mbedtls-board.sh, which asks
 # for it with `scripts/mbedtls.sh --source-dir` (fetch/unpack only; prints the tree's path as the last line).
+# The host configuration is mbedTLS's default plus cmake/mbedtls/host_release.h (no debug code in a release
+# build). The stamp names the version and a hash of that file and this script, so editing either rebuilds.
 set -euo pipefail
 mode=${1:-build}
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -10,7 +12,10 @@ cache="$root/.cache/mbedtls"
 prefix="$root/.deps/mbedtls/host"
 say() { printf '[mbedtls] %s\n' "$*"; }
 
-stamp="$prefix/.built-$want_version"
+user_config="$root/cmake/mbedtls/host_release.h"
+[[ -f "$user_config" ]] || { say "missing $user_config"; exit 1; }
+hash=$(cat "$user_config" "$0" | sha256sum | cut -c1-12)
+stamp="$prefix/.built-$want_version-$hash"
 if [[ "$mode" != --source-dir && -f "$stamp" && -z "${MBEDTLS_SOURCE_DIR:-}" ]]; then
   say "host build of $want_version present in ${prefix#$root/}"
   exit 0
@@ -48,12 +53,15 @@ if [[ "$mode" == --source-dir ]]; then echo "$src"; exit 0; fi
 
 say "building mbedTLS $got for the host (static, PIC) - takes a minute"
 build="$root/.cache/mbedtls-build-host"
+rm -rf "$build"
 cmake -S "$src" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_INSTALL_PREFIX="$prefix" \
-  -DCMAKE_POSITION_INDEPENDENT_CODE=ON -DENABLE_TESTING=OFF -DENABLE_PROGRAMS=OFF \
+  -DMBEDTLS_USER_CONFIG_FILE="$user_config" -DCMAKE_POSITION_INDEPENDENT_CODE=ON -DENABLE_TESTING=OFF -DENABLE_PROGRAMS=OFF \
   -DUSE_SHARED_MBEDTLS_LIBRARY=OFF -DUSE_STATIC_MBEDTLS_LIBRARY=ON -DMBEDTLS_FATAL_WARNINGS=OFF >/dev/null
 cmake --build "$build" >/dev/null
+rm -rf "$prefix"
 cmake --install "$build" >/dev/null
-rm -f "$prefix"/.built-*
-touch "$prefix/.built-$got"
-[[ "$got" == "$want_version" ]] && touch "$stamp"
+# Consumers that include <mbedtls/...> without the exported MBEDTLS_USER_CONFIG_FILE still see what the library
+# was built with: the changes are appended to the installed default configuration.
+cat "$user_config" >> "$prefix/include/mbedtls/mbedtls_config.h"
+if [[ "$got" == "$want_version" ]]; then touch "$stamp"; else touch "$prefix/.built-$got"; fi
 say "installed mbedTLS $got into ${prefix#$root/}"

@@ -210,7 +210,12 @@ Result<std::uint16_t> DeviceClient::send_telemetry(std::span<const std::uint8_t>
                                                    std::uint64_t now_ms) {
   if (state_ == DeviceClientState::refused)
     return fail(Errc::auth_refused, "the hub refused the credentials: fix them before sending telemetry");
-  auto topic = telemetry_topic(identity_.device_id, identity_.module_id, properties, memory_.topic);
+  if (!telemetry_topic_) {  // the ids are checked once; every topic built from them is valid by construction
+    auto builder = TelemetryTopicBuilder::make(identity_.device_id, identity_.module_id);
+    if (!builder) return tl::unexpected(builder.error());
+    telemetry_topic_ = *builder;
+  }
+  auto topic = telemetry_topic_->build(properties, memory_.topic);
   if (!topic) return tl::unexpected(topic.error());
   return session_.publish(*topic, payload, qos, false, now_ms);
 }

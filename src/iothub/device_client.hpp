@@ -28,6 +28,7 @@
 
 #include "common/error.hpp"
 #include "iothub/connection_string.hpp"
+#include "iothub/telemetry_topic_builder.hpp"
 #include "iothub/topics.hpp"
 #include "mqtt/session.hpp"
 
@@ -178,6 +179,7 @@ class DeviceClient {
   std::uint64_t renew_at_unix_ = UINT64_MAX;
   std::uint64_t token_expiry_unix_ = 0;
   std::optional<DeviceEvent> pending_;  // an event raised by the client itself (RenewalDue)
+  std::optional<TelemetryTopicBuilder> telemetry_topic_;  // made on the first send_telemetry()
 };
 
 }  // namespace picohub::iothub

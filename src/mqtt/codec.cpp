@@ -101,13 +101,26 @@ Result<std::size_t> connect_remaining(const Connect& p) {
   return n;
 }
 
-Result<std::size_t> publish_remaining(const Publish& p) {
-  if (!valid_topic_name(p.topic)) return fail(Errc::invalid_argument, "MQTT publish topic is empty, not UTF-8 or has a wildcard");
+// The topic of a PUBLISH made from a TopicName is valid already; any other is checked here.
+Result<std::size_t> publish_remaining(const Publish& p, bool topic_valid = false) {
+  if (!topic_valid && !valid_topic_name(p.topic))
+    return fail(Errc::invalid_argument, "MQTT publish topic is empty, not UTF-8 or has a wildcard");
   if (!valid_qos(p.qos)) return fail(Errc::invalid_argument, "MQTT publish QoS must be 0, 1 or 2");
   const bool has_id = p.qos != QoS::at_most_once;
   if (has_id && p.packet_id == 0) return fail(Errc::invalid_argument, "MQTT QoS 1/2 publish needs a non-zero packet id");
   if (!has_id && p.dup) return fail(Errc::invalid_argument, "MQTT QoS 0 publish must not set DUP");
   return 2 + p.topic.size() + (has_id ? 2 : 0) + p.payload.size();
+}
+
+Result<std::size_t> write_publish(const Publish& p, std::size_t remaining, std::span<std::uint8_t> out) {
+  const auto first = static_cast<std::uint8_t>(0x30 | (p.dup ? 0x08 : 0) | (static_cast<std::uint8_t>(p.qos) << 1) |
+                                               (p.retain ? 0x01 : 0));
+  auto w = start(out, first, remaining);
+  if (!w) return tl::unexpected(w.error());
+  w->field(p.topic);
+  if (p.qos != QoS::at_most_once) w->u16(p.packet_id);
+  w->bytes(p.payload.data(), p.payload.size());
+  return w->size();
 }
 
 Result<std::size_t> subscribe_remaining(const Subscribe& p) {
@@ -366,14 +379,21 @@ Result<std::size_t> encode(const Connack& p, std::span<std::uint8_t> out) {
 Result<std::size_t> encode(const Publish& p, std::span<std::uint8_t> out) {
   auto remaining = publish_remaining(p);
   if (!remaining) return tl::unexpected(remaining.error());
-  const auto first = static_cast<std::uint8_t>(0x30 | (p.dup ? 0x08 : 0) | (static_cast<std::uint8_t>(p.qos) << 1) |
-                                               (p.retain ? 0x01 : 0));
-  auto w = start(out, first, *remaining);
-  if (!w) return tl::unexpected(w.error());
-  w->field(p.topic);
-  if (p.qos != QoS::at_most_once) w->u16(p.packet_id);
-  w->bytes(p.payload.data(), p.payload.size());
-  return w->size();
+  return write_publish(p, *remaining, out);
+}
+
+Result<std::size_t> encoded_size(const Publish& p, const TopicName& topic) {
+  Publish with_topic = p;
+  with_topic.topic = topic.view();
+  return total_of(publish_remaining(with_topic, true));
+}
+
+Result<std::size_t> encode(const Publish& p, const TopicName& topic, std::span<std::uint8_t> out) {
+  Publish with_topic = p;
+  with_topic.topic = topic.view();
+  auto remaining = publish_remaining(with_topic, true);
+  if (!remaining) return tl::unexpected(remaining.error());
+  return write_publish(with_topic, *remaining, out);
 }
 
 Result<std::size_t> encode(const Puback& p, std::span<std::uint8_t> out) { return encode_id_only(0x40, p.packet_id, out); }

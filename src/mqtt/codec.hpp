@@ -24,6 +24,7 @@
 
 #include "common/error.hpp"
 #include "mqtt/packet.hpp"
+#include "mqtt/topic_name.hpp"
 
 namespace picohub::mqtt {
 
@@ -53,6 +54,11 @@ Result<std::size_t> encoded_size(const Connect& packet);
 Result<std::size_t> encoded_size(const Publish& packet);
 Result<std::size_t> encoded_size(const Subscribe& packet);
 Result<std::size_t> encoded_size(const Unsubscribe& packet);
+
+// A PUBLISH whose topic is a TopicName (packet.topic is ignored): the same checks except the topic, which is
+// valid by construction and not scanned again.
+Result<std::size_t> encoded_size(const Publish& packet, const TopicName& topic);
+Result<std::size_t> encode(const Publish& packet, const TopicName& topic, std::span<std::uint8_t> out);
 
 // ---- decoding ----
 struct FixedHeader {

@@ -171,12 +171,19 @@ Result<void> Session::connect(const ConnectOptions& options, std::uint64_t now_m
 
 Result<std::uint16_t> Session::publish(std::string_view topic, std::span<const std::uint8_t> payload, QoS qos,
                                        bool retain, std::uint64_t now_ms) {
+  auto name = TopicName::validate(topic);
+  if (!name) return tl::unexpected(name.error());
+  return publish(*name, payload, qos, retain, now_ms);
+}
+
+Result<std::uint16_t> Session::publish(const TopicName& topic, std::span<const std::uint8_t> payload, QoS qos,
+                                       bool retain, std::uint64_t now_ms) {
   now_ms_ = now_ms;
   if (qos == QoS::exactly_once) return fail(Errc::invalid_argument, "MQTT QoS 2 publish is not supported: use QoS 0 or 1");
   if (static_cast<std::uint8_t>(qos) > 2) return fail(Errc::invalid_argument, "MQTT publish QoS must be 0 or 1");
   if (state_ == SessionState::disconnecting) return fail(Errc::not_connected, "MQTT session is disconnecting");
-  Publish p{topic, payload, qos, retain, false, qos == QoS::at_most_once ? std::uint16_t{0} : std::uint16_t{1}};
-  auto size = encoded_size(p);
+  Publish p{topic.view(), payload, qos, retain, false, qos == QoS::at_most_once ? std::uint16_t{0} : std::uint16_t{1}};
+  auto size = encoded_size(p, topic);
   if (!size) return tl::unexpected(size.error());
   if (*size > memory_.tx.size()) return fail(Errc::too_large, "MQTT publish is larger than the session's tx buffer");
 
@@ -184,7 +191,7 @@ Result<std::uint16_t> Session::publish(std::string_view topic, std::span<const s
     if (state_ != SessionState::connected) return fail(Errc::not_connected, "MQTT QoS 0 publish needs a connected session");
     auto out = tx_reserve(*size);
     if (out.empty()) return fail(Errc::buffer_full, "MQTT tx buffer is full: write pending output first");
-    auto n = encode(p, out);
+    auto n = encode(p, topic, out);
     if (!n) return tl::unexpected(n.error());
     tx_commit(*n);
     return std::uint16_t{0};
@@ -198,7 +205,7 @@ Result<std::uint16_t> Session::publish(std::string_view topic, std::span<const s
   if (free_slot == memory_.window.size())
     return fail(Errc::buffer_full, "MQTT in-flight window is full: wait for PublishAcked");
   p.packet_id = allocate_id();
-  auto n = encode(p, slot_bytes(free_slot));
+  auto n = encode(p, topic, slot_bytes(free_slot));
   if (!n) return tl::unexpected(n.error());
   auto& slot = memory_.window[free_slot];
   slot.packet_id = p.packet_id;

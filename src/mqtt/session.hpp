@@ -39,6 +39,7 @@
 
 #include "common/error.hpp"
 #include "mqtt/packet.hpp"
+#include "mqtt/topic_name.hpp"
 
 namespace picohub::mqtt {
 
@@ -157,6 +158,10 @@ class Session {
   // Errors: buffer_full (window or tx full: retry after events/output), too_large (never fits a slot or tx),
   // invalid_argument (bad topic, QoS 2), not_connected (QoS 0 while not connected, or disconnecting).
   Result<std::uint16_t> publish(std::string_view topic, std::span<const std::uint8_t> payload, QoS qos, bool retain,
+                                std::uint64_t now_ms);
+  // The same for a topic already known to be valid (TopicName: validated once, or made by a topic builder from
+  // validated parts): the topic is not scanned again. The string_view form validates and then calls this one.
+  Result<std::uint16_t> publish(const TopicName& topic, std::span<const std::uint8_t> payload, QoS qos, bool retain,
                                 std::uint64_t now_ms);
 
   // Queue SUBSCRIBE / UNSUBSCRIBE (state connected). Returns the packet id; Subscribed / Unsubscribed follow.

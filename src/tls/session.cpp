@@ -329,9 +329,25 @@ Result<std::size_t> Session::write(std::span<const std::uint8_t> data) {
     return fail(Errc::not_connected, "write on a TLS connection that is not open");
   }
   if (data.empty()) return std::size_t{0};
-  const int rc = mbedtls_ssl_write(&storage_.ssl, data.data(), std::min(data.size(), max_io));
-  if (rc >= 0) return static_cast<std::size_t>(rc);
+  // Everything offered goes into ONE record (mbedTLS cuts it at the record limit: MBEDTLS_SSL_OUT_CONTENT_LEN,
+  // or a negotiated maximum fragment length) and one inner write, so packets a caller queued together (pipelined
+  // publishes) share a record. A record mbedTLS has built but could not send yet must be retried with the SAME
+  // length: mbedTLS then only flushes it and reports the length it is given, so offering more (the caller queued
+  // more meanwhile) would count bytes that were never sent.
+  std::size_t length = std::min(data.size(), max_io);
+  if (unsent_record_length_ != 0) {
+    if (data.size() < unsent_record_length_)
+      return fail_with(FailureStage::record, 0, 0,
+                       Error{Errc::invalid_argument, "TLS write retried with fewer bytes than the unsent record"});
+    length = unsent_record_length_;
+  }
+  const int rc = mbedtls_ssl_write(&storage_.ssl, data.data(), length);
+  if (rc >= 0) {
+    unsent_record_length_ = 0;
+    return static_cast<std::size_t>(rc);
+  }
   if (rc == MBEDTLS_ERR_SSL_WANT_READ || rc == MBEDTLS_ERR_SSL_WANT_WRITE) {
+    unsent_record_length_ = length;
     wants_ = rc == MBEDTLS_ERR_SSL_WANT_READ ? net::Wait::readable : net::Wait::writable;
     return fail(Errc::would_block, "TLS output pending");
   }

@@ -72,6 +72,9 @@ class Session final : public net::Transport {
 
   Result<bool> poll_connect() override;
   Result<std::size_t> read(std::span<std::uint8_t> out) override;
+  // Writes as much of `data` as one TLS record holds (all of it up to the record limit) in one inner write.
+  // After would_block, call again with at least the same bytes at the same start (more may follow them): the
+  // record already built is sent and exactly its length is reported.
   Result<std::size_t> write(std::span<const std::uint8_t> data) override;
   void close() override;
   net::Wait wants() const override;
@@ -115,6 +118,7 @@ class Session final : public net::Transport {
   ChainCheck chain_check_ = ChainCheck::mbedtls;
   bool chain_to_remember_ = false;  // a chain was verified in full: remember it once the handshake completes
   ChainDigest chain_digest_{};
+  std::size_t unsent_record_length_ = 0;  // write() length of a record mbedTLS holds after WANT_WRITE; 0: none
 };
 
 }  // namespace picohub::tls

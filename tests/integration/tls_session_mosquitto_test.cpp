@@ -1,6 +1,8 @@
 // The portable tls::Session driven directly — caller-owned storage, the device profile the board uses, the
 // CTR_DRBG seeded through platform::Entropy — over PosixTcp against a real mosquitto with an RSA certificate (as
 // `picohub hub` makes). A wrong CA must fail as certificate_invalid; an unknown Unix time must refuse to start.
+// Pipelined publishes (mqtt::Session + device::Pump over the session) share TLS records: the records are counted
+// on the wire below the TLS layer, and every PUBACK must come back, also after a write that would block.
 #include <gtest/gtest.h>
 #include <mbedtls/x509_crt.h>
 #include <arpa/inet.h>
@@ -18,6 +20,13 @@
 #include <fstream>
 #include <string>
 
+#include <poll.h>
+
+#include <set>
+#include <vector>
+
+#include "device/pump.hpp"
+#include "mqtt/session.hpp"
 #include "net/connect.hpp"
 #include "net/posix_tcp.hpp"
 #include "platform/entropy.hpp"
@@ -262,6 +271,203 @@ TEST_F(TlsSessionMosquitto, UnknownUnixTimeRefusesTheHandshakeInsteadOfSkippingT
   Session again(tls.storage, &tls.conf, tcp2, SessionOptions{"localhost"});
   auto up2 = net::connect_blocking(again, 20s);
   ASSERT_TRUE(up2) << up2.error().what;
+}
+
+
+// ---------------------------------------------------------------- pipelined publishes share records
+
+namespace pipelined {
+
+// Forwards to PosixTcp and reads the TLS record headers in what is written. On request, the next write takes
+// only a few bytes and every later one would block until release() (a full socket), so mbedTLS holds a
+// half-sent record.
+class RecordCountingTcp final : public net::Transport {
+ public:
+  Result<bool> poll_connect() override { return tcp.poll_connect(); }
+  Result<std::size_t> read(std::span<std::uint8_t> out) override { return tcp.read(out); }
+  Result<std::size_t> write(std::span<const std::uint8_t> data) override {
+    if (stall_ == Stall::blocked) return fail(Errc::would_block, "simulated full socket");
+    if (stall_ == Stall::short_write) {
+      data = data.first(std::min(data.size(), accept_bytes_));
+      stall_ = Stall::blocked;
+    }
+    auto n = tcp.write(data);
+    if (n) {
+      ++writes;
+      count_records(data.first(*n));
+    }
+    return n;
+  }
+  void close() override { tcp.close(); }
+  net::Wait wants() const override { return tcp.wants(); }
+  int poll_fd() const override { return tcp.poll_fd(); }
+
+  void stall_next_write(std::size_t accept_bytes) {
+    accept_bytes_ = accept_bytes;
+    stall_ = Stall::short_write;
+  }
+  void release() { stall_ = Stall::none; }
+  void reset_counts() { writes = application_records = 0; }
+
+  net::PosixTcp tcp;
+  std::size_t writes = 0;
+  std::size_t application_records = 0;  // TLS records of content type application_data (23)
+
+ private:
+  enum class Stall : std::uint8_t { none, short_write, blocked };
+  void count_records(std::span<const std::uint8_t> bytes) {
+    for (const std::uint8_t b : bytes) {
+      if (body_left_ > 0) {
+        --body_left_;
+        continue;
+      }
+      header_[header_seen_++] = b;
+      if (header_seen_ < header_.size()) continue;
+      header_seen_ = 0;
+      body_left_ = std::size_t{header_[3]} << 8 | header_[4];
+      if (header_[0] == 23) ++application_records;
+    }
+  }
+  std::array<std::uint8_t, 5> header_{};
+  std::size_t header_seen_ = 0;
+  std::size_t body_left_ = 0;
+  std::size_t accept_bytes_ = 0;
+  Stall stall_ = Stall::none;
+};
+
+struct Acks final : device::MqttEventSink {
+  std::set<std::uint16_t> acked;
+  bool connected = false;
+  void on_mqtt_event(const mqtt::Event& event) override {
+    if (const auto* a = std::get_if<mqtt::PublishAcked>(&event)) acked.insert(a->packet_id);
+    if (std::holds_alternative<mqtt::Connected>(event)) connected = true;
+  }
+};
+
+std::uint64_t now_ms() {
+  return static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch()).count());
+}
+
+// Steps the pump until `done` or 20 s pass (the bound, not a timing assertion). false on a lost connection.
+template <class Done>
+bool pump_until(device::Pump& pump, net::Transport& link, mqtt::Session& session, Acks& sink, Done done) {
+  const auto give_up = std::chrono::steady_clock::now() + 20s;
+  while (!done()) {
+    const auto report = pump.step(link, session, sink, now_ms());
+    if (report.lost) {
+      ADD_FAILURE() << "connection lost: " << report.error.what;
+      return false;
+    }
+    if (std::chrono::steady_clock::now() > give_up) {
+      ADD_FAILURE() << "bounded wait passed";
+      return false;
+    }
+    if (report.progress) continue;
+    pollfd p{link.poll_fd(), POLLIN, 0};
+    if (report.wait == net::Wait::writable) p.events |= POLLOUT;
+    ::poll(&p, 1, 100);
+  }
+  return true;
+}
+
+constexpr std::size_t window = 20;
+constexpr std::size_t slot_bytes = 1100;
+
+struct Client {
+  std::vector<std::uint8_t> tx = std::vector<std::uint8_t>(32 * 1024), rx = std::vector<std::uint8_t>(4096);
+  std::vector<mqtt::InFlightSlot> slots = std::vector<mqtt::InFlightSlot>(window);
+  std::vector<std::uint8_t> window_bytes = std::vector<std::uint8_t>(window * slot_bytes);
+  mqtt::Session session{mqtt::SessionMemory{tx, rx, slots, window_bytes}, {}};
+  std::vector<std::uint8_t> read_buffer = std::vector<std::uint8_t>(16 * 1024);
+  device::Pump pump{read_buffer};
+  Acks sink;
+  std::set<std::uint16_t> sent;
+
+  // count publishes of `body_bytes` each, queued back to back (what a pipelining sender does).
+  void publish(std::size_t count, std::size_t body_bytes) {
+    const std::vector<std::uint8_t> body(body_bytes, 'x');
+    for (std::size_t i = 0; i < count; ++i) {
+      auto id = session.publish("devices/pipelined/messages/events/", body, mqtt::QoS::at_least_once, false, now_ms());
+      ASSERT_TRUE(id) << id.error().what;
+      sent.insert(*id);
+    }
+  }
+};
+
+}  // namespace pipelined
+
+class TlsPipelinedPublishes : public TlsSessionMosquitto {
+ protected:
+  // TLS + MQTT CONNECT/CONNACK through the pump, then the record counts start from zero.
+  void open(pipelined::RecordCountingTcp& tcp, Session& session, pipelined::Client& client) {
+    ASSERT_TRUE(tcp.tcp.start_connect("127.0.0.1", broker_.port()));
+    auto up = net::connect_blocking(session, 20s);
+    ASSERT_TRUE(up) << up.error().what;
+    mqtt::ConnectOptions connect;
+    connect.client_id = "tls-pipelined-test";
+    connect.keep_alive_s = 60;
+    ASSERT_TRUE(client.session.connect(connect, pipelined::now_ms()));
+    ASSERT_TRUE(pipelined::pump_until(client.pump, session, client.session, client.sink,
+                                      [&] { return client.sink.connected; }));
+    tcp.reset_counts();
+  }
+};
+
+TEST_F(TlsPipelinedPublishes, TwentyQueuedPublishesGoOutInOneRecordAndOneWriteAndEveryPubackMatches) {
+  DeviceTls tls;
+  configure(tls, "ca.crt");
+  pipelined::RecordCountingTcp tcp;
+  Session session(tls.storage, &tls.conf, tcp, SessionOptions{"localhost"});
+  pipelined::Client client;
+  open(tcp, session, client);
+  client.publish(pipelined::window, 60);
+  ASSERT_TRUE(pipelined::pump_until(client.pump, session, client.session, client.sink,
+                                    [&] { return client.sink.acked.size() == pipelined::window; }));
+  EXPECT_EQ(client.sink.acked, client.sent);
+  EXPECT_EQ(tcp.application_records, 1u) << "20 pipelined publishes (~1.6 KB) fit one record";
+  EXPECT_EQ(tcp.writes, 1u);
+  session.close();
+}
+
+TEST_F(TlsPipelinedPublishes, QueuedBytesBeyondTheRecordLimitTakeAsFewRecordsAsTheLimitAllows) {
+  DeviceTls tls;
+  configure(tls, "ca.crt");
+  pipelined::RecordCountingTcp tcp;
+  Session session(tls.storage, &tls.conf, tcp, SessionOptions{"localhost"});
+  pipelined::Client client;
+  open(tcp, session, client);
+  const auto limit = static_cast<std::size_t>(mbedtls_ssl_get_max_out_record_payload(&tls.storage.ssl));
+  client.publish(pipelined::window, 1000);
+  const std::size_t queued = client.session.pending_output().size();
+  ASSERT_GT(queued, limit) << "the test needs more queued bytes than one record holds";
+  ASSERT_TRUE(pipelined::pump_until(client.pump, session, client.session, client.sink,
+                                    [&] { return client.sink.acked.size() == pipelined::window; }));
+  EXPECT_EQ(client.sink.acked, client.sent);
+  EXPECT_EQ(tcp.application_records, (queued + limit - 1) / limit) << queued << " bytes, record limit " << limit;
+  session.close();
+}
+
+TEST_F(TlsPipelinedPublishes, OutputQueuedWhileARecordWaitsForTheSocketIsNotLostAndEveryPubackMatches) {
+  DeviceTls tls;
+  configure(tls, "ca.crt");
+  pipelined::RecordCountingTcp tcp;
+  Session session(tls.storage, &tls.conf, tcp, SessionOptions{"localhost"});
+  pipelined::Client client;
+  open(tcp, session, client);
+  client.publish(5, 60);
+  tcp.stall_next_write(10);  // the record of the first five leaves 10 bytes, then the socket is "full"
+  auto report = client.pump.step(session, client.session, client.sink, pipelined::now_ms());
+  ASSERT_FALSE(report.lost);
+  EXPECT_EQ(report.wait, net::Wait::writable);
+  ASSERT_FALSE(client.session.pending_output().empty());
+  client.publish(5, 60);  // more output behind the half-sent record: it must go in a record of its own
+  tcp.release();
+  ASSERT_TRUE(pipelined::pump_until(client.pump, session, client.session, client.sink,
+                                    [&] { return client.sink.acked.size() == 10; }));
+  EXPECT_EQ(client.sink.acked, client.sent);
+  EXPECT_EQ(tcp.application_records, 2u);
+  session.close();
 }
 
 }  // namespace
