@@ -24,7 +24,7 @@ class TwinRequests {
   std::optional<std::uint32_t> open(TwinRequestKind kind) noexcept {
     for (auto& slot : slots_) {
       if (slot.kind != TwinRequestKind::none) continue;
-      if (++next_rid_ == 0) next_rid_ = 1;
+      if (++next_rid_ > 999'999'999) next_rid_ = 1;
       slot = Slot{next_rid_, kind};
       return next_rid_;
     }
@@ -32,8 +32,12 @@ class TwinRequests {
   }
   // The kind of the request `rid` names, which is closed; none for an unknown (late, foreign) rid.
   TwinRequestKind close(std::string_view rid_text, std::uint32_t& rid) noexcept {
-    auto [end, ec] = std::from_chars(rid_text.data(), rid_text.data() + rid_text.size(), rid);
-    if (ec != std::errc{} || end != rid_text.data() + rid_text.size()) return TwinRequestKind::none;
+    rid = 0;
+    if (rid_text.empty() || rid_text.size() > 9) return TwinRequestKind::none;  // ours have at most 9 digits
+    for (char c : rid_text) {
+      if (c < '0' || c > '9') return TwinRequestKind::none;
+      rid = rid * 10 + static_cast<std::uint32_t>(c - '0');
+    }
     for (auto& slot : slots_) {
       if (slot.kind == TwinRequestKind::none || slot.rid != rid) continue;
       const TwinRequestKind kind = slot.kind;
@@ -67,7 +71,7 @@ class TwinRequests {
 
   static std::string_view rid_text(std::uint32_t rid, std::span<char, 10> out) noexcept {
     auto [end, ec] = std::to_chars(out.data(), out.data() + out.size(), rid);
-    (void)ec;  // 10 digits hold any uint32
+    (void)ec;  // 10 digits hold any uint32 (ours stay below 10^9)
     return {out.data(), static_cast<std::size_t>(end - out.data())};
   }
 
