@@ -1,5 +1,7 @@
 // `picohub sim`: a host device doing the tutorial's job — connect to IoT Hub with a SAS token over MQTT + TLS,
-// send JSON telemetry, print each PUBACK, then wait for cloud-to-device messages and print them.
+// send JSON telemetry, print each PUBACK, then wait for cloud-to-device messages and print them. Like the board it
+// follows the twin's desired telemetryInterval and answers the direct methods blink (a printed line), getStatus
+// and reboot (501: a simulator has nothing to reboot; restarting the process is the caller's business).
 #include <atomic>
 #include <charconv>
 #include <csignal>
@@ -9,6 +11,8 @@
 #include <random>
 #include <string>
 #include <vector>
+
+#include <unistd.h>
 
 #include "command.hpp"
 #include "duration.hpp"
@@ -79,6 +83,7 @@ struct SimOptions {
   int sas_ttl = 3600;
   int retries = 5;
   std::string model_id{device::tutorial_model_id};
+  bool no_twin = false;
 };
 
 // The tutorial's sensor on the host: random values in the tutorial's ranges (20-30 °C, 40-50 %).
@@ -101,7 +106,33 @@ class StdoutConsole final : public device::ConsoleSink {
   }
 };
 
-using HostClientMemory = iothub::StaticDeviceClientMemory<8 * 1024, 70 * 1024, 16, 2048, 2048, 1024, 4096, 32>;
+// The host's answers to the direct methods: blink prints, getStatus gives uptime, host name and link counters.
+class HostControl final : public device::DeviceControl {
+ public:
+  void attach(const link::DeviceLink& link) { link_ = &link; }
+  void blink(std::uint32_t times) override {
+    std::printf("LED: blinking %u times (simulated)\n", times);
+    std::fflush(stdout);
+  }
+  std::size_t status_members(std::span<char> out) override {
+    char host[64] = "unknown";
+    (void)gethostname(host, sizeof host - 1);
+    const auto uptime = std::chrono::duration_cast<std::chrono::seconds>(link::Clock::now() - started_).count();
+    const int n = std::snprintf(out.data(), out.size(),
+                                R"("uptimeS":%lld,"platform":"picohub sim","host":"%s","hubConnections":%u,)"
+                                R"("reconnects":%d)",
+                                static_cast<long long>(uptime), host, link_ ? link_->supervisor().connections() : 0u,
+                                link_ ? link_->reconnects() : 0);
+    return n > 0 && static_cast<std::size_t>(n) < out.size() ? static_cast<std::size_t>(n) : 0;
+  }
+  bool request_reboot() override { return false; }
+
+ private:
+  const link::DeviceLink* link_ = nullptr;
+  link::Clock::time_point started_ = link::Clock::now();
+};
+
+using HostClientMemory = iothub::StaticDeviceClientMemory<8 * 1024, 70 * 1024, 16, 2048, 2048, 1024, 4096, 32, 1024>;
 
 // Throughput mode (--interval 0): queue messages while the client takes them; once it refuses one (in-flight
 // window or output buffer full, or not connected yet) pump the link until it has made room: a PUBACK for QoS 1,
@@ -184,6 +215,8 @@ int run_sim(const SimOptions& o) {
   options.sas_ttl_s = static_cast<std::uint32_t>(o.sas_ttl);
   options.subscribe_c2d = true;
   if (o.model_id != "none") options.model_id = o.model_id;
+  options.twin = !o.no_twin;
+  options.methods = !o.no_twin;
   iothub::DeviceClient client(memory->view(), *identity, options);
   link::LinkOptions link_options;
   link_options.max_reconnect_attempts = o.retries;
@@ -201,6 +234,9 @@ int run_sim(const SimOptions& o) {
   const bool throughput = interval_ms == 0;
   if (throughput) app_options.retry_ms = 0;
   device::TutorialApp app(client, sensor, console, line, app_options);
+  HostControl control;
+  control.attach(device_link);
+  if (!o.no_twin) app.enable_cloud_control(control);
   device_link.on_notice([](const link::LinkNotice& n) {
     std::printf("  [%s]\n", n.text.c_str());
     std::fflush(stdout);
@@ -222,7 +258,9 @@ int run_sim(const SimOptions& o) {
               utc_text(client.token_expiry_unix()).c_str());
   std::fflush(stdout);
 
-  const auto never = [] { return interrupted.load(); };
+  // A desired telemetryInterval may move the next message: stop waiting when the app's deadline changes.
+  std::uint64_t due = 0;
+  const auto due_moved = [&] { return interrupted.load() || app.next_deadline_ms() != due; };
   const auto sending_since = link::Clock::now();
   app.start(link::DeviceLink::now_ms());
   while (o.count > 0 && !app.done_sending() && !interrupted) {
@@ -230,10 +268,10 @@ int run_sim(const SimOptions& o) {
       if (auto r = throughput_step(app, client, device_link, o.qos); !r) return report(r.error(), "sending telemetry");
       continue;
     }
-    const auto due = app.next_deadline_ms();
+    due = app.next_deadline_ms();
     const auto now = link::DeviceLink::now_ms();
     const auto wake = link::Clock::now() + std::chrono::milliseconds(due > now ? due - now : 0);
-    if (auto r = device_link.run_until(never, wake); !r && r.error().code != Errc::timeout)
+    if (auto r = device_link.run_until(due_moved, wake); !r && r.error().code != Errc::timeout)
       return report(r.error(), "sending telemetry");
     if (interrupted) break;
     if (auto r = app.on_time(link::DeviceLink::now_ms()); !r) return report(r.error(), "sending telemetry");
@@ -304,6 +342,8 @@ PICOHUB_COMMAND(10, [](CLI::App& root, int& exit_code) {
   sim->add_option("--retries", options->retries,
                   "Reconnect attempts in a row after a lost connection before giving up (back-off 0.5 s to 10 s)")
       ->check(CLI::Range(0, 1000));
+  sim->add_flag("--no-twin", options->no_twin,
+                "Do not subscribe to the twin and direct methods (a plain MQTT broker has no $iothub topics)");
   sim->callback([options, &exit_code] {
     std::signal(SIGINT, [](int) { interrupted = true; });
     std::signal(SIGTERM, [](int) { interrupted = true; });

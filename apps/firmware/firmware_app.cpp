@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "console_line.hpp"
+#include "device/line_writer.hpp"
 #include "net/trust_store.hpp"
 #include "tls/client_config.hpp"
 #include "tls/trust_anchors.hpp"
@@ -113,6 +114,8 @@ bool FirmwareApp::configure(const provisioning::DeviceConfig& config) noexcept {
   iothub::DeviceClientOptions client_options;
   client_options.sas_ttl_s = config.sas_ttl_s;
   client_options.model_id = config.model_id;  // Plug and Play: the hub stamps it on events as dt-dataschema
+  client_options.twin = ports_.control != nullptr;
+  client_options.methods = ports_.control != nullptr;
   client_.emplace(client_memory_.view(), identity_, client_options);
   NetworkOptions network_options;
   std::copy(config.mac.begin(), config.mac.end(), network_options.mac.begin());
@@ -134,6 +137,7 @@ bool FirmwareApp::configure(const provisioning::DeviceConfig& config) noexcept {
   app_options.interval_ms = config.telemetry_interval_ms;
   app_.emplace(*client_, ports_.sensor, ports_.console, line_buffer_, app_options);
   app_->set_c2d_listener(&ports_.c2d);
+  if (ports_.control != nullptr) app_->enable_cloud_control(*ports_.control);
   return true;
 }
 
@@ -206,6 +210,21 @@ std::uint64_t FirmwareApp::next_deadline_ms() const noexcept {
 // the next reading back (its number is not skipped), so an hour offline queues a window's worth, not an hour.
 bool FirmwareApp::telemetry_running() const noexcept {
   return hub_ && (hub_->up() || hub_->supervisor().connections() > 0);
+}
+
+std::size_t FirmwareApp::link_status_members(std::span<char> out) const noexcept {
+  device::LineWriter w(out);
+  w.text("\"ip\":\"");
+  const netstack::DhcpLease* lease = network_ ? network_->lease() : nullptr;
+  if (lease != nullptr) {
+    std::array<char, 16> ip{};
+    w.text(std::string_view(ip.data(), netstack::format_ipv4(lease->ip, ip)));
+  }
+  w.text("\",\"hubUp\":");
+  w.text(hub_ && hub_->up() ? "true" : "false");
+  w.text(",\"hubConnections\":");
+  w.number(hub_ ? hub_->supervisor().connections() : 0);
+  return w.cut() ? 0 : w.line().size();
 }
 
 void FirmwareApp::on_device_event(const iothub::DeviceEvent& event) { app_->on_event(event); }

@@ -45,10 +45,12 @@ struct FirmwarePorts {
   device::ConsoleSink& console;
   device::Sensor& sensor;
   device::C2dListener& c2d;  // the board toggles its LED
+  device::DeviceControl* control = nullptr;  // set: twin + direct methods (blink, getStatus, reboot) are on
 };
 
 // The board's IoT Hub client memory: a C2D message or twin document larger than rx is dropped and counted.
-using BoardClientMemory = iothub::StaticDeviceClientMemory<2048, 2048, 4, 512, 1024, 512, 512, 16>;
+// A method's answer (getStatus is the longest, ~260 bytes) gets 384.
+using BoardClientMemory = iothub::StaticDeviceClientMemory<2048, 2048, 4, 512, 1024, 512, 512, 16, 384>;
 
 class FirmwareApp final : private device::DeviceEventSink {
  public:
@@ -70,6 +72,10 @@ class FirmwareApp final : private device::DeviceEventSink {
   bool tls_available() const noexcept { return tls_ready_; }
   // Telemetry runs from the first connection on, through outages (see poll()).
   bool telemetry_running() const noexcept;
+  // For getStatus: "ip":"a.b.c.d","hubUp":true,"hubConnections":N (bytes written, at most out.size()).
+  std::size_t link_status_members(std::span<char> out) const noexcept;
+  // Nothing left for the pump to write (a method's answer is out of the client, on its way to the W5100S).
+  bool output_flushed() const noexcept { return !client_ || client_->pending_output().empty(); }
 
  private:
   void on_device_event(const iothub::DeviceEvent& event) override;

@@ -6,6 +6,7 @@
 #include "board.hpp"
 #include "board/rp2040/clocks.hpp"
 #include "console_line.hpp"
+#include "device/line_writer.hpp"
 #include "firmware_app.hpp"
 #include "led_pattern.hpp"
 #include "loop_activity.hpp"
@@ -26,6 +27,8 @@ namespace {
 // timeout. Any single step that takes longer than this is a hang by definition.
 constexpr std::uint32_t watchdog_timeout_ms = 5000;
 constexpr std::uint32_t loop_max_sleep_ms = 1000;
+// The restart code the boot report prints after the reboot direct method.
+constexpr std::uint32_t restart_code_reboot_method = 1101;
 
 // mbedTLS's heap, the only one on the board: the trust anchors (parsed at boot) and one session's peak (16 KiB in
 // + 4 KiB out records, the hub's chain while it is verified, RSA-4096 and ECDHE temporaries). Sized as the board
@@ -60,7 +63,7 @@ class OnDieTemperature final : public device::Sensor {
 };
 
 // The LED: blinks while the device is not connected to the hub; once connected, each C2D message toggles it
-// (what the tutorial did).
+// (what the tutorial did), and the blink method flashes it N times (100 ms on, 100 ms off) before it goes back.
 class StatusLed final : public LoopTask, public device::C2dListener {
  public:
   explicit StatusLed(Board& board) noexcept : board_(board) {}
@@ -71,6 +74,10 @@ class StatusLed final : public LoopTask, public device::C2dListener {
     lit_ = !lit_;
     board_.set_led(lit_);
   }
+  void blink(std::uint32_t times) noexcept {
+    flashes_left_ = times * 2;
+    next_ms_ = 0;
+  }
   void poll(std::uint64_t now_ms) noexcept override {
     if (config_error_) {
       board_.set_led(led_lit(LedPattern::config_error, now_ms));
@@ -78,6 +85,14 @@ class StatusLed final : public LoopTask, public device::C2dListener {
       return;
     }
     const bool connected = app_ != nullptr && app_->hub() != nullptr && app_->hub()->up();
+    if (connected && flashes_left_ != 0) {
+      if (now_ms < next_ms_) return;
+      --flashes_left_;
+      board_.set_led(flashes_left_ % 2 == 1);  // on, off, on, off ... ending off, then back to lit_
+      next_ms_ = now_ms + 100;
+      if (flashes_left_ == 0) was_connected_ = false;
+      return;
+    }
     if (connected) {
       if (!was_connected_) board_.set_led(lit_);
       was_connected_ = true;
@@ -97,7 +112,61 @@ class StatusLed final : public LoopTask, public device::C2dListener {
   bool lit_ = false;
   bool was_connected_ = false;
   bool config_error_ = false;
+  std::uint32_t flashes_left_ = 0;
   std::uint64_t next_ms_ = 0;
+};
+
+// What the direct methods reach on the board: the LED, the figures getStatus reports, and the reboot, which the
+// main loop carries out once the answer has left the client (at most 3 s later, so a stuck link cannot stop it).
+class BoardControl final : public device::DeviceControl {
+ public:
+  BoardControl(Board& board, StatusLed& led, device::ConsoleSink& console, std::size_t arena_bytes) noexcept
+      : board_(board), led_(led), console_(console), arena_bytes_(arena_bytes) {}
+  void attach(const FirmwareApp& app) noexcept { app_ = &app; }
+
+  void blink(std::uint32_t times) override {
+    led_.blink(times);
+    ConsoleLine line;
+    line << "LED: blinking ";
+    line.number(times) << " times";
+    console_.write_line(line.text());
+  }
+  std::size_t status_members(std::span<char> out) override {
+    device::LineWriter w(out);
+    const std::size_t peak = tls::arena_peak_bytes();
+    w.text("\"uptimeS\":");
+    w.number(board_.clock().now_ms() / 1000);
+    w.text(",\"resetReason\":\"");
+    w.text(rp2040::describe(board_.reset_reason()));
+    w.text("\",\"tlsArenaBytes\":");
+    w.number(arena_bytes_);
+    w.text(",\"tlsArenaFreeBytes\":");  // what the peak has left unused
+    w.number(arena_bytes_ > peak ? arena_bytes_ - peak : 0);
+    w.text(",");
+    if (app_ != nullptr) w.skip(app_->link_status_members(out.subspan(w.line().size())));
+    return w.cut() ? 0 : w.line().size();
+  }
+  bool request_reboot() override {
+    reboot_at_ms_ = board_.clock().now_ms();
+    console_.write_line("reboot requested by a direct method: restarting once the answer is sent");
+    return true;
+  }
+  // Restarts (through the watchdog) when a reboot was asked for and its answer is out.
+  void poll_reboot(std::uint64_t now_ms) noexcept {
+    if (reboot_at_ms_ == never || app_ == nullptr) return;
+    const bool sent = app_->output_flushed() && now_ms >= reboot_at_ms_ + 500;  // W5100S: time to transmit
+    if (sent || now_ms >= reboot_at_ms_ + 3000) board_.restart(restart_code_reboot_method);
+  }
+  std::uint64_t next_deadline_ms() const noexcept { return reboot_at_ms_ == never ? never : reboot_at_ms_ + 500; }
+
+ private:
+  static constexpr std::uint64_t never = UINT64_MAX;
+  Board& board_;
+  StatusLed& led_;
+  device::ConsoleSink& console_;
+  std::size_t arena_bytes_;
+  const FirmwareApp* app_ = nullptr;
+  std::uint64_t reboot_at_ms_ = never;
 };
 
 class AppTask final : public LoopTask {
@@ -161,9 +230,11 @@ int main() {
   static UartConsole console(board);
   static OnDieTemperature sensor(board);
   static StatusLed led(board);
+  static BoardControl control(board, led, console, sizeof tls_arena);
   static FirmwareApp app(FirmwarePorts{board.clock(), board.entropy(), board.w5100s_spi(), board.w5100s_reset(),
-                                       console, sensor, led});
+                                       console, sensor, led, &control});
   led.attach(app);
+  control.attach(app);
   static AppTask app_task(app);
   Heartbeat heartbeat(board, 60'000, board.clock().now_ms() + 60'000);
 
@@ -187,9 +258,11 @@ int main() {
     if (runnable) {
       board.record_activity(encode_activity(app_activity(app.network(), app.hub())));
       app_task.poll(now);
+      control.poll_reboot(board.clock().now_ms());
     }
     board.feed_watchdog();
     board.record_activity(encode_activity(LoopActivity::sleeping));
-    board.sleep_until_ms(earliest_deadline(std::span(tasks).first(task_count), now + loop_max_sleep_ms));
+    const std::uint64_t wake = earliest_deadline(std::span(tasks).first(task_count), now + loop_max_sleep_ms);
+    board.sleep_until_ms(wake < control.next_deadline_ms() ? wake : control.next_deadline_ms());
   }
 }

@@ -3,49 +3,11 @@
 #include <charconv>
 
 #include "device/fixed_point.hpp"
+#include "device/line_writer.hpp"
 
 namespace picohub::device {
 
 namespace {
-
-// Appends into a fixed buffer and cuts (marking the cut with "...") instead of failing: a console line that is
-// too long is still worth printing.
-class LineWriter {
- public:
-  explicit LineWriter(std::span<char> out) noexcept : out_(out) {}
-
-  void text(std::string_view s) noexcept {
-    for (char c : s) {
-      if (n_ == out_.size()) {
-        cut_ = true;
-        return;
-      }
-      out_[n_++] = c;
-    }
-  }
-  void number(std::uint64_t v) noexcept {
-    char digits[20];
-    auto [end, ec] = std::to_chars(digits, digits + sizeof digits, v);
-    (void)ec;  // 20 digits hold any uint64
-    text(std::string_view(digits, static_cast<std::size_t>(end - digits)));
-  }
-  void hundredths(std::int32_t v) noexcept {
-    char digits[16];
-    auto s = format_hundredths(v, digits);
-    text(s ? *s : std::string_view("?"));
-  }
-  std::string_view line() noexcept {
-    if (cut_ && out_.size() >= 3)
-      for (std::size_t i = out_.size() - 3; i < out_.size(); ++i) out_[i] = '.';
-    return std::string_view(out_.data(), n_);
-  }
-  bool cut() const noexcept { return cut_; }
-
- private:
-  std::span<char> out_;
-  std::size_t n_ = 0;
-  bool cut_ = false;
-};
 
 std::string_view as_text(std::span<const std::uint8_t> bytes) noexcept {
   return std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size());
@@ -60,8 +22,9 @@ TutorialApp::TutorialApp(iothub::DeviceClient& client, Sensor& sensor, ConsoleSi
 void TutorialApp::start(std::uint64_t now_ms) noexcept { due_ms_ = now_ms; }
 
 std::uint64_t TutorialApp::next_deadline_ms() const noexcept {
-  if (!pending_ && options_.count != 0 && sent_ >= options_.count) return no_deadline;
-  return due_ms_;
+  const std::uint64_t report = report_pending_ ? now_ms_ + options_.retry_ms : no_deadline;
+  if (!pending_ && options_.count != 0 && sent_ >= options_.count) return report;
+  return due_ms_ < report ? due_ms_ : report;
 }
 
 Result<void> TutorialApp::make_message() {
@@ -104,12 +67,15 @@ Result<void> TutorialApp::try_send(std::uint64_t now_ms) {
     return tl::unexpected(id.error());
   }
   pending_ = false;
+  last_send_ms_ = now_ms;
   if (options_.qos == mqtt::QoS::at_most_once) console_.write_line("  sent (QoS 0: the hub does not acknowledge)");
   due_ms_ = now_ms + options_.interval_ms;
   return {};
 }
 
 Result<void> TutorialApp::on_time(std::uint64_t now_ms) {
+  now_ms_ = now_ms;
+  if (report_pending_) try_report();
   if (now_ms < due_ms_) return {};
   if (!pending_) {
     if (options_.count != 0 && sent_ >= options_.count) {
@@ -169,18 +135,26 @@ void TutorialApp::on_event(const iothub::DeviceEvent& event) {
     print_c2d(*m);
     if (listener_ != nullptr) listener_->on_c2d(*m);
   } else if (const auto* d = std::get_if<iothub::MessageDropped>(&event)) {
-    ++dropped_;
-    LineWriter line(line_);
-    line.text("Dropped a cloud-to-device message of ");
-    line.number(d->size);
-    line.text(" bytes (receive buffer: ");
-    line.number(d->capacity);
-    line.text(d->packet_id != 0 ? " bytes); acknowledged so the hub does not resend it" : " bytes)");
-    line.text("; ");
-    line.number(dropped_);
-    line.text(" dropped so far");
-    console_.write_line(line.line());
+    print_dropped(*d);
+  } else {
+    on_control_event(event);
   }
+}
+
+void TutorialApp::print_dropped(const iothub::MessageDropped& d) {
+  ++dropped_;
+  LineWriter line(line_);
+  // QoS 1 is C2D; QoS 0 is a twin patch or a method request (both come at QoS 0).
+  line.text(d.packet_id != 0 ? "Dropped a cloud-to-device message of " : "Dropped a message from the hub of ");
+  line.number(d.size);
+  line.text(" bytes (receive buffer: ");
+  line.number(d.capacity);
+  line.text(d.packet_id != 0 ? " bytes); acknowledged so the hub does not resend it"
+                             : " bytes): a twin patch or method request too large for this device");
+  line.text("; ");
+  line.number(dropped_);
+  line.text(" dropped so far");
+  console_.write_line(line.line());
 }
 
 }  // namespace picohub::device

@@ -10,6 +10,16 @@
 //     message-id: m-1
 //     color: blue
 //
+// With cloud control enabled (enable_cloud_control(), the client built with options.twin and options.methods):
+//
+//   desired telemetryInterval (s, 1..3600)  changes the send period; reported back as {"telemetryInterval":N};
+//                                           out of range or not an integer: the period stays, and the reported
+//                                           side says why (telemetryIntervalError)
+//   method blink {"times":N}                DeviceControl::blink (the board's LED; a line on the host)
+//   method getStatus                        uptime and link figures from DeviceControl, plus the app's counters
+//   method reboot                           200 then DeviceControl reboots (the board, after the answer is out),
+//                                           or 501 where the device cannot (the host sim)
+//
 // It is fed time (on_time) and device events (on_event) by its shell and never blocks or allocates; the shell
 // owns the connection (DeviceLink on the host, the firmware main loop on the board). Readings are integers in
 // hundredths, written without printf's %f (newlib-nano on the board has none).
@@ -59,6 +69,22 @@ class C2dListener {
   ~C2dListener() = default;
 };
 
+// What the device itself does for direct methods: the board and the host sim each have one.
+class DeviceControl {
+ public:
+  virtual void blink(std::uint32_t times) = 0;
+  // Writes JSON object members without the braces ("uptimeS":12,"ip":"192.0.2.10",...) into `out` and
+  // returns how many bytes it wrote (at most out.size()).
+  virtual std::size_t status_members(std::span<char> out) = 0;
+  // true: the device reboots once the answer is out (the shell carries it out); false: it cannot (501).
+  virtual bool request_reboot() = 0;
+
+ protected:
+  ~DeviceControl() = default;
+};
+
+inline constexpr std::uint32_t min_telemetry_interval_s = 1, max_telemetry_interval_s = 3600;
+
 struct TutorialOptions {
   std::uint32_t interval_ms = 5'000;
   std::uint32_t count = 0;  // messages to send; 0 = no end (the board)
@@ -73,6 +99,8 @@ class TutorialApp {
               TutorialOptions options) noexcept;
 
   void set_c2d_listener(C2dListener* listener) noexcept { listener_ = listener; }
+  // Registers the methods with the client and acts on the twin from now on. `control` outlives the app.
+  void enable_cloud_control(DeviceControl& control) noexcept;
 
   // The first message is due at `now_ms`.
   void start(std::uint64_t now_ms) noexcept;
@@ -90,6 +118,7 @@ class TutorialApp {
   std::uint32_t acked() const noexcept { return acked_; }
   std::uint32_t received() const noexcept { return received_; }
   std::uint32_t dropped() const noexcept { return dropped_; }
+  std::uint32_t interval_ms() const noexcept { return options_.interval_ms; }
 
   static constexpr std::uint64_t no_deadline = UINT64_MAX;
 
@@ -98,6 +127,18 @@ class TutorialApp {
   Result<void> try_send(std::uint64_t now_ms);
   void print_c2d(const iothub::C2dMessage& message);
   void print_field(std::string_view name, std::string_view value);
+  void print_dropped(const iothub::MessageDropped& d);
+  // Twin and methods (tutorial_app_control.cpp).
+  void on_control_event(const iothub::DeviceEvent& event);
+  void on_twin_document(const iothub::TwinDocument& doc);
+  void apply_desired(std::string_view desired, std::uint64_t version);
+  void set_interval_s(std::uint32_t seconds);
+  void queue_report(std::string_view error_value, std::int64_t asked);
+  void try_report();
+  static iothub::MethodResult blink(void* self, std::span<const std::uint8_t> request, std::span<char> out) noexcept;
+  static iothub::MethodResult get_status(void* self, std::span<const std::uint8_t> request,
+                                         std::span<char> out) noexcept;
+  static iothub::MethodResult reboot(void* self, std::span<const std::uint8_t> request, std::span<char> out) noexcept;
 
   iothub::DeviceClient& client_;
   Sensor& sensor_;
@@ -110,6 +151,14 @@ class TutorialApp {
   std::array<char, 96> body_{};
   std::size_t body_size_ = 0;
   std::uint32_t sent_ = 0, acked_ = 0, received_ = 0, dropped_ = 0;
+
+  DeviceControl* control_ = nullptr;
+  std::array<iothub::Method, 3> methods_{};
+  std::uint64_t now_ms_ = 0;       // the latest on_time()
+  std::uint64_t last_send_ms_ = 0;  // when the last message was handed to the client
+  bool report_pending_ = false;   // report_body_ waits for the client to take it
+  std::array<char, 128> report_body_{};
+  std::size_t report_size_ = 0;
 };
 
 }  // namespace picohub::device

@@ -1,6 +1,10 @@
 #include "iothub/device_client.hpp"
 
+#include <array>
+
+#include "iothub/json_scan.hpp"
 #include "iothub/sas_token.hpp"
+#include "iothub/text_writer.hpp"
 #include "iothub/url_encoding.hpp"
 
 namespace picohub::iothub {
@@ -88,6 +92,7 @@ Result<void> DeviceClient::connect(std::uint64_t now_ms, std::uint64_t now_unix)
 }
 
 Result<std::size_t> DeviceClient::receive(std::span<const std::uint8_t> bytes, std::uint64_t now_ms) {
+  now_ms_ = now_ms;
   return session_.receive(bytes, now_ms);
 }
 
@@ -105,18 +110,7 @@ std::optional<DeviceEvent> DeviceClient::poll_event() {
 
 std::optional<DeviceEvent> DeviceClient::translate(mqtt::Event&& event) {
   if (auto* c = std::get_if<mqtt::Connected>(&event)) {
-    state_ = DeviceClientState::ready;
-    if (options_.subscribe_c2d && identity_.module_id.empty()) {
-      const mqtt::Subscription sub{c2d_filter_, options_.c2d_qos};
-      auto id = session_.subscribe(std::span<const mqtt::Subscription>(&sub, 1));
-      if (!id) {
-        state_ = DeviceClientState::failed;
-        pending_ = ConnectionLost{id.error()};
-      } else {
-        c2d_subscribe_id_ = *id;
-        state_ = DeviceClientState::subscribing;
-      }
-    }
+    (void)on_connected();
     return Connected{c->session_present};
   }
   if (auto* r = std::get_if<mqtt::ConnectRefused>(&event)) {
@@ -140,28 +134,195 @@ std::optional<DeviceEvent> DeviceClient::translate(mqtt::Event&& event) {
     state_ = DeviceClientState::failed;
     return ConnectionLost{p->error};
   }
-  if (auto* m = std::get_if<mqtt::MessageReceived>(&event)) {
-    const HubPublish hub = classify_hub_publish(m->topic, identity_.device_id, identity_.module_id);
-    if (hub.kind == HubPublishKind::c2d) return decode_c2d(*m, hub.bag);
-    return OtherMessage{m->topic, m->payload};
-  }
+  if (auto* m = std::get_if<mqtt::MessageReceived>(&event)) return translate_message(*m);
   if (auto* a = std::get_if<mqtt::PublishAcked>(&event)) return TelemetryAcked{a->packet_id};
-  if (auto* d = std::get_if<mqtt::MessageDropped>(&event))
-    return MessageDropped{d->size, d->packet_id, memory_.session.rx.size()};
-  if (auto* s = std::get_if<mqtt::Subscribed>(&event)) {
-    if (s->packet_id != c2d_subscribe_id_ || c2d_subscribe_id_ == 0) return std::nullopt;
-    c2d_subscribe_id_ = 0;
-    const std::uint8_t granted = s->granted.empty() ? mqtt::suback_failure : s->granted[0];
-    if (granted == mqtt::suback_failure) {
-      state_ = DeviceClientState::failed;
-      return ConnectionLost{Error{Errc::protocol_violation,
-                                  "the hub refused the cloud-to-device subscription: check the device id"},
-                            ConnectionLost::Cause::subscription_refused};
+  if (auto* d = std::get_if<mqtt::MessageDropped>(&event)) {
+    // Twin answers come at QoS 0; C2D at QoS 1. A QoS 0 message too large while the GET waits is its answer.
+    if (d->packet_id == 0) {
+      if (auto rid = twin_requests_.close_first(TwinRequestKind::get)) {
+        TwinDocument doc;
+        doc.request_id = *rid;
+        doc.too_large = true;
+        doc.size = d->size;
+        doc.capacity = memory_.session.rx.size();
+        return doc;
+      }
     }
-    if (state_ == DeviceClientState::subscribing) state_ = DeviceClientState::ready;
-    return C2dSubscribed{granted};
+    return MessageDropped{d->size, d->packet_id, memory_.session.rx.size()};
   }
+  if (auto* s = std::get_if<mqtt::Subscribed>(&event)) return on_subscribed(*s);
   return std::nullopt;  // Unsubscribed: nothing the application asked for
+}
+
+// One SUBSCRIBE for everything enabled, C2D first (its SUBACK code becomes C2dSubscribed).
+std::optional<DeviceEvent> DeviceClient::on_connected() {
+  state_ = DeviceClientState::ready;
+  std::array<mqtt::Subscription, 4> subs{};
+  std::size_t n = 0;
+  c2d_in_subscribe_ = options_.subscribe_c2d && identity_.module_id.empty();
+  if (c2d_in_subscribe_) subs[n++] = mqtt::Subscription{c2d_filter_, options_.c2d_qos};
+  if (options_.twin) {
+    subs[n++] = mqtt::Subscription{twin_response_filter, mqtt::QoS::at_most_once};
+    subs[n++] = mqtt::Subscription{twin_desired_filter, mqtt::QoS::at_most_once};
+  }
+  if (options_.methods) subs[n++] = mqtt::Subscription{methods_filter, mqtt::QoS::at_most_once};
+  if (n == 0) return std::nullopt;
+  auto id = session_.subscribe(std::span<const mqtt::Subscription>(subs.data(), n));
+  if (!id) {
+    state_ = DeviceClientState::failed;
+    pending_ = ConnectionLost{id.error()};
+    return std::nullopt;
+  }
+  c2d_subscribe_id_ = *id;
+  state_ = DeviceClientState::subscribing;
+  return std::nullopt;
+}
+
+std::optional<DeviceEvent> DeviceClient::on_subscribed(const mqtt::Subscribed& s) {
+  if (s.packet_id != c2d_subscribe_id_ || c2d_subscribe_id_ == 0) return std::nullopt;
+  c2d_subscribe_id_ = 0;
+  bool refused = s.granted.empty();
+  for (const std::uint8_t code : s.granted) refused = refused || code == mqtt::suback_failure;
+  if (refused) {
+    state_ = DeviceClientState::failed;
+    return ConnectionLost{Error{Errc::protocol_violation,
+                                c2d_in_subscribe_ ? "the hub refused the cloud-to-device subscription: check the device id"
+                                                  : "the hub refused the twin / direct method subscription"},
+                          ConnectionLost::Cause::subscription_refused};
+  }
+  if (state_ == DeviceClientState::subscribing) state_ = DeviceClientState::ready;
+  // Subscribed to desired patches first, then GET: no patch falls between the document and the subscription.
+  if (options_.twin) {
+    twin_requests_.clear();
+    if (auto r = request_twin(now_ms_); !r) {
+      state_ = DeviceClientState::failed;
+      pending_ = ConnectionLost{r.error()};
+    }
+  }
+  if (!c2d_in_subscribe_) return std::nullopt;
+  return C2dSubscribed{s.granted[0]};
+}
+
+std::optional<DeviceEvent> DeviceClient::translate_message(const mqtt::MessageReceived& m) {
+  const HubPublish hub = classify_hub_publish(m.topic, identity_.device_id, identity_.module_id);
+  switch (hub.kind) {
+    case HubPublishKind::c2d: return decode_c2d(m, hub.bag);
+    case HubPublishKind::twin_response:
+      if (options_.twin) return on_twin_response(m, hub);
+      break;
+    case HubPublishKind::twin_desired:
+      if (options_.twin) return on_desired_patch(m, hub);
+      break;
+    case HubPublishKind::method_request:
+      if (options_.methods) return on_method(m, hub);
+      break;
+    default: break;
+  }
+  return OtherMessage{m.topic, m.payload};
+}
+
+std::optional<DeviceEvent> DeviceClient::on_twin_response(const mqtt::MessageReceived& m, const HubPublish& hub) {
+  std::uint32_t rid = 0;
+  switch (twin_requests_.close(hub.rid, rid)) {
+    case TwinRequestKind::get: {
+      TwinDocument doc{hub.status, m.payload, 0, rid};
+      const std::string_view body(reinterpret_cast<const char*>(m.payload.data()), m.payload.size());
+      if (auto desired = json_member(body, "desired"))
+        if (auto version = json_member(*desired, "$version"))
+          if (auto v = json_integer(*version); v && *v > 0) doc.desired_version = static_cast<std::uint64_t>(*v);
+      if (hub.status == 200) desired_version_ = doc.desired_version;
+      return doc;
+    }
+    case TwinRequestKind::reported: return ReportedAcked{rid, hub.status, hub.version, m.payload};
+    case TwinRequestKind::none: break;
+  }
+  return std::nullopt;  // an answer to a request from before a reconnect, or someone else's
+}
+
+std::optional<DeviceEvent> DeviceClient::on_desired_patch(const mqtt::MessageReceived& m, const HubPublish& hub) {
+  const std::uint64_t version = hub.version.value_or(0);
+  if (version <= desired_version_) {
+    ++ignored_patches_;  // already in the document the GET returned (or an old patch)
+    return std::nullopt;
+  }
+  desired_version_ = version;
+  return DesiredPatch{m.payload, version};
+}
+
+namespace {
+
+// {"message":"method 'NAME' is not implemented by this device"}; names that would need JSON escapes are left out.
+std::size_t unknown_method_body(std::string_view name, std::span<char> out) noexcept {
+  bool plain = name.size() <= 64;
+  for (char c : name) plain = plain && c >= ' ' && c != '"' && c != '\\' && c < 0x7f;
+  TextWriter w{out};
+  w.text("{\"message\":\"method ");
+  if (plain) {
+    w.text("'");
+    w.text(name);
+    w.text("' ");
+  }
+  w.text("is not implemented by this device\"}");
+  return w.overflow ? 0 : w.n;
+}
+
+}  // namespace
+
+MethodCalled DeviceClient::on_method(const mqtt::MessageReceived& m, const HubPublish& hub) {
+  MethodCalled called{hub.name, m.payload, 404, {}, false};
+  const std::span<char> out = memory_.method_response;
+  std::size_t size = 0;
+  const Method* method = nullptr;
+  for (const Method& entry : methods_)
+    if (entry.name == hub.name && entry.function != nullptr) method = &entry;
+  if (method != nullptr) {
+    const MethodResult result = method->function(method->context, m.payload, out);
+    called.status = result.status;
+    size = result.size;
+    if (size > out.size()) {  // the handler overran its buffer's size: do not send what it claims
+      called.status = 500;
+      size = 0;
+    }
+  } else {
+    size = unknown_method_body(hub.name, out);
+  }
+  called.response = std::string_view(out.data(), size);
+  auto topic = method_response_topic(called.status, hub.rid, memory_.topic);
+  if (!topic) return called;
+  const auto body = std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(out.data()), size);
+  called.sent = session_.publish(*topic, body, mqtt::QoS::at_most_once, false, now_ms_).has_value();
+  return called;
+}
+
+Result<std::uint32_t> DeviceClient::twin_request(TwinRequestKind kind, std::string_view body, std::uint64_t now_ms) {
+  if (!options_.twin) return fail(Errc::protocol_violation, "the twin is not enabled (DeviceClientOptions::twin)");
+  if (state_ != DeviceClientState::ready) return fail(Errc::not_connected, "the twin needs a ready connection");
+  auto rid = twin_requests_.open(kind);
+  if (!rid) return fail(Errc::buffer_full, "too many twin requests wait for the hub's answer: try again later");
+  std::array<char, 10> rid_buffer{};
+  const std::string_view rid_text = TwinRequests::rid_text(*rid, rid_buffer);
+  auto topic = kind == TwinRequestKind::get ? twin_get_topic(rid_text, memory_.topic)
+                                            : twin_patch_reported_topic(rid_text, memory_.topic);
+  Result<std::uint16_t> sent = topic ? session_.publish(*topic,
+                                                        std::span<const std::uint8_t>(
+                                                            reinterpret_cast<const std::uint8_t*>(body.data()),
+                                                            body.size()),
+                                                        mqtt::QoS::at_most_once, false, now_ms)
+                                     : Result<std::uint16_t>(tl::unexpected(topic.error()));
+  if (!sent) {
+    std::uint32_t closed = 0;
+    (void)twin_requests_.close(rid_text, closed);
+    return tl::unexpected(sent.error());
+  }
+  return *rid;
+}
+
+Result<std::uint32_t> DeviceClient::report(std::string_view json_patch, std::uint64_t now_ms) {
+  return twin_request(TwinRequestKind::reported, json_patch, now_ms);
+}
+
+Result<std::uint32_t> DeviceClient::request_twin(std::uint64_t now_ms) {
+  return twin_request(TwinRequestKind::get, {}, now_ms);
 }
 
 C2dMessage DeviceClient::decode_c2d(const mqtt::MessageReceived& m, std::string_view bag) {
@@ -221,6 +382,7 @@ Result<std::uint16_t> DeviceClient::send_telemetry(std::span<const std::uint8_t>
 }
 
 void DeviceClient::on_time(std::uint64_t now_ms, std::uint64_t now_unix) {
+  now_ms_ = now_ms;
   session_.on_time(now_ms);
   const bool up = state_ == DeviceClientState::ready || state_ == DeviceClientState::subscribing;
   if (up && (now_ms >= renew_at_ms_ || now_unix >= renew_at_unix_)) {
@@ -246,6 +408,7 @@ void DeviceClient::on_transport_reset() noexcept {
   renew_at_ms_ = mqtt::Session::no_deadline;
   renew_at_unix_ = UINT64_MAX;
   c2d_subscribe_id_ = 0;
+  twin_requests_.clear();
   pending_.reset();
 }
 

@@ -14,8 +14,20 @@
 //   refused CONNACK    ConnectRefused with a sentence that says what to check
 //
 // Pump (same shape as mqtt::Session's): write pending_output(), feed receive(), drain poll_event(), call
-// on_time(), sleep until next_deadline_ms(). Twin and direct methods will be added beside C2D; until then
-// their messages arrive as OtherMessage, and the topic builders in topics.hpp are ready for them.
+// on_time(), sleep until next_deadline_ms().
+//
+// Twin (options.twin) and direct methods (options.methods), reference §5-§6:
+//   on CONNACK         one SUBSCRIBE: C2D, $iothub/twin/res/#, $iothub/twin/PATCH/properties/desired/#,
+//                      $iothub/methods/POST/# (the ones enabled); after its SUBACK, GET the full twin
+//   TwinDocument       the GET's answer; its desired $version becomes the baseline: a DesiredPatch with a $version
+//                      <= the newest one seen is ignored (counted in ignored_patches())
+//   report(json)       PATCHes reported properties; ReportedAcked (status, new version) follows, matched by $rid.
+//                      At most max_twin_requests requests wait for answers; more are refused (buffer_full)
+//   methods            set_methods() takes a table name -> handler; a request runs its handler at once, the
+//                      answer goes to $iothub/methods/res/{status}/?$rid= at QoS 0, MethodCalled tells the app.
+//                      An unknown name answers 404 {"message":"..."}
+//   too large          a QoS 0 message larger than the receive buffer while the GET waits is taken as its answer:
+//                      TwinDocument{too_large} (the GET is not repeated: no loop); otherwise MessageDropped
 #pragma once
 
 #include <array>
@@ -30,6 +42,7 @@
 #include "iothub/connection_string.hpp"
 #include "iothub/telemetry_topic_builder.hpp"
 #include "iothub/topics.hpp"
+#include "iothub/twin_requests.hpp"
 #include "mqtt/session.hpp"
 
 namespace picohub::iothub {
@@ -58,6 +71,36 @@ struct OtherMessage {  // twin / method / anything else from the hub, as receive
   std::string_view topic;
   std::span<const std::uint8_t> payload;
 };
+// The answer to the twin GET. status 200: payload is {"desired":{..,"$version":N},"reported":{..}}.
+struct TwinDocument {
+  int status = 0;                        // 0 when too_large
+  std::span<const std::uint8_t> payload;  // the properties (or the hub's error body)
+  std::uint64_t desired_version = 0;      // desired.$version (0 if absent)
+  std::uint32_t request_id = 0;
+  bool too_large = false;                 // did not fit the receive buffer: size / capacity say by how much
+  std::uint32_t size = 0;
+  std::size_t capacity = 0;
+};
+// A desired-property patch newer than anything seen: {"prop":..,"$version":N} (null deletes a property).
+struct DesiredPatch {
+  std::span<const std::uint8_t> payload;
+  std::uint64_t version = 0;
+};
+// The hub's answer to report(): 204 with the new reported $version on success, 400/429/5xx otherwise.
+struct ReportedAcked {
+  std::uint32_t request_id = 0;
+  int status = 0;
+  std::optional<std::uint64_t> version;
+  std::span<const std::uint8_t> payload;  // the hub's error body, if any
+};
+// A direct method was answered (by its handler, or 404 for an unknown name).
+struct MethodCalled {
+  std::string_view name;
+  std::span<const std::uint8_t> request;
+  int status = 0;
+  std::string_view response;
+  bool sent = false;  // false: the answer did not fit the output buffer (the caller times out)
+};
 struct RenewalDue {};  // the SAS token needs renewing: close the transport once output is written, reconnect
 struct ConnectionLost {  // protocol error, PINGRESP or CONNACK timeout, refused subscription
   enum class Cause : std::uint8_t { protocol, connack_timeout, keep_alive_timeout, subscription_refused };
@@ -73,7 +116,23 @@ struct MessageDropped {
 };
 
 using DeviceEvent = std::variant<Connected, ConnectRefused, C2dSubscribed, TelemetryAcked, C2dMessage, OtherMessage,
-                                 RenewalDue, ConnectionLost, MessageDropped>;
+                                 RenewalDue, ConnectionLost, MessageDropped, TwinDocument, DesiredPatch, ReportedAcked,
+                                 MethodCalled>;
+
+// ---- direct methods ----
+// A handler writes its JSON answer (or nothing) into `response` and says how much it wrote and the status.
+// It runs inside poll_event(), must not block, and must not call back into the client.
+struct MethodResult {
+  int status = 200;
+  std::size_t size = 0;  // bytes written to `response`; more than response.size() answers 500
+};
+using MethodFunction = MethodResult (*)(void* context, std::span<const std::uint8_t> request,
+                                        std::span<char> response) noexcept;
+struct Method {
+  std::string_view name;
+  MethodFunction function = nullptr;
+  void* context = nullptr;
+};
 
 // A sentence for each refused CONNACK code (static storage).
 const char* describe_connack(mqtt::ConnectReturnCode code) noexcept;
@@ -86,30 +145,36 @@ struct DeviceClientOptions {
   mqtt::QoS c2d_qos = mqtt::QoS::at_least_once;
   std::string_view client_type = default_client_type;  // DeviceClientType in the username
   std::string_view model_id{};                          // IoT Plug and Play model id (DTMI); empty = none
+  bool twin = false;     // subscribe to twin answers and desired patches, GET the twin after each connect
+  bool methods = false;  // subscribe to direct methods (answered from the set_methods() table)
   mqtt::SessionOptions session{};
 };
 
 // Caller-owned memory. identity holds client id + username + password + C2D filter (rebuilt on each
 // connect; ~1 KiB is plenty), topic one telemetry topic with its property bag, properties the decoded C2D
-// property text, property_slots the decoded C2D properties.
+// property text, property_slots the decoded C2D properties, method_response one direct method's answer.
 struct DeviceClientMemory {
   mqtt::SessionMemory session;
   std::span<char> identity;
   std::span<char> topic;
   std::span<char> properties;
   std::span<KeyValue> property_slots;
+  std::span<char> method_response{};
 };
 
 template <std::size_t TxBytes = 2048, std::size_t RxBytes = 2048, std::size_t Window = 8,
           std::size_t MaxPublishBytes = 1024, std::size_t IdentityBytes = 1024, std::size_t TopicBytes = 512,
-          std::size_t PropertyBytes = 512, std::size_t PropertySlots = 16>
+          std::size_t PropertyBytes = 512, std::size_t PropertySlots = 16, std::size_t MethodResponseBytes = 512>
 struct StaticDeviceClientMemory {
   mqtt::StaticSessionMemory<TxBytes, RxBytes, Window, MaxPublishBytes> session;
   std::array<char, IdentityBytes> identity{};
   std::array<char, TopicBytes> topic{};
   std::array<char, PropertyBytes> properties{};
   std::array<KeyValue, PropertySlots> property_slots{};
-  DeviceClientMemory view() noexcept { return {session.view(), identity, topic, properties, property_slots}; }
+  std::array<char, MethodResponseBytes> method_response{};
+  DeviceClientMemory view() noexcept {
+    return {session.view(), identity, topic, properties, property_slots, method_response};
+  }
 };
 
 enum class DeviceClientState : std::uint8_t {
@@ -148,6 +213,19 @@ class DeviceClient {
   Result<std::uint16_t> send_telemetry(std::span<const std::uint8_t> payload, const MessageProperties& properties,
                                        mqtt::QoS qos, std::uint64_t now_ms);
 
+  // Twin (options.twin, state ready). report() PATCHes reported properties with `json_patch` (a JSON object)
+  // and returns the request id ReportedAcked will carry; request_twin() GETs the whole twin again (TwinDocument
+  // follows). Errors: not_connected, buffer_full (max_twin_requests outstanding, or no output room: retry
+  // later), too_large, protocol_violation (twin not enabled).
+  Result<std::uint32_t> report(std::string_view json_patch, std::uint64_t now_ms);
+  Result<std::uint32_t> request_twin(std::uint64_t now_ms);
+  std::uint64_t desired_version() const noexcept { return desired_version_; }
+  std::uint32_t ignored_patches() const noexcept { return ignored_patches_; }
+  std::size_t twin_requests_outstanding() const noexcept { return twin_requests_.outstanding(); }
+
+  // Direct methods (options.methods): the table must outlive the client (or the next set_methods()).
+  void set_methods(std::span<const Method> table) noexcept { methods_ = table; }
+
   // Keep-alive and timeouts (mqtt::Session) plus the SAS renewal deadline.
   void on_time(std::uint64_t now_ms, std::uint64_t now_unix);
   std::uint64_t next_deadline_ms() const noexcept;
@@ -166,6 +244,13 @@ class DeviceClient {
 
  private:
   std::optional<DeviceEvent> translate(mqtt::Event&& event);
+  std::optional<DeviceEvent> translate_message(const mqtt::MessageReceived& m);
+  std::optional<DeviceEvent> on_connected();
+  std::optional<DeviceEvent> on_subscribed(const mqtt::Subscribed& s);
+  std::optional<DeviceEvent> on_twin_response(const mqtt::MessageReceived& m, const HubPublish& hub);
+  std::optional<DeviceEvent> on_desired_patch(const mqtt::MessageReceived& m, const HubPublish& hub);
+  MethodCalled on_method(const mqtt::MessageReceived& m, const HubPublish& hub);
+  Result<std::uint32_t> twin_request(TwinRequestKind kind, std::string_view body, std::uint64_t now_ms);
   C2dMessage decode_c2d(const mqtt::MessageReceived& m, std::string_view bag);
 
   DeviceClientMemory memory_;
@@ -174,7 +259,13 @@ class DeviceClient {
   mqtt::Session session_;
   DeviceClientState state_ = DeviceClientState::idle;
   std::string_view c2d_filter_;
-  std::uint16_t c2d_subscribe_id_ = 0;
+  std::uint16_t c2d_subscribe_id_ = 0;  // the one SUBSCRIBE (C2D and/or twin and methods)
+  bool c2d_in_subscribe_ = false;       // its first filter is the C2D one
+  TwinRequests twin_requests_;
+  std::uint64_t desired_version_ = 0;
+  std::uint32_t ignored_patches_ = 0;
+  std::uint64_t now_ms_ = 0;  // the latest time fed in (twin GET after the SUBACK)
+  std::span<const Method> methods_{};
   std::uint64_t renew_at_ms_ = mqtt::Session::no_deadline;
   std::uint64_t renew_at_unix_ = UINT64_MAX;
   std::uint64_t token_expiry_unix_ = 0;

@@ -15,3 +15,8 @@ foreach(fault_case token_renewal outages)
            COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/sim_hub_${fault_case}.sh $<TARGET_FILE:picohub>)
   set_tests_properties(sim_hub_${fault_case} PROPERTIES TIMEOUT 240 LABELS integration)
 endforeach()
+
+# picohub sim's twin and direct methods against the local hub (issue 11).
+add_test(NAME sim_twin_methods_local_hub
+         COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/sim_twin_methods.sh $<TARGET_FILE:picohub>)
+set_tests_properties(sim_twin_methods_local_hub PROPERTIES TIMEOUT 120 LABELS integration)
