@@ -6,6 +6,11 @@
 //   load_generator --port P --ca FILE --devices N --messages M [--window W] [--host localhost]
 //                  [--hub-host-name localhost] [--device-key B64] [--prefix bench-]
 //                  [--provision HUB_JSON] [--broker-pid PID] [--concurrency 64] [--timeout S]
+//                  [--interval-ms I]
+//
+// --interval-ms I (latency mode, window 1): each device sends its next message I ms after the previous one was
+// sent (or when it is acknowledged, if later), and the publish → PUBACK time of every message is reported as
+// lat_p50_us / lat_p99_us / lat_max_us: the broker's latency while it is mostly idle.
 //
 // Phases: (provision: create the N devices through the hub's control channel as the iothubowner service
 // principal) → connect all (at most --concurrency TLS handshakes at a time) → send: every connected device
@@ -58,13 +63,14 @@ struct Options {
   long broker_pid = 0;
   std::size_t concurrency = 64;
   int timeout_s = 300;
+  int interval_ms = 0;  // > 0: latency mode
 };
 
 int usage() {
   std::fprintf(stderr,
                "usage: load_generator --port P --ca FILE --devices N --messages M [--window W] [--host H]\n"
                "       [--hub-host-name NAME] [--device-key B64] [--prefix P] [--provision HUB_JSON]\n"
-               "       [--broker-pid PID] [--concurrency C] [--timeout S]\n");
+               "       [--broker-pid PID] [--concurrency C] [--timeout S] [--interval-ms I]\n");
   return 2;
 }
 
@@ -229,6 +235,7 @@ struct Device {
   std::unique_ptr<mqtt::Session> session;
   State state = State::waiting;
   std::size_t sent = 0, acked = 0;
+  Clock::time_point sent_at{}, next_due{};  // latency mode
   int registered_fd = -1;
   std::uint32_t interest = 0;
 };
@@ -269,7 +276,22 @@ class Load {
     sending_ = true;
     for (auto& d : devices_)
       if (d.state == State::ready) service(d);
-    while (acked_ < expected() && Clock::now() < deadline && connected_ > 0) run_once(100);
+    while (acked_ < expected() && Clock::now() < deadline && connected_ > 0) {
+      run_once(o_.interval_ms > 0 ? 1 : 100);
+      if (o_.interval_ms > 0) {
+        const auto now = Clock::now();
+        for (auto& d : devices_)
+          if (d.state == State::ready && d.sent < o_.messages && d.session->in_flight() == 0 && now >= d.next_due)
+            service(d);
+      }
+    }
+  }
+
+  // publish → PUBACK latencies in µs (latency mode), sorted.
+  std::vector<double> latencies_us() const {
+    auto v = latencies_us_;
+    std::sort(v.begin(), v.end());
+    return v;
   }
 
   void disconnect_all() {
@@ -333,6 +355,8 @@ class Load {
       if (std::holds_alternative<mqtt::PublishAcked>(*ev)) {
         ++d.acked;
         ++acked_;
+        if (o_.interval_ms > 0)
+          latencies_us_.push_back(std::chrono::duration<double, std::micro>(Clock::now() - d.sent_at).count());
       } else if (std::holds_alternative<mqtt::Connected>(*ev)) {
         d.state = State::ready;
         ++connected_;
@@ -382,7 +406,8 @@ class Load {
       if (d.state == State::failed) return;
       if (sending_ && d.state == State::ready) {
         char body[96];
-        while (d.sent < o_.messages && d.session->in_flight() < o_.window) {
+        while (d.sent < o_.messages && d.session->in_flight() < o_.window &&
+               (o_.interval_ms == 0 || Clock::now() >= d.next_due)) {
           const int len = std::snprintf(body, sizeof body, "{\"messageId\":%zu,\"temperature\":21.5,\"humidity\":48.2}", d.sent);
           auto id = d.session->publish(d.topic, std::span(reinterpret_cast<const std::uint8_t*>(body), static_cast<std::size_t>(len)),
                                        mqtt::QoS::at_least_once, false, now_ms());
@@ -391,6 +416,8 @@ class Load {
             return fail(d, id.error().what);
           }
           ++d.sent;
+          d.sent_at = Clock::now();
+          d.next_due = d.sent_at + std::chrono::milliseconds(o_.interval_ms);
         }
       }
       if (!flush(d)) return;
@@ -451,6 +478,7 @@ class Load {
   bool sending_ = false;
   Clock::time_point last_tick_ = Clock::now();
   std::string first_failure_;
+  std::vector<double> latencies_us_;
 };
 
 }  // namespace
@@ -474,10 +502,12 @@ int main(int argc, char** argv) {
     else if (a == "--broker-pid") o.broker_pid = std::atol(v);
     else if (a == "--concurrency") o.concurrency = std::strtoul(v, nullptr, 10);
     else if (a == "--timeout") o.timeout_s = std::atoi(v);
+    else if (a == "--interval-ms") o.interval_ms = std::atoi(v);
     else return usage();
   }
   if (o.port == 0 || o.ca.empty() || o.devices == 0 || o.window == 0 || o.concurrency == 0 || o.timeout_s <= 0)
     return usage();
+  if (o.interval_ms > 0) o.window = 1;  // latency mode: one message in flight per device
 
   rlimit files{};
   getrlimit(RLIMIT_NOFILE, &files);
@@ -530,6 +560,14 @@ int main(int argc, char** argv) {
       o.devices, connected_before, held, load.failed(), provision_s, connect_s, connected_before * o.messages,
       load.acked(), send_s, send_s > 0 ? acked / send_s : 0.0, cpu1.total() - cpu0.total(), cpu1.user - cpu0.user,
       cpu1.system - cpu0.system, acked > 0 ? (cpu1.total() - cpu0.total()) * 1e6 / acked : 0.0, broker_rss, client_rss);
+  if (o.interval_ms > 0) {
+    auto lat = load.latencies_us();
+    auto pct = [&](double q) {
+      return lat.empty() ? 0.0 : lat[std::min(lat.size() - 1, static_cast<std::size_t>(q * static_cast<double>(lat.size())))];
+    };
+    std::printf("latency n=%zu lat_p50_us=%.0f lat_p90_us=%.0f lat_p99_us=%.0f lat_max_us=%.0f\n", lat.size(), pct(0.5),
+                pct(0.9), pct(0.99), lat.empty() ? 0.0 : lat.back());
+  }
   if (!load.first_failure().empty()) std::fprintf(stderr, "load_generator: first failure: %s\n", load.first_failure().c_str());
   return load.acked() == load.expected() && load.failed() == 0 ? 0 : 1;
 }

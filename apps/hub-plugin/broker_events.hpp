@@ -12,6 +12,9 @@ namespace picohub::plugin {
 
 inline constexpr int kEventPuback = 100;  // MOSQ_EVT_PICOHUB_PUBACK
 inline constexpr int kEventWill = 101;    // MOSQ_EVT_PICOHUB_WILL
+inline constexpr int kEventSync = 102;    // MOSQ_EVT_PICOHUB_SYNC (optional: older patched brokers lack it)
+// MOSQ_ERR_PICOHUB_HOLD_ACK: a MESSAGE callback's answer "taken; hold the QoS 1 PUBACK until the next SYNC event".
+inline constexpr int kHoldAck = 1100;
 
 // A client's PUBACK completed an outgoing QoS 1 message; the message is valid during the call.
 struct PubackEvent {
@@ -34,6 +37,14 @@ struct WillEvent {
   std::uint32_t payloadlen;
   std::uint8_t qos;
   bool retain;
+  void* future2[4];
+};
+
+// Once per loop iteration while PUBACKs are held: return MOSQ_ERR_SUCCESS once they are durable (the broker sends
+// them), anything else to have the broker close those connections without them.
+struct SyncEvent {
+  void* future;
+  int held;
   void* future2[4];
 };
 

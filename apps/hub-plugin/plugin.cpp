@@ -56,6 +56,7 @@ struct Plugin {
   std::unique_ptr<Store> store;
   std::unique_ptr<Hub> hub;
   bool open_failed = false;
+  bool grouped_sync = false;  // fsync mode and the broker holds PUBACKs until the SYNC event
 
   // state.db is opened on the first event, i.e. after mosquitto dropped root privileges, so its files (and the
   // WAL/SHM side files) belong to the broker's user.
@@ -73,6 +74,7 @@ struct Plugin {
     HubOptions options;
     options.version = kVersion;
     options.retention = config.retention;
+    store->set_grouped_sync(grouped_sync);
     if (!store->telemetry_healthy()) {
       mosquitto_log_printf(MOSQ_LOG_ERR, "picohub: journaled telemetry could not be committed yet: %s",
                            store->last_error().c_str());
@@ -140,7 +142,7 @@ int on_acl_check(int, void* event_data, void* userdata) {
 int on_message(int, void* event_data, void* userdata) {
   auto* ev = static_cast<mosquitto_evt_message*>(event_data);
   auto* plugin = static_cast<Plugin*>(userdata);
-  return guarded("MESSAGE", MOSQ_ERR_UNKNOWN, [&] {  // an internal error must not be acknowledged either
+  return guarded("MESSAGE", int{MOSQ_ERR_UNKNOWN}, [&]() -> int {  // an internal error is not acknowledged either
     Hub* hub = plugin->get();
     if (hub == nullptr || ev->topic == nullptr) return MOSQ_ERR_ACL_DENIED;
     std::string_view payload(static_cast<const char*>(ev->payload), ev->payload ? ev->payloadlen : 0);
@@ -148,11 +150,12 @@ int on_message(int, void* event_data, void* userdata) {
     // mosquitto writes the QoS 1 PUBACK right after this returns (handle_publish.c: send__puback → packet__write).
     // ACL_DENIED drops the message; an MQTT 3.1.1 QoS 1 publisher still gets its PUBACK. Any other error
     // closes the connection before the PUBACK: what the hub refuses (over IoT Hub's size limit) or could not make
-    // durable is never acknowledged.
+    // durable is never acknowledged. HOLD_ACK (fsync mode, patched broker): dropped, PUBACK after on_sync.
     switch (verdict) {
       case MessageVerdict::forward: return MOSQ_ERR_SUCCESS;
       case MessageVerdict::drop: return MOSQ_ERR_ACL_DENIED;
       case MessageVerdict::refuse: return MOSQ_ERR_UNKNOWN;
+      case MessageVerdict::hold: return picohub::plugin::kHoldAck;
     }
     return MOSQ_ERR_UNKNOWN;
   });
@@ -209,6 +212,15 @@ int on_will(int, void* event_data, void* userdata) {
     std::string_view payload(static_cast<const char*>(ev->payload), ev->payload ? ev->payloadlen : 0);
     return hub->on_will(ev->client, ev->topic, payload, ev->retain, now_ms()) ? MOSQ_ERR_ACL_DENIED
                                                                                 : MOSQ_ERR_SUCCESS;
+  });
+}
+
+// Patched-broker event (fsync mode): the PUBACKs of this loop iteration wait for one fdatasync of the journal.
+int on_sync(int, void*, void* userdata) {
+  auto* plugin = static_cast<Plugin*>(userdata);
+  return guarded("SYNC", MOSQ_ERR_UNKNOWN, [&] {
+    Hub* hub = plugin->get();
+    return hub != nullptr && hub->sync_held() ? MOSQ_ERR_SUCCESS : MOSQ_ERR_UNKNOWN;
   });
 }
 
@@ -273,6 +285,15 @@ __attribute__((visibility("default"))) int mosquitto_plugin_init(mosquitto_plugi
       return rc;
     }
   }
+  // fsync mode: one fdatasync per loop iteration with the PUBACKs held until it, when the broker can hold them;
+  // a broker patched before the SYNC event gets an fdatasync per message (the same guarantee, slower).
+  if (plugin->config.durability_fsync) {
+    plugin->grouped_sync = mosquitto_callback_register(identifier, picohub::plugin::kEventSync, on_sync, nullptr,
+                                                       plugin.get()) == MOSQ_ERR_SUCCESS;
+    mosquitto_log_printf(MOSQ_LOG_NOTICE, "picohub: fsync mode, %s", plugin->grouped_sync
+                             ? "one fdatasync per broker loop iteration before its PUBACKs"
+                             : "one fdatasync per message (this broker cannot hold PUBACKs: rebuild it with ./run setup)");
+  }
   mosquitto_log_printf(MOSQ_LOG_NOTICE, "picohub: plugin %s loaded for hub %s (data dir %s, euid %d)", kVersion,
                        plugin->config.host_name.c_str(), plugin->data_dir.c_str(), static_cast<int>(geteuid()));
   g_plugin = plugin.release();
@@ -286,6 +307,7 @@ __attribute__((visibility("default"))) int mosquitto_plugin_cleanup(void* userda
   for (const auto& r : kRegistrations) {
     mosquitto_callback_unregister(plugin->id, r.event, r.callback, r.event_data);
   }
+  if (plugin->grouped_sync) mosquitto_callback_unregister(plugin->id, picohub::plugin::kEventSync, on_sync, nullptr);
   delete plugin;  // closes state.db cleanly (WAL checkpoint)
   g_plugin = nullptr;
   return MOSQ_ERR_SUCCESS;

@@ -28,7 +28,8 @@ enum class Access { read, write, subscribe, unsubscribe };
 // drop → the plugin returns MOSQ_ERR_ACL_DENIED (a QoS 1 sender still gets its PUBACK: the hub handled it);
 // refuse → the plugin returns an error, mosquitto closes the connection before it writes the PUBACK: for a message
 // over IoT Hub's limits, or one that could not be made durable (the device sends it again after it reconnects).
-enum class MessageVerdict { forward, drop, refuse };
+// hold → handled like drop, but the PUBACK waits for sync_held() (fsync mode with a broker that holds acks).
+enum class MessageVerdict { forward, drop, refuse, hold };
 
 // What the hub needs from the broker. Calls are only made from inside Hub's on_* methods.
 class BrokerPort {
@@ -84,6 +85,9 @@ class Hub {
   // not route it. false = let the broker handle it as usual.
   bool on_will(ConnId conn, std::string_view topic, std::string_view payload, bool retain, std::int64_t now_ms);
   void on_tick(std::int64_t now_ms);
+  // Once per broker loop iteration while PUBACKs are held: one fdatasync for every message of the iteration.
+  // true = they are durable, the broker may send the PUBACKs; false = it must close those connections unanswered.
+  bool sync_held();
 
   // Introspection (tests, hub.info)
   bool is_connected(const std::string& device_id) const;
@@ -191,7 +195,7 @@ class Hub {
   std::map<std::string, std::map<std::int64_t, C2dLock>> c2d_locks_;  // device → seq → lock
   // Connections closed in this broker loop iteration: a Will is published right after the DISCONNECT event.
   std::unordered_map<ConnId, Connection> departed_;
-  std::map<std::string, std::int64_t> activity_;      // lastActivityTime not yet written to the store
+  std::unordered_map<std::string, std::int64_t> activity_;  // lastActivityTime not yet written to the store
   // service client id → its subscriptions that may match live telemetry; empty map = nobody to publish to
   std::map<std::string, std::set<std::string>> telemetry_watchers_;
   std::string event_text_;  // the telemetry event being built (reused: one per message on the hot path)
@@ -202,6 +206,8 @@ class Hub {
   std::int64_t last_lock_scan_ms_ = 0;
   std::int64_t last_retention_ms_ = 0;
   std::int64_t last_fold_retry_ms_ = 0;
+  std::int64_t last_batch_commit_ms_ = 0;
+  static constexpr std::int64_t kBatchCommitMs = 100;
   std::int64_t now_ms_ = 0;  // the newest time any event brought (for events that carry none)
   LogLimiter log_limiter_;
 };

@@ -1,6 +1,7 @@
 #include "hub/store.hpp"
 
 #include "hub/telemetry_event.hpp"
+#include "hub/wal_checkpointer.hpp"
 
 #include <fcntl.h>
 #include <sqlite3.h>
@@ -202,9 +203,14 @@ std::unique_ptr<Store> Store::open(const std::string& path, std::string& error, 
   if (on_disk && options.journal) {
     store->journal_ = TelemetryJournal::open(path + ".telemetry-journal", options.fsync, options.file_mode, error);
     if (!store->journal_) return nullptr;
+    store->journal_->set_datasync(options.journal_datasync);
     // Acknowledged telemetry that had not reached SQLite when the broker stopped. If this fails (disk full) the
     // hub still starts; telemetry_healthy() stays false until a retry succeeds, and the journal is kept.
     store->fold_failed_ = !store->refold_journal();
+  }
+  if (on_disk) {
+    std::string ignored;  // without the thread SQLite checkpoints inside COMMIT, as before
+    store->checkpointer_ = WalCheckpointer::start(db, path, 1000, ignored);
   }
   return store;
 }
@@ -241,6 +247,7 @@ std::int64_t Store::folded_sequence() {
 Store::Store(sqlite3* db) : db_(db) {}
 Store::~Store() {
   (void)flush();
+  checkpointer_.reset();  // its thread and connection go before db_
   auto& cache = statement_cache();
   if (auto it = cache.find(db_); it != cache.end()) {
     for (auto& [sql, stmt] : it->second) sqlite3_finalize(stmt);
@@ -294,6 +301,16 @@ Result<void> Store::flush() {
     last_error_ = journal_->error();
   }
   return {};
+}
+
+void Store::set_grouped_sync(bool on) {
+  if (journal_) journal_->set_grouped_sync(on);
+}
+
+Result<void> Store::sync_telemetry() {
+  if (!journal_ || journal_->sync()) return {};
+  last_error_ = journal_->error();
+  return fail(Errc::io_failure, "telemetry journal sync failed");
 }
 
 Result<void> Store::retry_fold() {

@@ -19,6 +19,8 @@ struct sqlite3;
 
 namespace picohub::hub {
 
+class WalCheckpointer;
+
 struct DeviceRecord {
   std::string device_id;
   std::string status = "enabled";  // "enabled" | "disabled"
@@ -93,6 +95,7 @@ struct StoreOptions {
   bool fsync = false;       // fdatasync each journal record and synchronous=FULL (survives power loss; slower)
   unsigned file_mode = 0600;  // state.db (SQLite gives -wal/-shm the same mode) and the journal
   std::uint64_t journal_reset_bytes = 1 << 20;  // cut the journal once this big and fully committed
+  TelemetryJournal::DataSync journal_datasync = nullptr;  // tests: a fake fdatasync
 };
 
 struct RetentionPolicy {
@@ -153,6 +156,11 @@ class Store {
   // means the record is durable (in the journal, or committed when there is none): the message may be acked.
   Result<void> telemetry_append(std::int64_t sequence, std::string_view device_id, std::int64_t enqueued_ms,
                                 std::string_view payload, std::string_view event_json, std::int64_t keep);
+  // fsync mode: with grouped sync on (the broker can hold PUBACKs), telemetry_append() only writes the record and
+  // sync_telemetry() makes everything appended durable with one fdatasync (once per broker loop iteration).
+  void set_grouped_sync(bool on);
+  bool telemetry_unsynced() const { return journal_ && journal_->unsynced(); }
+  Result<void> sync_telemetry();
   // false while journaled telemetry could not be committed to SQLite (disk full, I/O error); flush() retries.
   bool telemetry_healthy() const { return !fold_failed_; }
   // Commits what is pending, then tries again to bring journaled telemetry into SQLite.
@@ -197,6 +205,7 @@ class Store {
   };
   sqlite3* db_;
   std::unique_ptr<TelemetryJournal> journal_;
+  std::unique_ptr<WalCheckpointer> checkpointer_;
   StoreOptions options_;
   std::string last_error_;
   std::int64_t last_sequence_ = 0;

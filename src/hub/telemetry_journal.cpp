@@ -87,11 +87,23 @@ bool TelemetryJournal::append(const JournalRecord& r) {
     }
     return false;
   }
-  if (fsync_ && fdatasync(fd_) != 0) {
+  size_ += total;
+  if (grouped_) {
+    unsynced_ = true;  // sync() before the PUBACK
+  } else if (fsync_ && (datasync_ ? datasync_(fd_) : fdatasync(fd_)) != 0) {
     error_ = errno_text("cannot fdatasync", path_);
     return false;  // written, maybe not on the platter: report it, the sender retries (at least once)
   }
-  size_ += total;
+  return true;
+}
+
+bool TelemetryJournal::sync() {
+  if (!unsynced_) return true;
+  if ((datasync_ ? datasync_(fd_) : fdatasync(fd_)) != 0) {
+    error_ = errno_text("cannot fdatasync", path_);
+    return false;  // stays unsynced: nothing held may be acknowledged
+  }
+  unsynced_ = false;
   return true;
 }
 

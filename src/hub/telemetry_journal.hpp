@@ -39,6 +39,15 @@ class TelemetryJournal {
 
   // One writev(). false + error() when the record is not wholly written (a partial record is cut off again).
   [[nodiscard]] bool append(const JournalRecord& record);
+  // Grouped sync (fsync mode with a broker that holds PUBACKs): append() no longer syncs; sync() makes every record
+  // appended so far durable with one fdatasync, and only then may their PUBACKs leave.
+  void set_grouped_sync(bool on) { grouped_ = on && fsync_; }
+  bool grouped_sync() const { return grouped_; }
+  bool unsynced() const { return unsynced_; }
+  [[nodiscard]] bool sync();
+  // Tests count syncs with a fake; nullptr = fdatasync.
+  using DataSync = int (*)(int fd);
+  void set_datasync(DataSync f) { datasync_ = f; }
   // Empties the file (every record is committed in SQLite).
   [[nodiscard]] bool reset();
   // Calls `visit` for each intact record, oldest first; stops at the first torn or corrupt one and cuts the file
@@ -54,6 +63,9 @@ class TelemetryJournal {
   int fd_;
   std::string path_;
   bool fsync_;
+  bool grouped_ = false;
+  bool unsynced_ = false;
+  DataSync datasync_ = nullptr;
   std::uint64_t size_;
   std::string error_;
 };

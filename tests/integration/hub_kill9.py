@@ -158,6 +158,7 @@ def main():
     ap.add_argument("--devices", type=int, default=4)
     ap.add_argument("--window", type=int, default=16)
     ap.add_argument("--seed", type=int, default=int(time.time()))
+    ap.add_argument("--fsync", action="store_true", help="hub start --fsync (PUBACKs held until fdatasync)")
     o = ap.parse_args()
     random.seed(o.seed)
     work = tempfile.mkdtemp(prefix="picohub-kill9.")
@@ -167,7 +168,8 @@ def main():
     hub = [o.picohub, "hub"]
 
     def start():
-        run(*hub, "start", "--data-dir", data, "--port", str(port), "--insecure-port", str(plain), env=env)
+        run(*hub, "start", "--data-dir", data, "--port", str(port), "--insecure-port", str(plain),
+            *(["--fsync"] if o.fsync else []), env=env)
 
     def broker_pid():
         with open(os.path.join(data, "mosquitto.pid")) as f:

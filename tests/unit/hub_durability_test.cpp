@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -406,3 +407,92 @@ TEST(HubConfigDurability, RetentionAndFsyncComeFromHubJson) {
 }
 
 }  // namespace
+
+// ---------------------------------------------------------------- fsync mode, grouped (issue 9 §2)
+
+namespace {
+int g_syncs = 0;
+bool g_sync_fails = false;
+int fake_datasync(int) {
+  if (g_sync_fails) {
+    errno = EIO;
+    return -1;
+  }
+  ++g_syncs;
+  return 0;
+}
+
+struct FsyncHub {
+  explicit FsyncHub(bool grouped) {
+    g_syncs = 0;
+    g_sync_fails = false;
+    StoreOptions options;
+    options.fsync = true;
+    options.journal_datasync = fake_datasync;
+    store = open_store(dir / "state.db", options);
+    store->set_grouped_sync(grouped);
+    add_device(*store, "dev1");
+    EXPECT_TRUE(store->flush());
+    hub = std::make_unique<Hub>(test_config(), *store, port);
+    EXPECT_TRUE(hub->on_basic_auth(&device, "dev1", kHost + "/dev1/?api-version=2021-04-12",
+                                   token(kHost + "/devices/dev1", kKey, kNow + 3600), true, kNowMs));
+  }
+  MessageVerdict telemetry(const std::string& body) {
+    return hub->on_message(&device, "devices/dev1/messages/events/", body, 1, false, kNowMs);
+  }
+  TempDir dir;
+  RecordingPort port;
+  std::unique_ptr<Store> store;
+  std::unique_ptr<Hub> hub;
+  int device = 0;
+};
+}  // namespace
+
+TEST(HubGroupedFsync, MessagesAreHeldUntilOneSyncCoversTheIterationThenAcknowledged) {
+  FsyncHub h(true);
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(h.telemetry("{\"n\":" + std::to_string(i) + "}"), MessageVerdict::hold);
+  EXPECT_EQ(g_syncs, 0);  // written, not yet synced: none of the three may be acknowledged
+  EXPECT_TRUE(h.store->telemetry_unsynced());
+  EXPECT_TRUE(h.hub->sync_held());  // the broker sends the three PUBACKs only after this
+  EXPECT_EQ(g_syncs, 1);
+  EXPECT_FALSE(h.store->telemetry_unsynced());
+  EXPECT_TRUE(h.hub->sync_held());  // nothing new: no second fdatasync
+  EXPECT_EQ(g_syncs, 1);
+  // A twin GET is not telemetry: nothing to sync, answered as before.
+  EXPECT_EQ(h.hub->on_message(&h.device, "$iothub/twin/GET/?$rid=1", "", 0, false, kNowMs), MessageVerdict::drop);
+  EXPECT_EQ(g_syncs, 1);
+}
+
+TEST(HubGroupedFsync, AFailedSyncAcknowledgesNothingAndTheNextSyncCoversEverything) {
+  FsyncHub h(true);
+  EXPECT_EQ(h.telemetry("{\"n\":1}"), MessageVerdict::hold);
+  g_sync_fails = true;
+  EXPECT_FALSE(h.hub->sync_held());  // the broker closes the connection without the PUBACK
+  EXPECT_TRUE(h.store->telemetry_unsynced());
+  g_sync_fails = false;
+  EXPECT_EQ(h.telemetry("{\"n\":2}"), MessageVerdict::hold);
+  EXPECT_TRUE(h.hub->sync_held());
+  EXPECT_EQ(g_syncs, 1);
+  EXPECT_FALSE(h.store->telemetry_unsynced());
+}
+
+TEST(HubGroupedFsync, WithoutABrokerThatHoldsAcksEveryMessageIsSyncedBeforeItsPuback) {
+  FsyncHub h(false);
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(h.telemetry("{\"n\":" + std::to_string(i) + "}"), MessageVerdict::drop);  // PUBACK at once
+    EXPECT_EQ(g_syncs, i + 1);  // ... because this message is already synced
+  }
+  EXPECT_FALSE(h.store->telemetry_unsynced());
+}
+
+TEST(HubGroupedFsync, WithoutFsyncNothingIsHeldOrSynced) {
+  TempDir dir;
+  g_syncs = 0;
+  StoreOptions options;
+  options.journal_datasync = fake_datasync;
+  auto store = open_store(dir / "state.db", options);
+  store->set_grouped_sync(true);  // ignored: the journal syncs only in fsync mode
+  ASSERT_TRUE(append(*store, "{}"));
+  EXPECT_FALSE(store->telemetry_unsynced());
+  EXPECT_EQ(g_syncs, 0);
+}
