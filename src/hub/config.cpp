@@ -56,6 +56,13 @@ std::optional<HubConfig> parse_hub_config(std::string_view json_text, std::strin
   if (auto it = doc.find("insecurePort"); it != doc.end() && it->is_number_integer()) {
     config.insecure_port = it->get<int>();
   }
+  if (auto it = doc.find("servicePort"); it != doc.end()) {
+    if (!it->is_number_integer() || it->get<int>() < 0 || it->get<int>() > 65535) {
+      error = "hub.json: servicePort must be 0 (off) or a port 1..65535";
+      return std::nullopt;
+    }
+    config.service_port = it->get<int>();
+  }
   if (auto it = doc.find("bind"); it != doc.end() && it->is_string()) config.bind = it->get<std::string>();
   if (auto it = doc.find("policies"); it != doc.end() && it->is_object()) {
     for (auto& [name, value] : it->items()) {
@@ -114,6 +121,7 @@ std::string hub_config_json(const HubConfig& config) {
       {"port", config.port},
       {"insecurePort", config.insecure_port ? nlohmann::json(*config.insecure_port) : nlohmann::json(nullptr)},
       {"bind", config.bind},
+      {"servicePort", config.service_port},
       {"policies", policies},
       {"retention",
        {{"maxAgeDays", static_cast<double>(config.retention.max_age_ms) / 86400000.0},
