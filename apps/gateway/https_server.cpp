@@ -4,7 +4,9 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
-#include <iostream>
+#include <sys/socket.h>
+#include <sys/time.h>
+
 #include <thread>
 
 namespace picohub::gateway {

@@ -159,11 +159,11 @@ std::optional<DeviceQuery> parse_device_query(const std::string& sql, std::strin
   return q;
 }
 
-RestApi::RestApi(std::string host_name, std::vector<SharedAccessPolicy> policies, ControlCall call,
+RestApi::RestApi(std::string host_name, std::vector<SharedAccessPolicy> policies, ControlCall control,
                  std::function<std::uint64_t()> now_unix)
     : host_name_(std::move(host_name)),
       policies_(std::move(policies)),
-      call_(std::move(call)),
+      call_(std::move(control)),
       now_unix_(std::move(now_unix)) {}
 
 ControlReply RestApi::call(const std::string& op, json fields, double timeout_s) const {
@@ -214,7 +214,7 @@ RestResponse RestApi::dispatch(const RestRequest& r, const std::vector<std::stri
     if (n == 2 && m == "DELETE") {
       auto shown = call("device.show", {{"deviceId", p[1]}});
       if (!shown.ok()) return from_failure(shown);
-      if (!etag_matches(r.if_match, device_shape(shown.body)["etag"])) {
+      if (!etag_matches(r.if_match, device_shape(shown.body)["etag"].get<std::string>())) {
         return rest_error(412, "PreconditionFailed", "the If-Match etag does not match device " + p[1]);
       }
       auto reply = call("device.delete", {{"deviceId", p[1]}});
@@ -238,7 +238,7 @@ RestResponse RestApi::dispatch(const RestRequest& r, const std::vector<std::stri
       if (m == "DELETE") {
         auto shown = call("module.show", ids);
         if (!shown.ok()) return from_failure(shown);
-        if (!etag_matches(r.if_match, module_shape(shown.body)["etag"])) {
+        if (!etag_matches(r.if_match, module_shape(shown.body)["etag"].get<std::string>())) {
           return rest_error(412, "PreconditionFailed", "the If-Match etag does not match module " + p[3]);
         }
         auto reply = call("module.delete", ids);
@@ -272,7 +272,7 @@ RestResponse RestApi::put_device(const RestRequest& r, const std::string& id) co
   if (shown.ok()) {
     // IoT Hub: replacing an existing device needs If-Match ("*" or its etag).
     if (r.if_match.empty()) return rest_error(409, "DeviceAlreadyExists", "device " + id + " already exists");
-    if (!etag_matches(r.if_match, device_shape(shown.body)["etag"])) {
+    if (!etag_matches(r.if_match, device_shape(shown.body)["etag"].get<std::string>())) {
       return rest_error(412, "PreconditionFailed", "the If-Match etag does not match device " + id);
     }
     auto updated = call("device.update", {{"deviceId", id}, {"status", status}});
@@ -299,7 +299,7 @@ RestResponse RestApi::put_module(const RestRequest& r, const std::string& id, co
   if (shown.status == 0) return from_failure(shown);
   if (shown.ok()) {
     if (r.if_match.empty()) return rest_error(409, "ModuleAlreadyExistsOnDevice", "module " + module + " already exists");
-    if (!etag_matches(r.if_match, module_shape(shown.body)["etag"])) {
+    if (!etag_matches(r.if_match, module_shape(shown.body)["etag"].get<std::string>())) {
       return rest_error(412, "PreconditionFailed", "the If-Match etag does not match module " + module);
     }
     return json_response(200, module_shape(shown.body));  // nothing of a module is writable here yet

@@ -53,12 +53,11 @@ std::optional<DeviceQuery> parse_device_query(const std::string& sql, std::strin
 
 class RestApi {
  public:
-  RestApi(std::string host_name, std::vector<SharedAccessPolicy> policies, ControlCall call,
+  RestApi(std::string host_name, std::vector<SharedAccessPolicy> policies, ControlCall control,
           std::function<std::uint64_t()> now_unix);
   RestResponse handle(const RestRequest& request) const;
 
  private:
-  struct Route;
   RestResponse dispatch(const RestRequest& request, const std::vector<std::string>& path) const;
   RestResponse put_device(const RestRequest& r, const std::string& id) const;
   RestResponse put_module(const RestRequest& r, const std::string& id, const std::string& module) const;

@@ -61,7 +61,7 @@ async function main() {
   step('getModuleTwin');
 
   // IoT Hub answers 404 DeviceNotOnline, which azure-iothub turns into a plain Error('Not found').
-  await assert.rejects(service.invokeDeviceMethod('svc1', { methodName: 'ping', payload: {}, responseTimeoutInSeconds: 5 }),
+  await assert.rejects(service.invokeDeviceMethod('svc1', { methodName: 'ping', payload: {}, responseTimeoutInSeconds: 5, connectTimeoutInSeconds: 5 }),
     (e) => { assert.equal(e.message, 'Not found'); return true; });
   step('method to an offline device → 404 DeviceNotOnline');
 
@@ -75,10 +75,10 @@ async function main() {
   device.onDeviceMethod('slow', () => {});
   const c2d = new Promise((resolve) => device.on('message', (m) => { device.complete(m, () => {}); resolve(m.data.toString()); }));
   await new Promise((r) => setTimeout(r, 500));  // the method subscription reaches the broker
-  const result = (await service.invokeDeviceMethod('svc1', { methodName: 'ping', payload: { n: 1 }, responseTimeoutInSeconds: 10 })).result;
+  const result = (await service.invokeDeviceMethod('svc1', { methodName: 'ping', payload: { n: 1 }, responseTimeoutInSeconds: 10, connectTimeoutInSeconds: 5 })).result;
   assert.deepEqual(result, { status: 200, payload: { pong: { n: 1 } } });
   step('invokeDeviceMethod → {status, payload}');
-  await expectError(service.invokeDeviceMethod('svc1', { methodName: 'slow', payload: null, responseTimeoutInSeconds: 5 }),
+  await expectError(service.invokeDeviceMethod('svc1', { methodName: 'slow', payload: null, responseTimeoutInSeconds: 5, connectTimeoutInSeconds: 5 }),
     'GatewayTimeoutError', 'method timeout → 504');
 
   const res = await fetch(`https://localhost/devices/svc1/messages/deviceBound?api-version=2021-04-12`, {

@@ -157,7 +157,7 @@ TEST_F(RestApiTest, QueryPagesWithContinuationAndStatistics) {
   r.method = "POST";
   r.target = "/devices/query";
   r.authorization = token("iothubowner", kOwnerKey);
-  r.body = R"({"query":"SELECT * FROM devices WHERE STARTSWITH(devices.deviceId, 'a')"})";
+  r.body = R"js({"query":"SELECT * FROM devices WHERE STARTSWITH(devices.deviceId, 'a')"})js";
   r.max_item_count = "1";
   auto first = api.handle(r);
   ASSERT_EQ(first.status, 200);
