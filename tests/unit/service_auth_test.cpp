@@ -5,7 +5,9 @@
 #include <string>
 #include <vector>
 
+#include "hub/auth.hpp"
 #include "hub/config.hpp"
+#include "hub/store.hpp"
 #include "iothub/sas_token.hpp"
 #include "service/service_auth.hpp"
 
@@ -146,6 +148,26 @@ TEST(HubConfigPolicies, OldHubJsonWithoutRightsGetsTheDefaultsByName) {
   EXPECT_FALSE(picohub::hub::parse_hub_config(
       R"({"policies":{"x":{"primaryKey":")" + kOwnerKey + R"(","rights":"Everything"}}})", error));
   EXPECT_NE(error.find("rights"), std::string::npos);
+}
+
+// The MQTT control principal drives every control op, so only a policy with all three service rights may be it.
+TEST(HubControlPrincipal, NeedsRegistryReadWriteAndServiceConnect) {
+  picohub::hub::HubConfig c;
+  c.host_name = "myhub.local";
+  c.policies["iothubowner"] = {kOwnerKey, "", 15};
+  c.policies["service"] = {kReadKey, "", kServiceConnect};
+  std::string error;
+  auto store = picohub::hub::Store::open(":memory:", error);
+  ASSERT_TRUE(store) << error;
+  auto owner = picohub::hub::authenticate(c, *store, "picohub-service-1", "iothubowner",
+                                          token("myhub.local", kOwnerKey, kNow + 600, "iothubowner"),
+                                          static_cast<std::int64_t>(kNow));
+  EXPECT_TRUE(owner.accepted) << owner.reason;
+  auto service = picohub::hub::authenticate(c, *store, "picohub-service-1", "service",
+                                            token("myhub.local", kReadKey, kNow + 600, "service"),
+                                            static_cast<std::int64_t>(kNow));
+  EXPECT_FALSE(service.accepted);
+  EXPECT_NE(service.reason.find("RegistryRead"), std::string::npos) << service.reason;
 }
 
 }  // namespace
