@@ -79,6 +79,7 @@ void HttpsServer::serve(tcp::socket socket) {
   beast::error_code ec;
   asio::ssl::stream<tcp::socket> stream(std::move(socket), tls_);
   beast::get_lowest_layer(stream).set_option(asio::socket_base::keep_alive(true), ec);
+  beast::get_lowest_layer(stream).set_option(tcp::no_delay(true), ec);
   // A silent peer must not hold a thread forever: 60 s to finish any read (SO_RCVTIMEO on the socket).
   struct timeval tv{60, 0};
   ::setsockopt(beast::get_lowest_layer(stream).native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);

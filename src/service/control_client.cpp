@@ -116,6 +116,8 @@ std::unique_ptr<ControlClient> ControlClient::connect(const ControlEndpoint& e, 
     return nullptr;
   }
   mosquitto_int_option(c->mosq_, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V311);
+  // Without it Nagle holds each small request behind the previous reply's delayed ACK (~40 ms a call).
+  mosquitto_int_option(c->mosq_, MOSQ_OPT_TCP_NODELAY, 1);
   mosquitto_connect_callback_set(c->mosq_, on_connect);
   mosquitto_disconnect_callback_set(c->mosq_, on_disconnect);
   mosquitto_subscribe_callback_set(c->mosq_, on_subscribe);
