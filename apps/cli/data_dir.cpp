@@ -54,8 +54,10 @@ std::optional<HubConfig> load_hub_config(const fs::path& dir, std::string& why) 
   config.port = parsed->port;
   config.insecure_port = parsed->insecure_port;
   config.bind = parsed->bind;
+  config.service_port = parsed->service_port;
   config.primary_key = owner->second.primary_key;
   config.secondary_key = owner->second.secondary_key;
+  config.policies = parsed->policies;
   config.retention_days = static_cast<double>(parsed->retention.max_age_ms) / 86400000.0;
   config.retention_bytes = parsed->retention.max_bytes;
   config.fsync = parsed->durability_fsync;
@@ -68,7 +70,12 @@ bool save_hub_config(const fs::path& dir, const HubConfig& config, fs::perms mod
   doc.port = config.port;
   doc.insecure_port = config.insecure_port;
   doc.bind = config.bind;
-  doc.policies["iothubowner"] = {config.primary_key, config.secondary_key};
+  doc.service_port = config.service_port;
+  doc.policies = config.policies;
+  auto& owner = doc.policies["iothubowner"];
+  owner.primary_key = config.primary_key;
+  owner.secondary_key = config.secondary_key;
+  owner.rights = service::kRegistryRead | service::kRegistryWrite | service::kServiceConnect | service::kDeviceConnect;
   doc.retention.max_age_ms = static_cast<std::int64_t>(config.retention_days * 86400000.0);
   doc.retention.max_bytes = config.retention_bytes;
   doc.durability_fsync = config.fsync;
@@ -97,14 +104,15 @@ static fs::path exe_dir() {
   return ec ? fs::path() : exe.parent_path();
 }
 
-fs::path find_plugin(std::string& searched) {
+// $ENV_NAME, else the build tree's <exe dir>/../SUBDIR/FILE, else the installed <exe dir>/../lib/picohub/FILE.
+static fs::path find_companion(const char* env_name, const char* subdir, const char* file, std::string& searched) {
   std::vector<fs::path> candidates;
-  if (const char* env = std::getenv("PICOHUB_PLUGIN"); env != nullptr && *env != '\0') {
+  if (const char* env = std::getenv(env_name); env != nullptr && *env != '\0') {
     candidates.emplace_back(env);
   } else {
     const auto dir = exe_dir();
-    candidates.push_back(dir / ".." / "hub-plugin" / "picohub_hub.so");
-    candidates.push_back(dir / ".." / "lib" / "picohub" / "picohub_hub.so");
+    candidates.push_back(dir / ".." / subdir / file);
+    candidates.push_back(dir / ".." / "lib" / "picohub" / file);
   }
   searched.clear();
   for (const auto& c : candidates) {
@@ -114,6 +122,14 @@ fs::path find_plugin(std::string& searched) {
     searched += c.lexically_normal().string();
   }
   return {};
+}
+
+fs::path find_plugin(std::string& searched) {
+  return find_companion("PICOHUB_PLUGIN", "hub-plugin", "picohub_hub.so", searched);
+}
+
+fs::path find_gateway(std::string& searched) {
+  return find_companion("PICOHUB_GATEWAY", "gateway", "picohub-gateway", searched);
 }
 
 // The NUL-separated arguments of a live process, empty when it is gone or unreadable.
@@ -157,6 +173,22 @@ int running_pid(const fs::path& dir) {
     return 0;
   }
   return static_cast<int>(pid);
+}
+
+int gateway_pid(const fs::path& dir) {
+  std::ifstream in(dir / "gateway.pid");
+  long pid = 0;
+  if (!(in >> pid) || pid <= 1) return 0;
+  if (::kill(static_cast<pid_t>(pid), 0) != 0 && errno != EPERM) return 0;
+  const auto args = process_arguments(pid);
+  if (args.empty() || fs::path(args[0]).filename() != "picohub-gateway") return 0;
+  std::error_code ec;
+  for (std::size_t i = 1; i + 1 < args.size(); ++i) {
+    if (args[i] == "--data-dir" && (fs::path(args[i + 1]) == dir || fs::equivalent(args[i + 1], dir, ec))) {
+      return static_cast<int>(pid);
+    }
+  }
+  return 0;
 }
 
 std::string no_hub_message(const fs::path& dir) {

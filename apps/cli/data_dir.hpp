@@ -3,9 +3,12 @@
 #pragma once
 
 #include <filesystem>
+#include <map>
 #include <cstdint>
 #include <optional>
 #include <string>
+
+#include "hub/config.hpp"
 
 namespace picohub::cli {
 
@@ -17,8 +20,11 @@ struct HubConfig {
   int port = 8883;
   std::optional<int> insecure_port;
   std::string bind = "127.0.0.1";
+  int service_port = 443;  // picohub-gateway (IoT Hub's REST API over HTTPS); 0 = off
   std::string primary_key;    // iothubowner policy, base64 of 32 random bytes
   std::string secondary_key;
+  // Every policy in hub.json (iothubowner's keys above win when saving), kept so a save loses none.
+  std::map<std::string, hub::PolicyKeys> policies;
   // Read by the broker plugin (src/hub/config.cpp): telemetry retention in state.db and the power-loss option.
   double retention_days = 7;
   std::uint64_t retention_bytes = 1ULL << 30;
@@ -34,6 +40,12 @@ bool save_hub_config(const std::filesystem::path& dir, const HubConfig& config, 
 // The mosquitto plugin: $PICOHUB_PLUGIN, else <exe dir>/../hub-plugin/picohub_hub.so (build tree),
 // else <exe dir>/../lib/picohub/picohub_hub.so (installed). Empty when none exists.
 std::filesystem::path find_plugin(std::string& searched);
+
+// picohub-gateway: $PICOHUB_GATEWAY, else <exe dir>/../gateway/picohub-gateway (build tree), else
+// <exe dir>/../lib/picohub/picohub-gateway. Empty when none exists.
+std::filesystem::path find_gateway(std::string& searched);
+// Pid from DIR/gateway.pid if that process is alive and is a picohub-gateway started with --data-dir DIR, else 0.
+int gateway_pid(const std::filesystem::path& dir);
 
 // Pid from DIR/mosquitto.pid if that process is alive and is the broker started for DIR (mosquitto -c
 // DIR/mosquitto.conf), else 0: a stale pid file never makes stop/status act on another process.

@@ -118,8 +118,8 @@ bool write_broker_config(const fs::path& dir, const HubConfig& config, const fs:
   return secure_file(file, own, false, why);
 }
 
-std::string log_tail(const fs::path& dir, int lines) {
-  std::ifstream in(dir / "mosquitto.log");
+std::string log_tail(const fs::path& dir, int lines, const char* file) {
+  std::ifstream in(dir / file);
   std::deque<std::string> tail;
   std::string line;
   while (std::getline(in, line)) {

@@ -31,6 +31,8 @@ struct StartOptions {
   std::string host_name = "localhost";
   std::string bind = "127.0.0.1";
   int insecure_port = 0;
+  int service_port = 443;
+  CLI::Option* service_port_opt = nullptr;
   bool foreground = false;
   double wait = 20.0;
   std::string chain;  // "" keeps the data dir's chain shape
@@ -160,6 +162,10 @@ int hub_start(StartOptions& o) {
   if (!existing || o.port_opt->count() > 0) config.port = o.port;
   if (!existing || o.host_opt->count() > 0) config.host_name = o.host_name;
   if (!existing || o.bind_opt->count() > 0) config.bind = o.bind;
+  if (o.service_port_opt->count() > 0) config.service_port = o.service_port;
+  if (config.service_port < 0 || config.service_port > 65535) {
+    return report_error({exit_usage, "--service-port must be 0 (off) or between 1 and 65535"}, json_out);
+  }
   if (o.insecure_opt->count() > 0) {
     config.insecure_port = o.insecure_port > 0 ? std::optional<int>(o.insecure_port) : std::nullopt;
   }
@@ -174,6 +180,8 @@ int hub_start(StartOptions& o) {
   }
   if (config.primary_key.empty()) config.primary_key = base64_encode(random_bytes(32));
   if (config.secondary_key.empty()) config.secondary_key = base64_encode(random_bytes(32));
+  // IoT Hub's default policies; a data dir from before they existed gets the missing ones now.
+  hub::add_default_policies(config.policies, [] { return base64_encode(random_bytes(32)); });
   if (!save_hub_config(dir, config, fs::perms::owner_read | fs::perms::owner_write, why) ||
       !secure_file(dir / "hub.json", own, true, why)) {
     return report_error({exit_failure, why}, json_out);
@@ -222,6 +230,17 @@ int hub_start(StartOptions& o) {
     fs::remove(dir / "mosquitto.pid", ec);
     return report_error(err, json_out);
   }
+  // The service API: a port chosen on purpose that fails fails the start; the default 443 failing (a normal
+  // user, or a busy port) leaves the broker up and says how to turn the service API on.
+  const GatewayStart gateway = start_gateway(dir, config, 10.0);
+  if (!gateway.problem.empty() && (o.service_port_opt->count() > 0 || config.service_port != 443)) {
+    ::kill(child, SIGTERM);
+    for (int i = 0; i < 50 && ::waitpid(child, nullptr, WNOHANG) == 0; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    fs::remove(dir / "mosquitto.pid", ec);
+    return report_error({exit_failure, gateway.problem + " (the hub was not started)"}, json_out);
+  }
   const int devices = info->value("devices", 0);
   if (json_out) {
     std::cout << json{{"running", true},
@@ -236,7 +255,10 @@ int hub_start(StartOptions& o) {
                       {"log", log.string()},
                       {"devices", devices},
                       {"brokerUser", own.as_root ? own.broker_user : std::string()},
-                      {"connectedDevices", info->value("connectedDevices", 0)}}
+                      {"connectedDevices", info->value("connectedDevices", 0)},
+                      {"servicePort", gateway.pid != 0 ? json(config.service_port) : json(nullptr)},
+                      {"gatewayPid", gateway.pid != 0 ? json(gateway.pid) : json(nullptr)},
+                      {"serviceApiProblem", gateway.problem.empty() ? json(nullptr) : json(gateway.problem)}}
                      .dump(2)
               << '\n';
   } else {
@@ -250,6 +272,13 @@ int hub_start(StartOptions& o) {
     }
     if (config.insecure_port) {
       std::cout << "  plain     127.0.0.1:" << *config.insecure_port << " (no TLS, for debugging)\n";
+    }
+    if (gateway.pid != 0) {
+      std::cout << "  service   https://" << config.host_name << (config.service_port == 443 ? "" : ":" + std::to_string(config.service_port))
+                << " (IoT Hub REST API, picohub-gateway pid " << gateway.pid << "; connection string: picohub hub connection-string"
+                << data_flag(dir) << ")\n";
+    } else if (!gateway.problem.empty()) {
+      std::cout << "  service   off: " << gateway.problem << "\n";
     }
     std::cout << "  data      " << dir.string() << "  (log: mosquitto.log)\n"
               << "  devices   " << devices << "\n";
@@ -276,6 +305,7 @@ int hub_start(StartOptions& o) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   fs::remove(dir / "mosquitto.pid", ec);
+  stop_gateway(dir, 5.0);
   std::cout << "hub stopped\n";
   return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? exit_ok : exit_failure;
 }
@@ -283,6 +313,7 @@ int hub_start(StartOptions& o) {
 int hub_stop(const ServiceOptions& o, double wait_s) {
   const fs::path dir = resolve_data_dir(o.data);
   std::error_code ec;
+  stop_gateway(dir, wait_s);
   const int pid = running_pid(dir);
   if (pid == 0) {
     fs::remove(dir / "mosquitto.pid", ec);
@@ -347,6 +378,9 @@ int hub_status(const ServiceOptions& o) {
       out["port"] = config->port;
     }
     out["reachable"] = info.has_value();
+    const int gw = gateway_pid(dir);
+    out["gatewayPid"] = gw != 0 ? json(gw) : json(nullptr);
+    out["servicePort"] = gw != 0 && config ? json(config->service_port) : json(nullptr);
     if (info) {
       out["devices"] = info->value("devices", 0);
       out["connectedDevices"] = info->value("connectedDevices", 0);
@@ -358,6 +392,14 @@ int hub_status(const ServiceOptions& o) {
   } else {
     std::cout << "running (mosquitto pid " << pid << ")\n";
     if (config) std::cout << "  endpoint  " << config->host_name << ":" << config->port << " (TLS)\n";
+    const int gw = gateway_pid(dir);
+    if (gw != 0 && config) {
+      std::cout << "  service   https://" << config->host_name << ":" << config->service_port
+                << " (IoT Hub REST API, picohub-gateway pid " << gw << ")\n";
+    } else {
+      std::cout << "  service   off (IoT Hub REST API not running: restart with picohub hub start --service-port N, "
+                   "port 443 needs root or CAP_NET_BIND_SERVICE)\n";
+    }
     std::cout << "  CA        " << (dir / "ca.crt").string() << "\n  data      " << dir.string() << "\n";
     if (info) {
       std::cout << "  devices   " << info->value("devices", 0) << " (" << info->value("connectedDevices", 0)
@@ -367,6 +409,40 @@ int hub_status(const ServiceOptions& o) {
     }
   }
   return info ? exit_ok : exit_failure;
+}
+
+// The service connection string for a policy, and the Event Hub-compatible one (served by the AMQP endpoint on
+// 5671; EntityPath is the hub's name, the first label of its host name).
+int hub_connection_string(const ServiceOptions& o, const std::string& policy_name) {
+  const fs::path dir = resolve_data_dir(o.data);
+  std::string why;
+  const auto config = load_hub_config(dir, why);
+  if (!config) return report_error({exit_failure, why}, o.json);
+  auto policy = config->policies.find(policy_name);
+  if (policy == config->policies.end()) {
+    std::string names;
+    for (const auto& [name, keys] : config->policies) names += (names.empty() ? "" : ", ") + name;
+    return report_error({exit_usage, "no policy '" + policy_name + "' in " + (dir / "hub.json").string() +
+                                         " (policies: " + names + "; run picohub hub start to add the defaults)"},
+                        o.json);
+  }
+  const std::string& key = policy_name == "iothubowner" ? config->primary_key : policy->second.primary_key;
+  const std::string service = "HostName=" + config->host_name + ";SharedAccessKeyName=" + policy_name +
+                              ";SharedAccessKey=" + key;
+  const std::string hub_name = config->host_name.substr(0, config->host_name.find('.'));
+  const std::string events = "Endpoint=sb://" + config->host_name + "/;SharedAccessKeyName=" + policy_name +
+                             ";SharedAccessKey=" + key + ";EntityPath=" + hub_name;
+  if (o.json) {
+    std::cout << json{{"policy", policy_name}, {"connectionString", service}, {"eventHubConnectionString", events},
+                      {"caFile", (dir / "ca.crt").string()}}
+                     .dump(2)
+              << '\n';
+  } else {
+    std::cout << service << "\n"
+              << "Event Hub-compatible (AMQP, port 5671): " << events << "\n"
+              << "trust the hub's CA: NODE_EXTRA_CA_CERTS=" << (dir / "ca.crt").string() << "\n";
+  }
+  return exit_ok;
 }
 
 }  // namespace
@@ -398,6 +474,10 @@ PICOHUB_COMMAND(60, [](CLI::App& root, int& exit_code) {
   start_options->fsync_opt = start->add_flag(
       "--fsync,!--no-fsync", start_options->fsync,
       "fdatasync every acknowledged message and commit: survives power loss, costs broker CPU (kept in hub.json)");
+  start_options->service_port_opt = start->add_option(
+      "--service-port", start_options->service_port,
+      "HTTPS port of IoT Hub's service REST API on --bind (default 443, as azure-iothub requires; 0 turns it off; "
+      "kept in hub.json)");
   start->add_flag("--foreground", start_options->foreground, "stay attached; Ctrl-C stops the hub");
   start->add_option("--wait", start_options->wait, "seconds to wait for the hub to become ready (default 20)");
   start->callback([start_options, &exit_code] { exit_code = hub_start(*start_options); });
@@ -408,6 +488,15 @@ PICOHUB_COMMAND(60, [](CLI::App& root, int& exit_code) {
   add_service_options(*stop, *stop_options);
   stop->add_option("--wait", *stop_wait, "seconds to wait before killing it (default 10)");
   stop->callback([stop_options, stop_wait, &exit_code] { exit_code = hub_stop(*stop_options, *stop_wait); });
+
+  auto cs_options = std::make_shared<ServiceOptions>();
+  auto cs_policy = std::make_shared<std::string>("iothubowner");
+  auto* cs = hub->add_subcommand("connection-string",
+                                 "print the service connection string (and the Event Hub-compatible one) of a policy");
+  add_service_options(*cs, *cs_options);
+  cs->add_option("--policy", *cs_policy,
+                 "shared access policy: iothubowner (default), service, device, registryRead, registryReadWrite");
+  cs->callback([cs_options, cs_policy, &exit_code] { exit_code = hub_connection_string(*cs_options, *cs_policy); });
 
   auto status_options = std::make_shared<ServiceOptions>();
   auto* status = hub->add_subcommand("status", "is the hub running? pid, endpoint, devices (exit 1 when not running)");

@@ -38,7 +38,18 @@ bool write_broker_config(const std::filesystem::path& dir, const HubConfig& conf
 // True when nothing listens on bind:port (checked by binding it).
 bool port_is_free(const std::string& bind, int port, std::string& why);
 
-// Last `lines` lines of DIR/mosquitto.log, for failure messages.
-std::string log_tail(const std::filesystem::path& dir, int lines);
+// Last `lines` lines of DIR/mosquitto.log (or another log in DIR), for failure messages.
+std::string log_tail(const std::filesystem::path& dir, int lines, const char* file = "mosquitto.log");
 
+
+
+// picohub-gateway (IoT Hub's REST API over HTTPS on bind:service_port), started after the broker.
+struct GatewayStart {
+  int pid = 0;          // running gateway, 0 when the service API is off
+  std::string problem;  // why it is off, with what to do (empty when running or turned off on purpose)
+};
+// Starts it detached (DIR/gateway.pid, DIR/gateway.log) and waits up to `wait_s` until it listens.
+GatewayStart start_gateway(const std::filesystem::path& dir, const HubConfig& config, double wait_s);
+// SIGTERM (SIGKILL after wait_s) to the gateway of DIR; returns its pid, 0 when none ran.
+int stop_gateway(const std::filesystem::path& dir, double wait_s);
 }  // namespace picohub::cli

@@ -33,7 +33,8 @@ if(TARGET picohub AND TARGET picohub_hub_plugin)
     add_test(NAME hub_cli_node_sdk_fidelity
              COMMAND ${PICOHUB_NODE} --test --test-concurrency=1 ${CMAKE_SOURCE_DIR}/tests/e2e/
              WORKING_DIRECTORY ${CMAKE_SOURCE_DIR}/tests/e2e)
-    set_tests_properties(hub_cli_node_sdk_fidelity PROPERTIES TIMEOUT 280 RUN_SERIAL ON
+    # Includes service_api.test.mjs, which binds port 443 (picohub-gateway) when it can.
+    set_tests_properties(hub_cli_node_sdk_fidelity PROPERTIES TIMEOUT 340 RUN_SERIAL ON RESOURCE_LOCK service_port
                          ENVIRONMENT "PICOHUB_BIN=$<TARGET_FILE:picohub>;PICOHUB_PLUGIN=$<TARGET_FILE:picohub_hub_plugin>")
   endif()
 endif()

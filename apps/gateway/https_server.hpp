@@ -1,0 +1,33 @@
+// HTTPS/1.1 front of the REST API: TLS with the hub's server certificate, one thread per connection (at most
+// `max_connections`; a direct method waiting 30 s holds only its own), keep-alive, body limit, IoT Hub's headers.
+#pragma once
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
+
+#include <atomic>
+#include <cstddef>
+
+#include "service/rest_api.hpp"
+
+namespace picohub::gateway {
+
+class HttpsServer {
+ public:
+  // Binds and listens; throws boost::system::system_error when the address cannot be bound.
+  HttpsServer(boost::asio::io_context& io, boost::asio::ssl::context& tls, const boost::asio::ip::tcp::endpoint& at,
+              const service::RestApi& api, std::size_t max_connections);
+  // Accepts until the io_context stops; each connection is served on its own detached thread.
+  void run();
+
+ private:
+  void serve(boost::asio::ip::tcp::socket socket);
+
+  boost::asio::ssl::context& tls_;
+  boost::asio::ip::tcp::acceptor acceptor_;
+  const service::RestApi& api_;
+  std::size_t max_connections_;
+  std::atomic<std::size_t> active_{0};
+};
+
+}  // namespace picohub::gateway
