@@ -1,6 +1,7 @@
 #include "service/amqp/amqp_endpoint.hpp"
 
 #include "service/amqp/connection_handler.hpp"
+#include "service/amqp/sasl_plain.hpp"
 
 #include <proton/connection_options.hpp>
 #include <proton/container.hpp>
@@ -40,14 +41,14 @@ struct AmqpEndpoint::Impl : proton::listen_handler {
     auto handler = std::make_shared<ConnectionHandler>(context);
     std::erase_if(handlers, [](const auto& h) { return h->finished(); });  // Proton thread: closed ones are done
     handlers.insert(handler);
-    // TLS always; SASL ANONYMOUS offered (azure-iothub and Event Hubs clients), and a client that skips the SASL
-    // layer altogether (azure-iothub over rhea) is let through: authorization is the CBS token.
+    // TLS always; SASL ANONYMOUS (Event Hubs clients) and PLAIN (sasl_plain.hpp) offered, and a client that skips
+    // the SASL layer altogether (azure-iothub over rhea) is let through: authorization is the CBS token.
     proton::ssl_certificate cert(context.options.certificate.string(), context.options.private_key.string());
     return proton::connection_options()
         .handler(*handler)
         .ssl_server_options(proton::ssl_server_options(cert))
         .sasl_enabled(true)
-        .sasl_allowed_mechs("ANONYMOUS")
+        .sasl_allowed_mechs("ANONYMOUS PLAIN")
         .sasl_allow_insecure_mechs(true);
   }
 };
@@ -64,7 +65,9 @@ tl::expected<std::unique_ptr<AmqpEndpoint>, std::string> AmqpEndpoint::start(con
   impl->context.hub = &hub;
   impl->context.worker = &impl->worker;
   impl->context.event_hub_name = options.event_hub_name.empty() ? first_label(hub.host_name()) : options.event_hub_name;
+  impl->context.hub_host = hub.host_name();
   impl->container.auto_stop(false);
+  install_endpoint_sasl();
   auto opened = impl->opened.get_future();
   try {
     impl->listener = impl->container.listen(options.bind + ":" + std::to_string(options.port), *impl);

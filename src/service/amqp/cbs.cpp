@@ -5,6 +5,10 @@
 #include "service/amqp/connection_handler.hpp"
 
 #include "service/amqp/message_values.hpp"
+#include "service/amqp/sasl_plain.hpp"
+
+#include <proton/error_condition.hpp>
+#include <proton/transport.hpp>
 
 #include <proton/scalar.hpp>
 
@@ -32,6 +36,23 @@ bool ConnectionHandler::authorized_for_event_hub() const {
   for (const auto& a : audiences_)
     if (is_event_hub_audience(a)) return true;
   return false;
+}
+
+// SASL PLAIN as IoT Hub takes it: user "<policy>@sas.root.<hub>", password a SAS token for the hub. It counts as
+// a claim for the hub; a token the hub refuses closes the connection.
+void ConnectionHandler::check_plain_credentials(proton::connection& c) {
+  auto creds = take_plain_credentials(c.transport());
+  if (!creds) return;
+  const std::string audience = context_.hub_host;
+  proton::connection connection = c;
+  call([token = creds->password, audience](HubPort& hub) { return hub.authorize(token, audience, right_service_connect); },
+       [this, audience, connection](HubResult<void> result) mutable {
+         if (result) {
+           audiences_.insert(audience);
+           return;
+         }
+         connection.close(proton::error_condition("amqp:unauthorized-access", result.error().message));
+       });
 }
 
 void ConnectionHandler::handle_put_token(const proton::message& request) {

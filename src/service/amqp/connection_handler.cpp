@@ -49,6 +49,7 @@ void ConnectionHandler::on_connection_open(proton::connection& c) {
     work_queue_ = &c.work_queue();
   }
   c.open();
+  check_plain_credentials(c);
 }
 
 void ConnectionHandler::on_transport_close(proton::transport&) {

@@ -33,6 +33,7 @@ struct EndpointContext {
   HubPort* hub = nullptr;
   PortWorker* worker = nullptr;
   std::string event_hub_name;
+  std::string hub_host;  // the hub's host name (HubPort::host_name(), read once)
   int listen_port = 0;
 };
 
@@ -78,6 +79,7 @@ class ConnectionHandler : public proton::messaging_handler, public std::enable_s
   void handle_put_token(const proton::message& request);
   bool authorized_for_iothub() const;
   bool authorized_for_event_hub() const;
+  void check_plain_credentials(proton::connection& c);
   // c2d_link.cpp
   void handle_c2d(proton::delivery& d, const proton::message& m);
   void open_feedback(proton::sender& s);

@@ -44,7 +44,7 @@ std::string selector_of(const proton::source& source) {
 }  // namespace
 
 void ConnectionHandler::redirect(proton::sender& s) {
-  const std::string host = "localhost";
+  const std::string& host = context_.hub_host;
   const std::string address = "amqps://" + host + ":" + std::to_string(context_.listen_port) + "/" +
                               context_.event_hub_name + "/$management";
   std::map<proton::symbol, proton::value> info;
