@@ -56,6 +56,7 @@ std::optional<HubConfig> load_hub_config(const fs::path& dir, std::string& why) 
   config.bind = parsed->bind;
   config.primary_key = owner->second.primary_key;
   config.secondary_key = owner->second.secondary_key;
+  config.policies = parsed->policies;
   config.retention_days = static_cast<double>(parsed->retention.max_age_ms) / 86400000.0;
   config.retention_bytes = parsed->retention.max_bytes;
   config.fsync = parsed->durability_fsync;
@@ -68,7 +69,11 @@ bool save_hub_config(const fs::path& dir, const HubConfig& config, fs::perms mod
   doc.port = config.port;
   doc.insecure_port = config.insecure_port;
   doc.bind = config.bind;
-  doc.policies["iothubowner"] = {config.primary_key, config.secondary_key};
+  doc.policies = config.policies;
+  auto& owner = doc.policies["iothubowner"];
+  owner.primary_key = config.primary_key;
+  owner.secondary_key = config.secondary_key;
+  owner.rights = service::kRegistryRead | service::kRegistryWrite | service::kServiceConnect | service::kDeviceConnect;
   doc.retention.max_age_ms = static_cast<std::int64_t>(config.retention_days * 86400000.0);
   doc.retention.max_bytes = config.retention_bytes;
   doc.durability_fsync = config.fsync;

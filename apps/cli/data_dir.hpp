@@ -3,9 +3,12 @@
 #pragma once
 
 #include <filesystem>
+#include <map>
 #include <cstdint>
 #include <optional>
 #include <string>
+
+#include "hub/config.hpp"
 
 namespace picohub::cli {
 
@@ -19,6 +22,8 @@ struct HubConfig {
   std::string bind = "127.0.0.1";
   std::string primary_key;    // iothubowner policy, base64 of 32 random bytes
   std::string secondary_key;
+  // Every policy in hub.json (iothubowner's keys above win when saving), kept so a save loses none.
+  std::map<std::string, hub::PolicyKeys> policies;
   // Read by the broker plugin (src/hub/config.cpp): telemetry retention in state.db and the power-loss option.
   double retention_days = 7;
   std::uint64_t retention_bytes = 1ULL << 30;

@@ -174,6 +174,8 @@ int hub_start(StartOptions& o) {
   }
   if (config.primary_key.empty()) config.primary_key = base64_encode(random_bytes(32));
   if (config.secondary_key.empty()) config.secondary_key = base64_encode(random_bytes(32));
+  // IoT Hub's default policies; a data dir from before they existed gets the missing ones now.
+  hub::add_default_policies(config.policies, [] { return base64_encode(random_bytes(32)); });
   if (!save_hub_config(dir, config, fs::perms::owner_read | fs::perms::owner_write, why) ||
       !secure_file(dir / "hub.json", own, true, why)) {
     return report_error({exit_failure, why}, json_out);

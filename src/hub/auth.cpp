@@ -72,6 +72,13 @@ AuthResult authenticate_service(const HubConfig& config, std::string_view userna
   if (!verify_with(token, policy->second.primary_key, policy->second.secondary_key)) {
     return refuse("service token signature does not match either key of policy '" + std::string(username) + "'");
   }
+  // The control ops read and write the registry and reach devices: only a policy holding all of that drives them.
+  constexpr unsigned kControlRights = service::kRegistryRead | service::kRegistryWrite | service::kServiceConnect;
+  if ((policy->second.rights & kControlRights) != kControlRights) {
+    return refuse("policy '" + std::string(username) + "' lacks " +
+                  service::rights_text(kControlRights & ~policy->second.rights) +
+                  " (the control ops need RegistryRead, RegistryWrite and ServiceConnect, e.g. iothubowner)");
+  }
   AuthResult r;
   r.accepted = true;
   r.principal = Principal::service;
@@ -147,7 +154,7 @@ AuthResult authenticate(const HubConfig& config, Store& store, std::string_view 
     // A hub policy key acting for the device (iothubowner has DeviceConnect on IoT Hub).
     auto skn = url_decode(token->skn);
     auto policy = skn ? config.policies.find(*skn) : config.policies.end();
-    ok = policy != config.policies.end() &&
+    ok = policy != config.policies.end() && (policy->second.rights & service::kDeviceConnect) != 0 &&
          verify_with(*token, policy->second.primary_key, policy->second.secondary_key);
   } else {
     ok = verify_with(*token, primary_key, secondary_key);

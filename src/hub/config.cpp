@@ -8,6 +8,36 @@
 
 namespace picohub::hub {
 
+namespace {
+
+unsigned default_rights(std::string_view name) {
+  for (const auto& shape : service::default_policy_shapes()) {
+    if (shape.name == name) return shape.rights;
+  }
+  return 0;
+}
+
+// "RegistryRead, ServiceConnect" (commas and/or spaces between names); nullopt on an unknown name.
+std::optional<unsigned> parse_rights(std::string_view text) {
+  unsigned rights = 0;
+  std::size_t i = 0;
+  while (i < text.size()) {
+    if (text[i] == ',' || text[i] == ' ') {
+      ++i;
+      continue;
+    }
+    std::size_t end = text.find_first_of(", ", i);
+    if (end == std::string_view::npos) end = text.size();
+    const unsigned bit = service::right_from_name(text.substr(i, end - i));
+    if (bit == 0) return std::nullopt;
+    rights |= bit;
+    i = end;
+  }
+  return rights;
+}
+
+}  // namespace
+
 std::optional<HubConfig> parse_hub_config(std::string_view json_text, std::string& error) {
   auto doc = nlohmann::json::parse(json_text, nullptr, false);
   if (doc.is_discarded() || !doc.is_object()) {
@@ -38,6 +68,15 @@ std::optional<HubConfig> parse_hub_config(std::string_view json_text, std::strin
       if (value.contains("secondaryKey") && value["secondaryKey"].is_string()) {
         keys.secondary_key = value["secondaryKey"].get<std::string>();
       }
+      keys.rights = default_rights(name);
+      if (auto rights = value.find("rights"); rights != value.end()) {
+        auto parsed = rights->is_string() ? parse_rights(rights->get<std::string>()) : std::nullopt;
+        if (!parsed) {
+          error = "hub.json: policy '" + name + "' rights must be a string like \"RegistryRead, ServiceConnect\"";
+          return std::nullopt;
+        }
+        keys.rights = *parsed;
+      }
       if (!base64_decode(keys.primary_key) || (!keys.secondary_key.empty() && !base64_decode(keys.secondary_key))) {
         error = "hub.json: policy '" + name + "' has a key that is not valid base64";
         return std::nullopt;
@@ -66,7 +105,9 @@ std::optional<HubConfig> parse_hub_config(std::string_view json_text, std::strin
 std::string hub_config_json(const HubConfig& config) {
   nlohmann::json policies = nlohmann::json::object();
   for (const auto& [name, keys] : config.policies) {
-    policies[name] = {{"primaryKey", keys.primary_key}, {"secondaryKey", keys.secondary_key}};
+    policies[name] = {{"primaryKey", keys.primary_key},
+                      {"secondaryKey", keys.secondary_key},
+                      {"rights", service::rights_text(keys.rights)}};
   }
   nlohmann::json doc = {
       {"hostName", config.host_name},
@@ -93,6 +134,26 @@ std::optional<HubConfig> load_hub_config(const std::string& path, std::string& e
   auto config = parse_hub_config(buffer.str(), error);
   if (!config) error = path + ": " + error;
   return config;
+}
+
+}  // namespace picohub::hub
+
+namespace picohub::hub {
+
+bool add_default_policies(std::map<std::string, PolicyKeys>& policies, const std::function<std::string()>& new_key) {
+  bool added = false;
+  for (const auto& shape : service::default_policy_shapes()) {
+    if (policies.count(shape.name) != 0) continue;
+    policies[shape.name] = PolicyKeys{new_key(), new_key(), shape.rights};
+    added = true;
+  }
+  return added;
+}
+
+std::vector<service::SharedAccessPolicy> shared_access_policies(const HubConfig& config) {
+  std::vector<service::SharedAccessPolicy> out;
+  for (const auto& [name, keys] : config.policies) out.push_back({name, keys.primary_key, keys.secondary_key, keys.rights});
+  return out;
 }
 
 }  // namespace picohub::hub

@@ -29,7 +29,7 @@ inline std::unique_ptr<picohub::hub::Store> memory_store() {
 inline picohub::hub::HubConfig test_config() {
   picohub::hub::HubConfig c;
   c.host_name = kHost;
-  c.policies["iothubowner"] = {kKey, kOtherKey};
+  c.policies["iothubowner"] = {kKey, kOtherKey, 15};  // all four ServiceRight bits
   return c;
 }
 
