@@ -99,6 +99,7 @@ TEST(ServiceAmqpEvents, EventCarriesAnnotationsAndProperties) {
 TEST(ServiceAmqpFeedback, BatchIsAJsonArrayInADataSection) {
   const auto m = feedback_message({{"mid-1", "dev1", "Success", "Success", "2026-12-04T10:00:00.000Z"}});
   EXPECT_EQ(m.content_type(), "application/vnd.microsoft.iothub.feedback.json");
+  EXPECT_TRUE(m.inferred());  // a data section
   const auto body = proton::get<proton::binary>(m.body());
   const auto batch = nlohmann::json::parse(std::string(body.begin(), body.end()));
   ASSERT_EQ(batch.size(), 1u);

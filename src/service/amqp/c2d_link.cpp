@@ -36,9 +36,14 @@ void ConnectionHandler::handle_c2d(proton::delivery& d, const proton::message& m
   }
   auto request = c2d_request_from(m, unix_ms());
   if (!request) return reject_with(d, condition_for(request.error()), request.error().message);
-  proton::delivery delivery = d;
+  const auto key = next_delivery_++;
+  unsettled_[key] = d;
   call([r = std::move(*request)](HubPort& hub) { return hub.send_c2d(r); },
-       [delivery](HubResult<C2dAccepted> result) mutable {
+       [this, key](HubResult<C2dAccepted> result) {
+         auto it = unsettled_.find(key);
+         if (it == unsettled_.end()) return;
+         proton::delivery delivery = it->second;
+         unsettled_.erase(it);
          if (result) return delivery.accept();
          reject_with(delivery, condition_for(result.error()), result.error().message);
        });

@@ -44,14 +44,13 @@ void ConnectionHandler::check_plain_credentials(proton::connection& c) {
   auto creds = take_plain_credentials(c.transport());
   if (!creds) return;
   const std::string audience = context_.hub_host;
-  proton::connection connection = c;
   call([token = creds->password, audience](HubPort& hub) { return hub.authorize(token, audience, right_service_connect); },
-       [this, audience, connection](HubResult<void> result) mutable {
+       [this, audience](HubResult<void> result) {
          if (result) {
            audiences_.insert(audience);
            return;
          }
-         connection.close(proton::error_condition("amqp:unauthorized-access", result.error().message));
+         connection_.close(proton::error_condition("amqp:unauthorized-access", result.error().message));
        });
 }
 
@@ -60,6 +59,7 @@ void ConnectionHandler::handle_put_token(const proton::message& request) {
   const std::string audience = property(request, "name");
   const std::string token = body_bytes(request).value_or("");
   const std::string reply_to = request.reply_to();
+  // The request (a value type that owns its data, no Proton object) is kept for the reply's correlation id.
   auto answer = [this, reply_to, request](int status, const std::string& description) {
     proton::message response;
     response.properties().put("status-code", status);

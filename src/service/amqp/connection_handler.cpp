@@ -48,14 +48,26 @@ void ConnectionHandler::on_connection_open(proton::connection& c) {
     std::lock_guard lock(mutex_);
     work_queue_ = &c.work_queue();
   }
+  connection_ = c;
   c.open();
   check_plain_credentials(c);
 }
 
 void ConnectionHandler::on_transport_close(proton::transport&) {
   closed_ = true;
-  for (auto& p : partitions_) p->closed = true;
-  for (auto& f : feedback_) f->closed = true;
+  for (auto& p : partitions_) {
+    p->closed = true;
+    p->link = proton::sender();
+  }
+  for (auto& f : feedback_) {
+    f->closed = true;
+    f->link = proton::sender();
+  }
+  partitions_.clear();
+  feedback_.clear();
+  reply_links_.clear();
+  unsettled_.clear();
+  connection_ = proton::connection();
   std::lock_guard lock(mutex_);
   work_queue_ = nullptr;
 }
@@ -90,10 +102,16 @@ void ConnectionHandler::on_sender_open(proton::sender& s) {
 }
 
 void ConnectionHandler::on_sender_close(proton::sender& s) {
-  for (auto& p : partitions_)
-    if (p->link == s) p->closed = true;
-  for (auto& f : feedback_)
-    if (f->link == s) f->closed = true;
+  for (auto& p : partitions_) {
+    if (p->link != s) continue;
+    p->closed = true;
+    p->link = proton::sender();
+  }
+  for (auto& f : feedback_) {
+    if (f->link != s) continue;
+    f->closed = true;
+    f->link = proton::sender();
+  }
   std::erase_if(partitions_, [](const auto& p) { return p->closed; });
   std::erase_if(feedback_, [](const auto& f) { return f->closed; });
 }

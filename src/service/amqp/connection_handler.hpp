@@ -50,6 +50,8 @@ class ConnectionHandler : public proton::messaging_handler, public std::enable_s
   void on_sender_close(proton::sender& s) override;
   void on_message(proton::delivery& d, proton::message& m) override;
   void on_sendable(proton::sender& s) override;
+  // Proton's default throws from the container thread (a client that drops TLS would end the process).
+  void on_error(const proton::error_condition&) override {}
 
  private:
   struct PartitionStream {
@@ -102,6 +104,11 @@ class ConnectionHandler : public proton::messaging_handler, public std::enable_s
   std::map<std::string, proton::sender> reply_links_;  // by target address (reply_to), for $cbs and $management
   std::vector<std::shared_ptr<PartitionStream>> partitions_;
   std::vector<std::shared_ptr<FeedbackStream>> feedback_;
+  // Proton objects stay on the Proton thread: closures that cross to the worker carry only a key, and
+  // on_transport_close drops every reference here (so none is released on the worker thread).
+  proton::connection connection_;
+  std::uint64_t next_delivery_ = 0;
+  std::map<std::uint64_t, proton::delivery> unsettled_;  // C2D transfers waiting for the hub's answer
 };
 
 template <class Job, class Done>

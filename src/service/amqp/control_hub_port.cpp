@@ -110,7 +110,15 @@ HubResult<void> ControlHubPort::authorize(std::string_view sas_token, std::strin
     return tl::unexpected(HubRefusal{401, 401002, "the audience '" + std::string(audience) + "' is not this hub (" +
                                                       state_->config.host_name + ")"});
   }
-  const auto policies = hub::shared_access_policies(state_->config);
+  auto policies = hub::shared_access_policies(state_->config);
+  if (host->rfind("sb://", 0) == 0) {
+    // Event Hubs (Service Bus) clients sign with the key's text as the HMAC key, not its base64-decoded bytes
+    // (as the Event Hub-compatible endpoint of IoT Hub accepts): hand the checker keys that decode to that text.
+    for (auto& p : policies) {
+      p.primary_key = cli::base64_encode(p.primary_key);
+      p.secondary_key = cli::base64_encode(p.secondary_key);
+    }
+  }
   const auto now = static_cast<std::uint64_t>(std::time(nullptr));
   auto ok = service::authorize_service_token(sas_token, *host, policies, needed, now);
   if (!ok) return tl::unexpected(HubRefusal{401, 401002, ok.error().what});

@@ -18,6 +18,7 @@ proton::message feedback_message(const std::vector<FeedbackRecord>& records) {
   const std::string text = batch.dump();
   proton::message m;
   m.body(proton::binary(text.begin(), text.end()));
+  m.inferred(true);  // a data section (azure-iothub reads body.content), not an amqp-value holding binary
   m.content_type("application/vnd.microsoft.iothub.feedback.json");
   m.content_encoding("utf-8");
   return m;

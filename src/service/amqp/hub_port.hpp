@@ -4,6 +4,7 @@
 #pragma once
 
 #include "common/error.hpp"
+#include "service/service_auth.hpp"
 
 #include <chrono>
 #include <cstdint>
@@ -15,13 +16,9 @@
 
 namespace picohub::service::amqp {
 
-// IoT Hub's shared-access-policy rights the endpoint asks for (bit flags).
-enum ServiceRight : unsigned {
-  right_registry_read = 1u << 0,
-  right_registry_write = 1u << 1,
-  right_service_connect = 1u << 2,  // C2D send, feedback, reading the Event Hub-compatible endpoint
-  right_device_connect = 1u << 3,
-};
+// The right every AMQP service operation needs (C2D send, feedback, reading the Event Hub-compatible endpoint):
+// IoT Hub's ServiceConnect, as service::ServiceRight spells it.
+inline constexpr unsigned right_service_connect = service::kServiceConnect;
 
 // A refusal the endpoint turns into an AMQP answer: http-like status, IoT Hub error code, text.
 struct HubRefusal {

@@ -15,6 +15,11 @@
 #include <proton/codec/map.hpp>
 #include <proton/tracker.hpp>
 
+#include <proton/codec.h>
+#include <proton/condition.h>
+#include <proton/link.h>
+
+#include <cstring>
 #include <map>
 
 namespace picohub::service::amqp {
@@ -43,16 +48,43 @@ std::string selector_of(const proton::source& source) {
 }
 }  // namespace
 
+// Proton 0.37's C++ link::close(error_condition) drops the condition's info map (seen on the wire), and the
+// redirect is nothing without it: the detach is written through the C API.
+namespace {
+struct LinkAccess : proton::sender {
+  static pn_link_t* raw(const proton::sender& l) {
+    auto accessor = &LinkAccess::pn_object;
+    return (l.*accessor)();
+  }
+};
+
+void put_symbol_key(pn_data_t* data, const char* key) { pn_data_put_symbol(data, pn_bytes(std::strlen(key), key)); }
+}  // namespace
+
 void ConnectionHandler::redirect(proton::sender& s) {
   const std::string& host = context_.hub_host;
   const std::string address = "amqps://" + host + ":" + std::to_string(context_.listen_port) + "/" +
                               context_.event_hub_name + "/$management";
-  std::map<proton::symbol, proton::value> info;
-  info[proton::symbol("hostname")] = host;
-  info[proton::symbol("network-host")] = host;
-  info[proton::symbol("port")] = static_cast<std::int32_t>(context_.listen_port);
-  info[proton::symbol("address")] = address;
-  s.close(proton::error_condition("amqp:link:redirect", "use the Event Hub-compatible endpoint " + address, info));
+  const std::string description = "use the Event Hub-compatible endpoint " + address;
+  pn_link_t* link = LinkAccess::raw(s);
+  pn_condition_t* condition = pn_link_condition(link);
+  pn_condition_set_name(condition, "amqp:link:redirect");
+  pn_condition_set_description(condition, description.c_str());
+  pn_data_t* info = pn_condition_info(condition);
+  pn_data_clear(info);
+  pn_data_put_map(info);
+  pn_data_enter(info);
+  put_symbol_key(info, "hostname");
+  pn_data_put_string(info, pn_bytes(host.size(), host.c_str()));
+  put_symbol_key(info, "network-host");
+  pn_data_put_string(info, pn_bytes(host.size(), host.c_str()));
+  put_symbol_key(info, "port");
+  pn_data_put_int(info, context_.listen_port);
+  put_symbol_key(info, "address");
+  pn_data_put_string(info, pn_bytes(address.size(), address.c_str()));
+  pn_data_exit(info);
+  pn_link_open(link);
+  pn_link_close(link);
 }
 
 void ConnectionHandler::open_partition(proton::sender& s) {
