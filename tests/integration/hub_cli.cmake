@@ -14,12 +14,12 @@ endif()
 if(TARGET picohub AND TARGET picohub_hub_plugin)
   add_test(NAME hub_cli_lifecycle
            COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/hub_cli_lifecycle.sh $<TARGET_FILE:picohub>)
-  set_tests_properties(hub_cli_lifecycle PROPERTIES TIMEOUT 180 RUN_SERIAL ON
+  set_tests_properties(hub_cli_lifecycle PROPERTIES TIMEOUT 180 RUN_SERIAL ON LABELS integration
                        ENVIRONMENT "PICOHUB_PLUGIN=$<TARGET_FILE:picohub_hub_plugin>")
   # Starts for everyone (root and a normal user, default data dir under a 0700 home), stale pid files.
   add_test(NAME hub_cli_start_anyone
            COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/hub_cli_start_anyone.sh $<TARGET_FILE:picohub>)
-  set_tests_properties(hub_cli_start_anyone PROPERTIES TIMEOUT 240 RUN_SERIAL ON
+  set_tests_properties(hub_cli_start_anyone PROPERTIES TIMEOUT 240 RUN_SERIAL ON LABELS integration
                        ENVIRONMENT "PICOHUB_PLUGIN=$<TARGET_FILE:picohub_hub_plugin>")
 
   # C2D at least once (PUBACK seen through the patched broker) and Wills, with a raw MQTT device.
@@ -33,7 +33,7 @@ if(TARGET picohub AND TARGET picohub_hub_plugin)
     add_test(NAME hub_cli_node_sdk_fidelity
              COMMAND ${PICOHUB_NODE} --test --test-concurrency=1 ${CMAKE_SOURCE_DIR}/tests/e2e/
              WORKING_DIRECTORY ${CMAKE_SOURCE_DIR}/tests/e2e)
-    set_tests_properties(hub_cli_node_sdk_fidelity PROPERTIES TIMEOUT 280 RUN_SERIAL ON
+    set_tests_properties(hub_cli_node_sdk_fidelity PROPERTIES TIMEOUT 280 RUN_SERIAL ON LABELS e2e
                          ENVIRONMENT "PICOHUB_BIN=$<TARGET_FILE:picohub>;PICOHUB_PLUGIN=$<TARGET_FILE:picohub_hub_plugin>")
   endif()
 endif()
