@@ -476,8 +476,8 @@ TEST(IothubDeviceClient, BrokerBytesArrivingOneAtATimeGiveTheSameEvents) {
     ASSERT_TRUE(n);
     ASSERT_EQ(*n, 1u);
     while (auto e = h.client->poll_event()) {
-      if (std::holds_alternative<Connected>(*e)) seen.push_back("connected");
-      if (std::holds_alternative<C2dSubscribed>(*e)) seen.push_back("subscribed");
+      if (std::holds_alternative<Connected>(*e)) seen.emplace_back("connected");
+      if (std::holds_alternative<C2dSubscribed>(*e)) seen.emplace_back("subscribed");
       if (auto* m = std::get_if<C2dMessage>(&*e)) seen.push_back("c2d:" + std::string(m->message_id) + ":" + text_of(m->payload));
     }
   }
