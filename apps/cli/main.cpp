@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <vector>
 
+#include "common/version.hpp"
+
 namespace picohub::cli {
 
 static std::vector<Command>& registry() {
@@ -23,7 +25,7 @@ int main(int argc, char** argv) {
   using namespace picohub::cli;
   CLI::App app{"picohub: put a microcontroller on Azure IoT Hub, and run a local hub to prove it works"};
   app.require_subcommand(1);
-  app.set_version_flag("--version", "picohub 0.1.0");
+  app.set_version_flag("--version", "picohub " PICOHUB_VERSION);
 
   int exit_code = exit_ok;
   auto& commands = registry();

@@ -5,6 +5,7 @@
 
 #include "board.hpp"
 #include "board/rp2040/clocks.hpp"
+#include "common/version.hpp"
 #include "console_line.hpp"
 #include "device/line_writer.hpp"
 #include "firmware_app.hpp"
@@ -16,9 +17,6 @@
 #include "status_tasks.hpp"
 #include "tls/arena.hpp"
 
-#ifndef PICOHUB_VERSION
-#define PICOHUB_VERSION "unknown"
-#endif
 
 namespace picohub::firmware {
 namespace {

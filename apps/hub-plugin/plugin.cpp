@@ -15,13 +15,14 @@
 #include <string>
 
 #include "broker_events.hpp"
+#include "common/version.hpp"
 #include "hub/hub.hpp"
 
 namespace {
 
 using namespace picohub::hub;
 
-constexpr const char* kVersion = "0.1.0";
+constexpr const char* kVersion = PICOHUB_VERSION;
 
 std::int64_t now_ms() {
   using namespace std::chrono;

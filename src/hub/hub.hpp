@@ -13,6 +13,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "common/version.hpp"
 #include "hub/acl.hpp"
 #include "hub/auth.hpp"
 #include "hub/config.hpp"
@@ -45,7 +46,7 @@ struct HubOptions {
   std::int64_t telemetry_keep = 100000;  // newest telemetry rows kept in state.db
   RetentionPolicy retention;             // and none older / beyond this size (hub.json "retention")
   int log_lines_per_second = 5;          // per client; the rest is summarised as "suppressed N"
-  std::string version = "0.1.0";
+  std::string version{picohub::version};
   std::int64_t c2d_max_delivery_count = 10;  // IoT Hub's maxDeliveryCount default; then dead-lettered
   std::int64_t c2d_lock_ms = 60000;          // IoT Hub's fixed lock (visibility) timeout: 1 minute
 };

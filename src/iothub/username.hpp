@@ -9,11 +9,12 @@
 #include <string_view>
 
 #include "common/error.hpp"
+#include "common/version.hpp"
 
 namespace picohub::iothub {
 
 inline constexpr std::string_view hub_api_version = "2021-04-12";
-inline constexpr std::string_view default_client_type = "picohub/0.1.0";
+inline constexpr std::string_view default_client_type = "picohub/" PICOHUB_VERSION;
 
 struct UsernameOptions {
   std::string_view host{};                         // HostName from the connection string (never the gateway)

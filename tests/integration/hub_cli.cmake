@@ -14,12 +14,12 @@ endif()
 if(TARGET picohub AND TARGET picohub_hub_plugin)
   add_test(NAME hub_cli_lifecycle
            COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/hub_cli_lifecycle.sh $<TARGET_FILE:picohub>)
-  set_tests_properties(hub_cli_lifecycle PROPERTIES TIMEOUT 180 RUN_SERIAL ON
+  set_tests_properties(hub_cli_lifecycle PROPERTIES TIMEOUT 180 RUN_SERIAL ON LABELS integration
                        ENVIRONMENT "PICOHUB_PLUGIN=$<TARGET_FILE:picohub_hub_plugin>")
   # Starts for everyone (root and a normal user, default data dir under a 0700 home), stale pid files.
   add_test(NAME hub_cli_start_anyone
            COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/hub_cli_start_anyone.sh $<TARGET_FILE:picohub>)
-  set_tests_properties(hub_cli_start_anyone PROPERTIES TIMEOUT 240 RUN_SERIAL ON
+  set_tests_properties(hub_cli_start_anyone PROPERTIES TIMEOUT 240 RUN_SERIAL ON LABELS integration
                        ENVIRONMENT "PICOHUB_PLUGIN=$<TARGET_FILE:picohub_hub_plugin>")
 
   # C2D at least once (PUBACK seen through the patched broker) and Wills, with a raw MQTT device.
@@ -35,6 +35,7 @@ if(TARGET picohub AND TARGET picohub_hub_plugin)
              WORKING_DIRECTORY ${CMAKE_SOURCE_DIR}/tests/e2e)
     # Includes service_api.test.mjs, which binds port 443 (picohub-gateway) when it can.
     set_tests_properties(hub_cli_node_sdk_fidelity PROPERTIES TIMEOUT 340 RUN_SERIAL ON RESOURCE_LOCK service_port
+                         LABELS e2e
                          ENVIRONMENT "PICOHUB_BIN=$<TARGET_FILE:picohub>;PICOHUB_PLUGIN=$<TARGET_FILE:picohub_hub_plugin>")
   endif()
 endif()

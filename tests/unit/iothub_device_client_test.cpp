@@ -118,7 +118,7 @@ TEST(IothubDeviceClient, ConnectSendsIdentityAndVectorFToken) {
   EXPECT_FALSE(c->clean_session);
   EXPECT_EQ(c->keep_alive_s, 240);
   ASSERT_TRUE(c->username);
-  EXPECT_EQ(*c->username, "myhub.azure-devices.net/dev1/?api-version=2021-04-12&DeviceClientType=picohub%2F0.1.0");
+  EXPECT_EQ(*c->username, "myhub.azure-devices.net/dev1/?api-version=2021-04-12&DeviceClientType=picohub%2F" PICOHUB_VERSION);
   ASSERT_TRUE(c->password);
   // se = now + 3600 = vector F exactly.
   EXPECT_EQ(text_of(*c->password),
@@ -370,7 +370,7 @@ TEST(IothubDeviceClient, ModuleIdentityUsesModuleFormsAndNoC2d) {
   auto p = packet_of(wire.at(0));
   auto& c = std::get<mqtt::Connect>(p);
   EXPECT_EQ(c.client_id, "dev1/mod1");
-  EXPECT_EQ(*c.username, "myhub.azure-devices.net/dev1/mod1/?api-version=2021-04-12&DeviceClientType=picohub%2F0.1.0");
+  EXPECT_EQ(*c.username, "myhub.azure-devices.net/dev1/mod1/?api-version=2021-04-12&DeviceClientType=picohub%2F" PICOHUB_VERSION);
   EXPECT_EQ(text_of(*c.password),
             "SharedAccessSignature sr=myhub.azure-devices.net%2Fdevices%2Fdev1%2Fmodules%2Fmod1"
             "&sig=UArd2DDNhzusWxVBiEprQWSop1RiNTA1NnmVsG0AmXw%3D&se=1700003600");  // vector G
@@ -396,7 +396,7 @@ TEST(IothubDeviceClient, GatewayPolicyNameAndModelIdGoIntoTheIdentity) {
   auto p = packet_of(wire.at(0));
   auto& c = std::get<mqtt::Connect>(p);
   EXPECT_EQ(c.keep_alive_s, 60);
-  EXPECT_EQ(*c.username, "myhub.azure-devices.net/dev1/?api-version=2021-04-12&DeviceClientType=picohub%2F0.1.0"
+  EXPECT_EQ(*c.username, "myhub.azure-devices.net/dev1/?api-version=2021-04-12&DeviceClientType=picohub%2F" PICOHUB_VERSION
                          "&model-id=dtmi%3Acom%3Aexample%3AThermostat%3B1");
   EXPECT_EQ(text_of(*c.password),  // vector H
             "SharedAccessSignature sr=myhub.azure-devices.net%2Fdevices%2Fdev1"
@@ -476,8 +476,8 @@ TEST(IothubDeviceClient, BrokerBytesArrivingOneAtATimeGiveTheSameEvents) {
     ASSERT_TRUE(n);
     ASSERT_EQ(*n, 1u);
     while (auto e = h.client->poll_event()) {
-      if (std::holds_alternative<Connected>(*e)) seen.push_back("connected");
-      if (std::holds_alternative<C2dSubscribed>(*e)) seen.push_back("subscribed");
+      if (std::holds_alternative<Connected>(*e)) seen.emplace_back("connected");
+      if (std::holds_alternative<C2dSubscribed>(*e)) seen.emplace_back("subscribed");
       if (auto* m = std::get_if<C2dMessage>(&*e)) seen.push_back("c2d:" + std::string(m->message_id) + ":" + text_of(m->payload));
     }
   }

@@ -47,7 +47,7 @@ TEST(IothubIdentity, ClientIdAndUsernameForms) {
             }),
             "myiothub.azure-devices.net/my_device/my_module_id/?api-version=2020-09-30&DeviceClientType=azrtos");
   EXPECT_EQ(build([](auto out) { return mqtt_username(UsernameOptions{"h", "d"}, out); }),
-            "h/d/?api-version=2021-04-12&DeviceClientType=picohub%2F0.1.0");
+            "h/d/?api-version=2021-04-12&DeviceClientType=picohub%2F" PICOHUB_VERSION);
 }
 
 TEST(IothubIdentity, RejectsBadIdsAndSmallBuffers) {
