@@ -49,36 +49,22 @@ std::optional<HubConfig> load_hub_config(const fs::path& dir, std::string& why) 
     why = file.string() + " lacks the iothubowner policy keys: delete the directory and run picohub hub start again";
     return std::nullopt;
   }
-  HubConfig config;
-  config.host_name = parsed->host_name;
-  config.port = parsed->port;
-  config.insecure_port = parsed->insecure_port;
-  config.bind = parsed->bind;
-  config.service_port = parsed->service_port;
-  config.primary_key = owner->second.primary_key;
-  config.secondary_key = owner->second.secondary_key;
-  config.policies = parsed->policies;
-  config.retention_days = static_cast<double>(parsed->retention.max_age_ms) / 86400000.0;
-  config.retention_bytes = parsed->retention.max_bytes;
-  config.fsync = parsed->durability_fsync;
-  return config;
+  return parsed;
+}
+
+hub::PolicyKeys& owner_policy(HubConfig& config) { return config.policies["iothubowner"]; }
+
+const hub::PolicyKeys& owner_policy(const HubConfig& config) {
+  static const hub::PolicyKeys none;
+  auto it = config.policies.find("iothubowner");
+  return it == config.policies.end() ? none : it->second;
 }
 
 bool save_hub_config(const fs::path& dir, const HubConfig& config, fs::perms mode, std::string& why) {
-  hub::HubConfig doc;
-  doc.host_name = config.host_name;
-  doc.port = config.port;
-  doc.insecure_port = config.insecure_port;
-  doc.bind = config.bind;
-  doc.service_port = config.service_port;
-  doc.policies = config.policies;
-  auto& owner = doc.policies["iothubowner"];
-  owner.primary_key = config.primary_key;
-  owner.secondary_key = config.secondary_key;
-  owner.rights = service::kRegistryRead | service::kRegistryWrite | service::kServiceConnect | service::kDeviceConnect;
-  doc.retention.max_age_ms = static_cast<std::int64_t>(config.retention_days * 86400000.0);
-  doc.retention.max_bytes = config.retention_bytes;
-  doc.durability_fsync = config.fsync;
+  hub::HubConfig doc = config;
+  // The owner policy always has every right: the CLI and the gateway act through it.
+  owner_policy(doc).rights =
+      service::kRegistryRead | service::kRegistryWrite | service::kServiceConnect | service::kDeviceConnect;
   const fs::path tmp = dir / "hub.json.tmp";
   {
     std::ofstream out(tmp, std::ios::trunc);

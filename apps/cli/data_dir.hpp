@@ -15,21 +15,11 @@ namespace picohub::cli {
 // --data-dir DIR, else $PICOHUB_DATA, else ~/.local/share/picohub.
 std::filesystem::path resolve_data_dir(const std::string& flag_value);
 
-struct HubConfig {
-  std::string host_name = "localhost";
-  int port = 8883;
-  std::optional<int> insecure_port;
-  std::string bind = "127.0.0.1";
-  int service_port = 443;  // picohub-gateway (IoT Hub's REST API over HTTPS); 0 = off
-  std::string primary_key;    // iothubowner policy, base64 of 32 random bytes
-  std::string secondary_key;
-  // Every policy in hub.json (iothubowner's keys above win when saving), kept so a save loses none.
-  std::map<std::string, hub::PolicyKeys> policies;
-  // Read by the broker plugin (src/hub/config.cpp): telemetry retention in state.db and the power-loss option.
-  double retention_days = 7;
-  std::uint64_t retention_bytes = 1ULL << 30;
-  bool fsync = false;
-};
+// hub.json as the broker plugin reads it (src/hub/config): one type, one parser, one writer.
+using HubConfig = hub::HubConfig;
+// The iothubowner policy (every hub.json the CLI loads has it; `hub start` creates it).
+hub::PolicyKeys& owner_policy(HubConfig& config);
+const hub::PolicyKeys& owner_policy(const HubConfig& config);
 
 // Reads DIR/hub.json; on failure returns nullopt and fills `why` with an actionable message.
 std::optional<HubConfig> load_hub_config(const std::filesystem::path& dir, std::string& why);

@@ -169,18 +169,24 @@ int hub_start(StartOptions& o) {
   if (o.insecure_opt->count() > 0) {
     config.insecure_port = o.insecure_port > 0 ? std::optional<int>(o.insecure_port) : std::nullopt;
   }
-  if (o.retention_days_opt->count() > 0) config.retention_days = o.retention_days;
-  if (o.retention_mb_opt->count() > 0) config.retention_bytes = static_cast<std::uint64_t>(o.retention_mb * 1048576.0);
-  if (o.fsync_opt->count() > 0) config.fsync = o.fsync;
-  if (!(config.retention_days > 0) || config.retention_bytes < 1048576) {
+  if (o.retention_days_opt->count() > 0) {
+    if (!(o.retention_days > 0)) {
+      return report_error({exit_usage, "--retention-days must be > 0 and --retention-mb at least 1"}, json_out);
+    }
+    config.retention.max_age_ms = static_cast<std::int64_t>(o.retention_days * 86400000.0);
+  }
+  if (o.retention_mb_opt->count() > 0) {
+    config.retention.max_bytes = static_cast<std::uint64_t>(o.retention_mb * 1048576.0);
+  }
+  if (o.fsync_opt->count() > 0) config.durability_fsync = o.fsync;
+  if (config.retention.max_age_ms <= 0 || config.retention.max_bytes < 1048576) {
     return report_error({exit_usage, "--retention-days must be > 0 and --retention-mb at least 1"}, json_out);
   }
   if (config.port < 1 || config.port > 65535) {
     return report_error({exit_usage, "--port must be between 1 and 65535"}, json_out);
   }
-  if (config.primary_key.empty()) config.primary_key = base64_encode(random_bytes(32));
-  if (config.secondary_key.empty()) config.secondary_key = base64_encode(random_bytes(32));
-  // IoT Hub's default policies; a data dir from before they existed gets the missing ones now.
+  // IoT Hub's default policies (iothubowner first of all); a data dir from before they existed gets the missing
+  // ones now.
   hub::add_default_policies(config.policies, [] { return base64_encode(random_bytes(32)); });
   if (!save_hub_config(dir, config, fs::perms::owner_read | fs::perms::owner_write, why) ||
       !secure_file(dir / "hub.json", own, true, why)) {
@@ -426,7 +432,7 @@ int hub_connection_string(const ServiceOptions& o, const std::string& policy_nam
                                          " (policies: " + names + "; run picohub hub start to add the defaults)"},
                         o.json);
   }
-  const std::string& key = policy_name == "iothubowner" ? config->primary_key : policy->second.primary_key;
+  const std::string& key = policy->second.primary_key;
   const std::string service = "HostName=" + config->host_name + ";SharedAccessKeyName=" + policy_name +
                               ";SharedAccessKey=" + key;
   const std::string hub_name = config->host_name.substr(0, config->host_name.find('.'));

@@ -110,7 +110,7 @@ std::unique_ptr<ServiceClient> ServiceClient::connect(const fs::path& dir, doubl
   mosquitto_message_callback_set(client->mosq_, on_message);
 
   const long long expiry = static_cast<long long>(std::time(nullptr)) + 3600;
-  const auto token = make_sas(config->host_name, config->primary_key, expiry, "iothubowner");
+  const auto token = make_sas(config->host_name, owner_policy(*config).primary_key, expiry, "iothubowner");
   if (!token) {
     err = {exit_failure, (dir / "hub.json").string() + " has an invalid iothubowner key: run picohub hub start again"};
     return nullptr;

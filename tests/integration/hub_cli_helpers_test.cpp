@@ -94,8 +94,8 @@ TEST(HubCliDataDir, HubJsonRoundTripsAndBadFilesExplainThemselves) {
   HubConfig config;
   config.port = 18883;
   config.insecure_port = 11883;
-  config.primary_key = k_key;
-  config.secondary_key = k_key;
+  owner_policy(config).primary_key = k_key;
+  owner_policy(config).secondary_key = k_key;
   ASSERT_TRUE(save_hub_config(dir, config, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write, why));
   EXPECT_EQ(std::filesystem::status(dir / "hub.json").permissions() & std::filesystem::perms::all,
             std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
@@ -103,7 +103,7 @@ TEST(HubCliDataDir, HubJsonRoundTripsAndBadFilesExplainThemselves) {
   ASSERT_TRUE(loaded.has_value());
   EXPECT_EQ(loaded->port, 18883);
   EXPECT_EQ(loaded->insecure_port.value(), 11883);
-  EXPECT_EQ(loaded->primary_key, k_key);
+  EXPECT_EQ(owner_policy(*loaded).primary_key, k_key);
 
   std::ofstream(dir / "hub.json", std::ios::trunc) << "{\"hostName\":\"localhost\"}";
   EXPECT_FALSE(load_hub_config(dir, why).has_value());
