@@ -24,7 +24,12 @@
  *
  * Speed (the virtual-board handshake budget): ECP window 4 with the fixed-point tables for the generator of
  * P-256 (research measured ~1.0 s per handshake at -Os, 0.91 s at -O2; not re-measured here), and
- * scripts/mbedtls-board.sh builds bignum/ECP/RSA at -O2 (+4.8 KiB flash over -Os for the link check).
+ * scripts/mbedtls-board.sh builds bignum/ECP/RSA at -O2 (+4.0 KB flash over -Os). Measured 2026-12-04 against
+ * the Azure-shaped chain (bench/RESULTS.md): -Os everywhere 1045 ms CPU per first handshake, -O2 on
+ * bignum_core.c only 1018 ms, on bignum.c + bignum_core.c 973 ms, on all eight files 936 ms: all eight stay.
+ *
+ * Flash (issue 6's 160 KiB): encrypt-only AES and the looped SHA-256/512 below; the RSA private-key code that
+ * pk_wrap.c references is kept out at link time (apps/firmware/rsa_verify_only.cpp).
  */
 #ifndef PICOHUB_MBEDTLS_BOARD_CONFIG_H
 #define PICOHUB_MBEDTLS_BOARD_CONFIG_H
