@@ -24,7 +24,12 @@
  *
  * Speed (the virtual-board handshake budget): ECP window 4 with the fixed-point tables for the generator of
  * P-256 (research measured ~1.0 s per handshake at -Os, 0.91 s at -O2; not re-measured here), and
- * scripts/mbedtls-board.sh builds bignum/ECP/RSA at -O2 (+4.8 KiB flash over -Os for the link check).
+ * scripts/mbedtls-board.sh builds bignum/ECP/RSA at -O2 (+4.0 KB flash over -Os). Measured 2026-12-04 against
+ * the Azure-shaped chain (bench/RESULTS.md): -Os everywhere 1043 ms CPU per first handshake, -O2 on
+ * bignum_core.c only 1007 ms, on bignum.c + bignum_core.c 974 ms, on all eight files 938 ms: all eight stay.
+ *
+ * Flash (issue 6's 160 KiB): encrypt-only AES and the looped SHA-256/512 below; the RSA private-key code that
+ * pk_wrap.c references is kept out at link time (apps/firmware/rsa_verify_only.cpp).
  */
 #ifndef PICOHUB_MBEDTLS_BOARD_CONFIG_H
 #define PICOHUB_MBEDTLS_BOARD_CONFIG_H
@@ -116,10 +121,18 @@ static inline time_t picohub_mbedtls_time_unset(time_t *out)
 #define MBEDTLS_AES_C
 #define MBEDTLS_AES_ROM_TABLES
 #define MBEDTLS_AES_FEWER_TABLES
+/* Encrypt-only AES: GCM runs the block cipher forwards in both directions, so the inverse cipher, its key
+ * schedule and RT0 are dead weight (~2.5 KB). Rules out CBC/XTS/DES/NIST_KW, none of which the board offers. */
+#define MBEDTLS_BLOCK_CIPHER_NO_DECRYPT
 #define MBEDTLS_GCM_C
 #define MBEDTLS_MD_C
 #define MBEDTLS_SHA256_C
+/* The looped SHA-256 compression (~2 KB less flash): in the virtual board the handshake takes 1 ms more CPU
+ * (939 vs 938 ms, bench/RESULTS.md 2026-12-04); the rest of its use is one HMAC per SAS token. */
+#define MBEDTLS_SHA256_SMALLER
 #define MBEDTLS_SHA384_C /* the AES-256-GCM-SHA384 PRF and the sha384WithRSA signatures of the Microsoft chain */
+/* The looped SHA-512 compression (~2 KB less flash, +5 ms CPU per handshake in the virtual board). */
+#define MBEDTLS_SHA512_SMALLER
 #define MBEDTLS_CTR_DRBG_C
 
 #endif /* PICOHUB_MBEDTLS_BOARD_CONFIG_H */
