@@ -58,8 +58,7 @@ int id_scope(DpsArgs& a) {
     std::cout << text_of(b, "idScope") << "\n";
     std::cerr << "devices register at " << text_of(b, "globalDeviceEndpoint")
               << " (the hub's own port): picohub sim --dps " << text_of(b, "idScope")
-              << " --registration-id ID --key KEY [--group] --dps-host " << text_of(b, "globalDeviceEndpoint")
-              << "\n";
+              << " --registration-id ID --key KEY [--group] --dps-host " << text_of(b, "globalDeviceEndpoint") << "\n";
   });
 }
 
@@ -111,8 +110,7 @@ int enrollment_delete(DpsArgs& a) {
   ServiceError err;
   const auto body = call_hub(a.service, "dps.enrollment.delete", {{"kind", kind_of(a)}, {"id", a.id}}, err);
   return print_or_fail(body, err, a, [&](const json&) {
-    std::cout << "deleted " << kind_of(a) << " enrollment '" << a.id
-              << "' (devices it created stay in the registry)\n";
+    std::cout << "deleted " << kind_of(a) << " enrollment '" << a.id << "' (devices it created stay in the registry)\n";
   });
 }
 

@@ -17,7 +17,9 @@ namespace {
 
 constexpr std::int64_t kDpsError = 400004;  // IoT Hub's "invalid argument"; DPS uses the same shape
 
-json error_body(std::int64_t code, const std::string& message) { return json{{"errorCode", code}, {"message", message}}; }
+json error_body(std::int64_t code, const std::string& message) {
+  return json{{"errorCode", code}, {"message", message}};
+}
 
 std::string derive(const std::string& group_key, std::string_view registration_id) {
   std::array<char, 64> out{};
@@ -140,9 +142,7 @@ void DpsEndpoint::on_message(ConnId conn, std::string_view topic, std::string_vi
   const auto request = iothub::classify_dps_request(topic);
   switch (request.kind) {
     case iothub::DpsRequestKind::register_device: on_register(it->second, request.rid, payload, now_ms); break;
-    case iothub::DpsRequestKind::poll_status:
-      on_poll(it->second, request.rid, request.operation_id, now_ms);
-      break;
+    case iothub::DpsRequestKind::poll_status: on_poll(it->second, request.rid, request.operation_id, now_ms); break;
     case iothub::DpsRequestKind::invalid: break;
   }
 }
@@ -175,8 +175,10 @@ DpsEndpoint::Operation DpsEndpoint::assign(const Connection& c, const json& cust
   op.created_ms = now_ms;
   op.ready_ms = now_ms + std::int64_t{options_.retry_after_s} * 1000;
   const std::string now = iso8601_utc(now_ms);
-  op.state = json{{"registrationId", c.registration_id}, {"createdDateTimeUtc", now},
-                  {"lastUpdatedDateTimeUtc", now}, {"etag", "\"" + random_hex(8) + "\""}};
+  op.state = json{{"registrationId", c.registration_id},
+                  {"createdDateTimeUtc", now},
+                  {"lastUpdatedDateTimeUtc", now},
+                  {"etag", "\"" + random_hex(8) + "\""}};
   auto failed = [&](const std::string& status, std::int64_t code, const std::string& message) {
     op.status = status;
     op.state["status"] = status;
@@ -188,16 +190,17 @@ DpsEndpoint::Operation DpsEndpoint::assign(const Connection& c, const json& cust
   auto e = enrollments_.find(c.kind, c.enrollment_id);
   if (!e) return failed("failed", 404201, "the enrollment was deleted");
   if (e->status != "enabled") return failed("disabled", 401003, "the enrollment is disabled");
-  const std::string device_id =
-      c.kind == EnrollmentKind::individual && !e->device_id.empty() ? e->device_id : c.registration_id;
+  const std::string device_id = c.kind == EnrollmentKind::individual && !e->device_id.empty() ? e->device_id
+                                                                                              : c.registration_id;
   if (!is_valid_device_id(device_id) || is_reserved_client_id(device_id))
     return failed("failed", 400004, "'" + device_id + "' cannot be a device id");
   const std::string hub = e->iot_hub.empty() ? this_hub() : e->iot_hub;
   if (auto existing = store_.find_device(device_id)) {
     if (existing->primary_key != c.key && existing->secondary_key != c.key)
       return failed("failed", 409201,
-                    "device '" + device_id + "' exists in the hub with other keys: delete it, or give the "
-                    "enrollment its keys");
+                    "device '" + device_id +
+                        "' exists in the hub with other keys: delete it, or give the "
+                        "enrollment its keys");
   } else {
     DeviceRecord d;
     d.device_id = device_id;
@@ -319,7 +322,8 @@ DpsEndpoint::Reply DpsEndpoint::on_control(const std::string& op, const json& f,
     log(what + " deleted");
     return {200, json{{"deleted", *id}, {"kind", to_string(*kind)}}};
   }
-  return {400, error_body(kDpsError, "unknown op '" + op + "'; known: dps.info, dps.enrollment.create|list|show|delete")};
+  return {400,
+          error_body(kDpsError, "unknown op '" + op + "'; known: dps.info, dps.enrollment.create|list|show|delete")};
 }
 
 }  // namespace picohub::hub

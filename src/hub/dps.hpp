@@ -28,7 +28,7 @@ enum class Access;
 using ConnId = const void*;
 
 struct DpsOptions {
-  std::uint32_t retry_after_s = 1;  // in the 202 answers; Azure says 3, a local hub has no reason to be slow
+  std::uint32_t retry_after_s = 1;    // in the 202 answers; Azure says 3, a local hub has no reason to be slow
   std::size_t max_operations = 1000;  // the oldest are forgotten beyond this
 };
 
@@ -67,10 +67,10 @@ class DpsEndpoint {
   };
   struct Operation {
     std::string registration_id;
-    std::int64_t ready_ms = 0;    // "assigning" until then
+    std::int64_t ready_ms = 0;  // "assigning" until then
     std::int64_t created_ms = 0;
-    nlohmann::json state;         // registrationState once assigned / failed
-    std::string status;           // assigned | failed | disabled
+    nlohmann::json state;  // registrationState once assigned / failed
+    std::string status;    // assigned | failed | disabled
   };
 
   void answer(const std::string& client_id, int status, std::string_view rid, std::uint32_t retry_after_s,

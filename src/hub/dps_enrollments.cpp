@@ -61,8 +61,8 @@ std::vector<DpsEnrollment> DpsEnrollments::query(const char* sql, const std::str
 }
 
 std::optional<DpsEnrollment> DpsEnrollments::find(EnrollmentKind kind, const std::string& id) {
-  for (const auto& e : query((std::string(kColumns) + "WHERE kind = ?1 ORDER BY created_ms, id").c_str(),
-                             to_string(kind)))
+  for (const auto& e :
+       query((std::string(kColumns) + "WHERE kind = ?1 ORDER BY created_ms, id").c_str(), to_string(kind)))
     if (e.id == id) return e;
   return std::nullopt;
 }

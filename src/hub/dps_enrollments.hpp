@@ -21,11 +21,11 @@ std::optional<EnrollmentKind> parse_enrollment_kind(const std::string& text);
 
 struct DpsEnrollment {
   EnrollmentKind kind = EnrollmentKind::individual;
-  std::string id;             // registration id (individual) or enrollment group id
-  std::string primary_key;    // base64; a group's is the group key the devices' keys derive from
-  std::string secondary_key;  // base64
-  std::string iot_hub;        // "host[:port]" the devices are assigned to; empty = this hub
-  std::string device_id;      // individual: the device id to create (empty = the registration id)
+  std::string id;                  // registration id (individual) or enrollment group id
+  std::string primary_key;         // base64; a group's is the group key the devices' keys derive from
+  std::string secondary_key;       // base64
+  std::string iot_hub;             // "host[:port]" the devices are assigned to; empty = this hub
+  std::string device_id;           // individual: the device id to create (empty = the registration id)
   std::string status = "enabled";  // "enabled" | "disabled"
   std::int64_t created_ms = 0;
 };
@@ -38,8 +38,8 @@ class DpsEnrollments {
   // Individual enrollments first, then groups, each in creation order.
   std::vector<DpsEnrollment> list();
   std::vector<DpsEnrollment> groups();
-  Result<bool> insert(const DpsEnrollment& enrollment);                 // false when it exists
-  Result<bool> remove(EnrollmentKind kind, const std::string& id);     // false when there is none
+  Result<bool> insert(const DpsEnrollment& enrollment);             // false when it exists
+  Result<bool> remove(EnrollmentKind kind, const std::string& id);  // false when there is none
   // "0ne" + 8 upper-case hex digits, drawn when state.db reached schema 4.
   std::string id_scope();
 

@@ -30,7 +30,8 @@ DpsClient::DpsClient(DpsClientMemory memory, const DpsRegistration& registration
 
 Result<void> DpsClient::connect(std::uint64_t now_ms, std::uint64_t now_unix) {
   if (state_ != DpsClientState::idle)
-    return fail(Errc::protocol_violation, "DpsClient::connect() needs a fresh transport: call on_transport_reset() first");
+    return fail(Errc::protocol_violation,
+                "DpsClient::connect() needs a fresh transport: call on_transport_reset() first");
   if (!is_valid_registration_id(registration_.registration_id))
     return fail(Errc::invalid_argument, "registration id must be 1-128 letters, digits, '-', '.', '_' or ':'");
   std::span<char> free = memory_.identity;
@@ -49,8 +50,8 @@ Result<void> DpsClient::connect(std::uint64_t now_ms, std::uint64_t now_unix) {
   connect_options.clean_session = true;  // DPS keeps no session
   connect_options.keep_alive_s = options_.keep_alive_s;
   connect_options.username = *username;
-  connect_options.password =
-      std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(token->data()), token->size());
+  connect_options.password = std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(token->data()),
+                                                           token->size());
   if (auto r = session_.connect(connect_options, now_ms); !r) return r;
   now_ms_ = now_ms;
   state_ = DpsClientState::connecting;
@@ -152,10 +153,9 @@ std::optional<DpsEvent> DpsClient::send_request() {
     if (!text) return fail_with(text.error());
     body = *text;
   }
-  auto sent = session_.publish(*topic,
-                               std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(body.data()),
-                                                             body.size()),
-                               mqtt::QoS::at_most_once, false, now_ms_);
+  auto sent = session_.publish(
+      *topic, std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(body.data()), body.size()),
+      mqtt::QoS::at_most_once, false, now_ms_);
   if (!sent) return fail_with(sent.error());
   ++attempts_;
   state_ = DpsClientState::requesting;

@@ -89,14 +89,14 @@ struct DpsAssigning {
 struct DpsAssigned {
   std::string_view assigned_hub;  // host name (a local hub may add ":port")
   std::string_view device_id;
-  std::string_view substatus;     // initialAssignment, deviceDataMigrated, ...
+  std::string_view substatus;  // initialAssignment, deviceDataMigrated, ...
 };
 struct DpsFailed {
-  Error error;                    // what went wrong, in words
-  int http_status = 0;            // DPS's status, 0 when the failure was local (timeout, lost connection)
+  Error error;          // what went wrong, in words
+  int http_status = 0;  // DPS's status, 0 when the failure was local (timeout, lost connection)
   DpsStatus status = DpsStatus::unknown;
-  std::int64_t error_code = 0;    // DPS's errorCode (e.g. 401002), 0 when none
-  std::string_view message;       // DPS's own message, may be empty
+  std::int64_t error_code = 0;  // DPS's errorCode (e.g. 401002), 0 when none
+  std::string_view message;     // DPS's own message, may be empty
 };
 using DpsEvent = std::variant<DpsConnected, DpsRefused, DpsAssigning, DpsAssigned, DpsFailed>;
 

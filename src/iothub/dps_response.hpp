@@ -22,12 +22,12 @@ const char* to_string(DpsStatus status) noexcept;
 
 struct DpsResponse {
   std::string_view operation_id{};
-  DpsStatus status = DpsStatus::unknown;   // "status", or registrationState.status when the top level lacks it
-  std::string_view assigned_hub{};         // registrationState.assignedHub
-  std::string_view device_id{};            // registrationState.deviceId
-  std::string_view substatus{};            // registrationState.substatus
-  std::int64_t error_code = 0;             // errorCode (top level or registrationState)
-  std::string_view error_message{};        // message / errorMessage
+  DpsStatus status = DpsStatus::unknown;  // "status", or registrationState.status when the top level lacks it
+  std::string_view assigned_hub{};        // registrationState.assignedHub
+  std::string_view device_id{};           // registrationState.deviceId
+  std::string_view substatus{};           // registrationState.substatus
+  std::int64_t error_code = 0;            // errorCode (top level or registrationState)
+  std::string_view error_message{};       // message / errorMessage
 };
 
 // Parses `body` (the whole payload) and copies its strings into `text`. Members that are absent or not the

@@ -46,7 +46,8 @@ bool is_valid_registration_id(std::string_view id) noexcept {
 
 Result<std::string_view> dps_username(std::string_view id_scope, std::string_view registration_id,
                                       std::string_view client_version, std::span<char> out) noexcept {
-  if (!valid_scope(id_scope)) return fail(Errc::invalid_argument, "id scope is empty or contains '/', '#', '+' or spaces");
+  if (!valid_scope(id_scope))
+    return fail(Errc::invalid_argument, "id scope is empty or contains '/', '#', '+' or spaces");
   if (!is_valid_registration_id(registration_id))
     return fail(Errc::invalid_argument, "registration id must be 1-128 letters, digits, '-', '.', '_' or ':'");
   TextWriter w{out};

@@ -52,8 +52,8 @@ Result<std::string_view> dps_response_topic(int status, std::string_view rid, st
 
 // An answer from DPS, read from its topic.
 struct DpsResponseTopic {
-  int status = 0;                          // 200, 202, 401, 429, ...
-  std::string_view rid{};                  // raw
+  int status = 0;                              // 200, 202, 401, 429, ...
+  std::string_view rid{};                      // raw
   std::optional<std::uint32_t> retry_after_s;  // retry-after, when present and a number
 };
 Result<DpsResponseTopic> parse_dps_response_topic(std::string_view topic) noexcept;

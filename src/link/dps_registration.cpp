@@ -13,8 +13,8 @@ using Ms = std::chrono::milliseconds;
 std::string failure_detail(const iothub::DpsFailed& f) {
   std::string text;
   if (f.http_status != 0) text += "DPS status " + std::to_string(f.http_status);
-  if (f.status != iothub::DpsStatus::unknown) text += std::string(text.empty() ? "" : ", ") + "registration " +
-                                                      iothub::to_string(f.status);
+  if (f.status != iothub::DpsStatus::unknown)
+    text += std::string(text.empty() ? "" : ", ") + "registration " + iothub::to_string(f.status);
   if (f.error_code != 0) text += std::string(text.empty() ? "" : ", ") + "errorCode " + std::to_string(f.error_code);
   if (!f.message.empty()) text += std::string(text.empty() ? "" : ": ") + std::string(f.message);
   return text;

@@ -17,7 +17,7 @@ struct DpsAssignment {
   std::string assigned_hub;  // "host" or "host:port"
   std::string device_id;
   std::string substatus;
-  int attempts = 0;          // requests sent (register + polls)
+  int attempts = 0;  // requests sent (register + polls)
 };
 
 struct DpsOutcome {

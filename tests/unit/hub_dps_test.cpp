@@ -42,8 +42,8 @@ class HubDpsTest : public ::testing::Test {
     return scope + "/registrations/" + reg + "/api-version=2019-03-31&ClientVersion=test";
   }
   bool connect(ConnId conn, const std::string& reg, const std::string& key, std::string skn = "registration") {
-    return hub->on_basic_auth(conn, reg, username(reg),
-                              token(scope + "/registrations/" + reg, key, kNow + 3600, skn), true, now);
+    return hub->on_basic_auth(conn, reg, username(reg), token(scope + "/registrations/" + reg, key, kNow + 3600, skn),
+                              true, now);
   }
   // The device publishes `topic` with `body`; returns the answers it got.
   std::vector<Published> request(ConnId conn, const std::string& reg, const std::string& topic,
@@ -63,10 +63,10 @@ class HubDpsTest : public ::testing::Test {
     return json::parse(answers[0].payload);
   }
   json poll(ConnId conn, const std::string& reg, const std::string& operation, int rid) {
-    auto answers = request(conn, reg,
-                           "$dps/registrations/GET/iotdps-get-operationstatus/?$rid=" + std::to_string(rid) +
-                               "&operationId=" + operation,
-                           "");
+    auto answers = request(
+        conn, reg,
+        "$dps/registrations/GET/iotdps-get-operationstatus/?$rid=" + std::to_string(rid) + "&operationId=" + operation,
+        "");
     EXPECT_EQ(answers.size(), 1u);
     if (answers.empty()) return json();
     last_topic = answers[0].topic;
@@ -112,7 +112,10 @@ TEST_F(HubDpsTest, EnrollmentsAreCreatedListedAndDeleted) {
 }
 
 TEST_F(HubDpsTest, IndividualEnrollmentRegistersAfterRetryAfterAndCreatesTheDevice) {
-  control({{"op", "dps.enrollment.create"}, {"id", "dev-1"}, {"primaryKey", kKey}, {"secondaryKey", kOtherKey},
+  control({{"op", "dps.enrollment.create"},
+           {"id", "dev-1"},
+           {"primaryKey", kKey},
+           {"secondaryKey", kOtherKey},
            {"iotHub", "localhost:18883"}});
   ASSERT_TRUE(connect(dev, "dev-1", kKey));
   EXPECT_FALSE(hub->is_connected("dev-1"));  // a registration connection is not a device connection
