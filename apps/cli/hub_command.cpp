@@ -391,6 +391,7 @@ int hub_status(const ServiceOptions& o) {
       out["devices"] = info->value("devices", 0);
       out["connectedDevices"] = info->value("connectedDevices", 0);
       if (info->contains("version")) out["version"] = (*info)["version"];
+      if (info->contains("idScope")) out["idScope"] = (*info)["idScope"];
     } else {
       out["error"] = err.message;
     }
@@ -410,6 +411,8 @@ int hub_status(const ServiceOptions& o) {
     if (info) {
       std::cout << "  devices   " << info->value("devices", 0) << " (" << info->value("connectedDevices", 0)
                 << " connected)\n";
+      if (info->contains("idScope"))
+        std::cout << "  DPS       id scope " << info->value("idScope", "") << " on the same port (docs/dps.md)\n";
     } else {
       std::cout << "  but it does not answer: " << err.message << "\n";
     }

@@ -2,6 +2,7 @@
 // send JSON telemetry, print each PUBACK, then wait for cloud-to-device messages and print them. Like the board it
 // follows the twin's desired telemetryInterval and answers the direct methods blink (a printed line), getStatus
 // and reboot (501: a simulator has nothing to reboot; restarting the process is the caller's business).
+#include <array>
 #include <atomic>
 #include <charconv>
 #include <csignal>
@@ -22,6 +23,8 @@
 #include "iothub/device_client.hpp"
 #include "iothub/dtmi.hpp"
 #include "link/device_link.hpp"
+#include "link/dps_registration.hpp"
+#include "iothub/sas_token.hpp"
 #include "net/tls_context.hpp"
 
 namespace picohub::cli {
@@ -84,6 +87,12 @@ struct SimOptions {
   int retries = 5;
   std::string model_id{device::tutorial_model_id};
   bool no_twin = false;
+  // --dps: register with the Device Provisioning Service first, then connect to the hub it assigns.
+  std::string dps_scope;
+  std::string registration_id;
+  std::string dps_key;
+  bool dps_group = false;
+  std::string dps_host{iothub::dps_global_endpoint};
 };
 
 // The tutorial's sensor on the host: random values in the tutorial's ranges (20-30 °C, 40-50 %).
@@ -314,6 +323,75 @@ int run_sim(const SimOptions& o) {
   return result;
 }
 
+// --dps: registers (the key derived from the group key for --group), prints each step, and turns the assignment
+// into the device connection string run_sim uses: HostName=<assigned host>[;GatewayHostName=<host:port>].
+int run_sim_with_dps(SimOptions o) {
+  if (o.registration_id.empty() || o.dps_key.empty()) {
+    std::fprintf(stderr, "picohub sim: --dps needs --registration-id and --key (the enrollment's key, or the group "
+                         "key with --group)\n");
+    return exit_usage;
+  }
+  std::array<char, 64> derived{};
+  std::string key = o.dps_key;
+  if (o.dps_group) {
+    auto k = iothub::derive_device_key(o.dps_key, o.registration_id, derived);
+    if (!k) {
+      std::fprintf(stderr, "picohub sim: --key is not a usable base64 group key: %s\n", k.error().what);
+      return exit_usage;
+    }
+    key = std::string(*k);
+  }
+  net::Endpoint endpoint;
+  if (!split_endpoint(o.dps_host, endpoint.host, endpoint.port)) {
+    std::fprintf(stderr, "picohub sim: cannot read host and port from --dps-host '%s'\n", o.dps_host.c_str());
+    return exit_usage;
+  }
+  net::TlsContext tls;
+  if (auto r = tls.init(); !r) {
+    std::fprintf(stderr, "picohub sim: TLS setup failed: %s (%s)\n", r.error().what, tls.last_error_detail().c_str());
+    return exit_network;
+  }
+  if (!o.ca_file.empty()) {
+    if (auto r = tls.add_ca_file(o.ca_file); !r) {
+      std::fprintf(stderr, "picohub sim: cannot use --ca %s: %s\n", o.ca_file.c_str(), r.error().what);
+      return exit_usage;
+    }
+  }
+  endpoint.tls = &tls;
+  std::printf("Registering with DPS at %s:%u (id scope %s, registration id %s, %s)\n", endpoint.host.c_str(),
+              endpoint.port, o.dps_scope.c_str(), o.registration_id.c_str(),
+              o.dps_group ? "group enrollment: key derived from the group key" : "individual enrollment");
+  std::fflush(stdout);
+  const iothub::DpsRegistration registration{o.dps_scope, o.registration_id, key, {}};
+  auto outcome = link::register_with_dps(endpoint, registration, iothub::DpsClientOptions{},
+                                         std::chrono::seconds(60), [](const std::string& line) {
+                                           std::printf("  [DPS: %s]\n", line.c_str());
+                                           std::fflush(stdout);
+                                         });
+  if (!outcome.result) {
+    std::fprintf(stderr, "picohub sim: DPS registration failed: %s\n", outcome.result.error().what);
+    if (!outcome.detail.empty()) std::fprintf(stderr, "  detail: %s\n", outcome.detail.c_str());
+    if (outcome.result.error().code == Errc::certificate_invalid && o.ca_file.empty())
+      std::fprintf(stderr, "  for a local hub, pass its CA: --ca <data dir>/ca.crt\n");
+    return exit_code_for(outcome.result.error().code);
+  }
+  const auto& assignment = *outcome.result;
+  std::string host;
+  std::uint16_t port = 8883;
+  if (!link::split_hub_name(assignment.assigned_hub, host, port)) {
+    std::fprintf(stderr, "picohub sim: DPS assigned a hub name that is not host[:port]: %s\n",
+                 assignment.assigned_hub.c_str());
+    return exit_failure;
+  }
+  std::printf("DPS assigned registration %s to hub %s as device '%s' (%d request%s)\n", o.registration_id.c_str(),
+              assignment.assigned_hub.c_str(), assignment.device_id.c_str(), assignment.attempts,
+              assignment.attempts == 1 ? "" : "s");
+  std::fflush(stdout);
+  o.connection_string = "HostName=" + host + ";DeviceId=" + assignment.device_id + ";SharedAccessKey=" + key;
+  if (port != 8883) o.connection_string += ";GatewayHostName=" + assignment.assigned_hub;
+  return run_sim(o);
+}
+
 }  // namespace
 
 PICOHUB_COMMAND(10, [](CLI::App& root, int& exit_code) {
@@ -321,8 +399,7 @@ PICOHUB_COMMAND(10, [](CLI::App& root, int& exit_code) {
   auto* sim = root.add_subcommand("sim", "Simulated device: send JSON telemetry, print PUBACKs, receive C2D messages");
   sim->add_option("--connection-string,-c", options->connection_string,
                   "Device connection string (HostName=...;DeviceId=...;SharedAccessKey=...)")
-      ->envname("PICOHUB_CONNECTION_STRING")
-      ->required();
+      ->envname("PICOHUB_CONNECTION_STRING");
   sim->add_option("--ca", options->ca_file, "Also trust this CA (PEM), e.g. the local hub's ca.crt");
   sim->add_option("--count,-n", options->count, "Telemetry messages to send")->check(CLI::NonNegativeNumber);
   sim->add_option("--interval", options->interval,
@@ -344,11 +421,28 @@ PICOHUB_COMMAND(10, [](CLI::App& root, int& exit_code) {
       ->check(CLI::Range(0, 1000));
   sim->add_flag("--no-twin", options->no_twin,
                 "Do not subscribe to the twin and direct methods (a plain MQTT broker has no $iothub topics)");
+  sim->add_option("--dps", options->dps_scope,
+                  "Register with the Device Provisioning Service of this id scope first, then connect to the hub "
+                  "it assigns (instead of --connection-string)");
+  sim->add_option("--registration-id", options->registration_id, "--dps: the registration id (also the client id)");
+  sim->add_option("--key", options->dps_key,
+                  "--dps: the individual enrollment's key, or the enrollment group's key with --group");
+  sim->add_flag("--group", options->dps_group,
+                "--dps: --key is a group key; sign with the key derived from it and the registration id");
+  sim->add_option("--dps-host", options->dps_host, "--dps: the DPS endpoint, HOST[:PORT]")->capture_default_str();
   sim->callback([options, &exit_code] {
     std::signal(SIGINT, [](int) { interrupted = true; });
     std::signal(SIGTERM, [](int) { interrupted = true; });
     std::signal(SIGPIPE, SIG_IGN);
-    exit_code = run_sim(*options);
+    if (!options->dps_scope.empty()) {
+      exit_code = run_sim_with_dps(*options);
+    } else if (options->connection_string.empty()) {
+      std::fprintf(stderr, "picohub sim: give --connection-string (or PICOHUB_CONNECTION_STRING), or --dps ID_SCOPE "
+                           "--registration-id ID --key KEY to be provisioned\n");
+      exit_code = exit_usage;
+    } else {
+      exit_code = run_sim(*options);
+    }
   });
 });
 

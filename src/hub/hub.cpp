@@ -39,7 +39,8 @@ Hub::Hub(HubConfig config, Store& store, BrokerPort& port, HubOptions options)
       store_(store),
       port_(port),
       options_(std::move(options)),
-      log_limiter_(options_.log_lines_per_second) {}
+      log_limiter_(options_.log_lines_per_second),
+      dps_(config_, store_, port_) {}
 
 Hub::~Hub() {
   flush_activity();
@@ -83,6 +84,7 @@ bool Hub::commit(const std::string& what) {
 bool Hub::on_basic_auth(ConnId conn, std::string_view client_id, std::string_view username, std::string_view password,
                         bool clean_session, std::int64_t now_ms) {
   now_ms_ = now_ms;
+  if (dps_.handles_username(username)) return dps_.on_basic_auth(conn, client_id, username, password, now_ms);
   std::string who(client_id.empty() ? "(no client id)" : client_id);
   AuthResult auth = authenticate(config_, store_, client_id, username, password, seconds(now_ms));
   if (!auth.accepted) {
@@ -129,6 +131,7 @@ bool Hub::on_basic_auth(ConnId conn, std::string_view client_id, std::string_vie
 
 void Hub::on_disconnect(ConnId conn, std::int64_t now_ms) {
   now_ms_ = now_ms;
+  dps_.on_disconnect(conn);
   auto it = conns_.find(conn);
   if (it == conns_.end()) return;
   const Connection& c = it->second;
@@ -189,6 +192,7 @@ std::uint8_t Hub::subscription_flags(const std::string& client_id) const {
 // ---------------------------------------------------------------- authorization
 
 bool Hub::on_acl_check(ConnId conn, Access access, std::string_view topic, int qos, bool /*retain*/) {
+  if (dps_.owns(conn)) return dps_.on_acl_check(conn, access, topic);
   auto it = conns_.find(conn);
   if (it == conns_.end()) return false;
   Connection& c = it->second;
@@ -266,6 +270,10 @@ bool Hub::on_acl_check(ConnId conn, Access access, std::string_view topic, int q
 MessageVerdict Hub::on_message(ConnId conn, std::string_view topic, std::string_view payload, int /*qos*/,
                                bool retain, std::int64_t now_ms) {
   now_ms_ = now_ms;
+  if (dps_.owns(conn)) {
+    dps_.on_message(conn, topic, payload, now_ms);
+    return MessageVerdict::drop;  // a DPS request is answered, never routed
+  }
   auto it = conns_.find(conn);
   if (it == conns_.end() || it->second.principal != Principal::device) return MessageVerdict::drop;
   const Connection& c = it->second;  // the handlers below never add or remove connections
@@ -703,6 +711,10 @@ void Hub::on_control(ConnId conn, std::string_view client_id, std::string_view p
   if (op == "telemetry.query") return op_telemetry_query(client, cid, f);
   if (starts_with(op, "module.")) return op_module(op, client, cid, f, now_ms);
   if (op == "c2d.feedback") return op_c2d_feedback(client, cid, f);
+  if (starts_with(op, "dps.")) {
+    auto reply = dps_.on_control(op, f, now_ms);
+    return respond(client, cid, reply.status, reply.body);
+  }
   if (op == "device.list") {
     json devices = json::array();
     for (auto& d : store_.list_devices()) devices.push_back(device_object(d));
@@ -729,6 +741,7 @@ void Hub::on_control(ConnId conn, std::string_view client_id, std::string_view p
                         {"port", config_.port},
                         {"devices", devices.size()},
                         {"connectedDevices", connected},
+                        {"idScope", dps_.id_scope()},
                         {"version", options_.version}});
   }
   respond_error(client, cid, 400, 400004,

@@ -17,6 +17,7 @@
 #include "hub/acl.hpp"
 #include "hub/auth.hpp"
 #include "hub/config.hpp"
+#include "hub/dps.hpp"
 #include "hub/log_limiter.hpp"
 #include "hub/store.hpp"
 
@@ -211,6 +212,7 @@ class Hub {
   static constexpr std::int64_t kBatchCommitMs = 100;
   std::int64_t now_ms_ = 0;  // the newest time any event brought (for events that carry none)
   LogLimiter log_limiter_;
+  DpsEndpoint dps_;  // $dps/registrations/... on the same port (src/hub/dps.hpp)
 };
 
 }  // namespace picohub::hub

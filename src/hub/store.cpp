@@ -147,7 +147,18 @@ ALTER TABLE twins ADD COLUMN model_id TEXT NOT NULL DEFAULT '';
 PRAGMA user_version = 3;
 )sql";
 
-constexpr const char* kUpgrades[] = {kUpgrade0To1, kUpgrade1To2, kUpgrade2To3};  // kUpgrades[v] takes schema v to v + 1
+// Schema 3 → 4: Device Provisioning Service enrollments (src/hub/dps_enrollments.*) and the hub's DPS id scope,
+// drawn once at random (shown as "0ne" + 8 hex digits).
+constexpr const char* kUpgrade3To4 = R"sql(
+CREATE TABLE dps_enrollments(
+  kind TEXT NOT NULL, id TEXT NOT NULL, primary_key TEXT NOT NULL, secondary_key TEXT NOT NULL,
+  iot_hub TEXT NOT NULL, device_id TEXT NOT NULL, status TEXT NOT NULL, created_ms INTEGER NOT NULL,
+  PRIMARY KEY(kind, id));
+INSERT INTO meta(key, value) VALUES('dps_id_scope', abs(random() % 4294967296));
+PRAGMA user_version = 4;
+)sql";
+
+constexpr const char* kUpgrades[] = {kUpgrade0To1, kUpgrade1To2, kUpgrade2To3, kUpgrade3To4};  // kUpgrades[v] takes schema v to v + 1
 static_assert(std::size(kUpgrades) == kSchemaVersion);
 
 // state.db is created with `mode` before SQLite opens it: SQLite gives -wal and -shm the main file's mode.

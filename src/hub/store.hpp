@@ -103,7 +103,7 @@ struct RetentionPolicy {
   std::uint64_t max_bytes = 1ULL << 30;              // state.db's used pages beyond this: oldest telemetry goes
 };
 
-inline constexpr int kSchemaVersion = 3;  // PRAGMA user_version; 0 = a state.db from before versioning
+inline constexpr int kSchemaVersion = 4;  // PRAGMA user_version; 0 = a state.db from before versioning
 
 class Store {
  public:

@@ -20,3 +20,9 @@ endforeach()
 add_test(NAME sim_twin_methods_local_hub
          COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/sim_twin_methods.sh $<TARGET_FILE:picohub>)
 set_tests_properties(sim_twin_methods_local_hub PROPERTIES TIMEOUT 120 LABELS integration)
+
+# picohub sim --dps against the local hub's Device Provisioning Service (issue 11 §3): individual and group
+# enrollments, a wrong key refused, the device switching to the assigned hub port.
+add_test(NAME sim_dps_local_hub
+         COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/sim_dps.sh $<TARGET_FILE:picohub>)
+set_tests_properties(sim_dps_local_hub PROPERTIES TIMEOUT 120 LABELS integration)
