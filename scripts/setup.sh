@@ -43,6 +43,7 @@ fi
 "$root/scripts/mosquitto.sh"  # the hub's broker: Debian's mosquitto 2.0.11 + picohub's PUBACK/Will patch
 "$root/scripts/e2e-setup.sh"
 "$root/scripts/vboard-setup.sh"
+"$root/scripts/dashboard-setup.sh"
 "$root/scripts/mbedtls-board.sh"
 
 # The board firmware: `picohub board uf2` wraps it, the virtual board runs it. Incremental after the first time.
