@@ -31,7 +31,7 @@ bool write_response(TlsStream& stream, unsigned version, bool keep_alive, http::
   res.set(http::field::content_type, type);
   res.set(http::field::cache_control, "no-cache");
   res.set("X-Content-Type-Options", "nosniff");
-  res.set(http::field::content_security_policy, kContentSecurityPolicy);
+  res.set("Content-Security-Policy", kContentSecurityPolicy);
   res.body() = std::move(body);
   res.keep_alive(keep_alive);
   res.prepare_payload();
