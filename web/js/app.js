@@ -212,6 +212,7 @@ function startFeed() {
       list.prepend(eventItem(record));
       while (list.children.length > MAX_EVENTS) list.lastChild.remove();
       chart.add(record);
+      if (selected?.connectionState !== 'Connected') refreshDevices();  // it sends, so it is connected now
     },
   }).then(() => {
     if (feed && !feed.signal.aborted) $('feed-status').textContent = 'the hub closed the feed';
