@@ -278,11 +278,12 @@ int hub_start(StartOptions& o) {
       std::cout << "  plain     127.0.0.1:" << *config.insecure_port << " (no TLS, for debugging)\n";
     }
     if (gateway.pid != 0) {
-      std::cout << "  service   https://" << config.host_name << (config.service_port == 443 ? "" : ":" + std::to_string(config.service_port))
-                << " (IoT Hub REST API, picohub-gateway pid " << gateway.pid << "; connection string: picohub hub connection-string"
-                << data_flag(dir) << ")\n"
-                << "  dashboard " << dashboard_url << " (sign in with the service connection string; trust " << (dir / "ca.crt").string()
-                << " in the browser, see README)\n";
+      std::cout << "  service   https://" << config.host_name
+                << (config.service_port == 443 ? "" : ":" + std::to_string(config.service_port))
+                << " (IoT Hub REST API, picohub-gateway pid " << gateway.pid
+                << "; connection string: picohub hub connection-string" << data_flag(dir) << ")\n"
+                << "  dashboard " << dashboard_url << " (sign in with the service connection string; trust "
+                << (dir / "ca.crt").string() << " in the browser, see README)\n";
     } else if (!gateway.problem.empty()) {
       std::cout << "  service   off: " << gateway.problem << "\n";
     }

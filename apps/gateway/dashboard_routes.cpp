@@ -98,27 +98,31 @@ bool DashboardRoutes::serve_file(const HttpRequest& req, TlsStream& stream) cons
 bool DashboardRoutes::serve_feed(const HttpRequest& req, TlsStream& stream) const {
   const bool keep = req.keep_alive();
   if (req.method() != http::verb::get) {
-    return write_rest(stream, req.version(), keep, service::rest_error(405, "MethodNotAllowed", "the feed is read with GET"));
+    return write_rest(stream, req.version(), keep,
+                      service::rest_error(405, "MethodNotAllowed", "the feed is read with GET"));
   }
   const auto auth = req.find(http::field::authorization);
   const std::string token = auth == req.end() ? std::string() : std::string(auth->value());
   auto policy = service::authorize_service_token(token, host_name_, policies_, service::kServiceConnect, now_unix_());
   if (!policy) {
-    return write_rest(stream, req.version(), keep,
-                      service::rest_error(401, "IotHubUnauthorizedAccess", std::string("Unauthorized: ") + policy.error().what));
+    return write_rest(
+        stream, req.version(), keep,
+        service::rest_error(401, "IotHubUnauthorizedAccess", std::string("Unauthorized: ") + policy.error().what));
   }
   std::string why;
   const auto feed = parse_feed_request(req.target(), why);
   if (!feed) return write_rest(stream, req.version(), keep, service::rest_error(400, "ArgumentInvalid", why));
   auto monitor = service::ControlClient::connect(endpoint_, 10.0, why);
   if (!monitor || !monitor->subscribe(feed_topic_filter(*feed), 10.0, why)) {
-    return write_rest(stream, req.version(), keep,
-                      service::rest_error(503, "ServiceUnavailable", "the hub's telemetry monitor is not reachable: " + why));
+    return write_rest(
+        stream, req.version(), keep,
+        service::rest_error(503, "ServiceUnavailable", "the hub's telemetry monitor is not reachable: " + why));
   }
   // The body has no length: it lasts until either side closes (Connection: close), one event per record.
-  if (!write_raw(stream, "HTTP/1.1 200 OK\r\nServer: picohub-gateway\r\nContent-Type: text/event-stream; charset=utf-8\r\n"
-                         "Cache-Control: no-cache\r\nX-Content-Type-Options: nosniff\r\nConnection: close\r\n\r\n" +
-                             sse_comment("picohub telemetry feed " + feed_topic_filter(*feed)))) {
+  if (!write_raw(stream,
+                 "HTTP/1.1 200 OK\r\nServer: picohub-gateway\r\nContent-Type: text/event-stream; charset=utf-8\r\n"
+                 "Cache-Control: no-cache\r\nX-Content-Type-Options: nosniff\r\nConnection: close\r\n\r\n" +
+                     sse_comment("picohub telemetry feed " + feed_topic_filter(*feed)))) {
     return false;
   }
   constexpr auto kKeepAlive = std::chrono::seconds(10);  // a closed page is noticed at the next write

@@ -25,8 +25,9 @@ using HttpRequest = boost::beast::http::request<boost::beast::http::string_body>
 class DashboardRoutes {
  public:
   // `web_dir` empty: the dashboard's files were not found (the page answers 404 with what to do).
-  DashboardRoutes(std::filesystem::path web_dir, std::string host_name, std::vector<service::SharedAccessPolicy> policies,
-                  service::ControlEndpoint endpoint, std::function<std::uint64_t()> now_unix);
+  DashboardRoutes(std::filesystem::path web_dir, std::string host_name,
+                  std::vector<service::SharedAccessPolicy> policies, service::ControlEndpoint endpoint,
+                  std::function<std::uint64_t()> now_unix);
 
   // nullopt: not a dashboard route (the REST API answers). Otherwise the request was answered on `stream`
   // and the value says whether the connection may serve another request.

@@ -26,8 +26,9 @@ class HttpsServer {
   void run();
   // Routes answered before the REST API (the dashboard's files and live feed): nullopt = not theirs; otherwise
   // they wrote the answer and say whether the connection may go on.
-  using ExtraRoutes = std::function<std::optional<bool>(const boost::beast::http::request<boost::beast::http::string_body>&,
-                                                        boost::asio::ssl::stream<boost::asio::ip::tcp::socket>&)>;
+  using ExtraRoutes =
+      std::function<std::optional<bool>(const boost::beast::http::request<boost::beast::http::string_body>&,
+                                        boost::asio::ssl::stream<boost::asio::ip::tcp::socket>&)>;
   void set_extra_routes(ExtraRoutes routes) { extra_routes_ = std::move(routes); }
 
  private:

@@ -50,8 +50,8 @@ fs::path dashboard_dir(const Args& a) {
   const char* env = std::getenv("PICOHUB_WEB");
   const fs::path dir = picohub::gateway::find_web_dir(picohub::gateway::web_dir_candidates(
       env != nullptr ? env : "", ec ? fs::path() : exe.parent_path(), PICOHUB_WEB_SOURCE_DIR));
-  std::cout << "picohub-gateway: dashboard " << (dir.empty() ? "files not found (set PICOHUB_WEB)" : "from " + dir.string())
-            << std::endl;
+  std::cout << "picohub-gateway: dashboard "
+            << (dir.empty() ? "files not found (set PICOHUB_WEB)" : "from " + dir.string()) << std::endl;
   return dir;
 }
 
@@ -86,10 +86,11 @@ int main(int argc, char** argv) {
     asio::io_context io;
     const asio::ip::tcp::endpoint at(asio::ip::make_address(args.bind), static_cast<unsigned short>(args.service_port));
     picohub::gateway::HttpsServer https(io, tls, at, api, 64);
-    const picohub::gateway::DashboardRoutes dashboard(
-        dashboard_dir(args), config->host_name, picohub::hub::shared_access_policies(*config), *endpoint,
-        [] { return static_cast<std::uint64_t>(std::time(nullptr)); });
-    https.set_extra_routes([&dashboard](const auto& request, auto& stream) { return dashboard.serve(request, stream); });
+    const picohub::gateway::DashboardRoutes dashboard(dashboard_dir(args), config->host_name,
+                                                      picohub::hub::shared_access_policies(*config), *endpoint,
+                                                      [] { return static_cast<std::uint64_t>(std::time(nullptr)); });
+    https.set_extra_routes(
+        [&dashboard](const auto& request, auto& stream) { return dashboard.serve(request, stream); });
     std::signal(SIGPIPE, SIG_IGN);
     std::cout << "picohub-gateway: REST on https://" << args.bind << ":" << args.service_port << std::endl;
     https.run();  // SIGTERM ends the process (the hub owns all state; nothing to flush)

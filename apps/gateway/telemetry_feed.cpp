@@ -76,7 +76,8 @@ std::optional<std::string> telemetry_event_frame(std::string_view topic, std::st
   const auto record = nlohmann::json::parse(payload, nullptr, false);
   if (!record.is_object()) return std::nullopt;
   const auto sequence = record.value("sequence", -1LL);
-  return sse_event("telemetry", sequence >= 0 ? std::to_string(sequence) : "", record.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+  return sse_event("telemetry", sequence >= 0 ? std::to_string(sequence) : "",
+                   record.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
 }
 
 }  // namespace picohub::gateway

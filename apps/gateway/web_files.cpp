@@ -58,7 +58,8 @@ bool is_within(const fs::path& file, const fs::path& root) {
 
 }  // namespace
 
-std::vector<fs::path> web_dir_candidates(std::string_view env, const fs::path& exe_dir, const fs::path& source_web_dir) {
+std::vector<fs::path> web_dir_candidates(std::string_view env, const fs::path& exe_dir,
+                                         const fs::path& source_web_dir) {
   if (!env.empty()) return {fs::path(env)};
   std::vector<fs::path> out;
   if (!exe_dir.empty()) {

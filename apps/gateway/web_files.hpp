@@ -22,10 +22,10 @@ std::vector<std::filesystem::path> web_dir_candidates(std::string_view env, cons
 bool is_static_route(std::string_view target);
 
 struct StaticLookup {
-  int status = 404;              // 200: `file` exists and may be served; 403: refused (traversal); 404
+  int status = 404;  // 200: `file` exists and may be served; 403: refused (traversal); 404
   std::filesystem::path file;
   std::string content_type;
-  std::string why;               // for 403/404
+  std::string why;  // for 403/404
 };
 
 // "/" → index.html, "/web/<p>" → web_dir/<p>, "/vendor/uplot/<p>" → web_dir/node_modules/uplot/dist/<p>.

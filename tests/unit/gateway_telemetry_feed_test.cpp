@@ -40,8 +40,8 @@ TEST(FeedRequest, DeviceIdIsOptionalAndDecoded) {
 
 TEST(FeedRequest, WildcardsAndSlashesAreRefused) {
   std::string why;
-  for (const char* bad : {"?deviceId=%23", "?deviceId=a%2Bb", "?deviceId=a/b", "?deviceId=", "?deviceId=%zz",
-                          "?deviceId=a%0Ab"}) {
+  for (const char* bad :
+       {"?deviceId=%23", "?deviceId=a%2Bb", "?deviceId=a/b", "?deviceId=", "?deviceId=%zz", "?deviceId=a%0Ab"}) {
     why.clear();
     EXPECT_FALSE(parse_feed_request(std::string("/picohub/v1/telemetry") + bad, why)) << bad;
     EXPECT_FALSE(why.empty());
@@ -52,7 +52,9 @@ TEST(TelemetryFrame, RecordBecomesOneEventWithItsSequence) {
   const auto frame = telemetry_event_frame("$picohub/v1/telemetry/dev1",
                                            "{\"sequence\":42,\"deviceId\":\"dev1\",\"body\":\"{\\\"t\\\":1}\\n\"}");
   ASSERT_TRUE(frame);
-  EXPECT_EQ(*frame, "event: telemetry\nid: 42\ndata: {\"body\":\"{\\\"t\\\":1}\\n\",\"deviceId\":\"dev1\",\"sequence\":42}\n\n");
+  EXPECT_EQ(
+      *frame,
+      "event: telemetry\nid: 42\ndata: {\"body\":\"{\\\"t\\\":1}\\n\",\"deviceId\":\"dev1\",\"sequence\":42}\n\n");
   EXPECT_FALSE(telemetry_event_frame("$picohub/v1/response", "{}"));
   EXPECT_FALSE(telemetry_event_frame("$picohub/v1/telemetry/dev1", "not json"));
 }

@@ -64,9 +64,10 @@ TEST_F(WebFilesTest, UplotComesFromItsDistFolderOnly) {
 }
 
 TEST_F(WebFilesTest, TraversalIsRefused) {
-  for (const char* target : {"/web/../secret.json", "/web/%2e%2e/secret.json", "/web/%2E%2E%2Fsecret.json",
-                             "/web/js/..%2f..%2fsecret.json", "/web/./index.html", "/web/..\\secret.json",
-                             "/web/%00index.html", "/web/.hidden.js", "/web/%zz", "/vendor/uplot/%2e%2e/%2e%2e/%2e%2e/secret.json"}) {
+  for (const char* target :
+       {"/web/../secret.json", "/web/%2e%2e/secret.json", "/web/%2E%2E%2Fsecret.json", "/web/js/..%2f..%2fsecret.json",
+        "/web/./index.html", "/web/..\\secret.json", "/web/%00index.html", "/web/.hidden.js", "/web/%zz",
+        "/vendor/uplot/%2e%2e/%2e%2e/%2e%2e/secret.json"}) {
     EXPECT_EQ(resolve_static(target, web).status, 403) << target;
   }
 }
@@ -89,7 +90,8 @@ TEST_F(WebFilesTest, StaticRoutesLeaveTheRestApiAlone) {
   EXPECT_TRUE(is_static_route("/?api-version=1"));
   EXPECT_TRUE(is_static_route("/web/js/app.js"));
   EXPECT_TRUE(is_static_route("/vendor/uplot/uPlot.esm.js"));
-  for (const char* rest : {"/devices", "/devices/web", "/twins/x", "/statistics/devices", "/webx", "/vendor/other/x.js"}) {
+  for (const char* rest :
+       {"/devices", "/devices/web", "/twins/x", "/statistics/devices", "/webx", "/vendor/other/x.js"}) {
     EXPECT_FALSE(is_static_route(rest)) << rest;
   }
 }

@@ -49,7 +49,7 @@ TEST_F(C2dFeedbackTest, HeadersBecomePropertiesAckAndCorrelation) {
   auto r = request("POST", "/devices/dev1/messages/deviceBound?api-version=2021-04-12");
   r.body = "hello";
   r.message_id = "msg-7";
-  r.headers = {{"iothub-app-color", "red"},     {"iothub-app-level", "3"},   {"iothub-ack", "full"},
+  r.headers = {{"iothub-app-color", "red"},     {"iothub-app-level", "3"},      {"iothub-ack", "full"},
                {"iothub-correlationid", "c-1"}, {"content-type", "text/plain"}, {"iothub-app-", "ignored"}};
   const auto res = api.handle(r);
   ASSERT_EQ(res.status, 204) << res.body;
