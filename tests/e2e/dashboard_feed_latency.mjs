@@ -1,7 +1,8 @@
 // One-off measurement (not a test): how long the dashboard's live feed takes to open and to deliver an event,
 // with the page's own modules and the Node device SDK. Against a running hub whose gateway is on SERVICE_PORT:
 //   PICOHUB_BIN=build/host/apps/cli/picohub NODE_EXTRA_CA_CERTS=DIR/ca.crt URL=https://localhost:SERVICE_PORT \
-//   CS="$(picohub hub connection-string --data-dir DIR)" MQTT=MQTT_PORT node tests/e2e/dashboard_feed_latency.mjs
+//   CS="<the service connection string: picohub hub connection-string --json>" MQTT=MQTT_PORT \
+//   node tests/e2e/dashboard_feed_latency.mjs
 import { require, withTimeout } from './harness.mjs';
 import { parseServiceConnectionString, deviceToken } from '../../web/js/sas.js';
 import { HubApi } from '../../web/js/api.js';
