@@ -85,52 +85,57 @@ for (const [name, viewport] of [
   ['phone', { width: 390, height: 844, isMobile: true, hasTouch: true }],
 ]) {
   test(`dashboard in Chromium at ${viewport.width}x${viewport.height}`, { skip, timeout: 55000 }, async () => {
+    // Closed even on failure: an open page keeps polling the hub-wide feedback queue and would take the next
+    // test's records.
     const page = await browser.newPage();
-    const errors = [];
-    page.on('pageerror', (e) => errors.push(e.message));
-    page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
-    await page.setViewport(viewport);
-    await page.goto(hub.dashboardUrl, { waitUntil: 'networkidle0' });
-    assert.ok(await noSidewaysScroll(page), 'sign-in page scrolls sideways');
-    await page.type('#cs', hub.serviceCs);
-    await page.click('#sign-in-form button');
-    await page.waitForSelector('#app:not([hidden])', { timeout: 10000 });
+    try {
+      const errors = [];
+      page.on('pageerror', (e) => errors.push(e.message));
+      page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+      await page.setViewport(viewport);
+      await page.goto(hub.dashboardUrl, { waitUntil: 'networkidle0' });
+      assert.ok(await noSidewaysScroll(page), 'sign-in page scrolls sideways');
+      await page.type('#cs', hub.serviceCs);
+      await page.click('#sign-in-form button');
+      await page.waitForSelector('#app:not([hidden])', { timeout: 10000 });
 
-    const id = `browser-${name}`;
-    await page.type('#new-device-id', id);
-    await page.click('#create-device button');
-    await page.waitForFunction((i) => document.querySelector('#device-title')?.textContent === i, { timeout: 10000 }, id);
-    const deviceCs = await page.$eval('#device-cs', (e) => e.value);
-    assert.match(deviceCs, new RegExp(`^HostName=localhost;DeviceId=${id};SharedAccessKey=`));
-    await page.click('#make-sas');
-    await page.waitForFunction(() => document.querySelector('#device-sas').value.startsWith('SharedAccessSignature sr='));
+      const id = `browser-${name}`;
+      await page.type('#new-device-id', id);
+      await page.click('#create-device button');
+      await page.waitForFunction((i) => document.querySelector('#device-title')?.textContent === i, { timeout: 10000 }, id);
+      const deviceCs = await page.$eval('#device-cs', (e) => e.value);
+      assert.match(deviceCs, new RegExp(`^HostName=localhost;DeviceId=${id};SharedAccessKey=`));
+      await page.click('#make-sas');
+      await page.waitForFunction(() => document.querySelector('#device-sas').value.startsWith('SharedAccessSignature sr='));
 
-    await page.click('#feed-toggle');
-    await page.waitForFunction(() => document.querySelector('#feed-status').textContent.startsWith('live'), { timeout: 10000 });
-    const sim = runSim(deviceCs);
-    await page.waitForFunction(() => document.querySelectorAll('#events li').length >= 3, { timeout: 20000 });
-    await page.waitForSelector('#chart canvas', { timeout: 10000 });
-    const canvas = await page.$eval('#chart canvas', (c) => c.clientWidth);
-    assert.ok(canvas > 100 && canvas <= viewport.width, `chart width ${canvas}`);
-    assert.match(await page.$eval('#chart-status', (e) => e.textContent), /numeric field/);
-    assert.ok(await noSidewaysScroll(page), 'telemetry view scrolls sideways');
-    await page.screenshot({ path: path.join(artifacts, `${name}-telemetry.png`), fullPage: true });
+      await page.click('#feed-toggle');
+      await page.waitForFunction(() => document.querySelector('#feed-status').textContent.startsWith('live'), { timeout: 10000 });
+      const sim = runSim(deviceCs);
+      await page.waitForFunction(() => document.querySelectorAll('#events li').length >= 3, { timeout: 20000 });
+      await page.waitForSelector('#chart canvas', { timeout: 10000 });
+      const canvas = await page.$eval('#chart canvas', (c) => c.clientWidth);
+      assert.ok(canvas > 100 && canvas <= viewport.width, `chart width ${canvas}`);
+      assert.match(await page.$eval('#chart-status', (e) => e.textContent), /numeric field/);
+      assert.ok(await noSidewaysScroll(page), 'telemetry view scrolls sideways');
+      await page.screenshot({ path: path.join(artifacts, `${name}-telemetry.png`), fullPage: true });
 
-    await page.$$eval('details', (ds) => ds.forEach((d) => { d.open = true; }));
-    await page.$eval('#c2d-body', (e) => { e.value = `hello from the ${e.ownerDocument.title}`; });
-    await page.$eval('#c2d-props', (e) => { e.value = 'color=red'; });
-    await page.click('#c2d-form button[type=submit]');
-    const { code, out } = await sim;
-    assert.equal(code, 0, `picohub sim failed:\n${out}`);
-    assert.match(out, /hello from the picohub dashboard/);
-    assert.match(out, /color/);
-    await page.waitForFunction(() => /Success/.test(document.querySelector('#feedback-list').textContent), { timeout: 15000 });
+      await page.$$eval('details', (ds) => ds.forEach((d) => { d.open = true; }));
+      await page.$eval('#c2d-body', (e) => { e.value = `hello from the ${e.ownerDocument.title}`; });
+      await page.$eval('#c2d-props', (e) => { e.value = 'color=red'; });
+      await page.click('#c2d-form button[type=submit]');
+      const { code, out } = await sim;
+      assert.equal(code, 0, `picohub sim failed:\n${out}`);
+      assert.match(out, /hello from the picohub dashboard/);
+      assert.match(out, /color/);
+      await page.waitForFunction(() => /Success/.test(document.querySelector('#feedback-list').textContent), { timeout: 15000 });
 
-    await page.click('#twin-update');
-    await page.waitForFunction(() => /desired version/.test(document.querySelector('#twin-result').textContent), { timeout: 10000 });
-    assert.ok(await noSidewaysScroll(page), 'the full page scrolls sideways');
-    await page.screenshot({ path: path.join(artifacts, `${name}-all.png`), fullPage: true });
-    assert.deepEqual(errors, []);
-    await page.close();
+      await page.click('#twin-update');
+      await page.waitForFunction(() => /desired version/.test(document.querySelector('#twin-result').textContent), { timeout: 10000 });
+      assert.ok(await noSidewaysScroll(page), 'the full page scrolls sideways');
+      await page.screenshot({ path: path.join(artifacts, `${name}-all.png`), fullPage: true });
+      assert.deepEqual(errors, []);
+    } finally {
+      await page.close();
+    }
   });
 }
