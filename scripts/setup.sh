@@ -16,6 +16,7 @@ packages=(
   mosquitto mosquitto-clients libmosquitto-dev mosquitto-dev libpaho-mqtt-dev libssl-dev patch
   gcc-arm-none-eabi libnewlib-arm-none-eabi libstdc++-arm-none-eabi-newlib
   libboost1.81-dev libqpid-proton-cpp12-dev libqpid-proton11-dev
+  chromium  # the dashboard's browser test (tests/browser, puppeteer-core drives it; npm browsers cannot download here)
 )
 # Node 20 + npm run the virtual board and Microsoft's device SDK. A machine may already have a Node build that
 # bundles npm (Debian's separate npm package conflicts with those): only ask Debian when node or npm is absent.
@@ -43,6 +44,8 @@ fi
 "$root/scripts/mosquitto.sh"  # the hub's broker: Debian's mosquitto 2.0.11 + picohub's PUBACK/Will patch
 "$root/scripts/e2e-setup.sh"
 "$root/scripts/vboard-setup.sh"
+"$root/scripts/dashboard-setup.sh"
+"$root/scripts/browser-setup.sh"
 "$root/scripts/mbedtls-board.sh"
 
 # The board firmware: `picohub board uf2` wraps it, the virtual board runs it. Incremental after the first time.

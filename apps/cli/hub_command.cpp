@@ -248,6 +248,9 @@ int hub_start(StartOptions& o) {
     return report_error({exit_failure, gateway.problem + " (the hub was not started)"}, json_out);
   }
   const int devices = info->value("devices", 0);
+  // The web dashboard is served by the gateway at its root (docs/service-api.md, "Dashboard").
+  const std::string dashboard_url = "https://" + config.host_name +
+                                    (config.service_port == 443 ? "" : ":" + std::to_string(config.service_port)) + "/";
   if (json_out) {
     std::cout << json{{"running", true},
                       {"pid", child},
@@ -264,6 +267,7 @@ int hub_start(StartOptions& o) {
                       {"connectedDevices", info->value("connectedDevices", 0)},
                       {"servicePort", gateway.pid != 0 ? json(config.service_port) : json(nullptr)},
                       {"gatewayPid", gateway.pid != 0 ? json(gateway.pid) : json(nullptr)},
+                      {"dashboardUrl", gateway.pid != 0 ? json(dashboard_url) : json(nullptr)},
                       {"serviceApiProblem", gateway.problem.empty() ? json(nullptr) : json(gateway.problem)}}
                      .dump(2)
               << '\n';
@@ -280,9 +284,12 @@ int hub_start(StartOptions& o) {
       std::cout << "  plain     127.0.0.1:" << *config.insecure_port << " (no TLS, for debugging)\n";
     }
     if (gateway.pid != 0) {
-      std::cout << "  service   https://" << config.host_name << (config.service_port == 443 ? "" : ":" + std::to_string(config.service_port))
-                << " (IoT Hub REST API, picohub-gateway pid " << gateway.pid << "; connection string: picohub hub connection-string"
-                << data_flag(dir) << ")\n";
+      std::cout << "  service   https://" << config.host_name
+                << (config.service_port == 443 ? "" : ":" + std::to_string(config.service_port))
+                << " (IoT Hub REST API, picohub-gateway pid " << gateway.pid
+                << "; connection string: picohub hub connection-string" << data_flag(dir) << ")\n"
+                << "  dashboard " << dashboard_url << " (sign in with the service connection string; trust "
+                << (dir / "ca.crt").string() << " in the browser, see README)\n";
     } else if (!gateway.problem.empty()) {
       std::cout << "  service   off: " << gateway.problem << "\n";
     }

@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 #include <sys/time.h>
 
+#include <cctype>
 #include <thread>
 
 namespace picohub::gateway {
@@ -32,6 +33,13 @@ service::RestRequest to_rest(const http::request<http::string_body>& req) {
   r.max_item_count = header("x-ms-max-item-count");
   r.message_id = header("iothub-messageid");
   r.body = req.body();
+  for (const auto& field : req) {
+    std::string name(field.name_string());
+    for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (name.starts_with("iothub-") || name == "content-type" || name == "content-encoding") {
+      r.headers.emplace_back(std::move(name), std::string(field.value()));
+    }
+  }
   return r;
 }
 
@@ -100,6 +108,12 @@ void HttpsServer::serve(tcp::socket socket) {
     }
     if (ec) break;
     const auto& req = parser.get();
+    if (extra_routes_) {
+      if (const auto keep = extra_routes_(req, stream)) {
+        if (*keep && req.keep_alive()) continue;
+        break;
+      }
+    }
     const bool oversized = req.body().size() > service::kMaxRestBodyBytes;
     auto res = to_http(oversized ? too_large : api_.handle(to_rest(req)), req.version(), req.keep_alive());
     http::write(stream, res, ec);

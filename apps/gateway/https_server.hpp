@@ -5,8 +5,13 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/context.hpp>
 
+#include <boost/asio/ssl/stream.hpp>
+#include <boost/beast/http.hpp>
+
 #include <atomic>
 #include <cstddef>
+#include <functional>
+#include <optional>
 
 #include "service/rest_api.hpp"
 
@@ -19,6 +24,12 @@ class HttpsServer {
               const service::RestApi& api, std::size_t max_connections);
   // Accepts until the io_context stops; each connection is served on its own detached thread.
   void run();
+  // Routes answered before the REST API (the dashboard's files and live feed): nullopt = not theirs; otherwise
+  // they wrote the answer and say whether the connection may go on.
+  using ExtraRoutes =
+      std::function<std::optional<bool>(const boost::beast::http::request<boost::beast::http::string_body>&,
+                                        boost::asio::ssl::stream<boost::asio::ip::tcp::socket>&)>;
+  void set_extra_routes(ExtraRoutes routes) { extra_routes_ = std::move(routes); }
 
  private:
   void serve(boost::asio::ip::tcp::socket socket);
@@ -28,6 +39,7 @@ class HttpsServer {
   const service::RestApi& api_;
   std::size_t max_connections_;
   std::atomic<std::size_t> active_{0};
+  ExtraRoutes extra_routes_;
 };
 
 }  // namespace picohub::gateway

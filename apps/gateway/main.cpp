@@ -5,15 +5,18 @@
 #include <boost/asio/ssl/context.hpp>
 
 #include <csignal>
+#include <cstdlib>
 #include <ctime>
 #include <filesystem>
 #include <iostream>
 #include <string>
 
+#include "dashboard_routes.hpp"
 #include "https_server.hpp"
 #include "hub/config.hpp"
 #include "service/control_client.hpp"
 #include "service/rest_api.hpp"
+#include "web_files.hpp"
 
 namespace fs = std::filesystem;
 namespace asio = boost::asio;
@@ -24,6 +27,7 @@ struct Args {
   fs::path data_dir;
   int service_port = 443;
   std::string bind = "127.0.0.1";
+  fs::path web_dir;  // --web-dir: the dashboard's files (else found: web_dir_candidates)
 };
 
 bool parse_args(int argc, char** argv, Args& a) {
@@ -32,9 +36,23 @@ bool parse_args(int argc, char** argv, Args& a) {
     if (flag == "--data-dir") a.data_dir = value;
     else if (flag == "--service-port") a.service_port = std::stoi(value);
     else if (flag == "--bind") a.bind = value;
+    else if (flag == "--web-dir") a.web_dir = value;
     else return false;
   }
   return !a.data_dir.empty() && argc % 2 == 1;
+}
+
+// The dashboard's files: --web-dir, else $PICOHUB_WEB, beside the installed binary, or the source tree.
+fs::path dashboard_dir(const Args& a) {
+  if (!a.web_dir.empty()) return picohub::gateway::find_web_dir({a.web_dir});
+  std::error_code ec;
+  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  const char* env = std::getenv("PICOHUB_WEB");
+  const fs::path dir = picohub::gateway::find_web_dir(picohub::gateway::web_dir_candidates(
+      env != nullptr ? env : "", ec ? fs::path() : exe.parent_path(), PICOHUB_WEB_SOURCE_DIR));
+  std::cout << "picohub-gateway: dashboard "
+            << (dir.empty() ? "files not found (set PICOHUB_WEB)" : "from " + dir.string()) << std::endl;
+  return dir;
 }
 
 }  // namespace
@@ -42,7 +60,7 @@ bool parse_args(int argc, char** argv, Args& a) {
 int main(int argc, char** argv) {
   Args args;
   if (!parse_args(argc, argv, args)) {
-    std::cerr << "usage: picohub-gateway --data-dir DIR [--service-port N] [--bind ADDR]\n";
+    std::cerr << "usage: picohub-gateway --data-dir DIR [--service-port N] [--bind ADDR] [--web-dir DIR]\n";
     return 2;
   }
   std::string why;
@@ -68,6 +86,11 @@ int main(int argc, char** argv) {
     asio::io_context io;
     const asio::ip::tcp::endpoint at(asio::ip::make_address(args.bind), static_cast<unsigned short>(args.service_port));
     picohub::gateway::HttpsServer https(io, tls, at, api, 64);
+    const picohub::gateway::DashboardRoutes dashboard(dashboard_dir(args), config->host_name,
+                                                      picohub::hub::shared_access_policies(*config), *endpoint,
+                                                      [] { return static_cast<std::uint64_t>(std::time(nullptr)); });
+    https.set_extra_routes(
+        [&dashboard](const auto& request, auto& stream) { return dashboard.serve(request, stream); });
     std::signal(SIGPIPE, SIG_IGN);
     std::cout << "picohub-gateway: REST on https://" << args.bind << ":" << args.service_port << std::endl;
     https.run();  // SIGTERM ends the process (the hub owns all state; nothing to flush)

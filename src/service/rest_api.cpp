@@ -114,9 +114,38 @@ bool etag_matches(const std::string& if_match, const std::string& etag) {
 unsigned needed_rights(const std::string& method, const std::vector<std::string>& path) {
   if (path.size() >= 3 && path[0] == "twins" && path.back() == "methods") return kServiceConnect;
   if (path.size() >= 3 && path[0] == "devices" && path.back() == "deviceBound") return kServiceConnect;
+  if (!path.empty() && path[0] == "messages") return kServiceConnect;
   if (!path.empty() && path[0] == "twins" && method == "PATCH") return kServiceConnect;
   if (method == "GET" || (path.size() == 2 && path[1] == "query")) return kRegistryRead;
   return kRegistryWrite;
+}
+
+// IoT Hub's C2D headers over HTTPS: iothub-app-<name> (application properties), iothub-ack,
+// iothub-correlationid, iothub-contenttype, iothub-contentencoding.
+void add_c2d_headers(const RestRequest& r, json& fields) {
+  static const std::pair<const char*, const char*> kNamed[] = {{"iothub-ack", "ack"},
+                                                               {"iothub-correlationid", "messageCorrelationId"},
+                                                               {"iothub-contenttype", "contentType"},
+                                                               {"iothub-contentencoding", "contentEncoding"}};
+  json properties = json::object();
+  for (const auto& [name, value] : r.headers) {
+    if (name.starts_with("iothub-app-") && name.size() > 11) properties[name.substr(11)] = value;
+    for (const auto& [header, field] : kNamed) {
+      if (name == header) fields[field] = value;
+    }
+  }
+  if (!properties.empty()) fields["properties"] = properties;
+}
+
+// GET /messages/serviceBound/feedback: IoT Hub's HTTPS feedback receive. The hub completes the records it
+// returns (c2d.feedback), so the lock token's DELETE has nothing left to do.
+RestResponse feedback_batch(const ControlReply& reply) {
+  if (!reply.ok()) return from_failure(reply);
+  const json records = reply.body.value("records", json::array());
+  if (records.empty()) return {204, "", {}};
+  RestResponse out = json_response(200, records);
+  out.headers.emplace_back("ETag", "\"" + std::to_string(records.size()) + "\"");
+  return out;
 }
 
 }  // namespace
@@ -257,6 +286,10 @@ RestResponse RestApi::dispatch(const RestRequest& r, const std::vector<std::stri
     return not_found();
   }
   if (n == 2 && p[0] == "statistics" && p[1] == "devices" && m == "GET") return statistics();
+  if (n >= 3 && p[0] == "messages" && lower(p[1]) == "servicebound" && p[2] == "feedback") {
+    if (n == 3 && m == "GET") return feedback_batch(call("c2d.feedback", {{"limit", 100}}));
+    if (n == 4 && m == "DELETE") return {204, "", {}};
+  }
   return not_found();
 }
 
@@ -360,6 +393,7 @@ RestResponse RestApi::send_c2d(const RestRequest& r, const std::string& id) cons
   if (!b64) return rest_error(400, "ArgumentInvalid", "the message body cannot be encoded");
   json fields = {{"deviceId", id}, {"payloadBase64", std::string(*b64)}};
   if (!r.message_id.empty()) fields["messageId"] = r.message_id;
+  add_c2d_headers(r, fields);
   auto reply = call("c2d.send", fields);
   return reply.ok() ? RestResponse{204, "", {}} : from_failure(reply);
 }

@@ -28,6 +28,9 @@ struct RestRequest {
   std::string max_item_count; // x-ms-max-item-count
   std::string message_id;     // iothub-messageid (C2D over REST)
   std::string body;
+  // Other headers a route reads, names lower-case: iothub-* (C2D's iothub-ack, iothub-app-<property>, ...),
+  // content-type, content-encoding.
+  std::vector<std::pair<std::string, std::string>> headers;
 };
 
 struct RestResponse {
