@@ -7,7 +7,7 @@ if(TARGET picohub AND TARGET picohub_hub_plugin AND TARGET picohub-gateway)
     add_test(NAME dashboard_browser
              COMMAND ${PICOHUB_NODE} --test ${CMAKE_SOURCE_DIR}/tests/browser/dashboard_browser.test.mjs
              WORKING_DIRECTORY ${CMAKE_SOURCE_DIR}/tests/browser)
-    set_tests_properties(dashboard_browser PROPERTIES TIMEOUT 120 RUN_SERIAL ON LABELS integration
+    set_tests_properties(dashboard_browser PROPERTIES TIMEOUT 120 RUN_SERIAL ON LABELS e2e
                          ENVIRONMENT "PICOHUB_BIN=$<TARGET_FILE:picohub>;PICOHUB_PLUGIN=$<TARGET_FILE:picohub_hub_plugin>;PICOHUB_ARTIFACTS=${CMAKE_BINARY_DIR}/test-artifacts/dashboard")
   endif()
 endif()
