@@ -55,6 +55,7 @@ std::optional<HubConfig> load_hub_config(const fs::path& dir, std::string& why) 
   config.insecure_port = parsed->insecure_port;
   config.bind = parsed->bind;
   config.service_port = parsed->service_port;
+  config.amqp_port = parsed->amqp_port;
   config.primary_key = owner->second.primary_key;
   config.secondary_key = owner->second.secondary_key;
   config.policies = parsed->policies;
@@ -71,6 +72,7 @@ bool save_hub_config(const fs::path& dir, const HubConfig& config, fs::perms mod
   doc.insecure_port = config.insecure_port;
   doc.bind = config.bind;
   doc.service_port = config.service_port;
+  doc.amqp_port = config.amqp_port;
   doc.policies = config.policies;
   auto& owner = doc.policies["iothubowner"];
   owner.primary_key = config.primary_key;
@@ -187,6 +189,16 @@ int gateway_pid(const fs::path& dir) {
     if (args[i] == "--data-dir" && (fs::path(args[i + 1]) == dir || fs::equivalent(args[i + 1], dir, ec))) {
       return static_cast<int>(pid);
     }
+  }
+  return 0;
+}
+
+int gateway_port(const fs::path& dir, const std::string& flag) {
+  const int pid = gateway_pid(dir);
+  if (pid == 0) return 0;
+  const auto args = process_arguments(pid);
+  for (std::size_t i = 1; i + 1 < args.size(); ++i) {
+    if (args[i] == flag) return std::atoi(args[i + 1].c_str());
   }
   return 0;
 }

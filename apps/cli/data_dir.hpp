@@ -21,6 +21,7 @@ struct HubConfig {
   std::optional<int> insecure_port;
   std::string bind = "127.0.0.1";
   int service_port = 443;  // picohub-gateway (IoT Hub's REST API over HTTPS); 0 = off
+  int amqp_port = 5671;    // picohub-gateway (the AMQP endpoint over TLS); 0 = off
   std::string primary_key;    // iothubowner policy, base64 of 32 random bytes
   std::string secondary_key;
   // Every policy in hub.json (iothubowner's keys above win when saving), kept so a save loses none.
@@ -46,6 +47,8 @@ std::filesystem::path find_plugin(std::string& searched);
 std::filesystem::path find_gateway(std::string& searched);
 // Pid from DIR/gateway.pid if that process is alive and is a picohub-gateway started with --data-dir DIR, else 0.
 int gateway_pid(const std::filesystem::path& dir);
+// The port the running gateway of DIR serves for `flag` (--service-port, --amqp-port); 0 when off or not running.
+int gateway_port(const std::filesystem::path& dir, const std::string& flag);
 
 // Pid from DIR/mosquitto.pid if that process is alive and is the broker started for DIR (mosquitto -c
 // DIR/mosquitto.conf), else 0: a stale pid file never makes stop/status act on another process.

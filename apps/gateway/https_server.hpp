@@ -6,7 +6,10 @@
 #include <boost/asio/ssl/context.hpp>
 
 #include <atomic>
+#include <chrono>
 #include <cstddef>
+#include <mutex>
+#include <set>
 
 #include "service/rest_api.hpp"
 
@@ -17,8 +20,12 @@ class HttpsServer {
   // Binds and listens; throws boost::system::system_error when the address cannot be bound.
   HttpsServer(boost::asio::io_context& io, boost::asio::ssl::context& tls, const boost::asio::ip::tcp::endpoint& at,
               const service::RestApi& api, std::size_t max_connections);
-  // Accepts until the io_context stops; each connection is served on its own detached thread.
+  // Accepts until stop(); each connection is served on its own detached thread.
   void run();
+  // From another thread: ends run() and the connections' reads (a request in progress still gets its answer).
+  void stop();
+  // After stop(): true once every connection thread has finished, false when `wait` ran out first.
+  bool wait_idle(std::chrono::milliseconds wait) const;
 
  private:
   void serve(boost::asio::ip::tcp::socket socket);
@@ -28,6 +35,9 @@ class HttpsServer {
   const service::RestApi& api_;
   std::size_t max_connections_;
   std::atomic<std::size_t> active_{0};
+  std::atomic<bool> stopping_{false};
+  std::mutex open_mutex_;
+  std::set<int> open_sockets_;  // native handles of the connections being served, shut down by stop()
 };
 
 }  // namespace picohub::gateway
