@@ -107,9 +107,10 @@ test('hub start runs the AMQP endpoint in picohub-gateway; hub.json keeps amqpPo
 
 test('a busy --amqp-port fails a second hub start with the port and the option named; the first hub is untouched', { skip }, async () => {
   const other = fs.mkdtempSync(path.join(os.tmpdir(), 'picohub-amqp-busy-'));
+  const brokerPort = await freePort();
   try {
     const r = await new Promise((resolve) => execFile(process.env.PICOHUB_BIN,
-      ['hub', 'start', '--data-dir', other, '--port', String(await freePort()), '--service-port', '0',
+      ['hub', 'start', '--data-dir', other, '--port', String(brokerPort), '--service-port', '0',
        '--amqp-port', String(amqpPort)], { timeout: 60000 },
       (error, stdout, stderr) => resolve({ code: error ? error.code : 0, stdout, stderr })));
     assert.equal(r.code, 1, r.stdout);
@@ -318,10 +319,27 @@ test('live: a device SDK message with application properties reaches a subscribe
   }
 });
 
-test('hub stop ends the gateway on SIGTERM cleanly: both endpoints closed, "stopped" logged', { skip }, async () => {
+test('hub stop ends the gateway on SIGTERM cleanly with a receiver attached: both endpoints closed, "stopped" logged', { skip }, async () => {
   for (const c of [...open]) await withTimeout(c.close().catch(() => {}), 10000, 'close').catch(() => {});
   open.clear();
-  await cliOk('hub', 'stop');
+  // A partition receiver polling the hub when the stop comes (its poll timers once crashed the stop).
+  const { EventHubConsumerClient, earliestEventPosition } = require('@azure/event-hubs');
+  const consumer = new EventHubConsumerClient('$Default', eventHubCs());
+  let attached = 0;
+  const subscription = consumer.subscribe({
+    processInitialize: async () => { attached += 1; },
+    processEvents: async () => {},
+    processError: async () => {},
+  }, { startPosition: earliestEventPosition, maxWaitTimeInSeconds: 1 });
+  const deadline = Date.now() + 10000;
+  while (attached < 2 && Date.now() < deadline) await sleep(50);
+  assert.equal(attached, 2, 'both partition receivers attached');
+  await sleep(300);
+  try {
+    await cliOk('hub', 'stop');
+  } finally {
+    await withTimeout(subscription.close().then(() => consumer.close()), 10000, 'consumer close').catch(() => {});
+  }
   const log = fs.readFileSync(path.join(dir, 'gateway.log'), 'utf8');
   assert.match(log, /AMQP on amqps:\/\/127\.0\.0\.1:\d+/);
   assert.match(log, /picohub-gateway: stopped \(SIGTERM\)/);
