@@ -103,6 +103,11 @@ test('hub start runs the AMQP endpoint in picohub-gateway; hub.json keeps amqpPo
   assert.match(text, new RegExp(`amqp +amqps://localhost:${amqpPort} `));
   const cs = await cliJson('hub', 'connection-string');
   assert.equal(cs.eventHubConnectionString.split(';')[0], `Endpoint=sb://localhost:${amqpPort}/`);
+  if (process.getuid() === 0 && fs.statSync(dir).gid !== 0) {  // hub start shared the dir with the broker's group
+    const uid = Number(/^Uid:\s+(\d+)/m.exec(fs.readFileSync(`/proc/${started.gatewayPid}/status`, 'utf8'))[1]);
+    assert.notEqual(uid, 0, 'the gateway is no longer root once its port is bound');
+    assert.match(fs.readFileSync(path.join(dir, 'gateway.log'), 'utf8'), /runs as user \S+ \(uid \d+\) after binding/);
+  }
 });
 
 test('a busy --amqp-port fails a second hub start with the port and the option named; the first hub is untouched', { skip }, async () => {
