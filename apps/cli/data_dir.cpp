@@ -177,6 +177,16 @@ int gateway_pid(const fs::path& dir) {
   return 0;
 }
 
+int gateway_port(const fs::path& dir, const std::string& flag) {
+  const int pid = gateway_pid(dir);
+  if (pid == 0) return 0;
+  const auto args = process_arguments(pid);
+  for (std::size_t i = 1; i + 1 < args.size(); ++i) {
+    if (args[i] == flag) return std::atoi(args[i + 1].c_str());
+  }
+  return 0;
+}
+
 std::string no_hub_message(const fs::path& dir) {
   return "no hub running for " + dir.string() + ": start one with picohub hub start --data-dir " + dir.string();
 }

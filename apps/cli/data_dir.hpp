@@ -36,6 +36,8 @@ std::filesystem::path find_plugin(std::string& searched);
 std::filesystem::path find_gateway(std::string& searched);
 // Pid from DIR/gateway.pid if that process is alive and is a picohub-gateway started with --data-dir DIR, else 0.
 int gateway_pid(const std::filesystem::path& dir);
+// The port the running gateway of DIR serves for `flag` (--service-port, --amqp-port); 0 when off or not running.
+int gateway_port(const std::filesystem::path& dir, const std::string& flag);
 
 // Pid from DIR/mosquitto.pid if that process is alive and is the broker started for DIR (mosquitto -c
 // DIR/mosquitto.conf), else 0: a stale pid file never makes stop/status act on another process.

@@ -25,7 +25,7 @@ static bool ipv6_loopback_available() {
   return ok;
 }
 
-bool port_is_free(const std::string& bind, int port, std::string& why) {
+bool port_is_free(const std::string& bind, int port, std::string& why, const std::string& option) {
   sockaddr_storage storage{};
   socklen_t len = 0;
   int family = AF_INET;
@@ -58,9 +58,9 @@ bool port_is_free(const std::string& bind, int port, std::string& why) {
   if (!ok) {
     why = err == EADDRINUSE
               ? "port " + std::to_string(port) + " on " + host +
-                    " is already in use by another program: pick another with --port N, or stop that program"
+                    " is already in use by another program: pick another with " + option + " N, or stop that program"
               : "cannot listen on " + host + ":" + std::to_string(port) + ": " + std::strerror(err) +
-                    (err == EACCES ? " (ports below 1024 need root: use --port 8883 or higher)" : "");
+                    (err == EACCES && option == "--port" ? " (ports below 1024 need root: use --port 8883 or higher)" : "");
   }
   return ok;
 }

@@ -1,9 +1,10 @@
 // `picohub hub start|stop|status`: run the local IoT Hub (mosquitto + the picohub plugin) from a data directory.
 #include "command.hpp"
 #include "data_dir.hpp"
-#include "service_client.hpp"
-#include "service_crypto.hpp"
+#include "service_call.hpp"
 #include "service_hub.hpp"
+
+#include "hub/codec.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -33,6 +34,8 @@ struct StartOptions {
   int insecure_port = 0;
   int service_port = 443;
   CLI::Option* service_port_opt = nullptr;
+  int amqp_port = 5671;
+  CLI::Option* amqp_port_opt = nullptr;
   bool foreground = false;
   double wait = 20.0;
   std::string chain;  // "" keeps the data dir's chain shape
@@ -62,6 +65,24 @@ fs::path mosquitto_binary() {
 volatile std::sig_atomic_t g_forward_signal = 0;
 void remember_signal(int sig) { g_forward_signal = sig; }
 
+// The gateway's two lines in start and status: where each endpoint listens, or why it is off.
+void print_service_endpoints(const HubConfig& config, int pid, int service_port, int amqp_port,
+                             const std::string& service_off, const std::string& amqp_off) {
+  const std::string by = pid != 0 ? ", picohub-gateway pid " + std::to_string(pid) : "";
+  if (service_port != 0) {
+    std::cout << "  service   https://" << config.host_name << (service_port == 443 ? "" : ":" + std::to_string(service_port))
+              << " (IoT Hub REST API" << by << ")\n";
+  } else if (config.service_port != 0 && !service_off.empty()) {
+    std::cout << "  service   off: " << service_off << "\n";
+  }
+  if (amqp_port != 0) {
+    std::cout << "  amqp      amqps://" << config.host_name << ":" << amqp_port
+              << " (IoT Hub AMQP: C2D, feedback, Event Hub-compatible telemetry" << by << ")\n";
+  } else if (config.amqp_port != 0 && !amqp_off.empty()) {
+    std::cout << "  amqp      off: " << amqp_off << "\n";
+  }
+}
+
 // Waits until the broker accepts TLS and answers hub.info; returns the info or nullopt with err set.
 std::optional<json> wait_ready(const fs::path& dir, pid_t child, double seconds, ServiceError& err) {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
@@ -74,7 +95,7 @@ std::optional<json> wait_ready(const fs::path& dir, pid_t child, double seconds,
       return std::nullopt;
     }
     last = {};
-    if (auto client = ServiceClient::connect(dir, 2.0, last)) {
+    if (auto client = HubSession::connect(dir, 2.0, last)) {
       if (auto info = client->request("hub.info", json::object(), 3.0, last)) return info;
     }
     if (last.exit_code == exit_auth) break;  // a refusal will not change by waiting
@@ -166,6 +187,13 @@ int hub_start(StartOptions& o) {
   if (config.service_port < 0 || config.service_port > 65535) {
     return report_error({exit_usage, "--service-port must be 0 (off) or between 1 and 65535"}, json_out);
   }
+  if (o.amqp_port_opt->count() > 0) config.amqp_port = o.amqp_port;
+  if (config.amqp_port < 0 || config.amqp_port > 65535) {
+    return report_error({exit_usage, "--amqp-port must be 0 (off) or between 1 and 65535"}, json_out);
+  }
+  if (config.amqp_port != 0 && config.amqp_port == config.service_port) {
+    return report_error({exit_usage, "--amqp-port and --service-port must differ (or be 0)"}, json_out);
+  }
   if (o.insecure_opt->count() > 0) {
     config.insecure_port = o.insecure_port > 0 ? std::optional<int>(o.insecure_port) : std::nullopt;
   }
@@ -187,7 +215,7 @@ int hub_start(StartOptions& o) {
   }
   // IoT Hub's default policies (iothubowner first of all); a data dir from before they existed gets the missing
   // ones now.
-  hub::add_default_policies(config.policies, [] { return base64_encode(random_bytes(32)); });
+  hub::add_default_policies(config.policies, [] { return hub::random_key_base64(32); });
   if (!save_hub_config(dir, config, fs::perms::owner_read | fs::perms::owner_write, why) ||
       !secure_file(dir / "hub.json", own, true, why)) {
     return report_error({exit_failure, why}, json_out);
@@ -236,16 +264,21 @@ int hub_start(StartOptions& o) {
     fs::remove(dir / "mosquitto.pid", ec);
     return report_error(err, json_out);
   }
-  // The service API: a port chosen on purpose that fails fails the start; the default 443 failing (a normal
-  // user, or a busy port) leaves the broker up and says how to turn the service API on.
-  const GatewayStart gateway = start_gateway(dir, config, 10.0);
-  if (!gateway.problem.empty() && (o.service_port_opt->count() > 0 || config.service_port != 443)) {
+  // The service endpoints: a port chosen on purpose that fails fails the start; the default 443 or 5671 failing
+  // (a normal user, or a busy port) leaves the broker up and says how to turn that endpoint on.
+  const bool service_chosen = o.service_port_opt->count() > 0 || config.service_port != 443;
+  const bool amqp_chosen = o.amqp_port_opt->count() > 0 || config.amqp_port != 5671;
+  const GatewayStart gateway = start_gateway(dir, config, service_chosen, amqp_chosen, 10.0);
+  if (gateway.failed) {
+    stop_gateway(dir, 5.0);
     ::kill(child, SIGTERM);
     for (int i = 0; i < 50 && ::waitpid(child, nullptr, WNOHANG) == 0; ++i) {
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
     fs::remove(dir / "mosquitto.pid", ec);
-    return report_error({exit_failure, gateway.problem + " (the hub was not started)"}, json_out);
+    const std::string& problem =
+        service_chosen && !gateway.service_problem.empty() ? gateway.service_problem : gateway.amqp_problem;
+    return report_error({exit_failure, problem + " (the hub was not started)"}, json_out);
   }
   const int devices = info->value("devices", 0);
   // The web dashboard is served by the gateway at its root (docs/service-api.md, "Dashboard").
@@ -265,10 +298,12 @@ int hub_start(StartOptions& o) {
                       {"devices", devices},
                       {"brokerUser", own.as_root ? own.broker_user : std::string()},
                       {"connectedDevices", info->value("connectedDevices", 0)},
-                      {"servicePort", gateway.pid != 0 ? json(config.service_port) : json(nullptr)},
+                      {"servicePort", gateway.service_port != 0 ? json(gateway.service_port) : json(nullptr)},
+                      {"amqpPort", gateway.amqp_port != 0 ? json(gateway.amqp_port) : json(nullptr)},
                       {"gatewayPid", gateway.pid != 0 ? json(gateway.pid) : json(nullptr)},
-                      {"dashboardUrl", gateway.pid != 0 ? json(dashboard_url) : json(nullptr)},
-                      {"serviceApiProblem", gateway.problem.empty() ? json(nullptr) : json(gateway.problem)}}
+                      {"dashboardUrl", gateway.service_port != 0 ? json(dashboard_url) : json(nullptr)},
+                      {"serviceApiProblem", gateway.service_problem.empty() ? json(nullptr) : json(gateway.service_problem)},
+                      {"amqpProblem", gateway.amqp_problem.empty() ? json(nullptr) : json(gateway.amqp_problem)}}
                      .dump(2)
               << '\n';
   } else {
@@ -283,15 +318,12 @@ int hub_start(StartOptions& o) {
     if (config.insecure_port) {
       std::cout << "  plain     127.0.0.1:" << *config.insecure_port << " (no TLS, for debugging)\n";
     }
-    if (gateway.pid != 0) {
-      std::cout << "  service   https://" << config.host_name
-                << (config.service_port == 443 ? "" : ":" + std::to_string(config.service_port))
-                << " (IoT Hub REST API, picohub-gateway pid " << gateway.pid
-                << "; connection string: picohub hub connection-string" << data_flag(dir) << ")\n"
-                << "  dashboard " << dashboard_url << " (sign in with the service connection string; trust "
+    print_service_endpoints(config, gateway.pid, gateway.service_port, gateway.amqp_port, gateway.service_problem,
+                            gateway.amqp_problem);
+    if (gateway.pid != 0) std::cout << "            connection strings: picohub hub connection-string" << data_flag(dir) << "\n";
+    if (gateway.service_port != 0) {
+      std::cout << "  dashboard " << dashboard_url << " (sign in with the service connection string; trust "
                 << (dir / "ca.crt").string() << " in the browser, see README)\n";
-    } else if (!gateway.problem.empty()) {
-      std::cout << "  service   off: " << gateway.problem << "\n";
     }
     std::cout << "  data      " << dir.string() << "  (log: mosquitto.log)\n"
               << "  devices   " << devices << "\n";
@@ -383,7 +415,7 @@ int hub_status(const ServiceOptions& o) {
   }
   ServiceError err;
   std::optional<json> info;
-  if (auto client = ServiceClient::connect(dir, o.timeout, err)) info = client->request("hub.info", json::object(), o.timeout, err);
+  if (auto client = HubSession::connect(dir, o.timeout, err)) info = client->request("hub.info", json::object(), o.timeout, err);
   if (o.json) {
     json out = {{"running", true}, {"pid", pid}, {"dataDir", dir.string()}, {"caFile", (dir / "ca.crt").string()}};
     if (config) {
@@ -392,8 +424,10 @@ int hub_status(const ServiceOptions& o) {
     }
     out["reachable"] = info.has_value();
     const int gw = gateway_pid(dir);
+    const int service_port = gateway_port(dir, "--service-port"), amqp_port = gateway_port(dir, "--amqp-port");
     out["gatewayPid"] = gw != 0 ? json(gw) : json(nullptr);
-    out["servicePort"] = gw != 0 && config ? json(config->service_port) : json(nullptr);
+    out["servicePort"] = service_port != 0 ? json(service_port) : json(nullptr);
+    out["amqpPort"] = amqp_port != 0 ? json(amqp_port) : json(nullptr);
     if (info) {
       out["devices"] = info->value("devices", 0);
       out["connectedDevices"] = info->value("connectedDevices", 0);
@@ -406,13 +440,12 @@ int hub_status(const ServiceOptions& o) {
   } else {
     std::cout << "running (mosquitto pid " << pid << ")\n";
     if (config) std::cout << "  endpoint  " << config->host_name << ":" << config->port << " (TLS)\n";
-    const int gw = gateway_pid(dir);
-    if (gw != 0 && config) {
-      std::cout << "  service   https://" << config->host_name << ":" << config->service_port
-                << " (IoT Hub REST API, picohub-gateway pid " << gw << ")\n";
-    } else {
-      std::cout << "  service   off (IoT Hub REST API not running: restart with picohub hub start --service-port N, "
-                   "port 443 needs root or CAP_NET_BIND_SERVICE)\n";
+    if (config) {
+      print_service_endpoints(*config, gateway_pid(dir), gateway_port(dir, "--service-port"),
+                              gateway_port(dir, "--amqp-port"),
+                              "not running: restart with picohub hub start --service-port N (443 needs root or "
+                              "CAP_NET_BIND_SERVICE)",
+                              "not running: restart with picohub hub start --amqp-port N");
     }
     std::cout << "  CA        " << (dir / "ca.crt").string() << "\n  data      " << dir.string() << "\n";
     if (info) {
@@ -446,7 +479,8 @@ int hub_connection_string(const ServiceOptions& o, const std::string& policy_nam
   const std::string service = "HostName=" + config->host_name + ";SharedAccessKeyName=" + policy_name +
                               ";SharedAccessKey=" + key;
   const std::string hub_name = config->host_name.substr(0, config->host_name.find('.'));
-  const std::string events = "Endpoint=sb://" + config->host_name + "/;SharedAccessKeyName=" + policy_name +
+  const std::string amqp_at = config->host_name + (config->amqp_port == 5671 ? "" : ":" + std::to_string(config->amqp_port));
+  const std::string events = "Endpoint=sb://" + amqp_at + "/;SharedAccessKeyName=" + policy_name +
                              ";SharedAccessKey=" + key + ";EntityPath=" + hub_name;
   if (o.json) {
     std::cout << json{{"policy", policy_name}, {"connectionString", service}, {"eventHubConnectionString", events},
@@ -455,7 +489,7 @@ int hub_connection_string(const ServiceOptions& o, const std::string& policy_nam
               << '\n';
   } else {
     std::cout << service << "\n"
-              << "Event Hub-compatible (AMQP, port 5671): " << events << "\n"
+              << "Event Hub-compatible (AMQP, port " << config->amqp_port << "): " << events << "\n"
               << "trust the hub's CA: NODE_EXTRA_CA_CERTS=" << (dir / "ca.crt").string() << "\n";
   }
   return exit_ok;
@@ -494,6 +528,10 @@ PICOHUB_COMMAND(60, [](CLI::App& root, int& exit_code) {
       "--service-port", start_options->service_port,
       "HTTPS port of IoT Hub's service REST API on --bind (default 443, as azure-iothub requires; 0 turns it off; "
       "kept in hub.json)");
+  start_options->amqp_port_opt = start->add_option(
+      "--amqp-port", start_options->amqp_port,
+      "AMQPS port of IoT Hub's AMQP endpoint and its Event Hub-compatible endpoint on --bind (default 5671; 0 turns "
+      "it off; kept in hub.json)");
   start->add_flag("--foreground", start_options->foreground, "stay attached; Ctrl-C stops the hub");
   start->add_option("--wait", start_options->wait, "seconds to wait for the hub to become ready (default 20)");
   start->callback([start_options, &exit_code] { exit_code = hub_start(*start_options); });

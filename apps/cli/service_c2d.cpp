@@ -2,8 +2,9 @@
 // "Cloud-to-device message"). --data is the payload as in az; the hub directory is --data-dir here.
 // `picohub c2d feedback [--wait]`: the delivery outcomes asked for with --ack (az iot hub monitor-feedback).
 #include "command.hpp"
-#include "service_client.hpp"
-#include "service_crypto.hpp"
+#include "service_call.hpp"
+
+#include "hub/codec.hpp"
 
 #include <chrono>
 #include <fstream>
@@ -54,7 +55,7 @@ int c2d_send(C2dArgs& a) {
     if (key.empty()) return report_error({exit_usage, "--prop '" + p + "' has no name: use --prop key=value"}, json_out);
     properties[key] = eq == std::string::npos ? json(nullptr) : json(p.substr(eq + 1));
   }
-  json fields = {{"deviceId", a.id}, {"payloadBase64", base64_encode(payload)}, {"properties", properties}};
+  json fields = {{"deviceId", a.id}, {"payloadBase64", hub::base64_encode(payload)}, {"properties", properties}};
   if (!a.mid.empty()) fields["messageId"] = a.mid;
   if (!a.cid.empty()) fields["messageCorrelationId"] = a.cid;
   if (!a.ack.empty()) fields["ack"] = a.ack;

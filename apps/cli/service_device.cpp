@@ -2,7 +2,7 @@
 // hub (what `az iot hub device-identity` and IoT Explorer's device list do).
 #include "command.hpp"
 #include "data_dir.hpp"
-#include "service_client.hpp"
+#include "service_call.hpp"
 
 #include <iomanip>
 #include <iostream>

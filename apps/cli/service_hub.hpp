@@ -35,21 +35,29 @@ bool ensure_certificates(const std::filesystem::path& dir, const std::string& ho
 bool write_broker_config(const std::filesystem::path& dir, const HubConfig& config,
                          const std::filesystem::path& plugin, const Ownership& own, std::string& why);
 
-// True when nothing listens on bind:port (checked by binding it).
-bool port_is_free(const std::string& bind, int port, std::string& why);
+// True when nothing listens on bind:port (checked by binding it). `why` names `option` as the way to choose another.
+bool port_is_free(const std::string& bind, int port, std::string& why, const std::string& option = "--port");
 
 // Last `lines` lines of DIR/mosquitto.log (or another log in DIR), for failure messages.
 std::string log_tail(const std::filesystem::path& dir, int lines, const char* file = "mosquitto.log");
 
 
 
-// picohub-gateway (IoT Hub's REST API over HTTPS on bind:service_port), started after the broker.
+// picohub-gateway: the service endpoints (IoT Hub's REST API over HTTPS on bind:service_port, the AMQP endpoint
+// on bind:amqp_port), one process started after the broker.
 struct GatewayStart {
-  int pid = 0;          // running gateway, 0 when the service API is off
-  std::string problem;  // why it is off, with what to do (empty when running or turned off on purpose)
+  int pid = 0;           // running gateway, 0 when both endpoints are off
+  int service_port = 0;  // what it serves (0: that endpoint is off)
+  int amqp_port = 0;
+  std::string service_problem;  // why an endpoint that was asked for is off, with what to do
+  std::string amqp_problem;
+  bool failed = false;  // an endpoint whose port was chosen on purpose is off: the start fails
 };
-// Starts it detached (DIR/gateway.pid, DIR/gateway.log) and waits up to `wait_s` until it listens.
-GatewayStart start_gateway(const std::filesystem::path& dir, const HubConfig& config, double wait_s);
+// Starts it detached (DIR/gateway.pid, DIR/gateway.log) and waits up to `wait_s` until it listens. A port chosen
+// on purpose (`*_chosen`: given as an option or stored in hub.json unlike the default) that cannot be served
+// fails the start; the default 443 / 5671 failing (a normal user, a busy port) only turns that endpoint off.
+GatewayStart start_gateway(const std::filesystem::path& dir, const HubConfig& config, bool service_chosen,
+                           bool amqp_chosen, double wait_s);
 // SIGTERM (SIGKILL after wait_s) to the gateway of DIR; returns its pid, 0 when none ran.
 int stop_gateway(const std::filesystem::path& dir, double wait_s);
 }  // namespace picohub::cli

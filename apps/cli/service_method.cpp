@@ -1,7 +1,7 @@
 // `picohub method invoke`: call a direct method on a connected device and print its answer
 // (az iot hub invoke-device-method / IoT Explorer's "Direct method").
 #include "command.hpp"
-#include "service_client.hpp"
+#include "service_call.hpp"
 
 #include <iostream>
 #include <memory>

@@ -2,7 +2,7 @@
 // keys (what `az iot hub module-identity` does). Module twins and methods: `picohub twin|method ... --module`.
 #include "command.hpp"
 #include "data_dir.hpp"
-#include "service_client.hpp"
+#include "service_call.hpp"
 
 #include <iomanip>
 #include <iostream>

@@ -3,7 +3,7 @@
 #include "az_event.hpp"
 #include "command.hpp"
 #include "data_dir.hpp"
-#include "service_client.hpp"
+#include "service_call.hpp"
 #include "service_time.hpp"
 
 #include <algorithm>
@@ -106,7 +106,7 @@ int monitor(MonitorArgs& a) {
   if (a.count < 0 || a.timeout < 0) return report_error({exit_usage, "--count and --timeout must be >= 0"}, json_out);
   const auto dir = resolve_data_dir(a.service.data);
   ServiceError err;
-  auto client = ServiceClient::connect(dir, a.service.timeout, err);
+  auto client = HubSession::connect(dir, a.service.timeout, err);
   if (!client) return report_error(err, json_out);
   const bool single = !a.device.empty() && !is_pattern(a.device);
   const std::string filter = single ? "$picohub/v1/telemetry/" + a.device : "$picohub/v1/telemetry/#";

@@ -2,10 +2,10 @@
 // (--connection-string, device or hub-policy form; bypasses the registry like az's generate-sas-token).
 #include "command.hpp"
 #include "data_dir.hpp"
-#include "service_client.hpp"
-#include "service_crypto.hpp"
+#include "service_call.hpp"
 
 #include "iothub/connection_string.hpp"
+#include "service/service_auth.hpp"
 
 #include <ctime>
 #include <iostream>
@@ -98,7 +98,7 @@ int sas_token(SasArgs& a) {
     key = device->value(a.key == "primary" ? "primaryKey" : "secondaryKey", std::string());
     resource = host + "/devices/" + device_id;
   }
-  const auto token = make_sas(resource, key, expiry, policy);
+  const auto token = service::make_sas_token_text(resource, key, static_cast<std::uint64_t>(expiry), policy);
   if (!token) return report_error({exit_usage, "the SharedAccessKey is not valid base64"}, json_out);
   if (a.ttl <= 0) std::cerr << "note: --ttl " << a.ttl << " makes a token that has already expired\n";
   std::string output = *token;

@@ -1,6 +1,6 @@
 // `picohub twin show|update`: the device twin as the service sees it (az iot hub device-twin show/update).
 #include "command.hpp"
-#include "service_client.hpp"
+#include "service_call.hpp"
 
 #include <iostream>
 #include <memory>

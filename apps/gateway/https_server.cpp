@@ -9,6 +9,7 @@
 
 #include <cctype>
 #include <thread>
+#include <unistd.h>
 
 namespace picohub::gateway {
 
@@ -71,7 +72,7 @@ void HttpsServer::run() {
     beast::error_code ec;
     acceptor_.accept(socket, ec);
     if (ec) {
-      if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
+      if (stopping_ || ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
       continue;
     }
     if (active_.load() >= max_connections_) continue;  // refuse by closing: bounded threads
@@ -83,7 +84,38 @@ void HttpsServer::run() {
   }
 }
 
+void HttpsServer::stop() {
+  stopping_ = true;
+  // shutdown() wakes a thread blocked in accept()/read() on Linux; close() from another thread would not.
+  ::shutdown(acceptor_.native_handle(), SHUT_RDWR);
+  std::lock_guard<std::mutex> lock(open_mutex_);
+  for (const int fd : open_sockets_) ::shutdown(fd, SHUT_RD);
+}
+
+bool HttpsServer::wait_idle(std::chrono::milliseconds wait) const {
+  const auto deadline = std::chrono::steady_clock::now() + wait;
+  while (active_.load() != 0) {
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return true;
+}
+
 void HttpsServer::serve(tcp::socket socket) {
+  const int fd = socket.native_handle();
+  {
+    std::lock_guard<std::mutex> lock(open_mutex_);
+    if (stopping_) return;
+    open_sockets_.insert(fd);
+  }
+  struct Forget {
+    HttpsServer& server;
+    int fd;
+    ~Forget() {
+      std::lock_guard<std::mutex> lock(server.open_mutex_);
+      server.open_sockets_.erase(fd);
+    }
+  } forget{*this, fd};
   beast::error_code ec;
   asio::ssl::stream<tcp::socket> stream(std::move(socket), tls_);
   beast::get_lowest_layer(stream).set_option(asio::socket_base::keep_alive(true), ec);

@@ -1,19 +1,30 @@
-// picohub-gateway --data-dir DIR --service-port N [--bind ADDR]: the hub's service endpoints. Started and
-// stopped by `picohub hub start|stop`; serves with DIR/server.crt|key and reaches the hub through its broker.
+// picohub-gateway --data-dir DIR [--service-port N] [--amqp-port N] [--bind ADDR]: the hub's service endpoints in
+// one process (issue 10 §0): IoT Hub's REST API over HTTPS and the AMQP 1.0 endpoint over TLS, both with
+// DIR/server.crt|key, both reaching the hub through one ControlPool of control-protocol clients. Started and
+// stopped by `picohub hub start|stop`; a port of 0 turns that endpoint off. SIGTERM/SIGINT stop both. Started as
+// root (to bind 443), it stops being root once both ports are bound (drop_root.hpp).
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/ssl/context.hpp>
+
+#include <pthread.h>
 
 #include <csignal>
 #include <cstdlib>
 #include <ctime>
 #include <filesystem>
 #include <iostream>
+#include <memory>
+#include <optional>
 #include <string>
+#include <thread>
 
 #include "dashboard_routes.hpp"
+#include "drop_root.hpp"
 #include "https_server.hpp"
 #include "hub/config.hpp"
+#include "service/amqp/amqp_endpoint.hpp"
+#include "service/amqp/control_hub_port.hpp"
 #include "service/control_client.hpp"
 #include "service/rest_api.hpp"
 #include "web_files.hpp"
@@ -26,20 +37,50 @@ namespace {
 struct Args {
   fs::path data_dir;
   int service_port = 443;
+  int amqp_port = 5671;
   std::string bind = "127.0.0.1";
   fs::path web_dir;  // --web-dir: the dashboard's files (else found: web_dir_candidates)
 };
 
+std::optional<int> port_number(const std::string& text) {
+  char* end = nullptr;
+  const long v = std::strtol(text.c_str(), &end, 10);
+  if (text.empty() || *end != '\0' || v < 0 || v > 65535) return std::nullopt;
+  return static_cast<int>(v);
+}
+
 bool parse_args(int argc, char** argv, Args& a) {
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i], value = argv[i + 1];
+    std::optional<int> port;
     if (flag == "--data-dir") a.data_dir = value;
-    else if (flag == "--service-port") a.service_port = std::stoi(value);
     else if (flag == "--bind") a.bind = value;
     else if (flag == "--web-dir") a.web_dir = value;
+    else if (flag == "--service-port" && (port = port_number(value))) a.service_port = *port;
+    else if (flag == "--amqp-port" && (port = port_number(value))) a.amqp_port = *port;
     else return false;
   }
   return !a.data_dir.empty() && argc % 2 == 1;
+}
+
+std::unique_ptr<asio::ssl::context> server_tls(const fs::path& dir) {
+  auto tls = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_server);
+  tls->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                   asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 | asio::ssl::context::no_tlsv1_1);
+  tls->use_certificate_chain_file((dir / "server.crt").string());
+  tls->use_private_key_file((dir / "server.key").string(), asio::ssl::context::pem);
+  return tls;
+}
+
+// Blocks SIGTERM/SIGINT in this thread and every thread started after it; main waits for them with sigwait.
+sigset_t block_stop_signals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);
+  return set;
 }
 
 // The dashboard's files: --web-dir, else $PICOHUB_WEB, beside the installed binary, or the source tree.
@@ -60,7 +101,8 @@ fs::path dashboard_dir(const Args& a) {
 int main(int argc, char** argv) {
   Args args;
   if (!parse_args(argc, argv, args)) {
-    std::cerr << "usage: picohub-gateway --data-dir DIR [--service-port N] [--bind ADDR] [--web-dir DIR]\n";
+    std::cerr << "usage: picohub-gateway --data-dir DIR [--service-port N] [--amqp-port N] [--bind ADDR]"
+                 " [--web-dir DIR] (ports 0..65535, 0 = off)\n";
     return 2;
   }
   std::string why;
@@ -70,33 +112,71 @@ int main(int argc, char** argv) {
     std::cerr << "picohub-gateway: " << why << "\n";
     return 1;
   }
+  const sigset_t stop_signals = block_stop_signals();
   picohub::service::ControlPool pool(*endpoint, 8);
   picohub::service::RestApi api(
-      config->host_name, picohub::hub::shared_access_policies(*config),
-      [&pool](const std::string& op, nlohmann::json fields, double timeout_s) {
-        return pool.request(op, std::move(fields), timeout_s);
-      },
+      config->host_name, picohub::hub::shared_access_policies(*config), pool.as_call(),
       [] { return static_cast<std::uint64_t>(std::time(nullptr)); });
-  try {
-    asio::ssl::context tls(asio::ssl::context::tls_server);
-    tls.set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
-                    asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 | asio::ssl::context::no_tlsv1_1);
-    tls.use_certificate_chain_file((args.data_dir / "server.crt").string());
-    tls.use_private_key_file((args.data_dir / "server.key").string(), asio::ssl::context::pem);
-    asio::io_context io;
-    const asio::ip::tcp::endpoint at(asio::ip::make_address(args.bind), static_cast<unsigned short>(args.service_port));
-    picohub::gateway::HttpsServer https(io, tls, at, api, 64);
-    const picohub::gateway::DashboardRoutes dashboard(dashboard_dir(args), config->host_name,
-                                                      picohub::hub::shared_access_policies(*config), *endpoint,
-                                                      [] { return static_cast<std::uint64_t>(std::time(nullptr)); });
-    https.set_extra_routes(
-        [&dashboard](const auto& request, auto& stream) { return dashboard.serve(request, stream); });
-    std::signal(SIGPIPE, SIG_IGN);
-    std::cout << "picohub-gateway: REST on https://" << args.bind << ":" << args.service_port << std::endl;
-    https.run();  // SIGTERM ends the process (the hub owns all state; nothing to flush)
-  } catch (const std::exception& e) {
-    std::cerr << "picohub-gateway: cannot serve on " << args.bind << ":" << args.service_port << ": " << e.what() << "\n";
-    return 3;
+  asio::io_context io;
+  std::unique_ptr<asio::ssl::context> tls;
+  std::unique_ptr<picohub::gateway::HttpsServer> https;
+  const std::string rest_at = args.bind + ":" + std::to_string(args.service_port);
+  if (args.service_port != 0) {
+    try {
+      tls = server_tls(args.data_dir);
+      const asio::ip::tcp::endpoint at(asio::ip::make_address(args.bind),
+                                       static_cast<unsigned short>(args.service_port));
+      https = std::make_unique<picohub::gateway::HttpsServer>(io, *tls, at, api, 64);
+    } catch (const std::exception& e) {
+      std::cerr << "picohub-gateway: the service API (HTTPS) cannot listen on " << rest_at << ": " << e.what()
+                << "; choose another --service-port N (0 turns it off)\n";
+      return 3;
+    }
   }
+  // The web dashboard and its live telemetry feed, on the same HTTPS port as the REST API.
+  const picohub::gateway::DashboardRoutes dashboard(dashboard_dir(args), config->host_name,
+                                                    picohub::hub::shared_access_policies(*config), *endpoint,
+                                                    [] { return static_cast<std::uint64_t>(std::time(nullptr)); });
+  if (https) {
+    https->set_extra_routes([&dashboard](const auto& request, auto& stream) { return dashboard.serve(request, stream); });
+  }
+  picohub::service::amqp::ControlHubPort hub_port(*config, pool.as_call());
+  std::unique_ptr<picohub::service::amqp::AmqpEndpoint> amqp;
+  if (args.amqp_port != 0) {
+    picohub::service::amqp::AmqpOptions options;
+    options.bind = args.bind;
+    options.port = args.amqp_port;
+    options.certificate = args.data_dir / "server.crt";
+    options.private_key = args.data_dir / "server.key";
+    auto started = picohub::service::amqp::AmqpEndpoint::start(options, hub_port);
+    if (!started) {
+      std::cerr << "picohub-gateway: the AMQP endpoint " << started.error()
+                << "; choose another --amqp-port N (0 turns it off)\n";
+      return 3;
+    }
+    amqp = std::move(*started);
+  }
+  const auto dropped = picohub::gateway::drop_root(args.data_dir);
+  if (!dropped.ok) {
+    std::cerr << "picohub-gateway: " << dropped.what << "\n";
+    return 4;
+  }
+  if (!dropped.what.empty()) std::cout << "picohub-gateway: " << dropped.what << std::endl;
+  if (https) std::cout << "picohub-gateway: REST on https://" << rest_at << std::endl;
+  if (amqp) std::cout << "picohub-gateway: AMQP on amqps://" << args.bind << ":" << amqp->port() << std::endl;
+  std::thread rest_thread;
+  if (https) rest_thread = std::thread([&https] { https->run(); });
+
+  int signal_number = 0;
+  sigwait(&stop_signals, &signal_number);
+  if (amqp) amqp->stop();  // closes its connections and joins the Proton thread
+  bool idle = true;
+  if (https) {
+    https->stop();
+    rest_thread.join();
+    idle = https->wait_idle(std::chrono::seconds(3));  // a direct method in progress may hold a connection
+  }
+  std::cout << "picohub-gateway: stopped (" << (signal_number == SIGINT ? "SIGINT" : "SIGTERM") << ")" << std::endl;
+  if (!idle) std::_Exit(0);  // a connection thread still uses `api` and `tls`: do not destroy them under it
   return 0;
 }

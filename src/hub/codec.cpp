@@ -139,4 +139,19 @@ std::string random_hex(std::size_t bytes) {
   return out;
 }
 
+std::string content_etag(std::string_view text) {
+  std::uint64_t h = 1469598103934665603ULL;
+  for (const unsigned char c : text) h = (h ^ c) * 1099511628211ULL;
+  std::string bytes(8, '\0');
+  for (std::size_t i = 0; i < 8; ++i) bytes[i] = static_cast<char>(h >> (8 * i));
+  return base64_encode(bytes);
+}
+
+bool if_match_accepts(std::string_view if_match, std::string_view etag) {
+  if (if_match.size() >= 2 && if_match.front() == '"' && if_match.back() == '"') {
+    if_match = if_match.substr(1, if_match.size() - 2);
+  }
+  return if_match.empty() || if_match == "*" || if_match == etag;
+}
+
 }  // namespace picohub::hub

@@ -30,6 +30,12 @@ using PropertyList = std::vector<std::pair<std::string, std::optional<std::strin
 std::optional<PropertyList> parse_property_bag(std::string_view bag);
 
 std::string random_key_base64(std::size_t bytes = 32);
+
+// A registry entry's etag: a stable tag (FNV-1a 64, base64) of what its writable fields are, for entries the
+// store keeps no version for (devices, modules).
+std::string content_etag(std::string_view text);
+// If-Match as IoT Hub reads it: absent (""), "*", or the etag itself (quotes optional).
+bool if_match_accepts(std::string_view if_match, std::string_view etag);
 std::string random_hex(std::size_t bytes);
 
 }  // namespace picohub::hub

@@ -63,6 +63,13 @@ std::optional<HubConfig> parse_hub_config(std::string_view json_text, std::strin
     }
     config.service_port = it->get<int>();
   }
+  if (auto it = doc.find("amqpPort"); it != doc.end()) {
+    if (!it->is_number_integer() || it->get<int>() < 0 || it->get<int>() > 65535) {
+      error = "hub.json: amqpPort must be 0 (off) or a port 1..65535";
+      return std::nullopt;
+    }
+    config.amqp_port = it->get<int>();
+  }
   if (auto it = doc.find("bind"); it != doc.end() && it->is_string()) config.bind = it->get<std::string>();
   if (auto it = doc.find("policies"); it != doc.end() && it->is_object()) {
     for (auto& [name, value] : it->items()) {
@@ -122,6 +129,7 @@ std::string hub_config_json(const HubConfig& config) {
       {"insecurePort", config.insecure_port ? nlohmann::json(*config.insecure_port) : nlohmann::json(nullptr)},
       {"bind", config.bind},
       {"servicePort", config.service_port},
+      {"amqpPort", config.amqp_port},
       {"policies", policies},
       {"retention",
        {{"maxAgeDays", static_cast<double>(config.retention.max_age_ms) / 86400000.0},

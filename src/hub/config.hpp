@@ -1,6 +1,7 @@
 // hub.json, the one parser and writer (the CLI's `picohub hub start` and the broker plugin both use these):
 //   {"hostName":"localhost","port":8883,"insecurePort":null,
 //    "bind":"127.0.0.1", "servicePort":443,          (servicePort: the gateway's HTTPS; 0 turns it off)
+//    "amqpPort":5671,                                 (the gateway's AMQP endpoint over TLS; 0 turns it off)
 //    "policies":{"iothubowner":{"primaryKey":"<b64>","secondaryKey":"<b64>",
 //                "rights":"RegistryRead, RegistryWrite, ServiceConnect, DeviceConnect"}, "service":{...}, ...},
 //    (rights optional: a default policy's name implies Azure's rights for it, any other name has none)
@@ -32,6 +33,7 @@ struct HubConfig {
   std::optional<int> insecure_port;  // plain-TCP debug listener on 127.0.0.1
   std::string bind = "127.0.0.1";
   int service_port = 443;  // picohub-gateway's HTTPS (IoT Hub's REST API), on `bind`; 0 = off
+  int amqp_port = 5671;    // picohub-gateway's AMQP endpoint over TLS, on `bind`; 0 = off
   std::map<std::string, PolicyKeys> policies;  // by policy name (skn)
   RetentionPolicy retention;
   bool durability_fsync = false;

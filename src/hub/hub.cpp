@@ -662,6 +662,7 @@ json Hub::device_object(const DeviceRecord& record) {
   if (auto it = activity_.find(d.device_id); it != activity_.end()) d.last_activity_ms = it->second;
   return json{{"deviceId", d.device_id},
               {"generationId", generation_id(d.created_ms)},
+              {"etag", content_etag(d.status + "|" + d.primary_key + "|" + d.secondary_key)},
               {"status", d.status},
               {"primaryKey", d.primary_key},
               {"secondaryKey", d.secondary_key},
@@ -796,6 +797,16 @@ void Hub::op_device_update(const std::string& client, const std::string& cid, co
   if (!id) return respond_error(client, cid, 400, 400004, "field 'deviceId' (string) is required");
   if (!status || (*status != "enabled" && *status != "disabled")) {
     return respond_error(client, cid, 400, 400004, "field 'status' must be \"enabled\" or \"disabled\"");
+  }
+  // If-Match, checked here so the check and the write are one step (ops run one at a time).
+  std::string not_string;  // a non-string ifMatch is ignored, as an absent one
+  if (auto if_match = optional_string(f, "ifMatch", not_string); if_match && !if_match->empty()) {
+    auto current = store_.find_device(*id);
+    if (!current) return respond_error(client, cid, 404, 404001, "device '" + *id + "' is not registered");
+    const std::string etag = device_object(*current)["etag"].get<std::string>();
+    if (!if_match_accepts(*if_match, etag)) {
+      return respond_error(client, cid, 412, 412002, "device '" + *id + "' has etag " + etag + ", not the If-Match " + *if_match);
+    }
   }
   auto updated = store_.set_device_status(*id, *status);
   if (!stored(updated, "device update") || !commit("device update")) return respond_store_error(client, cid);
@@ -1047,6 +1058,11 @@ void Hub::op_twin_update(const std::string& client, const std::string& cid, cons
   }
   auto patch = parse_twin_patch(desired->dump(), error);
   TwinRecord twin = store_.load_twin(*id);
+  std::string not_string;
+  if (auto if_match = optional_string(f, "ifMatch", not_string); if_match && !if_match_accepts(*if_match, twin_etag(twin))) {
+    return respond_error(client, cid, 412, 412002,
+                         "the twin's etag is " + twin_etag(twin) + ", not the If-Match " + *if_match + ": read it again");
+  }
   if (patch) {
     if (auto e = apply_twin_patch(twin, TwinSection::desired, *patch, now_ms)) {
       error = *e;

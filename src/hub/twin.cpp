@@ -176,6 +176,10 @@ json twin_device_view(const TwinRecord& twin) {
   return json{{"desired", desired}, {"reported", reported}};
 }
 
+std::string twin_etag(const TwinRecord& twin) {
+  return base64_encode(std::to_string(twin.desired_version + twin.reported_version - 1));
+}
+
 json twin_service_view(const TwinRecord& twin) {
   json desired = parse_section(twin.desired_json);
   json reported = parse_section(twin.reported_json);
@@ -185,10 +189,10 @@ json twin_service_view(const TwinRecord& twin) {
   if (!reported.contains("$metadata")) reported["$metadata"] = json::object();
   desired["$version"] = twin.desired_version;
   reported["$version"] = twin.reported_version;
-  std::int64_t version = twin.desired_version + twin.reported_version - 1;
+  const std::int64_t version = twin.desired_version + twin.reported_version - 1;
   json view = {{"deviceId", twin.device_id},
                {"modelId", twin.model_id},
-               {"etag", base64_encode(std::to_string(version))},
+               {"etag", twin_etag(twin)},
                {"version", version},
                {"properties", {{"desired", desired}, {"reported", reported}}}};
   if (auto slash = twin.device_id.find('/'); slash != std::string::npos) {  // a module twin: "device/module"

@@ -38,5 +38,7 @@ std::optional<std::string> apply_twin_patch(TwinRecord& twin, TwinSection sectio
 nlohmann::json twin_device_view(const TwinRecord& twin);
 // What the service sees: {deviceId, etag, version, properties:{desired:{..,$metadata,$version}, reported:{..}}}.
 nlohmann::json twin_service_view(const TwinRecord& twin);
+// The twin's etag (base64 of its version, desired + reported - 1), as the service view and If-Match use it.
+std::string twin_etag(const TwinRecord& twin);
 
 }  // namespace picohub::hub

@@ -2,14 +2,15 @@
 
 #include <mosquitto.h>
 
-#include <array>
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <ctime>
-#include <random>
 #include <unistd.h>
 
+#include "hub/codec.hpp"
 #include "hub/config.hpp"
-#include "iothub/sas_token.hpp"
+#include "service/service_auth.hpp"
 
 namespace picohub::service {
 
@@ -21,12 +22,8 @@ namespace {
 constexpr const char* kRequestTopic = "$CONTROL/picohub/v1";
 constexpr const char* kResponseTopic = "$picohub/v1/response";
 
-std::string random_hex(std::size_t bytes) {
-  static thread_local std::mt19937_64 rng{std::random_device{}()};
-  static constexpr char digits[] = "0123456789abcdef";
-  std::string out;
-  for (std::size_t i = 0; i < bytes * 2; ++i) out += digits[rng() & 15];
-  return out;
+std::string mosquitto_error(int rc) {
+  return rc == MOSQ_ERR_ERRNO ? std::string(std::strerror(errno)) : std::string(mosquitto_strerror(rc));
 }
 
 }  // namespace
@@ -105,16 +102,18 @@ bool ControlClient::wait_until(const std::function<bool()>& done, double timeout
 }
 
 std::unique_ptr<ControlClient> ControlClient::connect(const ControlEndpoint& e, double timeout_s, std::string& why,
-                                                      bool* refused) {
+                                                      Failure* failure) {
   static const int lib_init = mosquitto_lib_init();
   (void)lib_init;
   std::unique_ptr<ControlClient> c(new ControlClient());
-  const std::string client_id = "picohub-service-" + std::to_string(::getpid()) + "-" + random_hex(4);
+  const std::string client_id = "picohub-service-" + std::to_string(::getpid()) + "-" + hub::random_hex(4);
   c->mosq_ = mosquitto_new(client_id.c_str(), true, c.get());
-  if (c->mosq_ == nullptr) {
-    why = "out of memory creating the MQTT client";
+  auto fail = [&](Failure kind, std::string text) {
+    if (failure != nullptr) *failure = kind;
+    why = std::move(text);
     return nullptr;
-  }
+  };
+  if (c->mosq_ == nullptr) return fail(Failure::setup, "out of memory creating the MQTT client");
   mosquitto_int_option(c->mosq_, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V311);
   // Without it Nagle holds each small request behind the previous reply's delayed ACK (~40 ms a call).
   mosquitto_int_option(c->mosq_, MOSQ_OPT_TCP_NODELAY, 1);
@@ -122,36 +121,31 @@ std::unique_ptr<ControlClient> ControlClient::connect(const ControlEndpoint& e, 
   mosquitto_disconnect_callback_set(c->mosq_, on_disconnect);
   mosquitto_subscribe_callback_set(c->mosq_, on_subscribe);
   mosquitto_message_callback_set(c->mosq_, on_message);
-  std::array<char, 512> buffer{};
   const auto expiry = static_cast<std::uint64_t>(std::time(nullptr)) + 3600;
-  auto token = iothub::make_sas_token({e.hub_host_name, e.owner_key, expiry, "iothubowner"}, buffer);
-  if (!token) {
-    why = "hub.json has an invalid iothubowner key: run picohub hub start again";
-    return nullptr;
-  }
-  const std::string password(*token);
-  mosquitto_username_pw_set(c->mosq_, "iothubowner", password.c_str());
+  const auto token = make_sas_token_text(e.hub_host_name, e.owner_key, expiry, "iothubowner");
+  if (!token) return fail(Failure::setup, "hub.json has an invalid iothubowner key: run picohub hub start again");
+  mosquitto_username_pw_set(c->mosq_, "iothubowner", token->c_str());
   if (mosquitto_tls_set(c->mosq_, e.ca_file.c_str(), nullptr, nullptr, nullptr, nullptr) != MOSQ_ERR_SUCCESS) {
-    why = "cannot use the hub's CA " + e.ca_file;
-    return nullptr;
+    return fail(Failure::setup, "cannot use the hub's CA " + e.ca_file);
   }
   mosquitto_tls_opts_set(c->mosq_, 1, "tlsv1.2", nullptr);
-  if (mosquitto_connect(c->mosq_, e.host.c_str(), e.port, 60) != MOSQ_ERR_SUCCESS) {
-    why = "cannot reach the hub's broker at " + e.host + ":" + std::to_string(e.port);
-    return nullptr;
+  const std::string at = e.host + ":" + std::to_string(e.port);
+  if (const int rc = mosquitto_connect(c->mosq_, e.host.c_str(), e.port, 60); rc != MOSQ_ERR_SUCCESS) {
+    return fail(Failure::unreachable, "cannot reach the hub's broker at " + at + ": " + mosquitto_error(rc));
   }
   auto* raw = c.get();
-  if (!c->wait_until([raw] { return raw->connected_ || raw->connack_ > 0; }, timeout_s, why)) return nullptr;
-  if (c->connack_ != 0) {
-    if (refused != nullptr) *refused = true;
-    why = "the hub refused the iothubowner credentials (CONNACK " + std::to_string(c->connack_) + ")";
-    return nullptr;
+  if (!c->wait_until([raw] { return raw->connected_ || raw->connack_ > 0; }, timeout_s, why)) {
+    return fail(Failure::handshake, "TLS/MQTT handshake with the hub's broker at " + at + " failed (" + why + ")");
   }
-  if (!c->subscribe(kResponseTopic, timeout_s, why)) return nullptr;
+  if (c->connack_ != 0) {
+    return fail(Failure::refused,
+                "the hub refused the iothubowner credentials (CONNACK " + std::to_string(c->connack_) + ")");
+  }
+  if (!c->subscribe(kResponseTopic, timeout_s, why)) return fail(Failure::subscribe, why);
   return c;
 }
 
-bool ControlClient::subscribe(const std::string& filter, double timeout_s, std::string& why) {
+bool ControlClient::subscribe(const std::string& filter, double timeout_s, std::string& why, bool* refused) {
   suback_seen_ = false;
   int mid = 0;
   if (mosquitto_subscribe(mosq_, &mid, filter.c_str(), 1) != MOSQ_ERR_SUCCESS) {
@@ -161,6 +155,7 @@ bool ControlClient::subscribe(const std::string& filter, double timeout_s, std::
   pending_mid_ = mid;
   if (!wait_until([this] { return suback_seen_; }, timeout_s, why)) return false;
   if (suback_qos_ == 0x80) {
+    if (refused != nullptr) *refused = true;
     why = "the hub refused the subscription to " + filter;
     return false;
   }
@@ -173,7 +168,7 @@ bool ControlClient::pump(int ms) {
 
 ControlReply ControlClient::request(const std::string& op, json fields, double timeout_s) {
   ControlReply reply;
-  const std::string correlation_id = random_hex(8);
+  const std::string correlation_id = hub::random_hex(8);
   json request = fields.is_object() ? std::move(fields) : json::object();
   request["op"] = op;
   request["correlationId"] = correlation_id;
@@ -198,10 +193,12 @@ ControlReply ControlClient::request(const std::string& op, json fields, double t
     return false;
   };
   if (!wait_until(take, timeout_s, reply.transport_error)) {
+    reply.timed_out = !lost_;
     lost_ = true;  // a late answer would confuse the next caller: drop this client
     return reply;
   }
-  inbox_.clear();
+  // Stray responses (none expected: one request at a time) go; other messages (telemetry) stay for the caller.
+  std::erase_if(inbox_, [](const Incoming& m) { return m.topic == kResponseTopic; });
   reply.status = response->value("status", 0);
   reply.body = response->contains("body") ? (*response)["body"] : json(nullptr);
   return reply;

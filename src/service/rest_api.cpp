@@ -6,6 +6,7 @@
 #include <cctype>
 #include <regex>
 
+#include "hub/codec.hpp"
 #include "iothub/base64.hpp"
 #include "iothub/url_encoding.hpp"
 
@@ -31,6 +32,7 @@ std::string error_name(const ControlReply& reply) {
     case 404103: return "DeviceNotOnline";
     case 504101: return "GatewayTimeout";
     case 403004: return "DeviceMaximumQueueDepthExceeded";
+    case 412002: return "PreconditionFailed";
     default: break;
   }
   if (reply.status == 400) return "ArgumentInvalid";
@@ -41,22 +43,6 @@ std::string error_name(const ControlReply& reply) {
 RestResponse from_failure(const ControlReply& reply) {
   if (reply.status == 0) return rest_error(503, "ServiceUnavailable", "the hub did not answer: " + reply.transport_error);
   return rest_error(reply.status, error_name(reply), reply.message());
-}
-
-// A stable etag from what a registry entry's writable fields are (the hub keeps no registry etag).
-std::string content_etag(const std::string& text) {
-  std::uint64_t h = 1469598103934665603ULL;  // FNV-1a
-  for (unsigned char c : text) h = (h ^ c) * 1099511628211ULL;
-  std::array<std::uint8_t, 8> bytes{};
-  for (std::size_t i = 0; i < 8; ++i) bytes[i] = static_cast<std::uint8_t>(h >> (8 * i));
-  std::array<char, 16> out{};
-  auto encoded = iothub::base64_encode(bytes, out);
-  return encoded ? std::string(*encoded) : std::string("AAAAAAAAAAA=");
-}
-
-std::string unquote(std::string s) {
-  if (s.size() >= 2 && s.front() == '"' && s.back() == '"') s = s.substr(1, s.size() - 2);
-  return s;
 }
 
 json authentication(const json& hub) {
@@ -71,7 +57,7 @@ json device_shape(const json& d) {
                                                                                          : json("0001-01-01T00:00:00Z");
   return {{"deviceId", d.value("deviceId", "")},
           {"generationId", d.value("generationId", "")},
-          {"etag", content_etag(status + "|" + d.value("primaryKey", "") + "|" + d.value("secondaryKey", ""))},
+          {"etag", d.value("etag", "")},  // the hub's (hub::content_etag of the writable fields)
           {"connectionState", d.value("connectionState", "Disconnected")},
           {"status", status},
           {"statusReason", nullptr},
@@ -88,7 +74,7 @@ json module_shape(const json& m) {
           {"deviceId", m.value("deviceId", "")},
           {"managedBy", nullptr},
           {"generationId", m.value("generationId", "")},
-          {"etag", content_etag(m.value("primaryKey", "") + "|" + m.value("secondaryKey", ""))},
+          {"etag", hub::content_etag(m.value("primaryKey", "") + "|" + m.value("secondaryKey", ""))},
           {"connectionState", m.value("connectionState", "Disconnected")},
           {"connectionStateUpdatedTime", "0001-01-01T00:00:00Z"},
           {"lastActivityTime", "0001-01-01T00:00:00Z"},
@@ -105,10 +91,7 @@ json twin_shape(json t, const std::string& module) {
   return t;
 }
 
-bool etag_matches(const std::string& if_match, const std::string& etag) {
-  const std::string wanted = unquote(if_match);
-  return wanted.empty() || wanted == "*" || wanted == etag;
-}
+bool etag_matches(const std::string& if_match, const std::string& etag) { return hub::if_match_accepts(if_match, etag); }
 
 // Which rights a route needs (IoT Hub's permissions per operation).
 unsigned needed_rights(const std::string& method, const std::vector<std::string>& path) {
@@ -305,10 +288,7 @@ RestResponse RestApi::put_device(const RestRequest& r, const std::string& id) co
   if (shown.ok()) {
     // IoT Hub: replacing an existing device needs If-Match ("*" or its etag).
     if (r.if_match.empty()) return rest_error(409, "DeviceAlreadyExists", "device " + id + " already exists");
-    if (!etag_matches(r.if_match, device_shape(shown.body)["etag"].get<std::string>())) {
-      return rest_error(412, "PreconditionFailed", "the If-Match etag does not match device " + id);
-    }
-    auto updated = call("device.update", {{"deviceId", id}, {"status", status}});
+    auto updated = call("device.update", {{"deviceId", id}, {"status", status}, {"ifMatch", r.if_match}});
     return updated.ok() ? json_response(200, device_shape(updated.body)) : from_failure(updated);
   }
   json fields = {{"deviceId", id}, {"status", status}};
@@ -353,17 +333,20 @@ RestResponse RestApi::patch_twin(const RestRequest& r, const std::string& id, co
   if (body.is_discarded() || !body.is_object()) return rest_error(400, "ArgumentInvalid", "the body is not a JSON object");
   json fields = {{"deviceId", id}};
   if (!module.empty()) fields["moduleId"] = module;
-  auto current = call("twin.get", fields);
-  if (!current.ok()) return from_failure(current);
-  if (!etag_matches(r.if_match, current.body.value("etag", ""))) {
-    return rest_error(412, "PreconditionFailed", "the If-Match etag does not match the twin's etag");
-  }
   const json desired = body.contains("properties") && body["properties"].is_object()
                            ? body["properties"].value("desired", json::object())
                            : json::object();
   if (!desired.is_object()) return rest_error(400, "ArgumentInvalid", "properties.desired must be an object");
-  if (desired.empty()) return json_response(200, twin_shape(current.body, module));
+  if (desired.empty()) {  // nothing to write: answer the twin as it is (If-Match still checked)
+    auto current = call("twin.get", fields);
+    if (!current.ok()) return from_failure(current);
+    if (!etag_matches(r.if_match, current.body.value("etag", ""))) {
+      return rest_error(412, "PreconditionFailed", "the If-Match etag does not match the twin's etag");
+    }
+    return json_response(200, twin_shape(current.body, module));
+  }
   fields["desired"] = desired;
+  fields["ifMatch"] = r.if_match;  // checked by the hub in the same step as the write
   auto reply = call("twin.update", fields);
   return reply.ok() ? json_response(200, twin_shape(reply.body, module)) : from_failure(reply);
 }
@@ -411,7 +394,9 @@ RestResponse RestApi::bulk(const RestRequest& r) const {
       json fields = {{"deviceId", id}, {"status", item.value("status", "enabled")}};
       reply = call("device.create", fields);
     } else if (mode == "update" || mode == "updateifmatchetag") {
-      reply = call("device.update", {{"deviceId", id}, {"status", item.value("status", "enabled")}});
+      json fields = {{"deviceId", id}, {"status", item.value("status", "enabled")}};
+      if (mode == "updateifmatchetag") fields["ifMatch"] = item.value("eTag", "");
+      reply = call("device.update", fields);
     } else if (mode == "delete" || mode == "deleteifmatchetag") {
       reply = call("device.delete", {{"deviceId", id}});
     } else {

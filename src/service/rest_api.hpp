@@ -42,9 +42,6 @@ struct RestResponse {
 // IoT Hub's error body: {"Message":"ErrorCode:<code>;<text>","ExceptionMessage":"..."}.
 RestResponse rest_error(int status, const std::string& code, const std::string& text);
 
-// What the API needs from the hub: one control op, answered (or status 0 when the hub did not answer).
-using ControlCall = std::function<ControlReply(const std::string& op, nlohmann::json fields, double timeout_s)>;
-
 // The query subset: SELECT * FROM devices | devices.modules, optionally WHERE deviceId = 'x',
 // deviceId IN ['x','y'], or STARTSWITH(devices.deviceId, 'x') (projections are answered as SELECT *).
 struct DeviceQuery {

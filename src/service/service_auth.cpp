@@ -102,4 +102,12 @@ std::span<const SharedAccessPolicy> default_policy_shapes() {
   return shapes;
 }
 
+std::optional<std::string> make_sas_token_text(std::string_view resource, std::string_view key_base64,
+                                               std::uint64_t expiry, std::string_view policy_name) {
+  std::array<char, 1024> buffer{};
+  const auto token = iothub::make_sas_token({resource, key_base64, expiry, policy_name}, std::span<char>(buffer));
+  if (!token) return std::nullopt;
+  return std::string(*token);
+}
+
 }  // namespace picohub::service

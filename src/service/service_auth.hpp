@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -34,6 +35,11 @@ unsigned right_from_name(std::string_view name) noexcept;
 Result<const SharedAccessPolicy*> authorize_service_token(std::string_view token, std::string_view host_name,
                                                           std::span<const SharedAccessPolicy> policies,
                                                           unsigned needed, std::uint64_t now_unix);
+
+// A SAS token as text, for host-side callers (the CLI's sas-token verb, the control client's login): the iothub
+// core's make_sas_token (the signer the board runs) into a std::string. nullopt when key_base64 is not base64.
+std::optional<std::string> make_sas_token_text(std::string_view resource, std::string_view key_base64,
+                                               std::uint64_t expiry, std::string_view policy_name = {});
 
 // IoT Hub's default policies with the rights Azure gives them (keys left empty for the caller to fill).
 std::span<const SharedAccessPolicy> default_policy_shapes();

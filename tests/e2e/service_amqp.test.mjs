@@ -2,24 +2,25 @@
 // received by a Node device SDK device, its feedback through `getFeedbackReceiver`, and @azure/event-hubs 6.0.4
 // `EventHubConsumerClient` reading `picohub sim` telemetry from the Event Hub-compatible connection string. Plus
 // the refusals (wrong key, expired token, policy without the right, unknown device, malformed addresses).
-// Needs PICOHUB_BIN and PICOHUB_AMQP_SERVER (ctest's service_amqp_e2e sets both; without the server it skips).
+// The endpoint runs where users get it: in picohub-gateway, started by `picohub hub start --amqp-port N` (a free
+// port here; --service-port 0 so this test never needs 443). Needs PICOHUB_BIN and PICOHUB_SERVICE_AMQP=1 (ctest's
+// service_amqp_e2e sets both; inside hub_cli_node_sdk_fidelity, which runs every file of tests/e2e, it skips).
 // The hub's CA is added to Node's TLS trust in-process (what NODE_EXTRA_CA_CERTS does at startup), because the CA
 // only exists once the test started the hub. Every wait is bounded.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import tls from 'node:tls';
 import { freePort, picohubCli, require, withTimeout } from './harness.mjs';
 
-const server = process.env.PICOHUB_AMQP_SERVER;
-const skip = !server && 'set PICOHUB_AMQP_SERVER (ctest service_amqp_e2e does)';
+const skip = process.env.PICOHUB_SERVICE_AMQP !== '1' && 'set PICOHUB_SERVICE_AMQP=1 (ctest service_amqp_e2e does)';
 
 let dir;
 let amqpPort;
-let serverProcess;
+let started;
 let hubJson;
 const open = new Set();
 const { cli, cliOk, cliJson } = picohubCli(() => dir);
@@ -36,19 +37,6 @@ function trustHubCa(caFile) {
     if (i >= 0 && !args[i].ca) args[i] = { ...args[i], ca };
     return connect(...args);
   };
-}
-
-function startServer() {
-  return new Promise((resolve, reject) => {
-    serverProcess = spawn(server, ['--data-dir', dir, '--port', '0'], { stdio: ['pipe', 'pipe', 'inherit'] });
-    let out = '';
-    serverProcess.stdout.on('data', (d) => {
-      out += d;
-      const m = /listening on (\d+)/.exec(out);
-      if (m) resolve(Number(m[1]));
-    });
-    serverProcess.on('exit', (code) => reject(new Error(`picohub-amqp-test-server exited with ${code}`)));
-  });
 }
 
 const serviceCs = (policy = 'iothubowner', key) =>
@@ -82,30 +70,63 @@ before(async () => {
   if (skip) return;
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'picohub-amqp-'));
   const port = await freePort();
-  const started = await cli('hub', 'start', '--port', String(port), '--json');
-  assert.equal(started.code, 0, `hub start failed: ${started.stderr}`);
-  trustHubCa(JSON.parse(started.stdout).caFile);
-  // A policy without ServiceConnect, for the missing-right refusal (IoT Hub's registryRead shape).
-  const file = path.join(dir, 'hub.json');
-  hubJson = JSON.parse(fs.readFileSync(file, 'utf8'));
-  hubJson.policies.registryRead ??= { primaryKey: Buffer.alloc(32, 7).toString('base64'),
-                                      secondaryKey: Buffer.alloc(32, 8).toString('base64') };
-  fs.writeFileSync(file, JSON.stringify(hubJson, null, 2), { mode: 0o600 });
+  amqpPort = await freePort();
+  const run = await cli('hub', 'start', '--port', String(port), '--amqp-port', String(amqpPort), '--service-port', '0',
+                        '--json');
+  assert.equal(run.code, 0, `hub start failed: ${run.stderr}`);
+  started = JSON.parse(run.stdout);
+  trustHubCa(started.caFile);
+  // IoT Hub's default policies, registryRead among them (no ServiceConnect: the missing-right refusal).
+  hubJson = JSON.parse(fs.readFileSync(path.join(dir, 'hub.json'), 'utf8'));
+  assert.ok(hubJson.policies.registryRead, 'hub start writes the registryRead policy');
   for (const id of ['amqp1', 'amqp2', 'sim1']) await cliOk('device', 'create', id);
-  amqpPort = await withTimeout(startServer(), 10000, 'AMQP test server start');
 });
 
 after(async () => {
   for (const c of [...open]) await withTimeout(c.close().catch(() => {}), 10000, 'close').catch(() => {});
-  if (serverProcess) {
-    serverProcess.removeAllListeners('exit');
-    serverProcess.stdin.end();
-    await withTimeout(new Promise((r) => serverProcess.once('exit', r)), 10000, 'server exit').catch(() => serverProcess.kill());
-  }
   if (dir) {
     await cli('hub', 'stop');
     fs.rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('hub start runs the AMQP endpoint in picohub-gateway; hub.json keeps amqpPort; hub status reports it', { skip }, async () => {
+  assert.equal(started.amqpPort, amqpPort);
+  assert.equal(started.servicePort, null, '--service-port 0 turns the REST endpoint off');
+  assert.equal(typeof started.gatewayPid, 'number');
+  assert.equal(hubJson.amqpPort, amqpPort);
+  assert.equal(hubJson.servicePort, 0);
+  const status = await cliJson('hub', 'status');
+  assert.equal(status.amqpPort, amqpPort);
+  assert.equal(status.gatewayPid, started.gatewayPid);
+  const text = await cliOk('hub', 'status');
+  assert.match(text, new RegExp(`amqp +amqps://localhost:${amqpPort} `));
+  const cs = await cliJson('hub', 'connection-string');
+  assert.equal(cs.eventHubConnectionString.split(';')[0], `Endpoint=sb://localhost:${amqpPort}/`);
+  if (process.getuid() === 0 && fs.statSync(dir).gid !== 0) {  // hub start shared the dir with the broker's group
+    const uid = Number(/^Uid:\s+(\d+)/m.exec(fs.readFileSync(`/proc/${started.gatewayPid}/status`, 'utf8'))[1]);
+    assert.notEqual(uid, 0, 'the gateway is no longer root once its port is bound');
+    assert.match(fs.readFileSync(path.join(dir, 'gateway.log'), 'utf8'), /runs as user \S+ \(uid \d+\) after binding/);
+  }
+});
+
+test('a busy --amqp-port fails a second hub start with the port and the option named; the first hub is untouched', { skip }, async () => {
+  const other = fs.mkdtempSync(path.join(os.tmpdir(), 'picohub-amqp-busy-'));
+  const brokerPort = await freePort();
+  try {
+    const r = await new Promise((resolve) => execFile(process.env.PICOHUB_BIN,
+      ['hub', 'start', '--data-dir', other, '--port', String(brokerPort), '--service-port', '0',
+       '--amqp-port', String(amqpPort)], { timeout: 60000 },
+      (error, stdout, stderr) => resolve({ code: error ? error.code : 0, stdout, stderr })));
+    assert.equal(r.code, 1, r.stdout);
+    assert.match(r.stderr, new RegExp(`AMQP endpoint cannot listen on 127\\.0\\.0\\.1:${amqpPort}: .*--amqp-port N`));
+    assert.match(r.stderr, /the hub was not started/);
+    assert.equal(fs.existsSync(path.join(other, 'mosquitto.pid')), false);
+  } finally {
+    await new Promise((resolve) => execFile(process.env.PICOHUB_BIN, ['hub', 'stop', '--data-dir', other], resolve));
+    fs.rmSync(other, { recursive: true, force: true });
+  }
+  assert.equal((await cliJson('hub', 'status')).amqpPort, amqpPort);
 });
 
 test('azure-iothub Client.send reaches a device SDK device with ids, properties and ack; feedback comes back', { skip }, async () => {
@@ -301,4 +322,35 @@ test('live: a device SDK message with application properties reaches a subscribe
   } finally {
     await subscription.close();
   }
+});
+
+test('hub stop ends the gateway on SIGTERM cleanly with a receiver attached: both endpoints closed, "stopped" logged', { skip }, async () => {
+  for (const c of [...open]) await withTimeout(c.close().catch(() => {}), 10000, 'close').catch(() => {});
+  open.clear();
+  // A partition receiver polling the hub when the stop comes (its poll timers once crashed the stop).
+  const { EventHubConsumerClient, earliestEventPosition } = require('@azure/event-hubs');
+  const consumer = new EventHubConsumerClient('$Default', eventHubCs());
+  let attached = 0;
+  const subscription = consumer.subscribe({
+    processInitialize: async () => { attached += 1; },
+    processEvents: async () => {},
+    processError: async () => {},
+  }, { startPosition: earliestEventPosition, maxWaitTimeInSeconds: 1 });
+  const deadline = Date.now() + 10000;
+  while (attached < 2 && Date.now() < deadline) await sleep(50);
+  assert.equal(attached, 2, 'both partition receivers attached');
+  await sleep(300);
+  try {
+    await cliOk('hub', 'stop');
+  } finally {
+    await withTimeout(subscription.close().then(() => consumer.close()), 10000, 'consumer close').catch(() => {});
+  }
+  const log = fs.readFileSync(path.join(dir, 'gateway.log'), 'utf8');
+  assert.match(log, /AMQP on amqps:\/\/127\.0\.0\.1:\d+/);
+  assert.match(log, /picohub-gateway: stopped \(SIGTERM\)/);
+  await assert.rejects(new Promise((resolve, reject) => {
+    const socket = tls.connect({ host: '127.0.0.1', port: amqpPort, rejectUnauthorized: false });
+    socket.once('secureConnect', () => { socket.destroy(); resolve(); });
+    socket.once('error', reject);
+  }), /ECONNREFUSED/);
 });

@@ -4,7 +4,7 @@
 # The CLI helpers (SAS, encodings, --since, data dir) without a broker.
 if(TARGET picohub_iothub)
   picohub_unit_test(hub_cli_helpers_test ${CMAKE_CURRENT_SOURCE_DIR}/hub_cli_helpers_test.cpp
-                    ${CMAKE_SOURCE_DIR}/apps/cli/service_crypto.cpp ${CMAKE_SOURCE_DIR}/apps/cli/service_time.cpp
+                    ${CMAKE_SOURCE_DIR}/apps/cli/service_time.cpp
                     ${CMAKE_SOURCE_DIR}/apps/cli/data_dir.cpp)
   target_include_directories(hub_cli_helpers_test PRIVATE ${CMAKE_SOURCE_DIR}/apps/cli)
   find_package(nlohmann_json REQUIRED)

@@ -1,7 +1,9 @@
-// The CLI's own helpers behind the service verbs: SAS tokens for the service principal and devices,
-// base64/URL encoding, --since parsing, and the data-dir rules. No broker needed.
+// The helpers behind the CLI's service verbs: SAS tokens for the service principal and devices, base64/URL
+// encoding (the hub's codec and service_auth, which the CLI uses), --since parsing, and the data-dir rules.
+// No broker needed.
 #include "data_dir.hpp"
-#include "service_crypto.hpp"
+#include "hub/codec.hpp"
+#include "service/service_auth.hpp"
 #include "service_time.hpp"
 
 #include <gtest/gtest.h>
@@ -12,6 +14,15 @@
 
 namespace picohub::cli {
 namespace {
+
+using hub::base64_decode;
+using hub::base64_encode;
+using hub::url_encode;
+
+std::optional<std::string> make_sas(std::string_view resource, std::string_view key, std::uint64_t expiry,
+                                    std::string_view policy = {}) {
+  return service::make_sas_token_text(resource, key, expiry, policy);
+}
 
 constexpr const char* k_key = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";  // bytes 00..1f (reference §2.3)
 
@@ -33,7 +44,7 @@ TEST(HubCliSas, InvalidKeyIsRejected) {
 }
 
 TEST(HubCliEncoding, Base64RoundTripsEveryLength) {
-  const std::string bytes = random_bytes(67);
+  const std::string bytes = base64_decode(hub::random_key_base64(67)).value();
   for (std::size_t n = 0; n <= bytes.size(); ++n) {
     const std::string part = bytes.substr(0, n);
     const auto encoded = base64_encode(part);

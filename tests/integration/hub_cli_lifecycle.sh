@@ -56,6 +56,10 @@ run "$bin" hub start --data-dir "$hub" --port "$port"
 check "second start reports the running hub" bash -c "[[ $code -eq 0 && '$out' == *'already running'* ]]"
 run "$bin" hub start --data-dir "$work/other" --port "$port"
 check "busy port is a clear failure" bash -c "[[ $code -eq 1 && '$out' == *'already in use'* ]]"
+run "$bin" hub start --data-dir "$work/other" --port "$(free_port)" --amqp-port 70000
+check "--amqp-port out of range is a usage error" bash -c "[[ $code -eq 2 && '$out' == *'--amqp-port must be 0 (off) or between 1 and 65535'* ]]"
+run "$bin" hub start --data-dir "$work/other" --port "$(free_port)" --amqp-port 9443 --service-port 9443
+check "--amqp-port equal to --service-port is a usage error" bash -c "[[ $code -eq 2 && '$out' == *'must differ'* ]]"
 
 run "$bin" hub status --data-dir "$hub" --json
 check "status --json: running with pid and port" \

@@ -481,6 +481,35 @@ TEST_F(HubTest, DesiredUpdateIsPushedToASubscribedDevice) {
   EXPECT_TRUE(get["body"]["properties"]["reported"]["$metadata"].is_object());
 }
 
+TEST_F(HubTest, IfMatchIsCheckedByTheOpThatWrites) {
+  ASSERT_TRUE(connect_service(service));
+  auto twin = control({{"op", "twin.get"}, {"correlationId", "g1"}, {"deviceId", "dev1"}});
+  const std::string etag = twin["body"]["etag"];
+  auto stale = control({{"op", "twin.update"}, {"correlationId", "u1"}, {"deviceId", "dev1"},
+                        {"desired", {{"rate", 5}}}, {"ifMatch", "\"AAAAAAAAAAk=\""}});
+  EXPECT_EQ(stale["status"], 412);
+  EXPECT_EQ(stale["body"]["errorCode"], 412002);
+  EXPECT_EQ(control({{"op", "twin.get"}, {"correlationId", "g2"}, {"deviceId", "dev1"}})["body"]["etag"], etag);
+  auto fresh = control({{"op", "twin.update"}, {"correlationId", "u2"}, {"deviceId", "dev1"},
+                        {"desired", {{"rate", 5}}}, {"ifMatch", "\"" + etag + "\""}});
+  EXPECT_EQ(fresh["status"], 200);
+  EXPECT_NE(fresh["body"]["etag"], etag);
+  EXPECT_EQ(control({{"op", "twin.update"}, {"correlationId", "u3"}, {"deviceId", "dev1"},
+                     {"desired", {{"rate", 6}}}, {"ifMatch", "*"}})["status"], 200);
+
+  auto device = control({{"op", "device.show"}, {"correlationId", "s1"}, {"deviceId", "dev2"}})["body"];
+  const std::string device_etag = device["etag"];
+  auto refused = control({{"op", "device.update"}, {"correlationId", "d1"}, {"deviceId", "dev2"},
+                          {"status", "disabled"}, {"ifMatch", "nope"}});
+  EXPECT_EQ(refused["status"], 412);
+  EXPECT_EQ(refused["body"]["errorCode"], 412002);
+  EXPECT_EQ(control({{"op", "device.show"}, {"correlationId", "s2"}, {"deviceId", "dev2"}})["body"]["status"], "enabled");
+  auto updated = control({{"op", "device.update"}, {"correlationId", "d2"}, {"deviceId", "dev2"},
+                          {"status", "disabled"}, {"ifMatch", device_etag}});
+  EXPECT_EQ(updated["status"], 200);
+  EXPECT_NE(updated["body"]["etag"], device_etag);  // the status is part of what the etag covers
+}
+
 TEST_F(HubTest, TelemetryQueryFiltersByGlobAndLimit) {
   ASSERT_TRUE(connect_service(service));
   ASSERT_TRUE(connect_device(dev_conn, "dev1"));

@@ -150,6 +150,32 @@ TEST(HubConfigPolicies, OldHubJsonWithoutRightsGetsTheDefaultsByName) {
   EXPECT_NE(error.find("rights"), std::string::npos);
 }
 
+TEST(HubConfigPorts, AmqpPortDefaultsTo5671IsKeptAndChecked) {
+  std::string error;
+  auto defaults = picohub::hub::parse_hub_config("{}", error);
+  ASSERT_TRUE(defaults) << error;
+  EXPECT_EQ(defaults->amqp_port, 5671);
+  EXPECT_EQ(defaults->service_port, 443);
+  defaults->amqp_port = 0;  // off
+  auto back = picohub::hub::parse_hub_config(picohub::hub::hub_config_json(*defaults), error);
+  ASSERT_TRUE(back) << error;
+  EXPECT_EQ(back->amqp_port, 0);
+  for (const char* bad : {R"({"amqpPort":70000})", R"({"amqpPort":-1})", R"({"amqpPort":"5671"})"}) {
+    EXPECT_FALSE(picohub::hub::parse_hub_config(bad, error)) << bad;
+    EXPECT_NE(error.find("amqpPort"), std::string::npos) << error;
+  }
+}
+
+// The text form every host-side signer uses is the board's signer (reference vector F of iothub-mqtt.md §2.3).
+TEST(ServiceSasText, MatchesTheReferenceVectorAndRefusesBadKeys) {
+  const std::string key = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+  EXPECT_EQ(picohub::service::make_sas_token_text("myhub.azure-devices.net/devices/dev1", key, 1700003600).value(),
+            "SharedAccessSignature sr=myhub.azure-devices.net%2Fdevices%2Fdev1"
+            "&sig=2ylB6nEi79Klft8tf1Kvo0b6LMQ48k36e6OQLeqX2ZI%3D&se=1700003600");
+  EXPECT_NE(picohub::service::make_sas_token_text("h", key, 1, "service")->find("&skn=service"), std::string::npos);
+  EXPECT_FALSE(picohub::service::make_sas_token_text("h/devices/d", "not base64!", 1));
+}
+
 // The MQTT control principal drives every control op, so only a policy with all three service rights may be it.
 TEST(HubControlPrincipal, NeedsRegistryReadWriteAndServiceConnect) {
   picohub::hub::HubConfig c;

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "hub/codec.hpp"
 #include "iothub/sas_token.hpp"
 #include "service/rest_api.hpp"
 
@@ -28,6 +29,7 @@ struct FakeHub {
     calls.emplace_back(op, f);
     const std::string id = f.value("deviceId", "");
     auto missing = [&] { return ControlReply{404, json{{"errorCode", 404001}, {"message", "device not registered"}}, ""}; };
+    auto stale = [&] { return ControlReply{412, json{{"errorCode", 412002}, {"message", "etag changed"}}, ""}; };
     if (op == "device.list") {
       json list = json::array();
       for (auto& [k, d] : devices) list.push_back(d);
@@ -37,17 +39,20 @@ struct FakeHub {
     if (op == "device.create") {
       if (devices.count(id)) return {409, json{{"errorCode", 409001}, {"message", "exists"}}, ""};
       devices[id] = {{"deviceId", id}, {"status", f.value("status", "enabled")}, {"primaryKey", f.value("primaryKey", "cGs=")},
-                     {"secondaryKey", "c2s="}, {"connectionState", "Disconnected"}};
+                     {"secondaryKey", "c2s="}, {"connectionState", "Disconnected"}, {"etag", "e1"}};
       return {200, devices[id], ""};
     }
     if (op == "device.update") {
       if (!devices.count(id)) return missing();
+      if (!picohub::hub::if_match_accepts(f.value("ifMatch", ""), devices[id]["etag"].get<std::string>())) return stale();
       devices[id]["status"] = f["status"];
+      devices[id]["etag"] = "e2";
       return {200, devices[id], ""};
     }
     if (op == "device.delete") return devices.erase(id) ? ControlReply{204, nullptr, ""} : missing();
     if (op == "twin.get" || op == "twin.update") {
       if (!devices.count(id)) return missing();
+      if (!picohub::hub::if_match_accepts(f.value("ifMatch", ""), "AAAAAAAAAAE=")) return stale();
       return {200, json{{"deviceId", id}, {"etag", op == "twin.get" ? "AAAAAAAAAAE=" : "AAAAAAAAAAI="}, {"version", 1},
                         {"properties", {{"desired", json::object()}, {"reported", json::object()}}}}, ""};
     }
@@ -105,15 +110,26 @@ TEST_F(RestApiTest, CreateGetListDeleteDevice) {
 TEST_F(RestApiTest, PutExistingNeedsIfMatchAndMatchingEtag) {
   ASSERT_EQ(send("PUT", "/devices/d1", R"({"deviceId":"d1"})").status, 200);
   EXPECT_EQ(send("PUT", "/devices/d1", R"({"deviceId":"d1"})").status, 409);
-  EXPECT_EQ(send("PUT", "/devices/d1", R"({"deviceId":"d1","status":"disabled"})", "\"nope\"").status, 412);
-  auto updated = send("PUT", "/devices/d1", R"({"deviceId":"d1","status":"disabled"})", "\"*\"");
+  auto stale = send("PUT", "/devices/d1", R"({"deviceId":"d1","status":"disabled"})", "\"nope\"");
+  EXPECT_EQ(stale.status, 412);
+  EXPECT_EQ(error_code(stale), "ErrorCode:PreconditionFailed");
+  EXPECT_EQ(hub.calls.back().second["ifMatch"], "\"nope\"");  // the hub checks it, in the same step as the write
+  EXPECT_EQ(hub.devices["d1"]["status"], "enabled");
+  EXPECT_EQ(json::parse(send("GET", "/devices/d1").body)["etag"], "e1");
+  auto updated = send("PUT", "/devices/d1", R"({"deviceId":"d1","status":"disabled"})", "\"e1\"");
   ASSERT_EQ(updated.status, 200);
   EXPECT_EQ(json::parse(updated.body)["status"], "disabled");
+  EXPECT_EQ(json::parse(updated.body)["etag"], "e2");
+  EXPECT_EQ(send("PUT", "/devices/d1", R"({"deviceId":"d1","status":"enabled"})", "\"*\"").status, 200);
 }
 
 TEST_F(RestApiTest, TwinPatchChecksEtag) {
   send("PUT", "/devices/d1", "{}");
-  EXPECT_EQ(send("PATCH", "/twins/d1", R"({"properties":{"desired":{"a":1}}})", "\"stale\"").status, 412);
+  auto stale = send("PATCH", "/twins/d1", R"({"properties":{"desired":{"a":1}}})", "\"stale\"");
+  EXPECT_EQ(stale.status, 412);
+  EXPECT_EQ(error_code(stale), "ErrorCode:PreconditionFailed");
+  EXPECT_EQ(hub.calls.back().first, "twin.update");  // one op: the hub compares the etag and writes
+  EXPECT_EQ(hub.calls.back().second["ifMatch"], "\"stale\"");
   auto ok = send("PATCH", "/twins/d1", R"({"properties":{"desired":{"a":1}}})", "\"AAAAAAAAAAE=\"");
   ASSERT_EQ(ok.status, 200) << ok.body;
   EXPECT_EQ(hub.calls.back().first, "twin.update");

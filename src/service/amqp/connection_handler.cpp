@@ -10,6 +10,7 @@
 #include <proton/delivery.h>
 #include <proton/disposition.h>
 #include <proton/condition.h>
+#include <proton/container.hpp>
 
 namespace picohub::service::amqp {
 
@@ -38,9 +39,14 @@ void ConnectionHandler::on_connection_thread(std::function<void()> fn) {
   if (work_queue_ != nullptr) work_queue_->add(std::move(fn));
 }
 
+// A container timer that hands `fn` to the connection's queue when it fires, not a timer on that queue: Proton
+// 0.37 fires a connection queue's timer into the freed queue once the connection is gone (the gateway crashed on
+// SIGTERM with a partition receiver attached). Runs on the Proton thread.
 void ConnectionHandler::after(int ms, std::function<void()> fn) {
-  std::lock_guard lock(mutex_);
-  if (work_queue_ != nullptr) work_queue_->schedule(proton::duration(ms), std::move(fn));
+  if (container_ == nullptr || closed_) return;
+  container_->schedule(proton::duration(ms), [self = shared_from_this(), fn = std::move(fn)]() mutable {
+    self->on_connection_thread(std::move(fn));
+  });
 }
 
 void ConnectionHandler::on_connection_open(proton::connection& c) {
@@ -49,6 +55,7 @@ void ConnectionHandler::on_connection_open(proton::connection& c) {
     work_queue_ = &c.work_queue();
   }
   connection_ = c;
+  container_ = &c.container();
   c.open();
   check_plain_credentials(c);
 }

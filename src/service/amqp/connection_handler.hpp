@@ -9,6 +9,7 @@
 #include "service/amqp/port_worker.hpp"
 
 #include <proton/connection.hpp>
+#include <proton/container.hpp>
 #include <proton/delivery.hpp>
 #include <proton/message.hpp>
 #include <proton/messaging_handler.hpp>
@@ -107,6 +108,7 @@ class ConnectionHandler : public proton::messaging_handler, public std::enable_s
   // Proton objects stay on the Proton thread: closures that cross to the worker carry only a key, and
   // on_transport_close drops every reference here (so none is released on the worker thread).
   proton::connection connection_;
+  proton::container* container_ = nullptr;  // for timers (after())
   std::uint64_t next_delivery_ = 0;
   std::map<std::uint64_t, proton::delivery> unsettled_;  // C2D transfers waiting for the hub's answer
 };

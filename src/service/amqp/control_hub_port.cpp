@@ -1,9 +1,7 @@
 #include "service/amqp/control_hub_port.hpp"
 
-#include "hub/config.hpp"
+#include "hub/codec.hpp"
 #include "service/service_auth.hpp"
-#include "service_client.hpp"  // apps/cli today (helper svc moves it to src/service/)
-#include "service_crypto.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -16,7 +14,6 @@ namespace picohub::service::amqp {
 using nlohmann::json;
 
 namespace {
-constexpr double k_connect_timeout_s = 5.0;
 constexpr double k_request_timeout_s = 10.0;
 
 std::optional<std::string> string_field(const json& object, const char* name) {
@@ -31,7 +28,7 @@ TelemetryEvent to_event(const json& e) {
   out.device_id = e.value("deviceId", std::string{});
   out.module_id = string_field(e, "moduleId").value_or("");
   out.enqueued_time = e.value("enqueuedTime", std::string{});
-  if (auto b64 = string_field(e, "bodyBase64")) out.body = cli::base64_decode(*b64).value_or("");
+  if (auto b64 = string_field(e, "bodyBase64")) out.body = hub::base64_decode(*b64).value_or("");
   if (auto it = e.find("systemProperties"); it != e.end() && it->is_object()) {
     for (auto& [k, v] : it->items())
       if (v.is_string()) out.system_properties[k] = v.get<std::string>();
@@ -55,36 +52,17 @@ std::int64_t parse_iso_ms(const std::string& iso) {  // "2026-11-25T01:02:03.456
 }
 }  // namespace
 
-struct ControlHubPort::State {
-  std::filesystem::path dir;
-  hub::HubConfig config;
-  std::unique_ptr<cli::ServiceClient> client;
+ControlHubPort::ControlHubPort(hub::HubConfig config, ControlCall control)
+    : config_(std::move(config)), control_(std::move(control)) {}
 
-  HubResult<json> request(const std::string& op, json fields) {
-    cli::ServiceError err;
-    if (!client) client = cli::ServiceClient::connect(dir, k_connect_timeout_s, err);
-    if (!client) return tl::unexpected(HubRefusal{503, 503000, "the hub is not reachable: " + err.message});
-    auto body = client->request(op, std::move(fields), k_request_timeout_s, err);
-    if (body) return *body;
-    if (err.status == 0) client.reset();  // no answer: the connection is suspect, make a new one next time
-    return tl::unexpected(HubRefusal{err.status == 0 ? 503 : err.status, err.error_code, err.message});
-  }
-};
-
-ControlHubPort::ControlHubPort(std::unique_ptr<State> state) : state_(std::move(state)) {}
-ControlHubPort::~ControlHubPort() = default;
-
-tl::expected<std::unique_ptr<ControlHubPort>, std::string> ControlHubPort::open(const std::filesystem::path& dir) {
-  std::string why;
-  auto config = hub::load_hub_config((dir / "hub.json").string(), why);
-  if (!config) return tl::unexpected(why);
-  auto state = std::make_unique<State>();
-  state->dir = dir;
-  state->config = std::move(*config);
-  return std::unique_ptr<ControlHubPort>(new ControlHubPort(std::move(state)));
+HubResult<json> ControlHubPort::request(const std::string& op, json fields) {
+  const ControlReply reply = control_(op, std::move(fields), k_request_timeout_s);
+  if (reply.ok()) return reply.body;
+  if (reply.status == 0) return tl::unexpected(HubRefusal{503, 503000, "the hub is not reachable: " + reply.message()});
+  return tl::unexpected(HubRefusal{reply.status, reply.error_code(), reply.message()});
 }
 
-std::string ControlHubPort::host_name() const { return state_->config.host_name; }
+std::string ControlHubPort::host_name() const { return config_.host_name; }
 
 // The audience a client put a token for, as the host name authorize_service_token checks the token's sr against:
 // IoT Hub audiences are the host ("localhost", "localhost:5671" when the client was given a port), Event Hub ones
@@ -97,7 +75,7 @@ std::optional<std::string> ControlHubPort::checked_host(std::string_view audienc
     audience = audience.substr(0, audience.find('/'));
   }
   const auto host = audience.substr(0, audience.find(':'));
-  const auto& mine = state_->config.host_name;
+  const auto& mine = config_.host_name;
   if (host.size() != mine.size() ||
       !std::equal(host.begin(), host.end(), mine.begin(), [](char a, char b) { return std::tolower(a) == std::tolower(b); }))
     return std::nullopt;
@@ -108,15 +86,15 @@ HubResult<void> ControlHubPort::authorize(std::string_view sas_token, std::strin
   const auto host = checked_host(audience);
   if (!host) {
     return tl::unexpected(HubRefusal{401, 401002, "the audience '" + std::string(audience) + "' is not this hub (" +
-                                                      state_->config.host_name + ")"});
+                                                      config_.host_name + ")"});
   }
-  auto policies = hub::shared_access_policies(state_->config);
+  auto policies = hub::shared_access_policies(config_);
   if (host->rfind("sb://", 0) == 0) {
     // Event Hubs (Service Bus) clients sign with the key's text as the HMAC key, not its base64-decoded bytes
     // (as the Event Hub-compatible endpoint of IoT Hub accepts): hand the checker keys that decode to that text.
     for (auto& p : policies) {
-      p.primary_key = cli::base64_encode(p.primary_key);
-      p.secondary_key = cli::base64_encode(p.secondary_key);
+      p.primary_key = hub::base64_encode(p.primary_key);
+      p.secondary_key = hub::base64_encode(p.secondary_key);
     }
   }
   const auto now = static_cast<std::uint64_t>(std::time(nullptr));
@@ -126,20 +104,20 @@ HubResult<void> ControlHubPort::authorize(std::string_view sas_token, std::strin
 }
 
 HubResult<C2dAccepted> ControlHubPort::send_c2d(const C2dRequest& r) {
-  json fields = {{"deviceId", r.device_id}, {"payloadBase64", cli::base64_encode(r.payload)}, {"ack", r.ack}};
+  json fields = {{"deviceId", r.device_id}, {"payloadBase64", hub::base64_encode(r.payload)}, {"ack", r.ack}};
   if (r.message_id) fields["messageId"] = *r.message_id;
   if (r.correlation_id) fields["messageCorrelationId"] = *r.correlation_id;
   if (r.content_type) fields["contentType"] = *r.content_type;
   if (r.content_encoding) fields["contentEncoding"] = *r.content_encoding;
   if (r.ttl_seconds) fields["ttlSeconds"] = *r.ttl_seconds;
   if (!r.properties.empty()) fields["properties"] = r.properties;
-  auto body = state_->request("c2d.send", std::move(fields));
+  auto body = request("c2d.send", std::move(fields));
   if (!body) return tl::unexpected(body.error());
   return C2dAccepted{body->value("messageId", std::string{}), body->value("queueDepth", std::int64_t{0})};
 }
 
 HubResult<std::vector<FeedbackRecord>> ControlHubPort::take_feedback(std::size_t limit) {
-  auto body = state_->request("c2d.feedback", json{{"limit", limit}});
+  auto body = request("c2d.feedback", json{{"limit", limit}});
   if (!body) return tl::unexpected(body.error());
   std::vector<FeedbackRecord> out;
   for (auto& r : body->value("records", json::array())) {
@@ -152,7 +130,7 @@ HubResult<std::vector<FeedbackRecord>> ControlHubPort::take_feedback(std::size_t
 HubResult<TelemetryPage> ControlHubPort::telemetry_after(std::uint64_t after, std::int64_t since_ms,
                                                          std::size_t limit) {
   json query = {{"afterSequence", after}, {"sinceMs", since_ms}, {"limit", limit}};
-  auto body = state_->request("telemetry.query", std::move(query));
+  auto body = request("telemetry.query", std::move(query));
   if (!body) return tl::unexpected(body.error());
   TelemetryPage page;
   for (auto& e : body->value("messages", json::array())) {
@@ -167,7 +145,7 @@ HubResult<TelemetryStats> ControlHubPort::telemetry_stats() {
   auto first = telemetry_after(0, 0, 1);
   if (!first) return tl::unexpected(first.error());
   if (first->events.empty()) return stats;
-  auto last = state_->request("telemetry.query", json{{"limit", 1}});  // without afterSequence: the newest
+  auto last = request("telemetry.query", json{{"limit", 1}});  // without afterSequence: the newest
   if (!last) return tl::unexpected(last.error());
   auto messages = last->value("messages", json::array());
   if (messages.empty()) return stats;

@@ -1,12 +1,12 @@
-// The HubPort over the control protocol (docs/control-protocol.md): a service-principal MQTT client to the local
-// hub's plugin. The only file pair of the AMQP endpoint that knows the control protocol. Not thread-safe: the
-// endpoint calls it from its single worker thread.
+// The HubPort over the control protocol (docs/control-protocol.md): control ops made through the project's one
+// control client (service/control_client.hpp; in the gateway, the ControlPool the REST API shares). The only file
+// pair of the AMQP endpoint that knows the control ops. The endpoint calls it from its single worker thread.
 #pragma once
 
+#include "hub/config.hpp"
 #include "service/amqp/hub_port.hpp"
+#include "service/control_client.hpp"
 
-#include <filesystem>
-#include <memory>
 #include <optional>
 #include <string>
 
@@ -14,9 +14,8 @@ namespace picohub::service::amqp {
 
 class ControlHubPort final : public HubPort {
  public:
-  // Reads DIR/hub.json (host name, policies); connects lazily and again after a lost connection.
-  static tl::expected<std::unique_ptr<ControlHubPort>, std::string> open(const std::filesystem::path& data_dir);
-  ~ControlHubPort() override;
+  // `config`: hub.json (host name, policies); `control` makes one control op (ControlPool::as_call()).
+  ControlHubPort(hub::HubConfig config, ControlCall control);
 
   HubResult<void> authorize(std::string_view sas_token, std::string_view audience, unsigned needed) override;
   HubResult<C2dAccepted> send_c2d(const C2dRequest& request) override;
@@ -26,10 +25,10 @@ class ControlHubPort final : public HubPort {
   std::string host_name() const override;
 
  private:
-  struct State;
-  explicit ControlHubPort(std::unique_ptr<State> state);
+  HubResult<nlohmann::json> request(const std::string& op, nlohmann::json fields);
   std::optional<std::string> checked_host(std::string_view audience) const;
-  std::unique_ptr<State> state_;
+  hub::HubConfig config_;
+  ControlCall control_;
 };
 
 }  // namespace picohub::service::amqp

@@ -1,5 +1,5 @@
-// The service principal: a libmosquitto client that talks to the local hub's plugin over TLS with the
-// iothubowner policy (docs/control-protocol.md). Synchronous: every call is bounded by a timeout.
+// How a CLI verb calls the local hub: over the project's one control client (src/service/control_client.hpp),
+// with its failures phrased for the terminal (what to do next, exit codes) and the options every service verb shares.
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -8,13 +8,11 @@
 
 #include <deque>
 #include <filesystem>
-#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
 
-struct mosquitto;
-struct mosquitto_message;
+#include "service/control_client.hpp"
 
 namespace picohub::cli {
 
@@ -26,51 +24,28 @@ struct ServiceError {
   long error_code = 0;  // IoT Hub error code (404001, 403004, ...) when the hub sent one
 };
 
-struct Incoming {
-  std::string topic;
-  std::string payload;
-};
+using Incoming = service::ControlClient::Incoming;
 
-class ServiceClient {
+// One connection to the hub of a data dir, for verbs that make several calls or subscribe (monitor, hub start).
+class HubSession {
  public:
-  ~ServiceClient();
-  ServiceClient(const ServiceClient&) = delete;
-  ServiceClient& operator=(const ServiceClient&) = delete;
-
   // Reads DIR/hub.json, connects over TLS with DIR/ca.crt as iothubowner, subscribes to the response topic.
-  static std::unique_ptr<ServiceClient> connect(const std::filesystem::path& dir, double timeout_s, ServiceError& err);
+  static std::unique_ptr<HubSession> connect(const std::filesystem::path& dir, double timeout_s, ServiceError& err);
 
-  // Sends {"op":op, "correlationId":..., fields...} and waits for the matching response.
-  // Returns the response body on 2xx; on 4xx/5xx or timeout returns nullopt and fills err.
+  // Sends one control op and waits for its answer: the body on 2xx; nullopt with err on 4xx/5xx or no answer.
   std::optional<nlohmann::json> request(const std::string& op, nlohmann::json fields, double timeout_s,
                                         ServiceError& err);
-
-  // Subscribes (QoS 0) to a topic filter and waits for the SUBACK.
+  // Subscribes to a topic filter and waits for the SUBACK.
   bool subscribe(const std::string& filter, double timeout_s, ServiceError& err);
-
-  // Services the connection for up to `ms`; returns messages that arrived outside request() calls.
+  // Services the connection for up to `ms`; messages that are not answers land in inbox().
   bool pump(int ms, ServiceError& err);
-  std::deque<Incoming>& inbox() { return inbox_; }
-
-  const std::filesystem::path& data_dir() const { return dir_; }
+  std::deque<Incoming>& inbox() { return client_->inbox(); }
 
  private:
-  ServiceClient() = default;
-  bool wait_until(const std::function<bool()>& done, double timeout_s, ServiceError& err);
-
-  struct mosquitto* mosq_ = nullptr;
+  HubSession(std::unique_ptr<service::ControlClient> client, std::filesystem::path dir)
+      : client_(std::move(client)), dir_(std::move(dir)) {}
+  std::unique_ptr<service::ControlClient> client_;
   std::filesystem::path dir_;
-  bool connected_ = false;
-  int connack_ = -1;
-  bool lost_ = false;
-  int pending_mid_ = -1;
-  bool suback_seen_ = false;
-  int suback_qos_ = 0;
-  std::deque<Incoming> inbox_;
-  static void on_connect(struct mosquitto*, void*, int);
-  static void on_disconnect(struct mosquitto*, void*, int);
-  static void on_subscribe(struct mosquitto*, void*, int, int, const int*);
-  static void on_message(struct mosquitto*, void*, const struct mosquitto_message*);
 };
 
 // Options every service verb shares.
