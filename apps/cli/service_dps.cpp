@@ -1,7 +1,7 @@
 // `picohub dps id-scope | enrollment create|list|show|delete`: the local hub's Device Provisioning Service
 // (what `az iot dps enrollment` / `enrollment-group` do). Devices register with `picohub sim --dps` (docs/dps.md).
 #include "command.hpp"
-#include "service_client.hpp"
+#include "service_call.hpp"
 
 #include <iomanip>
 #include <iostream>
