@@ -82,10 +82,11 @@ int main(int argc, char** argv) {
   std::size_t acked = 0;
   bool connected = false;
   bench::BlockingPump pump{link, session, [&](const mqtt::Event& ev) {
-    if (std::holds_alternative<mqtt::PublishAcked>(ev)) ++acked;
-    else if (std::holds_alternative<mqtt::Connected>(ev)) connected = true;
-    else if (std::holds_alternative<mqtt::ConnectRefused>(ev)) std::fprintf(stderr, "picohub: CONNACK refused\n");
-  }};
+                             if (std::holds_alternative<mqtt::PublishAcked>(ev)) ++acked;
+                             else if (std::holds_alternative<mqtt::Connected>(ev)) connected = true;
+                             else if (std::holds_alternative<mqtt::ConnectRefused>(ev))
+                               std::fprintf(stderr, "picohub: CONNACK refused\n");
+                           }};
 
   mqtt::ConnectOptions connect;
   connect.client_id = "bench";
@@ -108,8 +109,10 @@ int main(int argc, char** argv) {
   const auto start = Clock::now();
   while (acked < total) {
     while (sent < total && session.in_flight() < static_cast<std::size_t>(window)) {
-      const int len = std::snprintf(body, sizeof body, "{\"messageId\":%zu,\"temperature\":21.5,\"humidity\":48.2}", sent);
-      auto id = session.publish(*topic_name, std::span(reinterpret_cast<const std::uint8_t*>(body), static_cast<std::size_t>(len)),
+      const int len = std::snprintf(body, sizeof body, "{\"messageId\":%zu,\"temperature\":21.5,\"humidity\":48.2}",
+                                    sent);
+      auto id = session.publish(*topic_name,
+                                std::span(reinterpret_cast<const std::uint8_t*>(body), static_cast<std::size_t>(len)),
                                 mqtt::QoS::at_least_once, false, now_ms());
       if (!id) {
         if (id.error().code == Errc::buffer_full) break;
@@ -118,7 +121,8 @@ int main(int argc, char** argv) {
       ++sent;
     }
     if (!pump.turn(1000)) return failed("publish phase failed", *pump.error);
-    if (Clock::now() > give_up) return failed("publish phase", Error{Errc::timeout, "not every PUBACK arrived in 120 s"});
+    if (Clock::now() > give_up)
+      return failed("publish phase", Error{Errc::timeout, "not every PUBACK arrived in 120 s"});
   }
   const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
 

@@ -140,9 +140,11 @@ int main(int argc, char** argv) {
   const auto start = Clock::now();
   while (sink.acked < total) {
     while (sent < total && sent - sink.acked < static_cast<std::size_t>(window)) {
-      const int len = std::snprintf(body, sizeof body, "{\"messageId\":%zu,\"temperature\":21.5,\"humidity\":48.2}", sent);
-      auto id = client.send_telemetry(std::span(reinterpret_cast<const std::uint8_t*>(body), static_cast<std::size_t>(len)),
-                                      json, mqtt::QoS::at_least_once, now_ms());
+      const int len = std::snprintf(body, sizeof body, "{\"messageId\":%zu,\"temperature\":21.5,\"humidity\":48.2}",
+                                    sent);
+      auto id = client.send_telemetry(
+          std::span(reinterpret_cast<const std::uint8_t*>(body), static_cast<std::size_t>(len)), json,
+          mqtt::QoS::at_least_once, now_ms());
       if (!id) {
         if (id.error().code == Errc::buffer_full) break;
         return failed("publish failed", id.error());
@@ -150,7 +152,8 @@ int main(int argc, char** argv) {
       ++sent;
     }
     if (!turn(pump, link, client, sink, 1000, error)) return failed("publish phase failed", error);
-    if (Clock::now() > give_up) return failed("publish phase", Error{Errc::timeout, "not every PUBACK arrived in 120 s"});
+    if (Clock::now() > give_up)
+      return failed("publish phase", Error{Errc::timeout, "not every PUBACK arrived in 120 s"});
   }
   const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
 

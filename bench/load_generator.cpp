@@ -145,12 +145,14 @@ int provision(const Options& o, net::TlsContext& tls) {
 
   net::PosixTcp tcp;
   if (auto r = tcp.start_connect(o.host, o.port); !r) {
-    std::fprintf(stderr, "load_generator: provisioning connect failed: %s\n", error_text(r.error(), tcp.last_error_detail()).c_str());
+    std::fprintf(stderr, "load_generator: provisioning connect failed: %s\n",
+                 error_text(r.error(), tcp.last_error_detail()).c_str());
     return 1;
   }
   net::TlsTransport link(tls, tcp, o.host);
   if (auto r = net::connect_blocking(link, std::chrono::seconds(10)); !r) {
-    std::fprintf(stderr, "load_generator: provisioning TLS failed: %s\n", error_text(r.error(), link.last_error_detail()).c_str());
+    std::fprintf(stderr, "load_generator: provisioning TLS failed: %s\n",
+                 error_text(r.error(), link.last_error_detail()).c_str());
     return 1;
   }
   constexpr std::size_t window = 32;
@@ -161,17 +163,17 @@ int provision(const Options& o, net::TlsContext& tls) {
   std::size_t answered = 0, created = 0;
   std::string last_failure;
   bench::BlockingPump pump{link, session, [&](const mqtt::Event& ev) {
-    if (std::holds_alternative<mqtt::Connected>(ev)) connected = true;
-    else if (std::holds_alternative<mqtt::Subscribed>(ev)) subscribed = true;
-    else if (auto* m = std::get_if<mqtt::MessageReceived>(&ev)) {
-      auto body = nlohmann::json::parse(m->payload.begin(), m->payload.end(), nullptr, false);
-      if (body.is_discarded()) return;
-      ++answered;
-      const int status = body.value("status", 0);
-      if (status == 200) ++created;
-      else last_failure = body.dump();
-    }
-  }};
+                             if (std::holds_alternative<mqtt::Connected>(ev)) connected = true;
+                             else if (std::holds_alternative<mqtt::Subscribed>(ev)) subscribed = true;
+                             else if (auto* m = std::get_if<mqtt::MessageReceived>(&ev)) {
+                               auto body = nlohmann::json::parse(m->payload.begin(), m->payload.end(), nullptr, false);
+                               if (body.is_discarded()) return;
+                               ++answered;
+                               const int status = body.value("status", 0);
+                               if (status == 200) ++created;
+                               else last_failure = body.dump();
+                             }
+                           }};
   mqtt::ConnectOptions c;
   c.client_id = client_id;
   c.username = "iothubowner";
@@ -313,7 +315,8 @@ class Load {
  private:
   void start(Device& d) {
     d.tcp = std::make_unique<net::PosixTcp>();
-    if (auto r = d.tcp->start_connect(o_.host, o_.port); !r) return fail(d, error_text(r.error(), d.tcp->last_error_detail()));
+    if (auto r = d.tcp->start_connect(o_.host, o_.port); !r)
+      return fail(d, error_text(r.error(), d.tcp->last_error_detail()));
     d.tls = std::make_unique<net::TlsTransport>(tls_, *d.tcp, o_.host);
     const std::size_t tx = 1024, rx = 1024, slot = 256;
     d.memory.assign(tx + rx + o_.window * slot, 0);
@@ -408,9 +411,11 @@ class Load {
         char body[96];
         while (d.sent < o_.messages && d.session->in_flight() < o_.window &&
                (o_.interval_ms == 0 || Clock::now() >= d.next_due)) {
-          const int len = std::snprintf(body, sizeof body, "{\"messageId\":%zu,\"temperature\":21.5,\"humidity\":48.2}", d.sent);
-          auto id = d.session->publish(d.topic, std::span(reinterpret_cast<const std::uint8_t*>(body), static_cast<std::size_t>(len)),
-                                       mqtt::QoS::at_least_once, false, now_ms());
+          const int len = std::snprintf(body, sizeof body, "{\"messageId\":%zu,\"temperature\":21.5,\"humidity\":48.2}",
+                                        d.sent);
+          auto id = d.session->publish(
+              d.topic, std::span(reinterpret_cast<const std::uint8_t*>(body), static_cast<std::size_t>(len)),
+              mqtt::QoS::at_least_once, false, now_ms());
           if (!id) {
             if (id.error().code == Errc::buffer_full) break;
             return fail(d, id.error().what);
@@ -523,11 +528,13 @@ int main(int argc, char** argv) {
   net::TlsOptions tls_options;
   tls_options.use_builtin_roots = false;
   if (auto r = tls.init(tls_options); !r) {
-    std::fprintf(stderr, "load_generator: TLS setup failed: %s\n", error_text(r.error(), tls.last_error_detail()).c_str());
+    std::fprintf(stderr, "load_generator: TLS setup failed: %s\n",
+                 error_text(r.error(), tls.last_error_detail()).c_str());
     return 1;
   }
   if (auto r = tls.add_ca_file(o.ca); !r) {
-    std::fprintf(stderr, "load_generator: cannot load --ca: %s\n", error_text(r.error(), tls.last_error_detail()).c_str());
+    std::fprintf(stderr, "load_generator: cannot load --ca: %s\n",
+                 error_text(r.error(), tls.last_error_detail()).c_str());
     return 1;
   }
   const auto deadline = Clock::now() + std::chrono::seconds(o.timeout_s);
@@ -563,11 +570,13 @@ int main(int argc, char** argv) {
   if (o.interval_ms > 0) {
     auto lat = load.latencies_us();
     auto pct = [&](double q) {
-      return lat.empty() ? 0.0 : lat[std::min(lat.size() - 1, static_cast<std::size_t>(q * static_cast<double>(lat.size())))];
+      return lat.empty() ? 0.0
+                         : lat[std::min(lat.size() - 1, static_cast<std::size_t>(q * static_cast<double>(lat.size())))];
     };
     std::printf("latency n=%zu lat_p50_us=%.0f lat_p90_us=%.0f lat_p99_us=%.0f lat_max_us=%.0f\n", lat.size(), pct(0.5),
                 pct(0.9), pct(0.99), lat.empty() ? 0.0 : lat.back());
   }
-  if (!load.first_failure().empty()) std::fprintf(stderr, "load_generator: first failure: %s\n", load.first_failure().c_str());
+  if (!load.first_failure().empty())
+    std::fprintf(stderr, "load_generator: first failure: %s\n", load.first_failure().c_str());
   return load.acked() == load.expected() && load.failed() == 0 ? 0 : 1;
 }

@@ -104,9 +104,9 @@ int tls_client() {
   params.trust_anchors = &t.anchors;
   params.unix_time = &board_unix_time;
   if (t.drbg.seed(t.entropy, "picohub board") &&
-      picohub::tls::load_trust_anchors(t.anchors, picohub::net::builtin_roots(),
-                                       sink != 0 ? std::span<const std::uint8_t>(provisioned_ca)
-                                                 : std::span<const std::uint8_t>()) &&
+      picohub::tls::load_trust_anchors(
+          t.anchors, picohub::net::builtin_roots(),
+          sink != 0 ? std::span<const std::uint8_t>(provisioned_ca) : std::span<const std::uint8_t>()) &&
       picohub::tls::setup_client_config(t.conf, params)) {
     NullTransport transport;
     std::optional<picohub::tls::Session> session;  // one per connection, on the same storage
@@ -144,8 +144,7 @@ int mqtt_core() {
   int events = 0;
   while (session.poll_event()) ++events;
   const std::uint8_t payload[] = {'{', '}'};
-  (void)session.publish("devices/picohub-board/messages/events/", payload, picohub::mqtt::QoS::at_least_once, false,
-                        2);
+  (void)session.publish("devices/picohub-board/messages/events/", payload, picohub::mqtt::QoS::at_least_once, false, 2);
   session.on_time(60'000);
   return events;
 }
@@ -271,7 +270,8 @@ std::array<char, 256> device_line;
 
 int device_core(picohub::net::Transport& transport) {
   auto identity = picohub::iothub::parse_connection_string(
-      "HostName=picohub.azure-devices.net;DeviceId=picohub-board;SharedAccessKey=AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=");
+      "HostName=picohub.azure-devices.net;DeviceId=picohub-board;SharedAccessKey="
+      "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=");
   if (!identity) return -1;
   picohub::iothub::DeviceClient client(device_memory.view(), *identity, {});
   DeviceParts parts;

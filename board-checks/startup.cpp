@@ -12,10 +12,12 @@ extern void (*__init_array_start)(), (*__init_array_end)();
 int picohub_board_link_check();
 
 extern "C" [[noreturn]] void picohub_reset_handler() {
-  std::memcpy(&__data_start__, &__data_load__,
-              static_cast<std::size_t>(reinterpret_cast<char*>(&__data_end__) - reinterpret_cast<char*>(&__data_start__)));
-  std::memset(&__bss_start__, 0,
-              static_cast<std::size_t>(reinterpret_cast<char*>(&__bss_end__) - reinterpret_cast<char*>(&__bss_start__)));
+  std::memcpy(
+      &__data_start__, &__data_load__,
+      static_cast<std::size_t>(reinterpret_cast<char*>(&__data_end__) - reinterpret_cast<char*>(&__data_start__)));
+  std::memset(
+      &__bss_start__, 0,
+      static_cast<std::size_t>(reinterpret_cast<char*>(&__bss_end__) - reinterpret_cast<char*>(&__bss_start__)));
   for (auto* f = &__init_array_start; f != &__init_array_end; ++f) (*f)();
   (void)picohub_board_link_check();
   for (;;) {

@@ -74,8 +74,8 @@ json to_az_event(const json& event, const std::string& content_type_hint) {
   }
   if (enqueued_ms) annotations["x-opt-enqueued-time"] = *enqueued_ms;
 
-  const std::string content_type =
-      content_type_hint.empty() ? text_of(amqp_properties, "content_type") : content_type_hint;
+  const std::string content_type = content_type_hint.empty() ? text_of(amqp_properties, "content_type")
+                                                             : content_type_hint;
   json out;
   out["origin"] = text_of(event, "deviceId");
   out["module"] = text_of(event, "moduleId");

@@ -94,9 +94,10 @@ Checked<iothub::ConnectionString> check_connection_string(const std::string& tex
   std::string_view offending;
   const auto parsed = iothub::parse_connection_string(text, &offending);
   if (!parsed)
-    return refuse(exit_usage, std::string("invalid connection string: ") + parsed.error().what +
-                                  (offending.empty() ? "" : ": " + std::string(offending)) +
-                                  "\n  expected HostName=<hub>.azure-devices.net;DeviceId=<id>;SharedAccessKey=<base64 key>");
+    return refuse(exit_usage,
+                  std::string("invalid connection string: ") + parsed.error().what +
+                      (offending.empty() ? "" : ": " + std::string(offending)) +
+                      "\n  expected HostName=<hub>.azure-devices.net;DeviceId=<id>;SharedAccessKey=<base64 key>");
   if (!parsed->shared_access_signature.empty())
     return refuse(exit_usage,
                   "the connection string holds a SharedAccessSignature: a token expires, and the board would stop "
@@ -161,8 +162,7 @@ Checked<std::vector<std::uint8_t>> load_extra_ca(const std::string& path) {
   auto bytes = read_file(path);
   if (!bytes) return refuse(exit_usage, "cannot read --ca " + path);
   const std::string_view text(reinterpret_cast<const char*>(bytes->data()), bytes->size());
-  if (text.find("-----BEGIN") != std::string_view::npos && (bytes->empty() || bytes->back() != 0))
-    bytes->push_back(0);
+  if (text.find("-----BEGIN") != std::string_view::npos && (bytes->empty() || bytes->back() != 0)) bytes->push_back(0);
   if (bytes->size() > prov::max_extra_ca_bytes)
     return refuse(exit_usage, "--ca " + path + " is " + std::to_string(bytes->size()) + " bytes; the board takes " +
                                   std::to_string(prov::max_extra_ca_bytes) + " at most (one CA certificate)");
@@ -178,20 +178,25 @@ Checked<std::vector<std::uint8_t>> load_firmware(const std::string& given) {
   const std::string path = given.empty() ? PICOHUB_DEFAULT_FIRMWARE : given;
   auto image = read_file(path);
   if (!image && given.empty())
-    return refuse(exit_failure, "no firmware image: run ./run build board or pass --firmware (looked for " + path + ")");
+    return refuse(exit_failure,
+                  "no firmware image: run ./run build board or pass --firmware (looked for " + path + ")");
   if (!image) return refuse(exit_usage, "cannot read firmware image " + path);
   const std::string_view head(reinterpret_cast<const char*>(image->data()), std::min<std::size_t>(image->size(), 4));
-  if (head == "\x7F" "ELF") return refuse(exit_usage, path + " is an ELF file: pass the raw .bin (picohub-firmware.bin)");
+  if (head ==
+      "\x7F"
+      "ELF")
+    return refuse(exit_usage, path + " is an ELF file: pass the raw .bin (picohub-firmware.bin)");
   if (head == "UF2\n") return refuse(exit_usage, path + " is already a UF2: pass the raw .bin (picohub-firmware.bin)");
   const auto hint = ". Pass the raw image that starts at 0x10000000 with boot2 in its first 256 bytes";
   if (image->size() < board_image::boot2_size)
     return refuse(exit_usage, path + " is " + std::to_string(image->size()) +
                                   " bytes, shorter than the 256-byte boot2 it must start with" + hint);
   if (!board_image::boot2_crc_ok(*image))
-    return refuse(exit_usage, path + ": boot2 CRC is wrong (stored " + hex32(*board_image::stored_boot2_crc(*image)) +
-                                  ", computed " +
-                                  hex32(board_image::crc32_mpeg2(std::span(*image).first(board_image::boot2_checked_size))) +
-                                  "): the RP2040 would not boot it" + hint);
+    return refuse(exit_usage,
+                  path + ": boot2 CRC is wrong (stored " + hex32(*board_image::stored_boot2_crc(*image)) +
+                      ", computed " +
+                      hex32(board_image::crc32_mpeg2(std::span(*image).first(board_image::boot2_checked_size))) +
+                      "): the RP2040 would not boot it" + hint);
   const std::size_t room = prov::config_sector_address - prov::flash_base_address;
   if (image->size() > room)
     return refuse(exit_usage, path + " is " + std::to_string(image->size()) + " bytes and would overlap the config " +
@@ -227,8 +232,8 @@ struct Prepared {
 
 // What it wrote, and the warning that the file is a secret.
 void print_summary(const BoardUf2Options& o, const Prepared& p, std::size_t uf2_size) {
-  std::printf("picohub board uf2: wrote %s (%zu bytes: %zu UF2 blocks, family 0xE48BFF56)\n",
-              o.output.c_str(), uf2_size, uf2_size / board_image::uf2_block_size);
+  std::printf("picohub board uf2: wrote %s (%zu bytes: %zu UF2 blocks, family 0xE48BFF56)\n", o.output.c_str(),
+              uf2_size, uf2_size / board_image::uf2_block_size);
   std::printf("  firmware   0x%08X  %zu bytes, boot2 CRC %s ok  (%s)\n", prov::flash_base_address, p.firmware.size(),
               hex32(*board_image::stored_boot2_crc(p.firmware)).c_str(),
               o.firmware.empty() ? PICOHUB_DEFAULT_FIRMWARE : o.firmware.c_str());
@@ -242,21 +247,24 @@ void print_summary(const BoardUf2Options& o, const Prepared& p, std::size_t uf2_
   std::printf("  SAS token  %u s lifetime, renewed at %u s\n", p.config.sas_ttl_s,
               iothub::SasRenewal{0, p.config.sas_ttl_s}.renew_after_s());
   std::printf("  model      %s\n", p.config.model_id.empty() ? "none (no Plug and Play model announced)"
-                                                            : std::string(p.config.model_id).c_str());
+                                                             : std::string(p.config.model_id).c_str());
   if (p.config.static_ip)
     std::printf("  network    static %s netmask %s gateway %s DNS %s\n", dotted(p.config.static_ip->address).c_str(),
                 dotted(p.config.static_ip->netmask).c_str(), dotted(p.config.static_ip->gateway).c_str(),
                 dotted(p.config.static_ip->dns).c_str());
-  else
-    std::printf("  network    DHCP\n");
+  else std::printf("  network    DHCP\n");
   std::printf("  extra CA   %s\n", p.ca.empty() ? "none (built-in Azure roots only)"
-                                              : (o.ca_file + " (" + std::to_string(p.ca.size()) + " bytes)").c_str());
+                                                : (o.ca_file + " (" + std::to_string(p.ca.size()) + " bytes)").c_str());
   const std::string_view endpoint = p.identity.endpoint_host();
   if (endpoint.starts_with("localhost") || endpoint.starts_with("127.") || endpoint.starts_with("[::1]"))
-    std::printf("note: %.*s is this computer's loopback name: a real board must reach the hub by its LAN address "
-                "or DNS name (the virtual board is different)\n", static_cast<int>(endpoint.size()), endpoint.data());
-  std::printf("WARNING: %s holds the device's SharedAccessKey: treat it like a password (it is written mode 0600; "
-              "do not commit or share it).\n", o.output.c_str());
+    std::printf(
+        "note: %.*s is this computer's loopback name: a real board must reach the hub by its LAN address "
+        "or DNS name (the virtual board is different)\n",
+        static_cast<int>(endpoint.size()), endpoint.data());
+  std::printf(
+      "WARNING: %s holds the device's SharedAccessKey: treat it like a password (it is written mode 0600; "
+      "do not commit or share it).\n",
+      o.output.c_str());
   std::printf("To flash: hold BOOTSEL, plug the board into USB, copy %s to the RPI-RP2 drive.\n", o.output.c_str());
 }
 
@@ -270,8 +278,9 @@ Checked<void> fill_config(const BoardUf2Options& o, Prepared& p) {
   std::uint64_t ttl_ms = 0;
   if (!parse_duration_ms(o.sas_ttl, ttl_ms) || ttl_ms % 1000 != 0 || ttl_ms < prov::min_sas_ttl_s * 1000ull ||
       ttl_ms > prov::max_sas_ttl_s * 1000ull)
-    return refuse(exit_usage, "--sas-ttl looks like 60m, 30s or 1440m: whole seconds from 30 s to 24 h (the board renews "
-                              "its token at 80 % of it)");
+    return refuse(exit_usage,
+                  "--sas-ttl looks like 60m, 30s or 1440m: whole seconds from 30 s to 24 h (the board renews "
+                  "its token at 80 % of it)");
   p.config.sas_ttl_s = static_cast<std::uint32_t>(ttl_ms / 1000);
   if (o.model_id != "none") {
     if (!iothub::is_valid_dtmi(o.model_id))
@@ -316,33 +325,32 @@ Checked<void> run_board_uf2(const BoardUf2Options& o) {
   if (auto ready = prepare(o, p); !ready) return ready;
   const board_image::FlashRegion regions[] = {{"firmware", prov::flash_base_address, p.firmware},
                                               {"config", prov::config_sector_address, p.block}};
-  const auto uf2 = board_image::write_uf2(regions, {board_image::rp2040_family_id, prov::flash_base_address,
-                                                    prov::flash_size});
+  const auto uf2 = board_image::write_uf2(regions,
+                                          {board_image::rp2040_family_id, prov::flash_base_address, prov::flash_size});
   if (!uf2) return refuse(exit_failure, std::string("cannot build the UF2: ") + uf2.error().what);
   if (auto written = write_private_file(o.output, *uf2); !written) return written;
   print_summary(o, p, uf2->size());
   return {};
 }
 
-
 // `picohub board inspect`: what a UF2 would put on the board, checked as the bootrom and the firmware check it.
 // The key is never printed.
 void print_config(const prov::DeviceConfig& c) {
   const auto id = iothub::parse_connection_string(c.connection_string);
   if (id)
-    std::printf("  device     %.*s on %.*s (SharedAccessKey present, not shown)\n", static_cast<int>(id->device_id.size()),
-                id->device_id.data(), static_cast<int>(id->endpoint_host().size()), id->endpoint_host().data());
+    std::printf("  device     %.*s on %.*s (SharedAccessKey present, not shown)\n",
+                static_cast<int>(id->device_id.size()), id->device_id.data(),
+                static_cast<int>(id->endpoint_host().size()), id->endpoint_host().data());
   std::printf("  MAC        %s\n  interval   %u ms\n", colon_hex(c.mac).c_str(), c.telemetry_interval_ms);
   std::printf("  SAS token  %u s lifetime%s\n", c.sas_ttl_s, c.format_version < 2 ? " (format 1: the default)" : "");
-  if (!c.model_id.empty())
-    std::printf("  model      %.*s\n", static_cast<int>(c.model_id.size()), c.model_id.data());
+  if (!c.model_id.empty()) std::printf("  model      %.*s\n", static_cast<int>(c.model_id.size()), c.model_id.data());
   if (c.static_ip)
     std::printf("  network    static %s netmask %s gateway %s DNS %s\n", dotted(c.static_ip->address).c_str(),
                 dotted(c.static_ip->netmask).c_str(), dotted(c.static_ip->gateway).c_str(),
                 dotted(c.static_ip->dns).c_str());
-  else
-    std::printf("  network    DHCP\n");
-  std::printf("  extra CA   %s\n", c.extra_ca.empty() ? "none" : (std::to_string(c.extra_ca.size()) + " bytes").c_str());
+  else std::printf("  network    DHCP\n");
+  std::printf("  extra CA   %s\n",
+              c.extra_ca.empty() ? "none" : (std::to_string(c.extra_ca.size()) + " bytes").c_str());
 }
 
 Checked<void> run_board_inspect(const std::string& path) {
@@ -397,8 +405,8 @@ PICOHUB_COMMAND(60, [](CLI::App& root, int& exit_code) {
                   "IP/PREFIX,GATEWAY[,DNS] instead of DHCP, e.g. 192.168.1.50/24,192.168.1.1,1.1.1.1 (DNS: gateway)");
   uf2->add_option("--mac", options->mac,
                   "MAC address aa:bb:cc:dd:ee:ff (default: locally administered, derived from the device id)");
-  uf2->add_option("--firmware", options->firmware, "Raw firmware image (default: the board build's " +
-                                                        std::string(PICOHUB_DEFAULT_FIRMWARE) + ")")
+  uf2->add_option("--firmware", options->firmware,
+                  "Raw firmware image (default: the board build's " + std::string(PICOHUB_DEFAULT_FIRMWARE) + ")")
       ->envname("PICOHUB_FIRMWARE");
   uf2->add_option("--output,-o", options->output, "UF2 file to write")->required();
   uf2->callback([options, &exit_code] {
@@ -407,8 +415,9 @@ PICOHUB_COMMAND(60, [](CLI::App& root, int& exit_code) {
     exit_code = done ? exit_ok : done.error().exit_code;
   });
   auto inspect_path = std::make_shared<std::string>();
-  auto* inspect = board->add_subcommand("inspect", "Check a UF2 as the RP2040 and the firmware would; show its config "
-                                                   "(never the key)");
+  auto* inspect = board->add_subcommand("inspect",
+                                        "Check a UF2 as the RP2040 and the firmware would; show its config "
+                                        "(never the key)");
   inspect->add_option("uf2", *inspect_path, "UF2 file")->required();
   inspect->callback([inspect_path, &exit_code] {
     const auto done = run_board_inspect(*inspect_path);

@@ -72,8 +72,9 @@ Checked<std::string> find_node() {
     if (::access(candidate.c_str(), X_OK) == 0) return candidate.string();
     start = colon + 1;
   }
-  return fail(exit_failure, "node is not installed (the virtual board runs in Node.js): run ./run setup, or "
-                            "apt-get install nodejs, or set PICOHUB_NODE");
+  return fail(exit_failure,
+              "node is not installed (the virtual board runs in Node.js): run ./run setup, or "
+              "apt-get install nodejs, or set PICOHUB_NODE");
 }
 
 // $PICOHUB_VBOARD, else the source tree's tools/vboard (compiled in), with rp2040js installed.
@@ -84,8 +85,8 @@ Checked<fs::path> find_vboard() {
     return fail(exit_failure, "the virtual board is not at " + dir.string() +
                                   " (no run.mjs): set PICOHUB_VBOARD to picohub's tools/vboard");
   if (!fs::exists(dir / "node_modules" / "rp2040js"))
-    return fail(exit_failure, "rp2040js is not installed in " + dir.string() +
-                                  ": run scripts/vboard-setup.sh (./run setup does)");
+    return fail(exit_failure,
+                "rp2040js is not installed in " + dir.string() + ": run scripts/vboard-setup.sh (./run setup does)");
   return dir;
 }
 
@@ -159,8 +160,8 @@ Checked<fs::path> provision_uf2(const BoardRunOptions& o, const fs::path& dir, c
     cs = *from_registry;
   }
   const fs::path uf2 = work / "board.uf2";
-  std::vector<std::string> argv{"/proc/self/exe", "board", "uf2", "--ca", (dir / "ca.crt").string(), "--interval",
-                                o.interval, "-o", uf2.string()};
+  std::vector<std::string> argv{"/proc/self/exe", "board",    "uf2", "--ca",      (dir / "ca.crt").string(),
+                                "--interval",     o.interval, "-o",  uf2.string()};
   if (!o.firmware.empty()) argv.insert(argv.end(), {"--firmware", o.firmware});
   // Through the environment, so the key is not on a command line other users can read.
   const int rc = run_child(argv, {"PICOHUB_CONNECTION_STRING=" + with_gateway(cs, hub.host_name)},
@@ -180,9 +181,13 @@ std::vector<std::string> vboard_argv(const BoardRunOptions& o, const std::string
                                      const fs::path& uf2, const HubConfig& hub, std::uint64_t max_ms) {
   // Unbounded runs get limits far beyond any session (run.mjs wants positive numbers).
   const std::string limit = std::to_string(max_ms > 0 ? max_ms : 100ull * 24 * 3600 * 1000);
-  std::vector<std::string> argv{node, (vboard / "run.mjs").string(), "--uf2", uf2.string(), "--max-ms", limit,
-                                "--wall-ms", limit, "--host", hub.host_name + "=" + hub_lan_address,
-                                "--bridge", std::string(hub_lan_address) + ":8883=127.0.0.1:" + std::to_string(hub.port)};
+  std::vector<std::string> argv{
+      node,        (vboard / "run.mjs").string(),
+      "--uf2",     uf2.string(),
+      "--max-ms",  limit,
+      "--wall-ms", limit,
+      "--host",    hub.host_name + "=" + hub_lan_address,
+      "--bridge",  std::string(hub_lan_address) + ":8883=127.0.0.1:" + std::to_string(hub.port)};
   argv.insert(argv.end(), o.vboard_args.begin(), o.vboard_args.end());
   return argv;
 }
@@ -195,7 +200,7 @@ int run_vboard(const std::vector<std::string>& argv) {
   const pid_t pid = ::fork();
   if (pid < 0) return -1;
   if (pid == 0) {
-    ::setpgid(0, 0);  // its own group: a terminal's Ctrl-C reaches it once, through us
+    ::setpgid(0, 0);                     // its own group: a terminal's Ctrl-C reaches it once, through us
     ::prctl(PR_SET_PDEATHSIG, SIGTERM);  // and it does not outlive us if we are killed outright
     std::vector<char*> args;
     for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
@@ -221,7 +226,8 @@ Checked<int> run_board(const BoardRunOptions& o) {
   if (!o.uf2.empty() && (!o.connection_string.empty() || !o.device.empty()))
     return fail(exit_usage, "--uf2 already holds the device's identity: give --connection-string/--device without it");
   if (o.uf2.empty() && o.connection_string.empty() && o.device.empty())
-    return fail(exit_usage, "which board? --uf2 FILE, --device ID (a device of the local hub) or --connection-string CS");
+    return fail(exit_usage,
+                "which board? --uf2 FILE, --device ID (a device of the local hub) or --connection-string CS");
   const auto node = find_node();
   if (!node) return tl::unexpected(node.error());
   const auto vboard = find_vboard();
@@ -260,17 +266,21 @@ Checked<int> run_board(const BoardRunOptions& o) {
 PICOHUB_COMMAND(61, [](CLI::App& root, int& exit_code) {
   CLI::App* board = root.get_subcommand("board");
   auto o = std::make_shared<BoardRunOptions>();
-  auto* run = board->add_subcommand("run", "Run the firmware in the virtual board (rp2040js + W5100S model) against "
-                                           "the local hub; console on stdout, Ctrl-C stops it");
+  auto* run = board->add_subcommand("run",
+                                    "Run the firmware in the virtual board (rp2040js + W5100S model) against "
+                                    "the local hub; console on stdout, Ctrl-C stops it");
   run->add_option("--uf2", o->uf2, "A provisioned UF2 (from picohub board uf2) to boot");
   run->add_option("--device", o->device, "Provision a UF2 on the fly for this device of the local hub");
   run->add_option("--connection-string,-c", o->connection_string,
                   "Provision a UF2 on the fly with this connection string (SharedAccessKey)");
-  run->add_option("--data-dir", o->data, "Local hub data directory (default: $PICOHUB_DATA, else ~/.local/share/picohub)");
+  run->add_option("--data-dir", o->data,
+                  "Local hub data directory (default: $PICOHUB_DATA, else ~/.local/share/picohub)");
   run->add_option("--max-time", o->max_time, "Stop after this long (60s, 2m; default: until Ctrl-C)");
-  run->add_option("--interval", o->interval, "Telemetry interval of a UF2 provisioned on the fly")->capture_default_str();
-  run->add_option("--firmware", o->firmware, "Raw firmware image for a UF2 provisioned on the fly (default: the "
-                                             "board build's)")
+  run->add_option("--interval", o->interval, "Telemetry interval of a UF2 provisioned on the fly")
+      ->capture_default_str();
+  run->add_option("--firmware", o->firmware,
+                  "Raw firmware image for a UF2 provisioned on the fly (default: the "
+                  "board build's)")
       ->envname("PICOHUB_FIRMWARE");
   run->add_option("vboard-args", o->vboard_args, "After --: more tools/vboard/run.mjs options (--expect, --fault ...)");
   run->callback([o, &exit_code] {

@@ -12,10 +12,10 @@ namespace picohub::cli {
 // Exit codes every verb uses (documented in the README).
 enum ExitCode : int {
   exit_ok = 0,
-  exit_failure = 1,   // the operation failed for another reason (message says why)
-  exit_usage = 2,     // bad command line or input
-  exit_auth = 3,      // the hub refused the credentials
-  exit_network = 4,   // network or TLS failure
+  exit_failure = 1,  // the operation failed for another reason (message says why)
+  exit_usage = 2,    // bad command line or input
+  exit_auth = 3,     // the hub refused the credentials
+  exit_network = 4,  // network or TLS failure
 };
 
 // Installs a verb on the root app. `run` is set by the verb's callback; main returns its value.
@@ -31,5 +31,6 @@ int register_command(Command command);
 #define PICOHUB_CLI_CONCAT2(a, b) a##b
 #define PICOHUB_CLI_CONCAT(a, b) PICOHUB_CLI_CONCAT2(a, b)
 // Usage (at namespace scope in a verb's .cpp): PICOHUB_COMMAND(10, [](CLI::App& root, int& exit_code) { ... });
-#define PICOHUB_COMMAND(order, ...) \
-  static const int PICOHUB_CLI_CONCAT(picohub_command_, __LINE__) = ::picohub::cli::register_command({order, __VA_ARGS__})
+#define PICOHUB_COMMAND(order, ...)                     \
+  static const int PICOHUB_CLI_CONCAT(picohub_command_, \
+                                      __LINE__) = ::picohub::cli::register_command({order, __VA_ARGS__})

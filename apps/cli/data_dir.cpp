@@ -33,7 +33,8 @@ std::optional<HubConfig> load_hub_config(const fs::path& dir, std::string& why) 
   const fs::path file = dir / "hub.json";
   std::ifstream in(file);
   if (!in) {
-    why = "no hub in " + dir.string() + " (missing hub.json): start one with picohub hub start --data-dir " + dir.string();
+    why = "no hub in " + dir.string() + " (missing hub.json): start one with picohub hub start --data-dir " +
+          dir.string();
     return std::nullopt;
   }
   std::stringstream text;
@@ -63,8 +64,8 @@ const hub::PolicyKeys& owner_policy(const HubConfig& config) {
 bool save_hub_config(const fs::path& dir, const HubConfig& config, fs::perms mode, std::string& why) {
   hub::HubConfig doc = config;
   // The owner policy always has every right: the CLI and the gateway act through it.
-  owner_policy(doc).rights =
-      service::kRegistryRead | service::kRegistryWrite | service::kServiceConnect | service::kDeviceConnect;
+  owner_policy(doc).rights = service::kRegistryRead | service::kRegistryWrite | service::kServiceConnect |
+                             service::kDeviceConnect;
   const fs::path tmp = dir / "hub.json.tmp";
   {
     std::ofstream out(tmp, std::ios::trunc);

@@ -60,7 +60,8 @@ bool port_is_free(const std::string& bind, int port, std::string& why, const std
               ? "port " + std::to_string(port) + " on " + host +
                     " is already in use by another program: pick another with " + option + " N, or stop that program"
               : "cannot listen on " + host + ":" + std::to_string(port) + ": " + std::strerror(err) +
-                    (err == EACCES && option == "--port" ? " (ports below 1024 need root: use --port 8883 or higher)" : "");
+                    (err == EACCES && option == "--port" ? " (ports below 1024 need root: use --port 8883 or higher)"
+                                                         : "");
   }
   return ok;
 }

@@ -124,8 +124,8 @@ bool sign_backdated(const fs::path& dir, const Issue& issue, const fs::path& log
   fs::create_directories(scratch, ec);
   std::ofstream(scratch / "index.txt", std::ios::trunc);
   // A serial unique enough for a local CA: the time and the pid (16 hex digits: openssl wants an even count).
-  const unsigned long long serial =
-      static_cast<unsigned long long>(::time(nullptr)) << 16 | static_cast<unsigned>(::getpid() & 0xffff);
+  const unsigned long long serial = static_cast<unsigned long long>(::time(nullptr)) << 16 |
+                                    static_cast<unsigned>(::getpid() & 0xffff);
   std::ofstream(scratch / "serial", std::ios::trunc)
       << std::hex << std::setw(16) << std::setfill('0') << serial << "\n";
   std::ofstream(scratch / "ext.cnf", std::ios::trunc) << issue.extensions;
@@ -135,10 +135,24 @@ bool sign_backdated(const fs::path& dir, const Issue& issue, const fs::path& log
       << "\npolicy = any\nunique_subject = no\ncopy_extensions = none\n[any]\norganizationName = optional\n"
       << "commonName = supplied\n";
   const std::time_t now = ::time(nullptr);
-  std::vector<std::string> args{"ca", "-batch", "-notext", "-config", (scratch / "ca.cnf").string(), "-in",
-                                issue.csr.string(), "-out", issue.out.string(), "-keyfile", issue.issuer_key.string(),
-                                "-md", issue.digest, "-extfile", (scratch / "ext.cnf").string(), "-startdate",
-                                openssl_time(now - one_day_s), "-enddate",
+  std::vector<std::string> args{"ca",
+                                "-batch",
+                                "-notext",
+                                "-config",
+                                (scratch / "ca.cnf").string(),
+                                "-in",
+                                issue.csr.string(),
+                                "-out",
+                                issue.out.string(),
+                                "-keyfile",
+                                issue.issuer_key.string(),
+                                "-md",
+                                issue.digest,
+                                "-extfile",
+                                (scratch / "ext.cnf").string(),
+                                "-startdate",
+                                openssl_time(now - one_day_s),
+                                "-enddate",
                                 openssl_time(now + static_cast<std::time_t>(issue.days) * one_day_s)};
   if (issue.issuer_crt.empty()) {
     args.push_back("-selfsign");
@@ -162,10 +176,14 @@ bool make_root(const fs::path& dir, const fs::path& log, std::string& why) {
   const fs::path csr = dir / "ca.csr";
   const bool ok = new_key_and_csr(2048, dir / "ca.key", csr, "/O=picohub/CN=picohub local CA", log, why) &&
                   sign_backdated(dir,
-                                 Issue{csr, dir / "ca.crt", {}, dir / "ca.key",
+                                 Issue{csr,
+                                       dir / "ca.crt",
+                                       {},
+                                       dir / "ca.key",
                                        "basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\n"
                                        "subjectKeyIdentifier=hash\n",
-                                       3650, "sha256"},
+                                       3650,
+                                       "sha256"},
                                  log, why);
   std::error_code ec;
   fs::remove(csr, ec);
@@ -175,17 +193,17 @@ bool make_root(const fs::path& dir, const fs::path& log, std::string& why) {
 // The azure shape's intermediate CA: RSA 4096, signed by the root with SHA-384 (as DigiCert signs Microsoft's).
 bool make_intermediate(const fs::path& dir, const fs::path& log, std::string& why) {
   const fs::path csr = dir / "intermediate.csr";
-  const bool ok =
-      new_key_and_csr(4096, dir / "intermediate.key", csr, "/O=picohub/CN=picohub Azure-shaped TLS issuing CA",
-                      log, why) &&
-      sign_backdated(dir,
-                     Issue{csr, dir / "intermediate.crt", dir / "ca.crt", dir / "ca.key",
-                           "basicConstraints=critical,CA:TRUE,pathlen:0\n"
-                           "keyUsage=critical,digitalSignature,keyCertSign,cRLSign\nextendedKeyUsage=serverAuth\n"
-                           "subjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n" +
-                               std::string(issuer_references),
-                           1825, "sha384"},
-                     log, why);
+  const bool ok = new_key_and_csr(4096, dir / "intermediate.key", csr,
+                                  "/O=picohub/CN=picohub Azure-shaped TLS issuing CA", log, why) &&
+                  sign_backdated(
+                      dir,
+                      Issue{csr, dir / "intermediate.crt", dir / "ca.crt", dir / "ca.key",
+                            "basicConstraints=critical,CA:TRUE,pathlen:0\n"
+                            "keyUsage=critical,digitalSignature,keyCertSign,cRLSign\nextendedKeyUsage=serverAuth\n"
+                            "subjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n" +
+                                std::string(issuer_references),
+                            1825, "sha384"},
+                      log, why);
   std::error_code ec;
   fs::remove(csr, ec);
   return ok;
@@ -214,11 +232,11 @@ bool make_server(const fs::path& dir, const std::string& host_name, ChainShape s
   const fs::path issuer = azure ? dir / "intermediate" : dir / "ca";
   // Valid 825 days (the longest browsers and Apple clients accept for a server certificate).
   bool ok = new_key_and_csr(2048, dir / "server.key", csr, "/O=picohub/CN=" + host_name, log, why) &&
-            sign_backdated(dir,
-                           Issue{csr, leaf, fs::path(issuer).replace_extension(".crt"),
-                                 fs::path(issuer).replace_extension(".key"), ext.str(), 825,
-                                 azure ? "sha384" : "sha256"},
-                           log, why);
+            sign_backdated(
+                dir,
+                Issue{csr, leaf, fs::path(issuer).replace_extension(".crt"), fs::path(issuer).replace_extension(".key"),
+                      ext.str(), 825, azure ? "sha384" : "sha256"},
+                log, why);
   std::error_code ec;
   fs::remove(csr, ec);
   if (!ok) return false;

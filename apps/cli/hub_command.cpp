@@ -70,8 +70,8 @@ void print_service_endpoints(const HubConfig& config, int pid, int service_port,
                              const std::string& service_off, const std::string& amqp_off) {
   const std::string by = pid != 0 ? ", picohub-gateway pid " + std::to_string(pid) : "";
   if (service_port != 0) {
-    std::cout << "  service   https://" << config.host_name << (service_port == 443 ? "" : ":" + std::to_string(service_port))
-              << " (IoT Hub REST API" << by << ")\n";
+    std::cout << "  service   https://" << config.host_name
+              << (service_port == 443 ? "" : ":" + std::to_string(service_port)) << " (IoT Hub REST API" << by << ")\n";
   } else if (config.service_port != 0 && !service_off.empty()) {
     std::cout << "  service   off: " << service_off << "\n";
   }
@@ -102,9 +102,8 @@ std::optional<json> wait_ready(const fs::path& dir, pid_t child, double seconds,
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
   }
   err = {last.exit_code == exit_auth ? exit_auth : exit_failure,
-         "the hub did not become ready within " + std::to_string(static_cast<int>(seconds)) +
-             " s (last error: " + last.message + "); see " + (dir / "mosquitto.log").string() + ":\n" +
-             log_tail(dir, 12)};
+         "the hub did not become ready within " + std::to_string(static_cast<int>(seconds)) + " s (last error: " +
+             last.message + "); see " + (dir / "mosquitto.log").string() + ":\n" + log_tail(dir, 12)};
   return std::nullopt;
 }
 
@@ -132,7 +131,10 @@ int hub_start(StartOptions& o) {
     ServiceError err;
     auto config = load_hub_config(dir, why);
     if (json_out) {
-      std::cout << json{{"running", true}, {"alreadyRunning", true}, {"pid", pid}, {"dataDir", dir.string()},
+      std::cout << json{{"running", true},
+                        {"alreadyRunning", true},
+                        {"pid", pid},
+                        {"dataDir", dir.string()},
                         {"port", config ? config->port : 0}}
                        .dump(2)
                 << '\n';
@@ -154,11 +156,11 @@ int hub_start(StartOptions& o) {
   std::string searched;
   const fs::path plugin = find_plugin(searched);
   if (plugin.empty()) {
-    return report_error({exit_failure, "the picohub broker plugin picohub_hub.so was not found (looked for " +
-                                           searched +
-                                           "): build it with cmake --build build/host --target picohub_hub_plugin, "
-                                           "or point PICOHUB_PLUGIN at it"},
-                        json_out);
+    return report_error(
+        {exit_failure, "the picohub broker plugin picohub_hub.so was not found (looked for " + searched +
+                           "): build it with cmake --build build/host --target picohub_hub_plugin, "
+                           "or point PICOHUB_PLUGIN at it"},
+        json_out);
   }
 
   std::error_code ec;
@@ -276,8 +278,8 @@ int hub_start(StartOptions& o) {
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
     fs::remove(dir / "mosquitto.pid", ec);
-    const std::string& problem =
-        service_chosen && !gateway.service_problem.empty() ? gateway.service_problem : gateway.amqp_problem;
+    const std::string& problem = service_chosen && !gateway.service_problem.empty() ? gateway.service_problem
+                                                                                    : gateway.amqp_problem;
     return report_error({exit_failure, problem + " (the hub was not started)"}, json_out);
   }
   const int devices = info->value("devices", 0);
@@ -302,7 +304,8 @@ int hub_start(StartOptions& o) {
                       {"amqpPort", gateway.amqp_port != 0 ? json(gateway.amqp_port) : json(nullptr)},
                       {"gatewayPid", gateway.pid != 0 ? json(gateway.pid) : json(nullptr)},
                       {"dashboardUrl", gateway.service_port != 0 ? json(dashboard_url) : json(nullptr)},
-                      {"serviceApiProblem", gateway.service_problem.empty() ? json(nullptr) : json(gateway.service_problem)},
+                      {"serviceApiProblem",
+                       gateway.service_problem.empty() ? json(nullptr) : json(gateway.service_problem)},
                       {"amqpProblem", gateway.amqp_problem.empty() ? json(nullptr) : json(gateway.amqp_problem)}}
                      .dump(2)
               << '\n';
@@ -313,14 +316,16 @@ int hub_start(StartOptions& o) {
               << "  CA        " << (dir / "ca.crt").string()
               << "  (devices must trust it: Node setOptions({ca}) or NODE_EXTRA_CA_CERTS)\n";
     if (chain_shape_of(dir) == ChainShape::azure) {
-      std::cout << "  chain     azure: root RSA-2048 -> intermediate RSA-4096 -> leaf RSA-2048 (--chain default to undo)\n";
+      std::cout
+          << "  chain     azure: root RSA-2048 -> intermediate RSA-4096 -> leaf RSA-2048 (--chain default to undo)\n";
     }
     if (config.insecure_port) {
       std::cout << "  plain     127.0.0.1:" << *config.insecure_port << " (no TLS, for debugging)\n";
     }
     print_service_endpoints(config, gateway.pid, gateway.service_port, gateway.amqp_port, gateway.service_problem,
                             gateway.amqp_problem);
-    if (gateway.pid != 0) std::cout << "            connection strings: picohub hub connection-string" << data_flag(dir) << "\n";
+    if (gateway.pid != 0)
+      std::cout << "            connection strings: picohub hub connection-string" << data_flag(dir) << "\n";
     if (gateway.service_port != 0) {
       std::cout << "  dashboard " << dashboard_url << " (sign in with the service connection string; trust "
                 << (dir / "ca.crt").string() << " in the browser, see README)\n";
@@ -390,9 +395,10 @@ int hub_stop(const ServiceOptions& o, double wait_s) {
   if (o.json) {
     std::cout << json{{"stopped", true}, {"pid", pid}, {"forced", forced}, {"dataDir", dir.string()}}.dump(2) << '\n';
   } else {
-    std::cout << "hub stopped (pid " << pid << (forced ? ", killed after " + std::to_string(static_cast<int>(wait_s)) +
-                                                             " s without exiting on SIGTERM"
-                                                       : "")
+    std::cout << "hub stopped (pid " << pid
+              << (forced
+                      ? ", killed after " + std::to_string(static_cast<int>(wait_s)) + " s without exiting on SIGTERM"
+                      : "")
               << "); devices, twins and queued messages are kept in " << (dir / "state.db").string() << "\n";
   }
   return exit_ok;
@@ -415,7 +421,8 @@ int hub_status(const ServiceOptions& o) {
   }
   ServiceError err;
   std::optional<json> info;
-  if (auto client = HubSession::connect(dir, o.timeout, err)) info = client->request("hub.info", json::object(), o.timeout, err);
+  if (auto client = HubSession::connect(dir, o.timeout, err))
+    info = client->request("hub.info", json::object(), o.timeout, err);
   if (o.json) {
     json out = {{"running", true}, {"pid", pid}, {"dataDir", dir.string()}, {"caFile", (dir / "ca.crt").string()}};
     if (config) {
@@ -479,11 +486,14 @@ int hub_connection_string(const ServiceOptions& o, const std::string& policy_nam
   const std::string service = "HostName=" + config->host_name + ";SharedAccessKeyName=" + policy_name +
                               ";SharedAccessKey=" + key;
   const std::string hub_name = config->host_name.substr(0, config->host_name.find('.'));
-  const std::string amqp_at = config->host_name + (config->amqp_port == 5671 ? "" : ":" + std::to_string(config->amqp_port));
+  const std::string amqp_at = config->host_name +
+                              (config->amqp_port == 5671 ? "" : ":" + std::to_string(config->amqp_port));
   const std::string events = "Endpoint=sb://" + amqp_at + "/;SharedAccessKeyName=" + policy_name +
                              ";SharedAccessKey=" + key + ";EntityPath=" + hub_name;
   if (o.json) {
-    std::cout << json{{"policy", policy_name}, {"connectionString", service}, {"eventHubConnectionString", events},
+    std::cout << json{{"policy", policy_name},
+                      {"connectionString", service},
+                      {"eventHubConnectionString", events},
                       {"caFile", (dir / "ca.crt").string()}}
                      .dump(2)
               << '\n';
@@ -502,18 +512,22 @@ PICOHUB_COMMAND(60, [](CLI::App& root, int& exit_code) {
   hub->require_subcommand(1);
 
   auto start_options = std::make_shared<StartOptions>();
-  auto* start = hub->add_subcommand("start", "start the local hub in the background (creates its CA and keys on first start)");
+  auto* start = hub->add_subcommand("start",
+                                    "start the local hub in the background (creates its CA and keys on first start)");
   add_service_options(*start, start_options->service);
   start_options->port_opt = start->add_option("--port", start_options->port, "TLS port (default 8883)");
-  start_options->host_opt = start->add_option("--host-name", start_options->host_name,
-                                              "the hub's HostName in connection strings and its certificate (default localhost)");
-  start_options->bind_opt = start->add_option("--bind", start_options->bind, "address to listen on (default 127.0.0.1, plus ::1)");
+  start_options->host_opt = start->add_option(
+      "--host-name", start_options->host_name,
+      "the hub's HostName in connection strings and its certificate (default localhost)");
+  start_options->bind_opt = start->add_option("--bind", start_options->bind,
+                                              "address to listen on (default 127.0.0.1, plus ::1)");
   start_options->insecure_opt = start->add_option("--insecure-port", start_options->insecure_port,
                                                   "also listen without TLS on 127.0.0.1:N (debugging; 0 turns it off)");
-  start->add_option("--chain", start_options->chain,
-                    "server certificate chain: 'default' (root RSA-2048 -> leaf) or 'azure' (root RSA-2048 -> "
-                    "intermediate RSA-4096 -> leaf RSA-2048, leaf + intermediate sent: a board's handshake then costs "
-                    "what it costs against Azure IoT Hub); kept in the data dir until given again; ca.crt stays")
+  start
+      ->add_option("--chain", start_options->chain,
+                   "server certificate chain: 'default' (root RSA-2048 -> leaf) or 'azure' (root RSA-2048 -> "
+                   "intermediate RSA-4096 -> leaf RSA-2048, leaf + intermediate sent: a board's handshake then costs "
+                   "what it costs against Azure IoT Hub); kept in the data dir until given again; ca.crt stays")
       ->check(CLI::IsMember({"default", "azure"}));
   start_options->retention_days_opt = start->add_option(
       "--retention-days", start_options->retention_days,

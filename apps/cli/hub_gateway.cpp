@@ -52,8 +52,8 @@ bool accepts_connections(const std::string& bind, int port) {
 std::string how_to_turn_on(int port, const std::string& option, bool sdk_needs_it) {
   if (port >= 1024) return "choose another " + option + " N (0 turns it off), or stop the program using it";
   return "run hub start as root or give picohub-gateway CAP_NET_BIND_SERVICE (sudo setcap "
-         "cap_net_bind_service=+ep $(which picohub-gateway)), or choose " + option + " N above 1023" +
-         (sdk_needs_it ? " (azure-iothub then cannot reach it: it always uses 443)" : "");
+         "cap_net_bind_service=+ep $(which picohub-gateway)), or choose " +
+         option + " N above 1023" + (sdk_needs_it ? " (azure-iothub then cannot reach it: it always uses 443)" : "");
 }
 
 // One service endpoint of the gateway as hub start sees it.
@@ -90,8 +90,8 @@ void blame_exit(Endpoint& rest, Endpoint& amqp, const std::string& tail, const s
   }
 }
 
-pid_t spawn_gateway(const fs::path& gateway, const fs::path& dir, const HubConfig& config, int rest_port,
-                    int amqp_port, int log_fd) {
+pid_t spawn_gateway(const fs::path& gateway, const fs::path& dir, const HubConfig& config, int rest_port, int amqp_port,
+                    int log_fd) {
   const std::string rest = std::to_string(rest_port), amqp = std::to_string(amqp_port);
   const pid_t child = ::fork();
   if (child == 0) {
@@ -134,7 +134,8 @@ GatewayStart start_gateway(const fs::path& dir, const HubConfig& config, bool se
                                                   "): build it with cmake --build build/host --target "
                                                   "picohub-gateway, or set PICOHUB_GATEWAY"
                                             : "cannot start picohub-gateway (" + log.string() + ", fork)";
-    for (Endpoint* e : {&rest, &amqp}) if (e->port != 0) *e->problem = why;
+    for (Endpoint* e : {&rest, &amqp})
+      if (e->port != 0) *e->problem = why;
     return finish();
   }
   std::ofstream(dir / "gateway.pid", std::ios::trunc) << child << '\n';

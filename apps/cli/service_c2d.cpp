@@ -52,7 +52,8 @@ int c2d_send(C2dArgs& a) {
   for (const auto& p : a.props) {
     const auto eq = p.find('=');
     const std::string key = p.substr(0, eq);
-    if (key.empty()) return report_error({exit_usage, "--prop '" + p + "' has no name: use --prop key=value"}, json_out);
+    if (key.empty())
+      return report_error({exit_usage, "--prop '" + p + "' has no name: use --prop key=value"}, json_out);
     properties[key] = eq == std::string::npos ? json(nullptr) : json(p.substr(eq + 1));
   }
   json fields = {{"deviceId", a.id}, {"payloadBase64", hub::base64_encode(payload)}, {"properties", properties}};

@@ -17,18 +17,15 @@ namespace {
 ServiceError connect_error(ControlClient::Failure failure, const std::string& why, const fs::path& dir) {
   const std::string log = (dir / "mosquitto.log").string();
   switch (failure) {
-    case ControlClient::Failure::unreachable:
-      return {exit_network, no_hub_message(dir) + " (" + why + ")"};
+    case ControlClient::Failure::unreachable: return {exit_network, no_hub_message(dir) + " (" + why + ")"};
     case ControlClient::Failure::handshake:
-      return {exit_network, why + ": is it a picohub hub started with --data-dir " + dir.string() + "? (check " +
-                                log + ")"};
+      return {exit_network,
+              why + ": is it a picohub hub started with --data-dir " + dir.string() + "? (check " + log + ")"};
     case ControlClient::Failure::refused:
       return {exit_auth, why + ": hub.json in " + dir.string() +
                              " does not match the running hub; restart it with picohub hub stop && picohub hub start"};
-    case ControlClient::Failure::subscribe:
-      return {exit_network, why + " (check " + log + ")"};
-    case ControlClient::Failure::setup:
-      break;
+    case ControlClient::Failure::subscribe: return {exit_network, why + " (check " + log + ")"};
+    case ControlClient::Failure::setup: break;
   }
   return {exit_failure, why + " (data dir " + dir.string() + ")"};
 }
@@ -60,12 +57,11 @@ std::optional<json> HubSession::request(const std::string& op, json fields, doub
   const service::ControlReply reply = client_->request(op, std::move(fields), timeout_s);
   if (reply.ok()) return reply.body;
   if (reply.status == 0) {
-    err = reply.timed_out
-              ? ServiceError{exit_failure, "the hub did not answer '" + op + "' within " +
-                                               std::to_string(static_cast<int>(timeout_s)) + " s: check " +
-                                               (dir_ / "mosquitto.log").string()}
-              : ServiceError{exit_network, reply.transport_error + ": check picohub hub status --data-dir " +
-                                               dir_.string()};
+    err = reply.timed_out ? ServiceError{exit_failure, "the hub did not answer '" + op + "' within " +
+                                                           std::to_string(static_cast<int>(timeout_s)) + " s: check " +
+                                                           (dir_ / "mosquitto.log").string()}
+                          : ServiceError{exit_network, reply.transport_error +
+                                                           ": check picohub hub status --data-dir " + dir_.string()};
     return std::nullopt;
   }
   err.status = reply.status;
@@ -96,8 +92,9 @@ void add_service_options(CLI::App& app, ServiceOptions& options, bool data_is_pa
   if (!data_is_payload) {
     // --data used to name the data dir here; it means the message body in `c2d send` (as in az). Say so.
     app.add_option("--data")->group("")->each([](const std::string&) {
-      throw CLI::ValidationError("--data", "not the data dir any more (in c2d send it is the message body, as in "
-                                           "az): use --data-dir DIR or PICOHUB_DATA=DIR");
+      throw CLI::ValidationError("--data",
+                                 "not the data dir any more (in c2d send it is the message body, as in "
+                                 "az): use --data-dir DIR or PICOHUB_DATA=DIR");
     });
   }
   app.add_flag("--json", options.json, "print JSON for scripts");
@@ -116,9 +113,7 @@ int report_error(const ServiceError& err, bool json_output) {
 
 void explain_hub_error(ServiceError& err, const std::string& device_id) {
   switch (err.error_code) {
-    case 404001:
-      err.message = "device '" + device_id + "' not found: list devices with picohub device list";
-      break;
+    case 404001: err.message = "device '" + device_id + "' not found: list devices with picohub device list"; break;
     case 409001:
       err.message = "device '" + device_id + "' already exists: see it with picohub device show " + device_id;
       break;
@@ -134,8 +129,7 @@ void explain_hub_error(ServiceError& err, const std::string& device_id) {
     case 504101:
       err.message = "device '" + device_id + "' did not answer in time (504101): raise --timeout or check the device";
       break;
-    default:
-      break;
+    default: break;
   }
 }
 

@@ -94,7 +94,8 @@ int device_list(DeviceArgs& a) {
   std::size_t width = 9;
   for (const auto& d : devices) width = std::max(width, text_of(d, "deviceId").size());
   std::cout << std::left << std::setw(static_cast<int>(width + 2)) << "DEVICE ID" << std::setw(10) << "STATUS"
-            << std::setw(14) << "CONNECTION" << std::setw(6) << "C2D" << "LAST ACTIVITY\n";
+            << std::setw(14) << "CONNECTION" << std::setw(6) << "C2D"
+            << "LAST ACTIVITY\n";
   for (const auto& d : devices) {
     std::cout << std::left << std::setw(static_cast<int>(width + 2)) << text_of(d, "deviceId") << std::setw(10)
               << text_of(d, "status") << std::setw(14) << text_of(d, "connectionState") << std::setw(6)
@@ -165,8 +166,9 @@ int device_connection_string(DeviceArgs& a) {
   }
   std::cout << (a.gateway ? with_gateway : plain) << "\n";
   if (!a.gateway && hub->port != 8883) {
-    std::cerr << "note: this hub listens on port " << hub->port << ", not 8883: clients must connect to localhost:"
-              << hub->port << ". Use --gateway to get\n  " << with_gateway
+    std::cerr << "note: this hub listens on port " << hub->port
+              << ", not 8883: clients must connect to localhost:" << hub->port << ". Use --gateway to get\n  "
+              << with_gateway
               << "\n  (picohub sim and the Node SDK connect to GatewayHostName and sign for HostName)\n";
   }
   return exit_ok;
@@ -175,8 +177,9 @@ int device_connection_string(DeviceArgs& a) {
 }  // namespace
 
 PICOHUB_COMMAND(61, [](CLI::App& root, int& exit_code) {
-  auto* device = root.add_subcommand("device", "the local hub's device registry: create, list, show, delete, "
-                                               "enable, disable, connection-string");
+  auto* device = root.add_subcommand("device",
+                                     "the local hub's device registry: create, list, show, delete, "
+                                     "enable, disable, connection-string");
   device->require_subcommand(1);
 
   auto add = [&](const char* name, const char* help, bool needs_id, auto run) {
@@ -196,7 +199,8 @@ PICOHUB_COMMAND(61, [](CLI::App& root, int& exit_code) {
   }
   add("list", "list devices with status, connection state and queued C2D messages", false, device_list);
   add("show", "show one device, its keys and state", true, device_show);
-  add("delete", "delete a device, its twin and its C2D queue (a connected device is disconnected)", true, device_delete);
+  add("delete", "delete a device, its twin and its C2D queue (a connected device is disconnected)", true,
+      device_delete);
   add("enable", "let a device connect again", true, [](DeviceArgs& a) { return device_set_status(a, "enabled"); });
   add("disable", "refuse a device's connections (a connected device is disconnected)", true,
       [](DeviceArgs& a) { return device_set_status(a, "disabled"); });

@@ -32,16 +32,14 @@ bool ensure_certificates(const std::filesystem::path& dir, const std::string& ho
                          std::optional<ChainShape> requested, std::string& why);
 
 // Writes DIR/mosquitto.conf for the plugin and the configured listeners.
-bool write_broker_config(const std::filesystem::path& dir, const HubConfig& config,
-                         const std::filesystem::path& plugin, const Ownership& own, std::string& why);
+bool write_broker_config(const std::filesystem::path& dir, const HubConfig& config, const std::filesystem::path& plugin,
+                         const Ownership& own, std::string& why);
 
 // True when nothing listens on bind:port (checked by binding it). `why` names `option` as the way to choose another.
 bool port_is_free(const std::string& bind, int port, std::string& why, const std::string& option = "--port");
 
 // Last `lines` lines of DIR/mosquitto.log (or another log in DIR), for failure messages.
 std::string log_tail(const std::filesystem::path& dir, int lines, const char* file = "mosquitto.log");
-
-
 
 // picohub-gateway: the service endpoints (IoT Hub's REST API over HTTPS on bind:service_port, the AMQP endpoint
 // on bind:amqp_port), one process started after the broker.

@@ -27,13 +27,14 @@ int method_invoke(MethodArgs& a) {
   if (!a.payload.empty()) {
     payload = json::parse(a.payload, nullptr, false);
     if (payload.is_discarded()) {
-      return report_error({exit_usage, "--payload is not JSON: quote strings, e.g. --payload '\"text\"' or "
-                                       "--payload '{\"delay\":5}'"},
+      return report_error({exit_usage,
+                           "--payload is not JSON: quote strings, e.g. --payload '\"text\"' or "
+                           "--payload '{\"delay\":5}'"},
                           json_out);
     }
   }
-  json fields = {{"deviceId", a.id}, {"methodName", a.name}, {"payload", payload},
-                 {"responseTimeoutInSeconds", a.timeout}};
+  json fields = {
+      {"deviceId", a.id}, {"methodName", a.name}, {"payload", payload}, {"responseTimeoutInSeconds", a.timeout}};
   if (!a.module.empty()) fields["moduleId"] = a.module;
   ServiceError err;
   // The hub answers when the device does, or with 504101 after the response timeout: wait a little longer.

@@ -69,7 +69,8 @@ int module_list(ModuleArgs& a) {
     std::cout << "device '" << a.device << "' has no modules: create one with picohub module create " << a.device
               << " MODULE\n";
   } else {
-    std::cout << std::left << std::setw(24) << "MODULE ID" << std::setw(14) << "CONNECTION" << "CREATED\n";
+    std::cout << std::left << std::setw(24) << "MODULE ID" << std::setw(14) << "CONNECTION"
+              << "CREATED\n";
     for (const auto& m : modules) {
       std::cout << std::left << std::setw(24) << text_of(m, "moduleId") << std::setw(14)
                 << text_of(m, "connectionState") << text_of(m, "createdTime") << "\n";
@@ -113,7 +114,8 @@ int module_connection_string(ModuleArgs& a) {
   ServiceError err;
   const auto m = call(a, "module.show", err);
   if (!m) return fail(err, a);
-  const std::string cs = module_connection_string(*hub, a, text_of(*m, a.key == "primary" ? "primaryKey" : "secondaryKey"));
+  const std::string cs = module_connection_string(*hub, a,
+                                                  text_of(*m, a.key == "primary" ? "primaryKey" : "secondaryKey"));
   std::cout << (a.service.json ? json{{"connectionString", cs}}.dump(2) : cs) << "\n";
   return exit_ok;
 }
@@ -121,8 +123,9 @@ int module_connection_string(ModuleArgs& a) {
 }  // namespace
 
 PICOHUB_COMMAND(66, [](CLI::App& root, int& exit_code) {
-  auto* module = root.add_subcommand("module", "module identities of a device: create, list, show, delete, "
-                                               "connection-string");
+  auto* module = root.add_subcommand("module",
+                                     "module identities of a device: create, list, show, delete, "
+                                     "connection-string");
   module->require_subcommand(1);
   auto add = [&](const char* name, const char* help, bool needs_module, int (*run)(ModuleArgs&)) {
     auto args = std::make_shared<ModuleArgs>();

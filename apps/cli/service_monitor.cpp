@@ -57,8 +57,10 @@ void print_event(const json& event, const MonitorArgs& a) {
     std::cout << out.dump() << std::endl;
     return;
   }
-  std::cout << "[" << event.value("enqueuedTime", std::string("?")) << "] " << event.value("deviceId", std::string("?"));
-  if (event.contains("moduleId") && event["moduleId"].is_string()) std::cout << "/" << event["moduleId"].get<std::string>();
+  std::cout << "[" << event.value("enqueuedTime", std::string("?")) << "] "
+            << event.value("deviceId", std::string("?"));
+  if (event.contains("moduleId") && event["moduleId"].is_string())
+    std::cout << "/" << event["moduleId"].get<std::string>();
   std::cout << "\n";
   if (props) {
     auto print_bag = [](const char* title, const json& bag) {
@@ -95,12 +97,13 @@ int monitor(MonitorArgs& a) {
   std::optional<long long> since_ms;
   if (!a.since.empty()) {
     since_ms = parse_since_ms(a.since, std::chrono::duration_cast<std::chrono::milliseconds>(
-                                             std::chrono::system_clock::now().time_since_epoch())
-                                             .count());
+                                           std::chrono::system_clock::now().time_since_epoch())
+                                           .count());
     if (!since_ms) {
-      return report_error({exit_usage, "--since '" + a.since +
-                                           "' is not a time: use 2026-11-25T01:02:03Z, 10m (ago), 2h, 1d or unix seconds"},
-                          json_out);
+      return report_error(
+          {exit_usage,
+           "--since '" + a.since + "' is not a time: use 2026-11-25T01:02:03Z, 10m (ago), 2h, 1d or unix seconds"},
+          json_out);
     }
   }
   if (a.count < 0 || a.timeout < 0) return report_error({exit_usage, "--count and --timeout must be >= 0"}, json_out);
@@ -182,7 +185,8 @@ int monitor(MonitorArgs& a) {
 
 PICOHUB_COMMAND(62, [](CLI::App& root, int& exit_code) {
   auto args = std::make_shared<MonitorArgs>();
-  auto* sub = root.add_subcommand("monitor", "watch device-to-cloud telemetry (live, and from the hub's log with --since)");
+  auto* sub = root.add_subcommand("monitor",
+                                  "watch device-to-cloud telemetry (live, and from the hub's log with --since)");
   add_service_options(*sub, args->service);
   sub->add_option("--device,-d", args->device, "device id, or a glob pattern such as 'sensor-*'");
   sub->add_option("--count,-n", args->count, "stop after N messages (exit 1 if fewer arrive before --timeout)");

@@ -36,7 +36,8 @@ std::map<std::string, std::string> split_fields(const std::string& text) {
     std::size_t end = text.find(';', start);
     if (end == std::string::npos) end = text.size();
     const std::string element = text.substr(start, end - start);
-    if (const auto eq = element.find('='); eq != std::string::npos) fields[element.substr(0, eq)] = element.substr(eq + 1);
+    if (const auto eq = element.find('='); eq != std::string::npos)
+      fields[element.substr(0, eq)] = element.substr(eq + 1);
     start = end + 1;
   }
   return fields;
@@ -45,8 +46,9 @@ std::map<std::string, std::string> split_fields(const std::string& text) {
 int sas_token(SasArgs& a) {
   const bool json_out = a.service.json;
   if (a.device.empty() == a.connection_string.empty()) {
-    return report_error({exit_usage, "give exactly one of --device ID (a device of the local hub) or "
-                                     "--connection-string CS"},
+    return report_error({exit_usage,
+                         "give exactly one of --device ID (a device of the local hub) or "
+                         "--connection-string CS"},
                         json_out);
   }
   const long long expiry = static_cast<long long>(std::time(nullptr)) + a.ttl;
@@ -104,8 +106,8 @@ int sas_token(SasArgs& a) {
   std::string output = *token;
   if (a.as_connection_string) {
     if (device_id.empty()) {
-      return report_error({exit_usage, "--as-connection-string needs a device (--device, or a device connection string)"},
-                          json_out);
+      return report_error(
+          {exit_usage, "--as-connection-string needs a device (--device, or a device connection string)"}, json_out);
     }
     output = "HostName=" + host + ";DeviceId=" + device_id + (module_id.empty() ? "" : ";ModuleId=" + module_id) +
              ";SharedAccessSignature=" + *token;
@@ -122,8 +124,9 @@ int sas_token(SasArgs& a) {
 
 PICOHUB_COMMAND(40, [](CLI::App& root, int& exit_code) {
   auto args = std::make_shared<SasArgs>();
-  auto* sub = root.add_subcommand("sas-token", "make a SAS token for a local-hub device (--device) or from a "
-                                               "connection string (--connection-string)");
+  auto* sub = root.add_subcommand("sas-token",
+                                  "make a SAS token for a local-hub device (--device) or from a "
+                                  "connection string (--connection-string)");
   add_service_options(*sub, args->service);
   sub->add_option("--device", args->device, "device id in the local hub (its key is read from the hub)");
   sub->add_option("--connection-string", args->connection_string,

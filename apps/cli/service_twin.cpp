@@ -38,8 +38,9 @@ int twin_show(TwinArgs& a) {
 int twin_update(TwinArgs& a) {
   const json patch = json::parse(a.desired, nullptr, false);
   if (patch.is_discarded() || !patch.is_object()) {
-    return report_error({exit_usage, "--desired must be a JSON object, e.g. --desired '{\"interval\":5}' "
-                                     "(null deletes a property)"},
+    return report_error({exit_usage,
+                         "--desired must be a JSON object, e.g. --desired '{\"interval\":5}' "
+                         "(null deletes a property)"},
                         a.service.json);
   }
   ServiceError err;
@@ -66,7 +67,8 @@ PICOHUB_COMMAND(65, [](CLI::App& root, int& exit_code) {
   auto* twin = root.add_subcommand("twin", "device twins: show, update desired properties");
   twin->require_subcommand(1);
   auto show_args = std::make_shared<TwinArgs>();
-  auto* show = twin->add_subcommand("show", "print a device's twin (desired and reported, with $version and $metadata)");
+  auto* show = twin->add_subcommand("show",
+                                    "print a device's twin (desired and reported, with $version and $metadata)");
   add_service_options(*show, show_args->service);
   show->add_option("id", show_args->id, "device id")->required();
   show->add_option("--module,-m", show_args->module, "a module's twin instead of the device's");

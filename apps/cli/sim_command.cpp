@@ -157,7 +157,8 @@ Result<void> throughput_step(device::TutorialApp& app, iothub::DeviceClient& cli
     if (qos == 1) return app.acked() != acked;
     return client.state() == iothub::DeviceClientState::ready && client.pending_output().empty();
   };
-  if (auto r = device_link.run_until(room, link::Clock::now() + std::chrono::seconds(1)); !r && r.error().code != Errc::timeout)
+  if (auto r = device_link.run_until(room, link::Clock::now() + std::chrono::seconds(1));
+      !r && r.error().code != Errc::timeout)
     return r;
   return {};
 }
@@ -184,8 +185,9 @@ int run_sim(const SimOptions& o) {
   if (o.sas_ttl <= 60) {
     // SasRenewal renews 60 s before expiry at the latest: a 60 s token would be due for renewal the moment
     // it connects, and the CONNECT would end in a DISCONNECT.
-    std::fprintf(stderr, "picohub sim: --sas-ttl must be more than 60 s (a token is renewed at least 60 s before it "
-                         "expires); use e.g. --sas-ttl 70 to see a renewal after 10 s\n");
+    std::fprintf(stderr,
+                 "picohub sim: --sas-ttl must be more than 60 s (a token is renewed at least 60 s before it "
+                 "expires); use e.g. --sas-ttl 70 to see a renewal after 10 s\n");
     return exit_usage;
   }
   if (o.model_id != "none" && !iothub::is_valid_dtmi(o.model_id)) {
@@ -327,8 +329,9 @@ int run_sim(const SimOptions& o) {
 // into the device connection string run_sim uses: HostName=<assigned host>[;GatewayHostName=<host:port>].
 int run_sim_with_dps(SimOptions o) {
   if (o.registration_id.empty() || o.dps_key.empty()) {
-    std::fprintf(stderr, "picohub sim: --dps needs --registration-id and --key (the enrollment's key, or the group "
-                         "key with --group)\n");
+    std::fprintf(stderr,
+                 "picohub sim: --dps needs --registration-id and --key (the enrollment's key, or the group "
+                 "key with --group)\n");
     return exit_usage;
   }
   std::array<char, 64> derived{};
@@ -363,8 +366,8 @@ int run_sim_with_dps(SimOptions o) {
               o.dps_group ? "group enrollment: key derived from the group key" : "individual enrollment");
   std::fflush(stdout);
   const iothub::DpsRegistration registration{o.dps_scope, o.registration_id, key, {}};
-  auto outcome = link::register_with_dps(endpoint, registration, iothub::DpsClientOptions{},
-                                         std::chrono::seconds(60), [](const std::string& line) {
+  auto outcome = link::register_with_dps(endpoint, registration, iothub::DpsClientOptions{}, std::chrono::seconds(60),
+                                         [](const std::string& line) {
                                            std::printf("  [DPS: %s]\n", line.c_str());
                                            std::fflush(stdout);
                                          });
@@ -437,8 +440,9 @@ PICOHUB_COMMAND(10, [](CLI::App& root, int& exit_code) {
     if (!options->dps_scope.empty()) {
       exit_code = run_sim_with_dps(*options);
     } else if (options->connection_string.empty()) {
-      std::fprintf(stderr, "picohub sim: give --connection-string (or PICOHUB_CONNECTION_STRING), or --dps ID_SCOPE "
-                           "--registration-id ID --key KEY to be provisioned\n");
+      std::fprintf(stderr,
+                   "picohub sim: give --connection-string (or PICOHUB_CONNECTION_STRING), or --dps ID_SCOPE "
+                   "--registration-id ID --key KEY to be provisioned\n");
       exit_code = exit_usage;
     } else {
       exit_code = run_sim(*options);

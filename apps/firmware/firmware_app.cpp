@@ -86,8 +86,9 @@ bool FirmwareApp::configure(const provisioning::DeviceConfig& config) noexcept {
     line << "config: the connection string cannot be used: "
          << (identity ? "it has no SharedAccessKey" : identity.error().what);
     ports_.console.write_line(line.text());
-    ports_.console.write_line("  make a new image: picohub board uf2 --connection-string \"HostName=...;DeviceId=...;"
-                              "SharedAccessKey=...\" -o board.uf2");
+    ports_.console.write_line(
+        "  make a new image: picohub board uf2 --connection-string \"HostName=...;DeviceId=...;"
+        "SharedAccessKey=...\" -o board.uf2");
     return false;
   }
   identity_ = *identity;
@@ -125,8 +126,7 @@ bool FirmwareApp::configure(const provisioning::DeviceConfig& config) noexcept {
   network_.emplace(chip_, unix_clock_, ports_.console, network_options);
   hub_.emplace(*client_, *network_, chip_, ports_.clock, unix_clock_,
                HubTls{tls_ready_ ? &tls_config_ : nullptr, &tls_session_}, ports_.console,
-               static_cast<device::DeviceEventSink&>(*this),
-               network_options.random);
+               static_cast<device::DeviceEventSink&>(*this), network_options.random);
   if (auto r = hub_->set_endpoint(identity_.endpoint_host()); !r) {
     ConsoleLine bad;
     bad << "config: " << r.error().what;

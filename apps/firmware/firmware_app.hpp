@@ -44,7 +44,7 @@ struct FirmwarePorts {
   platform::DigitalOut& w5100s_reset;
   device::ConsoleSink& console;
   device::Sensor& sensor;
-  device::C2dListener& c2d;  // the board toggles its LED
+  device::C2dListener& c2d;                  // the board toggles its LED
   device::DeviceControl* control = nullptr;  // set: twin + direct methods (blink, getStatus, reboot) are on
 };
 

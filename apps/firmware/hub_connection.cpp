@@ -66,8 +66,9 @@ void HubConnection::start(std::uint64_t now_ms) noexcept {
   if (tls_.config == nullptr) {
     // The entropy source's failure is latched until a restart passes the start-up test again: retrying
     // connections would only repeat it. The network stages keep running (and show the board is alive).
-    console_.write_line("not connecting to the hub: TLS is blocked (see the entropy line); restart the board to "
-                        "test the source again");
+    console_.write_line(
+        "not connecting to the hub: TLS is blocked (see the entropy line); restart the board to "
+        "test the source again");
     return;
   }
   supervisor_.start(now_ms);

@@ -14,16 +14,16 @@ namespace picohub::firmware {
 enum class LoopActivity : std::uint8_t {
   status_led = 1,
   heartbeat,
-  network_chip,       // W5100S reset and check
-  network_link,       // waiting for the Ethernet link
+  network_chip,  // W5100S reset and check
+  network_link,  // waiting for the Ethernet link
   network_dhcp,
   network_sntp,
-  hub_waiting,        // between attempts (back-off) or waiting for the network
+  hub_waiting,  // between attempts (back-off) or waiting for the network
   hub_dns,
   hub_tls_handshake,
   hub_mqtt_connect,
-  hub_session,        // connected: telemetry, C2D, keep-alive
-  sleeping,           // waiting for the next deadline or interrupt
+  hub_session,  // connected: telemetry, C2D, keep-alive
+  sleeping,     // waiting for the next deadline or interrupt
 };
 
 const char* describe(LoopActivity activity) noexcept;

@@ -17,7 +17,6 @@
 #include "status_tasks.hpp"
 #include "tls/arena.hpp"
 
-
 namespace picohub::firmware {
 namespace {
 
@@ -199,8 +198,8 @@ void print_boot_report(Board& board, platform::EntropyHealth health) noexcept {
   if (board.clock_failures() != 0 || !board.gpio_ready()) {
     ConsoleLine clocks;
     clocks << "WARNING: hardware did not report ready (clock failure bits 0x";
-    clocks.number(board.clock_failures(), 16) << (board.gpio_ready() ? "" : ", GPIO banks stuck in reset")
-                                              << "); continuing\r\n";
+    clocks.number(board.clock_failures(), 16)
+        << (board.gpio_ready() ? "" : ", GPIO banks stuck in reset") << "); continuing\r\n";
     board.console_write(clocks.text());
   }
 

@@ -37,7 +37,8 @@ int prefix_length(netstack::Ipv4 mask) noexcept {
 
 // Moves datagrams between one W5100S UDP socket and one sans-I/O netstack client.
 template <class Client>
-void pump_udp(w5100s::UdpSocket& socket, Client& client, std::span<std::uint8_t> buffer, std::uint64_t now_ms) noexcept {
+void pump_udp(w5100s::UdpSocket& socket, Client& client, std::span<std::uint8_t> buffer,
+              std::uint64_t now_ms) noexcept {
   if (!socket.is_open()) return;
   for (std::size_t i = 0; i < max_datagrams_per_poll; ++i) {
     auto datagram = socket.receive(buffer);
@@ -65,8 +66,8 @@ NetworkBringup::NetworkBringup(w5100s::Chip& chip, platform::UnixClock& unix_clo
       sntp_socket_(chip, sntp_socket),
       dhcp_(netstack::DhcpConfig{options.mac, options.hostname, options.random, {}, 4}),
       dns_(netstack::DnsConfig{options.random, 2'000, 3, 86'400}),
-      sntp_(netstack::SntpConfig{options.random, 3'000, {2'000, 64'000, 500}, 3'600'000,
-                                 netstack::default_era_pivot_unix_s}) {}
+      sntp_(netstack::SntpConfig{
+          options.random, 3'000, {2'000, 64'000, 500}, 3'600'000, netstack::default_era_pivot_unix_s}) {}
 
 void NetworkBringup::start(std::uint64_t now_ms) noexcept {
   stage_ = NetworkStage::chip_reset;
@@ -178,7 +179,7 @@ void NetworkBringup::poll_link(std::uint64_t now_ms) noexcept {
   }
   if (now_ms >= next_note_ms_) {
     say(now_ms - stage_since_ms_ < still_waiting_ms ? "waiting for the Ethernet link (is the cable plugged in?)"
-                                                     : "still no Ethernet link; waiting");
+                                                    : "still no Ethernet link; waiting");
     next_note_ms_ = now_ms + still_waiting_ms;
   }
   wake_ms_ = now_ms + link_check_ms;

@@ -33,9 +33,7 @@ int __wrap_mbedtls_rsa_pkcs1_encrypt(mbedtls_rsa_context*, mbedtls_f_rng_t*, voi
   return kNotOnTheBoard;
 }
 
-int __wrap_mbedtls_rsa_check_pub_priv(const mbedtls_rsa_context*, const mbedtls_rsa_context*) {
-  return kNotOnTheBoard;
-}
+int __wrap_mbedtls_rsa_check_pub_priv(const mbedtls_rsa_context*, const mbedtls_rsa_context*) { return kNotOnTheBoard; }
 
 // Only reached for a private key given without all of its parameters (a certificate's key is public).
 int __wrap_mbedtls_rsa_deduce_primes(const mbedtls_mpi*, const mbedtls_mpi*, const mbedtls_mpi*, mbedtls_mpi*,

@@ -121,7 +121,9 @@ void HttpsServer::serve(tcp::socket socket) {
   beast::get_lowest_layer(stream).set_option(asio::socket_base::keep_alive(true), ec);
   beast::get_lowest_layer(stream).set_option(tcp::no_delay(true), ec);
   // A silent peer must not hold a thread forever: 60 s to finish any read (SO_RCVTIMEO on the socket).
-  struct timeval tv{60, 0};
+  struct timeval tv {
+    60, 0
+  };
   ::setsockopt(beast::get_lowest_layer(stream).native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   stream.handshake(asio::ssl::stream_base::server, ec);
   if (ec) return;
@@ -131,8 +133,8 @@ void HttpsServer::serve(tcp::socket socket) {
     // Read a moderately oversized body to the end so the client sees the 413 (closing on unread data resets).
     parser.body_limit(4 * service::kMaxRestBodyBytes);
     http::read(stream, buffer, parser, ec);
-    const auto too_large = service::rest_error(413, "RequestEntityTooLarge",
-                                               "the body exceeds " + std::to_string(service::kMaxRestBodyBytes) + " bytes");
+    const auto too_large = service::rest_error(
+        413, "RequestEntityTooLarge", "the body exceeds " + std::to_string(service::kMaxRestBodyBytes) + " bytes");
     if (ec == http::error::body_limit) {
       auto res = to_http(too_large, 11, false);
       http::write(stream, res, ec);

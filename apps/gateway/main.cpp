@@ -114,9 +114,8 @@ int main(int argc, char** argv) {
   }
   const sigset_t stop_signals = block_stop_signals();
   picohub::service::ControlPool pool(*endpoint, 8);
-  picohub::service::RestApi api(
-      config->host_name, picohub::hub::shared_access_policies(*config), pool.as_call(),
-      [] { return static_cast<std::uint64_t>(std::time(nullptr)); });
+  picohub::service::RestApi api(config->host_name, picohub::hub::shared_access_policies(*config), pool.as_call(),
+                                [] { return static_cast<std::uint64_t>(std::time(nullptr)); });
   asio::io_context io;
   std::unique_ptr<asio::ssl::context> tls;
   std::unique_ptr<picohub::gateway::HttpsServer> https;
@@ -138,7 +137,8 @@ int main(int argc, char** argv) {
                                                     picohub::hub::shared_access_policies(*config), *endpoint,
                                                     [] { return static_cast<std::uint64_t>(std::time(nullptr)); });
   if (https) {
-    https->set_extra_routes([&dashboard](const auto& request, auto& stream) { return dashboard.serve(request, stream); });
+    https->set_extra_routes(
+        [&dashboard](const auto& request, auto& stream) { return dashboard.serve(request, stream); });
   }
   picohub::service::amqp::ControlHubPort hub_port(*config, pool.as_call());
   std::unique_ptr<picohub::service::amqp::AmqpEndpoint> amqp;

@@ -36,7 +36,8 @@ class MosquittoPort final : public BrokerPort {
                                            static_cast<int>(payload.size()), payload.data(), qos, false, nullptr);
     if (rc != MOSQ_ERR_SUCCESS) {
       mosquitto_log_printf(MOSQ_LOG_WARNING, "picohub: could not publish to %s (%s): %s",
-                           client_id.empty() ? "subscribers" : client_id.c_str(), topic.c_str(), mosquitto_strerror(rc));
+                           client_id.empty() ? "subscribers" : client_id.c_str(), topic.c_str(),
+                           mosquitto_strerror(rc));
     }
   }
   void kick(const std::string& client_id) override { mosquitto_kick_client_by_clientid(client_id.c_str(), false); }
@@ -211,8 +212,7 @@ int on_will(int, void* event_data, void* userdata) {
     Hub* hub = plugin->get();
     if (hub == nullptr || ev->topic == nullptr) return MOSQ_ERR_SUCCESS;
     std::string_view payload(static_cast<const char*>(ev->payload), ev->payload ? ev->payloadlen : 0);
-    return hub->on_will(ev->client, ev->topic, payload, ev->retain, now_ms()) ? MOSQ_ERR_ACL_DENIED
-                                                                                : MOSQ_ERR_SUCCESS;
+    return hub->on_will(ev->client, ev->topic, payload, ev->retain, now_ms()) ? MOSQ_ERR_ACL_DENIED : MOSQ_ERR_SUCCESS;
   });
 }
 
@@ -232,10 +232,14 @@ struct Registration {
 };
 
 const Registration kRegistrations[] = {
-    {MOSQ_EVT_BASIC_AUTH, on_basic_auth, nullptr}, {MOSQ_EVT_ACL_CHECK, on_acl_check, nullptr},
-    {MOSQ_EVT_MESSAGE, on_message, nullptr},       {MOSQ_EVT_TICK, on_tick, nullptr},
-    {MOSQ_EVT_DISCONNECT, on_disconnect, nullptr}, {MOSQ_EVT_CONTROL, on_control, "$CONTROL/picohub/v1"},
-    {picohub::plugin::kEventPuback, on_puback, nullptr}, {picohub::plugin::kEventWill, on_will, nullptr},
+    {MOSQ_EVT_BASIC_AUTH, on_basic_auth, nullptr},
+    {MOSQ_EVT_ACL_CHECK, on_acl_check, nullptr},
+    {MOSQ_EVT_MESSAGE, on_message, nullptr},
+    {MOSQ_EVT_TICK, on_tick, nullptr},
+    {MOSQ_EVT_DISCONNECT, on_disconnect, nullptr},
+    {MOSQ_EVT_CONTROL, on_control, "$CONTROL/picohub/v1"},
+    {picohub::plugin::kEventPuback, on_puback, nullptr},
+    {picohub::plugin::kEventWill, on_will, nullptr},
 };
 
 }  // namespace
@@ -291,9 +295,11 @@ __attribute__((visibility("default"))) int mosquitto_plugin_init(mosquitto_plugi
   if (plugin->config.durability_fsync) {
     plugin->grouped_sync = mosquitto_callback_register(identifier, picohub::plugin::kEventSync, on_sync, nullptr,
                                                        plugin.get()) == MOSQ_ERR_SUCCESS;
-    mosquitto_log_printf(MOSQ_LOG_NOTICE, "picohub: fsync mode, %s", plugin->grouped_sync
-                             ? "one fdatasync per broker loop iteration before its PUBACKs"
-                             : "one fdatasync per message (this broker cannot hold PUBACKs: rebuild it with ./run setup)");
+    mosquitto_log_printf(
+        MOSQ_LOG_NOTICE, "picohub: fsync mode, %s",
+        plugin->grouped_sync
+            ? "one fdatasync per broker loop iteration before its PUBACKs"
+            : "one fdatasync per message (this broker cannot hold PUBACKs: rebuild it with ./run setup)");
   }
   mosquitto_log_printf(MOSQ_LOG_NOTICE, "picohub: plugin %s loaded for hub %s (data dir %s, euid %d)", kVersion,
                        plugin->config.host_name.c_str(), plugin->data_dir.c_str(), static_cast<int>(geteuid()));

@@ -8,23 +8,23 @@
 namespace picohub {
 
 enum class Errc : std::uint8_t {
-  invalid_argument,    // caller passed something unusable (bad id, empty key, ...)
-  malformed,           // input does not follow the grammar (packet, token, connection string, property bag)
-  truncated,           // input ended before the item was complete
-  too_large,           // item does not fit its limit or the caller's buffer
-  protocol_violation,  // well-formed but not allowed here (unexpected packet, wrong flags, ...)
-  buffer_full,         // a fixed-capacity queue or window is full; retry later
-  not_connected,       // operation needs a live session
-  would_block,         // non-blocking I/O: nothing to do now, poll again
-  connection_closed,   // the peer closed the connection
-  timeout,             // a deadline passed
-  resolve_failed,      // name resolution failed
-  connect_failed,      // TCP connect failed
-  tls_failure,         // TLS handshake or record error
-  certificate_invalid, // server certificate or host name did not verify
-  auth_refused,        // the broker or hub refused the credentials
-  io_failure,          // any other I/O error
-  crypto_failure,      // a crypto primitive failed
+  invalid_argument,     // caller passed something unusable (bad id, empty key, ...)
+  malformed,            // input does not follow the grammar (packet, token, connection string, property bag)
+  truncated,            // input ended before the item was complete
+  too_large,            // item does not fit its limit or the caller's buffer
+  protocol_violation,   // well-formed but not allowed here (unexpected packet, wrong flags, ...)
+  buffer_full,          // a fixed-capacity queue or window is full; retry later
+  not_connected,        // operation needs a live session
+  would_block,          // non-blocking I/O: nothing to do now, poll again
+  connection_closed,    // the peer closed the connection
+  timeout,              // a deadline passed
+  resolve_failed,       // name resolution failed
+  connect_failed,       // TCP connect failed
+  tls_failure,          // TLS handshake or record error
+  certificate_invalid,  // server certificate or host name did not verify
+  auth_refused,         // the broker or hub refused the credentials
+  io_failure,           // any other I/O error
+  crypto_failure,       // a crypto primitive failed
 };
 
 const char* to_string(Errc code) noexcept;
@@ -37,6 +37,8 @@ struct Error {
 template <class T>
 using Result = tl::expected<T, Error>;
 
-inline tl::unexpected<Error> fail(Errc code, const char* what) noexcept { return tl::unexpected<Error>(Error{code, what}); }
+inline tl::unexpected<Error> fail(Errc code, const char* what) noexcept {
+  return tl::unexpected<Error>(Error{code, what});
+}
 
 }  // namespace picohub

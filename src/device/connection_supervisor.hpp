@@ -51,11 +51,11 @@ const char* describe(LossReason reason) noexcept;
 
 // Why the hub will not take these credentials; retrying them unchanged only gets a device throttled.
 enum class RefusalReason : std::uint8_t {
-  bad_protocol,          // CONNACK 1
-  identifier_rejected,   // CONNACK 2
-  bad_credentials,       // CONNACK 4
-  not_authorized,        // CONNACK 5
-  sas_expired,           // the connection string's SharedAccessSignature expired before we could use it
+  bad_protocol,         // CONNACK 1
+  identifier_rejected,  // CONNACK 2
+  bad_credentials,      // CONNACK 4
+  not_authorized,       // CONNACK 5
+  sas_expired,          // the connection string's SharedAccessSignature expired before we could use it
 };
 const char* describe(RefusalReason reason) noexcept;
 // CONNACK codes 1, 2, 4, 5 map to a RefusalReason; 3 (server unavailable) is a loss, not a refusal.
@@ -70,12 +70,12 @@ struct Backoff {
 std::uint32_t backoff_delay_ms(const Backoff& backoff, std::uint32_t attempt, std::uint32_t random) noexcept;
 
 struct SupervisorPolicy {
-  Backoff lost{};                     // after a lost connection or a failed attempt
-  std::uint32_t max_attempts = 5;     // failed attempts in a row before give_up; 0 = never give up
-  bool stop_when_refused = true;      // refused credentials: give_up (host) instead of retrying (board)
-  Backoff refused{60'000, 1'800'000};  // retry schedule after a refusal when not stopping
-  bool resync_time_when_refused = false;  // a wrong clock makes a valid key sign an expired token
-  std::uint32_t resync_lead_ms = 5'000;   // ask for the time this long before the retry after a refusal
+  Backoff lost{};                             // after a lost connection or a failed attempt
+  std::uint32_t max_attempts = 5;             // failed attempts in a row before give_up; 0 = never give up
+  bool stop_when_refused = true;              // refused credentials: give_up (host) instead of retrying (board)
+  Backoff refused{60'000, 1'800'000};         // retry schedule after a refusal when not stopping
+  bool resync_time_when_refused = false;      // a wrong clock makes a valid key sign an expired token
+  std::uint32_t resync_lead_ms = 5'000;       // ask for the time this long before the retry after a refusal
   std::uint32_t connect_timeout_ms = 15'000;  // one attempt: transport open + TLS + CONNACK
   std::uint32_t renewal_drain_ms = 2'000;  // after a renewal's DISCONNECT: wait this long at most for the hub to close
 };
@@ -152,7 +152,8 @@ class ConnectionSupervisor {
 
  private:
   void finish_renewal(std::uint64_t now_ms) noexcept;
-  void schedule_retry(const Backoff& backoff, std::uint32_t attempt, std::uint64_t now_ms, std::uint32_t random) noexcept;
+  void schedule_retry(const Backoff& backoff, std::uint32_t attempt, std::uint64_t now_ms,
+                      std::uint32_t random) noexcept;
   void begin_attempt(std::uint64_t now_ms) noexcept;
 
   SupervisorPolicy policy_;

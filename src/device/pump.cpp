@@ -56,7 +56,9 @@ struct ClientPeer {
       report.refused_code = refused->code;
     } else if (const auto* lost = std::get_if<iothub::ConnectionLost>(&event)) {
       switch (lost->cause) {
-        case iothub::ConnectionLost::Cause::connack_timeout: lose(report, lost->error, LossReason::connack_timeout); break;
+        case iothub::ConnectionLost::Cause::connack_timeout:
+          lose(report, lost->error, LossReason::connack_timeout);
+          break;
         case iothub::ConnectionLost::Cause::keep_alive_timeout:
           lose(report, lost->error, LossReason::keep_alive_timeout);
           break;
@@ -86,7 +88,8 @@ struct SessionPeer {
     while (auto event = session.poll_event()) {
       any = true;
       const Error why = session.last_error().value_or(Error{Errc::timeout, "MQTT session timed out"});
-      if (const auto* error = std::get_if<mqtt::ProtocolError>(&*event)) lose(report, error->error, LossReason::protocol_error);
+      if (const auto* error = std::get_if<mqtt::ProtocolError>(&*event))
+        lose(report, error->error, LossReason::protocol_error);
       else if (std::holds_alternative<mqtt::PingTimedOut>(*event)) lose(report, why, LossReason::keep_alive_timeout);
       else if (std::holds_alternative<mqtt::ConnectTimedOut>(*event)) lose(report, why, LossReason::connack_timeout);
       else if (const auto* refused = std::get_if<mqtt::ConnectRefused>(&*event)) {
@@ -167,7 +170,8 @@ PumpReport run_step(net::Transport& transport, Peer& peer, PumpReport& report, s
   bool progress = false;
   const auto write = [&] {
     if (report.lost) return;
-    if (auto w = write_pending(transport, peer, progress); !w) lose(report, w.error(), loss_reason_for(w.error(), true));
+    if (auto w = write_pending(transport, peer, progress); !w)
+      lose(report, w.error(), loss_reason_for(w.error(), true));
   };
   write();
   const std::size_t before = held.end - held.begin;

@@ -47,15 +47,15 @@ class MqttEventSink {
 };
 
 struct PumpReport {
-  bool progress = false;     // bytes moved or events taken: step again before sleeping
+  bool progress = false;                 // bytes moved or events taken: step again before sleeping
   net::Wait wait = net::Wait::readable;  // what the transport waits for (writable while output is pending)
   std::uint64_t next_deadline_ms = mqtt::Session::no_deadline;  // the peer's own next deadline
   // What the peer said about the connection during this step (DeviceClient only; see also client.state()).
-  bool ready = false;         // connected and subscribed
-  bool renewal_due = false;   // RenewalDue: the DISCONNECT is queued; close once pending output is written
-  bool refused = false;       // CONNACK refused; refused_code says which
+  bool ready = false;        // connected and subscribed
+  bool renewal_due = false;  // RenewalDue: the DISCONNECT is queued; close once pending output is written
+  bool refused = false;      // CONNACK refused; refused_code says which
   mqtt::ConnectReturnCode refused_code = mqtt::ConnectReturnCode::accepted;
-  bool lost = false;          // the connection is unusable: close it (loss says why, error has the words)
+  bool lost = false;  // the connection is unusable: close it (loss says why, error has the words)
   LossReason loss = LossReason::none;
   Error error{Errc::connection_closed, ""};
 };

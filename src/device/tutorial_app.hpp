@@ -154,9 +154,9 @@ class TutorialApp {
 
   DeviceControl* control_ = nullptr;
   std::array<iothub::Method, 3> methods_{};
-  std::uint64_t now_ms_ = 0;       // the latest on_time()
+  std::uint64_t now_ms_ = 0;        // the latest on_time()
   std::uint64_t last_send_ms_ = 0;  // when the last message was handed to the client
-  bool report_pending_ = false;   // report_body_ waits for the client to take it
+  bool report_pending_ = false;     // report_body_ waits for the client to take it
   std::array<char, 128> report_body_{};
   std::size_t report_size_ = 0;
 };

@@ -15,8 +15,8 @@ enum class PublishKind { telemetry, twin_get, twin_patch_reported, method_respon
 struct ClassifiedPublish {
   PublishKind kind = PublishKind::invalid;
   std::string_view property_bag;  // telemetry: the encoded bag after events/ (may be empty); a view of the topic
-  std::string rid;           // twin/method: decoded $rid ("" when absent)
-  int status = 0;            // method response status
+  std::string rid;                // twin/method: decoded $rid ("" when absent)
+  int status = 0;                 // method response status
 };
 
 // The result's property_bag points into `topic`: use it while the topic lives.

@@ -58,8 +58,8 @@ std::optional<std::string> expiry_problem(std::uint64_t se, std::int64_t now_s) 
   return std::nullopt;
 }
 
-AuthResult authenticate_service(const HubConfig& config, std::string_view username,
-                                const iothub::SasTokenFields& token, const std::string& sr, std::int64_t now_s) {
+AuthResult authenticate_service(const HubConfig& config, std::string_view username, const iothub::SasTokenFields& token,
+                                const std::string& sr, std::int64_t now_s) {
   auto policy = config.policies.find(std::string(username));
   auto skn = url_decode(token.skn);
   if (!token.has_skn || !skn || *skn != username) {
@@ -111,8 +111,8 @@ AuthResult authenticate(const HubConfig& config, Store& store, std::string_view 
   auto user = iothub::parse_mqtt_username(username);
   if (!user) return refuse("username is not '{host}/{deviceId}/?api-version=...'");
   if (!equals_ignore_case(user->host, config.host_name)) {
-    return refuse("username host '" + std::string(user->host) + "' is not this hub's host name '" +
-                  config.host_name + "'");
+    return refuse("username host '" + std::string(user->host) + "' is not this hub's host name '" + config.host_name +
+                  "'");
   }
   std::string device_id(user->device_id);
   // The service tools' client ids: a device by such a name could take over (and so disconnect) a running monitor.

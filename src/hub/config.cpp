@@ -168,7 +168,8 @@ bool add_default_policies(std::map<std::string, PolicyKeys>& policies, const std
 
 std::vector<service::SharedAccessPolicy> shared_access_policies(const HubConfig& config) {
   std::vector<service::SharedAccessPolicy> out;
-  for (const auto& [name, keys] : config.policies) out.push_back({name, keys.primary_key, keys.secondary_key, keys.rights});
+  for (const auto& [name, keys] : config.policies)
+    out.push_back({name, keys.primary_key, keys.secondary_key, keys.rights});
   return out;
 }
 

@@ -32,8 +32,8 @@ struct HubConfig {
   int port = 8883;
   std::optional<int> insecure_port;  // plain-TCP debug listener on 127.0.0.1
   std::string bind = "127.0.0.1";
-  int service_port = 443;  // picohub-gateway's HTTPS (IoT Hub's REST API), on `bind`; 0 = off
-  int amqp_port = 5671;    // picohub-gateway's AMQP endpoint over TLS, on `bind`; 0 = off
+  int service_port = 443;                      // picohub-gateway's HTTPS (IoT Hub's REST API), on `bind`; 0 = off
+  int amqp_port = 5671;                        // picohub-gateway's AMQP endpoint over TLS, on `bind`; 0 = off
   std::map<std::string, PolicyKeys> policies;  // by policy name (skn)
   RetentionPolicy retention;
   bool durability_fsync = false;

@@ -69,8 +69,9 @@ void Hub::store_failed(const std::string& what) {
 
 void Hub::respond_store_error(const std::string& client, const std::string& cid) {
   respond_error(client, cid, 500, 500001,
-                "the hub could not save the change (" + store_.last_error() + "); it was not made. Free disk space "
-                "in the data dir and retry");
+                "the hub could not save the change (" + store_.last_error() +
+                    "); it was not made. Free disk space "
+                    "in the data dir and retry");
 }
 
 bool Hub::commit(const std::string& what) {
@@ -227,8 +228,7 @@ bool Hub::on_acl_check(ConnId conn, Access access, std::string_view topic, int q
         return false;
       }
       // Runs for every device PUBLISH: classify without building the decoded pieces on_message needs.
-      if (iothub::classify_device_publish(topic, c.device_id, c.module_id).kind ==
-          iothub::DevicePublishKind::invalid) {
+      if (iothub::classify_device_publish(topic, c.device_id, c.module_id).kind == iothub::DevicePublishKind::invalid) {
         schedule_kick(conn, "publish to a topic it may not use: " + std::string(topic));
         return false;
       }
@@ -267,8 +267,8 @@ bool Hub::on_acl_check(ConnId conn, Access access, std::string_view topic, int q
 
 // ---------------------------------------------------------------- device messages
 
-MessageVerdict Hub::on_message(ConnId conn, std::string_view topic, std::string_view payload, int /*qos*/,
-                               bool retain, std::int64_t now_ms) {
+MessageVerdict Hub::on_message(ConnId conn, std::string_view topic, std::string_view payload, int /*qos*/, bool retain,
+                               std::int64_t now_ms) {
   now_ms_ = now_ms;
   if (dps_.owns(conn)) {
     dps_.on_message(conn, topic, payload, now_ms);
@@ -297,7 +297,8 @@ MessageVerdict Hub::on_message(ConnId conn, std::string_view topic, std::string_
       break;
     case PublishKind::twin_get: {
       auto twin = store_.load_twin(c.client_id);  // client id = identity: "device" or "device/module"
-      if (auto res = twin_response_topic(200, p.rid)) port_.publish(c.client_id, *res, twin_device_view(twin).dump(), 0);
+      if (auto res = twin_response_topic(200, p.rid))
+        port_.publish(c.client_id, *res, twin_device_view(twin).dump(), 0);
       break;
     }
     case PublishKind::twin_patch_reported: handle_reported_patch(c, p, payload, now_ms); break;
@@ -305,7 +306,7 @@ MessageVerdict Hub::on_message(ConnId conn, std::string_view topic, std::string_
     case PublishKind::invalid: break;
   }
   activity_[c.device_id] = now_ms;  // written to the store in batches from on_tick
-  return MessageVerdict::drop;  // nothing a device publishes is routed to MQTT subscribers
+  return MessageVerdict::drop;      // nothing a device publishes is routed to MQTT subscribers
 }
 
 // true once the message is durable (the PUBACK may go); false: refuse it (no PUBACK, the connection closes).
@@ -329,8 +330,9 @@ bool Hub::handle_telemetry(const Connection& c, const ClassifiedPublish& p, std:
   in.payload = payload;
   if (!write_telemetry_event(in, event_text_)) {
     log_client(c.client_id, LogLevel::warning,
-               c.client_id + " sent telemetry with a malformed property bag; its well-formed properties are kept and "
-                             "the raw bag is in systemProperties[\"picohub-malformed-property-bag\"]");
+               c.client_id +
+                   " sent telemetry with a malformed property bag; its well-formed properties are kept and "
+                   "the raw bag is in systemProperties[\"picohub-malformed-property-bag\"]");
   }
   if (!store_.telemetry_append(in.sequence, c.device_id, now_ms, payload, event_text_, options_.telemetry_keep)) {
     log_client(c.client_id, LogLevel::error,
@@ -805,7 +807,8 @@ void Hub::op_device_update(const std::string& client, const std::string& cid, co
     if (!current) return respond_error(client, cid, 404, 404001, "device '" + *id + "' is not registered");
     const std::string etag = device_object(*current)["etag"].get<std::string>();
     if (!if_match_accepts(*if_match, etag)) {
-      return respond_error(client, cid, 412, 412002, "device '" + *id + "' has etag " + etag + ", not the If-Match " + *if_match);
+      return respond_error(client, cid, 412, 412002,
+                           "device '" + *id + "' has etag " + etag + ", not the If-Match " + *if_match);
     }
   }
   auto updated = store_.set_device_status(*id, *status);
@@ -854,8 +857,8 @@ std::optional<std::string> Hub::target_identity(const std::string& client, const
   }
   if (module && !module->empty() && !store_.find_module(*id, *module)) {
     respond_error(client, cid, 404, 404010,
-                  "module '" + *module + "' of device '" + *id + "' is not registered; create it with `picohub module create " +
-                      *id + " " + *module + "`");
+                  "module '" + *module + "' of device '" + *id +
+                      "' is not registered; create it with `picohub module create " + *id + " " + *module + "`");
     return std::nullopt;
   }
   return identity_key(*id, module.value_or(""));
@@ -869,7 +872,8 @@ void Hub::op_module(const std::string& op, const std::string& client, const std:
   auto module = optional_string(f, "moduleId", error);
   if (!error.empty()) return respond_error(client, cid, 400, 400004, error);
   if (!id) return respond_error(client, cid, 400, 400004, "field 'deviceId' (string) is required");
-  if (!store_.find_device(*id)) return respond_error(client, cid, 404, 404001, "device '" + *id + "' is not registered");
+  if (!store_.find_device(*id))
+    return respond_error(client, cid, 404, 404001, "device '" + *id + "' is not registered");
   auto module_object = [&](const ModuleRecord& m) {
     const std::string identity = identity_key(m.device_id, m.module_id);
     return json{{"deviceId", m.device_id},
@@ -959,11 +963,13 @@ void Hub::op_c2d_send(const std::string& client, const std::string& cid, const j
   if (props != f.end() && !props->is_null() && !props->is_object()) {
     return respond_error(client, cid, 400, 400004, "properties must be an object of string or null values");
   }
-  if (!store_.find_device(*id)) return respond_error(client, cid, 404, 404001, "device '" + *id + "' is not registered");
+  if (!store_.find_device(*id))
+    return respond_error(client, cid, 404, 404001, "device '" + *id + "' is not registered");
   if (store_.c2d_depth(*id) >= kC2dMaxQueue) {
     return respond_error(client, cid, 403, 403004,
-                         "device '" + *id + "' already has 50 pending C2D messages (403004); wait for it to connect "
-                         "and receive them, or let them expire");
+                         "device '" + *id +
+                             "' already has 50 pending C2D messages (403004); wait for it to connect "
+                             "and receive them, or let them expire");
   }
   std::string mid = message_id.value_or(random_hex(16));
   const std::string to = "/devices/" + *id + "/messages/deviceBound";
@@ -976,10 +982,12 @@ void Hub::op_c2d_send(const std::string& client, const std::string& cid, const j
   if (props != f.end() && props->is_object()) {
     texts.reserve(2 * props->size());
     for (auto& [k, v] : props->items()) {
-      if (k.empty() || !is_valid_c2d_property_text(k) || (v.is_string() && !is_valid_c2d_property_text(v.get<std::string>()))) {
+      if (k.empty() || !is_valid_c2d_property_text(k) ||
+          (v.is_string() && !is_valid_c2d_property_text(v.get<std::string>()))) {
         return respond_error(client, cid, 400, 400004,
-                             "C2D property '" + k + "': names and values may hold only letters, digits and "
-                             "! # $ % & ' * + - . ^ _ ` | ~ (IoT Hub's rule)");
+                             "C2D property '" + k +
+                                 "': names and values may hold only letters, digits and "
+                                 "! # $ % & ' * + - . ^ _ ` | ~ (IoT Hub's rule)");
       }
       if (!v.is_null() && !v.is_string()) {
         return respond_error(client, cid, 400, 400004, "property '" + k + "' must be a string or null");
@@ -996,9 +1004,9 @@ void Hub::op_c2d_send(const std::string& client, const std::string& cid, const j
   if (!encoded) return respond_error(client, cid, 400, 400004, std::string("C2D properties: ") + encoded.error().what);
   const std::string& bag = *encoded;
   if (const auto size = d2c_counted_size(bag, payload->size()); size > kC2dMaxCountedBytes) {
-    return respond_error(client, cid, 400, 400004,
-                         "C2D message is " + std::to_string(size) +
-                             " bytes counting body and properties; IoT Hub's limit is 65,536");
+    return respond_error(
+        client, cid, 400, 400004,
+        "C2D message is " + std::to_string(size) + " bytes counting body and properties; IoT Hub's limit is 65,536");
   }
   C2dRecord m;
   m.device_id = *id;
@@ -1018,8 +1026,9 @@ void Hub::op_method_invoke(const std::string& client, const std::string& cid, co
   auto timeout = optional_int(f, "responseTimeoutInSeconds", error);
   if (!error.empty()) return respond_error(client, cid, 400, 400004, error);
   if (!name || !iothub::is_valid_method_name(*name)) {
-    return respond_error(client, cid, 400, 400004,
-                         "methodName must be 1-128 printable ASCII characters without spaces, + # or $()<>@,;:\\\"/[]?={}");
+    return respond_error(
+        client, cid, 400, 400004,
+        "methodName must be 1-128 printable ASCII characters without spaces, + # or $()<>@,;:\\\"/[]?={}");
   }
   std::int64_t timeout_s = timeout.value_or(30);
   if (timeout_s < 5 || timeout_s > 300) {
@@ -1030,8 +1039,9 @@ void Hub::op_method_invoke(const std::string& client, const std::string& cid, co
   const Connection* c = current_device_connection(*id);
   if (c == nullptr || (subscription_flags(c->client_id) & sub_methods) == 0) {
     return respond_error(client, cid, 404, 404103,
-                         "'" + *id + "' is not online (404103): it must be connected and subscribed to "
-                         "$iothub/methods/POST/#");
+                         "'" + *id +
+                             "' is not online (404103): it must be connected and subscribed to "
+                             "$iothub/methods/POST/#");
   }
   char rid_text[24];
   std::snprintf(rid_text, sizeof rid_text, "%llx", static_cast<unsigned long long>(next_rid_++));
@@ -1039,8 +1049,9 @@ void Hub::op_method_invoke(const std::string& client, const std::string& cid, co
   json payload = f.contains("payload") ? f["payload"] : json(nullptr);
   std::string payload_text = payload.dump();
   if (payload_text.size() > kMethodMaxPayloadBytes) {
-    return respond_error(client, cid, 400, 400004,
-                         "method payload is " + std::to_string(payload_text.size()) + " bytes; IoT Hub's limit is 128 KB");
+    return respond_error(
+        client, cid, 400, 400004,
+        "method payload is " + std::to_string(payload_text.size()) + " bytes; IoT Hub's limit is 128 KB");
   }
   auto topic = method_request_topic(*name, rid);
   if (!topic) return respond_error(client, cid, 400, 400004, std::string(topic.error().what));
@@ -1059,9 +1070,11 @@ void Hub::op_twin_update(const std::string& client, const std::string& cid, cons
   auto patch = parse_twin_patch(desired->dump(), error);
   TwinRecord twin = store_.load_twin(*id);
   std::string not_string;
-  if (auto if_match = optional_string(f, "ifMatch", not_string); if_match && !if_match_accepts(*if_match, twin_etag(twin))) {
-    return respond_error(client, cid, 412, 412002,
-                         "the twin's etag is " + twin_etag(twin) + ", not the If-Match " + *if_match + ": read it again");
+  if (auto if_match = optional_string(f, "ifMatch", not_string);
+      if_match && !if_match_accepts(*if_match, twin_etag(twin))) {
+    return respond_error(
+        client, cid, 412, 412002,
+        "the twin's etag is " + twin_etag(twin) + ", not the If-Match " + *if_match + ": read it again");
   }
   if (patch) {
     if (auto e = apply_twin_patch(twin, TwinSection::desired, *patch, now_ms)) {

@@ -168,7 +168,8 @@ class Hub {
   void flush_activity();
 
   // control ops; each answers the service itself
-  void op_device_create(const std::string& client, const std::string& cid, const nlohmann::json& f, std::int64_t now_ms);
+  void op_device_create(const std::string& client, const std::string& cid, const nlohmann::json& f,
+                        std::int64_t now_ms);
   void op_device_update(const std::string& client, const std::string& cid, const nlohmann::json& f);
   void op_device_delete(const std::string& client, const std::string& cid, const nlohmann::json& f);
   void op_module(const std::string& op, const std::string& client, const std::string& cid, const nlohmann::json& f,
@@ -177,7 +178,8 @@ class Hub {
   std::optional<std::string> target_identity(const std::string& client, const std::string& cid,
                                              const nlohmann::json& f);
   void op_c2d_send(const std::string& client, const std::string& cid, const nlohmann::json& f, std::int64_t now_ms);
-  void op_method_invoke(const std::string& client, const std::string& cid, const nlohmann::json& f, std::int64_t now_ms);
+  void op_method_invoke(const std::string& client, const std::string& cid, const nlohmann::json& f,
+                        std::int64_t now_ms);
   void op_twin_update(const std::string& client, const std::string& cid, const nlohmann::json& f, std::int64_t now_ms);
   void op_c2d_feedback(const std::string& client, const std::string& cid, const nlohmann::json& f);
   void op_telemetry_query(const std::string& client, const std::string& cid, const nlohmann::json& f);
@@ -187,13 +189,13 @@ class Hub {
   BrokerPort& port_;
   HubOptions options_;
   std::unordered_map<ConnId, Connection> conns_;
-  std::map<std::string, ConnId> current_;      // client id → its newest authenticated connection
-  std::map<std::string, Session> sessions_;    // client id → subscriptions
+  std::map<std::string, ConnId> current_;              // client id → its newest authenticated connection
+  std::map<std::string, Session> sessions_;            // client id → subscriptions
   std::vector<std::pair<ConnId, std::string>> kicks_;  // deferred to on_tick
   // (SAS token expiry in s, connection), soonest first: the tick's expiry scan touches only expired tokens.
   std::set<std::pair<std::int64_t, ConnId>> expiries_;
-  std::map<std::string, PendingMethod> methods_;      // by $rid
-  std::set<std::string> c2d_dirty_;                   // devices whose queue may be deliverable now
+  std::map<std::string, PendingMethod> methods_;                      // by $rid
+  std::set<std::string> c2d_dirty_;                                   // devices whose queue may be deliverable now
   std::map<std::string, std::map<std::int64_t, C2dLock>> c2d_locks_;  // device → seq → lock
   // Connections closed in this broker loop iteration: a Will is published right after the DISCONNECT event.
   std::unordered_map<ConnId, Connection> departed_;

@@ -41,14 +41,14 @@ Result<std::string> twin_response_topic(int status, std::string_view rid, std::o
 }
 
 std::string twin_desired_topic(std::uint64_t version) {
-  auto topic = build_into(kFixedTopicText, [&](std::span<char> out) { return iothub::twin_desired_topic(version, out); });
+  auto topic = build_into(kFixedTopicText,
+                          [&](std::span<char> out) { return iothub::twin_desired_topic(version, out); });
   return topic ? *topic : std::string();  // cannot fail: the buffer holds any 64-bit version
 }
 
 Result<std::string> method_request_topic(std::string_view method_name, std::string_view rid) {
-  return build_into(kFixedTopicText + method_name.size() + rid.size(), [&](std::span<char> out) {
-    return iothub::method_request_topic(method_name, rid, out);
-  });
+  return build_into(kFixedTopicText + method_name.size() + rid.size(),
+                    [&](std::span<char> out) { return iothub::method_request_topic(method_name, rid, out); });
 }
 
 Result<std::string> c2d_topic(std::string_view device_id, std::string_view encoded_bag) {

@@ -158,7 +158,8 @@ INSERT INTO meta(key, value) VALUES('dps_id_scope', abs(random() % 4294967296));
 PRAGMA user_version = 4;
 )sql";
 
-constexpr const char* kUpgrades[] = {kUpgrade0To1, kUpgrade1To2, kUpgrade2To3, kUpgrade3To4};  // kUpgrades[v] takes schema v to v + 1
+constexpr const char* kUpgrades[] = {kUpgrade0To1, kUpgrade1To2, kUpgrade2To3,
+                                     kUpgrade3To4};  // kUpgrades[v] takes schema v to v + 1
 static_assert(std::size(kUpgrades) == kSchemaVersion);
 
 // state.db is created with `mode` before SQLite opens it: SQLite gives -wal and -shm the main file's mode.
@@ -189,8 +190,8 @@ std::unique_ptr<Store> Store::open(const std::string& path, std::string& error, 
     if (!error.empty()) return nullptr;
   }
   sqlite3* db = nullptr;
-  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
-                      nullptr) != SQLITE_OK) {
+  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, nullptr) !=
+      SQLITE_OK) {
     error = "cannot open " + path + ": " + (db ? sqlite3_errmsg(db) : "out of memory") +
             "; check that the data dir exists and is writable by the broker's user";
     sqlite3_close(db);
@@ -430,7 +431,8 @@ Result<bool> Store::delete_device(const std::string& device_id) {
 }
 
 namespace {
-constexpr const char* kModuleColumns = "SELECT device_id, module_id, primary_key, secondary_key, created_ms FROM modules";
+constexpr const char* kModuleColumns =
+    "SELECT device_id, module_id, primary_key, secondary_key, created_ms FROM modules";
 ModuleRecord read_module(Stmt& s) {
   ModuleRecord m;
   m.device_id = s.text(0);
@@ -521,8 +523,7 @@ std::int64_t Store::c2d_depth(const std::string& device_id) {
 
 Result<std::int64_t> Store::c2d_enqueue(const C2dRecord& m) {
   WriteScope scope(*this);
-  Stmt s(db_,
-         "INSERT INTO c2d(device_id, message_id, topic_bag, payload, enqueued_ms, expiry_ms) VALUES(?,?,?,?,?,?)");
+  Stmt s(db_, "INSERT INTO c2d(device_id, message_id, topic_bag, payload, enqueued_ms, expiry_ms) VALUES(?,?,?,?,?,?)");
   s.bind(1, m.device_id).bind(2, m.message_id).bind(3, m.topic_bag).bind_blob(4, m.payload);
   s.bind(5, m.enqueued_ms).bind(6, m.expiry_ms);
   if (!s.run()) return failed("cannot queue C2D message");
@@ -726,9 +727,10 @@ std::vector<TelemetryRecord> read_telemetry_rows(Stmt& s);
 
 std::vector<TelemetryRecord> Store::telemetry_first(const std::string& device_pattern, std::int64_t since_ms,
                                                     std::int64_t after_sequence, int limit) {
-  Stmt s(db_,
-         "SELECT sequence, device_id, enqueued_ms, event, payload FROM telemetry WHERE (? = '' OR device_id GLOB ?) AND "
-         "enqueued_ms >= ? AND sequence > ? ORDER BY sequence ASC LIMIT ?");
+  Stmt s(
+      db_,
+      "SELECT sequence, device_id, enqueued_ms, event, payload FROM telemetry WHERE (? = '' OR device_id GLOB ?) AND "
+      "enqueued_ms >= ? AND sequence > ? ORDER BY sequence ASC LIMIT ?");
   s.bind(1, device_pattern).bind(2, device_pattern).bind(3, since_ms).bind(4, after_sequence);
   s.bind(5, static_cast<std::int64_t>(limit));
   return read_telemetry_rows(s);
@@ -736,9 +738,10 @@ std::vector<TelemetryRecord> Store::telemetry_first(const std::string& device_pa
 
 std::vector<TelemetryRecord> Store::telemetry_query(const std::string& device_pattern, std::int64_t since_ms,
                                                     int limit) {
-  Stmt s(db_,
-         "SELECT sequence, device_id, enqueued_ms, event, payload FROM telemetry WHERE (? = '' OR device_id GLOB ?) AND "
-         "enqueued_ms >= ? ORDER BY sequence DESC LIMIT ?");
+  Stmt s(
+      db_,
+      "SELECT sequence, device_id, enqueued_ms, event, payload FROM telemetry WHERE (? = '' OR device_id GLOB ?) AND "
+      "enqueued_ms >= ? ORDER BY sequence DESC LIMIT ?");
   s.bind(1, device_pattern).bind(2, device_pattern).bind(3, since_ms).bind(4, static_cast<std::int64_t>(limit));
   auto out = read_telemetry_rows(s);
   std::reverse(out.begin(), out.end());  // oldest first

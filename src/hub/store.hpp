@@ -45,8 +45,8 @@ inline std::string identity_key(const std::string& device_id, const std::string&
 }
 
 struct TwinRecord {
-  std::string device_id;  // identity_key(): the device, or "device/module" for a module twin
-  std::string desired_json = "{}";   // section members + "$metadata"; no "$version"
+  std::string device_id;            // identity_key(): the device, or "device/module" for a module twin
+  std::string desired_json = "{}";  // section members + "$metadata"; no "$version"
   std::string reported_json = "{}";
   std::int64_t desired_version = 1;
   std::int64_t reported_version = 1;
@@ -69,7 +69,7 @@ struct C2dRecord {
 struct FeedbackRecord {
   std::string device_id;
   std::string message_id;
-  std::string status;       // Success | Expired | DeliveryCountExceeded
+  std::string status;  // Success | Expired | DeliveryCountExceeded
   std::string description;
   std::int64_t enqueued_ms = 0;  // when the outcome was recorded
 };
@@ -91,10 +91,10 @@ struct TelemetryRecord {
 };
 
 struct StoreOptions {
-  bool journal = true;      // telemetry journal at <path>.telemetry-journal (never for ":memory:")
-  bool fsync = false;       // fdatasync each journal record and synchronous=FULL (survives power loss; slower)
+  bool journal = true;        // telemetry journal at <path>.telemetry-journal (never for ":memory:")
+  bool fsync = false;         // fdatasync each journal record and synchronous=FULL (survives power loss; slower)
   unsigned file_mode = 0600;  // state.db (SQLite gives -wal/-shm the same mode) and the journal
-  std::uint64_t journal_reset_bytes = 1 << 20;  // cut the journal once this big and fully committed
+  std::uint64_t journal_reset_bytes = 1 << 20;            // cut the journal once this big and fully committed
   TelemetryJournal::DataSync journal_datasync = nullptr;  // tests: a fake fdatasync
 };
 
@@ -117,7 +117,7 @@ class Store {
   // Registry
   std::optional<DeviceRecord> find_device(const std::string& device_id);
   std::vector<DeviceRecord> list_devices();
-  Result<bool> insert_device(const DeviceRecord& device);  // false when the id exists
+  Result<bool> insert_device(const DeviceRecord& device);                                   // false when the id exists
   Result<bool> set_device_status(const std::string& device_id, const std::string& status);  // false: no such id
   // Also drops its twin, C2D queue, sessions and modules (with their twins).
   Result<bool> delete_device(const std::string& device_id);
@@ -136,8 +136,8 @@ class Store {
   Result<std::int64_t> c2d_enqueue(const C2dRecord& message);  // returns seq
   std::vector<C2dRecord> c2d_pending(const std::string& device_id, int limit);
   Result<void> c2d_remove(std::int64_t seq);
-  Result<std::int64_t> c2d_drop_expired(std::int64_t now_ms);  // returns how many were dropped
-  void c2d_count_delivery(std::int64_t seq);           // delivery_count + 1
+  Result<std::int64_t> c2d_drop_expired(std::int64_t now_ms);             // returns how many were dropped
+  void c2d_count_delivery(std::int64_t seq);                              // delivery_count + 1
   std::vector<C2dRecord> c2d_expired_with_feedback(std::int64_t now_ms);  // expired, ack negative|full
 
   // C2D feedback, oldest first; take removes what it returns (the service completes the batch)
@@ -211,7 +211,7 @@ class Store {
   std::int64_t last_sequence_ = 0;
   bool in_transaction_ = false;
   bool telemetry_in_batch_ = false;
-  bool fold_failed_ = false;       // journaled telemetry is missing from SQLite until a refold succeeds
+  bool fold_failed_ = false;  // journaled telemetry is missing from SQLite until a refold succeeds
   int pending_writes_ = 0;
 };
 

@@ -14,9 +14,9 @@ namespace picohub::hub {
 struct TelemetryEventInput {
   std::int64_t sequence = 0;
   std::string_view device_id;
-  std::string_view module_id;     // empty → "moduleId": null, no iothub-connection-module-id
-  std::string_view model_id;      // Plug and Play DTMI from CONNECT → dt-dataschema (absent when empty)
-  std::string_view generation_id; // → iothub-connection-auth-generation-id (absent when empty)
+  std::string_view module_id;      // empty → "moduleId": null, no iothub-connection-module-id
+  std::string_view model_id;       // Plug and Play DTMI from CONNECT → dt-dataschema (absent when empty)
+  std::string_view generation_id;  // → iothub-connection-auth-generation-id (absent when empty)
   std::int64_t enqueued_ms = 0;
   std::string_view property_bag;  // still url-encoded, as it came after `events/`
   bool retain = false;            // → properties["mqtt-retain"] = "true"

@@ -40,7 +40,7 @@ std::uint32_t crc32(std::uint32_t crc, const void* data, std::size_t size) {
 std::unique_ptr<TelemetryJournal> TelemetryJournal::open(const std::string& path, bool fsync, unsigned mode,
                                                          std::string& error) {
   int fd = ::open(path.c_str(), O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, static_cast<mode_t>(mode));
-  struct stat st{};
+  struct stat st {};
   if (fd < 0 || fstat(fd, &st) != 0) {
     error = errno_text("cannot open", path);
     if (fd >= 0) ::close(fd);
@@ -65,8 +65,7 @@ bool TelemetryJournal::append(const JournalRecord& r) {
   std::memcpy(fixed + 20, &r.enqueued_ms, 8);
   std::memcpy(fixed + 28, &dev_len, 4);
   std::memcpy(fixed + 32, &payload_len, 4);
-  auto body_len = static_cast<std::uint32_t>(kFixedBody + r.device_id.size() + payload.size() +
-                                             r.event.size());
+  auto body_len = static_cast<std::uint32_t>(kFixedBody + r.device_id.size() + payload.size() + r.event.size());
   std::uint32_t crc = crc32(0, fixed + kHeader, kFixedBody);
   crc = crc32(crc, r.device_id.data(), r.device_id.size());
   crc = crc32(crc, payload.data(), payload.size());

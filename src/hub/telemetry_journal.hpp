@@ -23,16 +23,15 @@ struct JournalRecord {
   std::int64_t sequence = 0;
   std::int64_t enqueued_ms = 0;
   std::string_view device_id;
-  bool has_payload = true;         // false: `event` is a whole event (written without the body split)
+  bool has_payload = true;  // false: `event` is a whole event (written without the body split)
   std::string_view payload;
-  std::string_view event;          // the event JSON after its body fields (telemetry_event_suffix) or whole
+  std::string_view event;  // the event JSON after its body fields (telemetry_event_suffix) or whole
 };
 
 class TelemetryJournal {
  public:
   // Creates the file (mode `mode`) if needed. fsync=true adds an fdatasync per record (power loss).
-  static std::unique_ptr<TelemetryJournal> open(const std::string& path, bool fsync, unsigned mode,
-                                                std::string& error);
+  static std::unique_ptr<TelemetryJournal> open(const std::string& path, bool fsync, unsigned mode, std::string& error);
   ~TelemetryJournal();
   TelemetryJournal(const TelemetryJournal&) = delete;
   TelemetryJournal& operator=(const TelemetryJournal&) = delete;

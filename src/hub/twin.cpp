@@ -103,7 +103,7 @@ std::optional<json> parse_twin_patch(std::string_view text, std::string& error) 
     error = "the twin patch must be a JSON object";
     return std::nullopt;
   }
-  patch.erase("$version");  // a client echoing $version back is harmless
+  patch.erase("$version");               // a client echoing $version back is harmless
   if (auto e = check_value(patch, 0)) {  // the section itself is level 0: {"one":{..{"ten":{..}}}} fits
     error = *e;
     return std::nullopt;

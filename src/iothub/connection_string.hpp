@@ -17,19 +17,16 @@ struct ConnectionString {
   std::string_view shared_access_key_name{};   // SharedAccessKeyName (policy; becomes skn)
   std::string_view shared_access_signature{};  // SharedAccessSignature (a complete pre-made token, checked)
   std::string_view gateway_host_name{};        // GatewayHostName: connect here, but sign/identify as host_name
-  bool x509 = false;                         // x509=true: client-certificate authentication
+  bool x509 = false;                           // x509=true: client-certificate authentication
 
   // Where the TCP/TLS connection goes.
-  std::string_view endpoint_host() const noexcept {
-    return gateway_host_name.empty() ? host_name : gateway_host_name;
-  }
+  std::string_view endpoint_host() const noexcept { return gateway_host_name.empty() ? host_name : gateway_host_name; }
 };
 
 // Rules: HostName and DeviceId required; exactly one of SharedAccessKey, SharedAccessSignature, x509=true;
 // unknown keys are ignored; an empty element (";;", trailing ';') is skipped; a later duplicate wins (as in the
 // Node SDK). Errors have a static message; when `offending` is given it receives the element or key at fault
 // (e.g. the element without '=', or "SharedAccessKey") so a caller can print it.
-Result<ConnectionString> parse_connection_string(std::string_view text,
-                                                 std::string_view* offending = nullptr) noexcept;
+Result<ConnectionString> parse_connection_string(std::string_view text, std::string_view* offending = nullptr) noexcept;
 
 }  // namespace picohub::iothub

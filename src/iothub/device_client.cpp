@@ -34,7 +34,8 @@ DeviceClient::DeviceClient(DeviceClientMemory memory, const ConnectionString& id
 
 Result<void> DeviceClient::connect(std::uint64_t now_ms, std::uint64_t now_unix) {
   if (state_ != DeviceClientState::idle)
-    return fail(Errc::protocol_violation, "DeviceClient::connect() needs a fresh transport: call on_transport_reset() first");
+    return fail(Errc::protocol_violation,
+                "DeviceClient::connect() needs a fresh transport: call on_transport_reset() first");
   std::span<char> free = memory_.identity;
   auto client_id = mqtt_client_id(identity_.device_id, identity_.module_id, free);
   if (!client_id) return tl::unexpected(client_id.error());
@@ -57,9 +58,9 @@ Result<void> DeviceClient::connect(std::uint64_t now_ms, std::uint64_t now_unix)
     auto resource = device_resource(identity_.host_name, identity_.device_id, identity_.module_id, memory_.topic);
     if (!resource) return tl::unexpected(resource.error());
     const SasRenewal renewal{now_unix, options_.sas_ttl_s};
-    auto token = make_sas_token(
-        SasTokenRequest{*resource, identity_.shared_access_key, renewal.expiry_unix(), identity_.shared_access_key_name},
-        free);
+    auto token = make_sas_token(SasTokenRequest{*resource, identity_.shared_access_key, renewal.expiry_unix(),
+                                                identity_.shared_access_key_name},
+                                free);
     if (!token) return tl::unexpected(token.error());
     password = *token;
     token_expiry_unix_ = renewal.expiry_unix();
@@ -83,8 +84,8 @@ Result<void> DeviceClient::connect(std::uint64_t now_ms, std::uint64_t now_unix)
   connect_options.keep_alive_s = options_.keep_alive_s;
   connect_options.username = *username;
   if (password)
-    connect_options.password =
-        std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(password->data()), password->size());
+    connect_options.password = std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(password->data()),
+                                                             password->size());
   auto r = session_.connect(connect_options, now_ms);
   if (!r) return r;
   state_ = DeviceClientState::connecting;
@@ -121,9 +122,9 @@ std::optional<DeviceEvent> DeviceClient::translate(mqtt::Event&& event) {
   }
   if (std::holds_alternative<mqtt::ConnectTimedOut>(event)) {
     state_ = DeviceClientState::failed;
-    return ConnectionLost{Error{Errc::timeout,
-                                "no CONNACK from the hub in time: check the host name, port 8883 and the TLS setup"},
-                          ConnectionLost::Cause::connack_timeout};
+    return ConnectionLost{
+        Error{Errc::timeout, "no CONNACK from the hub in time: check the host name, port 8883 and the TLS setup"},
+        ConnectionLost::Cause::connack_timeout};
   }
   if (std::holds_alternative<mqtt::PingTimedOut>(event)) {
     state_ = DeviceClientState::failed;
@@ -185,10 +186,11 @@ std::optional<DeviceEvent> DeviceClient::on_subscribed(const mqtt::Subscribed& s
   for (const std::uint8_t code : s.granted) refused = refused || code == mqtt::suback_failure;
   if (refused) {
     state_ = DeviceClientState::failed;
-    return ConnectionLost{Error{Errc::protocol_violation,
-                                c2d_in_subscribe_ ? "the hub refused the cloud-to-device subscription: check the device id"
-                                                  : "the hub refused the twin / direct method subscription"},
-                          ConnectionLost::Cause::subscription_refused};
+    return ConnectionLost{
+        Error{Errc::protocol_violation, c2d_in_subscribe_
+                                            ? "the hub refused the cloud-to-device subscription: check the device id"
+                                            : "the hub refused the twin / direct method subscription"},
+        ConnectionLost::Cause::subscription_refused};
   }
   if (state_ == DeviceClientState::subscribing) state_ = DeviceClientState::ready;
   // Subscribed to desired patches first, then GET: no patch falls between the document and the subscription.
@@ -303,11 +305,11 @@ Result<std::uint32_t> DeviceClient::twin_request(TwinRequestKind kind, std::stri
   const std::string_view rid_text = TwinRequests::rid_text(*rid, rid_buffer);
   auto topic = kind == TwinRequestKind::get ? twin_get_topic(rid_text, memory_.topic)
                                             : twin_patch_reported_topic(rid_text, memory_.topic);
-  Result<std::uint16_t> sent = topic ? session_.publish(*topic,
-                                                        std::span<const std::uint8_t>(
-                                                            reinterpret_cast<const std::uint8_t*>(body.data()),
-                                                            body.size()),
-                                                        mqtt::QoS::at_most_once, false, now_ms)
+  Result<std::uint16_t> sent = topic ? session_.publish(
+                                           *topic,
+                                           std::span<const std::uint8_t>(
+                                               reinterpret_cast<const std::uint8_t*>(body.data()), body.size()),
+                                           mqtt::QoS::at_most_once, false, now_ms)
                                      : Result<std::uint16_t>(tl::unexpected(topic.error()));
   if (!sent) {
     std::uint32_t closed = 0;

@@ -48,24 +48,30 @@
 namespace picohub::iothub {
 
 // ---- events (views stay valid until the next receive() or poll_event()) ----
-struct Connected { bool session_present = false; };
+struct Connected {
+  bool session_present = false;
+};
 struct ConnectRefused {
   mqtt::ConnectReturnCode code = mqtt::ConnectReturnCode::accepted;
   const char* message = "";  // what to check (static storage)
   bool retryable = false;    // only "server unavailable" is worth retrying with the same credentials
 };
-struct C2dSubscribed { std::uint8_t granted_qos = 0; };
-struct TelemetryAcked { std::uint16_t packet_id = 0; };
+struct C2dSubscribed {
+  std::uint8_t granted_qos = 0;
+};
+struct TelemetryAcked {
+  std::uint16_t packet_id = 0;
+};
 struct C2dMessage {
   std::span<const std::uint8_t> payload;
   std::string_view topic;
-  std::string_view bag;               // raw encoded property bag
-  std::string_view message_id;        // $.mid, decoded (empty if absent)
-  std::string_view correlation_id;    // $.cid
-  std::string_view content_type;      // $.ct
-  std::string_view content_encoding;  // $.ce
+  std::string_view bag;                  // raw encoded property bag
+  std::string_view message_id;           // $.mid, decoded (empty if absent)
+  std::string_view correlation_id;       // $.cid
+  std::string_view content_type;         // $.ct
+  std::string_view content_encoding;     // $.ce
   std::span<const KeyValue> properties;  // every other property, decoded ($.to, iothub-ack, application ones)
-  bool properties_truncated = false;  // more properties than DeviceClientMemory holds, or a bad %XX escape
+  bool properties_truncated = false;     // more properties than DeviceClientMemory holds, or a bad %XX escape
 };
 struct OtherMessage {  // twin / method / anything else from the hub, as received
   std::string_view topic;
@@ -73,11 +79,11 @@ struct OtherMessage {  // twin / method / anything else from the hub, as receive
 };
 // The answer to the twin GET. status 200: payload is {"desired":{..,"$version":N},"reported":{..}}.
 struct TwinDocument {
-  int status = 0;                        // 0 when too_large
+  int status = 0;                         // 0 when too_large
   std::span<const std::uint8_t> payload;  // the properties (or the hub's error body)
   std::uint64_t desired_version = 0;      // desired.$version (0 if absent)
   std::uint32_t request_id = 0;
-  bool too_large = false;                 // did not fit the receive buffer: size / capacity say by how much
+  bool too_large = false;  // did not fit the receive buffer: size / capacity say by how much
   std::uint32_t size = 0;
   std::size_t capacity = 0;
 };
@@ -101,7 +107,7 @@ struct MethodCalled {
   std::string_view response;
   bool sent = false;  // false: the answer did not fit the output buffer (the caller times out)
 };
-struct RenewalDue {};  // the SAS token needs renewing: close the transport once output is written, reconnect
+struct RenewalDue {};    // the SAS token needs renewing: close the transport once output is written, reconnect
 struct ConnectionLost {  // protocol error, PINGRESP or CONNACK timeout, refused subscription
   enum class Cause : std::uint8_t { protocol, connack_timeout, keep_alive_timeout, subscription_refused };
   Error error;
@@ -110,14 +116,14 @@ struct ConnectionLost {  // protocol error, PINGRESP or CONNACK timeout, refused
 // A message larger than the receive buffer arrived: it was skipped (and acknowledged, when QoS 1, so the hub does
 // not redeliver it forever). The connection goes on.
 struct MessageDropped {
-  std::uint32_t size = 0;        // the whole MQTT packet, bytes
-  std::uint16_t packet_id = 0;   // 0 for QoS 0
-  std::size_t capacity = 0;      // the receive buffer it did not fit
+  std::uint32_t size = 0;       // the whole MQTT packet, bytes
+  std::uint16_t packet_id = 0;  // 0 for QoS 0
+  std::size_t capacity = 0;     // the receive buffer it did not fit
 };
 
-using DeviceEvent = std::variant<Connected, ConnectRefused, C2dSubscribed, TelemetryAcked, C2dMessage, OtherMessage,
-                                 RenewalDue, ConnectionLost, MessageDropped, TwinDocument, DesiredPatch, ReportedAcked,
-                                 MethodCalled>;
+using DeviceEvent =
+    std::variant<Connected, ConnectRefused, C2dSubscribed, TelemetryAcked, C2dMessage, OtherMessage, RenewalDue,
+                 ConnectionLost, MessageDropped, TwinDocument, DesiredPatch, ReportedAcked, MethodCalled>;
 
 // ---- direct methods ----
 // A handler writes its JSON answer (or nothing) into `response` and says how much it wrote and the status.
@@ -138,13 +144,13 @@ struct Method {
 const char* describe_connack(mqtt::ConnectReturnCode code) noexcept;
 
 struct DeviceClientOptions {
-  std::uint16_t keep_alive_s = 240;    // IoT Hub's useful maximum is 1177
-  std::uint32_t sas_ttl_s = 3600;      // lifetime of generated tokens
-  bool clean_session = false;          // IoT Hub SDKs keep the session (queued C2D flows on reconnect)
+  std::uint16_t keep_alive_s = 240;  // IoT Hub's useful maximum is 1177
+  std::uint32_t sas_ttl_s = 3600;    // lifetime of generated tokens
+  bool clean_session = false;        // IoT Hub SDKs keep the session (queued C2D flows on reconnect)
   bool subscribe_c2d = true;
   mqtt::QoS c2d_qos = mqtt::QoS::at_least_once;
   std::string_view client_type = default_client_type;  // DeviceClientType in the username
-  std::string_view model_id{};                          // IoT Plug and Play model id (DTMI); empty = none
+  std::string_view model_id{};                         // IoT Plug and Play model id (DTMI); empty = none
   bool twin = false;     // subscribe to twin answers and desired patches, GET the twin after each connect
   bool methods = false;  // subscribe to direct methods (answered from the set_methods() table)
   mqtt::SessionOptions session{};
@@ -178,13 +184,13 @@ struct StaticDeviceClientMemory {
 };
 
 enum class DeviceClientState : std::uint8_t {
-  idle,          // no transport: before connect() or after on_transport_reset()
-  connecting,    // CONNECT queued, waiting for CONNACK
-  subscribing,   // connected, waiting for the C2D SUBACK
-  ready,         // connected (and subscribed)
-  renewal_due,   // DISCONNECT queued for a token renewal: close the transport and reconnect
-  refused,       // CONNACK refused: fix the credentials (or retry later for "server unavailable")
-  failed,        // the connection is unusable: reset the transport and reconnect with back-off
+  idle,         // no transport: before connect() or after on_transport_reset()
+  connecting,   // CONNECT queued, waiting for CONNACK
+  subscribing,  // connected, waiting for the C2D SUBACK
+  ready,        // connected (and subscribed)
+  renewal_due,  // DISCONNECT queued for a token renewal: close the transport and reconnect
+  refused,      // CONNACK refused: fix the credentials (or retry later for "server unavailable")
+  failed,       // the connection is unusable: reset the transport and reconnect with back-off
 };
 
 class DeviceClient {
@@ -269,7 +275,7 @@ class DeviceClient {
   std::uint64_t renew_at_ms_ = mqtt::Session::no_deadline;
   std::uint64_t renew_at_unix_ = UINT64_MAX;
   std::uint64_t token_expiry_unix_ = 0;
-  std::optional<DeviceEvent> pending_;  // an event raised by the client itself (RenewalDue)
+  std::optional<DeviceEvent> pending_;                    // an event raised by the client itself (RenewalDue)
   std::optional<TelemetryTopicBuilder> telemetry_topic_;  // made on the first send_telemetry()
 };
 

@@ -43,7 +43,7 @@ class PropertyBagWriter {
 struct RawProperty {
   std::string_view key{};    // encoded
   std::string_view value{};  // encoded; empty for both "key" and "key="
-  bool has_value = false;  // false for a bare "key" (null)
+  bool has_value = false;    // false for a bare "key" (null)
 };
 
 // Iterates the properties of an encoded bag. Empty elements ("a&&b", leading/trailing '&') are skipped.

@@ -14,8 +14,8 @@ namespace {
 constexpr std::string_view token_prefix = "SharedAccessSignature";
 
 // HMAC-SHA256 over the concatenation of up to three parts, so callers never need a scratch buffer.
-Result<void> hmac_sha256(std::span<const std::uint8_t> key, std::string_view a, std::string_view b,
-                         std::string_view c, HmacSha256::Mac& mac) noexcept {
+Result<void> hmac_sha256(std::span<const std::uint8_t> key, std::string_view a, std::string_view b, std::string_view c,
+                         HmacSha256::Mac& mac) noexcept {
   HmacSha256 hmac(key);
   hmac.update(a);
   hmac.update(b);
@@ -80,8 +80,7 @@ Result<std::string_view> make_sas_token(const SasTokenRequest& request, std::spa
   (void)ec;  // 24 bytes always hold a uint64
   const std::string_view se(se_text.data(), static_cast<std::size_t>(se_end - se_text.data()));
   std::array<char, sas_signature_size> sig{};
-  auto s = signature_of(request.key_base64, std::string_view(out.data() + sr_begin, sr_end - sr_begin), "\n", se,
-                        sig);
+  auto s = signature_of(request.key_base64, std::string_view(out.data() + sr_begin, sr_end - sr_begin), "\n", se, sig);
   if (!s) return tl::unexpected(s.error());
   w.encoded(*s);
   w.text("&se=");

@@ -1,8 +1,8 @@
 // Shared Access Signature tokens, both sides: the device signs (make_sas_token), the hub verifies
 // (parse_sas_token + verify_sas_token). Reference: iothub-mqtt.md §2.
-//   token          = "SharedAccessSignature sr=<url-encoded resource>&sig=<url-encoded base64 HMAC>&se=<unix s>[&skn=<policy>]"
-//   string to sign = <sr exactly as written> "\n" <se exactly as written>
-//   HMAC-SHA256 key = base64-DECODED SharedAccessKey
+//   token          = "SharedAccessSignature sr=<url-encoded resource>&sig=<url-encoded base64 HMAC>&se=<unix
+//   s>[&skn=<policy>]" string to sign = <sr exactly as written> "\n" <se exactly as written> HMAC-SHA256 key =
+//   base64-DECODED SharedAccessKey
 #pragma once
 
 #include <cstddef>
@@ -27,7 +27,7 @@ Result<std::string_view> sas_signature(std::string_view string_to_sign, std::str
 struct SasTokenRequest {
   std::string_view resource{};     // unencoded, e.g. "myhub.azure-devices.net/devices/dev1"
   std::string_view key_base64{};   // SharedAccessKey (device, module, policy or derived DPS key)
-  std::uint64_t expiry_unix = 0; // se
+  std::uint64_t expiry_unix = 0;   // se
   std::string_view policy_name{};  // skn; empty = no skn (device/module registry key)
 };
 
@@ -50,7 +50,7 @@ struct SasTokenFields {
   std::string_view sr{};      // raw, as written (may be url-encoded in any hex case, or not encoded at all)
   std::string_view sig{};     // raw, url-encoded base64
   std::string_view se_raw{};  // raw decimal text (what was signed)
-  std::uint64_t se = 0;     // parsed expiry, unix seconds
+  std::uint64_t se = 0;       // parsed expiry, unix seconds
   std::string_view skn{};     // raw; empty when absent
   bool has_skn = false;
 };

@@ -42,7 +42,8 @@ Result<mqtt::TopicName> TelemetryTopicBuilder::build(const MessageProperties& pr
   PropertyBagWriter bag(out.subspan(w.n));
   if (auto r = write_message_properties(bag, properties); !r) return tl::unexpected(r.error());
   const std::size_t size = w.n + bag.size();
-  if (size > max_topic_bytes) return fail(Errc::too_large, "telemetry topic is longer than an MQTT string (65535 bytes)");
+  if (size > max_topic_bytes)
+    return fail(Errc::too_large, "telemetry topic is longer than an MQTT string (65535 bytes)");
   return mqtt::TopicName(std::string_view(out.data(), size));
 }
 

@@ -85,7 +85,7 @@ struct DevicePublish {
   DevicePublishKind kind = DevicePublishKind::invalid;
   std::string_view bag{};  // telemetry: encoded property bag (may be empty)
   std::string_view rid{};  // twin_get, twin_patch_reported, method_response
-  int status = 0;        // method_response
+  int status = 0;          // method_response
 };
 
 // Classifies a PUBLISH topic from the device `device_id` (module `module_id`, empty for a device). Another
@@ -105,11 +105,11 @@ enum class HubPublishKind : std::uint8_t { unknown, c2d, twin_response, twin_des
 
 struct HubPublish {
   HubPublishKind kind = HubPublishKind::unknown;
-  std::string_view bag{};          // c2d, module_input: encoded property bag
-  std::string_view rid{};          // twin_response, method_request
-  int status = 0;                // twin_response
+  std::string_view bag{};                // c2d, module_input: encoded property bag
+  std::string_view rid{};                // twin_response, method_request
+  int status = 0;                        // twin_response
   std::optional<std::uint64_t> version;  // twin_response (after a reported patch), twin_desired
-  std::string_view name{};         // method_request: method name; module_input: input name
+  std::string_view name{};               // method_request: method name; module_input: input name
 };
 
 HubPublish classify_hub_publish(std::string_view topic, std::string_view device_id,

@@ -100,7 +100,8 @@ Result<ParsedUsername> parse_mqtt_username(std::string_view username) noexcept {
     p.query = seg[count - 1];
     --count;
   }
-  if (count < 2 || count > 3) return fail(Errc::malformed, "username must be {host}/{deviceId}[/{moduleId}]/?api-version=...");
+  if (count < 2 || count > 3)
+    return fail(Errc::malformed, "username must be {host}/{deviceId}[/{moduleId}]/?api-version=...");
   for (std::size_t i = 0; i < count; ++i)
     if (!valid_segment(seg[i])) return fail(Errc::malformed, "username has an empty host, device or module segment");
   p.host = seg[0];

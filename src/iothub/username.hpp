@@ -17,11 +17,11 @@ inline constexpr std::string_view hub_api_version = "2021-04-12";
 inline constexpr std::string_view default_client_type = "picohub/" PICOHUB_VERSION;
 
 struct UsernameOptions {
-  std::string_view host{};                         // HostName from the connection string (never the gateway)
+  std::string_view host{};  // HostName from the connection string (never the gateway)
   std::string_view device_id{};
-  std::string_view module_id{};                    // empty = device identity
+  std::string_view module_id{};                        // empty = device identity
   std::string_view client_type = default_client_type;  // unencoded; empty = no DeviceClientType
-  std::string_view model_id{};                     // unencoded DTMI; empty = none
+  std::string_view model_id{};                         // unencoded DTMI; empty = none
   std::string_view api_version = hub_api_version;
 };
 

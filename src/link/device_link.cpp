@@ -96,7 +96,8 @@ void DeviceLink::lost(const Error& error, device::LossReason reason) {
   const bool was_up = supervisor_.state() == device::SupervisorState::connected;
   if (!opening_) {
     const std::string particulars = detail_.empty() ? "" : (was_up ? " (" + detail_ + ")" : ": " + detail_);
-    notice(LinkNotice::Kind::connection_lost, (was_up ? "connection lost: " : "") + std::string(error.what) + particulars);
+    notice(LinkNotice::Kind::connection_lost,
+           (was_up ? "connection lost: " : "") + std::string(error.what) + particulars);
   }
   supervisor_.on_lost(reason, now_ms(), jitter());
   announced_ = false;
@@ -145,7 +146,8 @@ Result<void> DeviceLink::take_actions() {
         if (!failure_reported_ && supervisor_.state() != device::SupervisorState::connecting &&
             supervisor_.last_loss() == device::LossReason::connect_timeout) {
           // The supervisor timed the attempt out: the hub took the connection but never answered CONNECT.
-          last_error_ = Error{Errc::timeout, "the hub did not answer the MQTT CONNECT in time: check the host name and port"};
+          last_error_ = Error{Errc::timeout,
+                              "the hub did not answer the MQTT CONNECT in time: check the host name and port"};
           failure_reported_ = true;
           if (!opening_) notice(LinkNotice::Kind::connection_lost, last_error_.what);
           announced_ = false;

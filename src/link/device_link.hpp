@@ -107,8 +107,8 @@ class DeviceLink final : private device::DeviceEventSink {
   bool failure_reported_ = false;  // the current attempt's failure was noted (else the supervisor timed it out)
   bool renewing_ = false;
   bool stopped_ = false;
-  bool opening_ = false;    // inside open(): its caller reports a failure, so no notices
-  bool announced_ = true;   // the current retry's "reconnecting in" notice was given
+  bool opening_ = false;   // inside open(): its caller reports a failure, so no notices
+  bool announced_ = true;  // the current retry's "reconnecting in" notice was given
   int reconnects_ = 0;
 };
 

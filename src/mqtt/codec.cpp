@@ -84,13 +84,15 @@ Result<std::size_t> connect_remaining(const Connect& p) {
     return fail(Errc::invalid_argument, "an empty MQTT client id needs clean_session");
   std::size_t n = 10 + 2 + p.client_id.size();  // "MQTT" name, level, flags, keep-alive
   if (p.will) {
-    if (!valid_topic_name(p.will->topic)) return fail(Errc::invalid_argument, "MQTT will topic is not a valid topic name");
+    if (!valid_topic_name(p.will->topic))
+      return fail(Errc::invalid_argument, "MQTT will topic is not a valid topic name");
     if (!valid_qos(p.will->qos)) return fail(Errc::invalid_argument, "MQTT will QoS must be 0, 1 or 2");
     if (p.will->payload.size() > max_field) return fail(Errc::too_large, "MQTT will payload exceeds 65535 bytes");
     n += 2 + p.will->topic.size() + 2 + p.will->payload.size();
   }
   if (p.username) {
-    if (!valid_mqtt_string(*p.username)) return fail(Errc::invalid_argument, "MQTT user name is not a valid MQTT string");
+    if (!valid_mqtt_string(*p.username))
+      return fail(Errc::invalid_argument, "MQTT user name is not a valid MQTT string");
     n += 2 + p.username->size();
   }
   if (p.password) {
@@ -107,7 +109,8 @@ Result<std::size_t> publish_remaining(const Publish& p, bool topic_valid = false
     return fail(Errc::invalid_argument, "MQTT publish topic is empty, not UTF-8 or has a wildcard");
   if (!valid_qos(p.qos)) return fail(Errc::invalid_argument, "MQTT publish QoS must be 0, 1 or 2");
   const bool has_id = p.qos != QoS::at_most_once;
-  if (has_id && p.packet_id == 0) return fail(Errc::invalid_argument, "MQTT QoS 1/2 publish needs a non-zero packet id");
+  if (has_id && p.packet_id == 0)
+    return fail(Errc::invalid_argument, "MQTT QoS 1/2 publish needs a non-zero packet id");
   if (!has_id && p.dup) return fail(Errc::invalid_argument, "MQTT QoS 0 publish must not set DUP");
   return 2 + p.topic.size() + (has_id ? 2 : 0) + p.payload.size();
 }
@@ -200,7 +203,8 @@ Result<Packet> decode_connect(Reader r) {
   if (!r.string(name) || name != "MQTT") return malformed("MQTT CONNECT protocol name is not \"MQTT\"");
   Connect c;
   std::uint8_t flags = 0;
-  if (!r.u8(c.protocol_level) || !r.u8(flags) || !r.u16(c.keep_alive_s)) return malformed("MQTT CONNECT header is short");
+  if (!r.u8(c.protocol_level) || !r.u8(flags) || !r.u16(c.keep_alive_s))
+    return malformed("MQTT CONNECT header is short");
   if (flags & 0x01) return malformed("MQTT CONNECT reserved flag is set");
   c.clean_session = (flags & 0x02) != 0;
   const bool will = (flags & 0x04) != 0;
@@ -368,7 +372,8 @@ Result<std::size_t> encode(const Connect& p, std::span<std::uint8_t> out) {
 Result<std::size_t> encode(const Connack& p, std::span<std::uint8_t> out) {
   const auto code = static_cast<std::uint8_t>(p.return_code);
   if (code > 5) return fail(Errc::invalid_argument, "MQTT CONNACK return code must be 0..5");
-  if (code != 0 && p.session_present) return fail(Errc::invalid_argument, "a refusing MQTT CONNACK cannot have a session");
+  if (code != 0 && p.session_present)
+    return fail(Errc::invalid_argument, "a refusing MQTT CONNACK cannot have a session");
   auto w = start(out, 0x20, 2);
   if (!w) return tl::unexpected(w.error());
   w->u8(p.session_present ? 1 : 0);
@@ -396,11 +401,21 @@ Result<std::size_t> encode(const Publish& p, const TopicName& topic, std::span<s
   return write_publish(with_topic, *remaining, out);
 }
 
-Result<std::size_t> encode(const Puback& p, std::span<std::uint8_t> out) { return encode_id_only(0x40, p.packet_id, out); }
-Result<std::size_t> encode(const Pubrec& p, std::span<std::uint8_t> out) { return encode_id_only(0x50, p.packet_id, out); }
-Result<std::size_t> encode(const Pubrel& p, std::span<std::uint8_t> out) { return encode_id_only(0x62, p.packet_id, out); }
-Result<std::size_t> encode(const Pubcomp& p, std::span<std::uint8_t> out) { return encode_id_only(0x70, p.packet_id, out); }
-Result<std::size_t> encode(const Unsuback& p, std::span<std::uint8_t> out) { return encode_id_only(0xB0, p.packet_id, out); }
+Result<std::size_t> encode(const Puback& p, std::span<std::uint8_t> out) {
+  return encode_id_only(0x40, p.packet_id, out);
+}
+Result<std::size_t> encode(const Pubrec& p, std::span<std::uint8_t> out) {
+  return encode_id_only(0x50, p.packet_id, out);
+}
+Result<std::size_t> encode(const Pubrel& p, std::span<std::uint8_t> out) {
+  return encode_id_only(0x62, p.packet_id, out);
+}
+Result<std::size_t> encode(const Pubcomp& p, std::span<std::uint8_t> out) {
+  return encode_id_only(0x70, p.packet_id, out);
+}
+Result<std::size_t> encode(const Unsuback& p, std::span<std::uint8_t> out) {
+  return encode_id_only(0xB0, p.packet_id, out);
+}
 
 Result<std::size_t> encode(const Subscribe& p, std::span<std::uint8_t> out) {
   auto remaining = subscribe_remaining(p);
@@ -419,7 +434,8 @@ Result<std::size_t> encode(const Suback& p, std::span<std::uint8_t> out) {
   if (p.packet_id == 0) return fail(Errc::invalid_argument, "MQTT SUBACK needs a non-zero packet id");
   if (p.return_codes.empty()) return fail(Errc::invalid_argument, "MQTT SUBACK needs at least one return code");
   for (const auto c : p.return_codes)
-    if (c > 2 && c != suback_failure) return fail(Errc::invalid_argument, "MQTT SUBACK return code must be 0, 1, 2 or 0x80");
+    if (c > 2 && c != suback_failure)
+      return fail(Errc::invalid_argument, "MQTT SUBACK return code must be 0, 1, 2 or 0x80");
   auto w = start(out, 0x90, 2 + p.return_codes.size());
   if (!w) return tl::unexpected(w.error());
   w->u16(p.packet_id);

@@ -63,9 +63,9 @@ Result<std::size_t> encode(const Publish& packet, const TopicName& topic, std::s
 // ---- decoding ----
 struct FixedHeader {
   PacketType type = PacketType::connect;
-  std::uint8_t flags = 0;               // low nibble of the first byte
+  std::uint8_t flags = 0;  // low nibble of the first byte
   std::uint32_t remaining_length = 0;
-  std::size_t header_size = 0;          // 2..5
+  std::size_t header_size = 0;  // 2..5
   std::size_t packet_size() const noexcept { return header_size + remaining_length; }
 };
 

@@ -25,8 +25,7 @@ const char* describe(ConnectReturnCode code) noexcept {
       return "broker refused MQTT 3.1.1 (CONNACK 1): use a broker that supports protocol level 4";
     case ConnectReturnCode::identifier_rejected:
       return "broker rejected the client id (CONNACK 2): check the device id / client id";
-    case ConnectReturnCode::server_unavailable:
-      return "broker is unavailable (CONNACK 3): retry later with backoff";
+    case ConnectReturnCode::server_unavailable: return "broker is unavailable (CONNACK 3): retry later with backoff";
     case ConnectReturnCode::bad_username_or_password:
       return "broker refused the user name or password (CONNACK 4): check the credentials";
     case ConnectReturnCode::not_authorized:
@@ -38,10 +37,9 @@ const char* describe(ConnectReturnCode code) noexcept {
 
 PacketType type_of(const Packet& packet) noexcept {
   static constexpr PacketType types[] = {
-      PacketType::connect,  PacketType::connack,     PacketType::publish,  PacketType::puback,
-      PacketType::pubrec,   PacketType::pubrel,      PacketType::pubcomp,  PacketType::subscribe,
-      PacketType::suback,   PacketType::unsubscribe, PacketType::unsuback, PacketType::pingreq,
-      PacketType::pingresp, PacketType::disconnect,
+      PacketType::connect,  PacketType::connack, PacketType::publish,   PacketType::puback,     PacketType::pubrec,
+      PacketType::pubrel,   PacketType::pubcomp, PacketType::subscribe, PacketType::suback,     PacketType::unsubscribe,
+      PacketType::unsuback, PacketType::pingreq, PacketType::pingresp,  PacketType::disconnect,
   };
   return types[packet.index()];
 }

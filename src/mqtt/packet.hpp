@@ -80,15 +80,23 @@ struct Publish {
   std::span<const std::uint8_t> payload;
   QoS qos = QoS::at_most_once;
   bool retain = false;
-  bool dup = false;              // only allowed with QoS > 0
-  std::uint16_t packet_id = 0;   // non-zero iff QoS > 0
+  bool dup = false;             // only allowed with QoS > 0
+  std::uint16_t packet_id = 0;  // non-zero iff QoS > 0
 };
 
 // The four "packet id only" acknowledgements share a shape.
-struct Puback { std::uint16_t packet_id = 0; };
-struct Pubrec { std::uint16_t packet_id = 0; };
-struct Pubrel { std::uint16_t packet_id = 0; };
-struct Pubcomp { std::uint16_t packet_id = 0; };
+struct Puback {
+  std::uint16_t packet_id = 0;
+};
+struct Pubrec {
+  std::uint16_t packet_id = 0;
+};
+struct Pubrel {
+  std::uint16_t packet_id = 0;
+};
+struct Pubcomp {
+  std::uint16_t packet_id = 0;
+};
 
 struct Subscription {
   std::string_view filter;  // valid topic filter: '+' fills a whole level, '#' only as the last level
@@ -178,7 +186,9 @@ struct Suback {
   std::span<const std::uint8_t> return_codes;
 };
 
-struct Unsuback { std::uint16_t packet_id = 0; };
+struct Unsuback {
+  std::uint16_t packet_id = 0;
+};
 struct Pingreq {};
 struct Pingresp {};
 struct Disconnect {};

@@ -15,7 +15,8 @@ constexpr std::size_t pingreq_size = 2;
 constexpr std::size_t disconnect_size = 2;
 
 Error refusal_error(ConnectReturnCode code) noexcept {
-  const bool credentials = code == ConnectReturnCode::bad_username_or_password || code == ConnectReturnCode::not_authorized;
+  const bool credentials = code == ConnectReturnCode::bad_username_or_password ||
+                           code == ConnectReturnCode::not_authorized;
   return Error{credentials ? Errc::auth_refused : Errc::connect_failed, describe(code)};
 }
 
@@ -86,7 +87,8 @@ void Session::flush() noexcept {
       std::size_t next = memory_.window.size();
       for (std::size_t i = 0; i < memory_.window.size(); ++i) {
         const auto& s = memory_.window[i];
-        if (s.packet_id != 0 && s.needs_send && (next == memory_.window.size() || s.sequence < memory_.window[next].sequence))
+        if (s.packet_id != 0 && s.needs_send &&
+            (next == memory_.window.size() || s.sequence < memory_.window[next].sequence))
           next = i;
       }
       if (next == memory_.window.size()) break;
@@ -179,7 +181,8 @@ Result<std::uint16_t> Session::publish(std::string_view topic, std::span<const s
 Result<std::uint16_t> Session::publish(const TopicName& topic, std::span<const std::uint8_t> payload, QoS qos,
                                        bool retain, std::uint64_t now_ms) {
   now_ms_ = now_ms;
-  if (qos == QoS::exactly_once) return fail(Errc::invalid_argument, "MQTT QoS 2 publish is not supported: use QoS 0 or 1");
+  if (qos == QoS::exactly_once)
+    return fail(Errc::invalid_argument, "MQTT QoS 2 publish is not supported: use QoS 0 or 1");
   if (static_cast<std::uint8_t>(qos) > 2) return fail(Errc::invalid_argument, "MQTT publish QoS must be 0 or 1");
   if (state_ == SessionState::disconnecting) return fail(Errc::not_connected, "MQTT session is disconnecting");
   Publish p{topic.view(), payload, qos, retain, false, qos == QoS::at_most_once ? std::uint16_t{0} : std::uint16_t{1}};
@@ -188,7 +191,8 @@ Result<std::uint16_t> Session::publish(const TopicName& topic, std::span<const s
   if (*size > memory_.tx.size()) return fail(Errc::too_large, "MQTT publish is larger than the session's tx buffer");
 
   if (qos == QoS::at_most_once) {
-    if (state_ != SessionState::connected) return fail(Errc::not_connected, "MQTT QoS 0 publish needs a connected session");
+    if (state_ != SessionState::connected)
+      return fail(Errc::not_connected, "MQTT QoS 0 publish needs a connected session");
     auto out = tx_reserve(*size);
     if (out.empty()) return fail(Errc::buffer_full, "MQTT tx buffer is full: write pending output first");
     auto n = encode(p, topic, out);
@@ -246,7 +250,8 @@ Result<std::uint16_t> Session::unsubscribe(std::span<const std::string_view> fil
   Unsubscribe packet{1, filters};
   auto size = encoded_size(packet);
   if (!size) return tl::unexpected(size.error());
-  if (*size > memory_.tx.size()) return fail(Errc::too_large, "MQTT UNSUBSCRIBE is larger than the session's tx buffer");
+  if (*size > memory_.tx.size())
+    return fail(Errc::too_large, "MQTT UNSUBSCRIBE is larger than the session's tx buffer");
   auto out = tx_reserve(*size);
   if (out.empty()) return fail(Errc::buffer_full, "MQTT tx buffer is full: write pending output first");
   packet.packet_id = allocate_id();
@@ -279,7 +284,8 @@ void Session::on_time(std::uint64_t now_ms) {
   now_ms_ = now_ms;
   if (state_ == SessionState::connecting && now_ms >= connect_sent_ms_ + options_.connack_timeout_ms) {
     state_ = SessionState::failed;
-    error_ = Error{Errc::timeout, "no CONNACK from the MQTT broker in time: check the address, port and TLS, then retry"};
+    error_ = Error{Errc::timeout,
+                   "no CONNACK from the MQTT broker in time: check the address, port and TLS, then retry"};
     push_local_event(ConnectTimedOut{});
     return;
   }
@@ -386,7 +392,8 @@ std::size_t Session::skip(std::span<const std::uint8_t> bytes) noexcept {
     const std::uint32_t id_at = 2u + oversize_.topic_length;
     if (pos == 0) oversize_.topic_length = static_cast<std::uint16_t>(bytes[i] << 8);
     else if (pos == 1) oversize_.topic_length = static_cast<std::uint16_t>(oversize_.topic_length | bytes[i]);
-    else if (oversize_.qos != QoS::at_most_once && pos == id_at) oversize_.packet_id = static_cast<std::uint16_t>(bytes[i] << 8);
+    else if (oversize_.qos != QoS::at_most_once && pos == id_at)
+      oversize_.packet_id = static_cast<std::uint16_t>(bytes[i] << 8);
     else if (oversize_.qos != QoS::at_most_once && pos == id_at + 1)
       oversize_.packet_id = static_cast<std::uint16_t>(oversize_.packet_id | bytes[i]);
     else if (pos > id_at + 1) {  // payload: nothing more to pick, jump to the end of this chunk

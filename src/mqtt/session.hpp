@@ -44,8 +44,12 @@
 namespace picohub::mqtt {
 
 // ---- events (views into the session's rx buffer stay valid until the next receive() or poll_event()) ----
-struct Connected { bool session_present = false; };
-struct ConnectRefused { ConnectReturnCode return_code = ConnectReturnCode::accepted; };  // describe(code) explains it
+struct Connected {
+  bool session_present = false;
+};
+struct ConnectRefused {
+  ConnectReturnCode return_code = ConnectReturnCode::accepted;
+};                          // describe(code) explains it
 struct ConnectTimedOut {};  // no CONNACK within SessionOptions::connack_timeout_ms; reset the transport
 struct MessageReceived {
   std::string_view topic;
@@ -55,20 +59,26 @@ struct MessageReceived {
   bool dup = false;
   std::uint16_t packet_id = 0;  // 0 for QoS 0; the session sends the PUBACK itself when this event is taken
 };
-struct PublishAcked { std::uint16_t packet_id = 0; };
+struct PublishAcked {
+  std::uint16_t packet_id = 0;
+};
 struct Subscribed {
   std::uint16_t packet_id = 0;
   std::span<const std::uint8_t> granted;  // one per filter: granted QoS 0..2, or suback_failure (0x80)
 };
-struct Unsubscribed { std::uint16_t packet_id = 0; };
+struct Unsubscribed {
+  std::uint16_t packet_id = 0;
+};
 struct PingTimedOut {};  // no PINGRESP within SessionOptions::ping_timeout_ms; the link is dead, reset it
-struct ProtocolError { Error error; };  // the session failed; reset the transport and connect again
+struct ProtocolError {
+  Error error;
+};  // the session failed; reset the transport and connect again
 // A PUBLISH larger than the rx buffer arrived. It was skipped as it streamed in, never stored; taking this event
 // queues its PUBACK (QoS 1) in arrival order, so the broker neither redelivers it forever nor drops the session.
 struct MessageDropped {
   std::uint16_t packet_id = 0;  // 0 for QoS 0
   QoS qos = QoS::at_most_once;
-  std::uint32_t size = 0;       // the whole packet, bytes
+  std::uint32_t size = 0;  // the whole packet, bytes
 };
 
 using Event = std::variant<Connected, ConnectRefused, ConnectTimedOut, MessageReceived, PublishAcked, Subscribed,
@@ -184,7 +194,7 @@ class Session {
   // in-flight QoS 1 publishes for retransmission (DUP=1, original order) after the next CONNACK. State -> idle.
   void on_transport_reset() noexcept;
 
-  std::size_t in_flight() const noexcept;   // unacknowledged QoS 1 publishes
+  std::size_t in_flight() const noexcept;  // unacknowledged QoS 1 publishes
   std::size_t window_capacity() const noexcept { return memory_.window.size(); }
   SessionState state() const noexcept { return state_; }
   bool connected() const noexcept { return state_ == SessionState::connected; }

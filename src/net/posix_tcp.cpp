@@ -43,12 +43,9 @@ const char* connect_message(int err) {
     case ENETUNREACH:
     case EHOSTUNREACH:
     case EADDRNOTAVAIL:
-    case EAFNOSUPPORT:
-      return "host unreachable: check the host address and the network connection";
-    case ETIMEDOUT:
-      return "TCP connect timed out: check the host address, the port and any firewall in between";
-    default:
-      return "TCP connect failed: check the host, the port and the network";
+    case EAFNOSUPPORT: return "host unreachable: check the host address and the network connection";
+    case ETIMEDOUT: return "TCP connect timed out: check the host address, the port and any firewall in between";
+    default: return "TCP connect failed: check the host, the port and the network";
   }
 }
 
@@ -221,7 +218,8 @@ Result<std::size_t> PosixTcp::write(std::span<const std::uint8_t> data) {
       return fail(Errc::would_block, "socket send buffer full");
     }
     detail_ = "send to " + peer_ + ": " + std::strerror(errno);
-    if (errno == EPIPE || errno == ECONNRESET) return fail(Errc::connection_closed, "the peer closed the TCP connection");
+    if (errno == EPIPE || errno == ECONNRESET)
+      return fail(Errc::connection_closed, "the peer closed the TCP connection");
     return fail(Errc::io_failure, "TCP send failed");
   }
 }

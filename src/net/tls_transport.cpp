@@ -47,21 +47,18 @@ void TlsTransport::on_failure(void* p, const tls::FailureInfo& f) {
   auto* self = static_cast<TlsTransport*>(p);
   std::string& d = self->detail_;
   switch (f.stage) {
-    case tls::FailureStage::connect:
-      d = std::string(self->inner_->last_error_detail());
-      return;
+    case tls::FailureStage::connect: d = std::string(self->inner_->last_error_detail()); return;
     case tls::FailureStage::setup:
       d = f.mbedtls_code != 0 ? "mbedtls_ssl_setup: " + mbedtls_error_text(f.mbedtls_code) : std::string();
       return;
-    case tls::FailureStage::record:
-      d = "TLS record error: " + mbedtls_error_text(f.mbedtls_code);
-      return;
+    case tls::FailureStage::record: d = "TLS record error: " + mbedtls_error_text(f.mbedtls_code); return;
     case tls::FailureStage::handshake: break;
   }
   const std::string lib = mbedtls_error_text(f.mbedtls_code);
   if (f.mbedtls_code == MBEDTLS_ERR_X509_CERT_VERIFY_FAILED) {
     d = tls::verify_failure_message(f.verify_flags);
-    if (f.verify_flags & MBEDTLS_X509_BADCERT_CN_MISMATCH) d += "; the certificate does not cover host name " + self->server_name_;
+    if (f.verify_flags & MBEDTLS_X509_BADCERT_CN_MISMATCH)
+      d += "; the certificate does not cover host name " + self->server_name_;
     d += " (mbedTLS: " + verify_info_line(f.verify_flags) + ")";
   } else if (f.inner_failed || f.mbedtls_code == MBEDTLS_ERR_SSL_CONN_EOF) {
     const std::string inner_words = f.inner_failed ? std::string(f.inner_error.what) : "end of stream";

@@ -44,9 +44,9 @@ const char* to_string(DhcpEvent event) noexcept;
 
 struct DhcpConfig {
   MacAddress mac{};
-  std::string_view hostname;  // option 12; the device id is a good default. Must outlive the client.
-  RandomSource random;        // transaction ids and retransmission jitter
-  RetryBackoff backoff{};     // RFC 2131 §4.1: 4 s doubling to 64 s, +-1 s
+  std::string_view hostname;       // option 12; the device id is a good default. Must outlive the client.
+  RandomSource random;             // transaction ids and retransmission jitter
+  RetryBackoff backoff{};          // RFC 2131 §4.1: 4 s doubling to 64 s, +-1 s
   std::uint8_t request_tries = 4;  // REQUESTs sent while REQUESTING before DISCOVER starts over
 };
 
@@ -54,9 +54,9 @@ class DhcpClient {
  public:
   explicit DhcpClient(const DhcpConfig& config) noexcept : config_(config) {}
 
-  void start(std::uint64_t now_ms) noexcept;                          // INIT: DISCOVER now
+  void start(std::uint64_t now_ms) noexcept;                                 // INIT: DISCOVER now
   void start_static(const DhcpLease& lease, std::uint64_t now_ms) noexcept;  // no DHCP traffic at all
-  void stop() noexcept;                                                // idle, lease forgotten
+  void stop() noexcept;                                                      // idle, lease forgotten
 
   // A datagram received on the client socket (port 68). Refused ones (wrong xid/chaddr/op/cookie/port, malformed,
   // not expected in this state) leave the state unchanged; the error says why.

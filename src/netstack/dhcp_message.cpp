@@ -15,10 +15,22 @@ constexpr std::size_t min_message_size = 300;  // BOOTP minimum; some relays dro
 constexpr std::uint16_t broadcast_flag = 0x8000;
 
 enum Option : std::uint8_t {
-  pad = 0, subnet_mask = 1, router = 3, dns_server = 6, host_name = 12, domain_name = 15, ntp_server = 42,
+  pad = 0,
+  subnet_mask = 1,
+  router = 3,
+  dns_server = 6,
+  host_name = 12,
+  domain_name = 15,
+  ntp_server = 42,
   requested_ip = 50,
-  lease_time = 51, message_type = 53, server_id = 54, parameter_list = 55, renewal_t1 = 58, rebinding_t2 = 59,
-  client_id = 61, end = 255,
+  lease_time = 51,
+  message_type = 53,
+  server_id = 54,
+  parameter_list = 55,
+  renewal_t1 = 58,
+  rebinding_t2 = 59,
+  client_id = 61,
+  end = 255,
 };
 
 class OptionWriter {
@@ -111,8 +123,8 @@ Result<void> parse_options(std::span<const std::uint8_t> message, DhcpReply& rep
 Result<std::size_t> build_dhcp_message(const DhcpRequestFields& f, std::span<std::uint8_t> out) noexcept {
   if (out.size() < dhcp_message_capacity) return fail(Errc::too_large, "DHCP buffer smaller than 548 bytes");
   std::fill(out.begin(), out.begin() + dhcp_message_capacity, std::uint8_t{0});
-  out[op_at] = 1;      // BOOTREQUEST
-  out[htype_at] = 1;   // Ethernet
+  out[op_at] = 1;     // BOOTREQUEST
+  out[htype_at] = 1;  // Ethernet
   out[hlen_at] = 6;
   wire::put32(out, xid_at, f.xid);
   wire::put16(out, secs_at, f.secs);
@@ -134,8 +146,8 @@ Result<std::size_t> build_dhcp_message(const DhcpRequestFields& f, std::span<std
     const std::string_view name(f.hostname.data(), std::min(f.hostname.size(), dhcp_max_hostname));
     w.add(Option::host_name, std::span(reinterpret_cast<const std::uint8_t*>(name.data()), name.size()));
   }
-  static constexpr std::uint8_t wanted[] = {Option::subnet_mask, Option::router,     Option::dns_server,
-                                            Option::domain_name, Option::ntp_server, Option::lease_time,
+  static constexpr std::uint8_t wanted[] = {Option::subnet_mask, Option::router,      Option::dns_server,
+                                            Option::domain_name, Option::ntp_server,  Option::lease_time,
                                             Option::renewal_t1,  Option::rebinding_t2};
   w.add(Option::parameter_list, wanted);
   w.end();

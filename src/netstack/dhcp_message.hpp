@@ -24,7 +24,14 @@ inline constexpr std::size_t dhcp_max_hostname = 63;
 using MacAddress = platform::MacAddress;
 
 enum class DhcpMessageType : std::uint8_t {
-  discover = 1, offer = 2, request = 3, decline = 4, ack = 5, nak = 6, release = 7, inform = 8,
+  discover = 1,
+  offer = 2,
+  request = 3,
+  decline = 4,
+  ack = 5,
+  nak = 6,
+  release = 7,
+  inform = 8,
 };
 
 // What goes into a client message. Zero addresses mean "leave out" for requested_ip and server_id.
@@ -33,9 +40,9 @@ struct DhcpRequestFields {
   std::uint32_t xid = 0;
   std::uint16_t secs = 0;
   MacAddress mac{};
-  Ipv4 ciaddr;        // our address while renewing or rebinding, else 0.0.0.0
-  Ipv4 requested_ip;  // option 50 (REQUEST in SELECTING state)
-  Ipv4 server_id;     // option 54 (REQUEST in SELECTING state)
+  Ipv4 ciaddr;                // our address while renewing or rebinding, else 0.0.0.0
+  Ipv4 requested_ip;          // option 50 (REQUEST in SELECTING state)
+  Ipv4 server_id;             // option 54 (REQUEST in SELECTING state)
   std::string_view hostname;  // option 12, cut to dhcp_max_hostname; empty = left out
 };
 
@@ -44,10 +51,10 @@ Result<std::size_t> build_dhcp_message(const DhcpRequestFields& fields, std::spa
 
 struct DhcpReply {
   DhcpMessageType type = DhcpMessageType::nak;
-  Ipv4 your_ip;     // yiaddr
-  Ipv4 server_id;   // option 54 (zero when absent)
+  Ipv4 your_ip;    // yiaddr
+  Ipv4 server_id;  // option 54 (zero when absent)
   Ipv4 subnet_mask;
-  Ipv4 router;      // first router of option 3
+  Ipv4 router;  // first router of option 3
   std::array<Ipv4, 2> dns{};
   std::uint8_t dns_count = 0;
   std::array<Ipv4, 2> ntp{};  // option 42, so SNTP can start before DNS

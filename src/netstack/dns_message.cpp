@@ -83,9 +83,8 @@ Result<std::size_t> skip_name(std::span<const std::uint8_t> m, std::size_t at) {
 }
 
 bool labels_equal(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return lower(x) == lower(y);
-         });
+  return a.size() == b.size() &&
+         std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) { return lower(x) == lower(y); });
 }
 
 // Case-insensitive comparison of two names stored in the message (both already validated).
@@ -134,8 +133,8 @@ Result<std::size_t> read_record(std::span<const std::uint8_t> m, std::size_t at,
   if (!after_name) return after_name;
   std::size_t pos = *after_name;
   if (m.size() - pos < 10) return fail(Errc::truncated, "DNS record header cut short");
-  rr = Record{at, wire::get16(m, pos), wire::get16(m, pos + 2), wire::get32(m, pos + 4), pos + 10,
-              wire::get16(m, pos + 8)};
+  rr = Record{at,       wire::get16(m, pos),    wire::get16(m, pos + 2), wire::get32(m, pos + 4),
+              pos + 10, wire::get16(m, pos + 8)};
   if (rr.data_len > m.size() - rr.data_at) return fail(Errc::truncated, "DNS record data runs past the end");
   return rr.data_at + rr.data_len;
 }

@@ -13,7 +13,7 @@
 namespace picohub::netstack {
 
 inline constexpr std::uint16_t dns_server_port = 53;
-inline constexpr std::size_t dns_max_name = 253;      // text form, without a trailing dot
+inline constexpr std::size_t dns_max_name = 253;          // text form, without a trailing dot
 inline constexpr std::size_t dns_message_capacity = 512;  // plain UDP DNS
 
 // Host name rules for a query: ASCII labels of 1..63 bytes, 253 bytes in all, one trailing dot allowed.

@@ -22,13 +22,18 @@ enum class DnsFailure : std::uint8_t {
   none,
   invalid_name,  // not a host name we can put in a query
   timeout,       // no valid response after every try
-  nxdomain, servfail, refused, server_error, no_address, truncated,  // as DnsStatus says
+  nxdomain,
+  servfail,
+  refused,
+  server_error,
+  no_address,
+  truncated,  // as DnsStatus says
 };
 
 const char* to_string(DnsFailure failure) noexcept;
 
 struct DnsConfig {
-  RandomSource random;              // query ids
+  RandomSource random;               // query ids
   std::uint32_t timeout_ms = 2'000;  // per try
   std::uint8_t tries = 3;
   std::uint32_t max_cache_ttl_s = 86'400;  // a day at most, whatever the server says

@@ -29,8 +29,8 @@ struct Ipv4 {
   friend constexpr bool operator==(const Ipv4&, const Ipv4&) = default;
 };
 
-inline constexpr Ipv4 ipv4_any{};                              // 0.0.0.0
-inline constexpr Ipv4 ipv4_broadcast{{255, 255, 255, 255}};    // limited broadcast
+inline constexpr Ipv4 ipv4_any{};                            // 0.0.0.0
+inline constexpr Ipv4 ipv4_broadcast{{255, 255, 255, 255}};  // limited broadcast
 
 // Longest dotted quad plus its terminating NUL: "255.255.255.255".
 inline constexpr std::size_t ipv4_text_capacity = 16;

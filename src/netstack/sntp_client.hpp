@@ -54,7 +54,7 @@ class SntpClient {
   explicit SntpClient(const SntpConfig& config) noexcept : config_(config) {}
 
   void start(std::uint64_t now_ms, Ipv4 server) noexcept;  // first request now
-  void request_resync(std::uint64_t now_ms) noexcept;       // ask again now (no-op while a request is out)
+  void request_resync(std::uint64_t now_ms) noexcept;      // ask again now (no-op while a request is out)
   void stop() noexcept;
 
   // Not-ours datagrams (wrong source, mode, originate, too short) are refused and change nothing; a real answer

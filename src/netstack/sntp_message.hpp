@@ -13,7 +13,7 @@ namespace picohub::netstack {
 
 inline constexpr std::uint16_t sntp_server_port = 123;
 inline constexpr std::size_t sntp_message_size = 48;
-inline constexpr std::uint64_t ntp_unix_offset_s = 2'208'988'800;  // 1900-01-01 to 1970-01-01
+inline constexpr std::uint64_t ntp_unix_offset_s = 2'208'988'800;         // 1900-01-01 to 1970-01-01
 inline constexpr std::uint64_t default_era_pivot_unix_s = 1'704'067'200;  // 2024-01-01: no valid answer is older
 
 // Mode 3 (client), version 4, everything zero but the transmit timestamp, which the server echoes as originate.
@@ -33,7 +33,7 @@ const char* to_string(SntpVerdict verdict) noexcept;
 struct SntpReply {
   SntpVerdict verdict = SntpVerdict::usable;
   std::uint8_t stratum = 0;
-  std::array<char, 4> kiss_code{};  // e.g. "RATE", "DENY", "RSTR" when kiss_of_death
+  std::array<char, 4> kiss_code{};       // e.g. "RATE", "DENY", "RSTR" when kiss_of_death
   std::uint64_t receive_timestamp = 0;   // T2, server time the request arrived
   std::uint64_t transmit_timestamp = 0;  // T3, server time the reply left
 };

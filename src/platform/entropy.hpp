@@ -13,10 +13,10 @@
 namespace picohub::platform {
 
 enum class EntropyHealth : std::uint8_t {
-  untested,             // no start-up test has run yet
-  ok,                   // start-up tests passed and the continuous tests keep passing
-  failed_repetition,    // repetition count test: the source repeated one value too often (stuck)
-  failed_proportion,    // adaptive proportion test: one value dominates a window (biased)
+  untested,           // no start-up test has run yet
+  ok,                 // start-up tests passed and the continuous tests keep passing
+  failed_repetition,  // repetition count test: the source repeated one value too often (stuck)
+  failed_proportion,  // adaptive proportion test: one value dominates a window (biased)
 };
 
 const char* describe(EntropyHealth health) noexcept;

@@ -145,7 +145,9 @@ std::optional<ConfigProblem> take_record(std::uint8_t tag, std::span<const std::
       if (auto bad = need(4)) return bad;
       config.sas_ttl_s = read_u32(value.data());
       return std::nullopt;
-    case tag_model_id: config.model_id = {reinterpret_cast<const char*>(value.data()), value.size()}; return std::nullopt;
+    case tag_model_id:
+      config.model_id = {reinterpret_cast<const char*>(value.data()), value.size()};
+      return std::nullopt;
     default: return std::nullopt;  // a later picohub's optional record
   }
 }

@@ -40,8 +40,8 @@ inline constexpr std::uint32_t flash_size = 2 * 1024 * 1024;
 inline constexpr std::uint32_t config_sector_size = 64 * 1024;
 inline constexpr std::uint32_t config_sector_address = flash_base_address + flash_size - config_sector_size;
 
-inline constexpr std::uint32_t config_magic = 0x66636870;  // "phcf" in memory order
-inline constexpr std::uint16_t config_format_version = 2;  // what the encoder writes
+inline constexpr std::uint32_t config_magic = 0x66636870;         // "phcf" in memory order
+inline constexpr std::uint16_t config_format_version = 2;         // what the encoder writes
 inline constexpr std::uint16_t oldest_config_format_version = 1;  // the oldest the decoder reads
 inline constexpr std::size_t config_header_size = 16;
 inline constexpr std::size_t max_connection_string_bytes = 1024;
@@ -69,10 +69,10 @@ struct DeviceConfig {
   std::string_view connection_string{};
   std::span<const std::uint8_t> extra_ca{};  // empty: only the built-in trust store
   std::uint32_t telemetry_interval_ms = 5000;
-  std::optional<StaticIp> static_ip{};       // empty: DHCP
+  std::optional<StaticIp> static_ip{};  // empty: DHCP
   MacAddress mac{};
   std::uint32_t sas_ttl_s = default_sas_ttl_s;
-  std::string_view model_id{};               // empty: no Plug and Play model announced
+  std::string_view model_id{};                           // empty: no Plug and Play model announced
   std::uint16_t format_version = config_format_version;  // decode: the block's; encode: ignored (writes ours)
 };
 

@@ -24,7 +24,8 @@ constexpr FaultText fault_texts[] = {
      "config header size {f} is not the {e} bytes this firmware's formats use"},
     {Errc::too_large, "config block payload too large", "config block payload of {f} bytes exceeds the {e}-byte limit"},
     {Errc::malformed, "config block CRC mismatch",
-     "config block CRC mismatch (stored {F}, computed {E}): the flash was damaged or partly written; flash the UF2 again"},
+     "config block CRC mismatch (stored {F}, computed {E}): the flash was damaged or partly written; flash the UF2 "
+     "again"},
     {Errc::truncated, "config record runs past the block", "config record {f} runs past the end of the block"},
     {Errc::malformed, "config record appears twice", "config record {f} appears twice"},
     {Errc::malformed, "config record has the wrong length", "config record of {f} bytes where {e} are required"},
@@ -46,7 +47,8 @@ constexpr FaultText fault_texts[] = {
     {Errc::invalid_argument, "Plug and Play model id is not a DTMI",
      "Plug and Play model id ({f} bytes) is not a DTMI such as dtmi:picohub:W5100sEvbPico;1"},
 };
-static_assert(sizeof(fault_texts) / sizeof(fault_texts[0]) == static_cast<std::size_t>(ConfigFault::model_id_invalid) + 1);
+static_assert(sizeof(fault_texts) / sizeof(fault_texts[0]) ==
+              static_cast<std::size_t>(ConfigFault::model_id_invalid) + 1);
 
 class Writer {
  public:

@@ -162,9 +162,7 @@ bool ControlClient::subscribe(const std::string& filter, double timeout_s, std::
   return true;
 }
 
-bool ControlClient::pump(int ms) {
-  return mosquitto_loop(mosq_, ms, 1) == MOSQ_ERR_SUCCESS && !lost_;
-}
+bool ControlClient::pump(int ms) { return mosquitto_loop(mosq_, ms, 1) == MOSQ_ERR_SUCCESS && !lost_; }
 
 ControlReply ControlClient::request(const std::string& op, json fields, double timeout_s) {
   ControlReply reply;

@@ -24,7 +24,7 @@ namespace picohub::service {
 
 // Where the broker is and how to log in: from DIR/hub.json and DIR/ca.crt.
 struct ControlEndpoint {
-  std::string host;         // where to connect (the bind address, or 127.0.0.1 for a wildcard)
+  std::string host;  // where to connect (the bind address, or 127.0.0.1 for a wildcard)
   int port = 8883;
   std::string ca_file;
   std::string hub_host_name;  // sr of the token
@@ -43,9 +43,7 @@ struct ControlReply {
   bool timed_out = false;
   bool ok() const { return status >= 200 && status < 300; }
   long error_code() const { return body.is_object() ? body.value("errorCode", 0L) : 0L; }
-  std::string message() const {
-    return body.is_object() ? body.value("message", transport_error) : transport_error;
-  }
+  std::string message() const { return body.is_object() ? body.value("message", transport_error) : transport_error; }
 };
 
 class ControlClient {

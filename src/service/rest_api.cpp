@@ -41,20 +41,22 @@ std::string error_name(const ControlReply& reply) {
 }
 
 RestResponse from_failure(const ControlReply& reply) {
-  if (reply.status == 0) return rest_error(503, "ServiceUnavailable", "the hub did not answer: " + reply.transport_error);
+  if (reply.status == 0)
+    return rest_error(503, "ServiceUnavailable", "the hub did not answer: " + reply.transport_error);
   return rest_error(reply.status, error_name(reply), reply.message());
 }
 
 json authentication(const json& hub) {
-  return {{"symmetricKey", {{"primaryKey", hub.value("primaryKey", "")}, {"secondaryKey", hub.value("secondaryKey", "")}}},
-          {"x509Thumbprint", {{"primaryThumbprint", nullptr}, {"secondaryThumbprint", nullptr}}},
-          {"type", "sas"}};
+  return {
+      {"symmetricKey", {{"primaryKey", hub.value("primaryKey", "")}, {"secondaryKey", hub.value("secondaryKey", "")}}},
+      {"x509Thumbprint", {{"primaryThumbprint", nullptr}, {"secondaryThumbprint", nullptr}}},
+      {"type", "sas"}};
 }
 
 json device_shape(const json& d) {
   const std::string status = d.value("status", "enabled");
   const json last = d.contains("lastActivityTime") && d["lastActivityTime"].is_string() ? d["lastActivityTime"]
-                                                                                         : json("0001-01-01T00:00:00Z");
+                                                                                        : json("0001-01-01T00:00:00Z");
   return {{"deviceId", d.value("deviceId", "")},
           {"generationId", d.value("generationId", "")},
           {"etag", d.value("etag", "")},  // the hub's (hub::content_etag of the writable fields)
@@ -91,7 +93,9 @@ json twin_shape(json t, const std::string& module) {
   return t;
 }
 
-bool etag_matches(const std::string& if_match, const std::string& etag) { return hub::if_match_accepts(if_match, etag); }
+bool etag_matches(const std::string& if_match, const std::string& etag) {
+  return hub::if_match_accepts(if_match, etag);
+}
 
 // Which rights a route needs (IoT Hub's permissions per operation).
 unsigned needed_rights(const std::string& method, const std::vector<std::string>& path) {
@@ -147,8 +151,9 @@ std::optional<DeviceQuery> parse_device_query(const std::string& sql, std::strin
                                  std::regex::icase);
   std::smatch m;
   if (!std::regex_match(sql, m, shape)) {
-    why = "only SELECT ... FROM devices | devices.modules [WHERE deviceId = 'x' | deviceId IN [...] | "
-          "STARTSWITH(devices.deviceId, 'x')] is supported";
+    why =
+        "only SELECT ... FROM devices | devices.modules [WHERE deviceId = 'x' | deviceId IN [...] | "
+        "STARTSWITH(devices.deviceId, 'x')] is supported";
     return std::nullopt;
   }
   DeviceQuery q;
@@ -161,7 +166,8 @@ std::optional<DeviceQuery> parse_device_query(const std::string& sql, std::strin
   } else if (std::regex_match(where, w, in_list)) {
     static const std::regex item(R"('([^']*)')");
     const std::string items = w[1].str();
-    for (std::sregex_iterator it(items.begin(), items.end(), item), end; it != end; ++it) q.ids.push_back((*it)[1].str());
+    for (std::sregex_iterator it(items.begin(), items.end(), item), end; it != end; ++it)
+      q.ids.push_back((*it)[1].str());
   } else if (std::regex_match(where, w, starts)) {
     q.prefix = w[1].str();
   } else {
@@ -278,7 +284,8 @@ RestResponse RestApi::dispatch(const RestRequest& r, const std::vector<std::stri
 
 RestResponse RestApi::put_device(const RestRequest& r, const std::string& id) const {
   auto body = json::parse(r.body, nullptr, false);
-  if (body.is_discarded() || !body.is_object()) return rest_error(400, "ArgumentInvalid", "the body is not a JSON object");
+  if (body.is_discarded() || !body.is_object())
+    return rest_error(400, "ArgumentInvalid", "the body is not a JSON object");
   if (body.contains("deviceId") && body["deviceId"] != id) {
     return rest_error(400, "ArgumentInvalid", "deviceId in the body does not match the path");
   }
@@ -306,12 +313,14 @@ RestResponse RestApi::put_device(const RestRequest& r, const std::string& id) co
 
 RestResponse RestApi::put_module(const RestRequest& r, const std::string& id, const std::string& module) const {
   auto body = json::parse(r.body, nullptr, false);
-  if (body.is_discarded() || !body.is_object()) return rest_error(400, "ArgumentInvalid", "the body is not a JSON object");
+  if (body.is_discarded() || !body.is_object())
+    return rest_error(400, "ArgumentInvalid", "the body is not a JSON object");
   const json ids = {{"deviceId", id}, {"moduleId", module}};
   auto shown = call("module.show", ids);
   if (shown.status == 0) return from_failure(shown);
   if (shown.ok()) {
-    if (r.if_match.empty()) return rest_error(409, "ModuleAlreadyExistsOnDevice", "module " + module + " already exists");
+    if (r.if_match.empty())
+      return rest_error(409, "ModuleAlreadyExistsOnDevice", "module " + module + " already exists");
     if (!etag_matches(r.if_match, module_shape(shown.body)["etag"].get<std::string>())) {
       return rest_error(412, "PreconditionFailed", "the If-Match etag does not match module " + module);
     }
@@ -330,7 +339,8 @@ RestResponse RestApi::get_twin(const std::string& id, const std::string& module)
 
 RestResponse RestApi::patch_twin(const RestRequest& r, const std::string& id, const std::string& module) const {
   auto body = json::parse(r.body, nullptr, false);
-  if (body.is_discarded() || !body.is_object()) return rest_error(400, "ArgumentInvalid", "the body is not a JSON object");
+  if (body.is_discarded() || !body.is_object())
+    return rest_error(400, "ArgumentInvalid", "the body is not a JSON object");
   json fields = {{"deviceId", id}};
   if (!module.empty()) fields["moduleId"] = module;
   const json desired = body.contains("properties") && body["properties"].is_object()
@@ -365,14 +375,14 @@ RestResponse RestApi::invoke_method(const RestRequest& r, const std::string& id,
   if (!module.empty()) fields["moduleId"] = module;
   auto reply = call("method.invoke", fields, timeout + 5.0);
   if (!reply.ok()) return from_failure(reply);
-  return json_response(200, json{{"status", reply.body.value("status", 0)},
-                                 {"payload", reply.body.value("payload", json(nullptr))}});
+  return json_response(
+      200, json{{"status", reply.body.value("status", 0)}, {"payload", reply.body.value("payload", json(nullptr))}});
 }
 
 RestResponse RestApi::send_c2d(const RestRequest& r, const std::string& id) const {
   std::string encoded(iothub::base64_encoded_size(r.body.size()), '\0');
-  auto b64 = iothub::base64_encode(
-      std::span(reinterpret_cast<const std::uint8_t*>(r.body.data()), r.body.size()), encoded);
+  auto b64 = iothub::base64_encode(std::span(reinterpret_cast<const std::uint8_t*>(r.body.data()), r.body.size()),
+                                   encoded);
   if (!b64) return rest_error(400, "ArgumentInvalid", "the message body cannot be encoded");
   json fields = {{"deviceId", id}, {"payloadBase64", std::string(*b64)}};
   if (!r.message_id.empty()) fields["messageId"] = r.message_id;
@@ -383,7 +393,8 @@ RestResponse RestApi::send_c2d(const RestRequest& r, const std::string& id) cons
 
 RestResponse RestApi::bulk(const RestRequest& r) const {
   auto body = json::parse(r.body, nullptr, false);
-  if (body.is_discarded() || !body.is_array()) return rest_error(400, "ArgumentInvalid", "the body must be a JSON array");
+  if (body.is_discarded() || !body.is_array())
+    return rest_error(400, "ArgumentInvalid", "the body must be a JSON array");
   if (body.size() > 100) return rest_error(400, "ArgumentInvalid", "at most 100 devices per bulk request");
   json errors = json::array();
   for (const auto& item : body) {
@@ -449,7 +460,8 @@ RestResponse RestApi::query(const RestRequest& r) const {
   for (std::size_t i = start; i < items.size() && out.size() < page; ++i) out.push_back(items[i]);
   RestResponse response = json_response(200, out);
   response.headers.emplace_back("x-ms-item-type", "Twin");
-  if (start + out.size() < items.size()) response.headers.emplace_back("x-ms-continuation", std::to_string(start + out.size()));
+  if (start + out.size() < items.size())
+    response.headers.emplace_back("x-ms-continuation", std::to_string(start + out.size()));
   return response;
 }
 
@@ -461,9 +473,9 @@ RestResponse RestApi::statistics() const {
     ++total;
     if (d.value("status", "") == "enabled") ++enabled;
   }
-  return json_response(200, json{{"totalDeviceCount", total},
-                                 {"enabledDeviceCount", enabled},
-                                 {"disabledDeviceCount", total - enabled}});
+  return json_response(
+      200,
+      json{{"totalDeviceCount", total}, {"enabledDeviceCount", enabled}, {"disabledDeviceCount", total - enabled}});
 }
 
 }  // namespace picohub::service

@@ -20,13 +20,13 @@ namespace picohub::service {
 inline constexpr std::size_t kMaxRestBodyBytes = 256 * 1024;
 
 struct RestRequest {
-  std::string method;         // "GET", "PUT", ...
-  std::string target;         // path + query as sent ("/devices/dev1?api-version=2021-04-12")
-  std::string authorization;  // Authorization header
-  std::string if_match;       // If-Match header ("" when absent)
-  std::string continuation;   // x-ms-continuation
-  std::string max_item_count; // x-ms-max-item-count
-  std::string message_id;     // iothub-messageid (C2D over REST)
+  std::string method;          // "GET", "PUT", ...
+  std::string target;          // path + query as sent ("/devices/dev1?api-version=2021-04-12")
+  std::string authorization;   // Authorization header
+  std::string if_match;        // If-Match header ("" when absent)
+  std::string continuation;    // x-ms-continuation
+  std::string max_item_count;  // x-ms-max-item-count
+  std::string message_id;      // iothub-messageid (C2D over REST)
   std::string body;
   // Other headers a route reads, names lower-case: iothub-* (C2D's iothub-ack, iothub-app-<property>, ...),
   // content-type, content-encoding.

@@ -66,8 +66,8 @@ unsigned right_from_name(std::string_view name) noexcept {
 }
 
 Result<const SharedAccessPolicy*> authorize_service_token(std::string_view token, std::string_view host_name,
-                                                          std::span<const SharedAccessPolicy> policies,
-                                                          unsigned needed, std::uint64_t now_unix) {
+                                                          std::span<const SharedAccessPolicy> policies, unsigned needed,
+                                                          std::uint64_t now_unix) {
   auto fields = iothub::parse_sas_token(token);
   if (!fields) return tl::unexpected(fields.error());
   if (!fields->has_skn) return fail(Errc::auth_refused, "token has no skn: service tokens name a shared access policy");

@@ -33,8 +33,8 @@ unsigned right_from_name(std::string_view name) noexcept;
 // Errc::malformed for a token that does not parse, Errc::auth_refused otherwise; the text says which check
 // failed and never contains the expected signature.
 Result<const SharedAccessPolicy*> authorize_service_token(std::string_view token, std::string_view host_name,
-                                                          std::span<const SharedAccessPolicy> policies,
-                                                          unsigned needed, std::uint64_t now_unix);
+                                                          std::span<const SharedAccessPolicy> policies, unsigned needed,
+                                                          std::uint64_t now_unix);
 
 // A SAS token as text, for host-side callers (the CLI's sas-token verb, the control client's login): the iothub
 // core's make_sas_token (the signer the board runs) into a std::string. nullopt when key_base64 is not base64.

@@ -33,12 +33,9 @@ const char* handshake_message(int rc) noexcept {
     case MBEDTLS_ERR_SSL_BAD_PROTOCOL_VERSION:
       return "no common TLS version or cipher suite with the server (we offer TLS 1.2 with ECDHE-RSA AES-GCM, "
              "plus TLS 1.3 and AES-CBC on the host)";
-    case MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE:
-      return "the server aborted the TLS handshake with a fatal alert";
-    case MBEDTLS_ERR_SSL_ALLOC_FAILED:
-      return "out of TLS memory (the mbedTLS arena is too small for this handshake)";
-    default:
-      return "TLS handshake failed";
+    case MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE: return "the server aborted the TLS handshake with a fatal alert";
+    case MBEDTLS_ERR_SSL_ALLOC_FAILED: return "out of TLS memory (the mbedTLS arena is too small for this handshake)";
+    default: return "TLS handshake failed";
   }
 }
 
@@ -112,12 +109,14 @@ Result<bool> Session::start_handshake() {
                      Error{Errc::invalid_argument, "TLS needs the server's host name to verify its certificate"});
   if (config_ == nullptr)
     return fail_with(FailureStage::setup, 0, 0,
-                     Error{Errc::invalid_argument, "TLS configuration not set up (TlsContext::init / "
-                                                   "setup_client_config first)"});
+                     Error{Errc::invalid_argument,
+                           "TLS configuration not set up (TlsContext::init / "
+                           "setup_client_config first)"});
   if (!unix_time_known())
     return fail_with(FailureStage::setup, 0, 0,
-                     Error{Errc::tls_failure, "the time is not known yet (no SNTP answer): TLS waits for it, "
-                                              "certificate dates cannot be checked without it"});
+                     Error{Errc::tls_failure,
+                           "the time is not known yet (no SNTP answer): TLS waits for it, "
+                           "certificate dates cannot be checked without it"});
   // A chain remembered for this host: mbedTLS parses it but leaves the checks to after_certificate().
   std::int64_t now = 0;
   const bool verifying_config = config_->MBEDTLS_PRIVATE(authmode) == MBEDTLS_SSL_VERIFY_REQUIRED;
@@ -135,10 +134,10 @@ Result<bool> Session::start_handshake() {
   int rc = mbedtls_ssl_setup(&storage_.ssl, config);
   if (rc == 0) rc = mbedtls_ssl_set_hostname(&storage_.ssl, has_name ? options_.server_name : nullptr);
   if (rc != 0)
-    return fail_with(FailureStage::setup, rc, 0,
-                     Error{Errc::tls_failure, rc == MBEDTLS_ERR_SSL_ALLOC_FAILED
-                                                  ? "cannot set up the TLS session: out of TLS memory"
-                                                  : "cannot set up the TLS session"});
+    return fail_with(
+        FailureStage::setup, rc, 0,
+        Error{Errc::tls_failure, rc == MBEDTLS_ERR_SSL_ALLOC_FAILED ? "cannot set up the TLS session: out of TLS memory"
+                                                                    : "cannot set up the TLS session"});
   mbedtls_ssl_set_bio(&storage_.ssl, this, &Session::bio_send, &Session::bio_recv, nullptr);
   state_ = State::handshake;
   wants_ = net::Wait::none;
@@ -284,7 +283,8 @@ Result<bool> Session::check_chain_against_cache(std::span<const std::uint8_t> ce
 Result<bool> Session::fail_handshake(int rc) {
   if (rc == MBEDTLS_ERR_X509_CERT_VERIFY_FAILED) {
     const std::uint32_t flags = mbedtls_ssl_get_verify_result(&storage_.ssl);
-    return fail_with(FailureStage::handshake, rc, flags, Error{Errc::certificate_invalid, verify_failure_message(flags)});
+    return fail_with(FailureStage::handshake, rc, flags,
+                     Error{Errc::certificate_invalid, verify_failure_message(flags)});
   }
   if (inner_failed_ || rc == MBEDTLS_ERR_SSL_CONN_EOF)
     return fail_with(FailureStage::handshake, rc, 0,
@@ -300,8 +300,9 @@ tl::unexpected<Error> Session::fail_record(int rc) {
     wants_ = net::Wait::none;
     return fail(Errc::connection_closed, "the server closed the TLS connection");
   }
-  return fail_with(FailureStage::record, rc, 0,
-                   inner_failed_ ? inner_error_ : Error{Errc::tls_failure, "TLS record error (corrupt or forged data)"});
+  return fail_with(
+      FailureStage::record, rc, 0,
+      inner_failed_ ? inner_error_ : Error{Errc::tls_failure, "TLS record error (corrupt or forged data)"});
 }
 
 Result<std::size_t> Session::read(std::span<std::uint8_t> out) {

@@ -39,9 +39,9 @@ enum class FailureStage : std::uint8_t { connect, setup, handshake, record };
 // What went wrong, raw, for a detail hook.
 struct FailureInfo {
   FailureStage stage;
-  int mbedtls_code;           // 0 when mbedTLS was not involved (e.g. the inner connect failed)
-  std::uint32_t verify_flags; // MBEDTLS_X509_BADCERT_* when the certificate did not verify
-  bool inner_failed;          // the inner transport reported a hard error (inner_error) inside the handshake/record
+  int mbedtls_code;            // 0 when mbedTLS was not involved (e.g. the inner connect failed)
+  std::uint32_t verify_flags;  // MBEDTLS_X509_BADCERT_* when the certificate did not verify
+  bool inner_failed;           // the inner transport reported a hard error (inner_error) inside the handshake/record
   Error inner_error;
   const char* server_name;
 };

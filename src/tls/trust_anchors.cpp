@@ -18,7 +18,8 @@ Result<void> load_trust_anchors(mbedtls_x509_crt& chain, std::span<const net::Tr
   for (const net::TrustedRoot& root : builtin) {
     const int rc = mbedtls_x509_crt_parse(&chain, reinterpret_cast<const unsigned char*>(root.pem),
                                           std::strlen(root.pem) + 1);
-    if (rc != 0) return fail(Errc::certificate_invalid, "a built-in root certificate does not parse (or TLS memory ran out)");
+    if (rc != 0)
+      return fail(Errc::certificate_invalid, "a built-in root certificate does not parse (or TLS memory ran out)");
   }
   if (provisioned_ca.empty()) return {};
   if (looks_like_pem(provisioned_ca) && provisioned_ca.back() != 0)

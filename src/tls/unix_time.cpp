@@ -27,7 +27,9 @@ mbedtls_time_t board_time(mbedtls_time_t* out) {
 constexpr std::int64_t seconds_per_day = 86'400;
 
 // Floor division, so times before 1970 land on the right day.
-constexpr std::int64_t floor_div(std::int64_t a, std::int64_t b) noexcept { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
+constexpr std::int64_t floor_div(std::int64_t a, std::int64_t b) noexcept {
+  return a / b - ((a % b != 0) && ((a < 0) != (b < 0)));
+}
 
 constexpr bool is_leap(std::int64_t y) noexcept { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
 
@@ -86,10 +88,11 @@ UtcTime utc_from_unix(std::int64_t unix_s) noexcept {
   // Count in 400-year eras starting on 1 March, so the leap day is the last day of each era-year.
   const std::int64_t shifted = days + 719'468;  // days from 0000-03-01 to 1970-01-01
   const std::int64_t era = floor_div(shifted, 146'097);
-  const std::int64_t day_of_era = shifted - era * 146'097;                                         // 0..146096
+  const std::int64_t day_of_era = shifted - era * 146'097;  // 0..146096
   const std::int64_t year_of_era = (day_of_era - day_of_era / 1460 + day_of_era / 36'524 - day_of_era / 146'096) / 365;
-  const std::int64_t day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);  // from 1 March
-  const std::int64_t month_index = (5 * day_of_year + 2) / 153;  // 0 = March
+  const std::int64_t day_of_year = day_of_era -
+                                   (365 * year_of_era + year_of_era / 4 - year_of_era / 100);  // from 1 March
+  const std::int64_t month_index = (5 * day_of_year + 2) / 153;                                // 0 = March
   t.day = static_cast<int>(day_of_year - (153 * month_index + 2) / 5 + 1);
   t.month = static_cast<int>(month_index < 10 ? month_index + 3 : month_index - 9);
   t.year = year_of_era + era * 400 + (t.month <= 2 ? 1 : 0);

@@ -25,13 +25,13 @@ bool current_unix_time(std::int64_t& unix_s) noexcept;
 // Calendar fields of a Unix time (UTC, proleptic Gregorian), what mbedTLS's gmtime_r hook needs on the board.
 struct UtcTime {
   std::int64_t year;
-  int month;   // 1..12
-  int day;     // 1..31
-  int hour;    // 0..23
-  int minute;  // 0..59
-  int second;  // 0..59
-  int weekday; // 0 = Sunday
-  int yearday; // 0..365
+  int month;    // 1..12
+  int day;      // 1..31
+  int hour;     // 0..23
+  int minute;   // 0..59
+  int second;   // 0..59
+  int weekday;  // 0 = Sunday
+  int yearday;  // 0..365
 };
 UtcTime utc_from_unix(std::int64_t unix_s) noexcept;
 // The inverse, for a date and time of day in UTC (month 1..12, day 1..31).

@@ -174,8 +174,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       std::string_view device, module, filter;
       split3(in, device, module, filter);
       auto k = classify_device_subscription(filter, device, module);
-      if (k == DeviceSubscriptionKind::c2d)
-        check(filter.ends_with("/messages/devicebound/#") && module.empty());
+      if (k == DeviceSubscriptionKind::c2d) check(filter.ends_with("/messages/devicebound/#") && module.empty());
       break;
     }
     case 8: {

@@ -59,7 +59,8 @@ void fuzz_decode(std::span<const std::uint8_t> in) {
         ++n;
       }
       check(n == s->count);
-      if (minimal && n <= subs.size()) expect_reencodes(Subscribe{s->packet_id, std::span(subs.data(), n)}, packet_bytes);
+      if (minimal && n <= subs.size())
+        expect_reencodes(Subscribe{s->packet_id, std::span(subs.data(), n)}, packet_bytes);
     } else if (const auto* u = std::get_if<UnsubscribeView>(&p)) {
       std::array<std::string_view, 64> filters{};
       std::size_t n = 0;
@@ -69,7 +70,8 @@ void fuzz_decode(std::span<const std::uint8_t> in) {
         ++n;
       }
       check(n == u->count);
-      if (minimal && n <= filters.size()) expect_reencodes(Unsubscribe{u->packet_id, std::span(filters.data(), n)}, packet_bytes);
+      if (minimal && n <= filters.size())
+        expect_reencodes(Unsubscribe{u->packet_id, std::span(filters.data(), n)}, packet_bytes);
     } else if (const auto* c = std::get_if<Connect>(&p)) {
       if (minimal && c->protocol_level == protocol_level_3_1_1 && (c->clean_session || !c->client_id.empty()))
         expect_reencodes(*c, packet_bytes);

@@ -51,8 +51,8 @@ class BoardUf2 : public ::testing::Test {
     return image;
   }
   static void write(const fs::path& path, const std::vector<std::uint8_t>& bytes) {
-    std::ofstream(path, std::ios::binary).write(reinterpret_cast<const char*>(bytes.data()),
-                                                static_cast<std::streamsize>(bytes.size()));
+    std::ofstream(path, std::ios::binary)
+        .write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
   }
   static std::vector<std::uint8_t> read(const fs::path& path) {
     std::ifstream in(path, std::ios::binary);
@@ -116,7 +116,7 @@ TEST_F(BoardUf2, WritesFirmwareAndAConfigBlockThatDecodesBack) {
   EXPECT_NE(run.output.find("holds the device's SharedAccessKey: treat it like a password"), std::string::npos);
   EXPECT_NE(run.output.find("DHCP"), std::string::npos);
   EXPECT_NE(run.output.find("0x101F0000"), std::string::npos);
-  struct stat info{};
+  struct stat info {};
   ASSERT_EQ(::stat((dir_ / "board.uf2").c_str(), &info), 0);
   EXPECT_EQ(info.st_mode & 0777, 0600u) << "the UF2 holds the key: owner-only";
 }
@@ -127,8 +127,10 @@ TEST_F(BoardUf2, StaticIpMacIntervalAndCaLandInTheBlock) {
                               (dir_ / "ca.key").string() + " -out " + ca.string() +
                               " -subj /CN=picohub-test-ca -days 2 >/dev/null 2>&1";
   ASSERT_EQ(std::system(openssl.c_str()), 0) << "openssl is needed to make a throwaway CA";
-  const CliRun run = uf2(fw_arg() + " --interval 2m --mac 02:00:5e:10:00:01 --static-ip 192.168.7.50/23,192.168.7.1"
-                                 " --ca " + ca.string());
+  const CliRun run = uf2(fw_arg() +
+                         " --interval 2m --mac 02:00:5e:10:00:01 --static-ip 192.168.7.50/23,192.168.7.1"
+                         " --ca " +
+                         ca.string());
   ASSERT_EQ(run.exit_code, 0) << run.output;
   const auto sector = flash_bytes(written_blocks(), config_sector_address, config_sector_size);
   const auto config = decode_config_block(sector);
@@ -166,8 +168,8 @@ TEST_F(BoardUf2, InspectShowsTheConfigButNeverTheKey) {
   ASSERT_EQ(run.exit_code, 0) << run.output;
   EXPECT_NE(run.output.find("region     0x101F0000..0x101F0100"), std::string::npos) << run.output;
   EXPECT_NE(run.output.find("boot2      CRC 0x"), std::string::npos) << run.output;
-  EXPECT_NE(run.output.find("board-1 on hub.azure-devices.net (SharedAccessKey present, not shown)"),
-            std::string::npos) << run.output;
+  EXPECT_NE(run.output.find("board-1 on hub.azure-devices.net (SharedAccessKey present, not shown)"), std::string::npos)
+      << run.output;
   EXPECT_NE(run.output.find("static 10.1.2.3 netmask 255.255.0.0"), std::string::npos) << run.output;
   EXPECT_EQ(run.output.find("AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="), std::string::npos) << "key leaked";
 }
@@ -224,9 +226,9 @@ TEST_F(BoardUf2, InspectRefusesADamagedConfigBlockAsTheFirmwareWould) {
 
 struct Refused {
   const char* why;
-  const char* args;       // after --firmware
-  const char* cs;         // nullptr: the good one
-  const char* expect;     // in the output
+  const char* args;    // after --firmware
+  const char* cs;      // nullptr: the good one
+  const char* expect;  // in the output
 };
 
 TEST_F(BoardUf2, RefusesWhatTheBoardCouldNotUseWithExitTwoAndTheReason) {

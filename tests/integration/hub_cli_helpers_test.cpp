@@ -80,8 +80,8 @@ TEST(HubCliSince, AcceptsIsoRelativeAndUnixTimes) {
 
 TEST(HubCliSince, RejectsGarbage) {
   const long long now = 1764032523000;
-  for (const char* bad : {"", "yesterday", "10x", "m", "-5m", "2025-13-45T99:99:99Z", "2025-11-25T01:02:03+02:00",
-                          "2025-11-25 junk"}) {
+  for (const char* bad :
+       {"", "yesterday", "10x", "m", "-5m", "2025-13-45T99:99:99Z", "2025-11-25T01:02:03+02:00", "2025-11-25 junk"}) {
     EXPECT_FALSE(parse_since_ms(bad, now).has_value()) << bad;
   }
 }
@@ -107,7 +107,8 @@ TEST(HubCliDataDir, HubJsonRoundTripsAndBadFilesExplainThemselves) {
   config.insecure_port = 11883;
   owner_policy(config).primary_key = k_key;
   owner_policy(config).secondary_key = k_key;
-  ASSERT_TRUE(save_hub_config(dir, config, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write, why));
+  ASSERT_TRUE(
+      save_hub_config(dir, config, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write, why));
   EXPECT_EQ(std::filesystem::status(dir / "hub.json").permissions() & std::filesystem::perms::all,
             std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
   const auto loaded = load_hub_config(dir, why);
@@ -125,9 +126,7 @@ TEST(HubCliDataDir, HubJsonRoundTripsAndBadFilesExplainThemselves) {
   std::filesystem::remove_all(dir);
 }
 
-TEST(HubCliDataDir, NoPidFileMeansNotRunning) {
-  EXPECT_EQ(running_pid("/nonexistent/picohub"), 0);
-}
+TEST(HubCliDataDir, NoPidFileMeansNotRunning) { EXPECT_EQ(running_pid("/nonexistent/picohub"), 0); }
 
 }  // namespace
 }  // namespace picohub::cli

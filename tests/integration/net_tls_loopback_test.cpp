@@ -42,7 +42,8 @@ int run_quiet(const std::vector<std::string>& args) {
   argv.push_back(nullptr);
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
-  for (int fd = 0; fd <= 2; ++fd) posix_spawn_file_actions_addopen(&actions, fd, "/dev/null", fd == 0 ? O_RDONLY : O_WRONLY, 0);
+  for (int fd = 0; fd <= 2; ++fd)
+    posix_spawn_file_actions_addopen(&actions, fd, "/dev/null", fd == 0 ? O_RDONLY : O_WRONLY, 0);
   pid_t pid = -1;
   const int rc = posix_spawnp(&pid, argv[0], &actions, nullptr, argv.data(), environ);
   posix_spawn_file_actions_destroy(&actions);
@@ -117,8 +118,8 @@ class OpensslServer {
     port_ = free_port(family);
     if (port_ == 0) return;
     const std::string accept = (family == AF_INET6 ? "[" + bind_host + "]" : bind_host) + ":" + std::to_string(port_);
-    std::vector<std::string> args = {"openssl", "s_server", "-accept", accept, "-cert", pki.cert().string(), "-key",
-                                     pki.key().string(), "-rev"};
+    std::vector<std::string> args = {"openssl",           "s_server", "-accept",          accept, "-cert",
+                                     pki.cert().string(), "-key",     pki.key().string(), "-rev"};
     args.insert(args.end(), extra.begin(), extra.end());
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());

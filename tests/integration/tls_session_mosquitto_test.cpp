@@ -208,7 +208,7 @@ TEST_F(TlsSessionMosquitto, DeviceProfileSessionInCallerStorageGetsAConnackFromM
   EXPECT_NE(suite.find("GCM"), std::string::npos) << suite;
 
   // MQTT 3.1.1 CONNECT, clean session, keep-alive 60 s, client id "tls-session-test".
-  const std::uint8_t connect[] = {0x10, 28,  0,   4,   'M', 'Q', 'T', 'T', 4,   0x02, 0,   60,  0,   16, 't',
+  const std::uint8_t connect[] = {0x10, 28,  0,   4,   'M', 'Q', 'T', 'T', 4,   0x02, 0,   60,  0,   16,  't',
                                   'l',  's', '-', 's', 'e', 's', 's', 'i', 'o', 'n',  '-', 't', 'e', 's', 't'};
   ASSERT_TRUE(send_all(session, connect));
   std::uint8_t connack[4] = {};
@@ -272,7 +272,6 @@ TEST_F(TlsSessionMosquitto, UnknownUnixTimeRefusesTheHandshakeInsteadOfSkippingT
   auto up2 = net::connect_blocking(again, 20s);
   ASSERT_TRUE(up2) << up2.error().what;
 }
-
 
 // ---------------------------------------------------------------- pipelined publishes share records
 
@@ -346,7 +345,8 @@ struct Acks final : device::MqttEventSink {
 
 std::uint64_t now_ms() {
   return static_cast<std::uint64_t>(
-      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch()).count());
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
+          .count());
 }
 
 // Steps the pump until `done` or 20 s pass (the bound, not a timing assertion). false on a lost connection.

@@ -12,11 +12,17 @@
 namespace picohub::test {
 
 inline std::string oracle_name(const std::string& key) {
-  static const std::map<std::string, std::string> names = {
-      {"$.mid", "message-id"},       {"$.cid", "correlation-id"},    {"$.uid", "user-id"},
-      {"$.ct", "content-type"},      {"$.ce", "content-encoding"},   {"$.to", "to"},
-      {"$.exp", "absolute-expiry-time"}, {"$.on", "iothub-outputname"}, {"$.ifid", "iothub-interface-id"},
-      {"$.sub", "dt-subject"},       {"$.ctime", "iothub-creation-time-utc"}};
+  static const std::map<std::string, std::string> names = {{"$.mid", "message-id"},
+                                                           {"$.cid", "correlation-id"},
+                                                           {"$.uid", "user-id"},
+                                                           {"$.ct", "content-type"},
+                                                           {"$.ce", "content-encoding"},
+                                                           {"$.to", "to"},
+                                                           {"$.exp", "absolute-expiry-time"},
+                                                           {"$.on", "iothub-outputname"},
+                                                           {"$.ifid", "iothub-interface-id"},
+                                                           {"$.sub", "dt-subject"},
+                                                           {"$.ctime", "iothub-creation-time-utc"}};
   auto it = names.find(key);
   return it == names.end() ? key : it->second;
 }

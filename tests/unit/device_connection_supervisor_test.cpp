@@ -89,7 +89,7 @@ TEST(DeviceSupervisor, RenewalReadsUntilTheHubClosesThenReopensAtOnceWithoutCoun
   // The DISCONNECT is out: keep the transport so the PUBACKs of messages in flight still arrive.
   EXPECT_EQ(s.state(), SupervisorState::closing);
   EXPECT_EQ(actions(s, 50'000), std::vector<A>{});
-  EXPECT_EQ(s.next_deadline_ms(), 52'000u);  // renewal_drain_ms
+  EXPECT_EQ(s.next_deadline_ms(), 52'000u);         // renewal_drain_ms
   s.on_lost(LossReason::server_closed, 50'040, 0);  // the hub answered and closed
   EXPECT_EQ(actions(s, 50'040), (std::vector<A>{A::close_transport, A::open_transport}));
   EXPECT_EQ(s.attempt(), 0u);
@@ -146,7 +146,7 @@ TEST(DeviceSupervisor, HostGivesUpAfterItsRetries) {
   EXPECT_EQ(actions(s, now + 5), (std::vector<A>{A::close_transport, A::give_up}));
   EXPECT_EQ(s.last_loss(), LossReason::tcp_failed);
   EXPECT_EQ(actions(s, now + 1'000'000), std::vector<A>{});  // stays stopped
-  s.start(now + 2'000'000);  // an explicit start begins afresh
+  s.start(now + 2'000'000);                                  // an explicit start begins afresh
   EXPECT_EQ(actions(s, now + 2'000'000), std::vector<A>{A::open_transport});
   EXPECT_EQ(s.attempt(), 0u);
 }

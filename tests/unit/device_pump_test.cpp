@@ -16,7 +16,6 @@ namespace {
 
 using namespace test;
 
-
 struct Recorder final : DeviceEventSink {
   std::vector<std::string> seen;  // one word per event (views inside events die with the call)
   void on_device_event(const iothub::DeviceEvent& e) override {
@@ -24,11 +23,13 @@ struct Recorder final : DeviceEventSink {
     else if (std::holds_alternative<iothub::C2dSubscribed>(e)) seen.push_back("subscribed");
     else if (const auto* m = std::get_if<iothub::C2dMessage>(&e))
       seen.push_back("c2d:" + std::string(reinterpret_cast<const char*>(m->payload.data()), m->payload.size()));
-    else if (const auto* d = std::get_if<iothub::MessageDropped>(&e)) seen.push_back("dropped:" + std::to_string(d->size));
+    else if (const auto* d = std::get_if<iothub::MessageDropped>(&e))
+      seen.push_back("dropped:" + std::to_string(d->size));
     else if (std::holds_alternative<iothub::RenewalDue>(e)) seen.push_back("renewal");
     else if (std::holds_alternative<iothub::ConnectRefused>(e)) seen.push_back("refused");
     else if (std::holds_alternative<iothub::ConnectionLost>(e)) seen.push_back("lost");
-    else if (const auto* a = std::get_if<iothub::TelemetryAcked>(&e)) seen.push_back("acked:" + std::to_string(a->packet_id));
+    else if (const auto* a = std::get_if<iothub::TelemetryAcked>(&e))
+      seen.push_back("acked:" + std::to_string(a->packet_id));
     else seen.push_back("other");
   }
 };

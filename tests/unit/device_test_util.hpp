@@ -50,8 +50,8 @@ inline std::vector<mqtt::Packet> packets_in(const Bytes& wire) {
 
 class FakeTransport final : public net::Transport {
  public:
-  std::deque<Bytes> inbound;         // each entry is returned by one read() (cut to the caller's buffer)
-  std::optional<Error> read_error;   // returned once inbound is empty
+  std::deque<Bytes> inbound;        // each entry is returned by one read() (cut to the caller's buffer)
+  std::optional<Error> read_error;  // returned once inbound is empty
   Bytes written;
   std::size_t write_limit = SIZE_MAX;  // bytes accepted per write() call
   bool block_writes = false;           // write() -> would_block
@@ -102,8 +102,8 @@ inline Bytes c2d(std::string_view device, std::string_view payload, std::uint16_
                  std::string_view bag = "%24.mid=m-1&color=blue") {
   static thread_local std::string topic;
   topic = "devices/" + std::string(device) + "/messages/devicebound/" + std::string(bag);
-  return encoded(mqtt::Publish{topic, bytes_of(payload), id ? mqtt::QoS::at_least_once : mqtt::QoS::at_most_once,
-                               false, false, id});
+  return encoded(mqtt::Publish{topic, bytes_of(payload), id ? mqtt::QoS::at_least_once : mqtt::QoS::at_most_once, false,
+                               false, id});
 }
 
 }  // namespace picohub::device::test

@@ -130,7 +130,8 @@ TEST(DeviceTutorialAppControl, PatchChangesThePeriodSeenInThePublishTimes) {
   std::vector<std::uint64_t> times;
   rig.run_until(10'000, times);
   EXPECT_EQ(times, (std::vector<std::uint64_t>{0, 5000, 10000}));
-  rig.transport.push(hub("$iothub/twin/PATCH/properties/desired/?$version=2", R"({"telemetryInterval":1,"$version":2})"));
+  rig.transport.push(
+      hub("$iothub/twin/PATCH/properties/desired/?$version=2", R"({"telemetryInterval":1,"$version":2})"));
   rig.step();
   auto report = rig.published();
   ASSERT_EQ(report.size(), 1u);
@@ -144,11 +145,12 @@ TEST(DeviceTutorialAppControl, OutOfRangeIntervalKeepsThePeriodAndReportsWhy) {
   Rig rig;
   rig.connect(R"({"desired":{"$version":1},"reported":{"$version":1}})");
   for (std::string_view bad : {"0", "3601", "2.5", "\"10\""}) {
-    rig.transport.push(hub("$iothub/twin/res/204/?$rid=" + std::to_string(rig.client.twin_requests_outstanding() + 1), ""));
-    const std::string body = "{\"telemetryInterval\":" + std::string(bad) + ",\"$version\":" +
-                             std::to_string(rig.client.desired_version() + 1) + "}";
     rig.transport.push(
-        hub("$iothub/twin/PATCH/properties/desired/?$version=" + std::to_string(rig.client.desired_version() + 1), body));
+        hub("$iothub/twin/res/204/?$rid=" + std::to_string(rig.client.twin_requests_outstanding() + 1), ""));
+    const std::string body = "{\"telemetryInterval\":" + std::string(bad) +
+                             ",\"$version\":" + std::to_string(rig.client.desired_version() + 1) + "}";
+    rig.transport.push(hub(
+        "$iothub/twin/PATCH/properties/desired/?$version=" + std::to_string(rig.client.desired_version() + 1), body));
     rig.step();
     EXPECT_EQ(rig.app.interval_ms(), 5000u) << bad;
     auto report = rig.published();

@@ -16,7 +16,6 @@ namespace {
 
 using namespace test;
 
-
 struct FixedSensor final : Sensor {
   SensorReading next{2150, true, 4405};
   Result<SensorReading> read() override { return next; }
@@ -83,8 +82,8 @@ TEST(DeviceTutorialApp, SendsTheTutorialsJsonEveryIntervalWithContentType) {
 
   rig.transport.push(encoded(mqtt::Puback{pubs[0].packet_id}));
   rig.step();
-  EXPECT_EQ(rig.console.lines.back(), "  acknowledged by the hub (PUBACK, packet id " +
-                                          std::to_string(pubs[0].packet_id) + ")");
+  EXPECT_EQ(rig.console.lines.back(),
+            "  acknowledged by the hub (PUBACK, packet id " + std::to_string(pubs[0].packet_id) + ")");
   EXPECT_EQ(rig.app.acked(), 1u);
 
   rig.sensor.next = SensorReading{-305, false, 0};  // the board: on-die temperature only
@@ -138,9 +137,9 @@ TEST(DeviceTutorialApp, PrintsCloudToDeviceMessagesWithPropertiesAndCallsTheList
   rig.connect();
   rig.transport.push(c2d("dev1", "hello from the hub", 3, "%24.mid=m-42&%24.ct=text%2Fplain&color=deep%20blue&flag"));
   rig.step();
-  EXPECT_EQ(rig.console.lines, (std::vector<std::string>{"Received message: hello from the hub", "  message-id: m-42",
-                                                         "  content-type: text/plain", "  color: deep blue",
-                                                         "  flag (no value)"}));
+  EXPECT_EQ(rig.console.lines,
+            (std::vector<std::string>{"Received message: hello from the hub", "  message-id: m-42",
+                                      "  content-type: text/plain", "  color: deep blue", "  flag (no value)"}));
   EXPECT_EQ(rig.app.received(), 1u);
   EXPECT_EQ(led.toggles, 1);
 }

@@ -108,7 +108,12 @@ class FirmwareAppTest : public ::testing::Test {
   std::vector<std::uint8_t> sntp_reply(const std::vector<std::uint8_t>& request) {
     const std::uint64_t ntp_seconds = unix_now_s + 2'208'988'800ull;
     Bytes b;
-    b.raw({0x24, 1, 4, 0xEC}).u32(0).u32(0).raw({0x47, 0x50, 0x53, 0}).u32(static_cast<std::uint32_t>(ntp_seconds)).u32(0);
+    b.raw({0x24, 1, 4, 0xEC})
+        .u32(0)
+        .u32(0)
+        .raw({0x47, 0x50, 0x53, 0})
+        .u32(static_cast<std::uint32_t>(ntp_seconds))
+        .u32(0);
     for (std::size_t i = 40; i < 48; ++i) b.u8(request[i]);  // originate = our transmit timestamp
     b.u32(static_cast<std::uint32_t>(ntp_seconds)).u32(0).u32(static_cast<std::uint32_t>(ntp_seconds)).u32(0);
     return b.b;
@@ -149,8 +154,7 @@ TEST_F(FirmwareAppTest, AbsentChipIsReportedByNameAndRetriedEveryTwoSeconds) {
   ASSERT_TRUE(app->configure(config)) << console.all();
   app->start(clock.now);
   run_for(*app, 5'000);
-  EXPECT_GE(console.count("W5100S not responding (VERSIONR=0x00, expected 0x51); retrying in 2 s"), 2)
-      << console.all();
+  EXPECT_GE(console.count("W5100S not responding (VERSIONR=0x00, expected 0x51); retrying in 2 s"), 2) << console.all();
   EXPECT_LE(console.count("W5100S not responding"), 3);
   EXPECT_EQ(console.count("W5100S ready"), 0);
   EXPECT_GE(app->network()->chip_retries(), 2u);
@@ -218,8 +222,9 @@ TEST_F(FirmwareAppTest, FailedEntropyBlocksTlsButNotTheNetwork) {
 
 TEST_F(FirmwareAppTest, RefusesAConnectionStringWithoutAKey) {
   auto app = make_app();
-  const auto config = config_for("HostName=hub.example;DeviceId=board1;SharedAccessSignature=SharedAccessSignature "
-                                 "sr=hub.example%2Fdevices%2Fboard1&sig=abc%3D&se=1");
+  const auto config = config_for(
+      "HostName=hub.example;DeviceId=board1;SharedAccessSignature=SharedAccessSignature "
+      "sr=hub.example%2Fdevices%2Fboard1&sig=abc%3D&se=1");
   EXPECT_FALSE(app->configure(config));
   EXPECT_GE(console.count("config: the connection string cannot be used"), 1) << console.all();
 }

@@ -42,7 +42,8 @@ TEST(FirmwareLedPattern, NextChangeIsExactlyWhereTheLedChanges) {
     for (std::uint64_t now = 10'000; now < 12'000; now += 7) {
       const std::uint64_t next = led_next_change_ms(pattern, now);
       ASSERT_GT(next, now);
-      for (std::uint64_t t = now; t < next; ++t) ASSERT_EQ(led_lit(pattern, t), led_lit(pattern, now)) << now << " " << t;
+      for (std::uint64_t t = now; t < next; ++t)
+        ASSERT_EQ(led_lit(pattern, t), led_lit(pattern, now)) << now << " " << t;
       EXPECT_NE(led_lit(pattern, next), led_lit(pattern, now)) << now;
     }
   }

@@ -17,8 +17,8 @@ TEST(LoopActivity, EveryActivityRoundTripsThroughTheScratchWord) {
 }
 
 TEST(LoopActivity, AWordNotWrittenByTheLoopReadsAsNothing) {
-  EXPECT_FALSE(decode_activity(0).has_value());           // power-on value of SCRATCH2
-  EXPECT_FALSE(decode_activity(0x9C0B'4B0Bu).has_value());  // some other record
+  EXPECT_FALSE(decode_activity(0).has_value());                                            // power-on value of SCRATCH2
+  EXPECT_FALSE(decode_activity(0x9C0B'4B0Bu).has_value());                                 // some other record
   EXPECT_FALSE(decode_activity(encode_activity(LoopActivity::sleeping) + 1).has_value());  // past the last code
   EXPECT_FALSE(decode_activity(encode_activity(LoopActivity::status_led) - 1).has_value());  // tag with code 0
 }

@@ -22,7 +22,7 @@ TEST(SmallStrstr, AgreesWithTheCLibraryOnEdgeCases) {
   expect_like_libc("abc", "c");
   expect_like_libc("abc", "bc");
   expect_like_libc("abc", "x");
-  expect_like_libc("aaab", "aab");    // a partial match must restart one character on
+  expect_like_libc("aaab", "aab");  // a partial match must restart one character on
   expect_like_libc("abababc", "ababc");
   expect_like_libc("abcabc", "abc");  // the first occurrence
 }

@@ -36,16 +36,18 @@ TEST_F(Auth, AcceptsReferenceVectorF) {
 }
 
 TEST_F(Auth, AcceptsReferenceVectorIWhoseSignatureHasPlusAndSlash) {
-  auto r = auth("dev1", user,
-                "SharedAccessSignature sr=myhub.azure-devices.net%2Fdevices%2Fdev1&sig=qEFkOU%2FxTe0F3MtSPnPpHB7MQUdncIAS2"
-                "SimkU45R%2BY%3D&se=1700000001");
+  auto r = auth(
+      "dev1", user,
+      "SharedAccessSignature sr=myhub.azure-devices.net%2Fdevices%2Fdev1&sig=qEFkOU%2FxTe0F3MtSPnPpHB7MQUdncIAS2"
+      "SimkU45R%2BY%3D&se=1700000001");
   EXPECT_TRUE(r.accepted) << r.reason;
 }
 
 TEST_F(Auth, AcceptsReferenceVectorLWithRawSrAndLowercaseEscape) {
-  auto r = auth("dev1", user,
-                "SharedAccessSignature sr=myhub.azure-devices.net/devices/dev1&sig=cnvqlLgYQW8pU0ddNOPFrnNvMLAFsepflyGRS9"
-                "OajF0%3d&se=1700003600");
+  auto r = auth(
+      "dev1", user,
+      "SharedAccessSignature sr=myhub.azure-devices.net/devices/dev1&sig=cnvqlLgYQW8pU0ddNOPFrnNvMLAFsepflyGRS9"
+      "OajF0%3d&se=1700003600");
   EXPECT_TRUE(r.accepted) << r.reason;
 }
 
@@ -70,8 +72,8 @@ TEST_F(Auth, HostPartIsCaseInsensitive) {
 TEST_F(Auth, UsernameWithoutApiVersionAndAnyQueryOrderIsAccepted) {
   EXPECT_TRUE(auth("dev1", kHost + "/dev1", kTokenF).accepted);
   EXPECT_TRUE(auth("dev1", kHost + "/dev1/", kTokenF).accepted);
-  EXPECT_TRUE(auth("dev1", kHost + "/dev1/?DeviceClientType=x%2F1&model-id=dtmi:a;1&api-version=2020-09-30", kTokenF)
-                  .accepted);
+  EXPECT_TRUE(
+      auth("dev1", kHost + "/dev1/?DeviceClientType=x%2F1&model-id=dtmi:a;1&api-version=2020-09-30", kTokenF).accepted);
 }
 
 TEST_F(Auth, ClockSkewOfFiveMinutesIsAllowedAndNoMore) {
@@ -82,7 +84,8 @@ TEST_F(Auth, ClockSkewOfFiveMinutesIsAllowedAndNoMore) {
 }
 
 TEST_F(Auth, WrongKeyIsRefused) {
-  auto r = auth("dev1", user, token(kHost + "/devices/dev1", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", 1700003600));
+  auto r = auth("dev1", user,
+                token(kHost + "/devices/dev1", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", 1700003600));
   EXPECT_FALSE(r.accepted);
   EXPECT_EQ(r.reason, "signature does not match either key");
 }
@@ -104,9 +107,7 @@ TEST_F(Auth, UnknownDeviceIsRefused) {
   EXPECT_NE(r.reason.find("not registered"), std::string::npos);
 }
 
-TEST_F(Auth, ClientIdMustEqualTheDeviceId) {
-  EXPECT_FALSE(auth("dev2", user, kTokenF).accepted);
-}
+TEST_F(Auth, ClientIdMustEqualTheDeviceId) { EXPECT_FALSE(auth("dev2", user, kTokenF).accepted); }
 
 TEST_F(Auth, TokenForAnotherDeviceIsRefusedEvenWithTheRightKey) {
   add_device(*store, "dev2");
@@ -132,9 +133,10 @@ TEST_F(Auth, MalformedPasswordsAreRefused) {
 TEST_F(Auth, ModuleIdentityUsesTheModuleResource) {
   // Reference vector G (signed with the key we give the module here).
   ASSERT_TRUE(store->insert_module({"dev1", "mod1", kKey, kOtherKey, 0}));
-  auto r = auth("dev1/mod1", kHost + "/dev1/mod1/?api-version=2021-04-12",
-                "SharedAccessSignature sr=myhub.azure-devices.net%2Fdevices%2Fdev1%2Fmodules%2Fmod1&sig=UArd2DDNhzusWxVBi"
-                "EprQWSop1RiNTA1NnmVsG0AmXw%3D&se=1700003600");
+  auto r = auth(
+      "dev1/mod1", kHost + "/dev1/mod1/?api-version=2021-04-12",
+      "SharedAccessSignature sr=myhub.azure-devices.net%2Fdevices%2Fdev1%2Fmodules%2Fmod1&sig=UArd2DDNhzusWxVBi"
+      "EprQWSop1RiNTA1NnmVsG0AmXw%3D&se=1700003600");
   EXPECT_TRUE(r.accepted) << r.reason;
   EXPECT_EQ(r.module_id, "mod1");
   // A device token does not open a module connection.
@@ -168,7 +170,8 @@ TEST_F(Auth, ServicePrincipalAuthenticatesWithThePolicyKey) {
   auto r = auth("picohub-service-42-abc", "iothubowner", t);
   EXPECT_TRUE(r.accepted) << r.reason;
   EXPECT_EQ(r.principal, Principal::service);
-  EXPECT_TRUE(auth("picohub-service-42-abc", "iothubowner", token(kHost, kOtherKey, 1700003600, "iothubowner")).accepted);
+  EXPECT_TRUE(
+      auth("picohub-service-42-abc", "iothubowner", token(kHost, kOtherKey, 1700003600, "iothubowner")).accepted);
   EXPECT_FALSE(auth("picohub-service-42-abc", "iothubowner", token(kHost, kKey, 1700003600)).accepted);  // no skn
   EXPECT_FALSE(auth("picohub-service-42-abc", "iothubowner", token(kHost, kKey, kNow - 301, "iothubowner")).accepted);
   EXPECT_FALSE(auth("picohub-service-42-abc", "iothubowner",

@@ -43,7 +43,7 @@ class HubAcksTest : public ::testing::Test {
   }
   void send_c2d(const std::string& mid, const std::string& ack = "none", int ttl = 3600) {
     json r = {{"op", "c2d.send"}, {"correlationId", mid}, {"deviceId", "dev1"}, {"payloadBase64", "aGk="},
-              {"messageId", mid}, {"ack", ack}, {"ttlSeconds", ttl}};
+              {"messageId", mid}, {"ack", ack},           {"ttlSeconds", ttl}};
     hub->on_control(service, service_id, r.dump(), now);
   }
   // C2D publishes to dev1 since the last call.

@@ -15,7 +15,7 @@ namespace fs = std::filesystem;
 namespace {
 
 mode_t mode_of(const fs::path& path) {
-  struct stat st{};
+  struct stat st {};
   EXPECT_EQ(stat(path.c_str(), &st), 0) << path;
   return st.st_mode & 07777;
 }
@@ -67,7 +67,7 @@ TEST(DataDirOwnership, RootSharesSecretsWithMosquittoWhenItCanReachTheDataDir) {
   ASSERT_TRUE(secure_dir(dir, own, why)) << why;
   EXPECT_EQ(mode_of(dir / "hub.json"), 0640u);
   EXPECT_EQ(mode_of(dir), 0770u);
-  struct stat st{};
+  struct stat st {};
   ASSERT_EQ(stat((dir / "hub.json").c_str(), &st), 0);
   EXPECT_EQ(st.st_gid, own.broker_gid);
 }

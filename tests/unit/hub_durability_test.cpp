@@ -94,7 +94,7 @@ TEST(HubTelemetryJournal, ReplaysWhatWasAppendedAndCutsATornTail) {
   int count = 0;
   ASSERT_TRUE(journal->replay([&](const JournalRecord&) { ++count; }));
   EXPECT_EQ(count, 3);
-  struct stat st{};
+  struct stat st {};
   ASSERT_EQ(stat((dir / "j").c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0600u);
 }
@@ -190,12 +190,18 @@ TEST_F(HubStoreFailure, AFullDiskIsNeverAnsweredWith200Or204) {
   EXPECT_EQ(port.to("dev1").back().topic, "$iothub/twin/res/500/?$rid=7");
   EXPECT_EQ(store->load_twin("dev1").reported_version, 1);
 
-  auto r = control({{"op", "c2d.send"}, {"correlationId", "c1"}, {"deviceId", "dev1"},
-                    {"payloadBase64", "aGVsbG8="}, {"properties", {{"p", big}}}});
+  auto r = control({{"op", "c2d.send"},
+                    {"correlationId", "c1"},
+                    {"deviceId", "dev1"},
+                    {"payloadBase64", "aGVsbG8="},
+                    {"properties", {{"p", big}}}});
   EXPECT_EQ(r["status"], 500) << r.dump();
   EXPECT_EQ(store->c2d_depth("dev1"), 0);
-  r = control({{"op", "device.create"}, {"correlationId", "c2"}, {"deviceId", "dev-" + big.substr(0, 100)},
-               {"primaryKey", kKey}, {"secondaryKey", kOtherKey}});
+  r = control({{"op", "device.create"},
+               {"correlationId", "c2"},
+               {"deviceId", "dev-" + big.substr(0, 100)},
+               {"primaryKey", kKey},
+               {"secondaryKey", kOtherKey}});
   // A short row may still fit a page: either it is saved, or the answer says it failed; never a false 200.
   if (r["status"] == 200) {
     EXPECT_TRUE(store->find_device("dev-" + big.substr(0, 100)));
@@ -210,7 +216,7 @@ TEST_F(HubStoreFailure, TelemetryThatCannotBeCommittedStopsBeingAcknowledgedAndN
   fill_disk();
   std::string big(8000, 'y');
   ASSERT_EQ(telemetry(big), MessageVerdict::drop);  // durable in the journal: acknowledged
-  hub->on_tick(kNowMs);                              // its row cannot be committed
+  hub->on_tick(kNowMs);                             // its row cannot be committed
   EXPECT_FALSE(store->telemetry_healthy());
   EXPECT_EQ(telemetry("while full"), MessageVerdict::refuse);  // no PUBACK: the device will send it again
   bool logged = false;
@@ -276,7 +282,7 @@ TEST(HubSchema, ADataDirWrittenBeforeVersioningIsUpgraded) {
   ASSERT_TRUE(append(*store, "{\"t\":21}"));
   ASSERT_TRUE(store->flush());
   EXPECT_EQ(store->telemetry_query("", 0, 10).size(), 2u);
-  struct stat st{};
+  struct stat st {};
   ASSERT_EQ(stat(path.c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0600u);
   store.reset();
@@ -304,7 +310,7 @@ TEST(HubSchema, NewFilesArePrivate) {
   ASSERT_TRUE(append(*store, "x"));
   ASSERT_TRUE(store->flush());
   for (const char* name : {"state.db", "state.db-wal", "state.db-shm", "state.db.telemetry-journal"}) {
-    struct stat st{};
+    struct stat st {};
     ASSERT_EQ(stat((dir / name).c_str(), &st), 0) << name;
     EXPECT_EQ(st.st_mode & 0777, 0640u) << name;
   }
@@ -396,8 +402,8 @@ TEST(HubConfigDurability, RetentionAndFsyncComeFromHubJson) {
   EXPECT_EQ(defaults->retention.max_age_ms, 7LL * 86400000);
   EXPECT_EQ(defaults->retention.max_bytes, 1ULL << 30);
   EXPECT_FALSE(defaults->durability_fsync);
-  auto set = parse_hub_config(
-      R"({"retention":{"maxAgeDays":0.5,"maxBytes":1048576},"durability":{"fsync":true}})", error);
+  auto set = parse_hub_config(R"({"retention":{"maxAgeDays":0.5,"maxBytes":1048576},"durability":{"fsync":true}})",
+                              error);
   ASSERT_TRUE(set) << error;
   EXPECT_EQ(set->retention.max_age_ms, 43200000);
   EXPECT_EQ(set->retention.max_bytes, 1048576u);

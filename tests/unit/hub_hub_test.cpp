@@ -43,7 +43,9 @@ class HubTest : public ::testing::Test {
     return json();
   }
   json c2d(const std::string& device, int n, json extra = json::object()) {
-    json r = {{"op", "c2d.send"}, {"correlationId", "c2d-" + std::to_string(n)}, {"deviceId", device},
+    json r = {{"op", "c2d.send"},
+              {"correlationId", "c2d-" + std::to_string(n)},
+              {"deviceId", device},
               {"payloadBase64", "aGVsbG8="}};
     r.update(extra);
     return control(r);
@@ -62,8 +64,9 @@ TEST_F(HubTest, TelemetryIsRecordedPublishedLiveAndDropped) {
   ASSERT_TRUE(connect_service(service));
   ASSERT_TRUE(subscribe(service, "$picohub/v1/telemetry/#"));
   ASSERT_TRUE(connect_device(dev_conn, "dev1"));
-  auto verdict = hub->on_message(dev_conn, "devices/dev1/messages/events/%24.mid=m1&%24.ct=application%2Fjson&alert=high%20temp&flag",
-                                 R"({"t":21.5})", 1, true, now);
+  auto verdict = hub->on_message(
+      dev_conn, "devices/dev1/messages/events/%24.mid=m1&%24.ct=application%2Fjson&alert=high%20temp&flag",
+      R"({"t":21.5})", 1, true, now);
   EXPECT_EQ(verdict, MessageVerdict::drop);
   ASSERT_EQ(port.published.size(), 1u);
   auto& live = port.published[0];
@@ -308,7 +311,8 @@ TEST_F(HubTest, DeviceCreateListShowUpdateDelete) {
   EXPECT_EQ(reserved["status"], 400);
   EXPECT_NE(reserved["body"].dump().find("picohub-service-"), std::string::npos);
   EXPECT_EQ(control({{"op", "device.list"}, {"correlationId", "4"}})["body"]["devices"].size(), 3u);
-  EXPECT_EQ(control({{"op", "device.show"}, {"correlationId", "5"}, {"deviceId", "nope"}})["body"]["errorCode"], 404001);
+  EXPECT_EQ(control({{"op", "device.show"}, {"correlationId", "5"}, {"deviceId", "nope"}})["body"]["errorCode"],
+            404001);
   ASSERT_TRUE(connect_device(dev_conn, "dev1"));
   EXPECT_EQ(control({{"op", "device.show"}, {"correlationId", "6"}, {"deviceId", "dev1"}})["body"]["connectionState"],
             "Connected");
@@ -355,8 +359,12 @@ TEST_F(HubTest, C2dQueueHoldsFiftyThenRefusesWith403004) {
 
 TEST_F(HubTest, C2dIsKeptOfflineAndDeliveredOnceConnectedAndSubscribed) {
   ASSERT_TRUE(connect_service(service));
-  auto r = c2d("dev1", 1, {{"messageId", "m-1"}, {"messageCorrelationId", "corr 1"}, {"contentType", "text/plain"},
-                           {"ack", "full"}, {"properties", {{"color", "deep-blue"}, {"flag", nullptr}}}});
+  auto r = c2d("dev1", 1,
+               {{"messageId", "m-1"},
+                {"messageCorrelationId", "corr 1"},
+                {"contentType", "text/plain"},
+                {"ack", "full"},
+                {"properties", {{"color", "deep-blue"}, {"flag", nullptr}}}});
   EXPECT_EQ(r["body"]["messageId"], "m-1");
   EXPECT_EQ(r["body"]["queueDepth"], 1);
   hub->on_tick(now);
@@ -402,8 +410,8 @@ TEST_F(HubTest, ExpiredC2dIsDroppedNotDelivered) {
 
 TEST_F(HubTest, MethodInvokeRoundTrip) {
   ASSERT_TRUE(connect_service(service));
-  json invoke = {{"op", "method.invoke"}, {"correlationId", "m1"}, {"deviceId", "dev1"}, {"methodName", "reboot"},
-                 {"payload", {{"delay", 1}}}, {"responseTimeoutInSeconds", 5}};
+  json invoke = {{"op", "method.invoke"},  {"correlationId", "m1"},     {"deviceId", "dev1"},
+                 {"methodName", "reboot"}, {"payload", {{"delay", 1}}}, {"responseTimeoutInSeconds", 5}};
   EXPECT_EQ(control(invoke)["body"]["errorCode"], 404103);  // not connected
   ASSERT_TRUE(connect_device(dev_conn, "dev1"));
   invoke["correlationId"] = "m2";
@@ -431,7 +439,10 @@ TEST_F(HubTest, MethodTimeoutAnswers504101AndLateAnswerIsIgnored) {
   ASSERT_TRUE(connect_service(service));
   ASSERT_TRUE(connect_device(dev_conn, "dev1"));
   ASSERT_TRUE(subscribe(dev_conn, "$iothub/methods/POST/#"));
-  json invoke = {{"op", "method.invoke"}, {"correlationId", "t1"}, {"deviceId", "dev1"}, {"methodName", "slow"},
+  json invoke = {{"op", "method.invoke"},
+                 {"correlationId", "t1"},
+                 {"deviceId", "dev1"},
+                 {"methodName", "slow"},
                  {"responseTimeoutInSeconds", 5}};
   hub->on_control(service, service_id, invoke.dump(), now);
   hub->on_tick(now + 4999);
@@ -454,9 +465,9 @@ TEST_F(HubTest, MethodAnswerFromAnotherDeviceDoesNotCompleteTheCall) {
   ASSERT_TRUE(connect_device(dev_conn, "dev1"));
   ASSERT_TRUE(connect_device(other_conn, "dev2"));
   ASSERT_TRUE(subscribe(dev_conn, "$iothub/methods/POST/#"));
-  hub->on_control(service, service_id,
-                  json({{"op", "method.invoke"}, {"correlationId", "x"}, {"deviceId", "dev1"}, {"methodName", "m"}}).dump(),
-                  now);
+  hub->on_control(
+      service, service_id,
+      json({{"op", "method.invoke"}, {"correlationId", "x"}, {"deviceId", "dev1"}, {"methodName", "m"}}).dump(), now);
   hub->on_message(other_conn, "$iothub/methods/res/200/?$rid=1", "{}", 0, false, now);
   EXPECT_EQ(hub->pending_method_count(), 1u);
 }
@@ -465,7 +476,9 @@ TEST_F(HubTest, DesiredUpdateIsPushedToASubscribedDevice) {
   ASSERT_TRUE(connect_service(service));
   ASSERT_TRUE(connect_device(dev_conn, "dev1"));
   ASSERT_TRUE(subscribe(dev_conn, "$iothub/twin/PATCH/properties/desired/#"));
-  auto r = control({{"op", "twin.update"}, {"correlationId", "u1"}, {"deviceId", "dev1"},
+  auto r = control({{"op", "twin.update"},
+                    {"correlationId", "u1"},
+                    {"deviceId", "dev1"},
                     {"desired", {{"rate", 5}, {"mode", nullptr}}}});
   EXPECT_EQ(r["status"], 200);
   EXPECT_EQ(r["body"]["properties"]["desired"]["rate"], 5);
@@ -485,27 +498,44 @@ TEST_F(HubTest, IfMatchIsCheckedByTheOpThatWrites) {
   ASSERT_TRUE(connect_service(service));
   auto twin = control({{"op", "twin.get"}, {"correlationId", "g1"}, {"deviceId", "dev1"}});
   const std::string etag = twin["body"]["etag"];
-  auto stale = control({{"op", "twin.update"}, {"correlationId", "u1"}, {"deviceId", "dev1"},
-                        {"desired", {{"rate", 5}}}, {"ifMatch", "\"AAAAAAAAAAk=\""}});
+  auto stale = control({{"op", "twin.update"},
+                        {"correlationId", "u1"},
+                        {"deviceId", "dev1"},
+                        {"desired", {{"rate", 5}}},
+                        {"ifMatch", "\"AAAAAAAAAAk=\""}});
   EXPECT_EQ(stale["status"], 412);
   EXPECT_EQ(stale["body"]["errorCode"], 412002);
   EXPECT_EQ(control({{"op", "twin.get"}, {"correlationId", "g2"}, {"deviceId", "dev1"}})["body"]["etag"], etag);
-  auto fresh = control({{"op", "twin.update"}, {"correlationId", "u2"}, {"deviceId", "dev1"},
-                        {"desired", {{"rate", 5}}}, {"ifMatch", "\"" + etag + "\""}});
+  auto fresh = control({{"op", "twin.update"},
+                        {"correlationId", "u2"},
+                        {"deviceId", "dev1"},
+                        {"desired", {{"rate", 5}}},
+                        {"ifMatch", "\"" + etag + "\""}});
   EXPECT_EQ(fresh["status"], 200);
   EXPECT_NE(fresh["body"]["etag"], etag);
-  EXPECT_EQ(control({{"op", "twin.update"}, {"correlationId", "u3"}, {"deviceId", "dev1"},
-                     {"desired", {{"rate", 6}}}, {"ifMatch", "*"}})["status"], 200);
+  EXPECT_EQ(control({{"op", "twin.update"},
+                     {"correlationId", "u3"},
+                     {"deviceId", "dev1"},
+                     {"desired", {{"rate", 6}}},
+                     {"ifMatch", "*"}})["status"],
+            200);
 
   auto device = control({{"op", "device.show"}, {"correlationId", "s1"}, {"deviceId", "dev2"}})["body"];
   const std::string device_etag = device["etag"];
-  auto refused = control({{"op", "device.update"}, {"correlationId", "d1"}, {"deviceId", "dev2"},
-                          {"status", "disabled"}, {"ifMatch", "nope"}});
+  auto refused = control({{"op", "device.update"},
+                          {"correlationId", "d1"},
+                          {"deviceId", "dev2"},
+                          {"status", "disabled"},
+                          {"ifMatch", "nope"}});
   EXPECT_EQ(refused["status"], 412);
   EXPECT_EQ(refused["body"]["errorCode"], 412002);
-  EXPECT_EQ(control({{"op", "device.show"}, {"correlationId", "s2"}, {"deviceId", "dev2"}})["body"]["status"], "enabled");
-  auto updated = control({{"op", "device.update"}, {"correlationId", "d2"}, {"deviceId", "dev2"},
-                          {"status", "disabled"}, {"ifMatch", device_etag}});
+  EXPECT_EQ(control({{"op", "device.show"}, {"correlationId", "s2"}, {"deviceId", "dev2"}})["body"]["status"],
+            "enabled");
+  auto updated = control({{"op", "device.update"},
+                          {"correlationId", "d2"},
+                          {"deviceId", "dev2"},
+                          {"status", "disabled"},
+                          {"ifMatch", device_etag}});
   EXPECT_EQ(updated["status"], 200);
   EXPECT_NE(updated["body"]["etag"], device_etag);  // the status is part of what the etag covers
 }
@@ -535,9 +565,9 @@ TEST_F(HubTest, TelemetryQueryFiltersByGlobAndLimit) {
 }
 
 TEST_F(HubTest, RefusedConnectionsAreLoggedWithTheReason) {
-  EXPECT_FALSE(hub->on_basic_auth(dev_conn, "dev1", kHost + "/dev1/?api-version=2021-04-12",
-                                  token(kHost + "/devices/dev1", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", kNow + 60),
-                                  true, now));
+  EXPECT_FALSE(hub->on_basic_auth(
+      dev_conn, "dev1", kHost + "/dev1/?api-version=2021-04-12",
+      token(kHost + "/devices/dev1", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", kNow + 60), true, now));
   ASSERT_FALSE(port.lines.empty());
   EXPECT_EQ(port.lines.back(), "picohub: refused dev1: signature does not match either key");
   EXPECT_EQ(hub->connection_count(), 0u);
@@ -553,10 +583,14 @@ TEST_F(HubTest, ModuleIdentityHasItsOwnKeysTwinMethodsAndTelemetry) {
   ASSERT_EQ(created["status"], 200) << created.dump();
   const std::string module_key = created["body"]["primaryKey"];
   EXPECT_NE(module_key, kKey);
-  EXPECT_EQ(control({{"op", "module.create"}, {"correlationId", "mc2"}, {"deviceId", "dev1"}, {"moduleId", "m1"}})
-                ["body"]["errorCode"], 409001);
-  EXPECT_EQ(control({{"op", "module.create"}, {"correlationId", "mc3"}, {"deviceId", "nope"}, {"moduleId", "m1"}})
-                ["status"], 404);
+  EXPECT_EQ(control({{"op", "module.create"},
+                     {"correlationId", "mc2"},
+                     {"deviceId", "dev1"},
+                     {"moduleId", "m1"}})["body"]["errorCode"],
+            409001);
+  EXPECT_EQ(
+      control({{"op", "module.create"}, {"correlationId", "mc3"}, {"deviceId", "nope"}, {"moduleId", "m1"}})["status"],
+      404);
   EXPECT_EQ(control({{"op", "module.list"}, {"correlationId", "ml"}, {"deviceId", "dev1"}})["body"]["modules"].size(),
             1u);
 
@@ -579,8 +613,8 @@ TEST_F(HubTest, ModuleIdentityHasItsOwnKeysTwinMethodsAndTelemetry) {
 
   // Methods go to the module's client id and only its answer completes them.
   ASSERT_TRUE(subscribe(dev_conn, "$iothub/methods/POST/#"));
-  json invoke = {{"op", "method.invoke"}, {"correlationId", "mi"}, {"deviceId", "dev1"}, {"moduleId", "m1"},
-                 {"methodName", "ping"}, {"responseTimeoutInSeconds", 5}};
+  json invoke = {{"op", "method.invoke"}, {"correlationId", "mi"}, {"deviceId", "dev1"},
+                 {"moduleId", "m1"},      {"methodName", "ping"},  {"responseTimeoutInSeconds", 5}};
   hub->on_control(service, service_id, invoke.dump(), now);
   auto got = port.to("dev1/m1");
   ASSERT_FALSE(got.empty());
@@ -592,12 +626,15 @@ TEST_F(HubTest, ModuleIdentityHasItsOwnKeysTwinMethodsAndTelemetry) {
   EXPECT_EQ(hub->pending_method_count(), 0u);
 
   // Deleting the module disconnects it; an unknown module is a 404 for twin and method calls.
-  EXPECT_EQ(control({{"op", "module.delete"}, {"correlationId", "md"}, {"deviceId", "dev1"}, {"moduleId", "m1"}})
-                ["status"], 204);
+  EXPECT_EQ(
+      control({{"op", "module.delete"}, {"correlationId", "md"}, {"deviceId", "dev1"}, {"moduleId", "m1"}})["status"],
+      204);
   hub->on_tick(now);
   EXPECT_EQ(port.kicked, std::vector<std::string>{"dev1/m1"});
-  EXPECT_EQ(control({{"op", "twin.get"}, {"correlationId", "t3"}, {"deviceId", "dev1"}, {"moduleId", "m1"}})
-                ["body"]["errorCode"], 404010);
+  EXPECT_EQ(
+      control(
+          {{"op", "twin.get"}, {"correlationId", "t3"}, {"deviceId", "dev1"}, {"moduleId", "m1"}})["body"]["errorCode"],
+      404010);
 }
 
 TEST_F(HubTest, DeletingADeviceDeletesItsModulesAndTheirTwins) {

@@ -6,10 +6,10 @@ using picohub::hub::d2c_counted_size;
 
 TEST(D2cCountedSize, BodyPlusSystemValuesPlusApplicationNamesAndValues) {
   EXPECT_EQ(d2c_counted_size("", 100), 100u);
-  EXPECT_EQ(d2c_counted_size("%24.mid=abc", 0), 3u);           // system property: value only
-  EXPECT_EQ(d2c_counted_size("color=red", 0), 8u);             // application: name + value
+  EXPECT_EQ(d2c_counted_size("%24.mid=abc", 0), 3u);                       // system property: value only
+  EXPECT_EQ(d2c_counted_size("color=red", 0), 8u);                         // application: name + value
   EXPECT_EQ(d2c_counted_size("a%20b=%E2%82%AC&flag", 1), 1u + 3 + 3 + 4);  // decoded bytes; a bare name counts
-  EXPECT_EQ(d2c_counted_size("bad=%ZZ", 0), 3u + 3);           // a malformed value counts as its encoded text
+  EXPECT_EQ(d2c_counted_size("bad=%ZZ", 0), 3u + 3);  // a malformed value counts as its encoded text
 }
 
 TEST(MessageIds, CharacterSetAndLength) {

@@ -109,7 +109,9 @@ TEST(HubTelemetryEvent, EscapesControlCharactersQuotesAndBackslashesLikeNlohmann
 }
 
 TEST(HubTelemetryEvent, Utf8BodyIsKeptAndBinaryBodyIsNullWithBase64) {
-  auto utf8 = input("", "temp \xc2\xb0" "C \xe2\x82\xac \xf0\x9f\x98\x80");
+  auto utf8 = input("",
+                    "temp \xc2\xb0"
+                    "C \xe2\x82\xac \xf0\x9f\x98\x80");
   EXPECT_EQ(written(utf8), oracle(utf8));
   auto binary = input("", std::string_view("\xff\x00\x01", 3));
   EXPECT_EQ(written(binary), oracle(binary));
@@ -137,8 +139,8 @@ TEST(HubTelemetryEvent, TimeStampsMatchIso8601AcrossSecondsAndDays) {
 // Random bags and bodies over an alphabet that stresses escapes, percent-decoding and key collisions.
 TEST(HubTelemetryEvent, RandomInputsMatchNlohmannByteForByte) {
   std::mt19937 rng(12345);
-  const std::vector<std::string> pieces = {"a",  "b",  "=",    "&",   "%24.", "mid", "ct",  "%20", "%0A", "%22",
-                                           "%5C", "%FF", "%C3%A9", "\\", "\"",  "x",   "%2",  "$.",  "to",  "%01"};
+  const std::vector<std::string> pieces = {"a",   "b",   "=",      "&",  "%24.", "mid", "ct", "%20", "%0A", "%22",
+                                           "%5C", "%FF", "%C3%A9", "\\", "\"",   "x",   "%2", "$.",  "to",  "%01"};
   for (int round = 0; round < 2000; ++round) {
     std::string bag, body;
     int n = static_cast<int>(rng() % 12);

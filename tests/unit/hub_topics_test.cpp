@@ -11,8 +11,8 @@
 using namespace picohub::hub;
 
 TEST(HubTopics, PropertyBagEncodesNamesAndValuesAndWritesNullsBare) {
-  const std::array<BagItem, 4> items{{{"$.mid", "m 1"}, {"$.to", "/devices/d1/messages/deviceBound"},
-                                      {"flag", std::nullopt}, {"color", "deep&blue"}}};
+  const std::array<BagItem, 4> items{
+      {{"$.mid", "m 1"}, {"$.to", "/devices/d1/messages/deviceBound"}, {"flag", std::nullopt}, {"color", "deep&blue"}}};
   auto bag = encode_property_bag(items);
   ASSERT_TRUE(bag);
   EXPECT_EQ(*bag, "%24.mid=m%201&%24.to=%2Fdevices%2Fd1%2Fmessages%2FdeviceBound&flag&color=deep%26blue");

@@ -34,7 +34,8 @@ TEST(Twin, NewTwinHasBothVersionsOne) {
 TEST(Twin, ReportedPatchMergesNestedAndNullDeletesAndBumpsVersion) {
   auto t = fresh();
   ASSERT_FALSE(apply_twin_patch(t, TwinSection::reported, patch(R"({"a":1,"n":{"x":1,"y":2},"gone":true})"), 1000));
-  ASSERT_FALSE(apply_twin_patch(t, TwinSection::reported, patch(R"({"n":{"y":null,"z":3},"gone":null,"b":"s"})"), 2000));
+  ASSERT_FALSE(
+      apply_twin_patch(t, TwinSection::reported, patch(R"({"n":{"y":null,"z":3},"gone":null,"b":"s"})"), 2000));
   auto view = twin_device_view(t);
   EXPECT_EQ(view["reported"], json::parse(R"({"a":1,"n":{"x":1,"z":3},"b":"s","$version":3})"));
   EXPECT_EQ(view["desired"], json::parse(R"({"$version":1})"));
@@ -96,7 +97,8 @@ TEST(Twin, SectionOver32KbIsRefusedAndTwinUnchanged) {
   auto t = fresh();
   std::string big(4000, 'x');
   for (int i = 0; i < 8; ++i) {
-    ASSERT_FALSE(apply_twin_patch(t, TwinSection::reported, patch("{\"p" + std::to_string(i) + "\":\"" + big + "\"}"), 1));
+    ASSERT_FALSE(
+        apply_twin_patch(t, TwinSection::reported, patch("{\"p" + std::to_string(i) + "\":\"" + big + "\"}"), 1));
   }
   auto before = t.reported_json;
   auto error = apply_twin_patch(t, TwinSection::reported, patch("{\"p9\":\"" + big + "\"}"), 1);

@@ -12,7 +12,8 @@ constexpr std::string_view key = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
 
 TEST(IothubConnectionString, ParsesDeviceKeyWithBase64Padding) {
   auto cs = parse_connection_string(
-      "HostName=contoso.azure-devices.net;DeviceId=MyDevice01;SharedAccessKey=c2VjcmV0LWtleS0wMTIzNDU2Nzg5YWJjZGVmZ2hpams=");
+      "HostName=contoso.azure-devices.net;DeviceId=MyDevice01;SharedAccessKey="
+      "c2VjcmV0LWtleS0wMTIzNDU2Nzg5YWJjZGVmZ2hpams=");
   ASSERT_TRUE(cs) << cs.error().what;
   EXPECT_EQ(cs->host_name, "contoso.azure-devices.net");
   EXPECT_EQ(cs->device_id, "MyDevice01");
@@ -23,8 +24,10 @@ TEST(IothubConnectionString, ParsesDeviceKeyWithBase64Padding) {
 }
 
 TEST(IothubConnectionString, ParsesModuleGatewayPolicyAndIgnoresUnknownKeys) {
-  std::string text = "HostName=h.azure-devices.net;DeviceId=d;ModuleId=m;SharedAccessKeyName=device;"
-                     "GatewayHostName=edge.local;UseProvisioning=true;SharedAccessKey=" + std::string(key) + ";";
+  std::string text =
+      "HostName=h.azure-devices.net;DeviceId=d;ModuleId=m;SharedAccessKeyName=device;"
+      "GatewayHostName=edge.local;UseProvisioning=true;SharedAccessKey=" +
+      std::string(key) + ";";
   auto cs = parse_connection_string(text);
   ASSERT_TRUE(cs) << cs.error().what;
   EXPECT_EQ(cs->module_id, "m");
@@ -72,8 +75,8 @@ TEST(IothubConnectionString, ReportsEachErrorWithTheOffendingKey) {
        "SharedAccessKey"},
       {"HostName=h;DeviceId=d;SharedAccessKey=" + k + ";SharedAccessSignature=SharedAccessSignature sr=a&sig=b&se=1",
        "SharedAccessKey and SharedAccessSignature are mutually exclusive", "SharedAccessSignature"},
-      {"HostName=h;DeviceId=d;oops;SharedAccessKey=" + k,
-       "connection string element has no '=' (expected Key=value)", "oops"},
+      {"HostName=h;DeviceId=d;oops;SharedAccessKey=" + k, "connection string element has no '=' (expected Key=value)",
+       "oops"},
       {"HostName=h;DeviceId=d;=v;SharedAccessKey=" + k, "connection string element has an empty key", "=v"},
       {"HostName=h;DeviceId=d;SharedAccessKey=not-base64!",
        "SharedAccessKey is not valid base64 (copy the primary key from the device's page)", "SharedAccessKey"},
@@ -82,10 +85,10 @@ TEST(IothubConnectionString, ReportsEachErrorWithTheOffendingKey) {
       {"HostName=h;DeviceId=d;SharedAccessSignature=sr=a&sig=b&se=1",
        "SharedAccessSignature is not a token of the form \"SharedAccessSignature sr=...&sig=...&se=...\"",
        "SharedAccessSignature"},
-      {"HostName=h;DeviceId=d;x509=true;SharedAccessKey=" + k,
-       "x509=true cannot be combined with a key or signature", "x509"},
-      {"HostName=h/x;DeviceId=d;SharedAccessKey=" + k,
-       "HostName must be a host name such as myhub.azure-devices.net", "HostName"},
+      {"HostName=h;DeviceId=d;x509=true;SharedAccessKey=" + k, "x509=true cannot be combined with a key or signature",
+       "x509"},
+      {"HostName=h/x;DeviceId=d;SharedAccessKey=" + k, "HostName must be a host name such as myhub.azure-devices.net",
+       "HostName"},
       {"HostName=h;DeviceId=a/b;SharedAccessKey=" + k, "DeviceId must not contain '/'", "DeviceId"},
   };
   for (const auto& c : cases) {

@@ -118,7 +118,8 @@ TEST(IothubDeviceClient, ConnectSendsIdentityAndVectorFToken) {
   EXPECT_FALSE(c->clean_session);
   EXPECT_EQ(c->keep_alive_s, 240);
   ASSERT_TRUE(c->username);
-  EXPECT_EQ(*c->username, "myhub.azure-devices.net/dev1/?api-version=2021-04-12&DeviceClientType=picohub%2F" PICOHUB_VERSION);
+  EXPECT_EQ(*c->username,
+            "myhub.azure-devices.net/dev1/?api-version=2021-04-12&DeviceClientType=picohub%2F" PICOHUB_VERSION);
   ASSERT_TRUE(c->password);
   // se = now + 3600 = vector F exactly.
   EXPECT_EQ(text_of(*c->password),
@@ -227,7 +228,8 @@ TEST(IothubDeviceClient, QosZeroTelemetryAndTwinTopicsAsOtherMessages) {
   ASSERT_TRUE(std::holds_alternative<mqtt::Publish>(p));
   EXPECT_EQ(std::get<mqtt::Publish>(p).topic, "devices/dev1/messages/events/");
 
-  h.feed(encoded(mqtt::Publish{"$iothub/twin/res/200/?$rid=1", bytes_of("{}"), mqtt::QoS::at_most_once, false, false, 0}));
+  h.feed(
+      encoded(mqtt::Publish{"$iothub/twin/res/200/?$rid=1", bytes_of("{}"), mqtt::QoS::at_most_once, false, false, 0}));
   auto ev = h.events();
   ASSERT_EQ(ev.size(), 1u);
   ASSERT_TRUE(std::holds_alternative<OtherMessage>(ev[0]));
@@ -345,8 +347,9 @@ TEST(IothubDeviceClient, RenewalFollowsTheUnixClockToo) {
 }
 
 TEST(IothubDeviceClient, UsesGivenSignatureAndRefusesAnExpiredOne) {
-  const std::string token = "SharedAccessSignature sr=myhub.azure-devices.net%2Fdevices%2Fdev1"
-                            "&sig=2ylB6nEi79Klft8tf1Kvo0b6LMQ48k36e6OQLeqX2ZI%3D&se=1700003600";
+  const std::string token =
+      "SharedAccessSignature sr=myhub.azure-devices.net%2Fdevices%2Fdev1"
+      "&sig=2ylB6nEi79Klft8tf1Kvo0b6LMQ48k36e6OQLeqX2ZI%3D&se=1700003600";
   Harness h("HostName=myhub.azure-devices.net;DeviceId=dev1;SharedAccessSignature=" + token);
   ASSERT_TRUE(h.client->connect(0, 1700000000));
   auto sent = h.sent();
@@ -370,7 +373,8 @@ TEST(IothubDeviceClient, ModuleIdentityUsesModuleFormsAndNoC2d) {
   auto p = packet_of(wire.at(0));
   auto& c = std::get<mqtt::Connect>(p);
   EXPECT_EQ(c.client_id, "dev1/mod1");
-  EXPECT_EQ(*c.username, "myhub.azure-devices.net/dev1/mod1/?api-version=2021-04-12&DeviceClientType=picohub%2F" PICOHUB_VERSION);
+  EXPECT_EQ(*c.username,
+            "myhub.azure-devices.net/dev1/mod1/?api-version=2021-04-12&DeviceClientType=picohub%2F" PICOHUB_VERSION);
   EXPECT_EQ(text_of(*c.password),
             "SharedAccessSignature sr=myhub.azure-devices.net%2Fdevices%2Fdev1%2Fmodules%2Fmod1"
             "&sig=UArd2DDNhzusWxVBiEprQWSop1RiNTA1NnmVsG0AmXw%3D&se=1700003600");  // vector G
@@ -388,16 +392,19 @@ TEST(IothubDeviceClient, GatewayPolicyNameAndModelIdGoIntoTheIdentity) {
   DeviceClientOptions options;
   options.model_id = "dtmi:com:example:Thermostat;1";
   options.keep_alive_s = 60;
-  Harness h("HostName=myhub.azure-devices.net;DeviceId=dev1;GatewayHostName=edge;SharedAccessKeyName=device;"
-            "SharedAccessKey=" + std::string(key_k),
-            options);
+  Harness h(
+      "HostName=myhub.azure-devices.net;DeviceId=dev1;GatewayHostName=edge;SharedAccessKeyName=device;"
+      "SharedAccessKey=" +
+          std::string(key_k),
+      options);
   ASSERT_TRUE(h.client->connect(0, 1700000000));
   const auto wire = h.sent();
   auto p = packet_of(wire.at(0));
   auto& c = std::get<mqtt::Connect>(p);
   EXPECT_EQ(c.keep_alive_s, 60);
-  EXPECT_EQ(*c.username, "myhub.azure-devices.net/dev1/?api-version=2021-04-12&DeviceClientType=picohub%2F" PICOHUB_VERSION
-                         "&model-id=dtmi%3Acom%3Aexample%3AThermostat%3B1");
+  EXPECT_EQ(*c.username,
+            "myhub.azure-devices.net/dev1/?api-version=2021-04-12&DeviceClientType=picohub%2F" PICOHUB_VERSION
+            "&model-id=dtmi%3Acom%3Aexample%3AThermostat%3B1");
   EXPECT_EQ(text_of(*c.password),  // vector H
             "SharedAccessSignature sr=myhub.azure-devices.net%2Fdevices%2Fdev1"
             "&sig=2ylB6nEi79Klft8tf1Kvo0b6LMQ48k36e6OQLeqX2ZI%3D&se=1700003600&skn=device");
@@ -478,7 +485,8 @@ TEST(IothubDeviceClient, BrokerBytesArrivingOneAtATimeGiveTheSameEvents) {
     while (auto e = h.client->poll_event()) {
       if (std::holds_alternative<Connected>(*e)) seen.emplace_back("connected");
       if (std::holds_alternative<C2dSubscribed>(*e)) seen.emplace_back("subscribed");
-      if (auto* m = std::get_if<C2dMessage>(&*e)) seen.push_back("c2d:" + std::string(m->message_id) + ":" + text_of(m->payload));
+      if (auto* m = std::get_if<C2dMessage>(&*e))
+        seen.push_back("c2d:" + std::string(m->message_id) + ":" + text_of(m->payload));
     }
   }
   EXPECT_EQ(seen, (std::vector<std::string>{"connected", "subscribed", "c2d:a b:on"}));

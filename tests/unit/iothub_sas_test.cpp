@@ -51,7 +51,8 @@ TEST(IothubSas, VectorB_SignatureAndPolicyNameEncoding) {
             "&skn=encode%28%27Me%27%29");
   // Node's own ordering (sig, skn, se) parses and verifies.
   auto f = parse_sas_token(
-      "SharedAccessSignature sr=uri&sig=kcWxXAK2OAaAoq2oCkaGzX2NMqDB8nCyNuq2fPYCDhk%3D&skn=encode%28%27Me%27%29&se=12345");
+      "SharedAccessSignature "
+      "sr=uri&sig=kcWxXAK2OAaAoq2oCkaGzX2NMqDB8nCyNuq2fPYCDhk%3D&skn=encode%28%27Me%27%29&se=12345");
   ASSERT_TRUE(f);
   EXPECT_EQ(f->skn, "encode%28%27Me%27%29");
   EXPECT_EQ(f->se, 12345u);
@@ -72,9 +73,8 @@ TEST(IothubSas, VectorD_FakeKey) {
 
 TEST(IothubSas, VectorE_DpsDerivedDeviceKey) {
   std::array<char, 64> out{};
-  auto r = derive_device_key(
-      "8isrFI1sGsIlvvFSSFRiMfCNzv21fjbE/+ah/lSh3lF8e2YG1Te7w1KpZhJFFXJrqYKi9yegxkqIChbqOS9Egw==",
-      "sn-007-888-abc-mac-a1-b2-c3-d4-e5-f6", out);
+  auto r = derive_device_key("8isrFI1sGsIlvvFSSFRiMfCNzv21fjbE/+ah/lSh3lF8e2YG1Te7w1KpZhJFFXJrqYKi9yegxkqIChbqOS9Egw==",
+                             "sn-007-888-abc-mac-a1-b2-c3-d4-e5-f6", out);
   ASSERT_TRUE(r);
   EXPECT_EQ(*r, "Jsm0lyGpjaVYVP2g3FnmnmG9dI/9qU24wNoykUmermc=");
 }
@@ -97,8 +97,9 @@ TEST(IothubSas, VectorH_PolicyKeyAddsSkn) {
   EXPECT_EQ(device_token("dev1", "", key_k, 1700003600, "device"),
             "SharedAccessSignature sr=myhub.azure-devices.net%2Fdevices%2Fdev1"
             "&sig=2ylB6nEi79Klft8tf1Kvo0b6LMQ48k36e6OQLeqX2ZI%3D&se=1700003600&skn=device");
-  auto f = parse_sas_token("SharedAccessSignature sr=myhub.azure-devices.net%2Fdevices%2Fdev1"
-                           "&sig=2ylB6nEi79Klft8tf1Kvo0b6LMQ48k36e6OQLeqX2ZI%3D&skn=device&se=1700003600");
+  auto f = parse_sas_token(
+      "SharedAccessSignature sr=myhub.azure-devices.net%2Fdevices%2Fdev1"
+      "&sig=2ylB6nEi79Klft8tf1Kvo0b6LMQ48k36e6OQLeqX2ZI%3D&skn=device&se=1700003600");
   ASSERT_TRUE(f);
   EXPECT_TRUE(f->has_skn);
   EXPECT_EQ(f->skn, "device");
@@ -112,8 +113,8 @@ TEST(IothubSas, VectorI_SignatureWithPlusAndSlashIsEncoded) {
 }
 
 TEST(IothubSas, VectorJ_DocsStyleDevice) {
-  EXPECT_EQ(device_token("MyDevice01", "", "c2VjcmV0LWtleS0wMTIzNDU2Nzg5YWJjZGVmZ2hpams=", 1735689600,
-                         {}, "contoso.azure-devices.net"),
+  EXPECT_EQ(device_token("MyDevice01", "", "c2VjcmV0LWtleS0wMTIzNDU2Nzg5YWJjZGVmZ2hpams=", 1735689600, {},
+                         "contoso.azure-devices.net"),
             "SharedAccessSignature sr=contoso.azure-devices.net%2Fdevices%2FMyDevice01"
             "&sig=RAuustdqyw2UFwKHcyc6WkynXpXj%2FTGmnkeDKukodMY%3D&se=1735689600");
 }
@@ -127,8 +128,9 @@ TEST(IothubSas, VectorK_ShortKey) {
 TEST(IothubSas, VectorL_RawResourceAndLowercaseHexVerify) {
   EXPECT_EQ(sig("myhub.azure-devices.net/devices/dev1\n1700003600", key_k),
             "cnvqlLgYQW8pU0ddNOPFrnNvMLAFsepflyGRS9OajF0=");
-  auto f = parse_sas_token("SharedAccessSignature sr=myhub.azure-devices.net/devices/dev1"
-                           "&sig=cnvqlLgYQW8pU0ddNOPFrnNvMLAFsepflyGRS9OajF0%3d&se=1700003600");
+  auto f = parse_sas_token(
+      "SharedAccessSignature sr=myhub.azure-devices.net/devices/dev1"
+      "&sig=cnvqlLgYQW8pU0ddNOPFrnNvMLAFsepflyGRS9OajF0%3d&se=1700003600");
   ASSERT_TRUE(f);
   EXPECT_EQ(f->sr, "myhub.azure-devices.net/devices/dev1");
   EXPECT_TRUE(verify_sas_token(*f, key_k));
@@ -149,15 +151,17 @@ TEST(IothubSas, VectorM_DpsTokenWithRegistrationSkn) {
   // M' (lowercase %2f) and M'' (raw sr, Node order) verify with the same key: the hub signs what was sent.
   EXPECT_EQ(sig("0ne00000A0A%2fregistrations%2fsn-007-888-abc-mac-a1-b2-c3-d4-e5-f6\n1700003600", *key),
             "o+sBQ8uxnmjspY0sRKA8PwLV0fFkt9sqmAb6sdbm2f0=");
-  auto f = parse_sas_token("SharedAccessSignature sr=0ne00000A0A/registrations/sn-007-888-abc-mac-a1-b2-c3-d4-e5-f6"
-                           "&sig=zC%2FjsSbyMCw4dE4%2ByBjyLqzf%2Bhoi0dJox%2BqEXMcB4nk%3D&skn=registration&se=1700003600");
+  auto f = parse_sas_token(
+      "SharedAccessSignature sr=0ne00000A0A/registrations/sn-007-888-abc-mac-a1-b2-c3-d4-e5-f6"
+      "&sig=zC%2FjsSbyMCw4dE4%2ByBjyLqzf%2Bhoi0dJox%2BqEXMcB4nk%3D&skn=registration&se=1700003600");
   ASSERT_TRUE(f);
   EXPECT_TRUE(verify_sas_token(*f, *key));
 }
 
 TEST(IothubSas, VerifyRejectsWrongKeyTamperedExpiryAndRawPlus) {
-  auto f = parse_sas_token("SharedAccessSignature sr=myhub.azure-devices.net%2Fdevices%2Fdev1"
-                           "&sig=qEFkOU%2FxTe0F3MtSPnPpHB7MQUdncIAS2SimkU45R%2BY%3D&se=1700000001");
+  auto f = parse_sas_token(
+      "SharedAccessSignature sr=myhub.azure-devices.net%2Fdevices%2Fdev1"
+      "&sig=qEFkOU%2FxTe0F3MtSPnPpHB7MQUdncIAS2SimkU45R%2BY%3D&se=1700000001");
   ASSERT_TRUE(f);
   EXPECT_TRUE(verify_sas_token(*f, key_k));
   auto wrong = verify_sas_token(*f, "cGFzc3dvcmQ=");
@@ -167,13 +171,15 @@ TEST(IothubSas, VerifyRejectsWrongKeyTamperedExpiryAndRawPlus) {
   tampered.se_raw = "1700000002";
   EXPECT_FALSE(verify_sas_token(tampered, key_k));
   // A literal '+' in sig decodes to a space at the hub, so such a token is refused there and here.
-  auto raw_plus = parse_sas_token("SharedAccessSignature sr=myhub.azure-devices.net%2Fdevices%2Fdev1"
-                                  "&sig=qEFkOU/xTe0F3MtSPnPpHB7MQUdncIAS2SimkU45R+Y=&se=1700000001");
+  auto raw_plus = parse_sas_token(
+      "SharedAccessSignature sr=myhub.azure-devices.net%2Fdevices%2Fdev1"
+      "&sig=qEFkOU/xTe0F3MtSPnPpHB7MQUdncIAS2SimkU45R+Y=&se=1700000001");
   ASSERT_TRUE(raw_plus);
   EXPECT_FALSE(verify_sas_token(*raw_plus, key_k));
   // Unencoded '/' and '=' are harmless.
-  auto raw_ok = parse_sas_token("SharedAccessSignature sr=myhub.azure-devices.net%2Fdevices%2Fdev1"
-                                "&sig=qEFkOU/xTe0F3MtSPnPpHB7MQUdncIAS2SimkU45R%2BY=&se=1700000001");
+  auto raw_ok = parse_sas_token(
+      "SharedAccessSignature sr=myhub.azure-devices.net%2Fdevices%2Fdev1"
+      "&sig=qEFkOU/xTe0F3MtSPnPpHB7MQUdncIAS2SimkU45R%2BY=&se=1700000001");
   ASSERT_TRUE(raw_ok);
   EXPECT_TRUE(verify_sas_token(*raw_ok, key_k));
 }
@@ -240,7 +246,7 @@ TEST(IothubSas, RenewalAtEightyPercentAndAtLeastSixtySecondsEarly) {
   EXPECT_TRUE(sas_expired(1000, 1301));
   EXPECT_FALSE(sas_expired(1000, 1300));
   EXPECT_FALSE(sas_expired(18446744073709551615ull, 1700000000));  // no wrap-around into "expired"
-  EXPECT_FALSE(sas_expired(0, 100));  // before the skew has passed nothing can be expired
+  EXPECT_FALSE(sas_expired(0, 100));                               // before the skew has passed nothing can be expired
 }
 
 TEST(IothubBase64, StrictAndLenientDecoding) {

@@ -28,25 +28,34 @@ TEST(IothubIdentity, ClientIdAndUsernameForms) {
               return mqtt_username(UsernameOptions{"contoso.azure-devices.net", "MyDevice01", {}, {}, {}}, out);
             }),
             "contoso.azure-devices.net/MyDevice01/?api-version=2021-04-12");
+  EXPECT_EQ(
+      build([](auto out) {
+        return mqtt_username(
+            UsernameOptions{"myiothub.azure-devices.net", "my_device", {}, "azsdk-c/1.6.0-beta.1", {}, "2020-09-30"},
+            out);
+      }),
+      "myiothub.azure-devices.net/my_device/?api-version=2020-09-30&DeviceClientType=azsdk-c%2F1.6.0-beta.1");
   EXPECT_EQ(build([](auto out) {
-              return mqtt_username(
-                  UsernameOptions{"myiothub.azure-devices.net", "my_device", {}, "azsdk-c/1.6.0-beta.1", {}, "2020-09-30"},
-                  out);
-            }),
-            "myiothub.azure-devices.net/my_device/?api-version=2020-09-30&DeviceClientType=azsdk-c%2F1.6.0-beta.1");
-  EXPECT_EQ(build([](auto out) {
-              return mqtt_username(UsernameOptions{"myiothub.azure-devices.net", "my_device", {}, "azsdk-c/1.6.0-beta.1",
-                                                   "dtmi:YOUR_COMPANY_NAME_HERE:sample_device;1", "2020-09-30"},
+              return mqtt_username(UsernameOptions{"myiothub.azure-devices.net",
+                                                   "my_device",
+                                                   {},
+                                                   "azsdk-c/1.6.0-beta.1",
+                                                   "dtmi:YOUR_COMPANY_NAME_HERE:sample_device;1",
+                                                   "2020-09-30"},
                                    out);
             }),
             "myiothub.azure-devices.net/my_device/?api-version=2020-09-30&DeviceClientType=azsdk-c%2F1.6.0-beta.1"
             "&model-id=dtmi%3AYOUR_COMPANY_NAME_HERE%3Asample_device%3B1");
+  EXPECT_EQ(
+      build([](auto out) {
+        return mqtt_username(
+            UsernameOptions{"myiothub.azure-devices.net", "my_device", "my_module_id", "azrtos", {}, "2020-09-30"},
+            out);
+      }),
+      "myiothub.azure-devices.net/my_device/my_module_id/?api-version=2020-09-30&DeviceClientType=azrtos");
   EXPECT_EQ(build([](auto out) {
-              return mqtt_username(
-                  UsernameOptions{"myiothub.azure-devices.net", "my_device", "my_module_id", "azrtos", {}, "2020-09-30"}, out);
+              return mqtt_username(UsernameOptions{"h", "d"}, out);
             }),
-            "myiothub.azure-devices.net/my_device/my_module_id/?api-version=2020-09-30&DeviceClientType=azrtos");
-  EXPECT_EQ(build([](auto out) { return mqtt_username(UsernameOptions{"h", "d"}, out); }),
             "h/d/?api-version=2021-04-12&DeviceClientType=picohub%2F" PICOHUB_VERSION);
 }
 
@@ -137,7 +146,8 @@ TEST(IothubTopics, C2dFilterTopicAndParser) {
   EXPECT_FALSE(c2d_topic("dev1", "a/b", out));
 
   auto bag = parse_c2d_topic(
-      "devices/my-device-1/messages/devicebound/%24.mid=84c08717&%24.to=%2Fdevices%2Fmy-device-1%2Fmessages%2FdeviceBound"
+      "devices/my-device-1/messages/devicebound/"
+      "%24.mid=84c08717&%24.to=%2Fdevices%2Fmy-device-1%2Fmessages%2FdeviceBound"
       "&iothub-ack=full",
       "my-device-1");
   ASSERT_TRUE(bag);
@@ -145,8 +155,9 @@ TEST(IothubTopics, C2dFilterTopicAndParser) {
   auto empty = parse_c2d_topic("devices/d/messages/devicebound/", "d");
   ASSERT_TRUE(empty);
   EXPECT_EQ(*empty, "");
-  for (std::string_view bad : {"devices/other/messages/devicebound/a=1", "devices/d/messages/deviceboundx",
-                               "devices/d/messages/events/", "devices/d/messages/devicebound/a/b", "devices/dd/messages/devicebound/"}) {
+  for (std::string_view bad :
+       {"devices/other/messages/devicebound/a=1", "devices/d/messages/deviceboundx", "devices/d/messages/events/",
+        "devices/d/messages/devicebound/a/b", "devices/dd/messages/devicebound/"}) {
     EXPECT_FALSE(parse_c2d_topic(bad, "d")) << bad;
   }
 }
@@ -157,11 +168,14 @@ TEST(IothubTopics, TwinAndMethodTopicBuilders) {
             "$iothub/twin/PATCH/properties/reported/?$rid=reported_prop");
   EXPECT_EQ(build([](auto out) { return method_response_topic(200, "7", out); }), "$iothub/methods/res/200/?$rid=7");
   EXPECT_EQ(build([](auto out) { return method_response_topic(-1, "7", out); }), "$iothub/methods/res/-1/?$rid=7");
-  EXPECT_EQ(build([](auto out) { return twin_response_topic(200, "1", std::nullopt, out); }), "$iothub/twin/res/200/?$rid=1");
+  EXPECT_EQ(build([](auto out) { return twin_response_topic(200, "1", std::nullopt, out); }),
+            "$iothub/twin/res/200/?$rid=1");
   EXPECT_EQ(build([](auto out) { return twin_response_topic(204, "reported_prop", 2, out); }),
             "$iothub/twin/res/204/?$rid=reported_prop&$version=2");
-  EXPECT_EQ(build([](auto out) { return twin_desired_topic(8, out); }), "$iothub/twin/PATCH/properties/desired/?$version=8");
-  EXPECT_EQ(build([](auto out) { return method_request_topic("ping", "1a", out); }), "$iothub/methods/POST/ping/?$rid=1a");
+  EXPECT_EQ(build([](auto out) { return twin_desired_topic(8, out); }),
+            "$iothub/twin/PATCH/properties/desired/?$version=8");
+  EXPECT_EQ(build([](auto out) { return method_request_topic("ping", "1a", out); }),
+            "$iothub/methods/POST/ping/?$rid=1a");
   std::array<char, 64> out{};
   EXPECT_FALSE(twin_get_topic("", out));
   EXPECT_FALSE(twin_get_topic("a&b", out));
@@ -221,11 +235,11 @@ TEST(IothubClassify, DevicePublishes) {
   EXPECT_EQ(res.rid, "7");
 
   for (std::string_view bad : {
-           "devices/dev2/messages/events/",             // another device
+           "devices/dev2/messages/events/",  // another device
            "devices/dev1x/messages/events/",
            "devices/dev1/messages/events/a/b",
            "devices/dev1/messages/devicebound/",
-           "devices/dev1/modules/m/messages/events/",   // a device posing as a module
+           "devices/dev1/modules/m/messages/events/",  // a device posing as a module
            "devices/+/messages/events/",
            "devices/dev1/messages/events/#",
            "$iothub/twin/GET/",
@@ -242,17 +256,20 @@ TEST(IothubClassify, DevicePublishes) {
     EXPECT_EQ(classify_device_publish(bad, "dev1", "").kind, DevicePublishKind::invalid) << bad;
   }
   EXPECT_EQ(classify_device_publish("devices/d/messages/events/", "d", "m").kind, DevicePublishKind::invalid);
-  EXPECT_EQ(classify_device_publish("devices/d/modules/m2/messages/events/", "d", "m").kind, DevicePublishKind::invalid);
+  EXPECT_EQ(classify_device_publish("devices/d/modules/m2/messages/events/", "d", "m").kind,
+            DevicePublishKind::invalid);
 }
 
 TEST(IothubClassify, DeviceSubscriptions) {
-  EXPECT_EQ(classify_device_subscription("devices/dev1/messages/devicebound/#", "dev1", ""), DeviceSubscriptionKind::c2d);
+  EXPECT_EQ(classify_device_subscription("devices/dev1/messages/devicebound/#", "dev1", ""),
+            DeviceSubscriptionKind::c2d);
   EXPECT_EQ(classify_device_subscription("devices/+/messages/devicebound/#", "dev1", ""), DeviceSubscriptionKind::c2d);
   EXPECT_EQ(classify_device_subscription("$iothub/methods/POST/#", "dev1", ""), DeviceSubscriptionKind::methods);
   EXPECT_EQ(classify_device_subscription("$iothub/twin/res/#", "dev1", ""), DeviceSubscriptionKind::twin_res);
   EXPECT_EQ(classify_device_subscription("$iothub/twin/PATCH/properties/desired/#", "dev1", ""),
             DeviceSubscriptionKind::twin_desired);
-  EXPECT_EQ(classify_device_subscription("devices/d/modules/m/inputs/#", "d", "m"), DeviceSubscriptionKind::module_inputs);
+  EXPECT_EQ(classify_device_subscription("devices/d/modules/m/inputs/#", "d", "m"),
+            DeviceSubscriptionKind::module_inputs);
   EXPECT_EQ(classify_device_subscription("devices/d/modules/m/#", "d", "m"), DeviceSubscriptionKind::module_inputs);
   for (std::string_view bad : {
            "devices/dev2/messages/devicebound/#",
@@ -273,7 +290,8 @@ TEST(IothubClassify, DeviceSubscriptions) {
     EXPECT_EQ(classify_device_subscription(bad, "dev1", ""), DeviceSubscriptionKind::invalid) << bad;
   }
   // Modules receive no C2D, and may not read another module's inputs.
-  EXPECT_EQ(classify_device_subscription("devices/d/messages/devicebound/#", "d", "m"), DeviceSubscriptionKind::invalid);
+  EXPECT_EQ(classify_device_subscription("devices/d/messages/devicebound/#", "d", "m"),
+            DeviceSubscriptionKind::invalid);
   EXPECT_EQ(classify_device_subscription("devices/d/modules/m2/inputs/#", "d", "m"), DeviceSubscriptionKind::invalid);
   EXPECT_EQ(classify_device_subscription("devices/d/modules/m/inputs/+", "d", "m"), DeviceSubscriptionKind::invalid);
 }
@@ -299,9 +317,9 @@ TEST(IothubClassify, HubPublishesSeenByTheDevice) {
   EXPECT_EQ(input.kind, HubPublishKind::module_input);
   EXPECT_EQ(input.name, "in1");
   EXPECT_EQ(input.bag, "a=1");
-  for (std::string_view bad : {"devices/other/messages/devicebound/", "$iothub/twin/res/200/", "$iothub/twin/res/x/?$rid=1",
-                               "$iothub/twin/PATCH/properties/desired/?$rid=1", "$iothub/methods/POST//?$rid=1",
-                               "$iothub/methods/POST/ping/?x=1", "foo"}) {
+  for (std::string_view bad : {"devices/other/messages/devicebound/", "$iothub/twin/res/200/",
+                               "$iothub/twin/res/x/?$rid=1", "$iothub/twin/PATCH/properties/desired/?$rid=1",
+                               "$iothub/methods/POST//?$rid=1", "$iothub/methods/POST/ping/?x=1", "foo"}) {
     EXPECT_EQ(classify_hub_publish(bad, "d", "").kind, HubPublishKind::unknown) << bad;
   }
 }

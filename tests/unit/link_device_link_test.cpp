@@ -56,7 +56,8 @@ using Memory = iothub::StaticDeviceClientMemory<2048, 2048, 4, 512, 256, 256, 51
 // The sim calls run_until() with deadlines as short as its send interval. Those must not restart the
 // back-off or the attempt count: otherwise a hub that never comes back is retried forever.
 TEST(LinkReconnect, ShortDeadlinesDoNotResetTheScheduleAndTheLinkGivesUp) {
-  const std::string cs = "HostName=localhost;DeviceId=dev1;SharedAccessKey=AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+  const std::string cs =
+      "HostName=localhost;DeviceId=dev1;SharedAccessKey=AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
   auto identity = iothub::parse_connection_string(cs);
   ASSERT_TRUE(identity);
   auto memory = std::make_unique<Memory>();
@@ -83,14 +84,15 @@ TEST(LinkReconnect, ShortDeadlinesDoNotResetTheScheduleAndTheLinkGivesUp) {
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code, Errc::connect_failed);
   EXPECT_NE(std::string(r.error().what).find("gave up reconnecting"), std::string::npos) << r.error().what;
-  EXPECT_GT(calls, 3);  // many short calls went by, yet...
+  EXPECT_GT(calls, 3);                 // many short calls went by, yet...
   ASSERT_EQ(reconnecting.size(), 3u);  // ...exactly max_reconnect_attempts attempts with a growing back-off
   // Jittered: attempt n waits within [3/4, 5/4] of 40 ms * 2^(n-1), never below 40 nor above 100 ms.
   const std::regex line(R"(reconnecting in (\d+) ms: TCP connection failed \(attempt (\d) of 3\))");
   const int low[] = {40, 60, 75}, high[] = {50, 100, 100};
   for (int i = 0; i < 3; ++i) {
     std::smatch m;
-    ASSERT_TRUE(std::regex_match(reconnecting[static_cast<std::size_t>(i)], m, line)) << reconnecting[static_cast<std::size_t>(i)];
+    ASSERT_TRUE(std::regex_match(reconnecting[static_cast<std::size_t>(i)], m, line))
+        << reconnecting[static_cast<std::size_t>(i)];
     EXPECT_EQ(std::stoi(m[2].str()), i + 1);
     EXPECT_GE(std::stoi(m[1].str()), low[i]);
     EXPECT_LE(std::stoi(m[1].str()), high[i]);
@@ -114,7 +116,8 @@ TEST(LinkReconnect, AHubThatNeverAnswersConnectTimesTheAttemptOut) {
   socklen_t len = sizeof a;
   ASSERT_EQ(::getsockname(listener, reinterpret_cast<sockaddr*>(&a), &len), 0);
 
-  const std::string cs = "HostName=localhost;DeviceId=dev1;SharedAccessKey=AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+  const std::string cs =
+      "HostName=localhost;DeviceId=dev1;SharedAccessKey=AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
   auto identity = iothub::parse_connection_string(cs);
   ASSERT_TRUE(identity);
   auto memory = std::make_unique<Memory>();

@@ -37,14 +37,14 @@ TEST(MqttCodecEncode, ConnectWithUsernamePasswordAndWillMatchesSpecLayout) {
   c.password = std::span<const std::uint8_t>(password);
   c.will = Will{"w/t", will_payload, QoS::at_least_once, true};
   // flags: user 0x80 | password 0x40 | will retain 0x20 | will QoS 1 (0x08) | will 0x04 | clean 0x02 = 0xEE
-  const Bytes expected = bytes({0x10, 32,                                      // CONNECT, remaining length 32
+  const Bytes expected = bytes({0x10, 32,                                    // CONNECT, remaining length 32
                                 0x00, 0x04, 'M', 'Q', 'T', 'T', 0x04, 0xEE,  // protocol name, level 4, flags
-                                0x00, 0x3C,                                   // keep-alive 60
-                                0x00, 0x04, 'd', 'e', 'v', '1',               // client id
-                                0x00, 0x03, 'w', '/', 't',                    // will topic
-                                0x00, 0x03, 'b', 'y', 'e',                    // will payload
-                                0x00, 0x01, 'u',                              // user name
-                                0x00, 0x01, 'p'});                            // password
+                                0x00, 0x3C,                                  // keep-alive 60
+                                0x00, 0x04, 'd', 'e', 'v', '1',              // client id
+                                0x00, 0x03, 'w', '/', 't',                   // will topic
+                                0x00, 0x03, 'b', 'y', 'e',                   // will payload
+                                0x00, 0x01, 'u',                             // user name
+                                0x00, 0x01, 'p'});                           // password
   EXPECT_EQ(encoded(c), expected);
   EXPECT_EQ(*encoded_size(c), expected.size());
 }
@@ -69,8 +69,7 @@ TEST(MqttCodecEncode, PublishQos0HasNoPacketId) {
 
 TEST(MqttCodecEncode, SubscribeWithSeveralFilters) {
   const std::array subs{Subscription{"a/b", QoS::at_least_once}, Subscription{"c/#", QoS::at_most_once}};
-  EXPECT_EQ(encoded(Subscribe{10, subs}),
-            bytes({0x82, 14, 0, 10, 0, 3, 'a', '/', 'b', 1, 0, 3, 'c', '/', '#', 0}));
+  EXPECT_EQ(encoded(Subscribe{10, subs}), bytes({0x82, 14, 0, 10, 0, 3, 'a', '/', 'b', 1, 0, 3, 'c', '/', '#', 0}));
 }
 
 TEST(MqttCodecEncode, UnsubscribeWithTwoFilters) {
@@ -188,8 +187,12 @@ TEST(MqttCodecRoundTrip, ConnackBothWays) {
 TEST(MqttCodecRoundTrip, PublishAllQos) {
   for (auto qos : {QoS::at_most_once, QoS::at_least_once, QoS::exactly_once}) {
     const std::uint16_t id = qos == QoS::at_most_once ? 0 : 65535;
-    Publish p{"devices/d/messages/devicebound/%24.mid=1", test::view("{\"t\":21.5}"), qos, true,
-              qos != QoS::at_most_once, id};
+    Publish p{"devices/d/messages/devicebound/%24.mid=1",
+              test::view("{\"t\":21.5}"),
+              qos,
+              true,
+              qos != QoS::at_most_once,
+              id};
     const Bytes b = encoded(p);
     auto d = decode(b);
     ASSERT_TRUE(d);

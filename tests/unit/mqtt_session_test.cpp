@@ -20,7 +20,8 @@ using test::encoded;
 template <std::size_t Tx = 512, std::size_t Rx = 512, std::size_t Window = 4, std::size_t Slot = 128>
 struct Harness {
   // On the heap so big buffers do not strain the test stack; the session itself never allocates.
-  std::unique_ptr<StaticSessionMemory<Tx, Rx, Window, Slot>> memory = std::make_unique<StaticSessionMemory<Tx, Rx, Window, Slot>>();
+  std::unique_ptr<StaticSessionMemory<Tx, Rx, Window, Slot>> memory =
+      std::make_unique<StaticSessionMemory<Tx, Rx, Window, Slot>>();
   Session session;
   std::uint64_t now = 1'000;
 
@@ -172,7 +173,8 @@ TEST(MqttSession, FirstPacketOtherThanConnackIsAProtocolError) {
 TEST(MqttSession, Qos1PublishIsSentAndPubackFreesTheSlot) {
   Harness h;
   h.connect();
-  auto id = h.session.publish("devices/dev/messages/events/", test::view("{\"t\":1}"), QoS::at_least_once, false, h.now);
+  auto id = h.session.publish("devices/dev/messages/events/", test::view("{\"t\":1}"), QoS::at_least_once, false,
+                              h.now);
   ASSERT_TRUE(id);
   EXPECT_NE(*id, 0);
   EXPECT_EQ(h.session.in_flight(), 1u);
@@ -495,7 +497,8 @@ TEST(MqttSession, FullRxBufferConsumesPartiallyUntilEventsAreTaken) {
   h.connect();
   Bytes wire;
   for (int i = 0; i < 3; ++i) {
-    const Bytes p = encoded(Publish{"t", Bytes(37, static_cast<std::uint8_t>('a' + i)), QoS::at_most_once, false, false, 0});
+    const Bytes p = encoded(
+        Publish{"t", Bytes(37, static_cast<std::uint8_t>('a' + i)), QoS::at_most_once, false, false, 0});
     ASSERT_EQ(p.size(), 42u);
     wire.insert(wire.end(), p.begin(), p.end());
   }
@@ -506,7 +509,8 @@ TEST(MqttSession, FullRxBufferConsumesPartiallyUntilEventsAreTaken) {
     ASSERT_TRUE(n);
     ASSERT_LE(*n, rest.size());
     rest = rest.subspan(*n);
-    while (auto e = h.session.poll_event()) seen.push_back(static_cast<char>(get_event<MessageReceived>(*e).payload[0]));
+    while (auto e = h.session.poll_event())
+      seen.push_back(static_cast<char>(get_event<MessageReceived>(*e).payload[0]));
   }
   EXPECT_TRUE(rest.empty());
   EXPECT_EQ(seen, "abc");

@@ -18,9 +18,9 @@ TEST(MqttTopicName, ValidateAcceptsTopicNamesAndRefusesWhatAPublishMayNotCarry) 
   ASSERT_TRUE(ok);
   EXPECT_EQ(ok->view(), "devices/d1/messages/events/%24.ct=application%2Fjson");
   EXPECT_TRUE(TopicName::validate("caf\xC3\xA9/\xF0\x9F\x8C\xA1"));  // UTF-8 is fine
-  for (std::string_view bad : {std::string_view{}, std::string_view("a/+/b"), std::string_view("a/#"),
-                               std::string_view("bad\xC3"), std::string_view("over\xC0\xAFlong"),
-                               std::string_view("nul\0here", 8)}) {
+  for (std::string_view bad :
+       {std::string_view{}, std::string_view("a/+/b"), std::string_view("a/#"), std::string_view("bad\xC3"),
+        std::string_view("over\xC0\xAFlong"), std::string_view("nul\0here", 8)}) {
     auto r = TopicName::validate(bad);
     ASSERT_FALSE(r) << bad;
     EXPECT_EQ(r.error().code, Errc::invalid_argument);

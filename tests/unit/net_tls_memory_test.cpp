@@ -19,8 +19,8 @@ class MemoryTransport final : public Transport {
  public:
   std::deque<std::uint8_t> incoming;
   std::vector<std::uint8_t> written;
-  bool eof = false;             // after `incoming` drains, report end of stream
-  int connect_steps_left = 0;   // poll_connect() returns false this many times first
+  bool eof = false;            // after `incoming` drains, report end of stream
+  int connect_steps_left = 0;  // poll_connect() returns false this many times first
   bool connect_fails = false;
   bool closed = false;
   Wait last_wait = Wait::none;
@@ -70,7 +70,9 @@ Result<bool> drive(TlsTransport& tls, int max_steps = 200) {
   return r;
 }
 
-void queue(MemoryTransport& t, const std::string& text) { t.incoming.insert(t.incoming.end(), text.begin(), text.end()); }
+void queue(MemoryTransport& t, const std::string& text) {
+  t.incoming.insert(t.incoming.end(), text.begin(), text.end());
+}
 
 TEST(NetTlsMemory, InnerConnectCompletesBeforeTheHandshakeStarts) {
   MemoryTransport mem;

@@ -54,12 +54,12 @@ Bytes simple_answer(std::uint32_t ttl = 300) {
 // hub.example.com CNAME edge.example.com CNAME x.cdn.net, x.cdn.net A 198.51.100.7; all names compressed.
 Bytes cname_chain() {
   Bytes b = response(0x8180, 3);
-  b.raw({0xC0, 0x0C});                                      // answer 1 at 33
+  b.raw({0xC0, 0x0C});                                                 // answer 1 at 33
   record_header(b, 5, 300, 7).raw({4, 'e', 'd', 'g', 'e', 0xC0, 16});  // rdata at 45: edge + ->"example.com"
-  b.raw({0xC0, 45});                                        // answer 2 at 52, owner -> edge.example.com
+  b.raw({0xC0, 45});                                                   // answer 2 at 52, owner -> edge.example.com
   record_header(b, 5, 60, 11);
-  name(b, "x.cdn.net");                                     // rdata at 64
-  b.raw({0xC0, 64});                                        // answer 3 owner -> x.cdn.net
+  name(b, "x.cdn.net");  // rdata at 64
+  b.raw({0xC0, 64});     // answer 3 owner -> x.cdn.net
   record_header(b, 1, 120, 4).ip(ip(198, 51, 100, 7));
   return b;
 }
@@ -127,7 +127,7 @@ TEST(DnsMessage, IgnoresRecordsForOtherNamesAndTypes) {
   record_header(b, 28, 50, 16).zeros(16);  // AAAA
   b.raw({0xC0, 16});                       // authority: example.com NS (rdata skipped)
   record_header(b, 2, 50, 2).raw({0xC0, 16});
-  b.u8(0);                                 // additional: root OPT-like record
+  b.u8(0);  // additional: root OPT-like record
   record_header(b, 41, 0, 0);
   auto r = parse_dns_response(b.span(), id, host);
   ASSERT_TRUE(r);

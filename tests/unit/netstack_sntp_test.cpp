@@ -18,7 +18,7 @@ namespace {
 
 constexpr Ipv4 time_server = ip(192, 0, 2, 123);
 constexpr std::uint64_t nonce = 0x1122334455667788;
-constexpr std::uint32_t t3_seconds = 0xEEBC56D0;    // 2026-12-03 21:00:00 UTC since 1900
+constexpr std::uint32_t t3_seconds = 0xEEBC56D0;  // 2026-12-03 21:00:00 UTC since 1900
 constexpr std::uint64_t t3_unix_ms = 1'796'331'600'000;
 
 struct Reply {
@@ -151,7 +151,7 @@ TEST_F(SntpClientTest, SyncAcrossTheEraRollover) {
   ASSERT_TRUE(poll());
   Reply r;
   r.receive = (std::uint64_t{0xFFFFFFFF} << 32) | 0xC0000000;  // 2036-02-07 06:28:15.750
-  r.transmit = (std::uint64_t{0} << 32) | 0x40000000;           // 2036-02-07 06:28:16.250 (era 1)
+  r.transmit = (std::uint64_t{0} << 32) | 0x40000000;          // 2036-02-07 06:28:16.250 (era 1)
   ASSERT_TRUE(deliver(r, 1'000));
   // hold 500 ms (computed across the wrap), network 500 ms, half = 250.
   EXPECT_EQ(client.poll_sync()->unix_ms, 2'085'978'496'000u + 250 + 250);

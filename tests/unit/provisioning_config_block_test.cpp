@@ -9,8 +9,9 @@
 namespace picohub::provisioning {
 namespace {
 
-constexpr std::string_view key_cs = "HostName=hub.azure-devices.net;DeviceId=board-1;SharedAccessKey="
-                                    "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+constexpr std::string_view key_cs =
+    "HostName=hub.azure-devices.net;DeviceId=board-1;SharedAccessKey="
+    "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
 
 DeviceConfig full_config(std::span<const std::uint8_t> ca) {
   DeviceConfig config;
@@ -184,7 +185,8 @@ std::vector<std::uint8_t> format_1_block(const DeviceConfig& config) {
   auto block = encode(config);
   const std::size_t ttl_at = 16 + 3 + config.connection_string.size() + 3 + 6 + 3 + 4;
   EXPECT_EQ(block[ttl_at], 6);
-  block.erase(block.begin() + static_cast<std::ptrdiff_t>(ttl_at), block.begin() + static_cast<std::ptrdiff_t>(ttl_at + 7));
+  block.erase(block.begin() + static_cast<std::ptrdiff_t>(ttl_at),
+              block.begin() + static_cast<std::ptrdiff_t>(ttl_at + 7));
   const auto length = static_cast<std::uint32_t>(block.size() - 16);
   for (int i = 0; i < 4; ++i) block[8 + i] = static_cast<std::uint8_t>(length >> (8 * i));
   return with_version(block, 1);

@@ -76,8 +76,8 @@ TEST(ServiceAmqpEvents, EventCarriesAnnotationsAndProperties) {
   e.device_id = "dev1";
   e.enqueued_ms = 1700000000123;
   e.body = "{\"t\":21.5}";
-  e.system_properties = {{"message-id", "m1"}, {"content-type", "application/json"},
-                         {"iothub-connection-auth-method", "{}"}};
+  e.system_properties = {
+      {"message-id", "m1"}, {"content-type", "application/json"}, {"iothub-connection-auth-method", "{}"}};
   e.properties = {{"alert", std::string("high")}, {"bare", std::nullopt}};
   const auto m = event_message(e);
   EXPECT_EQ(proton::get<proton::binary>(m.body()), proton::binary(e.body.begin(), e.body.end()));
@@ -86,8 +86,7 @@ TEST(ServiceAmqpEvents, EventCarriesAnnotationsAndProperties) {
   const auto& a = m.message_annotations();
   EXPECT_EQ(proton::get<std::int64_t>(a.get(proton::symbol("x-opt-sequence-number"))), 42);
   EXPECT_EQ(proton::get<std::string>(a.get(proton::symbol("x-opt-offset"))), "42");
-  EXPECT_EQ(proton::get<proton::timestamp>(a.get(proton::symbol("x-opt-enqueued-time"))).milliseconds(),
-            1700000000123);
+  EXPECT_EQ(proton::get<proton::timestamp>(a.get(proton::symbol("x-opt-enqueued-time"))).milliseconds(), 1700000000123);
   EXPECT_EQ(proton::get<std::string>(a.get(proton::symbol("iothub-connection-device-id"))), "dev1");
   EXPECT_EQ(proton::get<std::string>(a.get(proton::symbol("iothub-message-source"))), "Telemetry");
   EXPECT_EQ(proton::get<std::string>(a.get(proton::symbol("iothub-connection-auth-method"))), "{}");

@@ -71,8 +71,8 @@ TEST(ServiceAuth, ExpiredTokenRefused) {
 }
 
 TEST(ServiceAuth, WrongKeyRefusedWithoutLeakingTheSignature) {
-  auto r = authorize_service_token(token("myhub.local", kReadKey, kNow + 60, "iothubowner"), "myhub.local",
-                                   policies(), kRegistryRead, kNow);
+  auto r = authorize_service_token(token("myhub.local", kReadKey, kNow + 60, "iothubowner"), "myhub.local", policies(),
+                                   kRegistryRead, kNow);
   ASSERT_FALSE(r);
   EXPECT_NE(std::string(r.error().what).find("signature"), std::string::npos);
 }
@@ -139,9 +139,9 @@ TEST(HubConfigPolicies, RightsRoundTripThroughHubJson) {
 
 TEST(HubConfigPolicies, OldHubJsonWithoutRightsGetsTheDefaultsByName) {
   std::string error;
-  auto c = picohub::hub::parse_hub_config(
-      R"({"policies":{"iothubowner":{"primaryKey":")" + kOwnerKey + R"("},"mine":{"primaryKey":")" + kReadKey + R"("}}})",
-      error);
+  auto c = picohub::hub::parse_hub_config(R"({"policies":{"iothubowner":{"primaryKey":")" + kOwnerKey +
+                                              R"("},"mine":{"primaryKey":")" + kReadKey + R"("}}})",
+                                          error);
   ASSERT_TRUE(c) << error;
   EXPECT_EQ(c->policies["iothubowner"].rights, 15u);
   EXPECT_EQ(c->policies["mine"].rights, 0u);

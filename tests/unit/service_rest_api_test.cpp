@@ -28,7 +28,9 @@ struct FakeHub {
   ControlReply operator()(const std::string& op, json f, double) {
     calls.emplace_back(op, f);
     const std::string id = f.value("deviceId", "");
-    auto missing = [&] { return ControlReply{404, json{{"errorCode", 404001}, {"message", "device not registered"}}, ""}; };
+    auto missing = [&] {
+      return ControlReply{404, json{{"errorCode", 404001}, {"message", "device not registered"}}, ""};
+    };
     auto stale = [&] { return ControlReply{412, json{{"errorCode", 412002}, {"message", "etag changed"}}, ""}; };
     if (op == "device.list") {
       json list = json::array();
@@ -38,13 +40,18 @@ struct FakeHub {
     if (op == "device.show") return devices.count(id) ? ControlReply{200, devices[id], ""} : missing();
     if (op == "device.create") {
       if (devices.count(id)) return {409, json{{"errorCode", 409001}, {"message", "exists"}}, ""};
-      devices[id] = {{"deviceId", id}, {"status", f.value("status", "enabled")}, {"primaryKey", f.value("primaryKey", "cGs=")},
-                     {"secondaryKey", "c2s="}, {"connectionState", "Disconnected"}, {"etag", "e1"}};
+      devices[id] = {{"deviceId", id},
+                     {"status", f.value("status", "enabled")},
+                     {"primaryKey", f.value("primaryKey", "cGs=")},
+                     {"secondaryKey", "c2s="},
+                     {"connectionState", "Disconnected"},
+                     {"etag", "e1"}};
       return {200, devices[id], ""};
     }
     if (op == "device.update") {
       if (!devices.count(id)) return missing();
-      if (!picohub::hub::if_match_accepts(f.value("ifMatch", ""), devices[id]["etag"].get<std::string>())) return stale();
+      if (!picohub::hub::if_match_accepts(f.value("ifMatch", ""), devices[id]["etag"].get<std::string>()))
+        return stale();
       devices[id]["status"] = f["status"];
       devices[id]["etag"] = "e2";
       return {200, devices[id], ""};
@@ -53,8 +60,12 @@ struct FakeHub {
     if (op == "twin.get" || op == "twin.update") {
       if (!devices.count(id)) return missing();
       if (!picohub::hub::if_match_accepts(f.value("ifMatch", ""), "AAAAAAAAAAE=")) return stale();
-      return {200, json{{"deviceId", id}, {"etag", op == "twin.get" ? "AAAAAAAAAAE=" : "AAAAAAAAAAI="}, {"version", 1},
-                        {"properties", {{"desired", json::object()}, {"reported", json::object()}}}}, ""};
+      return {200,
+              json{{"deviceId", id},
+                   {"etag", op == "twin.get" ? "AAAAAAAAAAE=" : "AAAAAAAAAAI="},
+                   {"version", 1},
+                   {"properties", {{"desired", json::object()}, {"reported", json::object()}}}},
+              ""};
     }
     if (op == "method.invoke") return method_reply;
     if (op == "c2d.send") return {200, json{{"messageId", "m"}, {"queueDepth", 1}}, ""};
@@ -92,8 +103,9 @@ std::string error_code(const RestResponse& r) {
 }
 
 TEST_F(RestApiTest, CreateGetListDeleteDevice) {
-  auto created = send("PUT", "/devices/dev%201?api-version=2021-04-12",
-                      R"({"deviceId":"dev 1","authentication":{"type":"sas","symmetricKey":{"primaryKey":"","secondaryKey":""}}})");
+  auto created = send(
+      "PUT", "/devices/dev%201?api-version=2021-04-12",
+      R"({"deviceId":"dev 1","authentication":{"type":"sas","symmetricKey":{"primaryKey":"","secondaryKey":""}}})");
   ASSERT_EQ(created.status, 200) << created.body;
   auto device = json::parse(created.body);
   EXPECT_EQ(device["deviceId"], "dev 1");
@@ -137,7 +149,8 @@ TEST_F(RestApiTest, TwinPatchChecksEtag) {
 }
 
 TEST_F(RestApiTest, MethodResultAndFailures) {
-  auto r = send("POST", "/twins/d1/methods", R"({"methodName":"reboot","payload":{"x":1},"responseTimeoutInSeconds":7})");
+  auto r = send("POST", "/twins/d1/methods",
+                R"({"methodName":"reboot","payload":{"x":1},"responseTimeoutInSeconds":7})");
   ASSERT_EQ(r.status, 200);
   EXPECT_EQ(json::parse(r.body), (json{{"status", 201}, {"payload", {{"ok", true}}}}));
   EXPECT_EQ(hub.calls.back().second["responseTimeoutInSeconds"], 7);

@@ -19,9 +19,17 @@ namespace picohub::tls {
 namespace {
 
 TEST(TlsUnixTime, UtcFromUnixMatchesGmtimeAcrossCenturiesAndLeapDays) {
-  std::vector<std::int64_t> samples = {0, 1, 59, 86'399, 86'400, 951'782'400 /* 2000-02-29 */, 1'700'000'000,
-                                       4'102'444'799 /* 2099-12-31 23:59:59 */, 4'107'542'400 /* 2100-03-01 */};
-  for (std::int64_t t = -86'400LL * 365 * 70; t < 86'400LL * 365 * 400; t += 86'400LL * 13 + 3'607) samples.push_back(t);
+  std::vector<std::int64_t> samples = {0,
+                                       1,
+                                       59,
+                                       86'399,
+                                       86'400,
+                                       951'782'400 /* 2000-02-29 */,
+                                       1'700'000'000,
+                                       4'102'444'799 /* 2099-12-31 23:59:59 */,
+                                       4'107'542'400 /* 2100-03-01 */};
+  for (std::int64_t t = -86'400LL * 365 * 70; t < 86'400LL * 365 * 400; t += 86'400LL * 13 + 3'607)
+    samples.push_back(t);
   for (std::int64_t t : samples) {
     const std::time_t tt = static_cast<std::time_t>(t);
     std::tm expected{};
@@ -57,7 +65,8 @@ class ScriptedEntropy final : public platform::Entropy {
   Result<void> fill(std::span<std::uint8_t> out) override {
     ++fills;
     if (!healthy) return fail(Errc::crypto_failure, "source failed its health tests");
-    for (std::size_t i = 0; i < out.size(); ++i) out[i] = static_cast<std::uint8_t>(i * 31 + static_cast<std::size_t>(fills));
+    for (std::size_t i = 0; i < out.size(); ++i)
+      out[i] = static_cast<std::uint8_t>(i * 31 + static_cast<std::size_t>(fills));
     return {};
   }
   platform::EntropyHealth health() const noexcept override {
@@ -207,7 +216,8 @@ TEST(TlsSession, DeviceProfileClientHelloOffersOnlyTls12EcdheRsaAesGcmWithSni) {
   at += 1 + w[at];  // session id
   const std::size_t suites_len = static_cast<std::size_t>(w[at] << 8 | w[at + 1]);
   std::vector<unsigned> suites;
-  for (std::size_t i = 0; i < suites_len; i += 2) suites.push_back(static_cast<unsigned>(w[at + 2 + i] << 8 | w[at + 3 + i]));
+  for (std::size_t i = 0; i < suites_len; i += 2)
+    suites.push_back(static_cast<unsigned>(w[at + 2 + i] << 8 | w[at + 3 + i]));
   // 0xC02F/0xC030: ECDHE-RSA AES-128/256-GCM; 0x00FF: the renegotiation-info signalling value.
   std::vector<unsigned> offered;
   for (unsigned s : suites)

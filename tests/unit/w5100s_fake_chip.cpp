@@ -80,10 +80,8 @@ void FakeChip::transaction(std::span<const std::uint8_t> header, std::span<const
   }
   for (std::size_t i = 0; i < length; ++i) {
     const auto a = static_cast<std::uint16_t>(address + i);
-    if (write)
-      write_byte(a, data_out[i]);
-    else
-      data_in[i] = read_byte(a);
+    if (write) write_byte(a, data_out[i]);
+    else data_in[i] = read_byte(a);
   }
 }
 
@@ -125,20 +123,13 @@ std::uint8_t FakeChip::read_byte(std::uint16_t address) {
   const auto in_flight = static_cast<std::uint16_t>(reg16(sreg(s, S_TX_WR)) - socket.tx_rd);
   const std::uint16_t free = socket.send_in_flight ? static_cast<std::uint16_t>(tx_size(s) - in_flight) : tx_size(s);
   switch (offset) {
-    case S_CR:
-      return commands_stick ? mem_[address] : 0;
-    case S_TX_FSR:
-      return hi(free);
-    case S_TX_FSR + 1:
-      return lo(free);
-    case S_TX_RD:
-      return hi(socket.tx_rd);
-    case S_TX_RD + 1:
-      return lo(socket.tx_rd);
-    case S_RX_WR:
-      return hi(socket.rx_wr);
-    case S_RX_WR + 1:
-      return lo(socket.rx_wr);
+    case S_CR: return commands_stick ? mem_[address] : 0;
+    case S_TX_FSR: return hi(free);
+    case S_TX_FSR + 1: return lo(free);
+    case S_TX_RD: return hi(socket.tx_rd);
+    case S_TX_RD + 1: return lo(socket.tx_rd);
+    case S_RX_WR: return hi(socket.rx_wr);
+    case S_RX_WR + 1: return lo(socket.rx_wr);
     case S_RX_RSR: {
       ++rsr_reads_;
       const std::uint8_t value = hi(received_size(s));
@@ -149,10 +140,8 @@ std::uint8_t FakeChip::read_byte(std::uint16_t address) {
       }
       return value;
     }
-    case S_RX_RSR + 1:
-      return lo(received_size(s));
-    default:
-      return mem_[address];
+    case S_RX_RSR + 1: return lo(received_size(s));
+    default: return mem_[address];
   }
 }
 
@@ -181,12 +170,8 @@ void FakeChip::write_byte(std::uint16_t address, std::uint8_t value) {
     return;
   }
   switch (offset) {
-    case S_CR:
-      mem_[address] = value;
-      return command(s, value);
-    case S_IR:
-      mem_[address] = static_cast<std::uint8_t>(mem_[address] & ~value);
-      return;
+    case S_CR: mem_[address] = value; return command(s, value);
+    case S_IR: mem_[address] = static_cast<std::uint8_t>(mem_[address] & ~value); return;
     case S_SR:
     case S_TX_FSR:
     case S_TX_FSR + 1:
@@ -195,10 +180,8 @@ void FakeChip::write_byte(std::uint16_t address, std::uint8_t value) {
     case S_RX_RSR:
     case S_RX_RSR + 1:
     case S_RX_WR:
-    case S_RX_WR + 1:
-      return violation("write to a read-only socket register");
-    default:
-      mem_[address] = value;
+    case S_RX_WR + 1: return violation("write to a read-only socket register");
+    default: mem_[address] = value;
   }
 }
 
@@ -234,8 +217,7 @@ void FakeChip::command(int s, std::uint8_t cr) {
       sr = CLOSED;
       socket.send_in_flight = false;
       return;
-    case 0x20:
-      return send(s);
+    case 0x20: return send(s);
     case 0x40: {  // RECV
       if (sr == CLOSED && received_size(s) == 0) return violation("RECV on a closed socket");
       const std::uint16_t rd = reg16(sreg(s, S_RX_RD));
@@ -245,8 +227,7 @@ void FakeChip::command(int s, std::uint8_t cr) {
       if (received_size(s) > 0) mem_[sreg(s, S_IR)] |= RECV;
       return;
     }
-    default:
-      return violation("unknown or unsupported socket command");
+    default: return violation("unknown or unsupported socket command");
   }
 }
 

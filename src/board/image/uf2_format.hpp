@@ -9,8 +9,8 @@
 namespace picohub::board_image {
 
 inline constexpr std::size_t uf2_block_size = 512;
-inline constexpr std::size_t uf2_page_size = 256;       // payload per block (the RP2040 takes only 256)
-inline constexpr std::size_t uf2_data_capacity = 476;   // bytes 32..507 of a block
+inline constexpr std::size_t uf2_page_size = 256;              // payload per block (the RP2040 takes only 256)
+inline constexpr std::size_t uf2_data_capacity = 476;          // bytes 32..507 of a block
 inline constexpr std::uint32_t uf2_magic_start0 = 0x0A324655;  // "UF2\n"
 inline constexpr std::uint32_t uf2_magic_start1 = 0x9E5D5157;
 inline constexpr std::uint32_t uf2_magic_end = 0x0AB16F30;

@@ -27,8 +27,7 @@ Result<std::vector<Uf2Block>> read_uf2(std::span<const std::uint8_t> file);
 
 // The RP2040 bootrom's acceptance rules, plus: blocks numbered 0..n-1 in order, every target distinct, all
 // inside [flash_base, flash_base + flash_size).
-Result<void> check_rp2040_blocks(std::span<const Uf2Block> blocks,
-                                 std::uint32_t flash_size = rp2040_flash_window);
+Result<void> check_rp2040_blocks(std::span<const Uf2Block> blocks, std::uint32_t flash_size = rp2040_flash_window);
 
 // The bytes the blocks put at [address, address + length); bytes no block writes read as `fill`.
 std::vector<std::uint8_t> flash_bytes(std::span<const Uf2Block> blocks, std::uint32_t address, std::size_t length,

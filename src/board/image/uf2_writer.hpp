@@ -14,8 +14,8 @@
 namespace picohub::board_image {
 
 struct FlashRegion {
-  std::string name;                  // for the caller's summary ("firmware", "config")
-  std::uint32_t address = 0;         // absolute, e.g. 0x10000000
+  std::string name;           // for the caller's summary ("firmware", "config")
+  std::uint32_t address = 0;  // absolute, e.g. 0x10000000
   std::span<const std::uint8_t> bytes;
 };
 

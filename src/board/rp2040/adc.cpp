@@ -7,8 +7,8 @@ namespace picohub::rp2040 {
 namespace {
 
 constexpr Address cs = base::adc + 0x00, result = base::adc + 0x04;
-constexpr std::uint32_t cs_enable = 1u << 0, cs_sensor_enable = 1u << 1, cs_start_once = 1u << 2,
-                        cs_ready = 1u << 8, cs_error = 1u << 9;
+constexpr std::uint32_t cs_enable = 1u << 0, cs_sensor_enable = 1u << 1, cs_start_once = 1u << 2, cs_ready = 1u << 8,
+                        cs_error = 1u << 9;
 constexpr std::uint32_t cs_channel_temperature = 4u << 12;  // AINSEL
 
 }  // namespace

@@ -11,8 +11,8 @@ inline constexpr std::uint32_t sys_hz = 125'000'000;
 inline constexpr std::uint32_t peri_hz = sys_hz;
 inline constexpr std::uint32_t adc_hz = 48'000'000;
 
-// Settle failures: which status bits never came up within their bounded wait (0 = all fine). The boot continues either way so
-// the console can say what is wrong; on silicon a set bit means the crystal or a PLL did not start.
+// Settle failures: which status bits never came up within their bounded wait (0 = all fine). The boot continues either
+// way so the console can say what is wrong; on silicon a set bit means the crystal or a PLL did not start.
 inline constexpr std::uint32_t xosc_not_stable = 1u << 0;
 inline constexpr std::uint32_t pll_sys_not_locked = 1u << 1;
 inline constexpr std::uint32_t pll_usb_not_locked = 1u << 2;

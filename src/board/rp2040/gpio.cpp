@@ -12,8 +12,8 @@ Address pad(std::uint32_t pin) noexcept { return base::pads_bank0 + 4 + 4 * pin;
 
 // PADS_BANK0 GPIOn bits.
 // OD (bit 7) stays clear: the selected function's own output enable decides.
-constexpr std::uint32_t pad_input_enable = 1u << 6, pad_drive_4ma = 1u << 4,
-                        pad_pull_up = 1u << 3, pad_pull_down = 1u << 2, pad_schmitt = 1u << 1;
+constexpr std::uint32_t pad_input_enable = 1u << 6, pad_drive_4ma = 1u << 4, pad_pull_up = 1u << 3,
+                        pad_pull_down = 1u << 2, pad_schmitt = 1u << 1;
 
 // SIO registers.
 constexpr Address sio_in = base::sio + 0x004;

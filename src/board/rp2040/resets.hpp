@@ -7,7 +7,14 @@ namespace picohub::rp2040::resets {
 
 // Bit numbers in RESETS.RESET / RESET_DONE.
 enum class Block : std::uint8_t {
-  adc = 0, io_bank0 = 5, pads_bank0 = 8, pll_sys = 12, pll_usb = 13, spi0 = 16, timer = 21, uart0 = 22,
+  adc = 0,
+  io_bank0 = 5,
+  pads_bank0 = 8,
+  pll_sys = 12,
+  pll_usb = 13,
+  spi0 = 16,
+  timer = 21,
+  uart0 = 22,
 };
 
 // Puts the block into reset (its registers return to their reset values).

@@ -8,9 +8,9 @@
 namespace picohub::rp2040 {
 namespace {
 
-constexpr Address cr0 = base::spi0 + 0x00, cr1 = base::spi0 + 0x04, dr = base::spi0 + 0x08,
-                  sr = base::spi0 + 0x0C, cpsr = base::spi0 + 0x10;
-constexpr std::uint32_t cr0_8bit_frames = 7;  // DSS = bits - 1; FRF 0 (Motorola), SPO 0, SPH 0 (mode 0)
+constexpr Address cr0 = base::spi0 + 0x00, cr1 = base::spi0 + 0x04, dr = base::spi0 + 0x08, sr = base::spi0 + 0x0C,
+                  cpsr = base::spi0 + 0x10;
+constexpr std::uint32_t cr0_8bit_frames = 7;   // DSS = bits - 1; FRF 0 (Motorola), SPO 0, SPH 0 (mode 0)
 constexpr std::uint32_t cr1_enable = 1u << 1;  // SSE; MS 0 = master
 constexpr std::uint32_t sr_busy = 1u << 4, sr_rx_not_empty = 1u << 2, sr_tx_not_full = 1u << 1;
 constexpr std::uint32_t prescale = 2;  // CPSDVSR: the smallest (even) prescaler

@@ -9,8 +9,8 @@ namespace picohub::rp2040::stack {
 
 inline constexpr std::uint32_t paint_pattern = 0x5AC5'5AC5;
 
-std::uint32_t size_bytes() noexcept;         // usable stack, guard excluded
-std::uint32_t high_water_bytes() noexcept;   // most ever used since reset (a lower bound: a frame may skip words)
+std::uint32_t size_bytes() noexcept;        // usable stack, guard excluded
+std::uint32_t high_water_bytes() noexcept;  // most ever used since reset (a lower bound: a frame may skip words)
 
 // Fills [guard end, `below`) with the pattern. Called from the reset handler with its own stack pointer.
 void paint(std::uintptr_t below) noexcept;

@@ -7,8 +7,7 @@
 #include "board/rp2040/stack.hpp"
 
 extern "C" {
-extern std::uint32_t __data_start__[], __data_end__[], __data_load__[], __bss_start__[], __bss_end__[],
-    __stack_top__[];
+extern std::uint32_t __data_start__[], __data_end__[], __data_load__[], __bss_start__[], __bss_end__[], __stack_top__[];
 extern void (*__init_array_start[])();
 extern void (*__init_array_end[])();
 int main();
@@ -17,8 +16,9 @@ void picohub_unexpected_exception();
 }
 
 extern "C" [[noreturn]] void picohub_reset_handler() {
-  std::memcpy(__data_start__, __data_load__,
-              static_cast<std::size_t>(reinterpret_cast<char*>(__data_end__) - reinterpret_cast<char*>(__data_start__)));
+  std::memcpy(
+      __data_start__, __data_load__,
+      static_cast<std::size_t>(reinterpret_cast<char*>(__data_end__) - reinterpret_cast<char*>(__data_start__)));
   std::memset(__bss_start__, 0,
               static_cast<std::size_t>(reinterpret_cast<char*>(__bss_end__) - reinterpret_cast<char*>(__bss_start__)));
   std::uintptr_t sp = 0;
@@ -72,12 +72,12 @@ constexpr VectorTable make_table() {
   VectorTable t{__stack_top__, {}, {}};
   for (auto& h : t.system) h = unexpected;
   for (auto& h : t.irq) h = unexpected;
-  t.system[0] = picohub_reset_handler;    // 1 Reset
-  t.system[1] = picohub_isr_nmi;          // 2 NMI
-  t.system[2] = picohub_isr_hard_fault;   // 3 HardFault
-  t.system[10] = picohub_isr_svcall;      // 11 SVCall
-  t.system[13] = picohub_isr_pendsv;      // 14 PendSV
-  t.system[14] = picohub_isr_systick;     // 15 SysTick
+  t.system[0] = picohub_reset_handler;   // 1 Reset
+  t.system[1] = picohub_isr_nmi;         // 2 NMI
+  t.system[2] = picohub_isr_hard_fault;  // 3 HardFault
+  t.system[10] = picohub_isr_svcall;     // 11 SVCall
+  t.system[13] = picohub_isr_pendsv;     // 14 PendSV
+  t.system[14] = picohub_isr_systick;    // 15 SysTick
   t.irq[0] = picohub_isr_timer_0;
   t.irq[1] = picohub_isr_timer_1;
   t.irq[2] = picohub_isr_timer_2;

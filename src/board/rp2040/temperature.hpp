@@ -7,9 +7,9 @@
 namespace picohub::rp2040 {
 
 struct TemperatureReading {
-  std::uint16_t raw;           // 12-bit conversion result
-  std::int32_t millicelsius;   // rounded towards zero
-  bool plausible;              // within the chip's -40..125 °C; an unconnected input (rp2040js) reads 0 = 437 °C
+  std::uint16_t raw;          // 12-bit conversion result
+  std::int32_t millicelsius;  // rounded towards zero
+  bool plausible;             // within the chip's -40..125 °C; an unconnected input (rp2040js) reads 0 = 437 °C
 };
 
 TemperatureReading temperature_from_raw(std::uint16_t raw) noexcept;

@@ -6,10 +6,10 @@
 namespace picohub::rp2040 {
 
 enum class ResetReason : std::uint8_t {
-  power_on,           // power-on or the RUN pin (no watchdog, no request recorded)
-  watchdog_timeout,   // the loop stopped feeding the watchdog: something hung
-  watchdog_forced,    // the watchdog was triggered on purpose without a recorded request
-  software_request,   // restart() (AIRCR or watchdog) with a reason code in scratch
+  power_on,          // power-on or the RUN pin (no watchdog, no request recorded)
+  watchdog_timeout,  // the loop stopped feeding the watchdog: something hung
+  watchdog_forced,   // the watchdog was triggered on purpose without a recorded request
+  software_request,  // restart() (AIRCR or watchdog) with a reason code in scratch
 };
 
 const char* describe(ResetReason reason) noexcept;

@@ -17,16 +17,11 @@ std::array<std::uint8_t, 3> frame_header(std::uint8_t opcode, std::uint16_t addr
 // RMSR/TMSR code for a size in KiB: 0 = 1 KiB, 1 = 2, 2 = 4, 3 = 8.
 int size_code(std::uint8_t kib) noexcept {
   switch (kib) {
-    case 1:
-      return 0;
-    case 2:
-      return 1;
-    case 4:
-      return 2;
-    case 8:
-      return 3;
-    default:
-      return -1;
+    case 1: return 0;
+    case 2: return 1;
+    case 4: return 2;
+    case 8: return 3;
+    default: return -1;
   }
 }
 
@@ -64,8 +59,7 @@ void Chip::begin_reset(std::uint64_t now_ms) noexcept {
 Result<bool> Chip::poll_reset(std::uint64_t now_ms) noexcept {
   const std::uint64_t elapsed = now_ms - phase_since_ms_;
   switch (phase_) {
-    case Phase::idle:
-      return fail(Errc::invalid_argument, "W5100S reset polled before begin_reset()");
+    case Phase::idle: return fail(Errc::invalid_argument, "W5100S reset polled before begin_reset()");
     case Phase::reset_low:
       // Strictly greater: at millisecond resolution this guarantees at least low_ms of real time.
       if (elapsed <= timing_.low_ms) return false;
@@ -95,10 +89,8 @@ Result<bool> Chip::poll_reset(std::uint64_t now_ms) noexcept {
         return fail(Errc::timeout, failure_);
       }
       return false;
-    case Phase::ready:
-      return true;
-    case Phase::failed:
-      break;
+    case Phase::ready: return true;
+    case Phase::failed: break;
   }
   return fail(Errc::io_failure, "W5100S reset failed; call begin_reset() to retry");
 }

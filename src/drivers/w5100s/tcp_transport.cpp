@@ -48,8 +48,7 @@ Result<void> W5100sTcpTransport::start_connect(const Ipv4& ip, std::uint16_t por
 
 Result<bool> W5100sTcpTransport::poll_connect() {
   switch (state_) {
-    case State::connected:
-      return true;
+    case State::connected: return true;
     case State::connecting: {
       if (!chip_.link_up()) return failed<bool>({Errc::not_connected, "Ethernet link is down: check the cable"});
       auto established = socket_.poll_connect();
@@ -60,8 +59,7 @@ Result<bool> W5100sTcpTransport::poll_connect() {
       return true;
     }
     case State::idle:
-    case State::failed:
-      break;
+    case State::failed: break;
   }
   return tl::unexpected(error_);
 }

@@ -72,8 +72,8 @@ tl::expected<std::unique_ptr<AmqpEndpoint>, std::string> AmqpEndpoint::start(con
   try {
     impl->listener = impl->container.listen(options.bind + ":" + std::to_string(options.port), *impl);
   } catch (const std::exception& e) {
-    return tl::unexpected(std::string("cannot listen on ") + options.bind + ":" + std::to_string(options.port) +
-                          ": " + e.what());
+    return tl::unexpected(std::string("cannot listen on ") + options.bind + ":" + std::to_string(options.port) + ": " +
+                          e.what());
   }
   Impl* raw = impl.get();
   impl->thread = std::thread([raw] { raw->container.run(); });

@@ -14,12 +14,12 @@ namespace picohub::service::amqp {
 
 struct AmqpOptions {
   std::string bind = "127.0.0.1";
-  int port = 5671;                      // 0: any free port (see AmqpEndpoint::port())
-  std::filesystem::path certificate;    // PEM: the hub's DIR/server.crt
-  std::filesystem::path private_key;    // PEM: DIR/server.key
-  std::string event_hub_name;           // EntityPath; empty: the first label of the hub's host name
-  int telemetry_poll_ms = 100;          // how often an idle partition receiver asks the hub for new events
-  int feedback_poll_ms = 500;           // how often an open feedback receiver asks for feedback records
+  int port = 5671;                    // 0: any free port (see AmqpEndpoint::port())
+  std::filesystem::path certificate;  // PEM: the hub's DIR/server.crt
+  std::filesystem::path private_key;  // PEM: DIR/server.key
+  std::string event_hub_name;         // EntityPath; empty: the first label of the hub's host name
+  int telemetry_poll_ms = 100;        // how often an idle partition receiver asks the hub for new events
+  int feedback_poll_ms = 500;         // how often an open feedback receiver asks for feedback records
 };
 
 class AmqpEndpoint {

@@ -13,14 +13,15 @@ namespace picohub::service::amqp {
 namespace {
 tl::unexpected<HubRefusal> bad(std::string text) { return tl::unexpected(HubRefusal{400, 400004, std::move(text)}); }
 
-constexpr std::int64_t k_min_ttl_s = 60;      // the hub's c2d.send limits
+constexpr std::int64_t k_min_ttl_s = 60;  // the hub's c2d.send limits
 constexpr std::int64_t k_max_ttl_s = 172800;
 }  // namespace
 
 HubResult<C2dRequest> c2d_request_from(const proton::message& message, std::int64_t now_ms) {
   C2dRequest r;
   auto device = device_of_c2d_to(message.to());
-  if (!device) return bad("the message's 'to' must be /devices/{deviceId}/messages/devicebound, got '" + message.to() + "'");
+  if (!device)
+    return bad("the message's 'to' must be /devices/{deviceId}/messages/devicebound, got '" + message.to() + "'");
   r.device_id = *device;
   auto body = body_bytes(message);
   if (!body) return bad("the message body must be a data section (binary) or a string");

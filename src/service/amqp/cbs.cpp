@@ -44,7 +44,8 @@ void ConnectionHandler::check_plain_credentials(proton::connection& c) {
   auto creds = take_plain_credentials(c.transport());
   if (!creds) return;
   const std::string audience = context_.hub_host;
-  call([token = creds->password, audience](HubPort& hub) { return hub.authorize(token, audience, right_service_connect); },
+  call([token = creds->password,
+        audience](HubPort& hub) { return hub.authorize(token, audience, right_service_connect); },
        [this, audience](HubResult<void> result) {
          if (result) {
            audiences_.insert(audience);

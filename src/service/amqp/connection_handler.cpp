@@ -90,8 +90,9 @@ void ConnectionHandler::on_receiver_open(proton::receiver& r) {
     r.open(proton::receiver_options().auto_accept(false).credit_window(10));
     return;
   }
-  r.close(proton::error_condition("amqp:not-found", "no such node: '" + address + "' (this endpoint accepts "
-                                  "transfers to $cbs, $management and /messages/devicebound)"));
+  r.close(proton::error_condition("amqp:not-found", "no such node: '" + address +
+                                                        "' (this endpoint accepts "
+                                                        "transfers to $cbs, $management and /messages/devicebound)"));
 }
 
 void ConnectionHandler::on_sender_open(proton::sender& s) {

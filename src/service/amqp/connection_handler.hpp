@@ -98,10 +98,10 @@ class ConnectionHandler : public proton::messaging_handler, public std::enable_s
   void redirect(proton::sender& s);
 
   const EndpointContext& context_;
-  std::mutex mutex_;                       // guards work_queue_ (the worker posts through it)
+  std::mutex mutex_;  // guards work_queue_ (the worker posts through it)
   proton::work_queue* work_queue_ = nullptr;
-  bool closed_ = false;                    // Proton thread only
-  std::set<std::string> audiences_;        // CBS claims accepted on this connection
+  bool closed_ = false;                                // Proton thread only
+  std::set<std::string> audiences_;                    // CBS claims accepted on this connection
   std::map<std::string, proton::sender> reply_links_;  // by target address (reply_to), for $cbs and $management
   std::vector<std::shared_ptr<PartitionStream>> partitions_;
   std::vector<std::shared_ptr<FeedbackStream>> feedback_;

@@ -43,8 +43,8 @@ TelemetryEvent to_event(const json& e) {
 std::int64_t parse_iso_ms(const std::string& iso) {  // "2026-11-25T01:02:03.456Z"
   std::tm tm{};
   int ms = 0;
-  if (std::sscanf(iso.c_str(), "%d-%d-%dT%d:%d:%d.%dZ", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
-                  &tm.tm_min, &tm.tm_sec, &ms) < 6)
+  if (std::sscanf(iso.c_str(), "%d-%d-%dT%d:%d:%d.%dZ", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour, &tm.tm_min,
+                  &tm.tm_sec, &ms) < 6)
     return 0;
   tm.tm_year -= 1900;
   tm.tm_mon -= 1;
@@ -76,8 +76,8 @@ std::optional<std::string> ControlHubPort::checked_host(std::string_view audienc
   }
   const auto host = audience.substr(0, audience.find(':'));
   const auto& mine = config_.host_name;
-  if (host.size() != mine.size() ||
-      !std::equal(host.begin(), host.end(), mine.begin(), [](char a, char b) { return std::tolower(a) == std::tolower(b); }))
+  if (host.size() != mine.size() || !std::equal(host.begin(), host.end(), mine.begin(),
+                                                [](char a, char b) { return std::tolower(a) == std::tolower(b); }))
     return std::nullopt;
   return std::string(scheme) + std::string(audience);
 }
@@ -85,8 +85,8 @@ std::optional<std::string> ControlHubPort::checked_host(std::string_view audienc
 HubResult<void> ControlHubPort::authorize(std::string_view sas_token, std::string_view audience, unsigned needed) {
   const auto host = checked_host(audience);
   if (!host) {
-    return tl::unexpected(HubRefusal{401, 401002, "the audience '" + std::string(audience) + "' is not this hub (" +
-                                                      config_.host_name + ")"});
+    return tl::unexpected(HubRefusal{
+        401, 401002, "the audience '" + std::string(audience) + "' is not this hub (" + config_.host_name + ")"});
   }
   auto policies = hub::shared_access_policies(config_);
   if (host->rfind("sb://", 0) == 0) {

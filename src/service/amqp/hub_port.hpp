@@ -59,11 +59,11 @@ struct FeedbackRecord {
 struct TelemetryEvent {
   std::uint64_t sequence = 0;
   std::string device_id;
-  std::string module_id;       // empty for a device
-  std::int64_t enqueued_ms = 0;  // Unix ms
-  std::string enqueued_time;   // ISO 8601 as the hub wrote it
-  std::string body;            // raw bytes
-  std::map<std::string, std::string> system_properties;  // message-id, content-type, iothub-* ...
+  std::string module_id;                                         // empty for a device
+  std::int64_t enqueued_ms = 0;                                  // Unix ms
+  std::string enqueued_time;                                     // ISO 8601 as the hub wrote it
+  std::string body;                                              // raw bytes
+  std::map<std::string, std::string> system_properties;          // message-id, content-type, iothub-* ...
   std::map<std::string, std::optional<std::string>> properties;  // application properties; nullopt = bare key
 };
 

@@ -85,19 +85,21 @@ void ConnectionHandler::handle_management(const proton::message& request) {
     return reply(reply_to, "$management", request, status(400, "only the READ operation is served"));
   }
   if (name != context_.event_hub_name) {
-    return reply(reply_to, "$management", request, status(404, "no Event Hub '" + name + "'; this hub's is '" +
-                                                                  context_.event_hub_name + "'"));
+    return reply(reply_to, "$management", request,
+                 status(404, "no Event Hub '" + name + "'; this hub's is '" + context_.event_hub_name + "'"));
   }
   if (type == "com.microsoft:eventhub") return reply(reply_to, "$management", request, event_hub_info(name));
   std::uint32_t n = 0;
   const auto [end, ec] = std::from_chars(partition.data(), partition.data() + partition.size(), n);
   if (type != "com.microsoft:partition" || ec != std::errc{} || end != partition.data() + partition.size() ||
       n >= k_partition_count) {
-    return reply(reply_to, "$management", request, status(400, "unknown type '" + type + "' or partition '" + partition + "'"));
+    return reply(reply_to, "$management", request,
+                 status(400, "unknown type '" + type + "' or partition '" + partition + "'"));
   }
   call([](HubPort& hub) { return hub.telemetry_stats(); },
        [this, reply_to, request, name, partition](HubResult<TelemetryStats> stats) {
-         if (!stats) return reply(reply_to, "$management", request, status(stats.error().status, stats.error().message));
+         if (!stats)
+           return reply(reply_to, "$management", request, status(stats.error().status, stats.error().message));
          reply(reply_to, "$management", request, partition_info(name, partition, *stats));
        });
 }
