@@ -1064,10 +1064,13 @@ void Hub::op_twin_update(const std::string& client, const std::string& cid, cons
   auto id = target_identity(client, cid, f);
   if (!id) return;
   auto desired = f.find("desired");
-  if (desired == f.end() || !desired->is_object()) {
-    return respond_error(client, cid, 400, 400004, "field 'desired' must be a JSON object (the patch)");
+  auto tags = f.find("tags");
+  const bool has_desired = desired != f.end() && desired->is_object();
+  const bool has_tags = tags != f.end() && tags->is_object();
+  if ((desired != f.end() && !has_desired) || (tags != f.end() && !has_tags) || (!has_desired && !has_tags)) {
+    return respond_error(client, cid, 400, 400004,
+                         "fields 'desired' and 'tags' (at least one) must be JSON objects (the patches)");
   }
-  auto patch = parse_twin_patch(desired->dump(), error);
   TwinRecord twin = store_.load_twin(*id);
   std::string not_string;
   if (auto if_match = optional_string(f, "ifMatch", not_string);
@@ -1076,19 +1079,27 @@ void Hub::op_twin_update(const std::string& client, const std::string& cid, cons
         client, cid, 412, 412002,
         "the twin's etag is " + twin_etag(twin) + ", not the If-Match " + *if_match + ": read it again");
   }
-  if (patch) {
-    if (auto e = apply_twin_patch(twin, TwinSection::desired, *patch, now_ms)) {
-      error = *e;
-      patch.reset();
+  std::optional<json> patch;
+  if (has_desired) {
+    patch = parse_twin_patch(desired->dump(), error);
+    if (patch) {
+      if (auto e = apply_twin_patch(twin, TwinSection::desired, *patch, now_ms)) error = *e, patch.reset();
     }
+    if (!patch) return respond_error(client, cid, 400, 400004, error);
   }
-  if (!patch) return respond_error(client, cid, 400, 400004, error);
+  if (has_tags) {
+    auto tags_patch = parse_twin_patch(tags->dump(), error);
+    if (tags_patch) {
+      if (auto e = apply_tags_patch(twin, *tags_patch)) error = *e, tags_patch.reset();
+    }
+    if (!tags_patch) return respond_error(client, cid, 400, 400004, error);
+  }
   if (!stored(store_.save_twin(twin), "twin update") || !commit("twin update")) {
     return respond_store_error(client, cid);
   }
   respond(client, cid, 200, twin_service_view(twin));
   const Connection* c = current_device_connection(*id);
-  if (c != nullptr && (subscription_flags(c->client_id) & sub_twin_desired) != 0) {
+  if (patch && c != nullptr && (subscription_flags(c->client_id) & sub_twin_desired) != 0) {  // tags stay private
     json body = *patch;
     body["$version"] = twin.desired_version;
     port_.publish(c->client_id, twin_desired_topic(twin.desired_version), body.dump(), 0);

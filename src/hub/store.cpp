@@ -158,8 +158,15 @@ INSERT INTO meta(key, value) VALUES('dps_id_scope', abs(random() % 4294967296));
 PRAGMA user_version = 4;
 )sql";
 
-constexpr const char* kUpgrades[] = {kUpgrade0To1, kUpgrade1To2, kUpgrade2To3,
-                                     kUpgrade3To4};  // kUpgrades[v] takes schema v to v + 1
+// Schema 4 → 5: twin tags (the service's own labels on a twin) and how often they were patched.
+constexpr const char* kUpgrade4To5 = R"sql(
+ALTER TABLE twins ADD COLUMN tags TEXT NOT NULL DEFAULT '{}';
+ALTER TABLE twins ADD COLUMN tags_version INTEGER NOT NULL DEFAULT 0;
+PRAGMA user_version = 5;
+)sql";
+
+constexpr const char* kUpgrades[] = {kUpgrade0To1, kUpgrade1To2, kUpgrade2To3, kUpgrade3To4,
+                                     kUpgrade4To5};  // kUpgrades[v] takes schema v to v + 1
 static_assert(std::size(kUpgrades) == kSchemaVersion);
 
 // state.db is created with `mode` before SQLite opens it: SQLite gives -wal and -shm the main file's mode.
@@ -488,7 +495,9 @@ Result<void> Store::touch_device(const std::string& device_id, std::int64_t now_
 }
 
 TwinRecord Store::load_twin(const std::string& device_id) {
-  Stmt s(db_, "SELECT desired, reported, desired_version, reported_version, model_id FROM twins WHERE device_id = ?");
+  Stmt s(db_,
+         "SELECT desired, reported, desired_version, reported_version, model_id, tags, tags_version FROM twins "
+         "WHERE device_id = ?");
   s.bind(1, device_id);
   TwinRecord twin;
   twin.device_id = device_id;
@@ -498,6 +507,8 @@ TwinRecord Store::load_twin(const std::string& device_id) {
     twin.desired_version = s.integer(2);
     twin.reported_version = s.integer(3);
     twin.model_id = s.text(4);
+    twin.tags_json = s.text(5);
+    twin.tags_version = s.integer(6);
   }
   return twin;
 }
@@ -505,12 +516,14 @@ TwinRecord Store::load_twin(const std::string& device_id) {
 Result<void> Store::save_twin(const TwinRecord& twin) {
   WriteScope scope(*this);
   Stmt s(db_,
-         "INSERT INTO twins(device_id, desired, reported, desired_version, reported_version, model_id) "
-         "VALUES(?,?,?,?,?,?) ON CONFLICT(device_id) DO UPDATE SET desired = excluded.desired, "
+         "INSERT INTO twins(device_id, desired, reported, desired_version, reported_version, model_id, tags, "
+         "tags_version) VALUES(?,?,?,?,?,?,?,?) ON CONFLICT(device_id) DO UPDATE SET desired = excluded.desired, "
          "reported = excluded.reported, desired_version = excluded.desired_version, "
-         "reported_version = excluded.reported_version, model_id = excluded.model_id");
+         "reported_version = excluded.reported_version, model_id = excluded.model_id, tags = excluded.tags, "
+         "tags_version = excluded.tags_version");
   s.bind(1, twin.device_id).bind(2, twin.desired_json).bind(3, twin.reported_json);
   s.bind(4, twin.desired_version).bind(5, twin.reported_version).bind(6, twin.model_id);
+  s.bind(7, twin.tags_json).bind(8, twin.tags_version);
   if (!s.run()) return failed("cannot save twin");
   return {};
 }

@@ -50,7 +50,9 @@ struct TwinRecord {
   std::string reported_json = "{}";
   std::int64_t desired_version = 1;
   std::int64_t reported_version = 1;
-  std::string model_id;  // Plug and Play model the identity announced at its last CONNECT (the twin's modelId)
+  std::string model_id;           // Plug and Play model the identity announced at its last CONNECT (the twin's modelId)
+  std::string tags_json = "{}";   // the service's tags: never seen by the device
+  std::int64_t tags_version = 0;  // tag patches so far (part of the twin's version and etag)
 };
 
 struct C2dRecord {
@@ -103,7 +105,7 @@ struct RetentionPolicy {
   std::uint64_t max_bytes = 1ULL << 30;              // state.db's used pages beyond this: oldest telemetry goes
 };
 
-inline constexpr int kSchemaVersion = 4;  // PRAGMA user_version; 0 = a state.db from before versioning
+inline constexpr int kSchemaVersion = 5;  // PRAGMA user_version; 0 = a state.db from before versioning
 
 class Store {
  public:

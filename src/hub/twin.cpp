@@ -168,6 +168,17 @@ std::optional<std::string> apply_twin_patch(TwinRecord& twin, TwinSection sectio
   return std::nullopt;
 }
 
+std::optional<std::string> apply_tags_patch(TwinRecord& twin, const json& patch) {
+  json tags = parse_section(twin.tags_json);
+  tags.merge_patch(patch);
+  if (twin_section_size(tags) > kTwinSectionMaxBytes) {
+    return std::string("tags would exceed 32 KB; remove or shorten tags first");
+  }
+  twin.tags_json = tags.dump();
+  twin.tags_version += 1;
+  return std::nullopt;
+}
+
 json twin_device_view(const TwinRecord& twin) {
   json desired = members_only(parse_section(twin.desired_json));
   json reported = members_only(parse_section(twin.reported_json));
@@ -176,9 +187,11 @@ json twin_device_view(const TwinRecord& twin) {
   return json{{"desired", desired}, {"reported", reported}};
 }
 
-std::string twin_etag(const TwinRecord& twin) {
-  return base64_encode(std::to_string(twin.desired_version + twin.reported_version - 1));
+std::int64_t twin_version(const TwinRecord& twin) {
+  return twin.desired_version + twin.reported_version + twin.tags_version - 1;
 }
+
+std::string twin_etag(const TwinRecord& twin) { return base64_encode(std::to_string(twin_version(twin))); }
 
 json twin_service_view(const TwinRecord& twin) {
   json desired = parse_section(twin.desired_json);
@@ -189,11 +202,11 @@ json twin_service_view(const TwinRecord& twin) {
   if (!reported.contains("$metadata")) reported["$metadata"] = json::object();
   desired["$version"] = twin.desired_version;
   reported["$version"] = twin.reported_version;
-  const std::int64_t version = twin.desired_version + twin.reported_version - 1;
   json view = {{"deviceId", twin.device_id},
                {"modelId", twin.model_id},
                {"etag", twin_etag(twin)},
-               {"version", version},
+               {"version", twin_version(twin)},
+               {"tags", parse_section(twin.tags_json)},
                {"properties", {{"desired", desired}, {"reported", reported}}}};
   if (auto slash = twin.device_id.find('/'); slash != std::string::npos) {  // a module twin: "device/module"
     view["deviceId"] = twin.device_id.substr(0, slash);

@@ -34,11 +34,17 @@ std::optional<nlohmann::json> parse_twin_patch(std::string_view text, std::strin
 std::optional<std::string> apply_twin_patch(TwinRecord& twin, TwinSection section, const nlohmann::json& patch,
                                             std::int64_t now_ms);
 
+// Applies a parsed patch to the twin's tags (JSON merge patch: null deletes), bumping the twin's version. On a
+// limit violation the twin is left unchanged and the message is returned.
+std::optional<std::string> apply_tags_patch(TwinRecord& twin, const nlohmann::json& patch);
+
 // What the device sees on GET: {"desired":{..,"$version":n},"reported":{..,"$version":m}} (no $metadata).
 nlohmann::json twin_device_view(const TwinRecord& twin);
-// What the service sees: {deviceId, etag, version, properties:{desired:{..,$metadata,$version}, reported:{..}}}.
+// What the service sees: {deviceId, etag, version, tags, properties:{desired:{..,$metadata,$version}, reported}}.
 nlohmann::json twin_service_view(const TwinRecord& twin);
-// The twin's etag (base64 of its version, desired + reported - 1), as the service view and If-Match use it.
+// The twin's version (desired + reported + tag patches - 1) and its etag (base64 of the version), as the service
+// view and If-Match use them.
+std::int64_t twin_version(const TwinRecord& twin);
 std::string twin_etag(const TwinRecord& twin);
 
 }  // namespace picohub::hub

@@ -347,7 +347,9 @@ RestResponse RestApi::patch_twin(const RestRequest& r, const std::string& id, co
                            ? body["properties"].value("desired", json::object())
                            : json::object();
   if (!desired.is_object()) return rest_error(400, "ArgumentInvalid", "properties.desired must be an object");
-  if (desired.empty()) {  // nothing to write: answer the twin as it is (If-Match still checked)
+  const json tags = body.value("tags", json::object());
+  if (!tags.is_object()) return rest_error(400, "ArgumentInvalid", "tags must be an object");
+  if (desired.empty() && tags.empty()) {  // nothing to write: answer the twin as it is (If-Match still checked)
     auto current = call("twin.get", fields);
     if (!current.ok()) return from_failure(current);
     if (!etag_matches(r.if_match, current.body.value("etag", ""))) {
@@ -355,7 +357,8 @@ RestResponse RestApi::patch_twin(const RestRequest& r, const std::string& id, co
     }
     return json_response(200, twin_shape(current.body, module));
   }
-  fields["desired"] = desired;
+  if (!desired.empty()) fields["desired"] = desired;
+  if (!tags.empty()) fields["tags"] = tags;
   fields["ifMatch"] = r.if_match;  // checked by the hub in the same step as the write
   auto reply = call("twin.update", fields);
   return reply.ok() ? json_response(200, twin_shape(reply.body, module)) : from_failure(reply);

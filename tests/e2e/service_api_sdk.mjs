@@ -56,6 +56,11 @@ async function main() {
   step('getTwin / updateTwin with the etag');
   await expectError(registry.updateTwin('svc1', { properties: { desired: { color: 'blue' } } }, twin.etag),
     'InvalidEtagError', 'updateTwin with a stale etag → 412 InvalidEtagError');
+  const tagged = (await registry.updateTwin('svc1', { tags: { site: 'lab', floor: 2 } }, patched.etag)).responseBody;
+  assert.deepEqual(tagged.tags, { site: 'lab', floor: 2 });
+  assert.notEqual(tagged.etag, patched.etag);
+  assert.deepEqual((await registry.getTwin('svc1')).responseBody.tags, { site: 'lab', floor: 2 });
+  step('updateTwin tags: stored, new etag, read back');
   const moduleTwin = (await registry.getModuleTwin('svc1', 'm1')).responseBody;
   assert.equal(moduleTwin.moduleId, 'm1');
   step('getModuleTwin');

@@ -76,6 +76,10 @@ check "connection string with GatewayHostName" \
   bash -c "[[ '$out' == HostName=localhost\;DeviceId=sensor-1\;SharedAccessKey=*\;GatewayHostName=localhost:$port ]]"
 run "$bin" twin update sensor-1 --data-dir "$hub" --desired 'not json'
 check "bad --desired is a usage error" test "$code" -eq 2
+run "$bin" twin update sensor-1 --data-dir "$hub"
+check "twin update with neither --desired nor --tags is a usage error" test "$code" -eq 2
+run "$bin" twin update sensor-1 --data-dir "$hub" --tags '{"site":"lab-7"}' --json
+check "twin tags are written" bash -c "[[ $code -eq 0 && '$out' == *'lab-7'* ]]"
 run "$bin" monitor --data-dir "$hub" --device sensor-1 --count 1 --timeout 1
 check "monitor with too few messages exits 1 after its timeout" bash -c "[[ $code -eq 1 && '$out' == *'0 of 1 messages'* ]]"
 
@@ -87,6 +91,8 @@ run "$bin" hub start --data-dir "$hub"
 check "restart keeps the port from hub.json" bash -c "[[ $code -eq 0 && '$out' == *'localhost:$port'* ]]"
 run "$bin" device list --data-dir "$hub" --json
 check "device survives a restart" bash -c "[[ '$out' == *'sensor-1'* ]]"
+run "$bin" twin show sensor-1 --data-dir "$hub"
+check "twin tags survive a restart" bash -c "[[ '$out' == *'lab-7'* ]]"
 run "$bin" hub stop --data-dir "$hub"
 
 # The non-root rule: no user switch, secrets 0600 in a 0700 dir (only testable when we can become another user).

@@ -494,6 +494,35 @@ TEST_F(HubTest, DesiredUpdateIsPushedToASubscribedDevice) {
   EXPECT_TRUE(get["body"]["properties"]["reported"]["$metadata"].is_object());
 }
 
+// Tags are the service's own: merged with null deletes, kept in state.db, part of the etag, never sent to the device.
+TEST_F(HubTest, TwinTagsAreStoredMergedVersionedAndPrivateToTheService) {
+  ASSERT_TRUE(connect_service(service));
+  ASSERT_TRUE(connect_device(dev_conn, "dev1"));
+  ASSERT_TRUE(subscribe(dev_conn, "$iothub/twin/PATCH/properties/desired/#"));
+  auto before = control({{"op", "twin.get"}, {"correlationId", "g0"}, {"deviceId", "dev1"}});
+  EXPECT_EQ(before["body"]["tags"], json::object());
+  auto r = control({{"op", "twin.update"},
+                    {"correlationId", "t1"},
+                    {"deviceId", "dev1"},
+                    {"tags", {{"site", "lab"}, {"floor", {{"n", 2}, {"wing", "b"}}}}}});
+  ASSERT_EQ(r["status"], 200) << r.dump();
+  EXPECT_EQ(r["body"]["tags"]["site"], "lab");
+  EXPECT_NE(r["body"]["etag"], before["body"]["etag"]);
+  EXPECT_EQ(r["body"]["version"], before["body"]["version"].get<int>() + 1);
+  EXPECT_TRUE(port.to("dev1").empty());  // a tags patch is not a desired patch
+  auto r2 = control({{"op", "twin.update"},
+                     {"correlationId", "t2"},
+                     {"deviceId", "dev1"},
+                     {"tags", {{"site", nullptr}, {"floor", {{"wing", "c"}}}}}});
+  ASSERT_EQ(r2["status"], 200);
+  EXPECT_EQ(r2["body"]["tags"], json::parse(R"({"floor":{"n":2,"wing":"c"}})"));
+  auto bad = control({{"op", "twin.update"}, {"correlationId", "t3"}, {"deviceId", "dev1"}, {"tags", 5}});
+  EXPECT_EQ(bad["status"], 400);
+  auto none = control({{"op", "twin.update"}, {"correlationId", "t4"}, {"deviceId", "dev1"}});
+  EXPECT_EQ(none["status"], 400);
+  EXPECT_EQ(store->load_twin("dev1").tags_version, 2);
+}
+
 TEST_F(HubTest, IfMatchIsCheckedByTheOpThatWrites) {
   ASSERT_TRUE(connect_service(service));
   auto twin = control({{"op", "twin.get"}, {"correlationId", "g1"}, {"deviceId", "dev1"}});

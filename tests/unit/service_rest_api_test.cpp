@@ -146,6 +146,13 @@ TEST_F(RestApiTest, TwinPatchChecksEtag) {
   ASSERT_EQ(ok.status, 200) << ok.body;
   EXPECT_EQ(hub.calls.back().first, "twin.update");
   EXPECT_EQ(hub.calls.back().second["desired"]["a"], 1);
+  EXPECT_FALSE(hub.calls.back().second.contains("tags"));
+  auto tags = send("PATCH", "/twins/d1", R"({"tags":{"site":"lab"}})");
+  ASSERT_EQ(tags.status, 200) << tags.body;
+  EXPECT_EQ(hub.calls.back().first, "twin.update");  // tags go to the hub with the same op
+  EXPECT_EQ(hub.calls.back().second["tags"]["site"], "lab");
+  EXPECT_FALSE(hub.calls.back().second.contains("desired"));
+  EXPECT_EQ(send("PATCH", "/twins/d1", R"({"tags":5})").status, 400);
 }
 
 TEST_F(RestApiTest, MethodResultAndFailures) {
