@@ -90,6 +90,13 @@ class BoardUf2 : public ::testing::Test {
     return *blocks;
   }
 
+  // The config block written to board.uf2. Its fields are views into the flash bytes, so the fixture keeps them.
+  ConfigResult<DeviceConfig> written_config() {
+    config_flash_ = flash_bytes(written_blocks(), config_sector_address, config_sector_size);
+    return decode_config_block(config_flash_);
+  }
+  std::vector<std::uint8_t> config_flash_;
+
   fs::path dir_;
   std::vector<std::uint8_t> firmware_;
 };
@@ -151,7 +158,7 @@ TEST_F(BoardUf2, ALoopbackGatewayGetsANoteButIsWritten) {
   const CliRun run = uf2(fw_arg(), key_cs + ";GatewayHostName=localhost:8883");
   EXPECT_EQ(run.exit_code, 0) << run.output;
   EXPECT_NE(run.output.find("note: localhost:8883 is this computer's loopback name"), std::string::npos) << run.output;
-  const auto config = decode_config_block(flash_bytes(written_blocks(), config_sector_address, config_sector_size));
+  const auto config = written_config();
   ASSERT_TRUE(config.has_value());
   EXPECT_EQ(config->connection_string, key_cs + ";GatewayHostName=localhost:8883");
 }
@@ -178,7 +185,7 @@ TEST_F(BoardUf2, SasTtlLandsInTheBlockAndInspectShowsIt) {
   const CliRun run = uf2(fw_arg() + " --sas-ttl 30s");
   ASSERT_EQ(run.exit_code, 0) << run.output;
   EXPECT_NE(run.output.find("SAS token  30 s lifetime, renewed at 24 s"), std::string::npos) << run.output;
-  const auto config = decode_config_block(flash_bytes(written_blocks(), config_sector_address, config_sector_size));
+  const auto config = written_config();
   ASSERT_TRUE(config.has_value());
   EXPECT_EQ(config->sas_ttl_s, 30u);
   const CliRun shown = inspect();
@@ -191,21 +198,21 @@ TEST_F(BoardUf2, ThePlugAndPlayModelIsTheTutorialsByDefaultChosenOrNone) {
   CliRun run = uf2(fw_arg());
   ASSERT_EQ(run.exit_code, 0) << run.output;
   EXPECT_NE(run.output.find("model      dtmi:picohub:TutorialDevice;1"), std::string::npos) << run.output;
-  auto config = decode_config_block(flash_bytes(written_blocks(), config_sector_address, config_sector_size));
+  auto config = written_config();
   ASSERT_TRUE(config.has_value());
   EXPECT_EQ(config->model_id, "dtmi:picohub:TutorialDevice;1");
   EXPECT_NE(inspect().output.find("model      dtmi:picohub:TutorialDevice;1"), std::string::npos);
 
   run = uf2(fw_arg() + " --model-id 'dtmi:com:example:Thermostat;2'");
   ASSERT_EQ(run.exit_code, 0) << run.output;
-  config = decode_config_block(flash_bytes(written_blocks(), config_sector_address, config_sector_size));
+  config = written_config();
   ASSERT_TRUE(config.has_value());
   EXPECT_EQ(config->model_id, "dtmi:com:example:Thermostat;2");
 
   run = uf2(fw_arg() + " --model-id none");
   ASSERT_EQ(run.exit_code, 0) << run.output;
   EXPECT_NE(run.output.find("model      none"), std::string::npos) << run.output;
-  config = decode_config_block(flash_bytes(written_blocks(), config_sector_address, config_sector_size));
+  config = written_config();
   ASSERT_TRUE(config.has_value());
   EXPECT_TRUE(config->model_id.empty());
 

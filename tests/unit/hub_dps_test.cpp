@@ -89,7 +89,7 @@ TEST_F(HubDpsTest, IdScopeIsStableAndShownInHubInfo) {
   EXPECT_EQ(scope.size(), 11u);
   EXPECT_EQ(scope.substr(0, 3), "0ne");
   EXPECT_EQ(control({{"op", "hub.info"}})["body"]["idScope"], scope);
-  EXPECT_EQ(store->schema_version(), 4);
+  EXPECT_EQ(store->schema_version(), picohub::hub::kSchemaVersion);  // the DPS tables came with schema 4
 }
 
 TEST_F(HubDpsTest, EnrollmentsAreCreatedListedAndDeleted) {
