@@ -33,15 +33,17 @@ class HubDpsTest : public ::testing::Test {
   json control(json request) {
     request["correlationId"] = "c" + std::to_string(++cid);
     hub->on_control(service, service_id, request.dump(), now);
-    for (auto it = port.published.rbegin(); it != port.published.rend(); ++it)
-      if (it->client_id == service_id && json::parse(it->payload)["correlationId"] == request["correlationId"])
-        return json::parse(it->payload);
+    for (std::size_t i = port.published.size(); i-- > 0;) {  // the newest answer to this request
+      const Published& answer = port.published[i];
+      if (answer.client_id == service_id && json::parse(answer.payload)["correlationId"] == request["correlationId"])
+        return json::parse(answer.payload);
+    }
     return json();
   }
   std::string username(const std::string& reg) {
     return scope + "/registrations/" + reg + "/api-version=2019-03-31&ClientVersion=test";
   }
-  bool connect(ConnId conn, const std::string& reg, const std::string& key, std::string skn = "registration") {
+  bool connect(ConnId conn, const std::string& reg, const std::string& key, const std::string& skn = "registration") {
     return hub->on_basic_auth(conn, reg, username(reg), token(scope + "/registrations/" + reg, key, kNow + 3600, skn),
                               true, now);
   }
