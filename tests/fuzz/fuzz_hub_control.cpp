@@ -9,6 +9,7 @@
 #include "hub/hub.hpp"
 #include "hub/store.hpp"
 #include "iothub/sas_token.hpp"
+#include "service/service_auth.hpp"
 
 namespace {
 
@@ -45,7 +46,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   static CheckingPort port;
   HubConfig config;
   config.host_name = "h";
-  config.policies["iothubowner"] = {kKey, ""};
+  using namespace picohub::service;
+  config.policies["iothubowner"] = {kKey, "", kRegistryRead | kRegistryWrite | kServiceConnect | kDeviceConnect};
   if (!store->find_device("dev1")) store->insert_device(DeviceRecord{"dev1", "enabled", kKey, kKey, 0, 0});
   Hub hub(config, *store, port);
   int svc = 0, dev = 0;
