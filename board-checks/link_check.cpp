@@ -267,6 +267,7 @@ struct DeviceParts final : picohub::device::DeviceEventSink, picohub::device::Se
 picohub::iothub::StaticDeviceClientMemory<2048, 2048, 4, 512> device_memory;
 std::array<std::uint8_t, 1024> device_read_buffer;
 std::array<char, 256> device_line;
+std::array<picohub::device::QueuedTelemetry, 16> device_queue;
 
 int device_core(picohub::net::Transport& transport) {
   auto identity = picohub::iothub::parse_connection_string(
@@ -275,7 +276,7 @@ int device_core(picohub::net::Transport& transport) {
   if (!identity) return -1;
   picohub::iothub::DeviceClient client(device_memory.view(), *identity, {});
   DeviceParts parts;
-  picohub::device::TutorialApp app(client, parts, parts, device_line, {});
+  picohub::device::TutorialApp app(client, parts, parts, device_line, device_queue, {});
   parts.app = &app;
   picohub::device::ConnectionSupervisor supervisor(picohub::device::board_policy());
   picohub::device::Pump pump(device_read_buffer);

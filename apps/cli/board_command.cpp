@@ -44,6 +44,7 @@ struct BoardUf2Options {
   std::string interval = "5s";
   std::string sas_ttl = "60m";
   std::string model_id{device::tutorial_model_id};
+  int queue = prov::default_telemetry_queue;
   std::string static_ip;
   std::string mac;
   std::string firmware;
@@ -248,6 +249,8 @@ void print_summary(const BoardUf2Options& o, const Prepared& p, std::size_t uf2_
               iothub::SasRenewal{0, p.config.sas_ttl_s}.renew_after_s());
   std::printf("  model      %s\n", p.config.model_id.empty() ? "none (no Plug and Play model announced)"
                                                              : std::string(p.config.model_id).c_str());
+  std::printf("  queue      %u readings held while the hub is unreachable (then the oldest is dropped)\n",
+              unsigned{p.config.telemetry_queue});
   if (p.config.static_ip)
     std::printf("  network    static %s netmask %s gateway %s DNS %s\n", dotted(p.config.static_ip->address).c_str(),
                 dotted(p.config.static_ip->netmask).c_str(), dotted(p.config.static_ip->gateway).c_str(),
@@ -288,6 +291,10 @@ Checked<void> fill_config(const BoardUf2Options& o, Prepared& p) {
                                     std::string(device::tutorial_model_id) + "), or none to announce no model");
     p.config.model_id = o.model_id;
   }
+  if (o.queue < 1 || o.queue > prov::max_telemetry_queue)
+    return refuse(exit_usage, "--queue " + std::to_string(o.queue) + " is out of range: the board holds 1 to " +
+                                  std::to_string(prov::max_telemetry_queue) + " readings while the hub is away");
+  p.config.telemetry_queue = static_cast<std::uint16_t>(o.queue);
   if (!o.static_ip.empty()) {
     const auto ip = parse_static_ip(o.static_ip);
     if (!ip) return tl::unexpected(ip.error());
@@ -344,6 +351,7 @@ void print_config(const prov::DeviceConfig& c) {
   std::printf("  MAC        %s\n  interval   %u ms\n", colon_hex(c.mac).c_str(), c.telemetry_interval_ms);
   std::printf("  SAS token  %u s lifetime%s\n", c.sas_ttl_s, c.format_version < 2 ? " (format 1: the default)" : "");
   if (!c.model_id.empty()) std::printf("  model      %.*s\n", static_cast<int>(c.model_id.size()), c.model_id.data());
+  std::printf("  queue      %u readings\n", unsigned{c.telemetry_queue});
   if (c.static_ip)
     std::printf("  network    static %s netmask %s gateway %s DNS %s\n", dotted(c.static_ip->address).c_str(),
                 dotted(c.static_ip->netmask).c_str(), dotted(c.static_ip->gateway).c_str(),
@@ -400,6 +408,10 @@ PICOHUB_COMMAND(60, [](CLI::App& root, int& exit_code) {
   uf2->add_option("--model-id", options->model_id,
                   "IoT Plug and Play model the board announces (a DTMI; default: the tutorial's model in models/), "
                   "or none")
+      ->capture_default_str();
+  uf2->add_option("--queue", options->queue,
+                  "Readings the board holds in RAM while the hub is unreachable, sent in order when it is back; "
+                  "when full the oldest is dropped and counted (1 .. 32)")
       ->capture_default_str();
   uf2->add_option("--static-ip", options->static_ip,
                   "IP/PREFIX,GATEWAY[,DNS] instead of DHCP, e.g. 192.168.1.50/24,192.168.1.1,1.1.1.1 (DNS: gateway)");

@@ -85,6 +85,7 @@ struct SimOptions {
   int keep_alive = 240;
   int sas_ttl = 3600;
   int retries = 5;
+  int queue = 256;  // readings held while the hub is away (oldest dropped, with a line, when full)
   std::string model_id{device::tutorial_model_id};
   bool no_twin = false;
   // --dps: register with the Device Provisioning Service first, then connect to the hub it assigns.
@@ -244,7 +245,8 @@ int run_sim(const SimOptions& o) {
   // has made room (throughput_step waits on the socket for that), not after the app's 100 ms retry timer.
   const bool throughput = interval_ms == 0;
   if (throughput) app_options.retry_ms = 0;
-  device::TutorialApp app(client, sensor, console, line, app_options);
+  std::vector<device::QueuedTelemetry> queue_slots(static_cast<std::size_t>(o.queue));
+  device::TutorialApp app(client, sensor, console, line, queue_slots, app_options);
   HostControl control;
   control.attach(device_link);
   if (!o.no_twin) app.enable_cloud_control(control);
@@ -288,12 +290,13 @@ int run_sim(const SimOptions& o) {
     if (auto r = app.on_time(link::DeviceLink::now_ms()); !r) return report(r.error(), "sending telemetry");
   }
   const auto sent = static_cast<int>(app.sent());
-  if (o.qos == 1 && static_cast<int>(app.acked()) < sent) {
-    const auto all_acked = [&] { return static_cast<int>(app.acked()) >= sent || interrupted.load(); };
+  const auto expected = sent - static_cast<int>(app.telemetry_dropped());  // a dropped reading has no PUBACK
+  if (o.qos == 1 && static_cast<int>(app.acked()) < expected) {
+    const auto all_acked = [&] { return static_cast<int>(app.acked()) >= expected || interrupted.load(); };
     if (auto r = device_link.run_until(all_acked, link::Clock::now() + std::chrono::seconds(30)); !r) {
       if (r.error().code != Errc::timeout) return report(r.error(), "waiting for acknowledgements");
       std::fprintf(stderr, "picohub sim: %d of %d messages were not acknowledged within 30 s\n",
-                   sent - static_cast<int>(app.acked()), sent);
+                   expected - static_cast<int>(app.acked()), expected);
       device_link.close();
       return exit_failure;
     }
@@ -320,8 +323,11 @@ int run_sim(const SimOptions& o) {
     }
   }
   device_link.close();
-  std::printf("Done: %d sent, %u acknowledged, %u cloud-to-device message%s received%s.\n", sent, app.acked(),
-              app.received(), app.received() == 1 ? "" : "s", interrupted ? " (interrupted)" : "");
+  const std::string dropped = app.telemetry_dropped()
+                                  ? ", " + std::to_string(app.telemetry_dropped()) + " dropped (queue full)"
+                                  : "";
+  std::printf("Done: %d sent, %u acknowledged%s, %u cloud-to-device message%s received%s.\n", sent, app.acked(),
+              dropped.c_str(), app.received(), app.received() == 1 ? "" : "s", interrupted ? " (interrupted)" : "");
   return result;
 }
 
@@ -422,6 +428,11 @@ PICOHUB_COMMAND(10, [](CLI::App& root, int& exit_code) {
   sim->add_option("--retries", options->retries,
                   "Reconnect attempts in a row after a lost connection before giving up (back-off 0.5 s to 10 s)")
       ->check(CLI::Range(0, 1000));
+  sim->add_option("--queue", options->queue,
+                  "Readings held while the hub is unreachable, sent in order when it is back; when full the "
+                  "oldest is dropped (and counted)")
+      ->check(CLI::Range(1, 100000))
+      ->capture_default_str();
   sim->add_flag("--no-twin", options->no_twin,
                 "Do not subscribe to the twin and direct methods (a plain MQTT broker has no $iothub topics)");
   sim->add_option("--dps", options->dps_scope,

@@ -135,7 +135,8 @@ bool FirmwareApp::configure(const provisioning::DeviceConfig& config) noexcept {
   }
   device::TutorialOptions app_options;
   app_options.interval_ms = config.telemetry_interval_ms;
-  app_.emplace(*client_, ports_.sensor, ports_.console, line_buffer_, app_options);
+  app_.emplace(*client_, ports_.sensor, ports_.console, line_buffer_,
+               std::span(telemetry_queue_).first(config.telemetry_queue), app_options);
   app_->set_c2d_listener(&ports_.c2d);
   if (ports_.control != nullptr) app_->enable_cloud_control(*ports_.control);
   return true;

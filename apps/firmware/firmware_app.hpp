@@ -98,6 +98,8 @@ class FirmwareApp final : private device::DeviceEventSink {
   iothub::ConnectionString identity_{};
   BoardClientMemory client_memory_{};
   std::array<char, 160> line_buffer_{};
+  // The most the config may ask for; it chooses how many of these the app uses.
+  std::array<device::QueuedTelemetry, provisioning::max_telemetry_queue> telemetry_queue_{};
   std::optional<iothub::DeviceClient> client_;
   std::optional<NetworkBringup> network_;
   std::optional<HubConnection> hub_;

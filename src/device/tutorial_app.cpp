@@ -1,5 +1,6 @@
 #include "device/tutorial_app.hpp"
 
+#include <algorithm>
 #include <charconv>
 
 #include "device/fixed_point.hpp"
@@ -13,24 +14,35 @@ std::string_view as_text(std::span<const std::uint8_t> bytes) noexcept {
   return std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size());
 }
 
+std::span<const std::uint8_t> as_bytes(std::string_view text) noexcept {
+  return {reinterpret_cast<const std::uint8_t*>(text.data()), text.size()};
+}
+
 }  // namespace
 
 TutorialApp::TutorialApp(iothub::DeviceClient& client, Sensor& sensor, ConsoleSink& console,
-                         std::span<char> line_buffer, TutorialOptions options) noexcept
-    : client_(client), sensor_(sensor), console_(console), line_(line_buffer), options_(options) {}
+                         std::span<char> line_buffer, std::span<QueuedTelemetry> queue_slots,
+                         TutorialOptions options) noexcept
+    : client_(client), sensor_(sensor), console_(console), line_(line_buffer), options_(options), queue_(queue_slots) {}
 
 void TutorialApp::start(std::uint64_t now_ms) noexcept { due_ms_ = now_ms; }
 
+bool TutorialApp::more_to_make() const noexcept { return options_.count == 0 || sent_ < options_.count; }
+
 std::uint64_t TutorialApp::next_deadline_ms() const noexcept {
   const std::uint64_t report = report_pending_ ? now_ms_ + options_.retry_ms : no_deadline;
-  if (!pending_ && options_.count != 0 && sent_ >= options_.count) return report;
-  return due_ms_ < report ? due_ms_ : report;
+  // Throughput mode makes the next reading only once the queue is empty: until then the retry is what's due.
+  const bool may_make = more_to_make() && (options_.interval_ms != 0 || queue_.empty());
+  const std::uint64_t make = may_make ? due_ms_ : no_deadline;
+  const std::uint64_t retry = queue_.empty() ? no_deadline : retry_ms_;
+  return std::min({report, make, retry});
 }
 
 Result<void> TutorialApp::make_message() {
   auto reading = sensor_.read();
   if (!reading) return tl::unexpected(reading.error());
-  LineWriter body(body_);
+  std::array<char, max_telemetry_body_bytes> text{};
+  LineWriter body(text);
   body.text("{\"messageId\":");
   body.number(sent_ + 1);
   body.text(",\"temperature\":");
@@ -41,53 +53,89 @@ Result<void> TutorialApp::make_message() {
   }
   body.text("}");
   if (body.cut()) return fail(Errc::too_large, "telemetry message does not fit its buffer");
-  body_size_ = body.line().size();
   ++sent_;
-  pending_ = true;
   LineWriter line(line_);
   line.text("Sending message ");
   line.number(sent_);
   line.text(": ");
-  line.text(std::string_view(body_.data(), body_size_));
+  line.text(body.line());
   console_.write_line(line.line());
+  enqueue(body.line());
   return {};
 }
 
-Result<void> TutorialApp::try_send(std::uint64_t now_ms) {
+// A full queue gives up its oldest reading for the newest one, and says so.
+void TutorialApp::enqueue(std::string_view body) {
+  const auto gone = queue_.push(body, sent_);
+  if (!gone) return;
+  LineWriter line(line_);
+  line.text("  queue full (");
+  line.number(queue_.capacity());
+  line.text(queue_.capacity() == 1 ? " reading): dropped message " : " readings): dropped message ");
+  line.number(*gone);
+  line.text(", the oldest; ");
+  line.number(telemetry_dropped());
+  line.text(" dropped so far");
+  console_.write_line(line.line());
+}
+
+// Offers the queued readings to the client, oldest first, until it takes no more.
+Result<void> TutorialApp::drain(std::uint64_t now_ms) {
   static constexpr iothub::MessageProperties json{{}, {}, "application/json", "utf-8", {}};
-  const auto payload = std::span(reinterpret_cast<const std::uint8_t*>(body_.data()), body_size_);
-  auto id = client_.send_telemetry(payload, json, options_.qos, now_ms);
-  if (!id) {
-    const auto code = id.error().code;
-    if (code == Errc::buffer_full || code == Errc::not_connected) {
-      due_ms_ = now_ms + options_.retry_ms;  // the same message again, once there is room / a connection
-      return {};
+  while (!queue_.empty()) {
+    // Not up: hold them here (the session would also store a few QoS 1 publishes, but the queue says so).
+    auto id = client_.state() == iothub::DeviceClientState::ready
+                  ? client_.send_telemetry(as_bytes(queue_.front().text()), json, options_.qos, now_ms)
+                  : fail(Errc::not_connected, "not connected");
+    if (!id) {
+      const auto code = id.error().code;
+      if (code == Errc::buffer_full || code == Errc::not_connected) {
+        if (code == Errc::not_connected && !held_) {
+          held_ = true;
+          LineWriter line(line_);
+          line.text("  not connected: ");
+          line.number(queue_.size());
+          line.text(" queued (room for ");
+          line.number(queue_.capacity());
+          line.text("), sent in order once the hub is back");
+          console_.write_line(line.line());
+        }
+        retry_ms_ = now_ms + options_.retry_ms;
+        return {};
+      }
+      queue_.pop();
+      ++refused_;
+      return tl::unexpected(id.error());
     }
-    pending_ = false;
-    return tl::unexpected(id.error());
+    if (held_) {
+      held_ = false;
+      LineWriter line(line_);
+      line.text("  connected again: sending ");
+      line.number(queue_.size());
+      line.text(queue_.size() == 1 ? " queued reading" : " queued readings in order");
+      console_.write_line(line.line());
+    }
+    queue_.pop();
+    if (options_.qos == mqtt::QoS::at_most_once) console_.write_line("  sent (QoS 0: the hub does not acknowledge)");
   }
-  pending_ = false;
-  last_send_ms_ = now_ms;
-  if (options_.qos == mqtt::QoS::at_most_once) console_.write_line("  sent (QoS 0: the hub does not acknowledge)");
-  due_ms_ = now_ms + options_.interval_ms;
+  retry_ms_ = no_deadline;
   return {};
 }
 
 Result<void> TutorialApp::on_time(std::uint64_t now_ms) {
   now_ms_ = now_ms;
   if (report_pending_) try_report();
-  if (now_ms < due_ms_) return {};
-  if (!pending_) {
-    if (options_.count != 0 && sent_ >= options_.count) {
+  const bool throughput_waits = options_.interval_ms == 0 && !queue_.empty();
+  if (now_ms >= due_ms_ && !throughput_waits) {
+    if (!more_to_make()) {
       due_ms_ = no_deadline;
-      return {};
-    }
-    if (auto made = make_message(); !made) {
+    } else {
+      last_made_ms_ = now_ms;
       due_ms_ = now_ms + options_.interval_ms;  // a failed reading skips one interval
-      return made;
+      if (auto made = make_message(); !made) return made;
     }
   }
-  return try_send(now_ms);
+  return drain(now_ms);
 }
 
 void TutorialApp::print_field(std::string_view name, std::string_view value) {

@@ -20,6 +20,10 @@
 //   method reboot                           200 then DeviceControl reboots (the board, after the answer is out),
 //                                           or 501 where the device cannot (the host sim)
 //
+// Readings are made on schedule whether or not the hub is reachable: each goes into a bounded TelemetryQueue and
+// from there to the client in order, so an outage or a token renewal delays telemetry instead of losing it; a
+// full queue drops its oldest reading with a console line and a count (getStatus's telemetryDropped).
+//
 // It is fed time (on_time) and device events (on_event) by its shell and never blocks or allocates; the shell
 // owns the connection (DeviceLink on the host, the firmware main loop on the board). Readings are integers in
 // hundredths, written without printf's %f (newlib-nano on the board has none).
@@ -32,6 +36,7 @@
 #include <string_view>
 
 #include "common/error.hpp"
+#include "device/telemetry_queue.hpp"
 #include "iothub/device_client.hpp"
 
 namespace picohub::device {
@@ -86,17 +91,18 @@ class DeviceControl {
 inline constexpr std::uint32_t min_telemetry_interval_s = 1, max_telemetry_interval_s = 3600;
 
 struct TutorialOptions {
-  std::uint32_t interval_ms = 5'000;
-  std::uint32_t count = 0;  // messages to send; 0 = no end (the board)
+  std::uint32_t interval_ms = 5'000;  // 0: the next reading once the queue is empty (throughput mode)
+  std::uint32_t count = 0;            // messages to send; 0 = no end (the board)
   mqtt::QoS qos = mqtt::QoS::at_least_once;
-  std::uint32_t retry_ms = 100;  // in-flight window full or not connected: try the same message again after this
+  std::uint32_t retry_ms = 100;  // in-flight window full or not connected: offer the queue again after this
 };
 
 class TutorialApp {
  public:
-  // `line_buffer` holds one console line; longer lines (a large C2D payload) are cut and marked.
+  // `line_buffer` holds one console line; longer lines (a large C2D payload) are cut and marked. `queue_slots`
+  // hold the readings not taken by the client yet (at least one; a reading that finds them full drops the oldest).
   TutorialApp(iothub::DeviceClient& client, Sensor& sensor, ConsoleSink& console, std::span<char> line_buffer,
-              TutorialOptions options) noexcept;
+              std::span<QueuedTelemetry> queue_slots, TutorialOptions options) noexcept;
 
   void set_c2d_listener(C2dListener* listener) noexcept { listener_ = listener; }
   // Registers the methods with the client and acts on the twin from now on. `control` outlives the app.
@@ -104,27 +110,31 @@ class TutorialApp {
 
   // The first message is due at `now_ms`.
   void start(std::uint64_t now_ms) noexcept;
-  // Sends the next message when it is due. A full in-flight window or a connection that is not up yet only
-  // delays it (the same message is tried again: its number is not skipped). Errors retrying cannot fix
-  // (too_large, auth_refused, ...) are returned.
+  // Makes the next reading when it is due and offers the queue to the client, oldest first. A full in-flight
+  // window or a connection that is not up keeps them queued (retried after retry_ms). Errors retrying cannot
+  // fix (too_large, ...) are returned; the message is then dropped and counted.
   Result<void> on_time(std::uint64_t now_ms);
   // Prints PUBACKs, C2D messages with their properties, and dropped over-size messages; counts them.
   void on_event(const iothub::DeviceEvent& event);
   // When on_time() has something to do (no_deadline once `count` messages are sent).
   std::uint64_t next_deadline_ms() const noexcept;
 
-  bool done_sending() const noexcept { return options_.count != 0 && sent_ == options_.count && !pending_; }
-  std::uint32_t sent() const noexcept { return sent_; }
+  bool done_sending() const noexcept { return options_.count != 0 && sent_ == options_.count && queue_.empty(); }
+  std::uint32_t sent() const noexcept { return sent_; }  // readings made (queued or handed to the client)
   std::uint32_t acked() const noexcept { return acked_; }
   std::uint32_t received() const noexcept { return received_; }
-  std::uint32_t dropped() const noexcept { return dropped_; }
+  std::uint32_t dropped() const noexcept { return dropped_; }  // over-size C2D messages
+  std::uint32_t telemetry_dropped() const noexcept { return queue_.dropped() + refused_; }
+  std::size_t queued() const noexcept { return queue_.size(); }
   std::uint32_t interval_ms() const noexcept { return options_.interval_ms; }
 
   static constexpr std::uint64_t no_deadline = UINT64_MAX;
 
  private:
+  bool more_to_make() const noexcept;
   Result<void> make_message();
-  Result<void> try_send(std::uint64_t now_ms);
+  void enqueue(std::string_view body);
+  Result<void> drain(std::uint64_t now_ms);
   void print_c2d(const iothub::C2dMessage& message);
   void print_field(std::string_view name, std::string_view value);
   void print_dropped(const iothub::MessageDropped& d);
@@ -146,16 +156,16 @@ class TutorialApp {
   std::span<char> line_;
   TutorialOptions options_;
   C2dListener* listener_ = nullptr;
-  std::uint64_t due_ms_ = no_deadline;
-  bool pending_ = false;  // body_ holds a message not handed to the client yet
-  std::array<char, 96> body_{};
-  std::size_t body_size_ = 0;
-  std::uint32_t sent_ = 0, acked_ = 0, received_ = 0, dropped_ = 0;
+  std::uint64_t due_ms_ = no_deadline;    // the next reading
+  std::uint64_t retry_ms_ = no_deadline;  // the queue is offered to the client again
+  TelemetryQueue queue_;
+  bool held_ = false;  // the queue waits for a connection (said once per outage)
+  std::uint32_t sent_ = 0, acked_ = 0, received_ = 0, dropped_ = 0, refused_ = 0;
 
   DeviceControl* control_ = nullptr;
   std::array<iothub::Method, 3> methods_{};
   std::uint64_t now_ms_ = 0;        // the latest on_time()
-  std::uint64_t last_send_ms_ = 0;  // when the last message was handed to the client
+  std::uint64_t last_made_ms_ = 0;  // when the last reading was made
   bool report_pending_ = false;     // report_body_ waits for the client to take it
   std::array<char, 128> report_body_{};
   std::size_t report_size_ = 0;

@@ -110,8 +110,8 @@ void TutorialApp::apply_desired(std::string_view desired, std::uint64_t version)
 // The next message is due one new interval after the last one (at once if that has passed).
 void TutorialApp::set_interval_s(std::uint32_t seconds) {
   options_.interval_ms = seconds * 1000;
-  if (pending_ || due_ms_ == no_deadline || sent_ == 0) return;
-  const std::uint64_t due = last_send_ms_ + options_.interval_ms;
+  if (due_ms_ == no_deadline || sent_ == 0) return;
+  const std::uint64_t due = last_made_ms_ + options_.interval_ms;
   due_ms_ = due > now_ms_ ? due : now_ms_;
 }
 
@@ -177,6 +177,10 @@ iothub::MethodResult TutorialApp::get_status(void* self, std::span<const std::ui
   w.number(app.acked_);
   w.text(",\"dropped\":");
   w.number(app.dropped_);
+  w.text(",\"telemetryQueued\":");
+  w.number(app.queue_.size());
+  w.text(",\"telemetryDropped\":");
+  w.number(app.telemetry_dropped());
   w.text("}");
   if (w.cut()) return answer(out, 500, "{\"message\":\"status does not fit the answer buffer\"}");
   return {200, w.line().size()};

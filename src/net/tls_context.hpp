@@ -10,7 +10,7 @@
 
 #include "common/error.hpp"
 
-typedef struct mbedtls_ssl_config mbedtls_ssl_config;
+using mbedtls_ssl_config = struct mbedtls_ssl_config;
 
 namespace picohub::net {
 

@@ -15,6 +15,7 @@ enum Tag : std::uint8_t {
   tag_mac = 5,
   tag_sas_ttl = 6,
   tag_model_id = 7,
+  tag_telemetry_queue = 8,
 };
 constexpr std::size_t record_header_size = 3;
 constexpr std::size_t static_ip_size = 16;
@@ -148,6 +149,10 @@ std::optional<ConfigProblem> take_record(std::uint8_t tag, std::span<const std::
     case tag_model_id:
       config.model_id = {reinterpret_cast<const char*>(value.data()), value.size()};
       return std::nullopt;
+    case tag_telemetry_queue:
+      if (auto bad = need(2)) return bad;
+      config.telemetry_queue = static_cast<std::uint16_t>(read_u16(value.data()));
+      return std::nullopt;
     default: return std::nullopt;  // a later picohub's optional record
   }
 }
@@ -169,6 +174,8 @@ std::optional<ConfigProblem> check_config(const DeviceConfig& config) noexcept {
     return ConfigProblem{ConfigFault::sas_ttl_out_of_range, config.sas_ttl_s};
   if (!config.model_id.empty() && !iothub::is_valid_dtmi(config.model_id))
     return ConfigProblem{ConfigFault::model_id_invalid, static_cast<std::uint32_t>(config.model_id.size())};
+  if (config.telemetry_queue < 1 || config.telemetry_queue > max_telemetry_queue)
+    return ConfigProblem{ConfigFault::telemetry_queue_out_of_range, config.telemetry_queue, max_telemetry_queue};
   if (config.static_ip) return check_static_ip(*config.static_ip);
   return std::nullopt;
 }
@@ -178,6 +185,7 @@ std::size_t config_block_size(const DeviceConfig& config) noexcept {
   if (!config.extra_ca.empty()) size += record_header_size + config.extra_ca.size();
   if (config.static_ip) size += record_header_size + static_ip_size;
   if (!config.model_id.empty()) size += record_header_size + config.model_id.size();
+  if (config.telemetry_queue != default_telemetry_queue) size += record_header_size + 2;
   return size;
 }
 
@@ -204,6 +212,11 @@ ConfigResult<std::size_t> encode_config_block(const DeviceConfig& config, std::s
     p = put_record(p, tag_static_ip, ip);
   }
   if (!config.model_id.empty()) p = put_record(p, tag_model_id, bytes_of(config.model_id));
+  if (config.telemetry_queue != default_telemetry_queue) {
+    std::uint8_t queue[2];
+    write_u16(queue, config.telemetry_queue);
+    p = put_record(p, tag_telemetry_queue, queue);
+  }
   if (!config.extra_ca.empty()) put_record(p, tag_extra_ca, config.extra_ca);
 
   std::uint8_t* h = out.data();

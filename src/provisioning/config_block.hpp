@@ -14,6 +14,8 @@
 //     6 SAS token lifetime, u32 seconds                         required from format 2 (format 1: 60 min)
 //     7 Plug and Play model id (a DTMI, UTF-8)                  optional (an older firmware skips it: the
 //                                                               board then connects without announcing it)
+//     8 telemetry queue length, u16 readings held while the hub is away   optional (absent: 16; an older
+//                                                               firmware skips it and keeps its own behaviour)
 //   Unknown tags are skipped, so a later picohub can add optional records without a version bump; anything an
 //   older firmware must not ignore bumps the format version, which older firmware refuses by name. Format 2
 //   added the token lifetime: a format-1 firmware would silently sign 60-minute tokens where the user asked for
@@ -53,6 +55,9 @@ inline constexpr std::uint32_t max_telemetry_interval_ms = 24u * 60 * 60 * 1000;
 inline constexpr std::uint32_t default_sas_ttl_s = 60 * 60;
 inline constexpr std::uint32_t min_sas_ttl_s = 30;
 inline constexpr std::uint32_t max_sas_ttl_s = 24u * 60 * 60;
+// Readings held in RAM while the hub is unreachable (about 100 bytes each; the firmware reserves the maximum).
+inline constexpr std::uint16_t default_telemetry_queue = 16;
+inline constexpr std::uint16_t max_telemetry_queue = 32;
 
 using MacAddress = platform::MacAddress;
 using Ipv4Address = platform::Ipv4Octets;
@@ -72,8 +77,9 @@ struct DeviceConfig {
   std::optional<StaticIp> static_ip{};  // empty: DHCP
   MacAddress mac{};
   std::uint32_t sas_ttl_s = default_sas_ttl_s;
-  std::string_view model_id{};                           // empty: no Plug and Play model announced
-  std::uint16_t format_version = config_format_version;  // decode: the block's; encode: ignored (writes ours)
+  std::string_view model_id{};                              // empty: no Plug and Play model announced
+  std::uint16_t telemetry_queue = default_telemetry_queue;  // readings held while offline (oldest dropped)
+  std::uint16_t format_version = config_format_version;     // decode: the block's; encode: ignored (writes ours)
 };
 
 template <class T>

@@ -46,9 +46,11 @@ constexpr FaultText fault_texts[] = {
     {Errc::too_large, "config block does not fit the buffer", "config block needs {e} bytes, the buffer holds {f}"},
     {Errc::invalid_argument, "Plug and Play model id is not a DTMI",
      "Plug and Play model id ({f} bytes) is not a DTMI such as dtmi:picohub:W5100sEvbPico;1"},
+    {Errc::invalid_argument, "telemetry queue length out of range",
+     "telemetry queue of {f} readings is out of range (1 .. {e})"},
 };
 static_assert(sizeof(fault_texts) / sizeof(fault_texts[0]) ==
-              static_cast<std::size_t>(ConfigFault::model_id_invalid) + 1);
+              static_cast<std::size_t>(ConfigFault::telemetry_queue_out_of_range) + 1);
 
 class Writer {
  public:

@@ -12,28 +12,29 @@
 namespace picohub::provisioning {
 
 enum class ConfigFault : std::uint8_t {
-  erased,                       // the sector is all 0xFF: nothing was ever provisioned
-  bad_magic,                    // the sector holds something that is not a config block
-  truncated,                    // fewer bytes than the header promises (found: have, expected: need)
-  version_zero,                 // format version 0 does not exist
-  version_too_new,              // written by a newer picohub (found: block, expected: ours)
-  bad_header_size,              // header size does not match this format version
-  payload_too_large,            // payload length beyond the sector (found, expected: limit)
-  crc_mismatch,                 // bytes changed after writing (found: stored, expected: computed)
-  record_overrun,               // a record's length runs past the payload (found: tag)
-  duplicate_record,             // the same record twice (found: tag)
-  bad_record_length,            // a fixed-size record has the wrong size (found: length, expected: size)
-  missing_record,               // a required record is absent (found: tag, detail: its name)
-  connection_string_too_long,   // (found: length, expected: limit)
-  connection_string_malformed,  // the IoT Hub parser refused it (detail: its message)
-  connection_string_not_key,    // SharedAccessSignature or x509: the board needs SharedAccessKey
-  extra_ca_too_large,           // (found: length, expected: limit)
-  interval_out_of_range,        // (found: ms)
-  mac_not_unicast,              // multicast bit set, or all zero
-  static_ip_invalid,            // address zero or netmask not contiguous (detail says which)
-  sas_ttl_out_of_range,         // (found: seconds, expected: 0)
-  output_too_small,             // encode: caller's buffer (found: size, expected: needed)
-  model_id_invalid,             // not a DTMI, or longer than the limit (found: length)
+  erased,                        // the sector is all 0xFF: nothing was ever provisioned
+  bad_magic,                     // the sector holds something that is not a config block
+  truncated,                     // fewer bytes than the header promises (found: have, expected: need)
+  version_zero,                  // format version 0 does not exist
+  version_too_new,               // written by a newer picohub (found: block, expected: ours)
+  bad_header_size,               // header size does not match this format version
+  payload_too_large,             // payload length beyond the sector (found, expected: limit)
+  crc_mismatch,                  // bytes changed after writing (found: stored, expected: computed)
+  record_overrun,                // a record's length runs past the payload (found: tag)
+  duplicate_record,              // the same record twice (found: tag)
+  bad_record_length,             // a fixed-size record has the wrong size (found: length, expected: size)
+  missing_record,                // a required record is absent (found: tag, detail: its name)
+  connection_string_too_long,    // (found: length, expected: limit)
+  connection_string_malformed,   // the IoT Hub parser refused it (detail: its message)
+  connection_string_not_key,     // SharedAccessSignature or x509: the board needs SharedAccessKey
+  extra_ca_too_large,            // (found: length, expected: limit)
+  interval_out_of_range,         // (found: ms)
+  mac_not_unicast,               // multicast bit set, or all zero
+  static_ip_invalid,             // address zero or netmask not contiguous (detail says which)
+  sas_ttl_out_of_range,          // (found: seconds, expected: 0)
+  output_too_small,              // encode: caller's buffer (found: size, expected: needed)
+  model_id_invalid,              // not a DTMI, or longer than the limit (found: length)
+  telemetry_queue_out_of_range,  // (found: readings, expected: the firmware's limit)
 };
 
 struct ConfigProblem {

@@ -2,8 +2,8 @@
 # Link fault end to end (issue 7): the real firmware in the virtual board against the local hub; 5 s in, the
 # Ethernet link drops for 10 s (PHY link bit clears, bridged TCP is reset at both ends), then comes back.
 # The board must reconnect (the hub's mosquitto.log shows >= 2 CONNECTs of the device) and QoS 1 telemetry
-# must go on with nothing lost: telemetry made while the link is down waits in the session's in-flight window
-# and is delivered after the reconnect, in order. Every messageId the board sent is recorded by the hub
+# must go on with nothing lost: readings made while the link is down wait in the offline telemetry queue (16 by
+# default; the board says so) and are delivered after the reconnect, in order. Every messageId the board sent is recorded by the hub
 # (`picohub monitor --since`) exactly once and in order (except at most the one in flight when the run stopped),
 # at least one of them was made during the outage, and acknowledgements continue after it. Bounded: --max-ms
 # 25 s emulated (about 25 s wall once the board talks to the hub), --wall-ms 150 s.
@@ -31,6 +31,11 @@ connects=$(hub_connects vbfault)
 offline=$(awk '/^Ethernet link lost/ { down = 1 } down && /^connected to IoT Hub/ { down = 0 }
                down && /^Sending message [0-9]+:/ { c++ } END { print c + 0 }' "$work/console.txt")
 [[ $offline -ge 1 ]] || fail "no telemetry was made while the link was down"
+grep -q '^  not connected: [0-9]* queued (room for 16), sent in order once the hub is back' "$work/console.txt" ||
+  fail "the board did not say it queues readings while the hub is away"
+grep -q '^  connected again: sending [0-9]* queued reading' "$work/console.txt" ||
+  fail "the board did not say it sends the queued readings"
+! grep -q '^  queue full' "$work/console.txt" || fail "a 10 s outage at 1 s per reading overflowed a queue of 16"
 # The line after the outage: acknowledgements must go on once the board is back.
 after=$(awk '/^Ethernet link up/ { n++ } n >= 2 && /acknowledged by the hub/ { c++ } END { print c + 0 }' "$work/console.txt")
 [[ $after -ge 3 ]] || fail "only $after acknowledgements after the link came back"

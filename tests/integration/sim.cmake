@@ -16,6 +16,11 @@ foreach(fault_case token_renewal outages)
   set_tests_properties(sim_hub_${fault_case} PROPERTIES TIMEOUT 240 LABELS integration)
 endforeach()
 
+# The offline telemetry queue (issue 11 §4): readings held during a network cut, the oldest dropped and reported
+# when full, everything else delivered in order.
+add_test(NAME sim_offline_queue COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/sim_offline_queue.sh $<TARGET_FILE:picohub>)
+set_tests_properties(sim_offline_queue PROPERTIES TIMEOUT 120 LABELS integration)
+
 # picohub sim's twin and direct methods against the local hub (issue 11).
 add_test(NAME sim_twin_methods_local_hub
          COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/sim_twin_methods.sh $<TARGET_FILE:picohub>)

@@ -19,7 +19,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-count=120
+count=240  # 60 s of readings: the 30 s cut falls inside them, and the kill after it
 port=$(free_port)
 proxy_port=$(free_port)
 "$picohub" hub start --port "$port" > "$work/start.txt" 2>&1 || { cat "$work/start.txt"; fail "hub start"; }
@@ -52,6 +52,8 @@ wait_for_line "$work/proxy.txt" "proxy: restored" 5
 for _ in $(seq 1 300); do [[ $(connects) -gt $before_cut ]] && break; sleep 0.1; done
 [[ $(connects) -gt $before_cut ]] || { tail -n 20 "$work/sim.txt"; fail "no new CONNECT within 30 s of the network coming back"; }
 refused=$(grep -c 'reset (network is cut)' "$work/proxy.txt" || true)
+grep -q '  not connected: .* queued (room for 256), sent in order once the hub is back' "$work/sim.txt" ||
+  fail "the sim did not say that it queues readings while the hub is away"
 pass "network cut for 30 s (RST; $refused attempts refused meanwhile): the sim reconnected by itself"
 
 # (2) The broker is killed mid-run and started again on the same port.

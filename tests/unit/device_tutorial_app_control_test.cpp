@@ -72,7 +72,8 @@ struct Rig : DeviceEventSink {
   Lines console;
   Control control;
   std::array<char, 160> line{};
-  TutorialApp app{client, sensor, console, line, TutorialOptions{5000, 0, mqtt::QoS::at_most_once, 100}};
+  std::array<QueuedTelemetry, 4> queue{};
+  TutorialApp app{client, sensor, console, line, queue, TutorialOptions{5000, 0, mqtt::QoS::at_most_once, 100}};
   std::uint64_t now = 0;
   std::vector<Bytes> keep;
 
@@ -178,7 +179,7 @@ TEST(DeviceTutorialAppControl, MethodsBlinkGetStatusAndReboot) {
   EXPECT_EQ(answers[1].topic, "$iothub/methods/res/400/?$rid=2");
   EXPECT_EQ(answers[2].topic, "$iothub/methods/res/200/?$rid=3");
   EXPECT_EQ(text(answers[2].payload), R"({"uptimeS":42,"ip":"192.0.2.10","telemetryIntervalS":5,"messagesSent":0,)"
-                                      R"("messagesAcked":0,"dropped":0})");
+                                      R"("messagesAcked":0,"dropped":0,"telemetryQueued":0,"telemetryDropped":0})");
   EXPECT_EQ(answers[3].topic, "$iothub/methods/res/200/?$rid=4");
   EXPECT_EQ(rig.control.reboots, 1);
   EXPECT_TRUE(rig.console.has("Method getStatus: status 200, answer {"));

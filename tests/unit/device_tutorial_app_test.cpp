@@ -2,6 +2,7 @@
 // both shells print, retry of the same message when the window is full, C2D printing and the over-size drop.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <array>
 #include <string>
 #include <vector>
@@ -39,10 +40,11 @@ struct AppRig : DeviceEventSink {
   FixedSensor sensor;
   Lines console;
   std::array<char, 160> line{};  // the board's console line
+  std::array<QueuedTelemetry, 4> queue{};
   TutorialApp app;
   std::uint64_t now = 0;
 
-  explicit AppRig(TutorialOptions options) : app(client, sensor, console, line, options) {}
+  explicit AppRig(TutorialOptions options) : app(client, sensor, console, line, queue, options) {}
   void on_device_event(const iothub::DeviceEvent& e) override { app.on_event(e); }
   void step() { pump.step(transport, client, *this, now, unix_now); }
 
@@ -97,29 +99,106 @@ TEST(DeviceTutorialApp, SendsTheTutorialsJsonEveryIntervalWithContentType) {
   EXPECT_EQ(rig.app.next_deadline_ms(), TutorialApp::no_deadline);
 }
 
-TEST(DeviceTutorialApp, AFullWindowRetriesTheSameMessageWithoutSkippingItsNumber) {
-  AppRig rig({10, 0, mqtt::QoS::at_least_once, 100});  // window of 2, no PUBACKs
+TEST(DeviceTutorialApp, AFullWindowQueuesReadingsAndSendsThemInOrderOnceThereIsRoom) {
+  AppRig rig({10, 0, mqtt::QoS::at_least_once, 100});  // window of 2, no PUBACKs yet
   rig.connect();
   rig.app.start(0);
   ASSERT_TRUE(rig.app.on_time(0));
   ASSERT_TRUE(rig.app.on_time(10));
-  ASSERT_TRUE(rig.app.on_time(20));  // third: window full
+  ASSERT_TRUE(rig.app.on_time(20));  // third: window full, queued
   EXPECT_EQ(rig.app.sent(), 3u);
-  EXPECT_EQ(rig.app.next_deadline_ms(), 120u);
-  ASSERT_TRUE(rig.app.on_time(120));  // still full: no new "Sending" line
-  EXPECT_EQ(rig.console.lines.size(), 3u);
+  EXPECT_EQ(rig.app.queued(), 1u);
+  EXPECT_EQ(rig.app.next_deadline_ms(), 30u);  // readings stay on schedule
+  ASSERT_TRUE(rig.app.on_time(30));            // fourth, queued behind the third
+  EXPECT_EQ(rig.app.queued(), 2u);
   rig.step();
   auto pubs = rig.published();
   ASSERT_EQ(pubs.size(), 2u);
   rig.transport.push(encoded(mqtt::Puback{pubs[0].packet_id}));
+  rig.transport.push(encoded(mqtt::Puback{pubs[1].packet_id}));
   rig.step();
-  ASSERT_TRUE(rig.app.on_time(220));  // room again: message 3 goes out
+  ASSERT_TRUE(rig.app.on_time(35));  // room again: 3 then 4, before any newer reading
   rig.step();
   pubs = rig.published();
-  ASSERT_EQ(pubs.size(), 1u);
-  EXPECT_NE(std::string(reinterpret_cast<const char*>(pubs[0].payload.data()), pubs[0].payload.size())
-                .find("\"messageId\":3,"),
-            std::string::npos);
+  ASSERT_EQ(pubs.size(), 2u);
+  const auto body = [](const mqtt::Publish& p) {
+    return std::string(reinterpret_cast<const char*>(p.payload.data()), p.payload.size());
+  };
+  EXPECT_NE(body(pubs[0]).find("\"messageId\":3,"), std::string::npos);
+  EXPECT_NE(body(pubs[1]).find("\"messageId\":4,"), std::string::npos);
+  EXPECT_EQ(rig.app.queued(), 0u);
+  EXPECT_EQ(rig.app.telemetry_dropped(), 0u);
+}
+
+TEST(DeviceTutorialApp, OfflineReadingsAreQueuedThenSentInOrderAndTheOldestDroppedWhenFullIsSaid) {
+  AppRig rig({1000, 8, mqtt::QoS::at_least_once, 100});  // queue of 4
+  rig.app.start(0);                                      // not connected yet
+  for (std::uint64_t t = 0; t <= 5000; t += 1000) ASSERT_TRUE(rig.app.on_time(t));
+  EXPECT_EQ(rig.app.sent(), 6u);
+  EXPECT_EQ(rig.app.queued(), 4u);
+  EXPECT_EQ(rig.app.telemetry_dropped(), 2u);
+  const auto& lines = rig.console.lines;
+  EXPECT_EQ(lines[1], "  not connected: 1 queued (room for 4), sent in order once the hub is back");
+  EXPECT_EQ(std::count_if(lines.begin(), lines.end(),
+                          [](const std::string& l) { return l.rfind("  not connected", 0) == 0; }),
+            1)
+      << "said once per outage";
+  EXPECT_EQ(lines.back(), "  queue full (4 readings): dropped message 2, the oldest; 2 dropped so far");
+  EXPECT_FALSE(rig.app.done_sending());
+
+  rig.now = 5050;
+  rig.connect();
+  ASSERT_TRUE(rig.app.on_time(5050));  // window of 2: 3 and 4 go now
+  EXPECT_EQ(rig.console.lines.back(), "  connected again: sending 4 queued readings in order");
+  rig.step();
+  auto pubs = rig.published();
+  ASSERT_EQ(pubs.size(), 2u);
+  std::vector<std::string> bodies;
+  for (int round = 0; round < 3 && !pubs.empty(); ++round) {
+    for (const auto& p : pubs) {
+      bodies.emplace_back(reinterpret_cast<const char*>(p.payload.data()), p.payload.size());
+      rig.transport.push(encoded(mqtt::Puback{p.packet_id}));
+    }
+    rig.step();
+    ASSERT_TRUE(rig.app.on_time(5100 + static_cast<std::uint64_t>(round)));
+    rig.step();
+    pubs = rig.published();
+  }
+  ASSERT_EQ(bodies.size(), 4u);
+  for (std::size_t i = 0; i < bodies.size(); ++i)
+    EXPECT_NE(bodies[i].find("\"messageId\":" + std::to_string(i + 3) + ","), std::string::npos) << bodies[i];
+  EXPECT_EQ(rig.app.queued(), 0u);
+}
+
+TEST(DeviceTutorialApp, ThroughputModeMakesTheNextReadingOnlyOnceTheQueueIsEmpty) {
+  AppRig rig({0, 0, mqtt::QoS::at_least_once, 0});  // window of 2
+  rig.connect();
+  rig.app.start(0);
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(rig.app.on_time(0));
+  EXPECT_EQ(rig.app.sent(), 3u);  // two in flight, one waiting; nothing dropped
+  EXPECT_EQ(rig.app.queued(), 1u);
+  EXPECT_EQ(rig.app.telemetry_dropped(), 0u);
+}
+
+TEST(TelemetryQueue, IsFirstInFirstOutAndDropsTheOldestWhenFull) {
+  std::array<QueuedTelemetry, 2> slots{};
+  TelemetryQueue q(slots);
+  EXPECT_FALSE(q.push("a", 1));
+  EXPECT_FALSE(q.push("b", 2));
+  EXPECT_EQ(q.push("c", 3), std::optional<std::uint32_t>(1));
+  EXPECT_EQ(q.front().text(), "b");
+  q.pop();
+  EXPECT_EQ(q.front().number, 3u);
+  EXPECT_FALSE(q.push("d", 4));  // wraps around
+  q.pop();
+  EXPECT_EQ(q.front().text(), "d");
+  q.pop();
+  EXPECT_TRUE(q.empty());
+  q.pop();  // harmless when empty
+  EXPECT_EQ(q.dropped(), 1u);
+  TelemetryQueue none({});
+  EXPECT_EQ(none.push("x", 9), std::optional<std::uint32_t>(9));
+  EXPECT_EQ(none.dropped(), 1u);
 }
 
 TEST(DeviceTutorialApp, QosZeroSaysItIsNotAcknowledged) {

@@ -22,6 +22,7 @@ DeviceConfig full_config(std::span<const std::uint8_t> ca) {
   config.mac = {0x02, 0x11, 0x22, 0x33, 0x44, 0x55};
   config.sas_ttl_s = 45;
   config.model_id = "dtmi:picohub:W5100sEvbPico;1";
+  config.telemetry_queue = 24;
   return config;
 }
 
@@ -71,6 +72,7 @@ TEST(ConfigBlock, RoundTripKeepsEveryField) {
   EXPECT_EQ(decoded->mac, (MacAddress{0x02, 0x11, 0x22, 0x33, 0x44, 0x55}));
   EXPECT_EQ(decoded->sas_ttl_s, 45u);
   EXPECT_EQ(decoded->model_id, "dtmi:picohub:W5100sEvbPico;1");
+  EXPECT_EQ(decoded->telemetry_queue, 24u);
   EXPECT_EQ(decoded->format_version, 2u);
 }
 
@@ -95,7 +97,8 @@ TEST(ConfigBlock, MinimalBlockMeansDhcpAndNoExtraCa) {
   EXPECT_FALSE(decoded->static_ip.has_value());
   EXPECT_TRUE(decoded->extra_ca.empty());
   EXPECT_EQ(decoded->telemetry_interval_ms, 5000u);
-  EXPECT_TRUE(decoded->model_id.empty());  // no Plug and Play model announced
+  EXPECT_TRUE(decoded->model_id.empty());                        // no Plug and Play model announced
+  EXPECT_EQ(decoded->telemetry_queue, default_telemetry_queue);  // no record: the default
 }
 
 TEST(ConfigBlock, HeaderFieldsAreWhereTheFormatSaysLittleEndian) {
@@ -310,6 +313,11 @@ TEST(ConfigBlock, EncoderRefusesBadValues) {
   EXPECT_EQ(refused(c), ConfigFault::model_id_invalid);
   EXPECT_EQ(message(*check_config(c)),
             "Plug and Play model id (14 bytes) is not a DTMI such as dtmi:picohub:W5100sEvbPico;1");
+  c = full_config({});
+  c.telemetry_queue = 0;
+  EXPECT_EQ(refused(c), ConfigFault::telemetry_queue_out_of_range);
+  c.telemetry_queue = max_telemetry_queue + 1;
+  EXPECT_EQ(message(*check_config(c)), "telemetry queue of 33 readings is out of range (1 .. 32)");
 }
 
 TEST(ConfigBlock, EncoderRefusesATooSmallBufferAndSaysHowBig) {
