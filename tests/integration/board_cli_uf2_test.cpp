@@ -194,6 +194,19 @@ TEST_F(BoardUf2, SasTtlLandsInTheBlockAndInspectShowsIt) {
   EXPECT_NE(shown.output.find("SAS token  30 s lifetime"), std::string::npos) << shown.output;
 }
 
+TEST_F(BoardUf2, TheOfflineQueueLengthLandsInTheBlockAndInspectShowsIt) {
+  CliRun run = uf2(fw_arg());
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_NE(run.output.find("queue      16 readings held while the hub is unreachable"), std::string::npos)
+      << run.output;
+  run = uf2(fw_arg() + " --queue 32");
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  const auto config = written_config();
+  ASSERT_TRUE(config.has_value());
+  EXPECT_EQ(config->telemetry_queue, 32u);
+  EXPECT_NE(inspect().output.find("queue      32 readings"), std::string::npos);
+}
+
 TEST_F(BoardUf2, ThePlugAndPlayModelIsTheTutorialsByDefaultChosenOrNone) {
   CliRun run = uf2(fw_arg());
   ASSERT_EQ(run.exit_code, 0) << run.output;
@@ -251,6 +264,8 @@ TEST_F(BoardUf2, RefusesWhatTheBoardCouldNotUseWithExitTwoAndTheReason) {
       {"token lifetime too short", "--sas-ttl 10s", nullptr, "--sas-ttl looks like 60m, 30s or 1440m"},
       {"token lifetime too long", "--sas-ttl 1441m", nullptr, "--sas-ttl"},
       {"token lifetime not whole seconds", "--sas-ttl 30500ms", nullptr, "--sas-ttl"},
+      {"no offline queue", "--queue 0", nullptr, "--queue 0 is out of range: the board holds 1 to 32"},
+      {"offline queue beyond RAM", "--queue 33", nullptr, "--queue 33 is out of range"},
       {"multicast MAC", "--mac 01:00:5e:00:00:01", nullptr, "multicast"},
       {"bad static IP", "--static-ip 10.0.0.5,10.0.0.1", nullptr, "IP/PREFIX"},
       {"CA not a certificate", "--ca /dev/null", nullptr, "no X.509 certificate"},
