@@ -10,7 +10,8 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 format=${CLANG_FORMAT:-clang-format-14}
 tidy=${CLANG_TIDY:-clang-tidy-14}
-db=build/host
+# The compile database: ./run test has just built host-asan (its generated headers exist); any preset's will do.
+db=${PICOHUB_TIDY_DB:-build/host-asan}
 
 # Our C++ files; cmake/mbedtls/*.h is mbedTLS's configuration, kept in mbedTLS's own layout.
 cxx_files() { git ls-files -- '*.cpp' '*.hpp' '*.h' '*.c' ':(exclude)cmake/**'; }
@@ -26,7 +27,7 @@ tidy_units() {
 }
 
 run_tidy() {
-  [[ -f $db/compile_commands.json ]] || cmake --preset host >/dev/null
+  [[ -f $db/compile_commands.json ]] || cmake --preset "$(basename "$db")" >/dev/null
   local units
   mapfile -t units < <(tidy_units "$@")
   if (( ${#units[@]} == 0 )); then echo "clang-tidy: no C++ file of the host build to check"; return 0; fi
