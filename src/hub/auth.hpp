@@ -33,8 +33,11 @@ struct AuthResult {
 
 // now_s: unix seconds. The service principal: username = policy name (e.g. "iothubowner"), sr = url-encoded host,
 // skn = that policy, client id not shaped like a device id (it never passes as a device).
+// client_cert_der: the TLS client certificate (DER), empty when none was presented. A device registered with
+// X.509 (selfSigned | certificateAuthority) is judged by it alone: a password, if any, is ignored. A SAS device
+// is judged by its token alone: a certificate it presents is ignored (docs/x509.md).
 AuthResult authenticate(const HubConfig& config, Store& store, std::string_view client_id, std::string_view username,
-                        std::string_view password, std::int64_t now_s);
+                        std::string_view password, std::int64_t now_s, std::string_view client_cert_der = {});
 
 // Device ids: ≤128 chars of ASCII alphanumerics and - . % _ * ? ! ( ) , : = @ $ ' (reference §1.3).
 bool is_valid_device_id(std::string_view id);
