@@ -126,7 +126,8 @@ int on_basic_auth(int, void* event_data, void* userdata) {
     const char* client_id = mosquitto_client_id(ev->client);
     // An X.509 device sends no password: its certificate (read here) stands for it.
     const std::string cert = client_certificate_der(ev->client);
-    if (hub == nullptr || client_id == nullptr || ev->username == nullptr || (ev->password == nullptr && cert.empty())) {
+    if (hub == nullptr || client_id == nullptr || ev->username == nullptr ||
+        (ev->password == nullptr && cert.empty())) {
       mosquitto_log_printf(MOSQ_LOG_NOTICE, "picohub: refused %s: %s", client_id ? client_id : "(no client id)",
                            hub ? "a username and a SAS token password (or an X.509 client certificate) are required"
                                : "hub state unavailable");

@@ -88,7 +88,6 @@ AuthResult authenticate_service(const HubConfig& config, std::string_view userna
   return r;
 }
 
-
 // A device registered with X.509: its certificate decides (the TLS handshake proved the key); no token needed.
 AuthResult authenticate_x509(Store& store, const DeviceRecord& device, std::string_view cert_der, std::int64_t now_s) {
   X509Device who{device.device_id, device.auth, device.primary_thumbprint, device.secondary_thumbprint};
@@ -103,8 +102,8 @@ AuthResult authenticate_x509(Store& store, const DeviceRecord& device, std::stri
   AuthResult r;
   r.accepted = true;
   // The connection lasts while the certificate is valid (the hub closes it when expiry_s passes, as for a token).
-  r.expiry_s = static_cast<std::int64_t>(std::min<std::uint64_t>(static_cast<std::uint64_t>(info.not_after_s),
-                                                                 kLatestExpiry));
+  r.expiry_s = static_cast<std::int64_t>(
+      std::min<std::uint64_t>(static_cast<std::uint64_t>(info.not_after_s), kLatestExpiry));
   r.generation_id = generation_id(device.created_ms);
   return r;
 }
@@ -114,7 +113,8 @@ AuthResult authenticate_sas_device(const HubConfig& config, Store& store, const 
                                    const std::string& module_id, std::string_view password, std::int64_t now_s) {
   const std::string& device_id = device.device_id;
   if (password.empty() && device.auth == DeviceAuth::sas && module_id.empty()) {
-    return refuse("device '" + device_id + "' uses SAS keys: send a SAS token as the password (an X.509 "
+    return refuse("device '" + device_id +
+                  "' uses SAS keys: send a SAS token as the password (an X.509 "
                   "certificate does not authenticate it; re-create it with --auth x509-thumbprint|x509-ca)");
   }
   auto token = iothub::parse_sas_token(password);
@@ -135,8 +135,8 @@ AuthResult authenticate_sas_device(const HubConfig& config, Store& store, const 
   if (!module_id.empty()) {
     auto module = store.find_module(device_id, module_id);
     if (!module) {
-      return refuse("module '" + device_id + "/" + module_id + "' is not registered; create it with `picohub module create " +
-                    device_id + " " + module_id + "`");
+      return refuse("module '" + device_id + "/" + module_id +
+                    "' is not registered; create it with `picohub module create " + device_id + " " + module_id + "`");
     }
     primary_key = module->primary_key;
     created_ms = module->created_ms;

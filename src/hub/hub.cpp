@@ -756,11 +756,11 @@ void Hub::on_control(ConnId conn, std::string_view client_id, std::string_view p
                         {"idScope", dps_.id_scope()},
                         {"version", options_.version}});
   }
-  respond_error(client, cid, 400, 400004,
-                "unknown op '" + op +
-                    "'; known: device.create|list|show|delete|update, module.create|list|show|delete, ca.add|list|delete, "
-                    "hub.info, "
-                    "c2d.send, c2d.feedback, method.invoke, twin.get, twin.update, telemetry.query");
+  respond_error(
+      client, cid, 400, 400004,
+      "unknown op '" + op +
+          "'; known: device.create|list|show|delete|update, module.create|list|show|delete, ca.add|list|delete, "
+          "hub.info, c2d.send, c2d.feedback, method.invoke, twin.get, twin.update, telemetry.query");
 }
 
 void Hub::op_device_create(const std::string& client, const std::string& cid, const json& f, std::int64_t now_ms) {

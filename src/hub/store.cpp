@@ -177,8 +177,8 @@ CREATE TABLE ca_certificates(
 PRAGMA user_version = 6;
 )sql";
 
-constexpr const char* kUpgrades[] = {kUpgrade0To1, kUpgrade1To2, kUpgrade2To3, kUpgrade3To4,
-                                     kUpgrade4To5, kUpgrade5To6};  // kUpgrades[v] takes schema v to v + 1
+constexpr const char* kUpgrades[] = {kUpgrade0To1, kUpgrade1To2, kUpgrade2To3,
+                                     kUpgrade3To4, kUpgrade4To5, kUpgrade5To6};  // kUpgrades[v] takes schema v to v + 1
 static_assert(std::size(kUpgrades) == kSchemaVersion);
 
 // state.db is created with `mode` before SQLite opens it: SQLite gives -wal and -shm the main file's mode.

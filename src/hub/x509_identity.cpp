@@ -147,8 +147,7 @@ std::optional<DeviceAuth> parse_device_auth(std::string_view text) {
 
 std::optional<CertificateInfo> inspect_certificate(std::string_view der, std::string& error) {
   Chain chain;
-  const int rc =
-      mbedtls_x509_crt_parse_der(&chain.crt, reinterpret_cast<const unsigned char*>(der.data()), der.size());
+  const int rc = mbedtls_x509_crt_parse_der(&chain.crt, reinterpret_cast<const unsigned char*>(der.data()), der.size());
   if (rc != 0) {
     error = "the client certificate does not parse as X.509 DER";
     return std::nullopt;
@@ -189,8 +188,8 @@ std::optional<std::string> check_device_certificate(const X509Device& device, st
     return "device '" + device.device_id + "' authenticates with X.509 but presented no client certificate";
   }
   Chain leaf;
-  if (mbedtls_x509_crt_parse_der(&leaf.crt, reinterpret_cast<const unsigned char*>(leaf_der.data()),
-                                 leaf_der.size()) != 0) {
+  if (mbedtls_x509_crt_parse_der(&leaf.crt, reinterpret_cast<const unsigned char*>(leaf_der.data()), leaf_der.size()) !=
+      0) {
     return std::string("the client certificate does not parse as X.509");
   }
   const CertificateInfo info = facts_of(leaf.crt);

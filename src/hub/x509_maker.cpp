@@ -57,15 +57,15 @@ std::string validity_text(std::int64_t unix_s) {
 
 bool generate_p256(Key& key, Random& random) {
   return mbedtls_pk_setup(&key.pk, mbedtls_pk_info_from_type(MBEDTLS_PK_ECKEY)) == 0 &&
-         mbedtls_ecp_gen_key(MBEDTLS_ECP_DP_SECP256R1, mbedtls_pk_ec(key.pk), mbedtls_ctr_drbg_random,
-                             &random.drbg) == 0;
+         mbedtls_ecp_gen_key(MBEDTLS_ECP_DP_SECP256R1, mbedtls_pk_ec(key.pk), mbedtls_ctr_drbg_random, &random.drbg) ==
+             0;
 }
 
 // The issuer's key and subject name (as text mbedtls_x509write_crt_set_issuer_name reads back).
 bool load_issuer(const KeyAndCertificate& issuer, Key& key, std::string& name, Random& random) {
   const auto* k = reinterpret_cast<const unsigned char*>(issuer.key_pem.c_str());
-  if (mbedtls_pk_parse_key(&key.pk, k, issuer.key_pem.size() + 1, nullptr, 0, mbedtls_ctr_drbg_random,
-                           &random.drbg) != 0) {
+  if (mbedtls_pk_parse_key(&key.pk, k, issuer.key_pem.size() + 1, nullptr, 0, mbedtls_ctr_drbg_random, &random.drbg) !=
+      0) {
     return false;
   }
   mbedtls_x509_crt crt;
@@ -86,7 +86,8 @@ std::optional<KeyAndCertificate> make_certificate(const CertificateSpec& spec, c
   Random random;
   Key key, issuer_key;
   Writer w;
-  if (psa_crypto_init() != PSA_SUCCESS || !random.seed()) return error = "cannot seed the random generator", std::nullopt;
+  if (psa_crypto_init() != PSA_SUCCESS || !random.seed())
+    return error = "cannot seed the random generator", std::nullopt;
   if (!generate_p256(key, random)) return error = "cannot generate a P-256 key", std::nullopt;
   const std::string subject = "CN=" + spec.common_name;
   std::string issuer_name = subject;

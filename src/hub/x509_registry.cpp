@@ -28,7 +28,8 @@ std::optional<std::string> read_device_auth(const json& f, DeviceRecord& d) {
     return std::nullopt;
   }
   if (!primary) return "a selfSigned device needs primaryThumbprint (SHA-1 or SHA-256 of its certificate, hex)";
-  for (auto [text, out] : {std::pair{&primary, &d.primary_thumbprint}, std::pair{&secondary, &d.secondary_thumbprint}}) {
+  for (auto [text, out] :
+       {std::pair{&primary, &d.primary_thumbprint}, std::pair{&secondary, &d.secondary_thumbprint}}) {
     if (!*text) continue;
     auto normalized = normalize_thumbprint(**text);
     if (!normalized) return "thumbprint '" + **text + "' is not 40 (SHA-1) or 64 (SHA-256) hex digits";
@@ -66,7 +67,8 @@ void Hub::op_ca(const std::string& op, const std::string& client, const std::str
     log(LogLevel::notice, "CA certificate " + *name + " deleted");
     return respond(client, cid, 200, json{{"deleted", *name}});
   }
-  if (op != "ca.add") return respond_error(client, cid, 400, 400004, "unknown op '" + op + "'; known: ca.add|list|delete");
+  if (op != "ca.add")
+    return respond_error(client, cid, 400, 400004, "unknown op '" + op + "'; known: ca.add|list|delete");
   const auto pem = optional_string(f, "pem", error);
   if (!pem) return respond_error(client, cid, 400, 400004, "field 'pem' (the CA certificate, PEM) is required");
   auto der = pem_certificate_to_der(*pem, error);

@@ -219,8 +219,8 @@ class X509Registry : public ::testing::Test {
   void SetUp() override {
     store = memory_store();
     hub = std::make_unique<Hub>(test_config(), *store, port);
-    ASSERT_TRUE(hub->on_basic_auth(&conn, "picohub-service-t", "iothubowner", token(kHost, kKey, kNow + 3600, "iothubowner"),
-                                   true, kNow * 1000));
+    ASSERT_TRUE(hub->on_basic_auth(&conn, "picohub-service-t", "iothubowner",
+                                   token(kHost, kKey, kNow + 3600, "iothubowner"), true, kNow * 1000));
   }
   nlohmann::json call(const std::string& op, nlohmann::json fields) {
     fields["op"] = op;
@@ -257,8 +257,9 @@ TEST_F(X509Registry, CreatesASelfSignedDeviceWithNormalizedThumbprintsAndNoKeys)
 
 TEST_F(X509Registry, RefusesBadThumbprintsAndSelfSignedWithoutOne) {
   EXPECT_EQ(call("device.create", {{"deviceId", "d1"}, {"authType", "selfSigned"}})["status"], 400);
-  EXPECT_EQ(call("device.create", {{"deviceId", "d1"}, {"authType", "selfSigned"}, {"primaryThumbprint", "xyz"}})["status"],
-            400);
+  EXPECT_EQ(
+      call("device.create", {{"deviceId", "d1"}, {"authType", "selfSigned"}, {"primaryThumbprint", "xyz"}})["status"],
+      400);
   EXPECT_EQ(call("device.create", {{"deviceId", "d1"}, {"authType", "x509"}})["status"], 400);
   EXPECT_FALSE(store->find_device("d1"));
 }
