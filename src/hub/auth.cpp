@@ -101,6 +101,7 @@ AuthResult authenticate_x509(Store& store, const DeviceRecord& device, std::stri
   }
   AuthResult r;
   r.accepted = true;
+  r.by_certificate = true;
   // The connection lasts while the certificate is valid (the hub closes it when expiry_s passes, as for a token).
   r.expiry_s = static_cast<std::int64_t>(
       std::min<std::uint64_t>(static_cast<std::uint64_t>(info.not_after_s), kLatestExpiry));

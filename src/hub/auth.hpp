@@ -24,11 +24,12 @@ struct AuthResult {
   Principal principal = Principal::device;
   std::string device_id;
   std::string module_id;
-  std::string policy;         // service principal's policy name
-  std::int64_t expiry_s = 0;  // token `se`; the connection is closed when it passes
-  std::string model_id;       // Plug and Play: the user name's model-id (a DTMI), empty if none
-  std::string generation_id;  // per identity; a deleted and re-created identity gets a new one
-  std::string reason;         // why it was refused (for the broker log), empty when accepted
+  std::string policy;           // service principal's policy name
+  std::int64_t expiry_s = 0;    // token `se` (or the certificate's notAfter); the connection is closed when it passes
+  bool by_certificate = false;  // an X.509 device, accepted for its client certificate
+  std::string model_id;         // Plug and Play: the user name's model-id (a DTMI), empty if none
+  std::string generation_id;    // per identity; a deleted and re-created identity gets a new one
+  std::string reason;           // why it was refused (for the broker log), empty when accepted
 };
 
 // now_s: unix seconds. The service principal: username = policy name (e.g. "iothubowner"), sr = url-encoded host,

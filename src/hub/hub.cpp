@@ -125,8 +125,8 @@ bool Hub::on_basic_auth(ConnId conn, std::string_view client_id, std::string_vie
     remember_model_id(c);
     if (c.module_id.empty()) c2d_dirty_.insert(c.device_id);
     log_client(who, LogLevel::notice,
-               who + " connected (" + (password.empty() && !client_cert_der.empty() ? "certificate" : "token") +
-                   " valid until " + iso8601_utc(c.expiry_s * 1000) + ")");
+               who + " connected (" + (auth.by_certificate ? "certificate" : "token") + " valid until " +
+                   iso8601_utc(c.expiry_s * 1000) + ")");
   } else {
     log_client(who, LogLevel::notice, "service client " + who + " connected with policy " + auth.policy);
   }

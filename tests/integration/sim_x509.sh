@@ -26,6 +26,13 @@ cs=$(sed -n 's/^connection string: //p' "$work/cert.txt")
 "$picohub" device show x509dev > "$work/show.txt"
 grep -q 'authType *selfSigned' "$work/show.txt" || { cat "$work/show.txt"; fail "device show lacks the auth type"; }
 "$picohub" device list | grep -q 'x509dev .*selfSigned' || fail "device list lacks the auth type"
+[[ $("$picohub" device connection-string x509dev --gateway) == "$cs" ]] || fail "device connection-string != $cs"
+set +e
+timeout 30 "$picohub" sim -c "$cs" --ca "$ca" --count 1 > "$work/nocert.txt" 2>&1; rc=$?
+set -e
+[[ $rc -eq 2 ]] && grep -q 'needs the device certificate and key: --cert FILE --cert-key FILE' "$work/nocert.txt" \
+  || { cat "$work/nocert.txt"; fail "x509 without --cert: exit $rc"; }
+ok "device show/list/connection-string know the X.509 device; sim without --cert says what it needs (exit 2)"
 timeout 60 "$picohub" monitor --device x509dev --count 3 --timeout 50 --json > "$work/monitor.txt" 2>&1 &
 monitor=$!
 sleep 1
@@ -34,6 +41,7 @@ timeout 60 "$picohub" sim -c "$cs" --ca "$ca" --cert "$work/certs/x509dev.crt" -
 wait "$monitor" || { cat "$work/monitor.txt"; fail "monitor did not see 3 messages"; }
 [[ $(grep -c 'acknowledged by the hub' "$work/sim.txt") -eq 3 ]] || { cat "$work/sim.txt"; fail "3 PUBACKs"; }
 [[ $(grep -c '"deviceId":"x509dev"' "$work/monitor.txt") -eq 3 ]] || { cat "$work/monitor.txt"; fail "monitor saw != 3"; }
+grep -q "x509dev connected (certificate valid until" "$PICOHUB_DATA/mosquitto.log" || fail "hub log lacks the X.509 connect"
 ok "self-signed device (picohub device cert): 3 telemetry messages from picohub sim seen by picohub monitor"
 
 # Another self-signed certificate for the same device id: a different thumbprint, refused.

@@ -98,6 +98,7 @@ TEST_F(X509Auth, SelfSignedAcceptedBySha1ThumbprintGivenInLowerCase) {
   EXPECT_TRUE(r.accepted) << r.reason;
   EXPECT_EQ(r.device_id, "dev1");
   EXPECT_EQ(r.expiry_s, kNow + 365 * kDay);  // the connection lasts as long as the certificate
+  EXPECT_TRUE(r.by_certificate);
 }
 
 TEST_F(X509Auth, SelfSignedAcceptedBySha256SecondaryThumbprint) {
