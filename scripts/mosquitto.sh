@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Builds the hub's broker: mosquitto 2.0.11 from Debian 12's source package (the exact version Debian ships,
 # with Debian's own patches) plus picohub's patch (patches/mosquitto/*.patch), into .deps/mosquitto/sbin.
-# The patch adds two plugin events that 2.0.11 lacks: a device's PUBACK of an outgoing QoS 1 message and a Will
-# being published (docs/hub-acks.md says why and what it costs). Idempotent: the stamp names the source
+# picohub-events.patch adds plugin events that 2.0.11 lacks: a device's PUBACK of an outgoing QoS 1 message and a Will
+# being published (docs/hub-acks.md says why and what it costs); picohub-client-certs.patch lets a listener request
+# a client certificate and leave the decision to the plugin (docs/x509.md). Idempotent: the stamp names the source
 # version and the patch's checksum, so a changed patch rebuilds and an unchanged one only checks.
 #   MOSQUITTO_SOURCE_DIR=/path/to/mosquitto-2.0.11 builds that tree instead of fetching.
 set -euo pipefail
@@ -10,10 +11,11 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 want_version=2.0.11
 cache="$root/.cache/mosquitto"
 prefix="$root/.deps/mosquitto"
-patch_file="$root/patches/mosquitto/picohub-events.patch"
+# Applied in this order (each one is written against the tree the ones before it leave).
+patch_files=("$root/patches/mosquitto/picohub-events.patch" "$root/patches/mosquitto/picohub-client-certs.patch")
 say() { printf '[mosquitto] %s\n' "$*"; }
 
-patch_sum=$(sha256sum "$patch_file" | cut -c1-16)
+patch_sum=$(cat "${patch_files[@]}" | sha256sum | cut -c1-16)
 stamp="$prefix/.built-$want_version-$patch_sum"
 if [[ -f "$stamp" && -x "$prefix/sbin/mosquitto" && -z "${MOSQUITTO_SOURCE_DIR:-}" ]]; then
   say "patched broker $want_version present in ${prefix#$root/}/sbin"
@@ -59,7 +61,7 @@ grep -q "VERSION=$want_version" "$src/config.mk" || { say "need mosquitto $want_
 # Patch a private copy so the unpacked source stays pristine (a changed patch applies to a clean tree).
 work="$root/.cache/mosquitto-build"
 rm -rf "$work"; cp -a "$src" "$work"
-patch -d "$work" -p1 --quiet < "$patch_file"
+for patch_file in "${patch_files[@]}"; do patch -d "$work" -p1 --quiet < "$patch_file"; done
 
 say "building the patched broker (the broker only, with Debian's build system and compiler flags)"
 start=$(date +%s)
@@ -78,4 +80,4 @@ mkdir -p "$prefix/sbin"
 install -m 0755 "$work/build/src/mosquitto" "$prefix/sbin/mosquitto"
 rm -f "$prefix"/.built-*
 touch "$stamp"
-say "installed ${prefix#$root/}/sbin/mosquitto ($want_version + picohub-events.patch) in $(( $(date +%s) - start )) s"
+say "installed ${prefix#$root/}/sbin/mosquitto ($want_version + ${#patch_files[@]} picohub patches) in $(( $(date +%s) - start )) s"

@@ -105,6 +105,9 @@ bool write_broker_config(const fs::path& dir, const HubConfig& config, const fs:
         << "keyfile " << (dir / "server.key").string() << "\n"
         << "tls_version tlsv1.2\n"
         << "require_certificate false\n"
+        // Patched broker (picohub-client-certs.patch): ask every client for a certificate and let the plugin judge
+        // it, so SAS and X.509 devices share this port as on IoT Hub (docs/x509.md).
+        << "picohub_request_certificate true\n"
         << "max_qos 1\n";  // a listener option: it must follow its listener line (IoT Hub grants QoS <= 1)
   }
   if (config.insecure_port) {

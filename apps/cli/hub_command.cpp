@@ -90,8 +90,15 @@ std::optional<json> wait_ready(const fs::path& dir, pid_t child, double seconds,
   while (std::chrono::steady_clock::now() < deadline) {
     int status = 0;
     if (child > 0 && ::waitpid(child, &status, WNOHANG) == child) {
-      err = {exit_failure, "mosquitto exited during start-up; the end of " + (dir / "mosquitto.log").string() +
-                               " says:\n" + log_tail(dir, 12)};
+      const std::string tail = log_tail(dir, 12);
+      err = {exit_failure,
+             "mosquitto exited during start-up; the end of " + (dir / "mosquitto.log").string() + " says:\n" + tail};
+      // A broker built before patches/mosquitto/picohub-client-certs.patch does not know the listener option.
+      if (tail.find("picohub_request_certificate") != std::string::npos) {
+        err.message +=
+            "  this broker lacks picohub's client-certificate patch: rebuild it with ./run setup "
+            "(scripts/mosquitto.sh)\n";
+      }
       return std::nullopt;
     }
     last = {};

@@ -77,6 +77,8 @@ int exit_code_for(Errc code) {
 struct SimOptions {
   std::string connection_string;
   std::string ca_file;
+  std::string cert_file;  // x509=true: the device certificate and its key (PEM)
+  std::string key_file;
   int count = 10;
   std::string interval = "1s";
   int qos = 1;
@@ -174,8 +176,11 @@ int run_sim(const SimOptions& o) {
     std::fprintf(stderr, "  expected HostName=<hub>.azure-devices.net;DeviceId=<id>;SharedAccessKey=<base64 key>\n");
     return exit_usage;
   }
-  if (identity->x509) {
-    std::fprintf(stderr, "picohub sim: x509=true connection strings are not supported yet: use SharedAccessKey\n");
+  if (identity->x509 != !o.cert_file.empty() || o.cert_file.empty() != o.key_file.empty()) {
+    std::fprintf(stderr, identity->x509
+                             ? "picohub sim: an x509=true connection string needs the device certificate and key: "
+                               "--cert FILE --cert-key FILE (picohub device cert ID makes both)\n"
+                             : "picohub sim: --cert and --cert-key go together, with an x509=true connection string\n");
     return exit_usage;
   }
   std::uint64_t interval_ms = 0, c2d_timeout_ms = 0;
@@ -219,6 +224,13 @@ int run_sim(const SimOptions& o) {
       return exit_usage;
     }
   }
+  if (identity->x509) {
+    if (auto r = tls.set_client_certificate_files(o.cert_file, o.key_file); !r) {
+      std::fprintf(stderr, "picohub sim: cannot use --cert/--cert-key: %s\n  detail: %s\n", r.error().what,
+                   tls.last_error_detail().c_str());
+      return exit_usage;
+    }
+  }
   endpoint.tls = &tls;
 
   auto memory = std::make_unique<HostClientMemory>();
@@ -256,8 +268,9 @@ int run_sim(const SimOptions& o) {
   });
   device_link.on_event([&](const iothub::DeviceEvent& event) { app.on_event(event); });
 
-  std::printf("Connecting to %s:%u as device '%.*s' (MQTT 3.1.1 over TLS, SAS token)\n", endpoint.host.c_str(),
-              endpoint.port, static_cast<int>(identity->device_id.size()), identity->device_id.data());
+  std::printf("Connecting to %s:%u as device '%.*s' (MQTT 3.1.1 over TLS, %s)\n", endpoint.host.c_str(), endpoint.port,
+              static_cast<int>(identity->device_id.size()), identity->device_id.data(),
+              identity->x509 ? "X.509 client certificate" : "SAS token");
   std::fflush(stdout);
   const auto report = [&](const Error& e, const char* doing) {
     std::fprintf(stderr, "picohub sim: %s failed: %s\n", doing, e.what);
@@ -267,8 +280,12 @@ int run_sim(const SimOptions& o) {
     return exit_code_for(e.code);
   };
   if (auto r = device_link.open(); !r) return report(r.error(), "connecting");
-  std::printf("Connected; SAS token valid until %s; subscribed to cloud-to-device messages\n",
-              utc_text(client.token_expiry_unix()).c_str());
+  if (identity->x509) {
+    std::printf("Connected with certificate %s; subscribed to cloud-to-device messages\n", o.cert_file.c_str());
+  } else {
+    std::printf("Connected; SAS token valid until %s; subscribed to cloud-to-device messages\n",
+                utc_text(client.token_expiry_unix()).c_str());
+  }
   std::fflush(stdout);
 
   // A desired telemetryInterval may move the next message: stop waiting when the app's deadline changes.
@@ -410,6 +427,10 @@ PICOHUB_COMMAND(10, [](CLI::App& root, int& exit_code) {
                   "Device connection string (HostName=...;DeviceId=...;SharedAccessKey=...)")
       ->envname("PICOHUB_CONNECTION_STRING");
   sim->add_option("--ca", options->ca_file, "Also trust this CA (PEM), e.g. the local hub's ca.crt");
+  sim->add_option("--cert", options->cert_file,
+                  "x509=true: the device certificate (PEM; picohub device cert makes one), docs/x509.md");
+  // Not --key: that one is the DPS enrollment key.
+  sim->add_option("--cert-key", options->key_file, "x509=true: the certificate's private key (PEM, unencrypted)");
   sim->add_option("--count,-n", options->count, "Telemetry messages to send")->check(CLI::NonNegativeNumber);
   sim->add_option("--interval", options->interval,
                   "Time between messages (1s, 250ms, 2m); 0 = as fast as the link takes them (throughput mode)");

@@ -6,6 +6,7 @@
 #include "hub/control_request.hpp"
 #include "hub/telemetry_event.hpp"
 #include "hub/twin.hpp"
+#include "hub/x509_registry.hpp"
 #include "iothub/topics.hpp"
 
 namespace picohub::hub {
@@ -83,11 +84,11 @@ bool Hub::commit(const std::string& what) {
 // ---------------------------------------------------------------- connections
 
 bool Hub::on_basic_auth(ConnId conn, std::string_view client_id, std::string_view username, std::string_view password,
-                        bool clean_session, std::int64_t now_ms) {
+                        bool clean_session, std::int64_t now_ms, std::string_view client_cert_der) {
   now_ms_ = now_ms;
   if (dps_.handles_username(username)) return dps_.on_basic_auth(conn, client_id, username, password, now_ms);
   std::string who(client_id.empty() ? "(no client id)" : client_id);
-  AuthResult auth = authenticate(config_, store_, client_id, username, password, seconds(now_ms));
+  AuthResult auth = authenticate(config_, store_, client_id, username, password, seconds(now_ms), client_cert_der);
   if (!auth.accepted) {
     log_client(who, LogLevel::notice, "refused " + who + ": " + auth.reason);
     return false;
@@ -123,7 +124,9 @@ bool Hub::on_basic_auth(ConnId conn, std::string_view client_id, std::string_vie
     activity_[c.device_id] = now_ms;
     remember_model_id(c);
     if (c.module_id.empty()) c2d_dirty_.insert(c.device_id);
-    log_client(who, LogLevel::notice, who + " connected (token valid until " + iso8601_utc(c.expiry_s * 1000) + ")");
+    log_client(who, LogLevel::notice,
+               who + " connected (" + (auth.by_certificate ? "certificate" : "token") + " valid until " +
+                   iso8601_utc(c.expiry_s * 1000) + ")");
   } else {
     log_client(who, LogLevel::notice, "service client " + who + " connected with policy " + auth.policy);
   }
@@ -662,12 +665,17 @@ void Hub::respond_error(const std::string& client_id, const std::string& correla
 json Hub::device_object(const DeviceRecord& record) {
   DeviceRecord d = record;
   if (auto it = activity_.find(d.device_id); it != activity_.end()) d.last_activity_ms = it->second;
+  const bool x509 = d.auth != DeviceAuth::sas;
   return json{{"deviceId", d.device_id},
               {"generationId", generation_id(d.created_ms)},
-              {"etag", content_etag(d.status + "|" + d.primary_key + "|" + d.secondary_key)},
+              {"etag", content_etag(d.status + "|" + d.primary_key + "|" + d.secondary_key +
+                                    (x509 ? "|" + d.primary_thumbprint + "|" + d.secondary_thumbprint : ""))},
               {"status", d.status},
-              {"primaryKey", d.primary_key},
-              {"secondaryKey", d.secondary_key},
+              {"authType", to_string(d.auth)},
+              {"primaryKey", x509 ? json(nullptr) : json(d.primary_key)},
+              {"secondaryKey", x509 ? json(nullptr) : json(d.secondary_key)},
+              {"primaryThumbprint", d.primary_thumbprint.empty() ? json(nullptr) : json(d.primary_thumbprint)},
+              {"secondaryThumbprint", d.secondary_thumbprint.empty() ? json(nullptr) : json(d.secondary_thumbprint)},
               {"connectionState", is_connected(d.device_id) ? "Connected" : "Disconnected"},
               {"lastActivityTime", d.last_activity_ms ? json(iso8601_utc(d.last_activity_ms)) : json(nullptr)},
               {"c2dQueueDepth", store_.c2d_depth(d.device_id)},
@@ -713,6 +721,7 @@ void Hub::on_control(ConnId conn, std::string_view client_id, std::string_view p
   if (op == "twin.update") return op_twin_update(client, cid, f, now_ms);
   if (op == "telemetry.query") return op_telemetry_query(client, cid, f);
   if (starts_with(op, "module.")) return op_module(op, client, cid, f, now_ms);
+  if (starts_with(op, "ca.")) return op_ca(op, client, cid, f, now_ms);
   if (op == "c2d.feedback") return op_c2d_feedback(client, cid, f);
   if (starts_with(op, "dps.")) {
     auto reply = dps_.on_control(op, f, now_ms);
@@ -747,10 +756,11 @@ void Hub::on_control(ConnId conn, std::string_view client_id, std::string_view p
                         {"idScope", dps_.id_scope()},
                         {"version", options_.version}});
   }
-  respond_error(client, cid, 400, 400004,
-                "unknown op '" + op +
-                    "'; known: device.create|list|show|delete|update, module.create|list|show|delete, hub.info, "
-                    "c2d.send, c2d.feedback, method.invoke, twin.get, twin.update, telemetry.query");
+  respond_error(
+      client, cid, 400, 400004,
+      "unknown op '" + op +
+          "'; known: device.create|list|show|delete|update, module.create|list|show|delete, ca.add|list|delete, "
+          "hub.info, c2d.send, c2d.feedback, method.invoke, twin.get, twin.update, telemetry.query");
 }
 
 void Hub::op_device_create(const std::string& client, const std::string& cid, const json& f, std::int64_t now_ms) {
@@ -783,6 +793,7 @@ void Hub::op_device_create(const std::string& client, const std::string& cid, co
   d.primary_key = primary.value_or(random_key_base64());
   d.secondary_key = secondary.value_or(random_key_base64());
   d.created_ms = now_ms;
+  if (auto problem = read_device_auth(f, d)) return respond_error(client, cid, 400, 400004, *problem);
   auto inserted = store_.insert_device(d);
   if (!stored(inserted, "device create") || !commit("device create")) return respond_store_error(client, cid);
   if (!*inserted) {

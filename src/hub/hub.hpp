@@ -68,8 +68,9 @@ class Hub {
   Hub& operator=(const Hub&) = delete;
 
   // true = accept (CONNACK 0), false = MOSQ_ERR_AUTH (CONNACK 5).
+  // client_cert_der: the TLS client certificate (DER), empty if none (X.509 devices, docs/x509.md).
   bool on_basic_auth(ConnId conn, std::string_view client_id, std::string_view username, std::string_view password,
-                     bool clean_session, std::int64_t now_ms);
+                     bool clean_session, std::int64_t now_ms, std::string_view client_cert_der = {});
   // true = allowed. A device's violation is denied and its connection is closed on the next tick.
   bool on_acl_check(ConnId conn, Access access, std::string_view topic, int qos, bool retain);
   // True once the hub has decided to disconnect this connection (a forbidden publish or subscribe): the plugin
@@ -174,6 +175,9 @@ class Hub {
   void op_device_delete(const std::string& client, const std::string& cid, const nlohmann::json& f);
   void op_module(const std::string& op, const std::string& client, const std::string& cid, const nlohmann::json& f,
                  std::int64_t now_ms);
+  // ca.add | ca.list | ca.delete: the CA certificates CA-signed devices chain to (hub_ca_ops.cpp).
+  void op_ca(const std::string& op, const std::string& client, const std::string& cid, const nlohmann::json& f,
+             std::int64_t now_ms);
   // The twin/method target named by deviceId [+ moduleId]: its identity key, or an error already answered.
   std::optional<std::string> target_identity(const std::string& client, const std::string& cid,
                                              const nlohmann::json& f);

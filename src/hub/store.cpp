@@ -165,8 +165,20 @@ ALTER TABLE twins ADD COLUMN tags_version INTEGER NOT NULL DEFAULT 0;
 PRAGMA user_version = 5;
 )sql";
 
-constexpr const char* kUpgrades[] = {kUpgrade0To1, kUpgrade1To2, kUpgrade2To3, kUpgrade3To4,
-                                     kUpgrade4To5};  // kUpgrades[v] takes schema v to v + 1
+// Schema 5 → 6: X.509 devices (IoT Hub's authentication type and the two thumbprints of a self-signed device)
+// and the CA certificates CA-signed devices chain to (docs/x509.md).
+constexpr const char* kUpgrade5To6 = R"sql(
+ALTER TABLE devices ADD COLUMN auth_type TEXT NOT NULL DEFAULT 'sas';
+ALTER TABLE devices ADD COLUMN primary_thumbprint TEXT NOT NULL DEFAULT '';
+ALTER TABLE devices ADD COLUMN secondary_thumbprint TEXT NOT NULL DEFAULT '';
+CREATE TABLE ca_certificates(
+  name TEXT PRIMARY KEY, pem TEXT NOT NULL, subject TEXT NOT NULL, thumbprint TEXT NOT NULL,
+  not_after_ms INTEGER NOT NULL, created_ms INTEGER NOT NULL);
+PRAGMA user_version = 6;
+)sql";
+
+constexpr const char* kUpgrades[] = {kUpgrade0To1, kUpgrade1To2, kUpgrade2To3,
+                                     kUpgrade3To4, kUpgrade4To5, kUpgrade5To6};  // kUpgrades[v] takes schema v to v + 1
 static_assert(std::size(kUpgrades) == kSchemaVersion);
 
 // state.db is created with `mode` before SQLite opens it: SQLite gives -wal and -shm the main file's mode.
@@ -378,10 +390,14 @@ DeviceRecord read_device(Stmt& s) {
   d.secondary_key = s.text(3);
   d.created_ms = s.integer(4);
   d.last_activity_ms = s.integer(5);
+  d.auth = parse_device_auth(s.text(6)).value_or(DeviceAuth::sas);
+  d.primary_thumbprint = s.text(7);
+  d.secondary_thumbprint = s.text(8);
   return d;
 }
 constexpr const char* kDeviceColumns =
-    "SELECT device_id, status, primary_key, secondary_key, created_ms, last_activity_ms FROM devices";
+    "SELECT device_id, status, primary_key, secondary_key, created_ms, last_activity_ms, auth_type, "
+    "primary_thumbprint, secondary_thumbprint FROM devices";
 }  // namespace
 
 std::optional<DeviceRecord> Store::find_device(const std::string& device_id) {
@@ -401,10 +417,11 @@ std::vector<DeviceRecord> Store::list_devices() {
 Result<bool> Store::insert_device(const DeviceRecord& d) {
   WriteScope scope(*this);
   Stmt s(db_,
-         "INSERT OR IGNORE INTO devices(device_id, status, primary_key, secondary_key, created_ms, last_activity_ms) "
-         "VALUES(?,?,?,?,?,?)");
+         "INSERT OR IGNORE INTO devices(device_id, status, primary_key, secondary_key, created_ms, last_activity_ms, "
+         "auth_type, primary_thumbprint, secondary_thumbprint) VALUES(?,?,?,?,?,?,?,?,?)");
   s.bind(1, d.device_id).bind(2, d.status).bind(3, d.primary_key).bind(4, d.secondary_key);
   s.bind(5, d.created_ms).bind(6, d.last_activity_ms);
+  s.bind(7, to_string(d.auth)).bind(8, d.primary_thumbprint).bind(9, d.secondary_thumbprint);
   if (!s.run()) return failed("cannot insert device");
   return sqlite3_changes(db_) == 1;
 }
@@ -435,6 +452,33 @@ Result<bool> Store::delete_device(const std::string& device_id) {
   Stmt p(db_, "DELETE FROM sessions WHERE client_id = ? OR substr(client_id, 1, length(?) + 1) = ? || '/'");
   if (!p.bind(1, device_id).bind(2, device_id).bind(3, device_id).run()) return failed("cannot delete sessions");
   return found;
+}
+
+std::vector<CaCertificateRecord> Store::list_ca_certificates() {
+  Stmt s(db_, "SELECT name, pem, subject, thumbprint, not_after_ms, created_ms FROM ca_certificates ORDER BY name");
+  std::vector<CaCertificateRecord> out;
+  while (s.step()) {
+    out.push_back({s.text(0), s.text(1), s.text(2), s.text(3), s.integer(4), s.integer(5)});
+  }
+  return out;
+}
+
+Result<bool> Store::insert_ca_certificate(const CaCertificateRecord& ca) {
+  WriteScope scope(*this);
+  Stmt s(db_,
+         "INSERT OR IGNORE INTO ca_certificates(name, pem, subject, thumbprint, not_after_ms, created_ms) "
+         "VALUES(?,?,?,?,?,?)");
+  s.bind(1, ca.name).bind(2, ca.pem).bind(3, ca.subject).bind(4, ca.thumbprint);
+  s.bind(5, ca.not_after_ms).bind(6, ca.created_ms);
+  if (!s.run()) return failed("cannot insert CA certificate");
+  return sqlite3_changes(db_) == 1;
+}
+
+Result<bool> Store::delete_ca_certificate(const std::string& name) {
+  WriteScope scope(*this);
+  Stmt s(db_, "DELETE FROM ca_certificates WHERE name = ?");
+  if (!s.bind(1, name).run()) return failed("cannot delete CA certificate");
+  return sqlite3_changes(db_) == 1;
 }
 
 namespace {

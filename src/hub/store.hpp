@@ -14,6 +14,7 @@
 
 #include "common/error.hpp"
 #include "hub/telemetry_journal.hpp"
+#include "hub/x509_identity.hpp"
 
 struct sqlite3;
 
@@ -24,10 +25,23 @@ class WalCheckpointer;
 struct DeviceRecord {
   std::string device_id;
   std::string status = "enabled";  // "enabled" | "disabled"
-  std::string primary_key;         // base64
-  std::string secondary_key;       // base64
+  std::string primary_key;         // base64; empty for an X.509 device
+  std::string secondary_key;       // base64; empty for an X.509 device
   std::int64_t created_ms = 0;
   std::int64_t last_activity_ms = 0;
+  DeviceAuth auth = DeviceAuth::sas;  // schema 6
+  std::string primary_thumbprint{};   // selfSigned: normalized hex (normalize_thumbprint)
+  std::string secondary_thumbprint{};
+};
+
+// A CA certificate registered with the hub (`picohub ca add`): CA-signed devices chain to one of these.
+struct CaCertificateRecord {
+  std::string name;
+  std::string pem;
+  std::string subject;
+  std::string thumbprint;  // SHA-1, upper-case hex (what IoT Hub shows)
+  std::int64_t not_after_ms = 0;
+  std::int64_t created_ms = 0;
 };
 
 // A module identity (`az iot hub module-identity`): its own keys under a registered device.
@@ -105,7 +119,7 @@ struct RetentionPolicy {
   std::uint64_t max_bytes = 1ULL << 30;              // state.db's used pages beyond this: oldest telemetry goes
 };
 
-inline constexpr int kSchemaVersion = 5;  // PRAGMA user_version; 0 = a state.db from before versioning
+inline constexpr int kSchemaVersion = 6;  // PRAGMA user_version; 0 = a state.db from before versioning
 
 class Store {
  public:
@@ -128,6 +142,11 @@ class Store {
   Result<bool> insert_module(const ModuleRecord& module);  // false when the module exists
   Result<bool> delete_module(const std::string& device_id, const std::string& module_id);  // also drops its twin
   Result<void> touch_device(const std::string& device_id, std::int64_t now_ms);
+
+  // Registered CA certificates, by name
+  std::vector<CaCertificateRecord> list_ca_certificates();
+  Result<bool> insert_ca_certificate(const CaCertificateRecord& ca);  // false when the name exists
+  Result<bool> delete_ca_certificate(const std::string& name);        // false when there is none
 
   // Twin (a missing twin reads as the new-twin default, versions 1)
   TwinRecord load_twin(const std::string& device_id);

@@ -28,6 +28,13 @@ const char* describe_connack(mqtt::ConnectReturnCode code) noexcept {
   return "hub refused the connection with an unknown CONNACK code";
 }
 
+const char* describe_connack(mqtt::ConnectReturnCode code, bool x509) noexcept {
+  if (!x509 || code != mqtt::ConnectReturnCode::not_authorized) return describe_connack(code);
+  return "the hub refused the certificate (CONNACK 5): check the thumbprint registered for the device (SHA-1 or "
+         "SHA-256 of this certificate), or for a CA-signed device that its CA is registered and the subject CN is "
+         "the DeviceId; that the certificate is within its validity dates, and the device exists and is enabled";
+}
+
 DeviceClient::DeviceClient(DeviceClientMemory memory, const ConnectionString& identity,
                            DeviceClientOptions options) noexcept
     : memory_(memory), identity_(identity), options_(options), session_(memory.session, options.session) {}

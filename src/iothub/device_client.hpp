@@ -142,6 +142,8 @@ struct Method {
 
 // A sentence for each refused CONNACK code (static storage).
 const char* describe_connack(mqtt::ConnectReturnCode code) noexcept;
+// The same, for a device that authenticates with an X.509 certificate (CONNACK 5 then means the certificate).
+const char* describe_connack(mqtt::ConnectReturnCode code, bool x509) noexcept;
 
 struct DeviceClientOptions {
   std::uint16_t keep_alive_s = 240;  // IoT Hub's useful maximum is 1177

@@ -162,7 +162,7 @@ Result<void> DeviceLink::take_actions() {
 void DeviceLink::handle(const device::PumpReport& report) {
   const auto now = now_ms();
   if (report.refused) {
-    last_error_ = Error{Errc::auth_refused, iothub::describe_connack(report.refused_code)};
+    last_error_ = Error{Errc::auth_refused, iothub::describe_connack(report.refused_code, client_.identity().x509)};
     failure_reported_ = true;
     if (report.refused_code == mqtt::ConnectReturnCode::server_unavailable) {
       last_error_.code = Errc::connect_failed;

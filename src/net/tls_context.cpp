@@ -6,9 +6,12 @@
 #include <mbedtls/ssl.h>
 #include <mbedtls/x509_crt.h>
 
+#include <mbedtls/pk.h>
+
 #include <cstdio>
 #include <fstream>
 #include <iterator>
+#include <optional>
 
 #include "net/trust_store.hpp"
 #include "tls/client_config.hpp"
@@ -29,6 +32,8 @@ struct TlsContext::Impl {
   mbedtls_entropy_context entropy;
   mbedtls_ctr_drbg_context drbg;
   mbedtls_x509_crt ca;
+  mbedtls_x509_crt own_cert;
+  mbedtls_pk_context own_key;
   mbedtls_ssl_config conf;
   bool ready = false;
   bool insecure = false;
@@ -38,10 +43,14 @@ struct TlsContext::Impl {
     mbedtls_entropy_init(&entropy);
     mbedtls_ctr_drbg_init(&drbg);
     mbedtls_x509_crt_init(&ca);
+    mbedtls_x509_crt_init(&own_cert);
+    mbedtls_pk_init(&own_key);
     mbedtls_ssl_config_init(&conf);
   }
   ~Impl() {
     mbedtls_ssl_config_free(&conf);
+    mbedtls_pk_free(&own_key);
+    mbedtls_x509_crt_free(&own_cert);
     mbedtls_x509_crt_free(&ca);
     mbedtls_ctr_drbg_free(&drbg);
     mbedtls_entropy_free(&entropy);
@@ -112,6 +121,58 @@ Result<void> TlsContext::add_ca_file(const std::string& path) {
   auto added = add_ca_pem(text);
   if (!added) impl_->detail = path + ": " + impl_->detail;
   return added;
+}
+
+namespace {
+std::optional<std::string> read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return std::nullopt;
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+}  // namespace
+
+Result<void> TlsContext::set_client_certificate_pem(std::string_view cert_pem, std::string_view key_pem) {
+  Impl& s = *impl_;
+  if (!s.ready) return fail(Errc::invalid_argument, "TLS context not initialised");
+  if (s.own_cert.raw.len != 0) return fail(Errc::invalid_argument, "a client certificate is already set");
+  const std::string cert(cert_pem), key(key_pem);  // mbedTLS wants the NUL inside the length for PEM
+  int rc = cert.find("-----BEGIN CERTIFICATE-----") == std::string::npos
+               ? MBEDTLS_ERR_X509_INVALID_FORMAT
+               : mbedtls_x509_crt_parse(&s.own_cert, reinterpret_cast<const unsigned char*>(cert.c_str()),
+                                        cert.size() + 1);
+  if (rc != 0) {
+    s.detail = rc > 0 ? std::to_string(rc) + " certificate(s) did not parse" : mbedtls_error_text(rc);
+    return fail(Errc::certificate_invalid, "the client certificate is not a PEM certificate");
+  }
+  rc = mbedtls_pk_parse_key(&s.own_key, reinterpret_cast<const unsigned char*>(key.c_str()), key.size() + 1, nullptr, 0,
+                            mbedtls_ctr_drbg_random, &s.drbg);
+  if (rc != 0) {
+    s.detail = mbedtls_error_text(rc);
+    return fail(Errc::malformed, "the private key does not parse (PEM, unencrypted, expected)");
+  }
+  rc = mbedtls_pk_check_pair(&s.own_cert.pk, &s.own_key, mbedtls_ctr_drbg_random, &s.drbg);
+  if (rc != 0) {
+    s.detail = mbedtls_error_text(rc);
+    return fail(Errc::invalid_argument, "the private key does not belong to the client certificate");
+  }
+  rc = mbedtls_ssl_conf_own_cert(&s.conf, &s.own_cert, &s.own_key);
+  if (rc != 0) {
+    s.detail = mbedtls_error_text(rc);
+    return fail(Errc::tls_failure, "cannot set the client certificate");
+  }
+  return {};
+}
+
+Result<void> TlsContext::set_client_certificate_files(const std::string& cert_path, const std::string& key_path) {
+  const auto cert = read_file(cert_path);
+  const auto key = read_file(key_path);
+  if (!cert || !key) {
+    impl_->detail = "cannot open " + (cert ? key_path : cert_path);
+    return fail(Errc::invalid_argument, cert ? "cannot read the private key file" : "cannot read the certificate file");
+  }
+  auto set = set_client_certificate_pem(*cert, *key);
+  if (!set) impl_->detail = cert_path + " / " + key_path + ": " + impl_->detail;
+  return set;
 }
 
 std::vector<std::string> TlsContext::trusted_subjects() const {

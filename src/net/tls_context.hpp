@@ -39,6 +39,12 @@ class TlsContext {
   Result<void> add_ca_file(const std::string& path);
   Result<void> add_ca_pem(std::string_view pem);
 
+  // X.509 client authentication: the certificate (PEM, the first one is the device's; more = its chain) and the
+  // unencrypted private key (PEM) that belongs to it. Checked here, before any connection: unreadable files,
+  // a key that does not parse, or a key that is not the certificate's are refused with a clear message.
+  Result<void> set_client_certificate_files(const std::string& cert_path, const std::string& key_path);
+  Result<void> set_client_certificate_pem(std::string_view cert_pem, std::string_view key_pem);
+
   // Subjects of the trusted certificates, e.g. "C=US, O=DigiCert Inc, OU=www.digicert.com, CN=...".
   std::vector<std::string> trusted_subjects() const;
   bool insecure_skip_verify() const;

@@ -46,11 +46,20 @@ RestResponse from_failure(const ControlReply& reply) {
   return rest_error(reply.status, error_name(reply), reply.message());
 }
 
+// IoT Hub's authentication object: an X.509 device has null keys, a selfSigned one its thumbprints.
 json authentication(const json& hub) {
-  return {
-      {"symmetricKey", {{"primaryKey", hub.value("primaryKey", "")}, {"secondaryKey", hub.value("secondaryKey", "")}}},
-      {"x509Thumbprint", {{"primaryThumbprint", nullptr}, {"secondaryThumbprint", nullptr}}},
-      {"type", "sas"}};
+  const auto text_or_null = [&](const char* key) {
+    return hub.contains(key) && hub[key].is_string() ? hub[key] : json(nullptr);
+  };
+  const std::string type = hub.value("authType", "sas");
+  const bool sas = type == "sas";
+  return {{"symmetricKey",
+           {{"primaryKey", sas ? json(hub.value("primaryKey", "")) : json(nullptr)},
+            {"secondaryKey", sas ? json(hub.value("secondaryKey", "")) : json(nullptr)}}},
+          {"x509Thumbprint",
+           {{"primaryThumbprint", text_or_null("primaryThumbprint")},
+            {"secondaryThumbprint", text_or_null("secondaryThumbprint")}}},
+          {"type", type}};
 }
 
 json device_shape(const json& d) {
@@ -299,13 +308,21 @@ RestResponse RestApi::put_device(const RestRequest& r, const std::string& id) co
     return updated.ok() ? json_response(200, device_shape(updated.body)) : from_failure(updated);
   }
   json fields = {{"deviceId", id}, {"status", status}};
-  const json keys = body.contains("authentication") && body["authentication"].is_object()
-                        ? body["authentication"].value("symmetricKey", json::object())
-                        : json::object();
-  for (const char* k : {"primaryKey", "secondaryKey"}) {
-    if (keys.is_object() && keys.contains(k) && keys[k].is_string() && !keys[k].get<std::string>().empty()) {
-      fields[k] = keys[k];
+  const json auth = body.contains("authentication") && body["authentication"].is_object() ? body["authentication"]
+                                                                                          : json::object();
+  const auto copy_strings = [&](const char* section, std::initializer_list<const char*> names) {
+    const json part = auth.contains(section) && auth[section].is_object() ? auth[section] : json::object();
+    for (const char* k : names) {
+      if (part.contains(k) && part[k].is_string() && !part[k].get<std::string>().empty()) fields[k] = part[k];
     }
+  };
+  // IoT Hub's types: sas, selfSigned, certificateAuthority (the hub refuses any other with 400).
+  const std::string type = auth.contains("type") && auth["type"].is_string() ? auth["type"].get<std::string>() : "sas";
+  if (type == "sas") {
+    copy_strings("symmetricKey", {"primaryKey", "secondaryKey"});
+  } else {
+    fields["authType"] = type;
+    copy_strings("x509Thumbprint", {"primaryThumbprint", "secondaryThumbprint"});
   }
   auto created = call("device.create", fields);
   return created.ok() ? json_response(200, device_shape(created.body)) : from_failure(created);

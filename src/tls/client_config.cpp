@@ -93,6 +93,11 @@ Result<void> setup_client_config(mbedtls_ssl_config& conf, const ClientConfigPar
   mbedtls_ssl_conf_rng(&conf, params.random, params.random_state);
   mbedtls_ssl_conf_ca_chain(&conf, params.trust_anchors, nullptr);
   mbedtls_ssl_conf_authmode(&conf, MBEDTLS_SSL_VERIFY_REQUIRED);
+  if ((params.own_certificate == nullptr) != (params.own_key == nullptr))
+    return fail(Errc::invalid_argument, "a client certificate needs its private key (and the other way round)");
+  if (params.own_certificate != nullptr &&
+      mbedtls_ssl_conf_own_cert(&conf, params.own_certificate, params.own_key) != 0)
+    return fail(Errc::tls_failure, "cannot set the client certificate");
   return {};
 }
 

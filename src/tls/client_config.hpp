@@ -27,6 +27,12 @@ struct ClientConfigParams {
   // keeps the OS clock.
   UnixTimeSource unix_time = nullptr;
   Profile profile = Profile::device;
+  // X.509 client authentication (x509=true devices): the device's certificate and its private key, presented
+  // when the server asks. Both or neither; they live in caller storage like the trust anchors. On the device
+  // profile the key should be P-256 (an RSA private-key operation takes seconds on the M0+), and the board's
+  // mbedTLS build then needs ECDSA signing.
+  mbedtls_x509_crt* own_certificate = nullptr;
+  mbedtls_pk_context* own_key = nullptr;
 };
 
 // `conf` must have been mbedtls_ssl_config_init()ed; on failure it is left for the caller to free.

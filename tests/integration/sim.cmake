@@ -31,3 +31,9 @@ set_tests_properties(sim_twin_methods_local_hub PROPERTIES TIMEOUT 120 LABELS in
 add_test(NAME sim_dps_local_hub
          COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/sim_dps.sh $<TARGET_FILE:picohub>)
 set_tests_properties(sim_dps_local_hub PROPERTIES TIMEOUT 120 LABELS integration)
+
+# X.509 devices against the local hub (issue 11 §7): self-signed by thumbprint, CA-signed, wrong certificate
+# refused, SAS on the same port.
+add_test(NAME sim_x509_local_hub
+         COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/sim_x509.sh $<TARGET_FILE:picohub>)
+set_tests_properties(sim_x509_local_hub PROPERTIES TIMEOUT 120 LABELS integration)

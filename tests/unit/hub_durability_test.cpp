@@ -274,6 +274,9 @@ TEST(HubSchema, ADataDirWrittenBeforeVersioningIsUpgraded) {
   EXPECT_EQ(store->find_device("old-device")->primary_key, kKey);
   EXPECT_EQ(store->load_twin("old-device").reported_version, 3);
   EXPECT_EQ(store->load_twin("old-device").model_id, "");  // schema 3's column, empty for old twins
+  // Schema 6: devices from before X.509 are SAS devices; no CA is registered.
+  EXPECT_EQ(store->find_device("old-device")->auth, DeviceAuth::sas);
+  EXPECT_TRUE(store->list_ca_certificates().empty());
   EXPECT_EQ(store->c2d_depth("old-device"), 1);
   auto old_rows = store->telemetry_query("old-device", 0, 10);
   ASSERT_EQ(old_rows.size(), 1u);

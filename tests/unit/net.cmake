@@ -13,3 +13,7 @@ add_test(NAME NetTrustStore.MissingCaCertificatesFailsTheConfigureWithAHint
 set_tests_properties(NetTrustStore.MissingCaCertificatesFailsTheConfigureWithAHint PROPERTIES
   PASS_REGULAR_EXPRESSION "which is missing"
   TIMEOUT 30)
+
+# TlsContext's client certificate checks (X.509 devices), with certificates made by the hub's mbedTLS maker.
+picohub_unit_test(net_client_cert_tests net_tls_client_cert_test.cpp)
+target_link_libraries(net_client_cert_tests PRIVATE picohub_net picohub_hub_core)

@@ -46,6 +46,9 @@ struct FakeHub {
                      {"secondaryKey", "c2s="},
                      {"connectionState", "Disconnected"},
                      {"etag", "e1"}};
+      for (const char* k : {"authType", "primaryThumbprint", "secondaryThumbprint"}) {
+        if (f.contains(k)) devices[id][k] = f[k];
+      }
       return {200, devices[id], ""};
     }
     if (op == "device.update") {
@@ -117,6 +120,28 @@ TEST_F(RestApiTest, CreateGetListDeleteDevice) {
   auto gone = send("GET", "/devices/dev%201");
   EXPECT_EQ(gone.status, 404);
   EXPECT_EQ(error_code(gone), "ErrorCode:DeviceNotFound");
+}
+
+// azure-iothub's registry.create for an X.509 device: IoT Hub's authentication shape in, the same shape out.
+TEST_F(RestApiTest, CreatesSelfSignedAndCaDevicesInIotHubsAuthenticationShape) {
+  const std::string thumb(40, 'A');
+  auto created = send(
+      "PUT", "/devices/x1",
+      R"({"deviceId":"x1","authentication":{"type":"selfSigned","x509Thumbprint":{"primaryThumbprint":")" + thumb +
+          R"(","secondaryThumbprint":null}}})");
+  ASSERT_EQ(created.status, 200) << created.body;
+  EXPECT_EQ(hub.calls.back().second["authType"], "selfSigned");
+  EXPECT_EQ(hub.calls.back().second["primaryThumbprint"], thumb);
+  EXPECT_FALSE(hub.calls.back().second.contains("primaryKey"));
+  auto auth = json::parse(created.body)["authentication"];
+  EXPECT_EQ(auth["type"], "selfSigned");
+  EXPECT_EQ(auth["x509Thumbprint"]["primaryThumbprint"], thumb);
+  EXPECT_TRUE(auth["x509Thumbprint"]["secondaryThumbprint"].is_null());
+  EXPECT_TRUE(auth["symmetricKey"]["primaryKey"].is_null());
+
+  ASSERT_EQ(send("PUT", "/devices/x2", R"({"authentication":{"type":"certificateAuthority"}})").status, 200);
+  EXPECT_EQ(hub.calls.back().second["authType"], "certificateAuthority");
+  EXPECT_EQ(json::parse(send("GET", "/devices/x2").body)["authentication"]["type"], "certificateAuthority");
 }
 
 TEST_F(RestApiTest, PutExistingNeedsIfMatchAndMatchingEtag) {
