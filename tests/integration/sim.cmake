@@ -26,3 +26,9 @@ set_tests_properties(sim_twin_methods_local_hub PROPERTIES TIMEOUT 120 LABELS in
 add_test(NAME sim_dps_local_hub
          COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/sim_dps.sh $<TARGET_FILE:picohub>)
 set_tests_properties(sim_dps_local_hub PROPERTIES TIMEOUT 120 LABELS integration)
+
+# picohub sim --websocket against the local hub (issue 11 §5): MQTT over WebSockets through picohub-gateway on a
+# free service port: telemetry, C2D, and a wrong port explained.
+add_test(NAME sim_websocket_local_hub
+         COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/sim_websocket.sh $<TARGET_FILE:picohub>)
+set_tests_properties(sim_websocket_local_hub PROPERTIES TIMEOUT 120 LABELS integration)
