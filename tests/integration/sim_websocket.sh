@@ -2,7 +2,7 @@
 # picohub sim --websocket against the local hub (issue 11 §5): MQTT over WebSockets through picohub-gateway's
 # HTTPS port (a free port here, 443 by default): QoS 1 telemetry all arrives (picohub monitor), a C2D from
 # `picohub c2d send` reaches the sim, and pointing --websocket at a port that is not the gateway's fails with
-# words that say so.
+# words that say so; hub stop ends a bridged connection.
 picohub=$1
 source "$(dirname "$0")/../lib/testlib.sh"
 
@@ -52,4 +52,12 @@ timeout 30 "$picohub" sim --connection-string "$cs" --ca "$PICOHUB_DATA/ca.crt" 
 set -e
 [[ $rc -ne 0 ]] && grep -q "WebSocket upgrade" "$work/wrong.txt" || { cat "$work/wrong.txt"; fail "wrong port: exit $rc"; }
 pass "--websocket against the MQTT port fails (exit $rc) and names the WebSocket upgrade"
-echo "4 passed, 0 failed"
+
+# hub stop (gateway and broker) ends a bridged connection at once: the sim sees the loss within seconds.
+timeout 60 "$picohub" sim --connection-string "$cs" --ca "$PICOHUB_DATA/ca.crt" --websocket --port "$service_port" \
+  --count 0 --wait-c2d 1 --c2d-timeout 30 --retries 1 > "$work/held.txt" 2>&1 &
+wait_for_line "$work/held.txt" "Waiting for cloud-to-device" 20
+"$picohub" hub stop >/dev/null
+wait_for_line "$work/held.txt" "lost|closed|reconnecting" 5
+pass "hub stop ends the bridged WebSocket connection (the sim saw it within 5 s)"
+echo "5 passed, 0 failed"
