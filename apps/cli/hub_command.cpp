@@ -72,6 +72,9 @@ void print_service_endpoints(const HubConfig& config, int pid, int service_port,
   if (service_port != 0) {
     std::cout << "  service   https://" << config.host_name
               << (service_port == 443 ? "" : ":" + std::to_string(service_port)) << " (IoT Hub REST API" << by << ")\n";
+    std::cout << "  mqtt-ws   wss://" << config.host_name
+              << (service_port == 443 ? "" : ":" + std::to_string(service_port))
+              << "/$iothub/websocket (MQTT over WebSockets, subprotocol mqtt; picohub sim --websocket)\n";
   } else if (config.service_port != 0 && !service_off.empty()) {
     std::cout << "  service   off: " << service_off << "\n";
   }
@@ -293,6 +296,9 @@ int hub_start(StartOptions& o) {
   // The web dashboard is served by the gateway at its root (docs/service-api.md, "Dashboard").
   const std::string dashboard_url = "https://" + config.host_name +
                                     (config.service_port == 443 ? "" : ":" + std::to_string(config.service_port)) + "/";
+  const std::string websocket_url = "wss://" + config.host_name +
+                                    (config.service_port == 443 ? "" : ":" + std::to_string(config.service_port)) +
+                                    "/$iothub/websocket";
   if (json_out) {
     std::cout << json{{"running", true},
                       {"pid", child},
@@ -311,6 +317,7 @@ int hub_start(StartOptions& o) {
                       {"amqpPort", gateway.amqp_port != 0 ? json(gateway.amqp_port) : json(nullptr)},
                       {"gatewayPid", gateway.pid != 0 ? json(gateway.pid) : json(nullptr)},
                       {"dashboardUrl", gateway.service_port != 0 ? json(dashboard_url) : json(nullptr)},
+                      {"webSocketUrl", gateway.service_port != 0 ? json(websocket_url) : json(nullptr)},
                       {"serviceApiProblem",
                        gateway.service_problem.empty() ? json(nullptr) : json(gateway.service_problem)},
                       {"amqpProblem", gateway.amqp_problem.empty() ? json(nullptr) : json(gateway.amqp_problem)}}

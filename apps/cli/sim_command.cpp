@@ -90,6 +90,9 @@ struct SimOptions {
   int queue = 256;  // readings held while the hub is away (oldest dropped, with a line, when full)
   std::string model_id{device::tutorial_model_id};
   bool no_twin = false;
+  // --websocket: MQTT over WebSockets (wss://host/$iothub/websocket) on 443, for networks that block 8883.
+  bool websocket = false;
+  int port = 0;  // --port: overrides the port from the connection string (0 = not given)
   // --dps: register with the Device Provisioning Service first, then connect to the hub it assigns.
   std::string dps_scope;
   std::string registration_id;
@@ -212,6 +215,15 @@ int run_sim(const SimOptions& o) {
                  static_cast<int>(identity->endpoint_host().size()), identity->endpoint_host().data());
     return exit_usage;
   }
+  if (o.websocket) {
+    // The MQTT port of a GatewayHostName is not the WebSocket one: 443 unless HostName itself names a port.
+    std::string ignored;
+    if (!split_endpoint(identity->host_name, ignored, endpoint.port) ||
+        identity->host_name.find(':') == std::string_view::npos)
+      endpoint.port = 443;
+    endpoint.websocket = true;
+  }
+  if (o.port != 0) endpoint.port = static_cast<std::uint16_t>(o.port);
   net::TlsContext tls;
   if (auto r = tls.init(); !r) {
     std::fprintf(stderr, "picohub sim: TLS setup failed: %s (%s)\n", r.error().what, tls.last_error_detail().c_str());
@@ -268,8 +280,9 @@ int run_sim(const SimOptions& o) {
   });
   device_link.on_event([&](const iothub::DeviceEvent& event) { app.on_event(event); });
 
-  std::printf("Connecting to %s:%u as device '%.*s' (MQTT 3.1.1 over TLS, %s)\n", endpoint.host.c_str(), endpoint.port,
+  std::printf("Connecting to %s:%u as device '%.*s' (MQTT 3.1.1 over %s, %s)\n", endpoint.host.c_str(), endpoint.port,
               static_cast<int>(identity->device_id.size()), identity->device_id.data(),
+              o.websocket ? "WebSockets over TLS at /$iothub/websocket" : "TLS",
               identity->x509 ? "X.509 client certificate" : "SAS token");
   std::fflush(stdout);
   const auto report = [&](const Error& e, const char* doing) {
@@ -454,6 +467,10 @@ PICOHUB_COMMAND(10, [](CLI::App& root, int& exit_code) {
                   "oldest is dropped (and counted)")
       ->check(CLI::Range(1, 100000))
       ->capture_default_str();
+  sim->add_flag("--websocket", options->websocket,
+                "MQTT over WebSockets (wss://<hub>/$iothub/websocket) on port 443, for networks that block 8883");
+  sim->add_option("--port", options->port, "Connect to this port (with --websocket: the hub's HTTPS port)")
+      ->check(CLI::Range(1, 65535));
   sim->add_flag("--no-twin", options->no_twin,
                 "Do not subscribe to the twin and direct methods (a plain MQTT broker has no $iothub topics)");
   sim->add_option("--dps", options->dps_scope,

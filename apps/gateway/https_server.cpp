@@ -101,7 +101,15 @@ bool HttpsServer::wait_idle(std::chrono::milliseconds wait) const {
   return true;
 }
 
-void HttpsServer::serve(tcp::socket socket) {
+void HttpsServer::serve(tcp::socket accepted) {
+  // Each connection gets its own io_context, so a route may switch the connection to asynchronous I/O (the
+  // MQTT-over-WebSocket bridge) and run that context on this thread without touching other connections.
+  asio::io_context io;
+  beast::error_code opened;
+  const auto protocol = accepted.local_endpoint(opened).protocol();
+  tcp::socket socket(io);
+  if (!opened) socket.assign(protocol, accepted.release(opened), opened);
+  if (opened) return;
   const int fd = socket.native_handle();
   {
     std::lock_guard<std::mutex> lock(open_mutex_);

@@ -28,6 +28,7 @@
 #include "service/control_client.hpp"
 #include "service/rest_api.hpp"
 #include "web_files.hpp"
+#include "websocket_bridge.hpp"
 
 namespace fs = std::filesystem;
 namespace asio = boost::asio;
@@ -136,9 +137,26 @@ int main(int argc, char** argv) {
   const picohub::gateway::DashboardRoutes dashboard(dashboard_dir(args), config->host_name,
                                                     picohub::hub::shared_access_policies(*config), *endpoint,
                                                     [] { return static_cast<std::uint64_t>(std::time(nullptr)); });
+  // MQTT over WebSockets (wss://<hub>/$iothub/websocket), bridged to the broker's TLS listener on loopback.
+  std::unique_ptr<picohub::gateway::WebSocketBridge> bridge;
   if (https) {
-    https->set_extra_routes(
-        [&dashboard](const auto& request, auto& stream) { return dashboard.serve(request, stream); });
+    picohub::gateway::BridgeOptions bridge_options;
+    const bool any = args.bind == "0.0.0.0" || args.bind == "::" || args.bind == "*";
+    bridge_options.broker_address = any ? "127.0.0.1" : args.bind;
+    bridge_options.broker_port = static_cast<std::uint16_t>(config->port);
+    bridge_options.ca_file = args.data_dir / "ca.crt";
+    bridge_options.server_name = config->host_name;
+    try {
+      bridge = std::make_unique<picohub::gateway::WebSocketBridge>(std::move(bridge_options));
+    } catch (const std::exception& e) {
+      std::cerr << "picohub-gateway: MQTT over WebSockets is off: cannot load the hub's CA: " << e.what() << "\n";
+    }
+    https->set_extra_routes([&dashboard, &bridge](const auto& request, auto& stream) {
+      if (bridge) {
+        if (auto answered = bridge->serve(request, stream)) return answered;
+      }
+      return dashboard.serve(request, stream);
+    });
   }
   picohub::service::amqp::ControlHubPort hub_port(*config, pool.as_call());
   std::unique_ptr<picohub::service::amqp::AmqpEndpoint> amqp;
@@ -163,6 +181,9 @@ int main(int argc, char** argv) {
   }
   if (!dropped.what.empty()) std::cout << "picohub-gateway: " << dropped.what << std::endl;
   if (https) std::cout << "picohub-gateway: REST on https://" << rest_at << std::endl;
+  if (https && bridge)
+    std::cout << "picohub-gateway: MQTT over WebSockets on wss://" << rest_at << picohub::gateway::kWebSocketPath
+              << std::endl;
   if (amqp) std::cout << "picohub-gateway: AMQP on amqps://" << args.bind << ":" << amqp->port() << std::endl;
   std::thread rest_thread;
   if (https) rest_thread = std::thread([&https] { https->run(); });

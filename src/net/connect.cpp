@@ -7,6 +7,7 @@
 
 #include "net/posix_tcp.hpp"
 #include "net/tls_transport.hpp"
+#include "net/websocket_connection.hpp"
 
 namespace picohub::net {
 
@@ -49,6 +50,8 @@ Result<std::unique_ptr<Transport>> open_connection(const Endpoint& endpoint, std
   if (endpoint.tls != nullptr) {
     transport = std::make_unique<TlsTransport>(*endpoint.tls, std::move(transport), endpoint.host);
   }
+  if (endpoint.websocket)
+    transport = std::make_unique<WebSocketConnection>(std::move(transport), endpoint.host, endpoint.port);
   if (auto connected = connect_blocking(*transport, timeout); !connected) {
     if (detail != nullptr) {
       *detail = std::string(transport->last_error_detail());

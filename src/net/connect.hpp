@@ -24,6 +24,8 @@ struct Endpoint {
   std::uint16_t port = 8883;
   // TLS over the TCP connection when set (server name = host, verified); plain TCP when null.
   TlsContext* tls = nullptr;
+  // MQTT over WebSockets inside the TLS connection: wss://host:port/$iothub/websocket, subprotocol mqtt.
+  bool websocket = false;
 };
 
 // Resolves, connects (trying every address) and, with TLS, completes the handshake, all within `timeout`.

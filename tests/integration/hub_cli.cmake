@@ -39,3 +39,13 @@ if(TARGET picohub AND TARGET picohub_hub_plugin)
                          ENVIRONMENT "PICOHUB_BIN=$<TARGET_FILE:picohub>;PICOHUB_PLUGIN=$<TARGET_FILE:picohub_hub_plugin>")
   endif()
 endif()
+
+# MQTT over WebSockets with Microsoft's Node device SDK (tests/e2e/mqtt_ws.test.mjs): MqttWs through picohub-gateway
+# on a free service port; it skips inside hub_cli_node_sdk_fidelity, which runs every file of tests/e2e.
+if(TARGET picohub AND TARGET picohub_hub_plugin AND TARGET picohub-gateway AND PICOHUB_NODE)
+  add_test(NAME mqtt_ws_e2e
+           COMMAND ${PICOHUB_NODE} --test ${CMAKE_SOURCE_DIR}/tests/e2e/mqtt_ws.test.mjs
+           WORKING_DIRECTORY ${CMAKE_SOURCE_DIR}/tests/e2e)
+  set_tests_properties(mqtt_ws_e2e PROPERTIES TIMEOUT 90 LABELS integration
+                       ENVIRONMENT "PICOHUB_BIN=$<TARGET_FILE:picohub>;PICOHUB_PLUGIN=$<TARGET_FILE:picohub_hub_plugin>;PICOHUB_GATEWAY=$<TARGET_FILE:picohub-gateway>;PICOHUB_MQTT_WS=1")
+endif()

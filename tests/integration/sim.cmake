@@ -37,3 +37,9 @@ set_tests_properties(sim_dps_local_hub PROPERTIES TIMEOUT 120 LABELS integration
 add_test(NAME sim_x509_local_hub
          COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/sim_x509.sh $<TARGET_FILE:picohub>)
 set_tests_properties(sim_x509_local_hub PROPERTIES TIMEOUT 120 LABELS integration)
+
+# picohub sim --websocket against the local hub (issue 11 §5): MQTT over WebSockets through picohub-gateway on a
+# free service port: telemetry, C2D, and a wrong port explained.
+add_test(NAME sim_websocket_local_hub
+         COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/sim_websocket.sh $<TARGET_FILE:picohub>)
+set_tests_properties(sim_websocket_local_hub PROPERTIES TIMEOUT 120 LABELS integration)
