@@ -682,6 +682,17 @@ json Hub::device_object(const DeviceRecord& record) {
               {"createdTime", iso8601_utc(d.created_ms)}};
 }
 
+json Hub::twin_object(const TwinRecord& twin) {
+  json view = twin_service_view(twin);
+  if (auto d = store_.find_device(view.value("deviceId", ""))) {
+    view["status"] = d->status;
+    view["authenticationType"] = to_string(d->auth);  // a module signs with its own keys: IoT Hub says "sas"
+    if (view.contains("moduleId")) view["authenticationType"] = "sas";
+    view["connectionState"] = is_connected(twin.device_id) ? "Connected" : "Disconnected";
+  }
+  return view;
+}
+
 void Hub::on_control(ConnId conn, std::string_view client_id, std::string_view payload, std::int64_t now_ms) {
   now_ms_ = now_ms;
   std::string client(client_id);
@@ -742,7 +753,7 @@ void Hub::on_control(ConnId conn, std::string_view client_id, std::string_view p
   if (op == "twin.get") {
     auto identity = target_identity(client, cid, f);
     if (!identity) return;
-    return respond(client, cid, 200, twin_service_view(store_.load_twin(*identity)));
+    return respond(client, cid, 200, twin_object(store_.load_twin(*identity)));
   }
   if (op == "hub.info") {
     auto devices = store_.list_devices();
@@ -1108,7 +1119,7 @@ void Hub::op_twin_update(const std::string& client, const std::string& cid, cons
   if (!stored(store_.save_twin(twin), "twin update") || !commit("twin update")) {
     return respond_store_error(client, cid);
   }
-  respond(client, cid, 200, twin_service_view(twin));
+  respond(client, cid, 200, twin_object(twin));
   const Connection* c = current_device_connection(*id);
   if (patch && c != nullptr && (subscription_flags(c->client_id) & sub_twin_desired) != 0) {  // tags stay private
     json body = *patch;

@@ -152,6 +152,8 @@ class Hub {
   void respond_error(const std::string& client_id, const std::string& correlation_id, int status, int error_code,
                      const std::string& message);
   nlohmann::json device_object(const DeviceRecord& d);
+  // The twin as the service sees it, with the device's status, auth type and connection state (as IoT Hub).
+  nlohmann::json twin_object(const TwinRecord& twin);
   void log(LogLevel level, const std::string& text) { port_.log(level, "picohub: " + text); }
   // A line about one client, rate-limited per client id.
   void log_client(const std::string& client_id, LogLevel level, const std::string& text);

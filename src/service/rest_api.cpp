@@ -96,8 +96,8 @@ json module_shape(const json& m) {
 json twin_shape(json t, const std::string& module) {
   if (!module.empty()) t["moduleId"] = module;
   if (!t.contains("tags")) t["tags"] = json::object();
-  t["authenticationType"] = "sas";
-  t["status"] = "enabled";
+  if (!t.contains("authenticationType")) t["authenticationType"] = "sas";  // the hub says; these are fallbacks
+  if (!t.contains("status")) t["status"] = "enabled";
   if (!t.contains("etag")) t["etag"] = "AAAAAAAAAAE=";
   return t;
 }

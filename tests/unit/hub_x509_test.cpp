@@ -256,6 +256,22 @@ TEST_F(X509Registry, CreatesASelfSignedDeviceWithNormalizedThumbprintsAndNoKeys)
   EXPECT_TRUE(stored->primary_key.empty());
 }
 
+TEST_F(X509Registry, TheTwinSaysTheDevicesAuthenticationTypeAndStatusAsIoTHubDoes) {
+  ASSERT_EQ(
+      call("device.create",
+           {{"deviceId", "d1"}, {"authType", "selfSigned"}, {"primaryThumbprint", std::string(40, 'a')}})["status"],
+      200);
+  ASSERT_EQ(call("device.create", {{"deviceId", "d2"}})["status"], 200);
+  ASSERT_EQ(call("device.update", {{"deviceId", "d2"}, {"status", "disabled"}})["status"], 200);
+  auto x509 = call("twin.get", {{"deviceId", "d1"}})["body"];
+  EXPECT_EQ(x509["authenticationType"], "selfSigned") << x509.dump();
+  EXPECT_EQ(x509["status"], "enabled");
+  EXPECT_EQ(x509["connectionState"], "Disconnected");
+  auto sas = call("twin.get", {{"deviceId", "d2"}})["body"];
+  EXPECT_EQ(sas["authenticationType"], "sas") << sas.dump();
+  EXPECT_EQ(sas["status"], "disabled");
+}
+
 TEST_F(X509Registry, RefusesBadThumbprintsAndSelfSignedWithoutOne) {
   EXPECT_EQ(call("device.create", {{"deviceId", "d1"}, {"authType", "selfSigned"}})["status"], 400);
   EXPECT_EQ(
