@@ -32,7 +32,11 @@ cat > "$work/hub.json" <<JSON
  "policies":{"iothubowner":{"primaryKey":"$owner_key","secondaryKey":"$(head -c 32 /dev/urandom | base64)"}}}
 JSON
 user_line=""
-if [[ $(id -u) -eq 0 ]]; then
+if [[ $(id -u) -eq 0 ]] && ! user_can_read mosquitto "$plugin"; then
+  echo "note: user mosquitto cannot read $plugin (the tree is under a private directory): the broker runs as root"
+  user_line="user root"  # mosquitto started as root drops to user mosquitto unless told otherwise
+  chmod 0700 "$work"; chmod 0600 "$work/hub.json" "$work/server.key" "$work/ca.key"
+elif [[ $(id -u) -eq 0 ]]; then
   user_line="user mosquitto"
   chgrp mosquitto "$work" "$work/hub.json" "$work/server.key"
   chmod 0770 "$work"; chmod 0640 "$work/hub.json" "$work/server.key"; chmod 0600 "$work/ca.key"

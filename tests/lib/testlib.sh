@@ -78,3 +78,12 @@ stop_pid_file() {
   for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
   kill -9 "$pid" 2>/dev/null || true
 }
+
+# True when USER can read every PATH. A build tree under a 0700 directory (root's home, a `mktemp -d`) is out
+# of reach for other users: the hub then rightly keeps its broker root, and the checks that expect it to run as
+# user mosquitto or nobody are skipped, saying why.
+user_can_read() {
+  local user=$1 path
+  shift
+  for path in "$@"; do runuser -u "$user" -- test -r "$path" 2>/dev/null || return 1; done
+}
