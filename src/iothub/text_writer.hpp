@@ -1,29 +1,14 @@
-// TextWriter: appends text, percent-encoded text and numbers to a caller buffer without a heap. Overflow is
-// remembered instead of checked at every call, so builders of topics, user names and tokens stay flat.
+// TextWriter: the shared BoundedWriter plus percent-encoding, for IoT Hub's topics, user names and tokens.
 #pragma once
 
-#include <charconv>
-#include <cstddef>
-#include <span>
 #include <string_view>
 
-#include "common/error.hpp"
+#include "common/bounded_writer.hpp"
 #include "iothub/url_encoding.hpp"
 
 namespace picohub::iothub {
 
-struct TextWriter {
-  std::span<char> out;
-  std::size_t n = 0;
-  bool overflow = false;
-
-  void text(std::string_view s) noexcept {
-    if (overflow || s.size() > out.size() - n) {
-      overflow = true;
-      return;
-    }
-    for (char c : s) out[n++] = c;
-  }
+struct TextWriter : BoundedWriter {
   void encoded(std::string_view s) noexcept {
     if (overflow) return;
     auto r = url_encode(s, out.subspan(n));
@@ -32,21 +17,6 @@ struct TextWriter {
       return;
     }
     n += r->size();
-  }
-  template <class Int>
-  void number(Int v) noexcept {
-    if (overflow) return;
-    auto [end, ec] = std::to_chars(out.data() + n, out.data() + out.size(), v);
-    if (ec != std::errc{}) {
-      overflow = true;
-      return;
-    }
-    n = static_cast<std::size_t>(end - out.data());
-  }
-  // The written text, or too_large with `what` when it did not fit.
-  Result<std::string_view> result(const char* what) const noexcept {
-    if (overflow) return fail(Errc::too_large, what);
-    return std::string_view(out.data(), n);
   }
 };
 

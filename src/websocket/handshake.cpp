@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "common/bounded_writer.hpp"
+
 namespace picohub::websocket {
 
 namespace {
@@ -40,30 +42,6 @@ bool has_token(std::string_view value, std::string_view token) noexcept {
 bool printable(std::string_view s) noexcept {
   return std::all_of(s.begin(), s.end(), [](char c) { return c > ' ' && c < 127; });
 }
-
-struct Writer {
-  std::span<char> out;
-  std::size_t used = 0;
-  bool overflow = false;
-  void put(std::string_view s) noexcept {
-    if (overflow || s.size() > out.size() - used) {
-      overflow = true;
-      return;
-    }
-    std::memcpy(out.data() + used, s.data(), s.size());
-    used += s.size();
-  }
-  void put_number(unsigned v) noexcept {
-    char digits[6];
-    std::size_t n = 0;
-    do {
-      digits[n++] = static_cast<char>('0' + v % 10);
-      v /= 10;
-    } while (v != 0);
-    std::reverse(digits, digits + n);
-    put({digits, n});
-  }
-};
 
 struct ResponseHeaders {
   std::string_view upgrade, connection, accept, protocol, extensions;
@@ -125,26 +103,27 @@ Result<std::size_t> write_upgrade_request(const UpgradeTarget& target, std::stri
   if (target.host.empty() || !printable(target.host) || target.path.empty() || target.path.front() != '/' ||
       !printable(target.path) || !printable(target.subprotocol) || !printable(key))
     return fail(Errc::invalid_argument, "WebSocket host, path or subprotocol is not usable in a request");
-  Writer w{out};
-  w.put("GET ");
-  w.put(target.path);
-  w.put(" HTTP/1.1\r\nHost: ");
-  w.put(target.host);
+  BoundedWriter w{out};
+  w.text("GET ");
+  w.text(target.path);
+  w.text(" HTTP/1.1\r\nHost: ");
+  w.text(target.host);
   if (target.port != 443) {
-    w.put(":");
-    w.put_number(target.port);
+    w.text(":");
+    w.number(target.port);
   }
-  w.put("\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ");
-  w.put(key);
-  w.put("\r\nSec-WebSocket-Version: 13\r\n");
+  w.text("\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ");
+  w.text(key);
+  w.text("\r\nSec-WebSocket-Version: 13\r\n");
   if (!target.subprotocol.empty()) {
-    w.put("Sec-WebSocket-Protocol: ");
-    w.put(target.subprotocol);
-    w.put("\r\n");
+    w.text("Sec-WebSocket-Protocol: ");
+    w.text(target.subprotocol);
+    w.text("\r\n");
   }
-  w.put("\r\n");
-  if (w.overflow) return fail(Errc::too_large, "WebSocket upgrade request does not fit its buffer");
-  return w.used;
+  w.text("\r\n");
+  auto request = w.result("WebSocket upgrade request does not fit its buffer");
+  if (!request) return tl::unexpected(request.error());
+  return request->size();
 }
 
 std::string_view status_line(std::string_view response) noexcept {
