@@ -34,7 +34,12 @@ bool verify(const iothub::SasTokenFields& token, const std::string& key) {
 }  // namespace
 
 DpsEndpoint::DpsEndpoint(const HubConfig& config, Store& store, BrokerPort& port, DpsOptions options)
-    : config_(config), store_(store), port_(port), options_(options), enrollments_(store) {}
+    : config_(config),
+      store_(store),
+      port_(port),
+      options_(options),
+      enrollments_(store),
+      operations_(store, options.max_operations) {}
 
 const std::string& DpsEndpoint::id_scope() {
   if (id_scope_.empty()) id_scope_ = enrollments_.id_scope();
@@ -155,17 +160,23 @@ void DpsEndpoint::on_register(const Connection& c, std::string_view rid, std::st
                   error_body(kDpsError, "the body must be {\"registrationId\":\"" + c.registration_id +
                                             "\"} (optionally with \"payload\")"));
   }
-  Operation op = assign(c, body.contains("payload") ? body["payload"] : json(nullptr), now_ms);
-  const std::string operation_id = "4." + random_hex(8) + "." + random_hex(16);
-  if (operations_.size() >= options_.max_operations) {
-    auto oldest = operations_.begin();
-    for (auto i = operations_.begin(); i != operations_.end(); ++i)
-      if (i->second.created_ms < oldest->second.created_ms) oldest = i;
-    operations_.erase(oldest);
+  const Operation op = assign(c, body.contains("payload") ? body["payload"] : json(nullptr), now_ms);
+  DpsOperation saved;
+  saved.operation_id = "4." + random_hex(8) + "." + random_hex(16);
+  saved.registration_id = op.registration_id;
+  saved.status = op.status;
+  saved.state_json = op.state.dump(-1, ' ', false, json::error_handler_t::replace);
+  saved.created_ms = op.created_ms;
+  saved.ready_ms = op.ready_ms;
+  // Saved before the 202 that names it: a poll after a hub restart must find it.
+  if (auto r = operations_.insert(saved); !r || !store_.flush()) {
+    const std::string why = r ? store_.last_error() : std::string(r.error().what);
+    log("registration " + c.registration_id + " not accepted: the hub could not save its operation (" + why + ")");
+    return answer(c.registration_id, 500, rid, 0,
+                  error_body(500001, "the hub could not save the registration operation: try again"));
   }
-  operations_[operation_id] = std::move(op);
   answer(c.registration_id, 202, rid, options_.retry_after_s,
-         json{{"operationId", operation_id}, {"status", "assigning"}});
+         json{{"operationId", saved.operation_id}, {"status", "assigning"}});
 }
 
 // Decides the outcome at once (the device is created now); the answer waits for the poll after retry-after.
@@ -224,18 +235,19 @@ DpsEndpoint::Operation DpsEndpoint::assign(const Connection& c, const json& cust
 
 void DpsEndpoint::on_poll(const Connection& c, std::string_view rid, std::string_view operation_id,
                           std::int64_t now_ms) {
-  auto it = operations_.find(std::string(operation_id));
-  if (it == operations_.end() || it->second.registration_id != c.registration_id) {
+  const auto op = operations_.find(std::string(operation_id));
+  if (!op || op->registration_id != c.registration_id) {
     return answer(c.registration_id, 404, rid, 0,
                   error_body(404204, "operation '" + std::string(operation_id) + "' is unknown: register again"));
   }
-  const Operation& op = it->second;
-  if (now_ms < op.ready_ms) {  // polled before retry-after passed: still assigning
+  if (now_ms < op->ready_ms) {  // polled before retry-after passed: still assigning
     return answer(c.registration_id, 202, rid, options_.retry_after_s,
-                  json{{"operationId", it->first}, {"status", "assigning"}});
+                  json{{"operationId", op->operation_id}, {"status", "assigning"}});
   }
   answer(c.registration_id, 200, rid, 0,
-         json{{"operationId", it->first}, {"status", op.status}, {"registrationState", op.state}});
+         json{{"operationId", op->operation_id},
+              {"status", op->status},
+              {"registrationState", json::parse(op->state_json, nullptr, false)}});
 }
 
 // ---------------------------------------------------------------- enrollments (control ops)

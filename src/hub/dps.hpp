@@ -11,7 +11,6 @@
 #pragma once
 
 #include <cstdint>
-#include <map>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
@@ -19,6 +18,7 @@
 
 #include "hub/config.hpp"
 #include "hub/dps_enrollments.hpp"
+#include "hub/dps_operations.hpp"
 #include "hub/store.hpp"
 
 namespace picohub::hub {
@@ -65,7 +65,7 @@ class DpsEndpoint {
     std::string key;        // the key the device signed with (individual key or derived key)
     std::string other_key;  // the enrollment's other key (derived for a group), the device's secondary
   };
-  struct Operation {
+  struct Operation {  // an outcome as assign() decides it; saved as a DpsOperation
     std::string registration_id;
     std::int64_t ready_ms = 0;  // "assigning" until then
     std::int64_t created_ms = 0;
@@ -91,7 +91,7 @@ class DpsEndpoint {
   DpsEnrollments enrollments_;
   std::string id_scope_;
   std::unordered_map<ConnId, Connection> conns_;
-  std::map<std::string, Operation> operations_;  // by operation id
+  DpsOperations operations_;
 };
 
 }  // namespace picohub::hub

@@ -1,31 +1,15 @@
 #include "hub/dps_enrollments.hpp"
 
-#include <sqlite3.h>
-
 #include <cstdio>
-#include <memory>
+
+#include "hub/dps_sql.hpp"
 
 namespace picohub::hub {
 namespace {
 
-using Statement = std::unique_ptr<sqlite3_stmt, int (*)(sqlite3_stmt*)>;
-
-// Enrollment calls are rare (CLI commands, one per registration): a statement prepared per call is fine.
-Statement prepare(sqlite3* db, const char* sql) {
-  sqlite3_stmt* s = nullptr;
-  sqlite3_prepare_v2(db, sql, -1, &s, nullptr);
-  return Statement(s, sqlite3_finalize);
-}
-
-void bind(sqlite3_stmt* s, int i, const std::string& text) {
-  sqlite3_bind_text(s, i, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT);
-}
-
-std::string column(sqlite3_stmt* s, int i) {
-  const auto* p = sqlite3_column_text(s, i);
-  return p ? std::string(reinterpret_cast<const char*>(p), static_cast<std::size_t>(sqlite3_column_bytes(s, i)))
-           : std::string();
-}
+using dps_sql::bind;
+using dps_sql::column;
+using dps_sql::prepare;
 
 constexpr const char* kColumns =
     "SELECT kind, id, primary_key, secondary_key, iot_hub, device_id, status, created_ms FROM dps_enrollments ";

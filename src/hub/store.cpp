@@ -177,8 +177,17 @@ CREATE TABLE ca_certificates(
 PRAGMA user_version = 6;
 )sql";
 
-constexpr const char* kUpgrades[] = {kUpgrade0To1, kUpgrade1To2, kUpgrade2To3,
-                                     kUpgrade3To4, kUpgrade4To5, kUpgrade5To6};  // kUpgrades[v] takes schema v to v + 1
+// Schema 6 → 7: DPS registration operations (src/hub/dps_operations.*), so a poll after a hub restart finds
+// the operation its register request started.
+constexpr const char* kUpgrade6To7 = R"sql(
+CREATE TABLE dps_operations(
+  operation_id TEXT PRIMARY KEY, registration_id TEXT NOT NULL, status TEXT NOT NULL, state TEXT NOT NULL,
+  created_ms INTEGER NOT NULL, ready_ms INTEGER NOT NULL);
+PRAGMA user_version = 7;
+)sql";
+
+constexpr const char* kUpgrades[] = {kUpgrade0To1, kUpgrade1To2, kUpgrade2To3, kUpgrade3To4,
+                                     kUpgrade4To5, kUpgrade5To6, kUpgrade6To7};  // kUpgrades[v] takes schema v to v + 1
 static_assert(std::size(kUpgrades) == kSchemaVersion);
 
 // state.db is created with `mode` before SQLite opens it: SQLite gives -wal and -shm the main file's mode.

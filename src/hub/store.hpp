@@ -119,7 +119,7 @@ struct RetentionPolicy {
   std::uint64_t max_bytes = 1ULL << 30;              // state.db's used pages beyond this: oldest telemetry goes
 };
 
-inline constexpr int kSchemaVersion = 6;  // PRAGMA user_version; 0 = a state.db from before versioning
+inline constexpr int kSchemaVersion = 7;  // PRAGMA user_version; 0 = a state.db from before versioning
 
 class Store {
  public:

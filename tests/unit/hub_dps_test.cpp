@@ -1,11 +1,13 @@
 // The local hub's DPS endpoint through Hub (the dispatch the plugin uses): enrollments over control ops, the id
 // scope from state.db, CONNECT authentication with individual and group-derived keys (and refusals), the ACL of
-// a registration connection, register -> 202 + retry-after -> "assigned" only after retry-after, the device
-// created with the enrollment's key, a device that exists with other keys, a disabled enrollment.
+// a registration connection, register -> 202 + retry-after -> "assigned" only after retry-after (also across a
+// hub restart), the device created with the enrollment's key, a device that exists with other keys, a disabled
+// enrollment.
 #include "hub/hub.hpp"
 
 #include "hub_test_util.hpp"
 #include "hub/codec.hpp"
+#include "hub/dps_operations.hpp"
 
 using namespace picohub::hub;
 using namespace hubtest;
@@ -212,6 +214,54 @@ TEST_F(HubDpsTest, BadRequestsAreAnsweredWithErrors) {
   answers = request(dev, "dev-1", "$dps/registrations/GET/iotdps-get-operationstatus/?$rid=2&operationId=nope", "");
   ASSERT_EQ(answers.size(), 1u);
   EXPECT_EQ(answers[0].topic, "$dps/registrations/res/404/?$rid=2");
+}
+
+TEST_F(HubDpsTest, AnOperationOutlivesAHubRestart) {
+  control({{"op", "dps.enrollment.create"}, {"id", "dev-1"}, {"primaryKey", kKey}});
+  ASSERT_TRUE(connect(dev, "dev-1", kKey));
+  const std::string operation = register_device(dev, "dev-1")["operationId"];
+  // The hub restarts on the same state.db; the device reconnects and polls the operation it started.
+  hub = std::make_unique<Hub>(test_config(), *store, port);
+  ASSERT_TRUE(connect(other, "dev-1", kKey));
+  now += 1100;
+  auto done = poll(other, "dev-1", operation, 2);
+  EXPECT_EQ(last_topic, "$dps/registrations/res/200/?$rid=2");
+  EXPECT_EQ(done["operationId"], operation);
+  EXPECT_EQ(done["status"], "assigned");
+  EXPECT_EQ(done["registrationState"]["deviceId"], "dev-1");
+}
+
+TEST_F(HubDpsTest, AnotherRegistrationCannotPollAnOperation) {
+  control({{"op", "dps.enrollment.create"}, {"id", "dev-1"}, {"primaryKey", kKey}});
+  control({{"op", "dps.enrollment.create"}, {"id", "dev-2"}, {"primaryKey", kOtherKey}});
+  ASSERT_TRUE(connect(dev, "dev-1", kKey));
+  ASSERT_TRUE(connect(other, "dev-2", kOtherKey));
+  const std::string operation = register_device(dev, "dev-1")["operationId"];
+  now += 1100;
+  poll(other, "dev-2", operation, 2);
+  EXPECT_EQ(last_topic, "$dps/registrations/res/404/?$rid=2");
+}
+
+TEST(DpsOperations, KeepTheNewestWithinTheirBound) {
+  auto store = memory_store();
+  DpsOperations operations(*store, 3);
+  for (int i = 0; i < 5; ++i) {
+    DpsOperation op;
+    op.operation_id = "op-" + std::to_string(i);
+    op.registration_id = "dev";
+    op.status = "assigned";
+    op.state_json = "{}";
+    op.created_ms = 1000 + i;
+    op.ready_ms = 2000 + i;
+    ASSERT_TRUE(operations.insert(op));
+  }
+  EXPECT_FALSE(operations.find("op-0"));
+  EXPECT_FALSE(operations.find("op-1"));
+  auto newest = operations.find("op-4");
+  ASSERT_TRUE(newest);
+  EXPECT_EQ(newest->ready_ms, 2004);
+  EXPECT_EQ(newest->status, "assigned");
+  EXPECT_TRUE(operations.find("op-2"));
 }
 
 }  // namespace
