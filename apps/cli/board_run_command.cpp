@@ -54,6 +54,16 @@ struct Failure {
 template <class T>
 using Checked = tl::expected<T, Failure>;
 
+// In a forked child: runs argv[0] with argv, or ends the child with 127 when it cannot.
+[[noreturn]] void exec_argv(const std::vector<std::string>& argv) {
+  std::vector<char*> args;
+  args.reserve(argv.size() + 1);
+  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  ::execv(args[0], args.data());
+  ::_exit(127);
+}
+
 tl::unexpected<Failure> fail(int exit_code, std::string message) {
   return tl::unexpected<Failure>(Failure{exit_code, std::move(message)});
 }
@@ -101,11 +111,7 @@ int run_child(const std::vector<std::string>& argv, const std::vector<std::strin
       const int fd = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
       if (fd >= 0) ::dup2(fd, STDOUT_FILENO);
     }
-    std::vector<char*> args;
-    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    ::execv(args[0], args.data());
-    ::_exit(127);
+    exec_argv(argv);
   }
   int status = 0;
   while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
@@ -125,7 +131,7 @@ std::string read_text(const fs::path& path) {
 
 // The connection string with GatewayHostName pointing at the hub certificate's name on port 8883 (the port the
 // board dials; the bridge carries it to the hub's real loopback port).
-std::string with_gateway(std::string cs, const std::string& host_name) {
+std::string with_gateway(const std::string& cs, const std::string& host_name) {
   std::string out;
   for (std::size_t start = 0; start < cs.size();) {
     const auto semi = std::min(cs.find(';', start), cs.size());
@@ -202,11 +208,7 @@ int run_vboard(const std::vector<std::string>& argv) {
   if (pid == 0) {
     ::setpgid(0, 0);                     // its own group: a terminal's Ctrl-C reaches it once, through us
     ::prctl(PR_SET_PDEATHSIG, SIGTERM);  // and it does not outlive us if we are killed outright
-    std::vector<char*> args;
-    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    ::execv(args[0], args.data());
-    ::_exit(127);
+    exec_argv(argv);
   }
   board_pid = pid;
   ::sigaction(SIGINT, &action, nullptr);

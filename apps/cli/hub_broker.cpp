@@ -96,7 +96,7 @@ bool write_broker_config(const fs::path& dir, const HubConfig& config, const fs:
       << "plugin_opt_data_dir " << dir.string() << "\n";
 
   std::vector<std::string> binds{config.bind};
-  if (config.bind == "127.0.0.1" && ipv6_loopback_available()) binds.push_back("::1");
+  if (config.bind == "127.0.0.1" && ipv6_loopback_available()) binds.emplace_back("::1");
   for (const auto& bind : binds) {
     out << "\nlistener " << config.port;
     if (bind != "*" && bind != "0.0.0.0" && !bind.empty()) out << " " << bind;

@@ -122,7 +122,7 @@ bool sign_backdated(const fs::path& dir, const Issue& issue, const fs::path& log
   std::error_code ec;
   fs::remove_all(scratch, ec);
   fs::create_directories(scratch, ec);
-  std::ofstream(scratch / "index.txt", std::ios::trunc);
+  { std::ofstream index(scratch / "index.txt", std::ios::trunc); }  // openssl ca wants its database to exist
   // A serial unique enough for a local CA: the time and the pid (16 hex digits: openssl wants an even count).
   const unsigned long long serial = static_cast<unsigned long long>(::time(nullptr)) << 16 |
                                     static_cast<unsigned>(::getpid() & 0xffff);
@@ -155,7 +155,7 @@ bool sign_backdated(const fs::path& dir, const Issue& issue, const fs::path& log
                                 "-enddate",
                                 openssl_time(now + static_cast<std::time_t>(issue.days) * one_day_s)};
   if (issue.issuer_crt.empty()) {
-    args.push_back("-selfsign");
+    args.emplace_back("-selfsign");
   } else {
     args.insert(args.end(), {"-cert", issue.issuer_crt.string()});
   }
