@@ -349,7 +349,7 @@ Result<std::size_t> Session::receive(std::span<const std::uint8_t> bytes, std::u
   // Check every complete packet now, so a broken stream is reported by the call that delivered it.
   while (rx_checked_ < rx_end_) {
     auto in = std::span<const std::uint8_t>(memory_.rx).subspan(rx_checked_, rx_end_ - rx_checked_);
-    auto d = decode(in, memory_.rx.size());
+    auto d = decode_from_server(in, memory_.rx.size());
     if (!d) {
       if (d.error().code == Errc::truncated) break;
       if (d.error().code == Errc::too_large && start_skipping(in)) {
@@ -441,7 +441,7 @@ std::optional<Event> Session::poll_event() {
     if (state_ == SessionState::failed || state_ == SessionState::refused) return std::nullopt;
     if (rx_begin_ >= rx_checked_) return oversize_.complete ? take_dropped() : std::nullopt;
     auto in = std::span<const std::uint8_t>(memory_.rx).subspan(rx_begin_, rx_checked_ - rx_begin_);
-    auto d = decode(in, memory_.rx.size());
+    auto d = decode_from_server(in, memory_.rx.size());
     if (!d) {  // cannot happen: receive() checked it; fail safe anyway
       fail_with(d.error());
       continue;
