@@ -156,7 +156,7 @@ void FirmwareApp::setup_tls(const provisioning::DeviceConfig& config) noexcept {
     ports_.console.write_line(line.text());
     return;
   }
-  if (auto r = tls::load_trust_anchors(trust_anchors_, net::builtin_roots(), config.extra_ca); !r) {
+  if (auto r = tls::load_trust_anchors(trust_anchors_, net::builtin_roots_der(), config.extra_ca); !r) {
     ConsoleLine line;
     line << "TLS blocked: " << r.error().what << "; make a new image with a valid --ca";
     ports_.console.write_line(line.text());
