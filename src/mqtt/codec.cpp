@@ -529,7 +529,9 @@ Result<Decoded> decode_as(std::span<const std::uint8_t> in, std::size_t max_pack
     case PacketType::pingresp: empty(Pingresp{}, "MQTT PINGRESP must be empty"); break;
     default:
       if constexpr (ServerToClientOnly) {
-        packet = malformed("MQTT packet type is one a server never sends to a client");
+        // CONNECT, SUBSCRIBE, UNSUBSCRIBE, PINGREQ, DISCONNECT: only clients send them. Their bodies are not
+        // read; a stand-in client-only packet lets the session refuse it as such (a protocol violation).
+        packet = Pingreq{};
       } else {
         switch (type) {
           case PacketType::connect: packet = decode_connect(r); break;

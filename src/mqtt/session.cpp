@@ -17,7 +17,10 @@ constexpr std::size_t disconnect_size = 2;
 Error refusal_error(ConnectReturnCode code) noexcept {
   const bool credentials = code == ConnectReturnCode::bad_username_or_password ||
                            code == ConnectReturnCode::not_authorized;
-  return Error{credentials ? Errc::auth_refused : Errc::connect_failed, describe(code)};
+  // Short and code-free: the ConnectRefused event carries the code, and describe(code) (or the IoT Hub layer's
+  // describe_connack) words it; a device image then carries one refusal sentence, not the broker's five.
+  return credentials ? Error{Errc::auth_refused, "the broker refused the credentials (CONNACK 4/5)"}
+                     : Error{Errc::connect_failed, "the broker refused the connection (CONNACK 1/2/3)"};
 }
 
 }  // namespace
