@@ -6,7 +6,9 @@
 # assigns a device id other than the registration id, so telemetry under that id proves the board took it.
 #   1. individual enrollment: registered (202 + poll honouring retry-after), the hub created the device, the
 #      board connected as the assigned device id and the hub recorded its telemetry (picohub monitor)
-#   2. wrong key: DPS refuses the CONNECT; the board says so in words and backs off (no reboot, no loop)
+#   2. group enrollment: the UF2 holds the key derived from the group key; the board registers sensor id and
+#      the hub records telemetry from the device DPS created with that derived key
+#   3. wrong key: DPS refuses the CONNECT; the board says so in words and backs off (no reboot, no loop)
 set -euo pipefail
 picohub=$1 node=$2 firmware=${PICOHUB_FIRMWARE:-$3}
 here=$(cd "$(dirname "$0")" && pwd)
@@ -62,7 +64,32 @@ recorded=$(wc -l < "$work/recorded.txt")
   || { cat "$work/monitor.txt"; fail "the hub recorded $recorded messages from vb-dps-dev (3 or more from messageId 1 expected)"; }
 pass "board registered vb-reg-1 with DPS (1 CONNECT as vb-reg-1), switched to localhost:$hub_port, connected as vb-dps-dev (1 CONNECT); the hub recorded $recorded messages from it"
 
-# 2. Wrong key: refused by DPS, said in words, backed off per the board's refusal policy, no reboot.
+# 2. Group enrollment: picohub board uf2 derives the device key; DPS creates the device with it.
+"$picohub" dps enrollment create vb-line --group --iot-hub "localhost:$hub_port" --json > "$work/group.json" \
+  || fail "dps enrollment create --group"
+group_key=$(json_field primaryKey < "$work/group.json")
+"$picohub" board uf2 --dps-scope "$scope" --dps-registration-id vb-sensor-7 --dps-group-key "$group_key" \
+  --dps-host localhost --dps-port 8883 --ca "$PICOHUB_DATA/ca.crt" --firmware "$firmware" --interval 2s \
+  -o "$work/group.uf2" > "$work/uf2.txt" 2>&1 || { cat "$work/uf2.txt"; fail "board uf2 --dps-group-key"; }
+since=$(date +%s)
+set +e
+"$node" "$vboard/run.mjs" --uf2 "$work/group.uf2" "${bridges[@]}" --max-ms 120000 --wall-ms 240000 \
+  --fail-on-watchdog --forbid '/hardfault|panic/i' --expect '\(group enrollment\)$' \
+  --expect "^DPS: assigned to hub localhost:$hub_port as device vb-sensor-7 " \
+  --expect '^connected to IoT Hub as vb-sensor-7' --expect 'acknowledged by the hub' --expect 'acknowledged by the hub' \
+  > "$work/console.txt" 2> "$work/vboard.txt"
+rc=$?
+set -e
+[[ $rc -eq 0 ]] || { show_run; fail "group enrollment: the virtual board run ended with exit $rc"; }
+derived=$(python3 -c "import base64,hashlib,hmac,sys; print(base64.b64encode(hmac.new(base64.b64decode(sys.argv[1]), b'vb-sensor-7', hashlib.sha256).digest()).decode())" "$group_key")
+[[ $("$picohub" device show vb-sensor-7 --json | json_field primaryKey) == "$derived" ]] \
+  || fail "group enrollment: vb-sensor-7's key is not HMAC-SHA256(group key, registration id)"
+recorded_message_ids vb-sensor-7 "$since" > "$work/recorded.txt"
+group_recorded=$(wc -l < "$work/recorded.txt")
+[[ $group_recorded -ge 2 ]] || { cat "$work/monitor.txt"; fail "group enrollment: the hub recorded $group_recorded messages"; }
+pass "group enrollment: the board registered vb-sensor-7 with the derived key (checked independently); the hub recorded $group_recorded messages from it"
+
+# 3. Wrong key: refused by DPS, said in words, backed off per the board's refusal policy, no reboot.
 wrong_key=$(head -c 32 /dev/urandom | base64)
 dps_uf2 "$wrong_key" "$work/wrong.uf2"
 set +e
