@@ -70,7 +70,7 @@ Result<std::size_t> DpsClient::receive(std::span<const std::uint8_t> bytes, std:
 
 std::optional<DpsEvent> DpsClient::poll_event() {
   if (pending_) {
-    auto ev = std::move(pending_);
+    auto ev = pending_;
     pending_.reset();
     return ev;
   }

@@ -38,33 +38,36 @@ constexpr FaultSummary fault_summaries[] = {
 };
 
 // Placeholders: {f} found and {e} expected in decimal, {F} {E} the same in hex, {d} detail.
-constexpr const char* fault_messages[] = {
-    "no config block (flash erased): this board was never provisioned",
-    "no config block (the config sector holds something else: magic {F})",
-    "config block truncated ({f} bytes, the header needs {e})",
-    "config format version 0 is not valid",
-    "config format version {f} is newer than this firmware ({e}): update the firmware or use a matching picohub",
-    "config header size {f} is not the {e} bytes this firmware's formats use",
-    "config block payload of {f} bytes exceeds the {e}-byte limit",
-    "config block CRC mismatch (stored {F}, computed {E}): the flash was damaged or partly written; flash the UF2 "
-    "again",
-    "config record {f} runs past the end of the block",
-    "config record {f} appears twice",
-    "config record of {f} bytes where {e} are required",
-    "config block has no {d} (record {f})",
-    "connection string of {f} bytes exceeds the {e}-byte limit",
-    "connection string malformed: {d}",
-    "connection string uses {d}: the board signs its own tokens and needs the SharedAccessKey form "
-    "(HostName=...;DeviceId=...;SharedAccessKey=...)",
-    "extra CA of {f} bytes exceeds the {e}-byte limit",
-    "telemetry interval {f} ms is out of range (1000 ms .. 24 h)",
-    "MAC address is multicast or zero (first octet {F}): use a unicast address such as 02:xx:xx:xx:xx:xx",
-    "static IP settings invalid: {d}",
-    "SAS token lifetime {f} s is out of range (30 s .. 24 h)",
-    "config block needs {e} bytes, the buffer holds {f}",
-    "Plug and Play model id ({f} bytes) is not a DTMI such as dtmi:picohub:W5100sEvbPico;1",
-    "telemetry queue of {f} readings is out of range (1 .. {e})",
-    "DPS settings invalid: {d}",
+struct FaultMessage {
+  const char* text;
+};
+constexpr FaultMessage fault_messages[] = {
+    {"no config block (flash erased): this board was never provisioned"},
+    {"no config block (the config sector holds something else: magic {F})"},
+    {"config block truncated ({f} bytes, the header needs {e})"},
+    {"config format version 0 is not valid"},
+    {"config format version {f} is newer than this firmware ({e}): update the firmware or use a matching picohub"},
+    {"config header size {f} is not the {e} bytes this firmware's formats use"},
+    {"config block payload of {f} bytes exceeds the {e}-byte limit"},
+    {"config block CRC mismatch (stored {F}, computed {E}): the flash was damaged or partly written; flash the UF2 "
+     "again"},
+    {"config record {f} runs past the end of the block"},
+    {"config record {f} appears twice"},
+    {"config record of {f} bytes where {e} are required"},
+    {"config block has no {d} (record {f})"},
+    {"connection string of {f} bytes exceeds the {e}-byte limit"},
+    {"connection string malformed: {d}"},
+    {"connection string uses {d}: the board signs its own tokens and needs the SharedAccessKey form "
+     "(HostName=...;DeviceId=...;SharedAccessKey=...)"},
+    {"extra CA of {f} bytes exceeds the {e}-byte limit"},
+    {"telemetry interval {f} ms is out of range (1000 ms .. 24 h)"},
+    {"MAC address is multicast or zero (first octet {F}): use a unicast address such as 02:xx:xx:xx:xx:xx"},
+    {"static IP settings invalid: {d}"},
+    {"SAS token lifetime {f} s is out of range (30 s .. 24 h)"},
+    {"config block needs {e} bytes, the buffer holds {f}"},
+    {"Plug and Play model id ({f} bytes) is not a DTMI such as dtmi:picohub:W5100sEvbPico;1"},
+    {"telemetry queue of {f} readings is out of range (1 .. {e})"},
+    {"DPS settings invalid: {d}"},
 };
 static_assert(sizeof(fault_summaries) / sizeof(fault_summaries[0]) ==
               static_cast<std::size_t>(ConfigFault::dps_invalid) + 1);
@@ -111,7 +114,7 @@ std::string_view describe(const ConfigProblem& problem, std::span<char> out) noe
   Writer writer(out);
   // A MAC's first octet is one byte wide; CRCs and magics are words.
   const int hex_width = problem.fault == ConfigFault::mac_not_unicast ? 2 : 8;
-  const std::string_view message = fault_messages[static_cast<std::size_t>(problem.fault)];
+  const std::string_view message = fault_messages[static_cast<std::size_t>(problem.fault)].text;
   for (std::size_t i = 0; i < message.size(); ++i) {
     if (message[i] != '{' || i + 2 >= message.size() || message[i + 2] != '}') {
       writer.put(message[i]);
