@@ -277,7 +277,11 @@ void HubConnection::poll_registration(std::uint64_t now_ms) noexcept {
     return;
   }
   if (dps_->state() == iothub::DpsClientState::failed) {
-    lost(device::LossReason::protocol_error, "DPS registration failed (see above)", now_ms);
+    // DPS answered no (a disabled, failed or unknown enrollment): retrying soon cannot help, so the refusal
+    // schedule; anything else (timeouts, bad answers) is a loss with the ordinary back-off.
+    if (dps_refused_)
+      refused(device::RefusalReason::not_authorized, now_ms, "DPS did not assign the device (see above)");
+    else lost(device::LossReason::protocol_error, "DPS registration failed (see above)", now_ms);
     return;
   }
   if (dps_->state() != iothub::DpsClientState::assigned) return;
@@ -310,6 +314,7 @@ void HubConnection::on_dps_event(const iothub::DpsEvent& event) {
     line << "DPS: assigned to hub " << done->assigned_hub << " as device " << done->device_id << " (";
     line.number(dps_->attempts()) << " requests)";
   } else if (const auto* f = std::get_if<iothub::DpsFailed>(&event)) {
+    dps_refused_ = f->error.code == Errc::auth_refused;
     line << "DPS registration failed: " << f->error.what;
     if (f->http_status != 0 || f->error_code != 0) {
       line << " (status ";

@@ -114,6 +114,7 @@ class HubConnection final : private device::DpsEventSink {
   iothub::DpsClient* dps_ = nullptr;
   std::string_view dps_endpoint_{};
   DpsAssignmentListener* dps_listener_ = nullptr;
+  bool dps_refused_ = false;  // the last DPS failure was DPS saying no (enrollment, key): the refusal schedule
 
   HubPhase phase_ = HubPhase::idle;
   bool progress_ = false;  // the last poll moved something: come back at once

@@ -9,6 +9,7 @@
 #   2. group enrollment: the UF2 holds the key derived from the group key; the board registers sensor id and
 #      the hub records telemetry from the device DPS created with that derived key
 #   3. wrong key: DPS refuses the CONNECT; the board says so in words and backs off (no reboot, no loop)
+#   4. disabled enrollment: DPS answers "disabled"; the board prints it and waits on the refusal schedule (>= 60 s)
 set -euo pipefail
 picohub=$1 node=$2 firmware=${PICOHUB_FIRMWARE:-$3}
 here=$(cd "$(dirname "$0")" && pwd)
@@ -109,3 +110,23 @@ first_wait=$(sed -n 's/.*retrying in \([0-9]*\)\.[0-9] s (refusal 1;.*/\1/p' "$w
 attempts=$(grep -c "picohub: dps: refused registration vb-reg-1" "$PICOHUB_DATA/mosquitto.log" || true)
 [[ $attempts -eq 2 ]] || fail "the hub's DPS refused $attempts registrations of vb-reg-1 (2 expected)"
 pass "wrong key: the hub's DPS refused 2 CONNECTs (its log), the board printed why and waited ${first_wait} s (board refusal policy), one boot"
+
+# 4. Disabled enrollment: DPS says no after the CONNECT; the refusal schedule, not a 1 s back-off.
+"$picohub" dps enrollment create vb-off --disabled --iot-hub "localhost:$hub_port" --json > "$work/off.json" \
+  || fail "dps enrollment create --disabled"
+"$picohub" board uf2 --dps-scope "$scope" --dps-registration-id vb-off --dps-key "$(json_field primaryKey < "$work/off.json")" \
+  --dps-host localhost --dps-port 8883 --ca "$PICOHUB_DATA/ca.crt" --firmware "$firmware" -o "$work/off.uf2" \
+  > "$work/uf2.txt" 2>&1 || { cat "$work/uf2.txt"; fail "board uf2 (disabled enrollment)"; }
+set +e
+"$node" "$vboard/run.mjs" --uf2 "$work/off.uf2" "${bridges[@]}" --timestamps --fast-idle --max-ms 100000 \
+  --wall-ms 90000 --fail-on-watchdog --forbid '/hardfault|panic/i' --forbid 'connected to IoT Hub' \
+  --expect 'DPS registration failed: DPS did not assign the device' --expect '\(refusal 1;' \
+  > "$work/console.txt" 2> "$work/vboard.txt"
+rc=$?
+set -e
+show_run | grep -E 'DPS|refus|retrying' | sed 's/^/  | /'
+[[ $rc -eq 0 ]] || { show_run; fail "disabled enrollment: the virtual board run ended with exit $rc"; }
+off_wait=$(sed -n 's/.*retrying in \([0-9]*\)\.[0-9] s (refusal 1;.*/\1/p' "$work/console.txt")
+[[ ${off_wait:-0} -ge 60 ]] || fail "disabled enrollment: waited ${off_wait:-?} s, the refusal schedule starts at 60 s"
+! "$picohub" device show vb-off >/dev/null 2>&1 || fail "a disabled enrollment created a device"
+pass "disabled enrollment: the board printed DPS's answer and waits ${off_wait} s (refusal schedule); no device created"
