@@ -7,16 +7,20 @@
 # arena's peak (printed by the firmware) and the stack's (the vboard's painted-SP watermark). Median of --runs.
 # Targets: first handshake <= 1.0 s CPU (aim 0.9), reconnect <= half of it, reset -> first PUBACK <= 2.0 s.
 # Anchor: WIZnet's mbedTLS configuration ~5.9 s per handshake on the same CPU; a tuned mbedTLS 3.6 ~1.0 s.
-# Usage: bench/firmware_handshake.sh [--runs N] [--chain azure|default] [--record]
+# Usage: bench/firmware_handshake.sh [--runs N] [--chain azure|default] [--compare OTHER.bin] [--record]
+# --compare: also run OTHER.bin (e.g. the image before a change) --runs times against the SAME hub session (the same
+# freshly made keys), after this tree's image: between sessions the same image varies by ~10 ms.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 runs=3 chain=azure record=0
+compare=
 while (($#)); do
   case "$1" in
     --runs) runs=$2; shift 2 ;;
     --chain) chain=$2; shift 2 ;;
     --record) record=1; shift ;;
+    --compare) compare=$2; shift 2 ;;
     -h|--help) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "firmware_handshake: unknown option '$1'" >&2; exit 2 ;;
   esac
@@ -49,30 +53,33 @@ cs=$("$picohub" device connection-string bench-board 2>/dev/null | head -n 1)
   --firmware "$firmware" --interval 1s -o "$work/board.uf2" >/dev/null
 flight=$(openssl crl2pkcs7 -nocrl -certfile "$PICOHUB_DATA/server.crt" | openssl pkcs7 -print_certs -outform DER 2>/dev/null | wc -c || echo '?')
 
+# bench_image UF2 TAG: --runs runs of one image, then its table in $work/table$TAG.md.
+bench_image() {
+local uf2=$1 tag=$2
 for i in $(seq "$runs"); do
-  echo "==> run $i of $runs" >&2
+  echo "==> run $i of $runs ($uf2)" >&2
   set +e
-  node tools/vboard/run.mjs --uf2 "$work/board.uf2" --max-ms 20000 --wall-ms 300000 --json \
+  node tools/vboard/run.mjs --uf2 "$work/$uf2" --max-ms 20000 --wall-ms 300000 --json \
     --host localhost=192.0.2.20 --bridge "192.0.2.20:8883=127.0.0.1:$port" --fault link-down@3s:1s \
     --expect 'acknowledged by the hub' --expect '^TLS: .*chain as cached' \
-    >"$work/console.$i.txt" 2>"$work/vboard.$i.txt"
+    >"$work/console.$tag$i.txt" 2>"$work/vboard.$tag$i.txt"
   rc=$?
   set -e
   if [[ $rc -ne 0 ]]; then
     echo "firmware_handshake: run $i ended with exit $rc; console and notes:" >&2
-    cat "$work/console.$i.txt" "$work/vboard.$i.txt" >&2
+    cat "$work/console.$tag$i.txt" "$work/vboard.$tag$i.txt" >&2
     exit 1
   fi
-  grep '^{' "$work/vboard.$i.txt" | tail -n 1 >"$work/summary.$i.json"
+  grep '^{' "$work/vboard.$tag$i.txt" | tail -n 1 >"$work/summary.$tag$i.json"
 done
 
 # One row per run and the medians, from the vboard's JSON summaries.
-node - "$work" "$runs" >"$work/table.md" <<'EOF'
+node - "$work" "$runs" "$tag" >"$work/table.${tag}md" <<'EOF'
 const fs = require('node:fs');
-const [work, runs] = process.argv.slice(2);
+const [work, runs, tag] = process.argv.slice(2);
 const rows = [];
 for (let i = 1; i <= Number(runs); i++) {
-  const s = JSON.parse(fs.readFileSync(`${work}/summary.${i}.json`, 'utf8'));
+  const s = JSON.parse(fs.readFileSync(`${work}/summary.${tag}${i}.json`, 'utf8'));
   const st = s.stages;
   const pick = (name) => st.rows.find((r) => r.stage === name && r.boot === 0);
   rows.push({ first: st.firstHandshakeCpuMs, firstEmu: pick('tls')?.emulatedMs, again: st.reconnectHandshakeCpuMs[0],
@@ -96,6 +103,15 @@ console.log(`Targets: first handshake <= 1000 ms CPU: ${ok(m.first <= 1000)} (ai
   `reconnect <= half: ${ok(m.again <= m.first / 2)}; reset -> first PUBACK <= 2000 ms: ${ok(m.puback <= 2000)}.`);
 EOF
 
+}
+
+bench_image board.uf2 ""
+if [[ -n $compare ]]; then
+  "$picohub" board uf2 --connection-string "$cs;GatewayHostName=localhost:8883" --ca "$PICOHUB_DATA/ca.crt" \
+    --firmware "$compare" --interval 1s -o "$work/compare.uf2" >/dev/null
+  bench_image compare.uf2 compare.
+fi
+
 out "## Firmware handshake, $(date -u '+%Y-%m-%d %H:%M UTC')"
 out ""
 out "Command: \`bench/firmware_handshake.sh --runs $runs --chain $chain\` at $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- src apps tools cmake 2>/dev/null || echo '+local changes');" \
@@ -103,6 +119,12 @@ out "Command: \`bench/firmware_handshake.sh --runs $runs --chain $chain\` at $(g
     "(server certificate flight $flight bytes of DER), link down 3 s in for 1 s to force one reconnect (full handshake, no session resumption)."
 out ""
 cat "$work/table.md" | tee -a "$report"
+if [[ -n $compare ]]; then
+  out ""
+  out "The same hub session, --compare $compare:"
+  out ""
+  cat "$work/table.compare.md" | tee -a "$report"
+fi
 out ""
 out "CPU ms: cycles the core executed in the stage (sleep excluded) / 125 MHz; the handshake stage runs from the"
 out "firmware's \"connecting to\" line (TCP connect included) to its \"TLS:\" line. Anchor: WIZnet's mbedTLS"

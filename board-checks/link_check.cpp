@@ -105,7 +105,7 @@ int tls_client() {
   params.unix_time = &board_unix_time;
   if (t.drbg.seed(t.entropy, "picohub board") &&
       picohub::tls::load_trust_anchors(
-          t.anchors, picohub::net::builtin_roots(),
+          t.anchors, picohub::net::builtin_roots_der(),
           sink != 0 ? std::span<const std::uint8_t>(provisioned_ca) : std::span<const std::uint8_t>()) &&
       picohub::tls::setup_client_config(t.conf, params)) {
     NullTransport transport;

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <array>
 #include <charconv>
 #include <cstdio>
 #include <fstream>
@@ -24,6 +25,7 @@
 #include "duration.hpp"
 #include "device/tutorial_model.hpp"
 #include "iothub/connection_string.hpp"
+#include "iothub/dps_topics.hpp"
 #include "iothub/dtmi.hpp"
 #include "iothub/sas_token.hpp"
 #include "provisioning/config_block.hpp"
@@ -45,6 +47,12 @@ struct BoardUf2Options {
   std::string sas_ttl = "60m";
   std::string model_id{device::tutorial_model_id};
   int queue = prov::default_telemetry_queue;
+  std::string dps_scope;  // set: register with DPS instead of a connection string
+  std::string dps_registration_id;
+  std::string dps_key;
+  std::string dps_group_key;
+  std::string dps_host{prov::dps_default_endpoint};
+  int dps_port = 8883;
   std::string static_ip;
   std::string mac;
   std::string firmware;
@@ -224,7 +232,9 @@ Checked<void> write_private_file(const std::string& path, const std::vector<std:
 
 // Everything the UF2 is made of, checked.
 struct Prepared {
-  iothub::ConnectionString identity;
+  iothub::ConnectionString identity;  // DPS: device id = registration id, host = the DPS endpoint (until assigned)
+  std::string dps_key;                // the key the config holds (derived from the group key for a group)
+  std::string dps_endpoint;
   prov::DeviceConfig config;
   std::vector<std::uint8_t> ca;  // config.extra_ca views it
   std::vector<std::uint8_t> block;
@@ -240,8 +250,15 @@ void print_summary(const BoardUf2Options& o, const Prepared& p, std::size_t uf2_
               o.firmware.empty() ? PICOHUB_DEFAULT_FIRMWARE : o.firmware.c_str());
   std::printf("  config     0x%08X  %zu bytes, format %u\n", prov::config_sector_address, p.block.size(),
               unsigned{prov::config_format_version});
-  std::printf("  device     %.*s on %.*s\n", static_cast<int>(p.identity.device_id.size()), p.identity.device_id.data(),
-              static_cast<int>(p.identity.endpoint_host().size()), p.identity.endpoint_host().data());
+  if (!p.config.dps.id_scope.empty())
+    std::printf("  DPS        registration %s in scope %s at %s, %s; the hub and device id come from DPS\n",
+                o.dps_registration_id.c_str(), o.dps_scope.c_str(), p.dps_endpoint.c_str(),
+                o.dps_group_key.empty() ? "individual enrollment"
+                                        : "group enrollment (the device key derived here; the group key stays here)");
+  else
+    std::printf("  device     %.*s on %.*s\n", static_cast<int>(p.identity.device_id.size()),
+                p.identity.device_id.data(), static_cast<int>(p.identity.endpoint_host().size()),
+                p.identity.endpoint_host().data());
   std::printf("  MAC        %s%s\n", colon_hex(p.config.mac).c_str(),
               o.mac.empty() ? " (locally administered, derived from the device id)" : "");
   std::printf("  interval   %u ms\n", p.config.telemetry_interval_ms);
@@ -265,9 +282,9 @@ void print_summary(const BoardUf2Options& o, const Prepared& p, std::size_t uf2_
         "or DNS name (the virtual board is different)\n",
         static_cast<int>(endpoint.size()), endpoint.data());
   std::printf(
-      "WARNING: %s holds the device's SharedAccessKey: treat it like a password (it is written mode 0600; "
+      "WARNING: %s holds the device's %s: treat it like a password (it is written mode 0600; "
       "do not commit or share it).\n",
-      o.output.c_str());
+      o.output.c_str(), p.config.dps.id_scope.empty() ? "SharedAccessKey" : "DPS symmetric key");
   std::printf("To flash: hold BOOTSEL, plug the board into USB, copy %s to the RPI-RP2 drive.\n", o.output.c_str());
 }
 
@@ -313,10 +330,51 @@ Checked<void> fill_config(const BoardUf2Options& o, Prepared& p) {
   return {};
 }
 
+// --dps-*: the enrollment's settings, each checked with a message that names the option.
+Checked<void> prepare_dps(const BoardUf2Options& o, Prepared& p) {
+  if (!o.connection_string.empty())
+    return refuse(exit_usage, "give --connection-string or --dps-scope, not both: DPS assigns the hub and device id");
+  if (o.dps_scope.find_first_of("/#+ ") != std::string::npos || o.dps_scope.size() > prov::max_dps_text_bytes)
+    return refuse(exit_usage, "--dps-scope '" + o.dps_scope + "' is not an id scope (like 0ne00012345)");
+  if (!iothub::is_valid_registration_id(o.dps_registration_id))
+    return refuse(exit_usage, o.dps_registration_id.empty()
+                                  ? "--dps-scope needs --dps-registration-id (the enrollment's registration id)"
+                                  : "--dps-registration-id must be 1-128 letters, digits, '-', '.', '_' or ':'");
+  if (o.dps_key.empty() == o.dps_group_key.empty())
+    return refuse(exit_usage,
+                  "--dps-scope needs exactly one of --dps-key (an individual enrollment's key) and --dps-group-key "
+                  "(an enrollment group's key: the device key is derived from it here)");
+  p.dps_key = o.dps_key;
+  if (!o.dps_group_key.empty()) {
+    std::array<char, 64> derived{};
+    const auto key = iothub::derive_device_key(o.dps_group_key, o.dps_registration_id, derived);
+    if (!key) return refuse(exit_usage, std::string("--dps-group-key: ") + key.error().what);
+    p.dps_key = std::string(*key);
+  }
+  if (o.dps_host.empty() || o.dps_host.find(':') != std::string::npos || o.dps_port < 1 || o.dps_port > 65535)
+    return refuse(exit_usage, "--dps-host is a host name without a port, --dps-port a number from 1 to 65535");
+  p.dps_endpoint = o.dps_host + ":" + std::to_string(o.dps_port);
+  p.config.dps = prov::DpsSettings{o.dps_scope, o.dps_registration_id, p.dps_key, !o.dps_group_key.empty(),
+                                   o.dps_host == prov::dps_default_endpoint && o.dps_port == 8883
+                                       ? std::string_view{}
+                                       : std::string_view{p.dps_endpoint}};
+  p.identity.device_id = o.dps_registration_id;  // DPS usually assigns it; the MAC is derived from it
+  p.identity.host_name = p.dps_endpoint;
+  return {};
+}
+
 Checked<void> prepare(const BoardUf2Options& o, Prepared& p) {
-  const auto identity = check_connection_string(o.connection_string);
-  if (!identity) return tl::unexpected(identity.error());
-  p.identity = *identity;
+  if (!o.dps_scope.empty()) {
+    if (auto dps = prepare_dps(o, p); !dps) return dps;
+  } else if (o.connection_string.empty()) {
+    return refuse(exit_usage,
+                  "give --connection-string (or PICOHUB_CONNECTION_STRING), or --dps-scope with "
+                  "--dps-registration-id and --dps-key or --dps-group-key");
+  } else {
+    const auto identity = check_connection_string(o.connection_string);
+    if (!identity) return tl::unexpected(identity.error());
+    p.identity = *identity;
+  }
   if (auto filled = fill_config(o, p); !filled) return filled;
   p.block.resize(prov::config_block_size(p.config));
   if (auto size = prov::encode_config_block(p.config, p.block); !size)
@@ -348,6 +406,13 @@ void print_config(const prov::DeviceConfig& c) {
     std::printf("  device     %.*s on %.*s (SharedAccessKey present, not shown)\n",
                 static_cast<int>(id->device_id.size()), id->device_id.data(),
                 static_cast<int>(id->endpoint_host().size()), id->endpoint_host().data());
+  if (!c.dps.id_scope.empty())
+    std::printf("  DPS        registration %.*s in scope %.*s at %.*s, %s key (present, not shown)\n",
+                static_cast<int>(c.dps.registration_id.size()), c.dps.registration_id.data(),
+                static_cast<int>(c.dps.id_scope.size()), c.dps.id_scope.data(),
+                static_cast<int>(c.dps.endpoint.empty() ? prov::dps_default_endpoint.size() : c.dps.endpoint.size()),
+                c.dps.endpoint.empty() ? prov::dps_default_endpoint.data() : c.dps.endpoint.data(),
+                c.dps.group_key_derived ? "group-derived" : "individual");
   std::printf("  MAC        %s\n  interval   %u ms\n", colon_hex(c.mac).c_str(), c.telemetry_interval_ms);
   std::printf("  SAS token  %u s lifetime%s\n", c.sas_ttl_s, c.format_version < 2 ? " (format 1: the default)" : "");
   if (!c.model_id.empty()) std::printf("  model      %.*s\n", static_cast<int>(c.model_id.size()), c.model_id.data());
@@ -397,8 +462,18 @@ PICOHUB_COMMAND(60, [](CLI::App& root, int& exit_code) {
   auto* uf2 = board->add_subcommand("uf2", "Write firmware + device config (connection string, CA, network) as UF2");
   uf2->add_option("--connection-string,-c", options->connection_string,
                   "Device connection string with SharedAccessKey (HostName=...;DeviceId=...;SharedAccessKey=...)")
-      ->envname("PICOHUB_CONNECTION_STRING")
-      ->required();
+      ->envname("PICOHUB_CONNECTION_STRING");
+  uf2->add_option("--dps-scope", options->dps_scope,
+                  "Register with the Device Provisioning Service instead: the id scope (then --dps-registration-id "
+                  "and --dps-key or --dps-group-key)");
+  uf2->add_option("--dps-registration-id", options->dps_registration_id, "DPS: the enrollment's registration id");
+  uf2->add_option("--dps-key", options->dps_key, "DPS: an individual enrollment's symmetric key (base64)");
+  uf2->add_option("--dps-group-key", options->dps_group_key,
+                  "DPS: an enrollment group's key; the device key is derived from it here and only that goes on "
+                  "the board");
+  uf2->add_option("--dps-host", options->dps_host, "DPS: the endpoint's host name (a local hub's, for tests)")
+      ->capture_default_str();
+  uf2->add_option("--dps-port", options->dps_port, "DPS: the endpoint's MQTT-over-TLS port")->capture_default_str();
   uf2->add_option("--ca", options->ca_file, "Also trust this CA (PEM or DER, up to 8 KiB), e.g. a local hub's ca.crt");
   uf2->add_option("--interval", options->interval, "Time between telemetry messages (5s, 1500ms, 2m; at least 1s)")
       ->capture_default_str();

@@ -78,9 +78,25 @@ FirmwareApp::~FirmwareApp() {
   }
 }
 
-bool FirmwareApp::configure(const provisioning::DeviceConfig& config) noexcept {
-  std::string_view offending;
-  auto identity = iothub::parse_connection_string(config.connection_string, &offending);
+// The hub identity: the connection string's, or (DPS) the registration id and key until DPS assigns a hub.
+bool FirmwareApp::configure_identity(const provisioning::DeviceConfig& config) noexcept {
+  const provisioning::DpsSettings& dps = config.dps;
+  if (!dps.id_scope.empty()) {
+    identity_.device_id = dps.registration_id;
+    identity_.shared_access_key = dps.key_base64;
+    identity_.host_name = dps.endpoint.empty() ? provisioning::dps_default_endpoint : dps.endpoint;
+    dps_registration_ = iothub::DpsRegistration{dps.id_scope, dps.registration_id, dps.key_base64, {}};
+    iothub::DpsClientOptions options;
+    options.sas_ttl_s = config.sas_ttl_s;
+    options.max_attempts = 10;  // register + polls; then the supervisor's back-off decides
+    dps_.emplace(dps_memory_.view(), dps_registration_, options);
+    ConsoleLine line;
+    line << "config: DPS registration " << dps.registration_id << " in scope " << dps.id_scope << " at "
+         << identity_.host_name << (dps.group_key_derived ? " (group enrollment)" : " (individual enrollment)");
+    ports_.console.write_line(line.text());
+    return true;
+  }
+  auto identity = iothub::parse_connection_string(config.connection_string);
   if (!identity || identity->shared_access_key.empty()) {
     ConsoleLine line;
     line << "config: the connection string cannot be used: "
@@ -92,6 +108,11 @@ bool FirmwareApp::configure(const provisioning::DeviceConfig& config) noexcept {
     return false;
   }
   identity_ = *identity;
+  return true;
+}
+
+bool FirmwareApp::configure(const provisioning::DeviceConfig& config) noexcept {
+  if (!configure_identity(config)) return false;
 
   ConsoleLine line;
   line << "config: device " << identity_.device_id << " on " << identity_.endpoint_host() << ", telemetry every ";
@@ -127,6 +148,7 @@ bool FirmwareApp::configure(const provisioning::DeviceConfig& config) noexcept {
   hub_.emplace(*client_, *network_, chip_, ports_.clock, unix_clock_,
                HubTls{tls_ready_ ? &tls_config_ : nullptr, &tls_session_}, ports_.console,
                static_cast<device::DeviceEventSink&>(*this), network_options.random);
+  if (dps_) hub_->use_dps(*dps_, identity_.host_name, *this);
   if (auto r = hub_->set_endpoint(identity_.endpoint_host()); !r) {
     ConsoleLine bad;
     bad << "config: " << r.error().what;
@@ -156,7 +178,7 @@ void FirmwareApp::setup_tls(const provisioning::DeviceConfig& config) noexcept {
     ports_.console.write_line(line.text());
     return;
   }
-  if (auto r = tls::load_trust_anchors(trust_anchors_, net::builtin_roots(), config.extra_ca); !r) {
+  if (auto r = tls::load_trust_anchors(trust_anchors_, net::builtin_roots_der(), config.extra_ca); !r) {
     ConsoleLine line;
     line << "TLS blocked: " << r.error().what << "; make a new image with a valid --ca";
     ports_.console.write_line(line.text());
@@ -229,6 +251,23 @@ std::size_t FirmwareApp::link_status_members(std::span<char> out) const noexcept
 }
 
 void FirmwareApp::on_device_event(const iothub::DeviceEvent& event) { app_->on_event(event); }
+
+// DPS assigned "host[:port]" and a device id: sign as that device for that host (a port other than 8883, as a
+// local hub's, goes in GatewayHostName, the way the connection string says it), with the enrollment's key.
+Result<std::string_view> FirmwareApp::on_assigned(const iothub::DpsAssigned& assigned) noexcept {
+  const std::string_view hub = assigned.assigned_hub;
+  const std::string_view id = assigned.device_id;
+  if (hub.size() + id.size() > assigned_names_.size()) return fail(Errc::too_large, "DPS: assigned names too long");
+  std::copy(hub.begin(), hub.end(), assigned_names_.begin());
+  std::copy(id.begin(), id.end(), assigned_names_.begin() + static_cast<std::ptrdiff_t>(hub.size()));
+  const std::string_view endpoint(assigned_names_.data(), hub.size());
+  identity_.device_id = std::string_view(assigned_names_.data() + hub.size(), id.size());
+  const auto colon = endpoint.rfind(':');
+  identity_.host_name = endpoint.substr(0, colon);
+  identity_.gateway_host_name = colon == std::string_view::npos ? std::string_view{} : endpoint;
+  client_->set_identity(identity_);
+  return endpoint;
+}
 
 std::uint32_t FirmwareApp::next_random(void* self) noexcept {
   auto& state = static_cast<FirmwareApp*>(self)->prng_state_;

@@ -22,6 +22,7 @@
 #include "hub_connection.hpp"
 #include "iothub/connection_string.hpp"
 #include "iothub/device_client.hpp"
+#include "iothub/dps_client.hpp"
 #include "network_bringup.hpp"
 #include "platform/clock.hpp"
 #include "platform/entropy.hpp"
@@ -52,7 +53,10 @@ struct FirmwarePorts {
 // A method's answer (getStatus is the longest, ~260 bytes) gets 384.
 using BoardClientMemory = iothub::StaticDeviceClientMemory<2048, 2048, 4, 512, 1024, 512, 512, 16, 384>;
 
-class FirmwareApp final : private device::DeviceEventSink {
+// DPS registration memory: CONNECT with its SAS token, one request, one answer (the assigned answer ~400 B).
+using BoardDpsMemory = iothub::StaticDpsClientMemory<512, 1024, 448, 160>;
+
+class FirmwareApp final : private device::DeviceEventSink, private DpsAssignmentListener {
  public:
   explicit FirmwareApp(const FirmwarePorts& ports) noexcept;
   ~FirmwareApp();
@@ -79,6 +83,8 @@ class FirmwareApp final : private device::DeviceEventSink {
 
  private:
   void on_device_event(const iothub::DeviceEvent& event) override;
+  Result<std::string_view> on_assigned(const iothub::DpsAssigned& assigned) noexcept override;
+  bool configure_identity(const provisioning::DeviceConfig& config) noexcept;
   void setup_tls(const provisioning::DeviceConfig& config) noexcept;
   static std::uint32_t next_random(void* self) noexcept;
   static bool unix_time_now(std::int64_t& unix_s);
@@ -96,6 +102,11 @@ class FirmwareApp final : private device::DeviceEventSink {
   bool tls_ready_ = false;
 
   iothub::ConnectionString identity_{};
+  // DPS: the registration (views into the config in flash), its client, and the assignment's names.
+  iothub::DpsRegistration dps_registration_{};
+  BoardDpsMemory dps_memory_{};
+  std::optional<iothub::DpsClient> dps_;
+  std::array<char, 192> assigned_names_{};  // assigned hub (host[:port]) then device id
   BoardClientMemory client_memory_{};
   std::array<char, 160> line_buffer_{};
   // The most the config may ask for; it chooses how many of these the app uses.

@@ -42,7 +42,15 @@ HubConnection::HubConnection(iothub::DeviceClient& client, NetworkBringup& netwo
       pump_(read_buffer_),
       tcp_(chip, hub_socket) {}
 
+void HubConnection::use_dps(iothub::DpsClient& dps, std::string_view dps_endpoint,
+                            DpsAssignmentListener& listener) noexcept {
+  dps_ = &dps;
+  dps_endpoint_ = dps_endpoint;
+  dps_listener_ = &listener;
+}
+
 Result<void> HubConnection::set_endpoint(std::string_view endpoint) noexcept {
+  hub_endpoint_ = endpoint;
   std::string_view host = endpoint;
   port_ = 8883;
   if (const auto colon = endpoint.rfind(':'); colon != std::string_view::npos) {
@@ -93,6 +101,7 @@ void HubConnection::poll(std::uint64_t now_ms) noexcept {
       break;
     case HubPhase::resolving: poll_resolving(now_ms); break;
     case HubPhase::handshaking: poll_handshake(now_ms); break;
+    case HubPhase::registering: poll_registration(now_ms); break;
     case HubPhase::mqtt_connecting:
     case HubPhase::up:
     case HubPhase::closing: poll_session(now_ms); break;
@@ -110,6 +119,7 @@ std::uint64_t HubConnection::next_deadline_ms() const noexcept {
     // The W5100S has no socket to sleep on: come back often enough to take what arrived.
     deadline = std::min({deadline, client_.next_deadline_ms(), clock_.now_ms() + 20});
   }
+  if (phase_ == HubPhase::registering) deadline = std::min({deadline, dps_->next_deadline_ms(), clock_.now_ms() + 20});
   return deadline;
 }
 
@@ -132,6 +142,11 @@ void HubConnection::run_supervisor(std::uint64_t now_ms) noexcept {
 
 void HubConnection::begin_attempt() noexcept {
   close_transport();
+  if (registering()) {
+    const std::string_view hub = hub_endpoint_;
+    (void)set_endpoint(dps_endpoint_);  // checked by the config block's rules
+    hub_endpoint_ = hub;
+  }
   phase_ = HubPhase::wait_network;
 }
 
@@ -181,6 +196,15 @@ void HubConnection::poll_handshake(std::uint64_t now_ms) noexcept {
                                 << "; arena peak ";
   line.number(tls::arena_peak_bytes()) << " B";
   console_.write_line(line.text());
+  if (registering()) {
+    if (auto c = dps_->connect(now_ms, unix_now(now_ms)); !c) {
+      lost(device::LossReason::protocol_error, c.error().what, now_ms);
+      return;
+    }
+    phase_ = HubPhase::registering;
+    progress_ = true;
+    return;
+  }
   if (auto c = client_.connect(now_ms, unix_now(now_ms)); !c) {
     if (c.error().code == Errc::auth_refused) {
       console_.write_line(c.error().what);
@@ -235,6 +259,81 @@ void HubConnection::poll_session(std::uint64_t now_ms) noexcept {
   }
 }
 
+// One pump step with the DPS client; the outcome moves the supervisor like the hub's own: assigned -> a fresh
+// start (the next attempt goes to the assigned hub), refused -> the refusal schedule, failed -> a loss.
+void HubConnection::poll_registration(std::uint64_t now_ms) noexcept {
+  const device::PumpReport report = pump_.step(*session_, *dps_, *this, now_ms);
+  progress_ = report.progress;
+  if (report.refused && report.refused_code != mqtt::ConnectReturnCode::server_unavailable) {
+    refused(device::refusal_for(report.refused_code), now_ms, iothub::describe_dps_connack(report.refused_code));
+    return;
+  }
+  if (report.refused) {
+    lost(device::LossReason::server_unavailable, "DPS answered CONNACK 3", now_ms);
+    return;
+  }
+  if (report.lost) {
+    lost(report.loss, report.error.what, now_ms);
+    return;
+  }
+  if (dps_->state() == iothub::DpsClientState::failed) {
+    // DPS answered no (a disabled, failed or unknown enrollment): retrying soon cannot help, so the refusal
+    // schedule; anything else (timeouts, bad answers) is a loss with the ordinary back-off.
+    if (dps_refused_)
+      refused(device::RefusalReason::not_authorized, now_ms, "DPS did not assign the device (see above)");
+    else lost(device::LossReason::protocol_error, "DPS registration failed (see above)", now_ms);
+    return;
+  }
+  if (dps_->state() != iothub::DpsClientState::assigned) return;
+  const iothub::DpsAssigned assigned = *dps_->assigned();
+  dps_->disconnect();
+  (void)device::Pump::flush(*session_, dps_->session());  // the DISCONNECT, as far as the socket takes it now
+  close_transport();
+  auto endpoint = dps_listener_->on_assigned(assigned);
+  if (!endpoint || !set_endpoint(*endpoint)) {
+    console_.write_line(endpoint ? "DPS: the assigned hub's name cannot be used" : endpoint.error().what);
+    dps_->on_transport_reset();
+    lost(device::LossReason::protocol_error, "DPS assignment unusable", now_ms);
+    return;
+  }
+  supervisor_.start(now_ms);  // registration done: a fresh schedule, the next attempt goes to the hub
+  progress_ = true;
+}
+
+void HubConnection::on_dps_event(const iothub::DpsEvent& event) {
+  ConsoleLine line;
+  if (std::holds_alternative<iothub::DpsConnected>(event)) {
+    line << "DPS: connected; sending the registration request";
+  } else if (const auto* a = std::get_if<iothub::DpsAssigning>(&event)) {
+    line << (a->status == 202 ? "DPS: assigning" : "DPS: busy, status ");
+    if (a->status != 202) line.number(a->status);
+    line << " (request ";
+    line.number(a->attempt) << "); next request in ";
+    line.number(a->retry_after_s) << " s (retry-after)";
+  } else if (const auto* done = std::get_if<iothub::DpsAssigned>(&event)) {
+    line << "DPS: assigned to hub " << done->assigned_hub << " as device " << done->device_id << " (";
+    line.number(dps_->attempts()) << " requests)";
+  } else if (const auto* f = std::get_if<iothub::DpsFailed>(&event)) {
+    dps_refused_ = f->error.code == Errc::auth_refused;
+    line << "DPS registration failed: " << f->error.what;
+    if (f->http_status != 0 || f->error_code != 0) {
+      line << " (status ";
+      line.number(f->http_status) << ", errorCode ";
+      line.number(static_cast<std::uint32_t>(f->error_code)) << ")";
+    }
+    console_.write_line(line.text());
+    if (!f->message.empty()) {
+      ConsoleLine said;
+      said << "  DPS said: " << f->message;
+      console_.write_line(said.text());
+    }
+    return;
+  } else {
+    return;  // DpsRefused: poll_registration prints it with the retry schedule
+  }
+  console_.write_line(line.text());
+}
+
 void HubConnection::close_transport() noexcept {
   if (session_) {
     session_->close();
@@ -243,6 +342,7 @@ void HubConnection::close_transport() noexcept {
   tcp_.close();
   pump_.reset();
   if (client_.state() != iothub::DeviceClientState::idle) client_.on_transport_reset();
+  if (dps_ != nullptr && registering() && dps_->state() != iothub::DpsClientState::idle) dps_->on_transport_reset();
   phase_ = HubPhase::idle;
 }
 

@@ -16,6 +16,7 @@
 #include "device/tutorial_app.hpp"
 #include "drivers/w5100s/tcp_transport.hpp"
 #include "iothub/device_client.hpp"
+#include "iothub/dps_client.hpp"
 #include "netstack/ipv4.hpp"
 #include "network_bringup.hpp"
 #include "platform/clock.hpp"
@@ -23,14 +24,34 @@
 
 namespace picohub::firmware {
 
-enum class HubPhase : std::uint8_t { idle, wait_network, resolving, handshaking, mqtt_connecting, up, closing };
+// registering: connected to DPS (its own TLS connection), waiting for the assignment.
+enum class HubPhase : std::uint8_t {
+  idle,
+  wait_network,
+  resolving,
+  handshaking,
+  registering,
+  mqtt_connecting,
+  up,
+  closing
+};
+
+// Told when DPS assigned a hub: makes the client's identity from it and returns the endpoint ("host[:port]") to
+// connect to, or an error that fails the attempt.
+class DpsAssignmentListener {
+ public:
+  virtual Result<std::string_view> on_assigned(const iothub::DpsAssigned& assigned) noexcept = 0;
+
+ protected:
+  ~DpsAssignmentListener() = default;
+};
 
 struct HubTls {
   const mbedtls_ssl_config* config = nullptr;  // nullptr: TLS cannot run (the entropy source failed)
   tls::SessionStorage* storage = nullptr;
 };
 
-class HubConnection {
+class HubConnection final : private device::DpsEventSink {
  public:
   HubConnection(iothub::DeviceClient& client, NetworkBringup& network, w5100s::Chip& chip, const platform::Clock& clock,
                 const platform::UnixClock& unix_clock, HubTls tls, device::ConsoleSink& console,
@@ -41,6 +62,11 @@ class HubConnection {
   // "host" or "host:port" (the connection string's GatewayHostName or HostName); port 8883 by default.
   // Errc::invalid_argument when it cannot be used (too long, bad port).
   Result<void> set_endpoint(std::string_view endpoint) noexcept;
+
+  // Register with DPS before the first hub connection: each attempt goes to `dps_endpoint` ("host[:port]",
+  // checked by the config) until DPS assigns a hub; a failed registration is a loss or a refusal for the same
+  // supervisor as the hub's. Once assigned, reconnects go to the assigned hub.
+  void use_dps(iothub::DpsClient& dps, std::string_view dps_endpoint, DpsAssignmentListener& listener) noexcept;
 
   void start(std::uint64_t now_ms) noexcept;
   void poll(std::uint64_t now_ms) noexcept;
@@ -58,6 +84,9 @@ class HubConnection {
   void poll_resolving(std::uint64_t now_ms) noexcept;
   void poll_handshake(std::uint64_t now_ms) noexcept;
   void poll_session(std::uint64_t now_ms) noexcept;
+  void poll_registration(std::uint64_t now_ms) noexcept;
+  void on_dps_event(const iothub::DpsEvent& event) override;
+  bool registering() const noexcept { return dps_ != nullptr && dps_->state() != iothub::DpsClientState::assigned; }
   void close_transport() noexcept;
   void lost(device::LossReason reason, std::string_view detail, std::uint64_t now_ms) noexcept;
   // `words`: the hub's refusal as a sentence that says what to check (iothub::describe_connack), if it sent one.
@@ -81,6 +110,11 @@ class HubConnection {
   std::array<char, 128> host_{};  // NUL-terminated: TLS sends it as SNI and checks the certificate against it
   std::size_t host_length_ = 0;
   std::uint16_t port_ = 8883;
+  std::string_view hub_endpoint_{};  // set_endpoint's, or DPS's assignment
+  iothub::DpsClient* dps_ = nullptr;
+  std::string_view dps_endpoint_{};
+  DpsAssignmentListener* dps_listener_ = nullptr;
+  bool dps_refused_ = false;  // the last DPS failure was DPS saying no (enrollment, key): the refusal schedule
 
   HubPhase phase_ = HubPhase::idle;
   bool progress_ = false;  // the last poll moved something: come back at once

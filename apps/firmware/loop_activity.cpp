@@ -4,7 +4,7 @@ namespace picohub::firmware {
 namespace {
 
 constexpr std::uint32_t activity_tag = 0xAC71'0000u;
-constexpr auto last_activity = static_cast<std::uint8_t>(LoopActivity::sleeping);
+constexpr auto last_activity = static_cast<std::uint8_t>(LoopActivity::dps_registration);
 
 }  // namespace
 
@@ -22,6 +22,7 @@ const char* describe(LoopActivity activity) noexcept {
     case LoopActivity::hub_mqtt_connect: return "the MQTT CONNECT to the hub";
     case LoopActivity::hub_session: return "the hub session (telemetry, C2D, keep-alive)";
     case LoopActivity::sleeping: return "the main loop's sleep between steps";
+    case LoopActivity::dps_registration: return "the DPS registration";
   }
   return "an unknown step";
 }
@@ -53,6 +54,7 @@ LoopActivity app_activity(const NetworkBringup* network, const HubConnection* hu
     case HubPhase::wait_network: return LoopActivity::hub_waiting;
     case HubPhase::resolving: return LoopActivity::hub_dns;
     case HubPhase::handshaking: return LoopActivity::hub_tls_handshake;
+    case HubPhase::registering: return LoopActivity::dps_registration;
     case HubPhase::mqtt_connecting: return LoopActivity::hub_mqtt_connect;
     case HubPhase::up:
     case HubPhase::closing: return LoopActivity::hub_session;

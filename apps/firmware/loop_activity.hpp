@@ -22,8 +22,9 @@ enum class LoopActivity : std::uint8_t {
   hub_dns,
   hub_tls_handshake,
   hub_mqtt_connect,
-  hub_session,  // connected: telemetry, C2D, keep-alive
-  sleeping,     // waiting for the next deadline or interrupt
+  hub_session,       // connected: telemetry, C2D, keep-alive
+  sleeping,          // waiting for the next deadline or interrupt
+  dps_registration,  // connected to DPS: register, poll, wait for the assignment
 };
 
 const char* describe(LoopActivity activity) noexcept;

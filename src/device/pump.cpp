@@ -105,6 +105,34 @@ struct SessionPeer {
   void finish() {}
 };
 
+struct DpsPeer {
+  iothub::DpsClient& client;
+  DpsEventSink& sink;
+  PumpReport& report;
+
+  std::span<const std::uint8_t> pending_output() const { return client.pending_output(); }
+  void consume_output(std::size_t n) { client.consume_output(n); }
+  Result<std::size_t> receive(std::span<const std::uint8_t> bytes, std::uint64_t now_ms) {
+    return client.receive(bytes, now_ms);
+  }
+  void on_time(std::uint64_t now_ms) { client.on_time(now_ms); }
+  std::uint64_t next_deadline_ms() const { return client.next_deadline_ms(); }
+  void finish() { report.ready = client.state() == iothub::DpsClientState::assigned; }
+
+  bool take_events() {
+    bool any = false;
+    while (auto event = client.poll_event()) {
+      any = true;
+      if (const auto* refused = std::get_if<iothub::DpsRefused>(&*event)) {
+        report.refused = true;
+        report.refused_code = refused->code;
+      }
+      sink.on_dps_event(*event);
+    }
+    return any;
+  }
+};
+
 template <class Peer>
 Result<bool> write_pending(net::Transport& transport, Peer& peer, bool& progress) {
   for (auto out = peer.pending_output(); !out.empty(); out = peer.pending_output()) {
@@ -217,6 +245,12 @@ PumpReport Pump::step(net::Transport& transport, iothub::DeviceClient& client, D
 PumpReport Pump::step(net::Transport& transport, mqtt::Session& session, MqttEventSink& sink, std::uint64_t now_ms) {
   PumpReport report;
   SessionPeer peer{session, sink, report};
+  return run_step(transport, peer, report, buffer_, held_, max_reads_, now_ms);
+}
+
+PumpReport Pump::step(net::Transport& transport, iothub::DpsClient& client, DpsEventSink& sink, std::uint64_t now_ms) {
+  PumpReport report;
+  DpsPeer peer{client, sink, report};
   return run_step(transport, peer, report, buffer_, held_, max_reads_, now_ms);
 }
 

@@ -24,6 +24,7 @@
 #include "common/error.hpp"
 #include "device/connection_supervisor.hpp"
 #include "iothub/device_client.hpp"
+#include "iothub/dps_client.hpp"
 #include "mqtt/session.hpp"
 #include "net/transport.hpp"
 
@@ -44,6 +45,15 @@ class MqttEventSink {
 
  protected:
   ~MqttEventSink() = default;
+};
+
+// The Device Provisioning Service client's events (registration before the hub connection).
+class DpsEventSink {
+ public:
+  virtual void on_dps_event(const iothub::DpsEvent& event) = 0;
+
+ protected:
+  ~DpsEventSink() = default;
 };
 
 struct PumpReport {
@@ -79,6 +89,8 @@ class Pump {
   PumpReport step(net::Transport& transport, iothub::DeviceClient& client, DeviceEventSink& sink, std::uint64_t now_ms,
                   std::uint64_t now_unix);
   PumpReport step(net::Transport& transport, mqtt::Session& session, MqttEventSink& sink, std::uint64_t now_ms);
+  // DPS: refused reports a refused CONNACK; the outcome (assigned, failed) is the sink's and client.state()'s.
+  PumpReport step(net::Transport& transport, iothub::DpsClient& client, DpsEventSink& sink, std::uint64_t now_ms);
 
   // Forgets bytes held from the previous connection. Call whenever the transport is closed.
   void reset() noexcept { held_ = HeldBytes{}; }

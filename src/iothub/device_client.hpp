@@ -248,6 +248,10 @@ class DeviceClient {
   std::uint64_t token_expiry_unix() const noexcept { return token_expiry_unix_; }
   std::uint64_t renewal_deadline_ms() const noexcept { return renew_at_ms_; }
   const ConnectionString& identity() const noexcept { return identity_; }
+  // A new identity for the next connect() (DPS assigned the hub and the device id). Only while idle.
+  void set_identity(const ConnectionString& identity) noexcept {
+    if (state_ == DeviceClientState::idle) identity_ = identity;
+  }
   mqtt::Session& session() noexcept { return session_; }  // for twin/method subscriptions until they land here
 
  private:

@@ -7,22 +7,24 @@
 #include "iothub/text_writer.hpp"
 
 namespace picohub::iothub {
+namespace {
+constexpr const char* invalid_registration_id = "bad registration id (1-128 of A-Z a-z 0-9 - . _ :)";
+constexpr const char* too_many_attempts = "DPS did not assign within the allowed attempts";
+}  // namespace
 
 const char* describe_dps_connack(mqtt::ConnectReturnCode code) noexcept {
   switch (code) {
     case mqtt::ConnectReturnCode::bad_username_or_password:
     case mqtt::ConnectReturnCode::not_authorized:
-      return "DPS refused the registration (CONNACK 4/5): check the id scope, the registration id and the key (an "
-             "individual enrollment's own key; for a group enrollment the group key with --group, or the key "
-             "derived from it), that the enrollment exists and is enabled, and the clock (SAS expiry)";
-    case mqtt::ConnectReturnCode::identifier_rejected:
-      return "DPS rejected the client id (CONNACK 2): it must equal the registration id";
+      return "DPS refused the registration (CONNACK 4/5): check id scope, registration id, key (a group "
+             "enrollment signs with the key derived from the group key), that the enrollment is enabled, the clock";
+    case mqtt::ConnectReturnCode::identifier_rejected: return "DPS rejected the client id (CONNACK 2)";
     case mqtt::ConnectReturnCode::server_unavailable: return "DPS is unavailable (CONNACK 3): retry later";
     case mqtt::ConnectReturnCode::unacceptable_protocol_version:
-      return "DPS refused MQTT 3.1.1 (CONNACK 1): check that the endpoint is a provisioning service";
+      return "DPS refused MQTT 3.1.1 (CONNACK 1): is this a DPS endpoint?";
     case mqtt::ConnectReturnCode::accepted: return "accepted";
   }
-  return "DPS refused the connection with an unknown CONNACK code";
+  return "DPS refused: unknown CONNACK code";
 }
 
 DpsClient::DpsClient(DpsClientMemory memory, const DpsRegistration& registration, DpsClientOptions options) noexcept
@@ -30,10 +32,9 @@ DpsClient::DpsClient(DpsClientMemory memory, const DpsRegistration& registration
 
 Result<void> DpsClient::connect(std::uint64_t now_ms, std::uint64_t now_unix) {
   if (state_ != DpsClientState::idle)
-    return fail(Errc::protocol_violation,
-                "DpsClient::connect() needs a fresh transport: call on_transport_reset() first");
+    return fail(Errc::protocol_violation, "DpsClient::connect() needs on_transport_reset() first");
   if (!is_valid_registration_id(registration_.registration_id))
-    return fail(Errc::invalid_argument, "registration id must be 1-128 letters, digits, '-', '.', '_' or ':'");
+    return fail(Errc::invalid_argument, invalid_registration_id);
   std::span<char> free = memory_.identity;
   auto username = dps_username(registration_.id_scope, registration_.registration_id, options_.client_version, free);
   if (!username) return tl::unexpected(username.error());
@@ -69,7 +70,7 @@ Result<std::size_t> DpsClient::receive(std::span<const std::uint8_t> bytes, std:
 
 std::optional<DpsEvent> DpsClient::poll_event() {
   if (pending_) {
-    auto ev = std::move(pending_);
+    auto ev = pending_;
     pending_.reset();
     return ev;
   }
@@ -103,14 +104,13 @@ std::optional<DpsEvent> DpsClient::translate(const mqtt::Event& event) {
     return DpsRefused{r->return_code, describe_dps_connack(r->return_code)};
   }
   if (std::holds_alternative<mqtt::ConnectTimedOut>(event))
-    return fail_with(Error{Errc::timeout, "no CONNACK from DPS in time: check the DPS host, port and TLS setup"});
-  if (std::holds_alternative<mqtt::PingTimedOut>(event))
-    return fail_with(Error{Errc::timeout, "DPS stopped answering keep-alive pings"});
+    return fail_with(Error{Errc::timeout, "no CONNACK from DPS in time"});
+  if (std::holds_alternative<mqtt::PingTimedOut>(event)) return fail_with(Error{Errc::timeout, "no PINGRESP from DPS"});
   if (auto* p = std::get_if<mqtt::ProtocolError>(&event)) return fail_with(p->error);
   if (auto* s = std::get_if<mqtt::Subscribed>(&event)) return on_subscribed(*s);
   if (auto* m = std::get_if<mqtt::MessageReceived>(&event)) return on_answer(*m);
   if (std::holds_alternative<mqtt::MessageDropped>(event) && state_ == DpsClientState::requesting)
-    return fail_with(Error{Errc::too_large, "the DPS answer is larger than the receive buffer"});
+    return fail_with(Error{Errc::too_large, "DPS answer too large for the buffer"});
   return std::nullopt;  // PublishAcked for our requests, Unsubscribed
 }
 
@@ -118,7 +118,7 @@ std::optional<DpsEvent> DpsClient::on_subscribed(const mqtt::Subscribed& s) {
   if (s.packet_id != subscribe_id_ || state_ != DpsClientState::subscribing) return std::nullopt;
   subscribe_id_ = 0;
   if (s.granted.empty() || s.granted[0] == mqtt::suback_failure)
-    return fail_with(Error{Errc::protocol_violation, "DPS refused the subscription to $dps/registrations/res/#"});
+    return fail_with(Error{Errc::protocol_violation, "DPS refused the subscription"});
   return send_request();
 }
 
@@ -131,8 +131,7 @@ std::string_view DpsClient::rid_text() noexcept {
 // The register request until DPS named an operation, then its status poll. QoS 0: a lost request is covered by
 // response_timeout_ms, and a QoS 1 one would be sent again, stale, on the next connection (a new registration).
 std::optional<DpsEvent> DpsClient::send_request() {
-  if (attempts_ >= options_.max_attempts)
-    return fail_with(Error{Errc::timeout, "DPS did not finish the assignment within the allowed attempts"});
+  if (attempts_ >= options_.max_attempts) return fail_with(Error{Errc::timeout, too_many_attempts});
   ++rid_;
   const std::string_view rid = rid_text();
   Result<std::string_view> topic = operation_id_.empty() ? dps_register_topic(rid, memory_.topic)
@@ -149,7 +148,7 @@ std::optional<DpsEvent> DpsClient::send_request() {
       w.text(registration_.payload_json);
     }
     w.text("}");
-    auto text = w.result("the DPS register request does not fit the body buffer");
+    auto text = w.result("DPS request too large for the buffer");
     if (!text) return fail_with(text.error());
     body = *text;
   }
@@ -167,8 +166,7 @@ std::optional<DpsEvent> DpsClient::schedule_retry(int status, std::optional<std:
   std::uint32_t wait = retry_after_s.value_or(options_.default_retry_after_s);
   if (wait < options_.min_retry_after_s) wait = options_.min_retry_after_s;
   if (wait > options_.max_retry_after_s) wait = options_.max_retry_after_s;
-  if (attempts_ >= options_.max_attempts)
-    return fail_with(Error{Errc::timeout, "DPS did not finish the assignment within the allowed attempts"}, status);
+  if (attempts_ >= options_.max_attempts) return fail_with(Error{Errc::timeout, too_many_attempts}, status);
   state_ = DpsClientState::waiting;
   due_ms_ = now_ms_ + std::uint64_t{wait} * 1000;
   return DpsAssigning{operation_id_, wait, attempts_, status};
@@ -182,23 +180,22 @@ std::optional<DpsEvent> DpsClient::on_answer(const mqtt::MessageReceived& m) {
   const int status = topic->status;
   if (status == 429 || status >= 500) return schedule_retry(status, topic->retry_after_s);
   if (!parsed) {
-    DpsFailed f = fail_with(Error{Errc::malformed, "DPS sent an answer that is not a JSON object"}, status);
+    DpsFailed f = fail_with(Error{Errc::malformed, "DPS answer is not a JSON object"}, status);
     return f;
   }
   if (status == 202 || (status == 200 && parsed->status == DpsStatus::assigning)) {
     if (!parsed->operation_id.empty()) {
       if (parsed->operation_id.size() > memory_.operation.size())
-        return fail_with(Error{Errc::too_large, "the DPS operation id does not fit its buffer"}, status);
+        return fail_with(Error{Errc::too_large, "DPS operation id too long"}, status);
       std::copy(parsed->operation_id.begin(), parsed->operation_id.end(), memory_.operation.begin());
       operation_id_ = std::string_view(memory_.operation.data(), parsed->operation_id.size());
     }
-    if (operation_id_.empty())
-      return fail_with(Error{Errc::malformed, "DPS answered 202 without an operationId"}, status);
+    if (operation_id_.empty()) return fail_with(Error{Errc::malformed, "DPS 202 without operationId"}, status);
     return schedule_retry(status, topic->retry_after_s);
   }
   if (status == 200 && parsed->status == DpsStatus::assigned) {
     if (parsed->assigned_hub.empty() || parsed->device_id.empty())
-      return fail_with(Error{Errc::malformed, "DPS said assigned but named no assignedHub or deviceId"}, status);
+      return fail_with(Error{Errc::malformed, "DPS assigned no assignedHub/deviceId"}, status);
     state_ = DpsClientState::assigned;
     due_ms_ = mqtt::Session::no_deadline;
     assigned_ = DpsAssigned{parsed->assigned_hub, parsed->device_id, parsed->substatus};
@@ -208,7 +205,7 @@ std::optional<DpsEvent> DpsClient::on_answer(const mqtt::MessageReceived& m) {
                                                                   : "DPS refused the registration request"},
                           status);
   if (status == 200 && parsed->status == DpsStatus::unknown)
-    f.error = Error{Errc::malformed, "DPS answered 200 with an unknown status"};
+    f.error = Error{Errc::malformed, "DPS 200 with an unknown status"};
   f.status = parsed->status;
   f.error_code = parsed->error_code;
   f.message = parsed->error_message;
@@ -222,7 +219,7 @@ void DpsClient::on_time(std::uint64_t now_ms) {
   if (state_ == DpsClientState::waiting) {
     if (session_.connected()) pending_ = send_request();
   } else if (state_ == DpsClientState::requesting) {
-    pending_ = fail_with(Error{Errc::timeout, "DPS did not answer the request in time"});
+    pending_ = fail_with(Error{Errc::timeout, "no answer from DPS in time"});
   }
 }
 

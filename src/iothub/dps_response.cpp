@@ -86,24 +86,24 @@ Result<std::string_view> json_unescape(std::string_view raw, std::span<char> out
   for (std::size_t i = 1; i + 1 < raw.size(); ++i) {
     char c = raw[i];
     if (c == '\\') {
-      if (i + 2 >= raw.size()) return fail(Errc::malformed, "JSON string ends inside an escape");
+      if (i + 2 >= raw.size()) return fail(Errc::malformed, "bad JSON escape");
       const char e = raw[++i];
       if (e == 'u') {
-        if (i + 4 >= raw.size()) return fail(Errc::malformed, "JSON \\u escape is cut short");
+        if (i + 4 >= raw.size()) return fail(Errc::malformed, "bad JSON escape");
         int code = 0;
         for (int k = 1; k <= 4; ++k) {
           const int h = hex_value(raw[i + static_cast<std::size_t>(k)]);
-          if (h < 0) return fail(Errc::malformed, "JSON \\u escape is not hex");
+          if (h < 0) return fail(Errc::malformed, "bad JSON escape");
           code = code * 16 + h;
         }
         i += 4;
         c = code < 0x80 ? static_cast<char>(code) : '?';
       } else {
         c = escaped_char(e);
-        if (c == 0) return fail(Errc::malformed, "unknown JSON escape");
+        if (c == 0) return fail(Errc::malformed, "bad JSON escape");
       }
     }
-    if (n == out.size()) return fail(Errc::too_large, "JSON string does not fit the buffer");
+    if (n == out.size()) return fail(Errc::too_large, "JSON string too long for the buffer");
     out[n++] = c;
   }
   return std::string_view(out.data(), n);

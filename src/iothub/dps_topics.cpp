@@ -7,6 +7,9 @@ namespace picohub::iothub {
 namespace {
 
 constexpr std::string_view registrations_segment = "/registrations/";
+constexpr const char* too_small = "buffer too small for a DPS topic or user name";
+constexpr const char* bad_parameter = "DPS request or operation id is empty or has a reserved character";
+constexpr const char* bad_response_topic = "not a DPS response topic ($dps/registrations/res/{status}/?$rid=..)";
 
 // rid and operation id go into a topic's query: nothing that ends a parameter, a level or makes a wildcard.
 bool valid_parameter(std::string_view s) noexcept {
@@ -46,10 +49,8 @@ bool is_valid_registration_id(std::string_view id) noexcept {
 
 Result<std::string_view> dps_username(std::string_view id_scope, std::string_view registration_id,
                                       std::string_view client_version, std::span<char> out) noexcept {
-  if (!valid_scope(id_scope))
-    return fail(Errc::invalid_argument, "id scope is empty or contains '/', '#', '+' or spaces");
-  if (!is_valid_registration_id(registration_id))
-    return fail(Errc::invalid_argument, "registration id must be 1-128 letters, digits, '-', '.', '_' or ':'");
+  if (!valid_scope(id_scope)) return fail(Errc::invalid_argument, "bad id scope");
+  if (!is_valid_registration_id(registration_id)) return fail(Errc::invalid_argument, "bad registration id");
   TextWriter w{out};
   w.text(id_scope);
   w.text(registrations_segment);
@@ -60,7 +61,7 @@ Result<std::string_view> dps_username(std::string_view id_scope, std::string_vie
     w.text("&ClientVersion=");
     w.encoded(client_version);
   }
-  return w.result("buffer too small for the DPS user name");
+  return w.result(too_small);
 }
 
 bool looks_like_dps_username(std::string_view username) noexcept {
@@ -85,32 +86,31 @@ Result<ParsedDpsUsername> parse_dps_username(std::string_view username) noexcept
 }
 
 Result<std::string_view> dps_register_topic(std::string_view rid, std::span<char> out) noexcept {
-  if (!valid_parameter(rid)) return fail(Errc::invalid_argument, "DPS request id is empty or has a reserved character");
+  if (!valid_parameter(rid)) return fail(Errc::invalid_argument, bad_parameter);
   TextWriter w{out};
   w.text(dps_register_prefix);
   w.text("$rid=");
   w.text(rid);
-  return w.result("buffer too small for the DPS register topic");
+  return w.result(too_small);
 }
 
 Result<std::string_view> dps_poll_topic(std::string_view rid, std::string_view operation_id,
                                         std::span<char> out) noexcept {
-  if (!valid_parameter(rid)) return fail(Errc::invalid_argument, "DPS request id is empty or has a reserved character");
-  if (!valid_parameter(operation_id))
-    return fail(Errc::invalid_argument, "DPS operation id is empty or has a reserved character");
+  if (!valid_parameter(rid)) return fail(Errc::invalid_argument, bad_parameter);
+  if (!valid_parameter(operation_id)) return fail(Errc::invalid_argument, bad_parameter);
   TextWriter w{out};
   w.text(dps_poll_prefix);
   w.text("$rid=");
   w.text(rid);
   w.text("&operationId=");
   w.text(operation_id);
-  return w.result("buffer too small for the DPS operation status topic");
+  return w.result(too_small);
 }
 
 Result<std::string_view> dps_response_topic(int status, std::string_view rid, std::uint32_t retry_after_s,
                                             std::span<char> out) noexcept {
   if (status < 100 || status > 999) return fail(Errc::invalid_argument, "DPS status must be 3 digits");
-  if (!valid_parameter(rid)) return fail(Errc::invalid_argument, "DPS request id is empty or has a reserved character");
+  if (!valid_parameter(rid)) return fail(Errc::invalid_argument, bad_parameter);
   TextWriter w{out};
   w.text(dps_response_prefix);
   w.number(status);
@@ -127,9 +127,9 @@ Result<DpsResponseTopic> parse_dps_response_topic(std::string_view topic) noexce
   if (!topic.starts_with(dps_response_prefix)) return fail(Errc::malformed, "not a DPS response topic");
   std::string_view rest = topic.substr(dps_response_prefix.size());
   const auto slash = rest.find('/');
-  if (slash != 3) return fail(Errc::malformed, "DPS response topic lacks a 3-digit status");
+  if (slash != 3) return fail(Errc::malformed, bad_response_topic);
   auto status = parse_u32(rest.substr(0, 3));
-  if (!status || *status < 100) return fail(Errc::malformed, "DPS response status is not a number");
+  if (!status || *status < 100) return fail(Errc::malformed, bad_response_topic);
   DpsResponseTopic r;
   r.status = static_cast<int>(*status);
   rest.remove_prefix(4);
@@ -138,14 +138,14 @@ Result<DpsResponseTopic> parse_dps_response_topic(std::string_view topic) noexce
   PropertyBagReader reader(rest);
   while (auto p = reader.next()) {
     if (p->key == "$rid") {
-      if (has_rid) return fail(Errc::malformed, "DPS response topic repeats $rid");
+      if (has_rid) return fail(Errc::malformed, bad_response_topic);
       has_rid = true;
       r.rid = p->value;
     } else if (p->key == "retry-after") {
       r.retry_after_s = parse_u32(p->value);
     }
   }
-  if (!has_rid) return fail(Errc::malformed, "DPS response topic has no $rid");
+  if (!has_rid) return fail(Errc::malformed, bad_response_topic);
   return r;
 }
 

@@ -488,7 +488,12 @@ std::size_t missing_bytes(std::span<const std::uint8_t> in) noexcept {
   return need > in.size() ? need - in.size() : 0;
 }
 
-Result<Decoded> decode(std::span<const std::uint8_t> in, std::size_t max_packet_size) {
+namespace {
+
+// ServerToClientOnly: the packets a client can receive (what the device's Session reads). A client's decoder
+// then never references the CONNECT / SUBSCRIBE / UNSUBSCRIBE decoders, and the board's image leaves them out.
+template <bool ServerToClientOnly>
+Result<Decoded> decode_as(std::span<const std::uint8_t> in, std::size_t max_packet_size) {
   auto header = decode_fixed_header(in);
   if (!header) return tl::unexpected(header.error());
   const std::size_t size = header->packet_size();
@@ -500,50 +505,57 @@ Result<Decoded> decode(std::span<const std::uint8_t> in, std::size_t max_packet_
   Reader r(in.subspan(header->header_size, header->remaining_length));
 
   Result<Packet> packet = malformed("MQTT packet type is unknown");
+  const auto id_only = [&r, &packet](auto ack, const char* bad) {
+    auto id = decode_id_only(r, bad);
+    if (!id) {
+      packet = tl::unexpected(id.error());
+      return;
+    }
+    ack.packet_id = *id;
+    packet = ack;
+  };
+  const auto empty = [&r, &packet](auto kind, const char* bad) {
+    packet = r.left() == 0 ? Result<Packet>(kind) : malformed(bad);
+  };
   switch (type) {
-    case PacketType::connect: packet = decode_connect(r); break;
     case PacketType::connack: packet = decode_connack(r); break;
     case PacketType::publish: packet = decode_publish(r, header->flags); break;
-    case PacketType::puback: {
-      auto id = decode_id_only(r, "MQTT PUBACK must be 2 bytes");
-      packet = id ? Result<Packet>(Puback{*id}) : tl::unexpected(id.error());
-      break;
-    }
-    case PacketType::pubrec: {
-      auto id = decode_id_only(r, "MQTT PUBREC must be 2 bytes");
-      packet = id ? Result<Packet>(Pubrec{*id}) : tl::unexpected(id.error());
-      break;
-    }
-    case PacketType::pubrel: {
-      auto id = decode_id_only(r, "MQTT PUBREL must be 2 bytes");
-      packet = id ? Result<Packet>(Pubrel{*id}) : tl::unexpected(id.error());
-      break;
-    }
-    case PacketType::pubcomp: {
-      auto id = decode_id_only(r, "MQTT PUBCOMP must be 2 bytes");
-      packet = id ? Result<Packet>(Pubcomp{*id}) : tl::unexpected(id.error());
-      break;
-    }
-    case PacketType::subscribe: packet = decode_subscribe(r); break;
+    case PacketType::puback: id_only(Puback{}, "MQTT PUBACK must be 2 bytes"); break;
+    case PacketType::pubrec: id_only(Pubrec{}, "MQTT PUBREC must be 2 bytes"); break;
+    case PacketType::pubrel: id_only(Pubrel{}, "MQTT PUBREL must be 2 bytes"); break;
+    case PacketType::pubcomp: id_only(Pubcomp{}, "MQTT PUBCOMP must be 2 bytes"); break;
     case PacketType::suback: packet = decode_suback(r); break;
-    case PacketType::unsubscribe: packet = decode_unsubscribe(r); break;
-    case PacketType::unsuback: {
-      auto id = decode_id_only(r, "MQTT UNSUBACK must be 2 bytes");
-      packet = id ? Result<Packet>(Unsuback{*id}) : tl::unexpected(id.error());
-      break;
-    }
-    case PacketType::pingreq:
-      packet = r.left() == 0 ? Result<Packet>(Pingreq{}) : malformed("MQTT PINGREQ must be empty");
-      break;
-    case PacketType::pingresp:
-      packet = r.left() == 0 ? Result<Packet>(Pingresp{}) : malformed("MQTT PINGRESP must be empty");
-      break;
-    case PacketType::disconnect:
-      packet = r.left() == 0 ? Result<Packet>(Disconnect{}) : malformed("MQTT DISCONNECT must be empty");
+    case PacketType::unsuback: id_only(Unsuback{}, "MQTT UNSUBACK must be 2 bytes"); break;
+    case PacketType::pingresp: empty(Pingresp{}, "MQTT PINGRESP must be empty"); break;
+    default:
+      if constexpr (ServerToClientOnly) {
+        // CONNECT, SUBSCRIBE, UNSUBSCRIBE, PINGREQ, DISCONNECT: only clients send them. Their bodies are not
+        // read; a stand-in client-only packet lets the session refuse it as such (a protocol violation).
+        packet = Pingreq{};
+      } else {
+        switch (type) {
+          case PacketType::connect: packet = decode_connect(r); break;
+          case PacketType::subscribe: packet = decode_subscribe(r); break;
+          case PacketType::unsubscribe: packet = decode_unsubscribe(r); break;
+          case PacketType::pingreq: empty(Pingreq{}, "MQTT PINGREQ must be empty"); break;
+          case PacketType::disconnect: empty(Disconnect{}, "MQTT DISCONNECT must be empty"); break;
+          default: break;
+        }
+      }
       break;
   }
   if (!packet) return tl::unexpected(packet.error());
   return Decoded{*packet, size};
+}
+
+}  // namespace
+
+Result<Decoded> decode(std::span<const std::uint8_t> in, std::size_t max_packet_size) {
+  return decode_as<false>(in, max_packet_size);
+}
+
+Result<Decoded> decode_from_server(std::span<const std::uint8_t> in, std::size_t max_packet_size) {
+  return decode_as<true>(in, max_packet_size);
 }
 
 }  // namespace picohub::mqtt

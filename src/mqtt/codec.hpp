@@ -83,5 +83,10 @@ struct Decoded {
 };
 
 Result<Decoded> decode(std::span<const std::uint8_t> in, std::size_t max_packet_size = unlimited_packet_size);
+// decode() for a client: CONNECT, SUBSCRIBE, UNSUBSCRIBE, PINGREQ and DISCONNECT (client-to-server only) come
+// back as Pingreq without their bodies being read, for the session to refuse. The Session uses it, so a device
+// image carries no decoder for packets it can never receive.
+Result<Decoded> decode_from_server(std::span<const std::uint8_t> in,
+                                   std::size_t max_packet_size = unlimited_packet_size);
 
 }  // namespace picohub::mqtt

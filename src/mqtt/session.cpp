@@ -17,7 +17,10 @@ constexpr std::size_t disconnect_size = 2;
 Error refusal_error(ConnectReturnCode code) noexcept {
   const bool credentials = code == ConnectReturnCode::bad_username_or_password ||
                            code == ConnectReturnCode::not_authorized;
-  return Error{credentials ? Errc::auth_refused : Errc::connect_failed, describe(code)};
+  // Short and code-free: the ConnectRefused event carries the code, and describe(code) (or the IoT Hub layer's
+  // describe_connack) words it; a device image then carries one refusal sentence, not the broker's five.
+  return credentials ? Error{Errc::auth_refused, "the broker refused the credentials (CONNACK 4/5)"}
+                     : Error{Errc::connect_failed, "the broker refused the connection (CONNACK 1/2/3)"};
 }
 
 }  // namespace
@@ -349,7 +352,7 @@ Result<std::size_t> Session::receive(std::span<const std::uint8_t> bytes, std::u
   // Check every complete packet now, so a broken stream is reported by the call that delivered it.
   while (rx_checked_ < rx_end_) {
     auto in = std::span<const std::uint8_t>(memory_.rx).subspan(rx_checked_, rx_end_ - rx_checked_);
-    auto d = decode(in, memory_.rx.size());
+    auto d = decode_from_server(in, memory_.rx.size());
     if (!d) {
       if (d.error().code == Errc::truncated) break;
       if (d.error().code == Errc::too_large && start_skipping(in)) {
@@ -441,7 +444,7 @@ std::optional<Event> Session::poll_event() {
     if (state_ == SessionState::failed || state_ == SessionState::refused) return std::nullopt;
     if (rx_begin_ >= rx_checked_) return oversize_.complete ? take_dropped() : std::nullopt;
     auto in = std::span<const std::uint8_t>(memory_.rx).subspan(rx_begin_, rx_checked_ - rx_begin_);
-    auto d = decode(in, memory_.rx.size());
+    auto d = decode_from_server(in, memory_.rx.size());
     if (!d) {  // cannot happen: receive() checked it; fail safe anyway
       fail_with(d.error());
       continue;

@@ -15,4 +15,12 @@ struct TrustedRoot {
 
 std::span<const TrustedRoot> builtin_roots() noexcept;
 
+// The same roots as DER, decoded from the PEM at configure time: what the device parses (no PEM reader, and
+// the PEM text stays out of the board's image).
+struct TrustedRootDer {
+  const char* name;
+  std::span<const unsigned char> der;
+};
+std::span<const TrustedRootDer> builtin_roots_der() noexcept;
+
 }  // namespace picohub::net

@@ -1,6 +1,8 @@
 #include "provisioning/config_block.hpp"
 
+#include "iothub/base64.hpp"
 #include "iothub/connection_string.hpp"
+#include "iothub/dps_topics.hpp"
 #include "iothub/dtmi.hpp"
 #include "provisioning/crc32.hpp"
 
@@ -16,6 +18,10 @@ enum Tag : std::uint8_t {
   tag_sas_ttl = 6,
   tag_model_id = 7,
   tag_telemetry_queue = 8,
+  tag_dps_scope = 9,
+  tag_dps_registration_id = 10,
+  tag_dps_key = 11,
+  tag_dps_endpoint = 12,
 };
 constexpr std::size_t record_header_size = 3;
 constexpr std::size_t static_ip_size = 16;
@@ -63,6 +69,37 @@ std::optional<ConfigProblem> check_connection_string(std::string_view text) noex
   return std::nullopt;
 }
 
+ConfigProblem dps_problem(const char* what) noexcept { return ConfigProblem{ConfigFault::dps_invalid, 0, 0, what}; }
+
+// "host[:port]" with a port from 1 to 65535.
+bool valid_endpoint(std::string_view endpoint) noexcept {
+  const auto colon = endpoint.rfind(':');
+  if (colon == 0 || endpoint.size() > max_dps_text_bytes) return false;
+  if (colon == std::string_view::npos) return !endpoint.empty();
+  const std::string_view digits = endpoint.substr(colon + 1);
+  std::uint32_t port = 0;
+  for (const char c : digits) {
+    if (c < '0' || c > '9' || port > 65535) return false;
+    port = port * 10 + static_cast<std::uint32_t>(c - '0');
+  }
+  return !digits.empty() && port != 0 && port <= 65535;
+}
+
+std::optional<ConfigProblem> check_dps(const DpsSettings& dps, bool has_connection_string) noexcept {
+  if (has_connection_string) return dps_problem("a connection string and DPS settings: give one");
+  if (dps.id_scope.size() > max_dps_text_bytes || dps.id_scope.find_first_of("/#+ ") != std::string_view::npos)
+    return dps_problem("bad id scope");
+  if (!iothub::is_valid_registration_id(dps.registration_id))
+    return dps_problem("bad registration id (1-128 of A-Z a-z 0-9 - . _ :)");
+  std::array<std::uint8_t, max_dps_text_bytes> key{};  // base64 decodes to fewer bytes than it has characters
+  const auto n = iothub::base64_decode(dps.key_base64.substr(0, max_dps_text_bytes), key, iothub::Base64Mode::strict);
+  key.fill(0);
+  if (!n || *n == 0 || dps.key_base64.size() > max_dps_text_bytes)
+    return dps_problem("the key is missing or not base64");
+  if (!dps.endpoint.empty() && !valid_endpoint(dps.endpoint)) return dps_problem("the endpoint is not host[:port]");
+  return std::nullopt;
+}
+
 std::optional<ConfigProblem> check_static_ip(const StaticIp& ip) noexcept {
   if (all_zero(ip.address)) return ConfigProblem{ConfigFault::static_ip_invalid, 0, 0, "address is 0.0.0.0"};
   if (!contiguous_netmask(ip.netmask))
@@ -78,8 +115,24 @@ std::uint8_t* put_record(std::uint8_t* p, Tag tag, std::span<const std::uint8_t>
   return p;
 }
 
+std::string_view text_of(std::span<const std::uint8_t> value) noexcept {
+  return {reinterpret_cast<const char*>(value.data()), value.size()};
+}
+
 std::span<const std::uint8_t> bytes_of(std::string_view text) noexcept {
   return {reinterpret_cast<const std::uint8_t*>(text.data()), text.size()};
+}
+
+std::uint8_t* put_dps_records(std::uint8_t* p, const DpsSettings& dps) noexcept {
+  p = put_record(p, tag_dps_scope, bytes_of(dps.id_scope));
+  p = put_record(p, tag_dps_registration_id, bytes_of(dps.registration_id));
+  p[0] = tag_dps_key;
+  write_u16(p + 1, static_cast<std::uint32_t>(1 + dps.key_base64.size()));
+  p[3] = dps.group_key_derived ? 1 : 0;
+  p += record_header_size + 1;
+  for (const char c : dps.key_base64) *p++ = static_cast<std::uint8_t>(c);
+  if (!dps.endpoint.empty()) p = put_record(p, tag_dps_endpoint, bytes_of(dps.endpoint));
+  return p;
 }
 
 // Checks magic, version, sizes and CRC; on success returns the payload.
@@ -153,6 +206,14 @@ std::optional<ConfigProblem> take_record(std::uint8_t tag, std::span<const std::
       if (auto bad = need(2)) return bad;
       config.telemetry_queue = static_cast<std::uint16_t>(read_u16(value.data()));
       return std::nullopt;
+    case tag_dps_scope: config.dps.id_scope = text_of(value); return std::nullopt;
+    case tag_dps_registration_id: config.dps.registration_id = text_of(value); return std::nullopt;
+    case tag_dps_key:
+      if (value.empty() || value[0] > 1) return dps_problem("unknown key kind");
+      config.dps.group_key_derived = value[0] == 1;
+      config.dps.key_base64 = text_of(value.subspan(1));
+      return std::nullopt;
+    case tag_dps_endpoint: config.dps.endpoint = text_of(value); return std::nullopt;
     default: return std::nullopt;  // a later picohub's optional record
   }
 }
@@ -160,7 +221,11 @@ std::optional<ConfigProblem> take_record(std::uint8_t tag, std::span<const std::
 }  // namespace
 
 std::optional<ConfigProblem> check_config(const DeviceConfig& config) noexcept {
-  if (auto bad = check_connection_string(config.connection_string)) return bad;
+  if (!config.dps.id_scope.empty()) {
+    if (auto bad = check_dps(config.dps, !config.connection_string.empty())) return bad;
+  } else if (auto bad = check_connection_string(config.connection_string)) {
+    return bad;
+  }
   if (config.extra_ca.size() > max_extra_ca_bytes)
     return ConfigProblem{ConfigFault::extra_ca_too_large, static_cast<std::uint32_t>(config.extra_ca.size()),
                          max_extra_ca_bytes};
@@ -181,7 +246,13 @@ std::optional<ConfigProblem> check_config(const DeviceConfig& config) noexcept {
 }
 
 std::size_t config_block_size(const DeviceConfig& config) noexcept {
-  std::size_t size = config_header_size + 4 * record_header_size + config.connection_string.size() + 4 + 6 + 4;
+  std::size_t size = config_header_size + 3 * record_header_size + 4 + 6 + 4;
+  if (!config.connection_string.empty()) size += record_header_size + config.connection_string.size();
+  if (!config.dps.id_scope.empty()) {
+    const DpsSettings& d = config.dps;
+    size += 3 * record_header_size + d.id_scope.size() + d.registration_id.size() + 1 + d.key_base64.size();
+    if (!d.endpoint.empty()) size += record_header_size + d.endpoint.size();
+  }
   if (!config.extra_ca.empty()) size += record_header_size + config.extra_ca.size();
   if (config.static_ip) size += record_header_size + static_ip_size;
   if (!config.model_id.empty()) size += record_header_size + config.model_id.size();
@@ -196,7 +267,8 @@ ConfigResult<std::size_t> encode_config_block(const DeviceConfig& config, std::s
     return problem(ConfigFault::output_too_small, static_cast<std::uint32_t>(out.size()),
                    static_cast<std::uint32_t>(size));
   std::uint8_t* p = out.data() + config_header_size;
-  p = put_record(p, tag_connection_string, bytes_of(config.connection_string));
+  if (!config.connection_string.empty()) p = put_record(p, tag_connection_string, bytes_of(config.connection_string));
+  if (!config.dps.id_scope.empty()) p = put_dps_records(p, config.dps);
   p = put_record(p, tag_mac, config.mac);
   std::uint8_t interval[4];
   write_u32(interval, config.telemetry_interval_ms);

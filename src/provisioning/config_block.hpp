@@ -16,6 +16,11 @@
 //                                                               board then connects without announcing it)
 //     8 telemetry queue length, u16 readings held while the hub is away   optional (absent: 16; an older
 //                                                               firmware skips it and keeps its own behaviour)
+//     9 DPS id scope (UTF-8)                                   } DPS instead of record 1: the board registers
+//    10 DPS registration id (UTF-8)                            } with the Device Provisioning Service and
+//    11 DPS key: kind u8 (0 individual, 1 derived from a group } connects to the hub it assigns (an older
+//       key) | the device's key in base64                      } firmware refuses the block: no record 1)
+//    12 DPS endpoint "host[:port]" (UTF-8)                     optional (absent: the global endpoint, 8883)
 //   Unknown tags are skipped, so a later picohub can add optional records without a version bump; anything an
 //   older firmware must not ignore bumps the format version, which older firmware refuses by name. Format 2
 //   added the token lifetime: a format-1 firmware would silently sign 60-minute tokens where the user asked for
@@ -69,6 +74,19 @@ struct StaticIp {
   Ipv4Address dns{};
 };
 
+inline constexpr std::size_t max_dps_text_bytes = 128;  // scope, registration id, key, endpoint: each at most
+
+// Device Provisioning Service enrollment (symmetric key). The key is the device's own: for a group enrollment
+// `picohub board uf2` derives it from the group key (which never goes onto a device).
+struct DpsSettings {
+  std::string_view id_scope{};         // empty: no DPS, the connection string says where to connect
+  std::string_view registration_id{};  // also the device id DPS normally assigns
+  std::string_view key_base64{};
+  bool group_key_derived = false;  // for the console: which enrollment kind the key belongs to
+  std::string_view endpoint{};     // "host[:port]"; empty: dps_default_endpoint
+};
+inline constexpr std::string_view dps_default_endpoint = "global.azure-devices-provisioning.net";
+
 // After decoding, the views point into the bytes that were decoded (the flash): nothing is copied.
 struct DeviceConfig {
   std::string_view connection_string{};
@@ -79,13 +97,15 @@ struct DeviceConfig {
   std::uint32_t sas_ttl_s = default_sas_ttl_s;
   std::string_view model_id{};                              // empty: no Plug and Play model announced
   std::uint16_t telemetry_queue = default_telemetry_queue;  // readings held while offline (oldest dropped)
+  DpsSettings dps{};                                        // id_scope set: register first (no connection string)
   std::uint16_t format_version = config_format_version;     // decode: the block's; encode: ignored (writes ours)
 };
 
 template <class T>
 using ConfigResult = tl::expected<T, ConfigProblem>;
 
-// The rules both sides apply: a SharedAccessKey connection string the IoT Hub parser accepts, limits on sizes
+// The rules both sides apply: a SharedAccessKey connection string the IoT Hub parser accepts (or, instead of it,
+// complete DPS settings), limits on sizes
 // and the interval, a unicast MAC, a usable static IP. Returns the first problem found, if any.
 std::optional<ConfigProblem> check_config(const DeviceConfig& config) noexcept;
 

@@ -3,54 +3,76 @@
 namespace picohub::provisioning {
 namespace {
 
-struct FaultText {
+struct FaultSummary {
   Errc code;
   const char* summary;
-  // Placeholders: {f} found and {e} expected in decimal, {F} {E} the same in hex, {d} detail.
-  const char* message;
 };
 
-// Indexed by ConfigFault; keep in declaration order.
-constexpr FaultText fault_texts[] = {
-    {Errc::invalid_argument, "no config block (flash erased)",
-     "no config block (flash erased): this board was never provisioned"},
-    {Errc::malformed, "no config block (wrong magic)",
-     "no config block (the config sector holds something else: magic {F})"},
-    {Errc::truncated, "config block truncated", "config block truncated ({f} bytes, the header needs {e})"},
-    {Errc::malformed, "config format version 0 is not valid", "config format version 0 is not valid"},
-    {Errc::protocol_violation, "config format version is newer than this firmware",
-     "config format version {f} is newer than this firmware ({e}): update the firmware or use a matching picohub"},
-    {Errc::malformed, "config header size does not match its version",
-     "config header size {f} is not the {e} bytes this firmware's formats use"},
-    {Errc::too_large, "config block payload too large", "config block payload of {f} bytes exceeds the {e}-byte limit"},
-    {Errc::malformed, "config block CRC mismatch",
-     "config block CRC mismatch (stored {F}, computed {E}): the flash was damaged or partly written; flash the UF2 "
-     "again"},
-    {Errc::truncated, "config record runs past the block", "config record {f} runs past the end of the block"},
-    {Errc::malformed, "config record appears twice", "config record {f} appears twice"},
-    {Errc::malformed, "config record has the wrong length", "config record of {f} bytes where {e} are required"},
-    {Errc::malformed, "config block lacks a required record", "config block has no {d} (record {f})"},
-    {Errc::too_large, "connection string too long", "connection string of {f} bytes exceeds the {e}-byte limit"},
-    {Errc::malformed, "connection string malformed", "connection string malformed: {d}"},
-    {Errc::invalid_argument, "connection string has no SharedAccessKey",
-     "connection string uses {d}: the board signs its own tokens and needs the SharedAccessKey form "
-     "(HostName=...;DeviceId=...;SharedAccessKey=...)"},
-    {Errc::too_large, "extra CA too large", "extra CA of {f} bytes exceeds the {e}-byte limit"},
-    {Errc::invalid_argument, "telemetry interval out of range",
-     "telemetry interval {f} ms is out of range (1000 ms .. 24 h)"},
-    {Errc::invalid_argument, "MAC address is not unicast",
-     "MAC address is multicast or zero (first octet {F}): use a unicast address such as 02:xx:xx:xx:xx:xx"},
-    {Errc::invalid_argument, "static IP settings invalid", "static IP settings invalid: {d}"},
-    {Errc::invalid_argument, "SAS token lifetime out of range",
-     "SAS token lifetime {f} s is out of range (30 s .. 24 h)"},
-    {Errc::too_large, "config block does not fit the buffer", "config block needs {e} bytes, the buffer holds {f}"},
-    {Errc::invalid_argument, "Plug and Play model id is not a DTMI",
-     "Plug and Play model id ({f} bytes) is not a DTMI such as dtmi:picohub:W5100sEvbPico;1"},
-    {Errc::invalid_argument, "telemetry queue length out of range",
-     "telemetry queue of {f} readings is out of range (1 .. {e})"},
+// Indexed by ConfigFault; keep in declaration order. Two tables, so an image that only prints messages (the
+// firmware: describe()) does not carry the summaries, which only to_error() reads.
+constexpr FaultSummary fault_summaries[] = {
+    {Errc::invalid_argument, "no config block (flash erased)"},
+    {Errc::malformed, "no config block (wrong magic)"},
+    {Errc::truncated, "config block truncated"},
+    {Errc::malformed, "config format version 0 is not valid"},
+    {Errc::protocol_violation, "config format version is newer than this firmware"},
+    {Errc::malformed, "config header size does not match its version"},
+    {Errc::too_large, "config block payload too large"},
+    {Errc::malformed, "config block CRC mismatch"},
+    {Errc::truncated, "config record runs past the block"},
+    {Errc::malformed, "config record appears twice"},
+    {Errc::malformed, "config record has the wrong length"},
+    {Errc::malformed, "config block lacks a required record"},
+    {Errc::too_large, "connection string too long"},
+    {Errc::malformed, "connection string malformed"},
+    {Errc::invalid_argument, "connection string has no SharedAccessKey"},
+    {Errc::too_large, "extra CA too large"},
+    {Errc::invalid_argument, "telemetry interval out of range"},
+    {Errc::invalid_argument, "MAC address is not unicast"},
+    {Errc::invalid_argument, "static IP settings invalid"},
+    {Errc::invalid_argument, "SAS token lifetime out of range"},
+    {Errc::too_large, "config block does not fit the buffer"},
+    {Errc::invalid_argument, "Plug and Play model id is not a DTMI"},
+    {Errc::invalid_argument, "telemetry queue length out of range"},
+    {Errc::invalid_argument, "DPS settings invalid"},
 };
-static_assert(sizeof(fault_texts) / sizeof(fault_texts[0]) ==
-              static_cast<std::size_t>(ConfigFault::telemetry_queue_out_of_range) + 1);
+
+// Placeholders: {f} found and {e} expected in decimal, {F} {E} the same in hex, {d} detail.
+struct FaultMessage {
+  const char* text;
+};
+constexpr FaultMessage fault_messages[] = {
+    {"no config block (flash erased): this board was never provisioned"},
+    {"no config block (the config sector holds something else: magic {F})"},
+    {"config block truncated ({f} bytes, the header needs {e})"},
+    {"config format version 0 is not valid"},
+    {"config format version {f} is newer than this firmware ({e}): update the firmware or use a matching picohub"},
+    {"config header size {f} is not the {e} bytes this firmware's formats use"},
+    {"config block payload of {f} bytes exceeds the {e}-byte limit"},
+    {"config block CRC mismatch (stored {F}, computed {E}): the flash was damaged or partly written; flash the UF2 "
+     "again"},
+    {"config record {f} runs past the end of the block"},
+    {"config record {f} appears twice"},
+    {"config record of {f} bytes where {e} are required"},
+    {"config block has no {d} (record {f})"},
+    {"connection string of {f} bytes exceeds the {e}-byte limit"},
+    {"connection string malformed: {d}"},
+    {"connection string uses {d}: the board signs its own tokens and needs the SharedAccessKey form "
+     "(HostName=...;DeviceId=...;SharedAccessKey=...)"},
+    {"extra CA of {f} bytes exceeds the {e}-byte limit"},
+    {"telemetry interval {f} ms is out of range (1000 ms .. 24 h)"},
+    {"MAC address is multicast or zero (first octet {F}): use a unicast address such as 02:xx:xx:xx:xx:xx"},
+    {"static IP settings invalid: {d}"},
+    {"SAS token lifetime {f} s is out of range (30 s .. 24 h)"},
+    {"config block needs {e} bytes, the buffer holds {f}"},
+    {"Plug and Play model id ({f} bytes) is not a DTMI such as dtmi:picohub:W5100sEvbPico;1"},
+    {"telemetry queue of {f} readings is out of range (1 .. {e})"},
+    {"DPS settings invalid: {d}"},
+};
+static_assert(sizeof(fault_summaries) / sizeof(fault_summaries[0]) ==
+              static_cast<std::size_t>(ConfigFault::dps_invalid) + 1);
+static_assert(sizeof(fault_messages) / sizeof(fault_messages[0]) ==
+              static_cast<std::size_t>(ConfigFault::dps_invalid) + 1);
 
 class Writer {
  public:
@@ -84,7 +106,7 @@ class Writer {
 }  // namespace
 
 Error to_error(const ConfigProblem& problem) noexcept {
-  const FaultText& text = fault_texts[static_cast<std::size_t>(problem.fault)];
+  const FaultSummary& text = fault_summaries[static_cast<std::size_t>(problem.fault)];
   return Error{text.code, text.summary};
 }
 
@@ -92,7 +114,7 @@ std::string_view describe(const ConfigProblem& problem, std::span<char> out) noe
   Writer writer(out);
   // A MAC's first octet is one byte wide; CRCs and magics are words.
   const int hex_width = problem.fault == ConfigFault::mac_not_unicast ? 2 : 8;
-  const std::string_view message = fault_texts[static_cast<std::size_t>(problem.fault)].message;
+  const std::string_view message = fault_messages[static_cast<std::size_t>(problem.fault)].text;
   for (std::size_t i = 0; i < message.size(); ++i) {
     if (message[i] != '{' || i + 2 >= message.size() || message[i + 2] != '}') {
       writer.put(message[i]);

@@ -35,6 +35,7 @@ enum class ConfigFault : std::uint8_t {
   output_too_small,              // encode: caller's buffer (found: size, expected: needed)
   model_id_invalid,              // not a DTMI, or longer than the limit (found: length)
   telemetry_queue_out_of_range,  // (found: readings, expected: the firmware's limit)
+  dps_invalid,                   // a DPS record cannot be used (detail says which and why)
 };
 
 struct ConfigProblem {

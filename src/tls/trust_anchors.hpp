@@ -16,7 +16,7 @@ namespace picohub::tls {
 
 // `provisioned_ca`: empty, DER, or PEM including its terminating NUL (mbedTLS tells PEM from DER by that NUL).
 // Errc::certificate_invalid names which one did not parse.
-Result<void> load_trust_anchors(mbedtls_x509_crt& chain, std::span<const net::TrustedRoot> builtin,
+Result<void> load_trust_anchors(mbedtls_x509_crt& chain, std::span<const net::TrustedRootDer> builtin,
                                 std::span<const std::uint8_t> provisioned_ca) noexcept;
 
 }  // namespace picohub::tls

@@ -26,12 +26,13 @@ mbedtls_time_t board_time(mbedtls_time_t* out) {
 
 constexpr std::int64_t seconds_per_day = 86'400;
 
-// Floor division, so times before 1970 land on the right day.
-constexpr std::int64_t floor_div(std::int64_t a, std::int64_t b) noexcept {
-  return a / b - ((a % b != 0) && ((a < 0) != (b < 0)));
+// The non-negative remainder of a / b (b > 0), in 32 bits.
+constexpr std::int32_t floor_mod32(std::int32_t a, std::int32_t b) noexcept {
+  const std::int32_t r = a % b;
+  return r < 0 ? r + b : r;
 }
 
-constexpr bool is_leap(std::int64_t y) noexcept { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
+constexpr bool is_leap32(std::int32_t y) noexcept { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
 
 }  // namespace
 
@@ -65,40 +66,51 @@ bool current_unix_time(std::int64_t& unix_s) noexcept {
 }
 
 // Days since 1970-01-01 of a proleptic Gregorian date (the era arithmetic: 400-year cycles of 146097 days).
+// In 32 bits (a Cortex-M0+ has no 64-bit divide): years within +-4 million, which X.509 dates (0..9999) are.
 std::int64_t unix_from_utc(std::int64_t year, int month, int day, int hour, int minute, int second) noexcept {
-  const std::int64_t y = year - (month <= 2 ? 1 : 0);
-  const std::int64_t era = floor_div(y, 400);
-  const std::int64_t year_of_era = y - era * 400;
-  const std::int64_t shifted_month = month > 2 ? month - 3 : month + 9;  // March = 0
-  const std::int64_t day_of_year = (153 * shifted_month + 2) / 5 + day - 1;
-  const std::int64_t day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
-  const std::int64_t days = era * 146'097 + day_of_era - 719'468;
+  constexpr std::int64_t year_limit = 4'000'000;
+  const auto y = static_cast<std::int32_t>(year > year_limit ? year_limit : (year < -year_limit ? -year_limit : year)) -
+                 (month <= 2 ? 1 : 0);
+  const std::int32_t year_of_era = floor_mod32(y, 400);
+  const std::int32_t era = (y - year_of_era) / 400;
+  const std::int32_t shifted_month = month > 2 ? month - 3 : month + 9;  // March = 0
+  const std::int32_t day_of_year = (153 * shifted_month + 2) / 5 + day - 1;
+  const std::int32_t day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+  const std::int64_t days = std::int64_t{era} * 146'097 + day_of_era - 719'468;
   return days * seconds_per_day + hour * 3600 + minute * 60 + second;
 }
 
 UtcTime utc_from_unix(std::int64_t unix_s) noexcept {
   UtcTime t{};
-  const std::int64_t days = floor_div(unix_s, seconds_per_day);
-  const std::int64_t secs = unix_s - days * seconds_per_day;
-  t.hour = static_cast<int>(secs / 3600);
-  t.minute = static_cast<int>(secs % 3600 / 60);
-  t.second = static_cast<int>(secs % 60);
-  t.weekday = static_cast<int>((days + 4) - floor_div(days + 4, 7) * 7);  // 1970-01-01 was a Thursday (4)
+  // One 64-bit division, the rest in 32 bits: a Cortex-M0+ has no 64-bit divide, and each one costs a library
+  // call. A day count within +-2^30 spans +-2.9 million years; beyond that the date saturates.
+  constexpr std::int64_t day_limit = std::int64_t{1} << 30;
+  // Unsigned division (one library routine for all of the board's 64-bit divides), floored for negative times.
+  const auto magnitude = static_cast<std::uint64_t>(unix_s < 0 ? -(unix_s + 1) : unix_s);
+  std::int64_t days64 = static_cast<std::int64_t>(magnitude / seconds_per_day);
+  if (unix_s < 0) days64 = -days64 - 1;
+  const auto secs = static_cast<std::int32_t>(unix_s - days64 * seconds_per_day);
+  days64 = days64 > day_limit ? day_limit : (days64 < -day_limit ? -day_limit : days64);
+  const auto days = static_cast<std::int32_t>(days64);
+  t.hour = secs / 3600;
+  t.minute = secs % 3600 / 60;
+  t.second = secs % 60;
+  t.weekday = static_cast<int>(floor_mod32(days + 4, 7));  // 1970-01-01 was a Thursday (4)
 
   // Count in 400-year eras starting on 1 March, so the leap day is the last day of each era-year.
-  const std::int64_t shifted = days + 719'468;  // days from 0000-03-01 to 1970-01-01
-  const std::int64_t era = floor_div(shifted, 146'097);
-  const std::int64_t day_of_era = shifted - era * 146'097;  // 0..146096
-  const std::int64_t year_of_era = (day_of_era - day_of_era / 1460 + day_of_era / 36'524 - day_of_era / 146'096) / 365;
-  const std::int64_t day_of_year = day_of_era -
-                                   (365 * year_of_era + year_of_era / 4 - year_of_era / 100);  // from 1 March
-  const std::int64_t month_index = (5 * day_of_year + 2) / 153;                                // 0 = March
-  t.day = static_cast<int>(day_of_year - (153 * month_index + 2) / 5 + 1);
-  t.month = static_cast<int>(month_index < 10 ? month_index + 3 : month_index - 9);
-  t.year = year_of_era + era * 400 + (t.month <= 2 ? 1 : 0);
+  const std::int32_t shifted = days + 719'468;                    // days from 0000-03-01 to 1970-01-01
+  const std::int32_t day_of_era = floor_mod32(shifted, 146'097);  // 0..146096
+  const std::int32_t era = (shifted - day_of_era) / 146'097;
+  const std::int32_t year_of_era = (day_of_era - day_of_era / 1460 + day_of_era / 36'524 - day_of_era / 146'096) / 365;
+  const std::int32_t day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+  const std::int32_t month_index = (5 * day_of_year + 2) / 153;  // 0 = March
+  t.day = day_of_year - (153 * month_index + 2) / 5 + 1;
+  t.month = month_index < 10 ? month_index + 3 : month_index - 9;
+  const std::int32_t year_in_era = year_of_era + (t.month <= 2 ? 1 : 0);  // leap like the year: eras are 400 y
+  t.year = year_in_era + std::int64_t{era} * 400;
 
   static constexpr int days_before_month[12] = {0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334};
-  t.yearday = days_before_month[t.month - 1] + t.day - 1 + ((t.month > 2 && is_leap(t.year)) ? 1 : 0);
+  t.yearday = days_before_month[t.month - 1] + t.day - 1 + ((t.month > 2 && is_leap32(year_in_era)) ? 1 : 0);
   return t;
 }
 

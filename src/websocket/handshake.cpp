@@ -1,12 +1,12 @@
 #include "websocket/handshake.hpp"
 
 #include <mbedtls/base64.h>
-#include <mbedtls/sha1.h>
 
 #include <algorithm>
 #include <cstring>
 
 #include "common/bounded_writer.hpp"
+#include "websocket/sha1.hpp"
 
 namespace picohub::websocket {
 
@@ -82,18 +82,13 @@ Result<HandshakeKey> make_key(platform::Entropy& entropy) {
 
 Result<std::string_view> accept_value(std::string_view key, std::span<char> out) {
   if (out.size() < kAcceptChars) return fail(Errc::too_large, "WebSocket accept buffer too small");
-  mbedtls_sha1_context sha;
-  mbedtls_sha1_init(&sha);
-  unsigned char digest[20];
-  const bool ok = mbedtls_sha1_starts(&sha) == 0 &&
-                  mbedtls_sha1_update(&sha, reinterpret_cast<const unsigned char*>(key.data()), key.size()) == 0 &&
-                  mbedtls_sha1_update(&sha, reinterpret_cast<const unsigned char*>(kGuid.data()), kGuid.size()) == 0 &&
-                  mbedtls_sha1_finish(&sha, digest) == 0;
-  mbedtls_sha1_free(&sha);
-  if (!ok) return fail(Errc::crypto_failure, "SHA-1 failed");
+  Sha1 sha;  // ours: the board's mbedTLS has no SHA-1 (websocket/sha1.hpp)
+  sha.update({reinterpret_cast<const std::uint8_t*>(key.data()), key.size()});
+  sha.update({reinterpret_cast<const std::uint8_t*>(kGuid.data()), kGuid.size()});
+  const auto digest = sha.finish();
   unsigned char text[kAcceptChars + 1];
   std::size_t written = 0;
-  if (mbedtls_base64_encode(text, sizeof text, &written, digest, sizeof digest) != 0 || written != kAcceptChars)
+  if (mbedtls_base64_encode(text, sizeof text, &written, digest.data(), digest.size()) != 0 || written != kAcceptChars)
     return fail(Errc::crypto_failure, "cannot encode the WebSocket accept value");
   std::memcpy(out.data(), text, kAcceptChars);
   return std::string_view(out.data(), kAcceptChars);

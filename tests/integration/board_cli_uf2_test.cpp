@@ -2,6 +2,8 @@
 // CRC, then some payload), runs the real CLI, and reads the UF2 back with the reader and the config decoder.
 #include <gtest/gtest.h>
 
+#include <array>
+
 #include <sys/stat.h>
 #include <sys/wait.h>
 
@@ -15,6 +17,7 @@
 
 #include "board/image/boot2_crc.hpp"
 #include "board/image/uf2_reader.hpp"
+#include "iothub/sas_token.hpp"
 #include "provisioning/config_block.hpp"
 #include "provisioning/device_mac.hpp"
 
@@ -269,6 +272,69 @@ TEST_F(BoardUf2, RefusesWhatTheBoardCouldNotUseWithExitTwoAndTheReason) {
       {"multicast MAC", "--mac 01:00:5e:00:00:01", nullptr, "multicast"},
       {"bad static IP", "--static-ip 10.0.0.5,10.0.0.1", nullptr, "IP/PREFIX"},
       {"CA not a certificate", "--ca /dev/null", nullptr, "no X.509 certificate"},
+  };
+  for (const auto& c : cases) {
+    const CliRun run = uf2(fw_arg() + " " + c.args, c.cs ? c.cs : key_cs);
+    EXPECT_EQ(run.exit_code, 2) << c.why << "\n" << run.output;
+    EXPECT_NE(run.output.find(c.expect), std::string::npos) << c.why << "\n" << run.output;
+    EXPECT_FALSE(fs::exists(dir_ / "board.uf2")) << c.why << ": nothing is written when refused";
+  }
+}
+
+constexpr const char* dps_key = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+
+TEST_F(BoardUf2, DpsSettingsLandInTheBlockInsteadOfAConnectionString) {
+  CliRun run = uf2(fw_arg() + " --dps-scope 0ne0000ABCD --dps-registration-id board-7 --dps-key " + dps_key +
+                       " --dps-host localhost --dps-port 18883",
+                   "");
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_NE(run.output.find("DPS        registration board-7 in scope 0ne0000ABCD at localhost:18883, individual"),
+            std::string::npos)
+      << run.output;
+  auto config = written_config();
+  ASSERT_TRUE(config.has_value());
+  EXPECT_TRUE(config->connection_string.empty());
+  EXPECT_EQ(config->dps.id_scope, "0ne0000ABCD");
+  EXPECT_EQ(config->dps.registration_id, "board-7");
+  EXPECT_EQ(config->dps.key_base64, dps_key);
+  EXPECT_FALSE(config->dps.group_key_derived);
+  EXPECT_EQ(config->dps.endpoint, "localhost:18883");
+  const CliRun shown = inspect();
+  EXPECT_NE(shown.output.find("individual key (present, not shown)"), std::string::npos) << shown.output;
+  EXPECT_EQ(shown.output.find(dps_key), std::string::npos) << "inspect never prints the key";
+
+  // A group key: the device key derived from it (HMAC-SHA256 of the registration id) goes in, never the group key.
+  run = uf2(fw_arg() + " --dps-scope 0ne0000ABCD --dps-registration-id sensor-0042 --dps-group-key " + dps_key, "");
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  config = written_config();
+  ASSERT_TRUE(config.has_value());
+  EXPECT_TRUE(config->dps.group_key_derived);
+  EXPECT_TRUE(config->dps.endpoint.empty());  // the global endpoint, 8883
+  std::array<char, 64> derived{};
+  const auto expected = iothub::derive_device_key(dps_key, "sensor-0042", derived);
+  ASSERT_TRUE(expected.has_value());
+  EXPECT_EQ(config->dps.key_base64, *expected);
+  EXPECT_NE(config->dps.key_base64, dps_key);
+  EXPECT_NE(run.output.find("global.azure-devices-provisioning.net:8883, group enrollment"), std::string::npos)
+      << run.output;
+}
+
+TEST_F(BoardUf2, RefusesIncompleteOrConflictingDpsOptionsWithExitTwo) {
+  const Refused cases[] = {
+      {"DPS and a connection string", "--dps-scope 0ne1 --dps-registration-id d --dps-key AAAA", nullptr, "not both"},
+      {"no registration id", "--dps-scope 0ne1 --dps-key AAAA", "", "needs --dps-registration-id"},
+      {"bad registration id", "--dps-scope 0ne1 --dps-registration-id 'a b' --dps-key AAAA", "",
+       "--dps-registration-id must be"},
+      {"no key", "--dps-scope 0ne1 --dps-registration-id d", "", "exactly one of --dps-key"},
+      {"both keys", "--dps-scope 0ne1 --dps-registration-id d --dps-key AAAA --dps-group-key AAAA", "",
+       "exactly one of --dps-key"},
+      {"key not base64", "--dps-scope 0ne1 --dps-registration-id d --dps-key 'no!'", "", "not base64"},
+      {"group key not base64", "--dps-scope 0ne1 --dps-registration-id d --dps-group-key 'no!'", "", "--dps-group-key"},
+      {"port out of range", "--dps-scope 0ne1 --dps-registration-id d --dps-key AAAA --dps-port 70000", "",
+       "--dps-port"},
+      {"port in the host", "--dps-scope 0ne1 --dps-registration-id d --dps-key AAAA --dps-host h:1", "",
+       "--dps-host is a host name without a port"},
+      {"neither", "", "", "give --connection-string"},
   };
   for (const auto& c : cases) {
     const CliRun run = uf2(fw_arg() + " " + c.args, c.cs ? c.cs : key_cs);

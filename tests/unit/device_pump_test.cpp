@@ -314,5 +314,71 @@ TEST(DevicePump, BytesThatNeedOutputRoomAreHeldUntilTheTransportTakesOutput) {
   (void)sink;
 }
 
+// The DPS client through the same pump (the firmware's registration step): CONNACK, SUBACK, the register request,
+// a 202 and, after retry-after, the poll answered 200 assigned; a refused CONNACK is reported as refused.
+struct DpsRecorder final : DpsEventSink {
+  std::vector<std::string> seen;
+  void on_dps_event(const iothub::DpsEvent& e) override {
+    if (std::holds_alternative<iothub::DpsConnected>(e)) seen.push_back("connected");
+    else if (const auto* a = std::get_if<iothub::DpsAssigning>(&e))
+      seen.push_back("assigning:" + std::to_string(a->retry_after_s));
+    else if (const auto* d = std::get_if<iothub::DpsAssigned>(&e))
+      seen.push_back("assigned:" + std::string(d->assigned_hub) + "/" + std::string(d->device_id));
+    else if (std::holds_alternative<iothub::DpsRefused>(e)) seen.push_back("refused");
+    else seen.push_back("failed");
+  }
+};
+
+Bytes dps_answer(std::string_view topic, std::string_view body) {
+  return encoded(mqtt::Publish{topic, bytes_of(body), mqtt::QoS::at_most_once, false, false, 0});
+}
+
+TEST(DevicePump, CarriesADpsRegistrationToItsAssignment) {
+  const iothub::DpsRegistration registration{
+      "0ne00000A0A", "board-7", "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=", {}};
+  iothub::StaticDpsClientMemory<512, 1024, 448, 160> memory;
+  iothub::DpsClient dps(memory.view(), registration);
+  FakeTransport transport;
+  DpsRecorder sink;
+  std::array<std::uint8_t, 1024> buffer{};
+  Pump pump{buffer};
+  std::uint64_t now = 1'000;
+  ASSERT_TRUE(dps.connect(now, unix_now));
+  EXPECT_FALSE(pump.step(transport, dps, sink, now).lost);
+  transport.push(connack());
+  pump.step(transport, dps, sink, now);
+  transport.push(suback(1));
+  pump.step(transport, dps, sink, now);
+  transport.push(dps_answer("$dps/registrations/res/202/?$rid=1&retry-after=2",
+                            R"({"operationId":"4.op-1","status":"assigning"})"));
+  auto r = pump.step(transport, dps, sink, now);
+  EXPECT_FALSE(r.ready);
+  EXPECT_EQ(r.next_deadline_ms, now + 2'000);  // retry-after, honoured
+  now += 2'000;
+  pump.step(transport, dps, sink, now);
+  const auto packets = packets_in(transport.take_written());
+  const auto* poll = std::get_if<mqtt::Publish>(&packets.back());
+  ASSERT_NE(poll, nullptr);
+  EXPECT_EQ(poll->topic, "$dps/registrations/GET/iotdps-get-operationstatus/?$rid=2&operationId=4.op-1");
+  transport.push(dps_answer("$dps/registrations/res/200/?$rid=2",
+                            R"({"operationId":"4.op-1","status":"assigned","registrationState":)"
+                            R"({"assignedHub":"hub.example:8884","deviceId":"dev-9","status":"assigned"}})"));
+  r = pump.step(transport, dps, sink, now);
+  EXPECT_TRUE(r.ready);
+  EXPECT_FALSE(r.lost);
+  EXPECT_EQ(sink.seen, (std::vector<std::string>{"connected", "assigning:2", "assigned:hub.example:8884/dev-9"}));
+
+  iothub::DpsClient refused(memory.view(), registration);
+  FakeTransport other;
+  Pump second{buffer};
+  ASSERT_TRUE(refused.connect(now, unix_now));
+  second.step(other, refused, sink, now);
+  other.push(connack(mqtt::ConnectReturnCode::not_authorized));
+  r = second.step(other, refused, sink, now);
+  EXPECT_TRUE(r.refused);
+  EXPECT_EQ(r.refused_code, mqtt::ConnectReturnCode::not_authorized);
+  EXPECT_EQ(sink.seen.back(), "refused");
+}
+
 }  // namespace
 }  // namespace picohub::device

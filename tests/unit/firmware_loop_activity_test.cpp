@@ -7,7 +7,7 @@ namespace {
 
 TEST(LoopActivity, EveryActivityRoundTripsThroughTheScratchWord) {
   for (auto code = static_cast<std::uint8_t>(LoopActivity::status_led);
-       code <= static_cast<std::uint8_t>(LoopActivity::sleeping); ++code) {
+       code <= static_cast<std::uint8_t>(LoopActivity::dps_registration); ++code) {
     const auto activity = static_cast<LoopActivity>(code);
     const auto decoded = decode_activity(encode_activity(activity));
     ASSERT_TRUE(decoded.has_value());
@@ -17,10 +17,10 @@ TEST(LoopActivity, EveryActivityRoundTripsThroughTheScratchWord) {
 }
 
 TEST(LoopActivity, AWordNotWrittenByTheLoopReadsAsNothing) {
-  EXPECT_FALSE(decode_activity(0).has_value());                                            // power-on value of SCRATCH2
-  EXPECT_FALSE(decode_activity(0x9C0B'4B0Bu).has_value());                                 // some other record
-  EXPECT_FALSE(decode_activity(encode_activity(LoopActivity::sleeping) + 1).has_value());  // past the last code
-  EXPECT_FALSE(decode_activity(encode_activity(LoopActivity::status_led) - 1).has_value());  // tag with code 0
+  EXPECT_FALSE(decode_activity(0).has_value());             // power-on value of SCRATCH2
+  EXPECT_FALSE(decode_activity(0x9C0B'4B0Bu).has_value());  // some other record
+  EXPECT_FALSE(decode_activity(encode_activity(LoopActivity::dps_registration) + 1).has_value());  // past the last code
+  EXPECT_FALSE(decode_activity(encode_activity(LoopActivity::status_led) - 1).has_value());        // tag with code 0
 }
 
 TEST(LoopActivity, BeforeConfigurationTheAppIsWaiting) {

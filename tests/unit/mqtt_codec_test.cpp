@@ -517,6 +517,29 @@ TEST(MqttCodecEncodeErrors, StringLongerThan65535IsRefused) {
   EXPECT_EQ(n.error().code, Errc::invalid_argument);
 }
 
+// The client's decoder (what the Session uses): server-to-client packets decode as decode() does; the client-only
+// ones come back as a stand-in Pingreq (their bodies unread) for the session to refuse; sizes are still exact.
+TEST(MqttCodecDecodeFromServer, ClientOnlyPacketsComeBackAsAStandInAndTheRestAsDecode) {
+  const Bytes connect = encoded(Connect{"dev", true, 30, std::string_view("user"), std::nullopt, std::nullopt});
+  const std::array filters{Subscription{"a/#", QoS::at_least_once}};
+  const Bytes subscribe = encoded(Subscribe{7, filters});
+  for (const Bytes& wire : {connect, subscribe, encoded(Disconnect{}), encoded(Pingreq{})}) {
+    auto d = decode_from_server(wire);
+    ASSERT_TRUE(d) << "first byte " << int(wire[0]);
+    EXPECT_TRUE(std::holds_alternative<Pingreq>(d->packet));
+    EXPECT_EQ(d->size, wire.size());
+  }
+  const Bytes connack = encoded(Connack{true, ConnectReturnCode::accepted});
+  auto d = decode_from_server(connack);
+  ASSERT_TRUE(d);
+  EXPECT_TRUE(std::get<Connack>(d->packet).session_present);
+  const Bytes puback = encoded(Puback{9});
+  EXPECT_EQ(std::get<Puback>(decode_from_server(puback)->packet).packet_id, 9);
+  Bytes bad_flags = encoded(Pingreq{});
+  bad_flags[0] |= 0x01;  // reserved flags still checked
+  EXPECT_EQ(decode_from_server(bad_flags).error().code, Errc::malformed);
+}
+
 TEST(MqttCodecText, RefusalCodesAreDescribedForPeople) {
   EXPECT_NE(std::string(describe(ConnectReturnCode::not_authorized)).find("credentials"), std::string::npos);
   EXPECT_NE(std::string(describe(ConnectReturnCode::bad_username_or_password)).find("CONNACK 4"), std::string::npos);

@@ -1,4 +1,5 @@
 #include <gtest/gtest.h>
+#include <mbedtls/x509_crt.h>
 
 #include <algorithm>
 #include <string>
@@ -13,6 +14,22 @@ TEST(NetTrustStore, BuiltInStoreHoldsExactlyTheTwoIotHubRoots) {
   ASSERT_EQ(builtin_roots().size(), 2u);
   EXPECT_STREQ(builtin_roots()[0].name, "DigiCert_Global_Root_G2");
   EXPECT_STREQ(builtin_roots()[1].name, "Microsoft_RSA_Root_Certificate_Authority_2017");
+}
+
+// The DER the board parses is the PEM the host parses, byte for byte (decoded by mbedTLS's own PEM reader here).
+TEST(NetTrustStore, DerRootsAreThePemRootsDecoded) {
+  ASSERT_EQ(builtin_roots_der().size(), builtin_roots().size());
+  for (std::size_t i = 0; i < builtin_roots().size(); ++i) {
+    EXPECT_STREQ(builtin_roots_der()[i].name, builtin_roots()[i].name);
+    mbedtls_x509_crt crt;
+    mbedtls_x509_crt_init(&crt);
+    const std::string pem = builtin_roots()[i].pem;
+    ASSERT_EQ(mbedtls_x509_crt_parse(&crt, reinterpret_cast<const unsigned char*>(pem.c_str()), pem.size() + 1), 0);
+    const auto der = builtin_roots_der()[i].der;
+    EXPECT_TRUE(std::equal(der.begin(), der.end(), crt.raw.p, crt.raw.p + crt.raw.len)) << builtin_roots()[i].name;
+    EXPECT_EQ(der.size(), crt.raw.len);
+    mbedtls_x509_crt_free(&crt);
+  }
 }
 
 TEST(NetTrustStore, BuiltInRootsParseAndHaveTheExpectedSubjects) {

@@ -320,6 +320,86 @@ TEST(ConfigBlock, EncoderRefusesBadValues) {
   EXPECT_EQ(message(*check_config(c)), "telemetry queue of 33 readings is out of range (1 .. 32)");
 }
 
+// DPS instead of a connection string: records 9-12 round-trip, the endpoint record only when not the default.
+DeviceConfig dps_config() {
+  DeviceConfig config;
+  config.mac = {0x02, 1, 2, 3, 4, 5};
+  config.dps = DpsSettings{"0ne0000ABCD", "board-7", "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=", true,
+                           "localhost:18883"};
+  return config;
+}
+
+TEST(ConfigBlock, DpsSettingsRoundTripWithoutAConnectionString) {
+  const auto block = encode(dps_config());
+  const auto decoded = decode_config_block(block);
+  ASSERT_TRUE(decoded.has_value()) << message(decoded.error());
+  EXPECT_TRUE(decoded->connection_string.empty());
+  EXPECT_EQ(decoded->dps.id_scope, "0ne0000ABCD");
+  EXPECT_EQ(decoded->dps.registration_id, "board-7");
+  EXPECT_EQ(decoded->dps.key_base64, "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=");
+  EXPECT_TRUE(decoded->dps.group_key_derived);
+  EXPECT_EQ(decoded->dps.endpoint, "localhost:18883");
+
+  DeviceConfig global = dps_config();
+  global.dps.endpoint = {};
+  global.dps.group_key_derived = false;
+  const auto global_block = encode(global);
+  EXPECT_EQ(global_block.size(), block.size() - 3 - std::string_view("localhost:18883").size());
+  const auto decoded_global = decode_config_block(global_block);
+  ASSERT_TRUE(decoded_global.has_value()) << message(decoded_global.error());
+  EXPECT_TRUE(decoded_global->dps.endpoint.empty());  // the firmware then uses dps_default_endpoint
+  EXPECT_FALSE(decoded_global->dps.group_key_derived);
+}
+
+TEST(ConfigBlock, DpsSettingsAreCheckedWithAReasonEach) {
+  const auto refused = [](const DeviceConfig& c) {
+    const auto problem = check_config(c);
+    return problem ? message(*problem) : std::string("accepted");
+  };
+  DeviceConfig c = dps_config();
+  EXPECT_EQ(refused(c), "accepted");
+  c.connection_string = key_cs;
+  EXPECT_EQ(refused(c), "DPS settings invalid: a connection string and DPS settings: give one");
+  c = dps_config();
+  c.dps.registration_id = "bad id";
+  EXPECT_NE(refused(c).find("bad registration id (1-128"), std::string::npos);
+  c = dps_config();
+  c.dps.registration_id = {};
+  EXPECT_NE(refused(c).find("registration id"), std::string::npos);
+  c = dps_config();
+  c.dps.id_scope = "0ne/x";
+  EXPECT_NE(refused(c).find("bad id scope"), std::string::npos);
+  c = dps_config();
+  c.dps.key_base64 = "not base64!";
+  EXPECT_NE(refused(c).find("key is missing or not base64"), std::string::npos);
+  c.dps.key_base64 = {};
+  EXPECT_NE(refused(c).find("key is missing"), std::string::npos);
+  for (const char* endpoint : {"localhost:0", "localhost:65536", ":8883", "localhost:88x3", "host:"}) {
+    c = dps_config();
+    c.dps.endpoint = endpoint;
+    EXPECT_NE(refused(c).find("endpoint is not host[:port]"), std::string::npos) << endpoint;
+  }
+  c = dps_config();
+  c.dps.endpoint = "dps.example.net";  // no port: 8883
+  EXPECT_EQ(refused(c), "accepted");
+}
+
+TEST(ConfigBlock, DecoderRefusesAnUnknownDpsKeyKind) {
+  auto block = encode(dps_config());
+  // Find record 11 and change its kind byte, then fix the CRC so only the record is wrong.
+  for (std::size_t at = config_header_size; at < block.size();) {
+    const std::size_t length = static_cast<std::size_t>(block[at + 1] | block[at + 2] << 8);
+    if (block[at] == 11) block[at + 3] = 7;
+    at += 3 + length;
+  }
+  const auto payload = std::span<const std::uint8_t>(block).subspan(config_header_size);
+  const std::uint32_t crc = crc32(payload, crc32(std::span<const std::uint8_t>(block).first(12)));
+  for (int i = 0; i < 4; ++i) block[12 + static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(crc >> (8 * i));
+  const auto decoded = decode_config_block(block);
+  ASSERT_FALSE(decoded.has_value());
+  EXPECT_EQ(message(decoded.error()), "DPS settings invalid: unknown key kind");
+}
+
 TEST(ConfigBlock, EncoderRefusesATooSmallBufferAndSaysHowBig) {
   const DeviceConfig config = full_config({});
   std::vector<std::uint8_t> out(config_block_size(config) - 1);

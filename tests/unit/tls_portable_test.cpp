@@ -6,6 +6,7 @@
 
 #include <cstring>
 #include <ctime>
+#include <string>
 #include <vector>
 
 #include "tls/client_config.hpp"
@@ -137,13 +138,13 @@ class TlsTrustAnchors : public ::testing::Test {
 };
 
 TEST_F(TlsTrustAnchors, BuiltInRootsAreDigiCertG2AndMicrosoftRsa2017) {
-  ASSERT_TRUE(load_trust_anchors(chain_, net::builtin_roots(), {}));
+  ASSERT_TRUE(load_trust_anchors(chain_, net::builtin_roots_der(), {}));
   EXPECT_EQ(count(chain_), 2);
 }
 
 TEST_F(TlsTrustAnchors, ProvisionedDerCaIsAddedToTheBuiltInRoots) {
   const auto der = some_ca_der();
-  ASSERT_TRUE(load_trust_anchors(chain_, net::builtin_roots(), der));
+  ASSERT_TRUE(load_trust_anchors(chain_, net::builtin_roots_der(), der));
   EXPECT_EQ(count(chain_), 3);
 }
 
@@ -159,9 +160,32 @@ TEST_F(TlsTrustAnchors, ProvisionedPemNeedsItsTerminatingNul) {
   EXPECT_NE(std::string(r.error().what).find("NUL"), std::string::npos) << r.error().what;
 }
 
+// PEM is decoded by our own base64 (the board's mbedTLS has no PEM reader): a bundle gives every certificate, CRLF
+// line ends are fine, and a damaged body is refused rather than half-read.
+TEST_F(TlsTrustAnchors, ProvisionedPemBundleIsDecodedWithoutMbedtlsPem) {
+  std::string bundle = std::string(net::builtin_roots()[0].pem) + net::builtin_roots()[1].pem;
+  std::string crlf;
+  for (char c : bundle) crlf += c == '\n' ? std::string("\r\n") : std::string(1, c);
+  std::vector<std::uint8_t> bytes(crlf.begin(), crlf.end());
+  bytes.push_back(0);
+  ASSERT_TRUE(load_trust_anchors(chain_, {}, bytes));
+  EXPECT_EQ(count(chain_), 2);
+  EXPECT_EQ(0, std::memcmp(chain_.raw.p, net::builtin_roots_der()[0].der.data(), chain_.raw.len));
+
+  mbedtls_x509_crt_free(&chain_);
+  mbedtls_x509_crt_init(&chain_);
+  std::string damaged = net::builtin_roots()[0].pem;
+  damaged[damaged.find('\n') + 10] = '*';  // not a base64 character
+  std::vector<std::uint8_t> bad(damaged.begin(), damaged.end());
+  bad.push_back(0);
+  const auto r = load_trust_anchors(chain_, {}, bad);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, Errc::certificate_invalid);
+}
+
 TEST_F(TlsTrustAnchors, GarbageProvisionedCaIsRefusedByName) {
   const std::vector<std::uint8_t> garbage = {0x30, 0x03, 0x01, 0x02, 0x03};
-  auto r = load_trust_anchors(chain_, net::builtin_roots(), garbage);
+  auto r = load_trust_anchors(chain_, net::builtin_roots_der(), garbage);
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code, Errc::certificate_invalid);
   EXPECT_NE(std::string(r.error().what).find("provisioned CA"), std::string::npos) << r.error().what;
