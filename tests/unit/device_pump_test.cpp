@@ -356,7 +356,8 @@ TEST(DevicePump, CarriesADpsRegistrationToItsAssignment) {
   EXPECT_EQ(r.next_deadline_ms, now + 2'000);  // retry-after, honoured
   now += 2'000;
   pump.step(transport, dps, sink, now);
-  const auto packets = packets_in(transport.take_written());
+  const auto written = transport.take_written();  // the packets below are views into it
+  const auto packets = packets_in(written);
   const auto* poll = std::get_if<mqtt::Publish>(&packets.back());
   ASSERT_NE(poll, nullptr);
   EXPECT_EQ(poll->topic, "$dps/registrations/GET/iotdps-get-operationstatus/?$rid=2&operationId=4.op-1");
