@@ -68,10 +68,11 @@ TEST(HubTelemetryFields, OtherTextIsNotFields) {
 
 TEST(HubTelemetryFields, BagCheckAgreesWithTheWriter) {
   std::mt19937 rng(777);
-  const std::vector<std::string> pieces = {"a", "=", "&", "%24.", "mid", "%20", "%2", "%G1", "%FF", "%C3%A9", "$."};
-  for (int round = 0; round < 3000; ++round) {
+  const std::vector<std::string> pieces = {"a",      "=",  "&", "%24.", "mid", "%20", "%2", "%G1", "%FF",
+                                           "%C3%A9", "$.", "%", "4",    "f",   "&=",  "%%", "Z"};
+  for (int round = 0; round < 20000; ++round) {
     std::string bag;
-    const int n = static_cast<int>(rng() % 10);
+    const int n = static_cast<int>(rng() % 12);
     for (int i = 0; i < n; ++i) bag += pieces[rng() % pieces.size()];
     TelemetryEventInput in = sample();
     in.property_bag = bag;
