@@ -58,7 +58,7 @@ for ((r = 1; r <= runs; r++)); do
     pid=$(cat "$data/mosquitto.pid")
     if [[ ${b#*=} == plain ]]; then
       "$picohub" hub stop --data-dir "$data" >/dev/null 2>&1 || true
-      grep -v -E '^(plugin|plugin_opt_|allow_anonymous)' "$data/mosquitto.conf" >"$data/plain.conf"
+      grep -v -E '^(plugin|plugin_opt_|picohub_|allow_anonymous)' "$data/mosquitto.conf" >"$data/plain.conf"
       printf 'allow_anonymous true\nmax_connections -1\n' >>"$data/plain.conf"
       /usr/sbin/mosquitto -c "$data/plain.conf" 2>"$data/plain.log" &
       pid=$!

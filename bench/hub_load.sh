@@ -44,7 +44,7 @@ hub_load_bench() {
     "$picohub" hub stop --data-dir "$data" >/dev/null 2>&1 || true
 
     # Plain mosquitto: the hub's own config without the plugin, anonymous.
-    grep -v -E '^(plugin|plugin_opt_|allow_anonymous)' "$data/mosquitto.conf" >"$data/plain.conf"
+    grep -v -E '^(plugin|plugin_opt_|picohub_|allow_anonymous)' "$data/mosquitto.conf" >"$data/plain.conf"
     printf 'allow_anonymous true\nmax_connections -1\n' >>"$data/plain.conf"
     /usr/sbin/mosquitto -c "$data/plain.conf" 2>"$data/plain.log" &
     local plain_pid=$!

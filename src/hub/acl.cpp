@@ -6,8 +6,11 @@
 namespace picohub::hub {
 
 ClassifiedPublish classify_publish(std::string_view topic, std::string_view device_id, std::string_view module_id) {
+  return classified_publish(iothub::classify_device_publish(topic, device_id, module_id));
+}
+
+ClassifiedPublish classified_publish(const iothub::DevicePublish& p) {
   ClassifiedPublish out;
-  auto p = iothub::classify_device_publish(topic, device_id, module_id);
   switch (p.kind) {
     case iothub::DevicePublishKind::telemetry: out.kind = PublishKind::telemetry; break;
     case iothub::DevicePublishKind::twin_get: out.kind = PublishKind::twin_get; break;

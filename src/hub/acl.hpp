@@ -8,6 +8,8 @@
 #include <string>
 #include <string_view>
 
+#include "iothub/topics.hpp"
+
 namespace picohub::hub {
 
 enum class PublishKind { telemetry, twin_get, twin_patch_reported, method_response, invalid };
@@ -21,6 +23,8 @@ struct ClassifiedPublish {
 
 // The result's property_bag points into `topic`: use it while the topic lives.
 ClassifiedPublish classify_publish(std::string_view topic, std::string_view device_id, std::string_view module_id);
+// The same from a classification already made (its views are used as they are).
+ClassifiedPublish classified_publish(const iothub::DevicePublish& p);
 
 // Subscription flags, one bit per allowed filter kind.
 enum SubscriptionFlag : std::uint8_t {

@@ -1,4 +1,4 @@
-// DPS registration operations in state.db (schema 7): what a register request decided, kept until the device
+// DPS registration operations in state.db (schema 8): what a register request decided, kept until the device
 // polls for it. They outlive a hub restart, as Azure's do: a device that registered just before the restart
 // polls its operation id afterwards and gets its assignment instead of "unknown operation". Bounded: beyond
 // `max_operations` the oldest are forgotten (the device then registers again). Host-only; writes join the

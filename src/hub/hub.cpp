@@ -5,6 +5,7 @@
 #include "hub/message_limits.hpp"
 #include "hub/control_request.hpp"
 #include "hub/telemetry_event.hpp"
+#include "hub/telemetry_fields.hpp"
 #include "hub/twin.hpp"
 #include "hub/x509_registry.hpp"
 #include "iothub/topics.hpp"
@@ -18,6 +19,12 @@ namespace {
 std::int64_t seconds(std::int64_t ms) { return ms / 1000; }
 
 bool starts_with(std::string_view s, std::string_view prefix) { return s.substr(0, prefix.size()) == prefix; }
+
+// `part` (a view into `from`, or empty) as the same bytes of `to`, an equal copy of `from`.
+std::string_view rebase(std::string_view part, std::string_view from, std::string_view to) {
+  if (part.empty()) return {};
+  return to.substr(static_cast<std::size_t>(part.data() - from.data()), part.size());
+}
 
 // Could this filter (already known to start with "$picohub/v1/") match "$picohub/v1/telemetry/{deviceId}"?
 // Errs on the side of yes: a false yes only costs a publish nobody receives.
@@ -103,6 +110,11 @@ bool Hub::on_basic_auth(ConnId conn, std::string_view client_id, std::string_vie
   c.expiry_s = auth.expiry_s;
   c.clean_session = clean_session;
   if (auto prev = conns_.find(conn); prev != conns_.end()) expiries_.erase({prev->second.expiry_s, conn});
+  if (auth.principal == Principal::device) {
+    touch(c.device_id, now_ms);
+    c.activity = &activity_[c.device_id];
+  }
+  checked_.conn = nullptr;  // a connection's identity changes only here
   conns_[conn] = c;
   expiries_.insert({c.expiry_s, conn});
   if (auto old = current_.find(c.client_id); old != current_.end() && old->second != conn) {
@@ -121,7 +133,6 @@ bool Hub::on_basic_auth(ConnId conn, std::string_view client_id, std::string_vie
     restore_session(c);
   }
   if (auth.principal == Principal::device) {
-    activity_[c.device_id] = now_ms;
     remember_model_id(c);
     if (c.module_id.empty()) c2d_dirty_.insert(c.device_id);
     log_client(who, LogLevel::notice,
@@ -143,7 +154,7 @@ void Hub::on_disconnect(ConnId conn, std::int64_t now_ms) {
   if (cur != current_.end() && cur->second == conn) {
     current_.erase(cur);
     if (c.principal == Principal::device) {
-      activity_[c.device_id] = now_ms;
+      touch(c.device_id, now_ms);
       log_client(c.client_id, LogLevel::notice, c.client_id + " disconnected");
     }
     // A clean session's subscriptions end with its connection (a persistent one's stay, as in mosquitto).
@@ -155,6 +166,7 @@ void Hub::on_disconnect(ConnId conn, std::int64_t now_ms) {
     log_client(c.client_id, LogLevel::info, c.client_id + ": replaced connection closed");
   }
   expiries_.erase({c.expiry_s, conn});
+  if (checked_.conn == conn) checked_.conn = nullptr;
   departed_[conn] = std::move(it->second);  // for its Will, published right after this event
   conns_.erase(it);
 }
@@ -230,11 +242,19 @@ bool Hub::on_acl_check(ConnId conn, Access access, std::string_view topic, int q
         schedule_kick(conn, "QoS 2 publish is not supported by IoT Hub");
         return false;
       }
-      // Runs for every device PUBLISH: classify without building the decoded pieces on_message needs.
-      if (iothub::classify_device_publish(topic, c.device_id, c.module_id).kind == iothub::DevicePublishKind::invalid) {
+      // Runs for every device PUBLISH: classified once, here, for the MESSAGE event that follows.
+      auto p = iothub::classify_device_publish(topic, c.device_id, c.module_id);
+      if (p.kind == iothub::DevicePublishKind::invalid) {
+        checked_.conn = nullptr;
         schedule_kick(conn, "publish to a topic it may not use: " + std::string(topic));
         return false;
       }
+      checked_.conn = conn;
+      checked_.connection = &c;
+      checked_.topic.assign(topic);
+      checked_.publish = p;
+      checked_.publish.bag = rebase(p.bag, topic, checked_.topic);
+      checked_.publish.rid = rebase(p.rid, topic, checked_.topic);
       return true;
     }
     case Access::subscribe: {
@@ -277,10 +297,10 @@ MessageVerdict Hub::on_message(ConnId conn, std::string_view topic, std::string_
     dps_.on_message(conn, topic, payload, now_ms);
     return MessageVerdict::drop;  // a DPS request is answered, never routed
   }
-  auto it = conns_.find(conn);
-  if (it == conns_.end() || it->second.principal != Principal::device) return MessageVerdict::drop;
-  const Connection& c = it->second;  // the handlers below never add or remove connections
-  auto p = classify_publish(topic, c.device_id, c.module_id);
+  ClassifiedPublish p;
+  const Connection* found = publishing_connection(conn, topic, p);
+  if (found == nullptr || found->principal != Principal::device) return MessageVerdict::drop;
+  const Connection& c = *found;  // the handlers below never add or remove connections
   switch (p.kind) {
     case PublishKind::telemetry:
       // The count never exceeds body + encoded bag, so nearly every message skips decoding its bag here.
@@ -294,7 +314,7 @@ MessageVerdict Hub::on_message(ConnId conn, std::string_view topic, std::string_
       }
       if (!handle_telemetry(c, p, payload, retain, now_ms)) return MessageVerdict::refuse;
       if (store_.telemetry_unsynced()) {
-        activity_[c.device_id] = now_ms;
+        mark_active(c, now_ms);
         return MessageVerdict::hold;  // written; durable (and acknowledged) after this iteration's sync_held()
       }
       break;
@@ -308,8 +328,8 @@ MessageVerdict Hub::on_message(ConnId conn, std::string_view topic, std::string_
     case PublishKind::method_response: handle_method_response(c, p, payload); break;
     case PublishKind::invalid: break;
   }
-  activity_[c.device_id] = now_ms;  // written to the store in batches from on_tick
-  return MessageVerdict::drop;      // nothing a device publishes is routed to MQTT subscribers
+  mark_active(c, now_ms);       // written to the store in batches from on_tick
+  return MessageVerdict::drop;  // nothing a device publishes is routed to MQTT subscribers
 }
 
 // true once the message is durable (the PUBACK may go); false: refuse it (no PUBACK, the connection closes).
@@ -331,13 +351,16 @@ bool Hub::handle_telemetry(const Connection& c, const ClassifiedPublish& p, std:
   in.property_bag = p.property_bag;
   in.retain = retain;
   in.payload = payload;
-  if (!write_telemetry_event(in, event_text_)) {
+  // state.db and the journal keep the event's inputs (telemetry_fields.hpp); the event text is written only for the
+  // live publish below, and by whoever reads the row.
+  if (!property_bag_well_formed(in.property_bag)) {
     log_client(c.client_id, LogLevel::warning,
                c.client_id +
                    " sent telemetry with a malformed property bag; its well-formed properties are kept and "
                    "the raw bag is in systemProperties[\"picohub-malformed-property-bag\"]");
   }
-  if (!store_.telemetry_append(in.sequence, c.device_id, now_ms, payload, event_text_, options_.telemetry_keep)) {
+  encode_telemetry_fields(in, event_text_);
+  if (!store_.telemetry_append_parts(in.sequence, c.device_id, now_ms, payload, event_text_, options_.telemetry_keep)) {
     log_client(c.client_id, LogLevel::error,
                "refusing telemetry from " + c.client_id + ": " + store_.last_error() +
                    "; the device gets no PUBACK and is disconnected");
@@ -346,7 +369,8 @@ bool Hub::handle_telemetry(const Connection& c, const ClassifiedPublish& p, std:
   // Recorded always; published live only while some service client may receive it (the broker would otherwise
   // copy, queue and route every event to nobody).
   if (!telemetry_watchers_.empty()) {
-    port_.publish("", std::string(kTelemetryTopicPrefix) + c.device_id, event_text_, 0);
+    write_telemetry_event(in, live_event_);
+    port_.publish("", std::string(kTelemetryTopicPrefix) + c.device_id, live_event_, 0);
   }
   return true;
 }
@@ -478,8 +502,37 @@ bool Hub::sync_held() {
 }
 
 void Hub::flush_activity() {
-  for (auto& [device, ms] : activity_) (void)stored(store_.touch_device(device, ms), "lastActivityTime");
-  activity_.clear();
+  for (auto& [device, a] : activity_) {
+    if (!a.dirty) continue;
+    a.dirty = false;
+    (void)stored(store_.touch_device(device, a.ms), "lastActivityTime");
+  }
+}
+
+void Hub::mark_active(const Connection& c, std::int64_t now_ms) {
+  if (c.activity == nullptr) return;
+  c.activity->ms = now_ms;
+  c.activity->dirty = true;
+}
+
+void Hub::touch(const std::string& device_id, std::int64_t now_ms) {
+  Activity& a = activity_[device_id];
+  a.ms = now_ms;
+  a.dirty = true;
+}
+
+Hub::Connection* Hub::publishing_connection(ConnId conn, std::string_view topic, ClassifiedPublish& out) {
+  if (checked_.conn == conn && checked_.topic == topic) {
+    checked_.conn = nullptr;
+    out = classified_publish(checked_.publish);
+    out.property_bag = rebase(out.property_bag, checked_.topic, topic);  // nothing points into the copy after
+    return checked_.connection;
+  }
+  auto it = conns_.find(conn);
+  if (it == conns_.end()) return nullptr;
+  if (it->second.principal == Principal::device)
+    out = classify_publish(topic, it->second.device_id, it->second.module_id);
+  return &it->second;
 }
 
 // IoT Hub's C2D life cycle over MQTT: Enqueued → (delivered: Invisible, locked for 1 minute) → Completed by the
@@ -664,7 +717,9 @@ void Hub::respond_error(const std::string& client_id, const std::string& correla
 
 json Hub::device_object(const DeviceRecord& record) {
   DeviceRecord d = record;
-  if (auto it = activity_.find(d.device_id); it != activity_.end()) d.last_activity_ms = it->second;
+  if (auto it = activity_.find(d.device_id); it != activity_.end() && it->second.ms != 0) {
+    d.last_activity_ms = it->second.ms;
+  }
   const bool x509 = d.auth != DeviceAuth::sas;
   return json{{"deviceId", d.device_id},
               {"generationId", generation_id(d.created_ms)},
@@ -849,7 +904,7 @@ void Hub::op_device_delete(const std::string& client, const std::string& cid, co
   auto deleted = store_.delete_device(*id);
   if (!stored(deleted, "device delete") || !commit("device delete")) return respond_store_error(client, cid);
   if (!*deleted) return respond_error(client, cid, 404, 404001, "device '" + *id + "' is not registered");
-  activity_.erase(*id);
+  if (auto it = activity_.find(*id); it != activity_.end()) it->second = {};  // connections may still point at it
   c2d_locks_.erase(*id);
   kick_device(*id, "device deleted");
   for (auto it = sessions_.begin(); it != sessions_.end();) {

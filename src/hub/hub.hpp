@@ -20,6 +20,7 @@
 #include "hub/dps.hpp"
 #include "hub/log_limiter.hpp"
 #include "hub/store.hpp"
+#include "iothub/topics.hpp"
 
 namespace picohub::hub {
 
@@ -103,6 +104,10 @@ class Hub {
   bool telemetry_watched() const { return !telemetry_watchers_.empty(); }
 
  private:
+  struct Activity {  // a device's lastActivityTime not yet written to the store
+    std::int64_t ms = 0;
+    bool dirty = false;
+  };
   struct Connection {
     std::string client_id;
     Principal principal = Principal::device;
@@ -113,6 +118,15 @@ class Hub {
     std::int64_t expiry_s = 0;
     bool clean_session = true;
     bool kick_pending = false;
+    Activity* activity = nullptr;  // devices: its entry in activity_ (stable: entries are never erased)
+  };
+  // The ACL check of a device PUBLISH and its MESSAGE event come in pairs (mosquitto's handle__publish): the check
+  // keeps its connection look-up and topic classification here for the MESSAGE that follows.
+  struct CheckedPublish {
+    ConnId conn = nullptr;
+    Connection* connection = nullptr;
+    std::string topic;  // a copy: the classification's views are offsets into it
+    iothub::DevicePublish publish;
   };
   struct Session {  // per client id; outlives connections when clean_session=0 (as mosquitto's session does)
     std::set<std::string> filters;
@@ -169,6 +183,10 @@ class Hub {
   // The service's answer when a change could not be committed (500; nothing was acknowledged).
   void respond_store_error(const std::string& client, const std::string& cid);
   void flush_activity();
+  void touch(const std::string& device_id, std::int64_t now_ms);
+  static void mark_active(const Connection& c, std::int64_t now_ms);
+  // The connection and classification of a device PUBLISH: the ACL check's, or looked up again.
+  Connection* publishing_connection(ConnId conn, std::string_view topic, ClassifiedPublish& out);
 
   // control ops; each answers the service itself
   void op_device_create(const std::string& client, const std::string& cid, const nlohmann::json& f,
@@ -205,10 +223,12 @@ class Hub {
   std::map<std::string, std::map<std::int64_t, C2dLock>> c2d_locks_;  // device → seq → lock
   // Connections closed in this broker loop iteration: a Will is published right after the DISCONNECT event.
   std::unordered_map<ConnId, Connection> departed_;
-  std::unordered_map<std::string, std::int64_t> activity_;  // lastActivityTime not yet written to the store
+  std::unordered_map<std::string, Activity> activity_;  // device id → lastActivityTime (written in batches)
+  CheckedPublish checked_;
   // service client id → its subscriptions that may match live telemetry; empty map = nobody to publish to
   std::map<std::string, std::set<std::string>> telemetry_watchers_;
-  std::string event_text_;  // the telemetry event being built (reused: one per message on the hot path)
+  std::string event_text_;  // what state.db keeps of a telemetry event (reused: one per message on the hot path)
+  std::string live_event_;  // the whole event, while a service client watches telemetry
   std::uint64_t next_rid_ = 1;
   std::int64_t last_expiry_sweep_ms_ = 0;
   std::int64_t last_token_scan_ms_ = 0;

@@ -1,6 +1,7 @@
 #include "hub/store.hpp"
 
 #include "hub/telemetry_event.hpp"
+#include "hub/telemetry_fields.hpp"
 #include "hub/wal_checkpointer.hpp"
 
 #include <fcntl.h>
@@ -36,7 +37,10 @@ std::unordered_map<sqlite3*, SqlCache>& statement_cache() {
 // A cached prepared statement, reset for reuse when this goes out of scope; bind by 1-based index.
 class Stmt {
  public:
-  Stmt(sqlite3* db, std::string_view sql) {
+  Stmt(sqlite3* db, std::string_view sql) : stmt_(prepared(db, sql)) {}
+  // A statement kept by the caller (from prepared()): the hot path skips the cache look-up (hashing its SQL).
+  explicit Stmt(sqlite3_stmt* kept) : stmt_(kept) {}
+  static sqlite3_stmt* prepared(sqlite3* db, std::string_view sql) {
     auto& per_db = statement_cache()[db];
     auto it = per_db.find(sql);
     if (it == per_db.end()) {
@@ -44,7 +48,7 @@ class Stmt {
       sqlite3_prepare_v2(db, sql.data(), static_cast<int>(sql.size()), &prepared, nullptr);
       it = per_db.emplace(std::string(sql), prepared).first;
     }
-    stmt_ = it->second;
+    return it->second;
   }
   ~Stmt() {
     if (stmt_ != nullptr) {
@@ -177,17 +181,26 @@ CREATE TABLE ca_certificates(
 PRAGMA user_version = 6;
 )sql";
 
-// Schema 6 → 7: DPS registration operations (src/hub/dps_operations.*), so a poll after a hub restart finds
-// the operation its register request started.
+// Schema 6 → 7: new telemetry rows keep the event's fields instead of its text (telemetry_fields.hpp; an older
+// picohub must not read them, hence the version), and the time index goes: one b-tree insert less per message.
+// Rows are appended in time order, so the queries walk the rowid (sequence) order; only the retention sweep
+// (every 10 s) scans the table for the age limit.
 constexpr const char* kUpgrade6To7 = R"sql(
-CREATE TABLE dps_operations(
-  operation_id TEXT PRIMARY KEY, registration_id TEXT NOT NULL, status TEXT NOT NULL, state TEXT NOT NULL,
-  created_ms INTEGER NOT NULL, ready_ms INTEGER NOT NULL);
+DROP INDEX IF EXISTS telemetry_by_time;
 PRAGMA user_version = 7;
 )sql";
 
+// Schema 7 → 8: DPS registration operations (src/hub/dps_operations.*), so a poll after a hub restart finds
+// the operation its register request started.
+constexpr const char* kUpgrade7To8 = R"sql(
+CREATE TABLE dps_operations(
+  operation_id TEXT PRIMARY KEY, registration_id TEXT NOT NULL, status TEXT NOT NULL, state TEXT NOT NULL,
+  created_ms INTEGER NOT NULL, ready_ms INTEGER NOT NULL);
+PRAGMA user_version = 8;
+)sql";
+
 constexpr const char* kUpgrades[] = {kUpgrade0To1, kUpgrade1To2, kUpgrade2To3, kUpgrade3To4,
-                                     kUpgrade4To5, kUpgrade5To6, kUpgrade6To7};  // kUpgrades[v] takes schema v to v + 1
+                                     kUpgrade4To5, kUpgrade5To6, kUpgrade6To7, kUpgrade7To8};  // kUpgrades[v]: v to v + 1
 static_assert(std::size(kUpgrades) == kSchemaVersion);
 
 // state.db is created with `mode` before SQLite opens it: SQLite gives -wal and -shm the main file's mode.
@@ -725,6 +738,11 @@ Result<void> Store::telemetry_append(std::int64_t sequence, std::string_view dev
   return append_row(sequence, device_id, enqueued_ms, payload, suffix, keep);
 }
 
+Result<void> Store::telemetry_append_parts(std::int64_t sequence, std::string_view device_id, std::int64_t enqueued_ms,
+                                           std::string_view payload, std::string_view event, std::int64_t keep) {
+  return append_row(sequence, device_id, enqueued_ms, payload, event, keep);
+}
+
 Result<void> Store::append_row(std::int64_t sequence, std::string_view device_id, std::int64_t enqueued_ms,
                                std::optional<std::string_view> payload, std::string_view event, std::int64_t keep) {
   if (journal_) {
@@ -738,7 +756,11 @@ Result<void> Store::append_row(std::int64_t sequence, std::string_view device_id
   if (fold_failed_) return {};  // durable in the journal; retry_fold() brings it into SQLite
   WriteScope scope(*this);
   {
-    Stmt s(db_, "INSERT INTO telemetry(sequence, device_id, enqueued_ms, event, payload) VALUES(?,?,?,?,?)");
+    if (insert_telemetry_ == nullptr) {
+      insert_telemetry_ = Stmt::prepared(
+          db_, "INSERT INTO telemetry(sequence, device_id, enqueued_ms, event, payload) VALUES(?,?,?,?,?)");
+    }
+    Stmt s(insert_telemetry_);
     s.bind(1, sequence).bind_static(2, device_id).bind(3, enqueued_ms).bind_static(4, event);
     if (payload) s.bind_blob_static(5, *payload);
     if (!s.run()) {
@@ -822,11 +844,20 @@ std::vector<TelemetryRecord> read_telemetry_rows(Stmt& s) {
     r.sequence = s.integer(0);
     r.device_id = s.text(1);
     r.enqueued_ms = s.integer(2);
+    std::string event = s.text(3);
+    TelemetryEventInput in;
     if (s.is_null(4)) {
-      r.event_json = s.text(3);  // a whole event (schema 0 row, or not a hub-built event)
-    } else {
+      r.event_json = std::move(event);                // a whole event (schema 0 row, or not a hub-built event)
+    } else if (decode_telemetry_fields(event, in)) {  // rendered now, as the hub would have written it
+      const std::string payload = s.text(4);
+      in.sequence = r.sequence;
+      in.device_id = r.device_id;
+      in.enqueued_ms = r.enqueued_ms;
+      in.payload = payload;
+      write_telemetry_event(in, r.event_json);
+    } else {  // the event after its body fields (rows written before the fields form)
       append_event_body_fields(r.event_json, s.text(4));
-      r.event_json += s.text(3);
+      r.event_json += event;
     }
     out.push_back(std::move(r));
   }

@@ -17,6 +17,7 @@
 #include "hub/x509_identity.hpp"
 
 struct sqlite3;
+struct sqlite3_stmt;
 
 namespace picohub::hub {
 
@@ -119,7 +120,7 @@ struct RetentionPolicy {
   std::uint64_t max_bytes = 1ULL << 30;              // state.db's used pages beyond this: oldest telemetry goes
 };
 
-inline constexpr int kSchemaVersion = 7;  // PRAGMA user_version; 0 = a state.db from before versioning
+inline constexpr int kSchemaVersion = 8;  // PRAGMA user_version; 0 = a state.db from before versioning
 
 class Store {
  public:
@@ -177,6 +178,10 @@ class Store {
   // means the record is durable (in the journal, or committed when there is none): the message may be acked.
   Result<void> telemetry_append(std::int64_t sequence, std::string_view device_id, std::int64_t enqueued_ms,
                                 std::string_view payload, std::string_view event_json, std::int64_t keep);
+  // The same row from its parts: `event` is encode_telemetry_fields() text (telemetry_fields.hpp: readers render
+  // the event from it) or write_telemetry_event_suffix() text.
+  Result<void> telemetry_append_parts(std::int64_t sequence, std::string_view device_id, std::int64_t enqueued_ms,
+                                      std::string_view payload, std::string_view event, std::int64_t keep);
   // fsync mode: with grouped sync on (the broker can hold PUBACKs), telemetry_append() only writes the record and
   // sync_telemetry() makes everything appended durable with one fdatasync (once per broker loop iteration).
   void set_grouped_sync(bool on);
@@ -234,6 +239,7 @@ class Store {
   bool telemetry_in_batch_ = false;
   bool fold_failed_ = false;  // journaled telemetry is missing from SQLite until a refold succeeds
   int pending_writes_ = 0;
+  sqlite3_stmt* insert_telemetry_ = nullptr;  // one per message: kept (owned by the statement cache)
 };
 
 }  // namespace picohub::hub

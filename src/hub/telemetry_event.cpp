@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <charconv>
+#include <cstring>
 #include <nlohmann/json.hpp>
 #include <span>
 #include <vector>
@@ -19,7 +20,11 @@ struct Entry {
   std::string_view key;
   std::string_view value;
   bool is_null = false;
+  bool is_literal = false;  // `value` is already a JSON string literal (a constant, escaped once)
 };
+
+// The auth method every SAS device's event names, as append_json_string writes it.
+constexpr std::string_view kSasAuthMethodLiteral = R"("{\"scope\":\"device\",\"type\":\"sas\",\"issuer\":\"iothub\"}")";
 
 // IoT Hub's names for the `$.x` system properties in the telemetry event.
 constexpr std::array<std::pair<std::string_view, std::string_view>, 11> kSystemNames = {{
@@ -63,6 +68,8 @@ void append_object(std::string& out, std::vector<Entry>& entries) {
     out += ':';
     if (entries[i].is_null) {
       out += "null";
+    } else if (entries[i].is_literal) {
+      out += entries[i].value;
     } else {
       append_json_string(out, entries[i].value);
     }
@@ -86,6 +93,20 @@ constexpr std::array<std::uint8_t, 256> kByteClass = [] {
   return t;
 }();
 
+// true when none of the 8 bytes needs a look (class 0 above): most text is plain ASCII, so it is scanned a word at
+// a time. The usual "has a byte below n" / "has a zero byte" bit tricks; a false alarm only costs the byte loop.
+bool plain_word(const char* p) {
+  constexpr std::uint64_t kOnes = 0x0101010101010101ULL;
+  constexpr std::uint64_t kHigh = 0x8080808080808080ULL;
+  std::uint64_t w;
+  std::memcpy(&w, p, sizeof w);
+  const std::uint64_t quote = w ^ (kOnes * '"');
+  const std::uint64_t backslash = w ^ (kOnes * '\\');
+  const std::uint64_t special = ((w - kOnes * 0x20) & ~w) | ((quote - kOnes) & ~quote) |
+                                ((backslash - kOnes) & ~backslash) | w;
+  return (special & kHigh) == 0;
+}
+
 }  // namespace
 
 void append_json_string(std::string& out, std::string_view text) {
@@ -95,6 +116,8 @@ void append_json_string(std::string& out, std::string_view text) {
   out += '"';
   std::size_t run = 0;  // start of the current run of bytes that need no escape
   for (std::size_t i = 0; i < text.size(); ++i) {
+    while (text.size() - i >= 8 && plain_word(text.data() + i)) i += 8;
+    if (i == text.size()) break;
     auto c = static_cast<unsigned char>(text[i]);
     std::uint8_t cls = kByteClass[c];
     if (cls == 0) continue;
@@ -177,7 +200,10 @@ std::string_view telemetry_event_suffix(std::string_view event) {
   return event.substr(end + 2);
 }
 
-bool write_telemetry_event(const TelemetryEventInput& in, std::string& out) {
+namespace {
+
+// Appends everything after the body fields: the suffix telemetry_event_suffix() finds in a whole event.
+bool append_event_suffix(const TelemetryEventInput& in, std::string& out) {
   // Reused between calls: the broker thread is the only caller, and the capacity settles after a few messages.
   static thread_local std::vector<Entry> system, properties;
   static thread_local std::string arena;
@@ -221,13 +247,10 @@ bool write_telemetry_event(const TelemetryEventInput& in, std::string& out) {
   if (!bag_ok) system.push_back({"picohub-malformed-property-bag", in.property_bag, false});
   if (in.retain) properties.push_back({"mqtt-retain", "true", false});
 
-  out.clear();
-  out.reserve(400 + in.property_bag.size() * 2 + in.payload.size() * 3);
   std::size_t time_at = 0, time_len = 0;  // enqueuedTime is written once and copied into systemProperties
 
-  // Top-level keys in nlohmann's (sorted) order: body, bodyBase64, deviceId, enqueuedTime, moduleId, properties,
-  // sequence, systemProperties.
-  append_event_body_fields(out, in.payload);
+  // Top-level keys in nlohmann's (sorted) order: body, bodyBase64 (written by the caller), deviceId, enqueuedTime,
+  // moduleId, properties, sequence, systemProperties.
   out += "\"deviceId\":";
   append_json_string(out, in.device_id);
   out += ",\"enqueuedTime\":\"";
@@ -250,13 +273,22 @@ bool write_telemetry_event(const TelemetryEventInput& in, std::string& out) {
   out.copy(time_text, enqueued_time.size(), time_at);
   system.push_back({"iothub-connection-device-id", in.device_id, false});
   if (!in.module_id.empty()) system.push_back({"iothub-connection-module-id", in.module_id, false});
-  system.push_back({"iothub-connection-auth-method", R"({"scope":"device","type":"sas","issuer":"iothub"})", false});
+  system.push_back({"iothub-connection-auth-method", kSasAuthMethodLiteral, false, true});
   system.push_back({"iothub-enqueuedtime", enqueued_time, false});
   if (!in.generation_id.empty()) system.push_back({"iothub-connection-auth-generation-id", in.generation_id, false});
   if (!in.model_id.empty()) system.push_back({"dt-dataschema", in.model_id, false});
   append_object(out, system);
   out += '}';
   return bag_ok;
+}
+
+}  // namespace
+
+bool write_telemetry_event(const TelemetryEventInput& in, std::string& out) {
+  out.clear();
+  out.reserve(400 + in.property_bag.size() * 2 + in.payload.size() * 3);
+  append_event_body_fields(out, in.payload);
+  return append_event_suffix(in, out);
 }
 
 }  // namespace picohub::hub

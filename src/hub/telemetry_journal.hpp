@@ -25,7 +25,7 @@ struct JournalRecord {
   std::string_view device_id;
   bool has_payload = true;  // false: `event` is a whole event (written without the body split)
   std::string_view payload;
-  std::string_view event;  // the event JSON after its body fields (telemetry_event_suffix) or whole
+  std::string_view event;  // the row's event column: telemetry fields, the JSON after its body fields, or whole
 };
 
 class TelemetryJournal {

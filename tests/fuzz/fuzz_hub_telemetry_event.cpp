@@ -10,6 +10,7 @@
 #include "hub/codec.hpp"
 #include "hub/message_limits.hpp"
 #include "hub/telemetry_event.hpp"
+#include "hub/telemetry_fields.hpp"
 #include "../lib/telemetry_event_oracle.hpp"
 
 using picohub::test::oracle;
@@ -39,6 +40,22 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   picohub::hub::append_event_body_fields(rebuilt, in.payload);
   rebuilt += picohub::hub::telemetry_event_suffix(out);
   if (rebuilt != out) std::abort();
+  // state.db keeps the event's fields instead: they must render the same bytes, and the hub's check of the bag
+  // must agree with the writer's verdict.
+  std::string fields;
+  picohub::hub::encode_telemetry_fields(in, fields);
+  picohub::hub::TelemetryEventInput back;
+  if (!picohub::hub::decode_telemetry_fields(fields, back)) std::abort();
+  back.sequence = in.sequence;
+  back.device_id = in.device_id;
+  back.enqueued_ms = in.enqueued_ms;
+  back.payload = in.payload;
+  std::string rendered;
+  const bool ok = picohub::hub::write_telemetry_event(back, rendered);
+  if (rendered != out || ok != picohub::hub::property_bag_well_formed(in.property_bag)) std::abort();
+  // Stored text is not trusted either: decoding any bytes must not crash.
+  picohub::hub::TelemetryEventInput any;
+  (void)picohub::hub::decode_telemetry_fields(std::string_view(reinterpret_cast<const char*>(data), size), any);
   // IoT Hub's size count: at least the body, never more than body + the bag's encoded text.
   const std::size_t counted = picohub::hub::d2c_counted_size(in.property_bag, in.payload.size());
   if (counted < in.payload.size() || counted > in.payload.size() + in.property_bag.size()) std::abort();

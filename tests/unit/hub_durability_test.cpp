@@ -214,7 +214,7 @@ TEST_F(HubStoreFailure, TelemetryThatCannotBeCommittedStopsBeingAcknowledgedAndN
   ASSERT_EQ(telemetry("before"), MessageVerdict::drop);  // handled: PUBACK
   hub->on_tick(kNowMs);
   fill_disk();
-  std::string big(8000, 'y');
+  std::string big(64000, 'y');  // more pages than the free list holds (schema 7 freed the time index's)
   ASSERT_EQ(telemetry(big), MessageVerdict::drop);  // durable in the journal: acknowledged
   hub->on_tick(kNowMs);                             // its row cannot be committed
   EXPECT_FALSE(store->telemetry_healthy());
@@ -289,6 +289,18 @@ TEST(HubSchema, ADataDirWrittenBeforeVersioningIsUpgraded) {
   ASSERT_EQ(stat(path.c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0600u);
   store.reset();
+  {  // Schema 7: the time index is gone (rowid order is time order)
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+    sqlite3_stmt* s = nullptr;
+    ASSERT_EQ(
+        sqlite3_prepare_v2(db, "SELECT COUNT(*) FROM sqlite_master WHERE name = 'telemetry_by_time'", -1, &s, nullptr),
+        SQLITE_OK);
+    ASSERT_EQ(sqlite3_step(s), SQLITE_ROW);
+    EXPECT_EQ(sqlite3_column_int(s, 0), 0);
+    sqlite3_finalize(s);
+    sqlite3_close(db);
+  }
   store = open_store(path);  // a second open is a no-op upgrade
   EXPECT_EQ(store->telemetry_query("", 0, 10).size(), 2u);
 }

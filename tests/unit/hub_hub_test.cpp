@@ -109,6 +109,36 @@ std::size_t live_events(const RecordingPort& port) {
   return n;
 }
 
+// The ACL check of a PUBLISH keeps its look-up and classification for the MESSAGE that follows (mosquitto sends
+// them in pairs); a MESSAGE on another topic or connection, or after the connection went, is classified afresh.
+TEST_F(HubTest, MessageAfterItsAclCheckUsesThatCheckOnlyForTheSameConnectionAndTopic) {
+  ASSERT_TRUE(connect_service(service));
+  ASSERT_TRUE(subscribe(service, "$picohub/v1/telemetry/#"));
+  ASSERT_TRUE(connect_device(dev_conn, "dev1"));
+  ASSERT_TRUE(connect_device(other_conn, "dev2"));
+  std::string topic = "devices/dev1/messages/events/%24.mid=m1&k=v1";
+  ASSERT_TRUE(hub->on_acl_check(dev_conn, Access::write, topic, 1, false));
+  const std::string same(topic.data(), topic.size());  // another buffer with the same text
+  EXPECT_EQ(hub->on_message(dev_conn, same, "1", 1, false, now), MessageVerdict::drop);
+  ASSERT_TRUE(hub->on_acl_check(dev_conn, Access::write, topic, 1, false));
+  EXPECT_EQ(hub->on_message(dev_conn, "devices/dev1/messages/events/k=v2", "2", 1, false, now), MessageVerdict::drop);
+  ASSERT_TRUE(hub->on_acl_check(dev_conn, Access::write, topic, 1, false));
+  EXPECT_EQ(hub->on_message(other_conn, "devices/dev2/messages/events/k=v3", "3", 1, false, now), MessageVerdict::drop);
+  ASSERT_TRUE(hub->on_acl_check(dev_conn, Access::write, topic, 1, false));
+  hub->on_disconnect(dev_conn, now);
+  EXPECT_EQ(hub->on_message(dev_conn, topic, "4", 1, false, now), MessageVerdict::drop);  // gone: not recorded
+  ASSERT_EQ(live_events(port), 3u);
+  std::vector<std::string> seen;  // deviceId/properties.k/message-id
+  for (auto& m : port.published) {
+    if (m.topic.rfind("$picohub/v1/telemetry/", 0) != 0) continue;
+    auto event = json::parse(m.payload);
+    seen.push_back(event["deviceId"].get<std::string>() + "/" + event["properties"]["k"].get<std::string>() + "/" +
+                   event["systemProperties"].value("message-id", "-"));
+  }
+  EXPECT_EQ(seen, (std::vector<std::string>{"dev1/v1/m1", "dev1/v2/-", "dev2/v3/-"}));
+  EXPECT_EQ(store->telemetry_count(), 3);
+}
+
 TEST_F(HubTest, TelemetryIsRecordedButNotPublishedWhileNoServiceWatchesIt) {
   ASSERT_TRUE(connect_device(dev_conn, "dev1"));
   hub->on_message(dev_conn, "devices/dev1/messages/events/", "a", 1, false, now);

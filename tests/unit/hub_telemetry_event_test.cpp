@@ -101,6 +101,24 @@ TEST(HubTelemetryEvent, BodyFieldsPlusSuffixRebuildTheEvent) {
   EXPECT_TRUE(telemetry_event_suffix("{}").empty());
 }
 
+// Strings are scanned 8 bytes at a time when no byte needs a look: a special byte at every offset of strings of
+// many lengths must still be escaped exactly as nlohmann does.
+TEST(HubTelemetryEvent, WordAtATimeScanEscapesEveryOffsetLikeNlohmann) {
+  for (char special : {'"', '\\', '\n', '\x01', '\x1f', '\x7f', ' ', '\xc3'}) {
+    for (std::size_t length = 1; length <= 40; ++length) {
+      for (std::size_t at = 0; at < length; ++at) {
+        std::string text(length, 'a');
+        text[at] = special;
+        if (special == '\xc3' && at + 1 < length) text[at + 1] = '\xa9';  // valid UTF-8 (é) where it fits
+        std::string out;
+        append_json_string(out, text);
+        ASSERT_EQ(out, json(text).dump(-1, ' ', false, json::error_handler_t::replace))
+            << "length " << length << " at " << at << " byte " << int(static_cast<unsigned char>(special));
+      }
+    }
+  }
+}
+
 TEST(HubTelemetryEvent, EscapesControlCharactersQuotesAndBackslashesLikeNlohmann) {
   std::string body = "q\"b\\s/\b\f\n\r\t\x01\x1f\x7f end";
   auto in = input("k%0A%22=%5C%01v", body);
