@@ -199,8 +199,8 @@ CREATE TABLE dps_operations(
 PRAGMA user_version = 8;
 )sql";
 
-constexpr const char* kUpgrades[] = {kUpgrade0To1, kUpgrade1To2, kUpgrade2To3, kUpgrade3To4,
-                                     kUpgrade4To5, kUpgrade5To6, kUpgrade6To7, kUpgrade7To8};  // kUpgrades[v]: v to v + 1
+constexpr const char* kUpgrades[] = {kUpgrade0To1, kUpgrade1To2, kUpgrade2To3, kUpgrade3To4, kUpgrade4To5,
+                                     kUpgrade5To6, kUpgrade6To7, kUpgrade7To8};  // kUpgrades[v]: v to v + 1
 static_assert(std::size(kUpgrades) == kSchemaVersion);
 
 // state.db is created with `mode` before SQLite opens it: SQLite gives -wal and -shm the main file's mode.
