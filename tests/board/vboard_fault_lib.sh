@@ -53,15 +53,24 @@ acks_after() {
   awk -v re="$1" '$0 ~ re { n = 0; seen = 1; next } seen && /acknowledged by the hub/ { n++ } END { print n + 0 }' "$work/console.txt"
 }
 
-# check_nothing_lost SINCE FROM-REGEX: every messageId the board printed as acknowledged (PUBACK) after the last
-# line matching FROM-REGEX (the boot it counts from: ids restart at 1 after a reboot) was recorded by the hub
-# since unix time SINCE. Prints "acked recorded".
+# check_nothing_lost SINCE FROM-REGEX: every messageId the board had acknowledged (PUBACK) after the last line
+# matching FROM-REGEX was recorded by the hub since unix time SINCE. Prints "acked recorded".
+# A PUBACK line names a packet id, not a messageId, and readings queued while offline are sent later, so the
+# acknowledgements are matched to readings by order: QoS 1 telemetry is acknowledged in the order it was taken
+# (in-flight retransmits first after a reconnect, then the offline queue, oldest first), and a reading the full
+# queue dropped ("dropped message N") is never sent. Counting restarts at each boot (ids restart at 1).
 check_nothing_lost() {
   local since=$1 from=$2
-  awk -v re="$from" '$0 ~ re { delete ids; id = ""; next }
-       /^Sending message [0-9]+:/ { sub(":", "", $3); id = $3; next }
-       /acknowledged by the hub/ { if (id != "") ids[id] = 1; id = "" }
-       END { for (i in ids) print i }' "$work/console.txt" | sort -u > "$work/acked.txt"  # comm needs text order
+  awk -v re="$from" '
+    /^picohub firmware / { n = 0; head = 0; counting = 0; split("", ids); split("", dropped); split("", acked) }
+    $0 ~ re { counting = 1; split("", acked) }
+    /^Sending message [0-9]+:/ { sub(":", "", $3); ids[n++] = $3 }
+    /dropped message [0-9]+/ { match($0, /dropped message [0-9]+/); dropped[substr($0, RSTART + 16, RLENGTH - 16)] = 1 }
+    /acknowledged by the hub/ {
+      while (head < n && (ids[head] in dropped)) head++
+      if (head < n) { if (counting) acked[ids[head]] = 1; head++ }
+    }
+    END { for (i in acked) print i }' "$work/console.txt" | sort -u > "$work/acked.txt"  # comm needs text order
   "$picohub" monitor --device "$device" --since "$since" --timeout 3 > "$work/monitor.txt" 2>&1 || true
   grep -o '"messageId": [0-9]*' "$work/monitor.txt" | awk '{ print $2 }' | sort -u > "$work/recorded.txt"
   local lost; lost=$(comm -23 "$work/acked.txt" "$work/recorded.txt" | tr '\n' ' ')
