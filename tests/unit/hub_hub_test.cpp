@@ -34,15 +34,16 @@ class HubTest : public ::testing::Test {
   // Sends a control request and returns the response the service got for it.
   json control(const json& request) {
     hub->on_control(service, service_id, request.dump(), now);
-    for (auto it = port.published.rbegin(); it != port.published.rend(); ++it) {
-      if (it->client_id == service_id && it->topic == "$picohub/v1/response") {
-        auto r = json::parse(it->payload);
+    for (std::size_t i = port.published.size(); i-- > 0;) {  // the newest answer first
+      const Published& answer = port.published[i];
+      if (answer.client_id == service_id && answer.topic == "$picohub/v1/response") {
+        auto r = json::parse(answer.payload);
         if (r["correlationId"] == request["correlationId"]) return r;
       }
     }
     return json();
   }
-  json c2d(const std::string& device, int n, json extra = json::object()) {
+  json c2d(const std::string& device, int n, const json& extra = json::object()) {
     json r = {{"op", "c2d.send"},
               {"correlationId", "c2d-" + std::to_string(n)},
               {"deviceId", device},
