@@ -3,6 +3,7 @@
 // newlib's strstr brings its two-way search for long needles (~1.1 KB of flash with strnlen); the plain search
 // below is a few dozen bytes and, on that input, just as quick in practice (a mismatch on the first character
 // almost everywhere). Linked with -Wl,--wrap=strstr (apps/firmware/CMakeLists.txt), so newlib's copy drops out.
+// NOLINTNEXTLINE(bugprone-reserved-identifier): the name the linker's --wrap=strstr gives the replacement
 extern "C" char* __wrap_strstr(const char* haystack, const char* needle) {
   for (;; ++haystack) {
     const char* h = haystack;

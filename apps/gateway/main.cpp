@@ -90,7 +90,7 @@ fs::path dashboard_dir(const Args& a) {
   std::error_code ec;
   const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
   const char* env = std::getenv("PICOHUB_WEB");
-  const fs::path dir = picohub::gateway::find_web_dir(picohub::gateway::web_dir_candidates(
+  fs::path dir = picohub::gateway::find_web_dir(picohub::gateway::web_dir_candidates(
       env != nullptr ? env : "", ec ? fs::path() : exe.parent_path(), PICOHUB_WEB_SOURCE_DIR));
   std::cout << "picohub-gateway: dashboard "
             << (dir.empty() ? "files not found (set PICOHUB_WEB)" : "from " + dir.string()) << std::endl;

@@ -111,12 +111,12 @@ std::optional<DeviceEvent> DeviceClient::poll_event() {
     return ev;
   }
   while (auto ev = session_.poll_event()) {
-    if (auto out = translate(std::move(*ev))) return out;
+    if (auto out = translate(*ev)) return out;
   }
   return std::nullopt;
 }
 
-std::optional<DeviceEvent> DeviceClient::translate(mqtt::Event&& event) {
+std::optional<DeviceEvent> DeviceClient::translate(const mqtt::Event& event) {
   if (auto* c = std::get_if<mqtt::Connected>(&event)) {
     (void)on_connected();
     return Connected{c->session_present};

@@ -255,7 +255,7 @@ class DeviceClient {
   mqtt::Session& session() noexcept { return session_; }  // for twin/method subscriptions until they land here
 
  private:
-  std::optional<DeviceEvent> translate(mqtt::Event&& event);
+  std::optional<DeviceEvent> translate(const mqtt::Event& event);
   std::optional<DeviceEvent> translate_message(const mqtt::MessageReceived& m);
   std::optional<DeviceEvent> on_connected();
   std::optional<DeviceEvent> on_subscribed(const mqtt::Subscribed& s);

@@ -2,11 +2,11 @@
 // with a throwaway CA and server certificate made by the openssl command in a temp directory.
 #include <gtest/gtest.h>
 
+#include <csignal>
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
-#include <signal.h>
 #include <spawn.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -38,6 +38,7 @@ namespace fs = std::filesystem;
 // Runs a command with stdin/stdout/stderr on /dev/null; returns its exit status (-1 if it could not start).
 int run_quiet(const std::vector<std::string>& args) {
   std::vector<char*> argv;
+  argv.reserve(args.size() + 1);
   for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);
   posix_spawn_file_actions_t actions;
@@ -122,6 +123,7 @@ class OpensslServer {
                                      pki.cert().string(), "-key",     pki.key().string(), "-rev"};
     args.insert(args.end(), extra.begin(), extra.end());
     std::vector<char*> argv;
+    argv.reserve(args.size() + 1);
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
     int out[2];

@@ -19,18 +19,18 @@ using namespace test;
 struct Recorder final : DeviceEventSink {
   std::vector<std::string> seen;  // one word per event (views inside events die with the call)
   void on_device_event(const iothub::DeviceEvent& e) override {
-    if (std::holds_alternative<iothub::Connected>(e)) seen.push_back("connected");
-    else if (std::holds_alternative<iothub::C2dSubscribed>(e)) seen.push_back("subscribed");
+    if (std::holds_alternative<iothub::Connected>(e)) seen.emplace_back("connected");
+    else if (std::holds_alternative<iothub::C2dSubscribed>(e)) seen.emplace_back("subscribed");
     else if (const auto* m = std::get_if<iothub::C2dMessage>(&e))
       seen.push_back("c2d:" + std::string(reinterpret_cast<const char*>(m->payload.data()), m->payload.size()));
     else if (const auto* d = std::get_if<iothub::MessageDropped>(&e))
       seen.push_back("dropped:" + std::to_string(d->size));
-    else if (std::holds_alternative<iothub::RenewalDue>(e)) seen.push_back("renewal");
-    else if (std::holds_alternative<iothub::ConnectRefused>(e)) seen.push_back("refused");
-    else if (std::holds_alternative<iothub::ConnectionLost>(e)) seen.push_back("lost");
+    else if (std::holds_alternative<iothub::RenewalDue>(e)) seen.emplace_back("renewal");
+    else if (std::holds_alternative<iothub::ConnectRefused>(e)) seen.emplace_back("refused");
+    else if (std::holds_alternative<iothub::ConnectionLost>(e)) seen.emplace_back("lost");
     else if (const auto* a = std::get_if<iothub::TelemetryAcked>(&e))
       seen.push_back("acked:" + std::to_string(a->packet_id));
-    else seen.push_back("other");
+    else seen.emplace_back("other");
   }
 };
 
@@ -319,13 +319,13 @@ TEST(DevicePump, BytesThatNeedOutputRoomAreHeldUntilTheTransportTakesOutput) {
 struct DpsRecorder final : DpsEventSink {
   std::vector<std::string> seen;
   void on_dps_event(const iothub::DpsEvent& e) override {
-    if (std::holds_alternative<iothub::DpsConnected>(e)) seen.push_back("connected");
+    if (std::holds_alternative<iothub::DpsConnected>(e)) seen.emplace_back("connected");
     else if (const auto* a = std::get_if<iothub::DpsAssigning>(&e))
       seen.push_back("assigning:" + std::to_string(a->retry_after_s));
     else if (const auto* d = std::get_if<iothub::DpsAssigned>(&e))
       seen.push_back("assigned:" + std::string(d->assigned_hub) + "/" + std::string(d->device_id));
-    else if (std::holds_alternative<iothub::DpsRefused>(e)) seen.push_back("refused");
-    else seen.push_back("failed");
+    else if (std::holds_alternative<iothub::DpsRefused>(e)) seen.emplace_back("refused");
+    else seen.emplace_back("failed");
   }
 };
 

@@ -3,6 +3,7 @@
 #include <cstring>
 #include <string>
 
+// NOLINTNEXTLINE(bugprone-reserved-identifier): the firmware's --wrap=strstr replacement, tested on the host
 extern "C" char* __wrap_strstr(const char* haystack, const char* needle);
 
 namespace {

@@ -222,6 +222,7 @@ TEST_F(HubAcksTest, FeedbackRecordsWhatEachAckModeAskedFor) {
   tick();  // both expire undelivered
   auto records = store->feedback_take(64);
   std::vector<std::string> got;
+  got.reserve(records.size());
   for (auto& r : records) got.push_back(r.message_id + ":" + r.status);
   EXPECT_EQ(got, (std::vector<std::string>{"ok-full:Success", "ok-positive:Success", "late-full:Expired"}));
   EXPECT_TRUE(store->feedback_take(64).empty());  // handed out once

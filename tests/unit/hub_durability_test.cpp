@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <string_view>
 
 #include "hub/log_limiter.hpp"
 #include "hub/telemetry_event.hpp"
@@ -80,7 +81,8 @@ TEST(HubTelemetryJournal, ReplaysWhatWasAppendedAndCutsATornTail) {
   auto intact = journal->size();
   {
     std::ofstream torn(dir / "j", std::ios::app | std::ios::binary);
-    torn << "PHJ1\x40\x00\x00\x00partial";  // a writev the broker died inside of
+    // A writev the broker died inside of: magic, a 64-byte length, then 7 bytes (a string_view keeps the NULs).
+    torn << std::string_view("PHJ1\x40\x00\x00\x00partial", 15);
   }
   journal = TelemetryJournal::open(dir / "j", false, 0600, error);
   std::vector<std::string> seen;

@@ -77,7 +77,7 @@ TEST(Twin, KeysWithDotDollarSpaceOrControlCharactersAreRefused) {
 TEST(Twin, DepthTenIsAcceptedElevenIsRefused) {
   auto nested = [](int levels) {
     std::string s = "1";
-    for (int i = 0; i < levels; ++i) s = "{\"k" + std::to_string(i) + "\":" + s + "}";
+    for (int i = 0; i < levels; ++i) s.insert(0, "{\"k" + std::to_string(i) + "\":").append("}");
     return s;  // `levels` objects around a value; the outermost is the patch itself
   };
   patch(nested(11));  // patch + 10 nested objects

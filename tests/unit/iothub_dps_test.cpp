@@ -5,6 +5,7 @@
 
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "iothub/dps_client.hpp"
@@ -186,7 +187,8 @@ struct DpsHarness {
   std::uint16_t subscribe_id = 0;
   std::vector<std::string> filters;
 
-  explicit DpsHarness(DpsClientOptions options = {}, std::string custom_payload = {}) : payload(custom_payload) {
+  explicit DpsHarness(DpsClientOptions options = {}, std::string custom_payload = {})
+      : payload(std::move(custom_payload)) {
     registration = DpsRegistration{scope, registration_id, key, payload};
     options.client_version = "";
     client = std::make_unique<DpsClient>(memory.view(), registration, options);

@@ -22,7 +22,7 @@ struct C2dFeedbackTest : ::testing::Test {
   json feedback = json::array();
   RestApi api{kHost,
               {{"iothubowner", kOwnerKey, "", 15}, {"registryRead", kReadKey, "", kRegistryRead}},
-              [this](const std::string& op, json f, double) {
+              [this](const std::string& op, const json& f, double) {
                 calls.emplace_back(op, f);
                 if (op == "c2d.send") return ControlReply{200, json{{"messageId", "m1"}, {"queueDepth", 1}}, ""};
                 if (op == "c2d.feedback") {
