@@ -81,6 +81,11 @@ bool load_issuer(const KeyAndCertificate& issuer, Key& key, std::string& name, R
 
 }  // namespace
 
+CertificateSerial der_serial(CertificateSerial random_bytes) {
+  random_bytes[0] = static_cast<unsigned char>(0x40 | (random_bytes[0] & 0x3F));
+  return random_bytes;
+}
+
 std::optional<KeyAndCertificate> make_certificate(const CertificateSpec& spec, const KeyAndCertificate* issuer,
                                                   std::string& error) {
   Random random;
@@ -98,9 +103,9 @@ std::optional<KeyAndCertificate> make_certificate(const CertificateSpec& spec, c
     }
     signer = &issuer_key.pk;
   }
-  std::array<unsigned char, 16> serial{};
+  CertificateSerial serial{};
   mbedtls_ctr_drbg_random(&random.drbg, serial.data(), serial.size());
-  serial[0] &= 0x7F;  // a positive INTEGER
+  serial = der_serial(serial);
   mbedtls_x509write_crt_set_version(&w.crt, MBEDTLS_X509_CRT_VERSION_3);
   mbedtls_x509write_crt_set_md_alg(&w.crt, MBEDTLS_MD_SHA256);
   mbedtls_x509write_crt_set_subject_key(&w.crt, &key.pk);

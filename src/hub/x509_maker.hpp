@@ -3,6 +3,7 @@
 // that is what the board can sign with in well under a second (an RSA private-key operation takes seconds).
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -20,6 +21,13 @@ struct CertificateSpec {
   std::int64_t not_after_s = 0;
   bool is_ca = false;  // basicConstraints CA:TRUE and keyCertSign
 };
+
+using CertificateSerial = std::array<unsigned char, 16>;
+
+// The serial from 16 random bytes, as mbedTLS writes it (raw): a positive INTEGER whose first byte is not zero.
+// DER wants the shortest form, and OpenSSL (mosquitto's TLS) refuses a certificate whose serial starts with a
+// needless 0x00 (1 in 256 random serials), so the first byte is 0x40-0x7F.
+CertificateSerial der_serial(CertificateSerial random_bytes);
 
 // issuer == nullptr: self-signed. nullopt + `error` when mbedTLS fails (or the issuer's PEMs do not parse).
 std::optional<KeyAndCertificate> make_certificate(const CertificateSpec& spec, const KeyAndCertificate* issuer,

@@ -14,6 +14,7 @@ cleanup() { "$picohub" hub stop >/dev/null 2>&1 || true; jobs -p | xargs -r kill
 trap cleanup EXIT
 passed=0
 ok() { pass "$1"; passed=$((passed + 1)); }
+broker_log() { echo "--- the broker's log, last 15 lines:"; tail -15 "$PICOHUB_DATA/mosquitto.log"; }
 
 port=$(free_port)
 "$picohub" hub start --port "$port" > "$work/start.txt" 2>&1 || { cat "$work/start.txt"; fail "hub start"; }
@@ -37,7 +38,7 @@ timeout 60 "$picohub" monitor --device x509dev --count 3 --timeout 50 --json > "
 monitor=$!
 sleep 1
 timeout 60 "$picohub" sim -c "$cs" --ca "$ca" --cert "$work/certs/x509dev.crt" --cert-key "$work/certs/x509dev.key" \
-  --count 3 --interval 100ms > "$work/sim.txt" 2>&1 || { cat "$work/sim.txt"; fail "x509 sim exited with $?"; }
+  --count 3 --interval 100ms > "$work/sim.txt" 2>&1 || { rc=$?; cat "$work/sim.txt"; broker_log; fail "x509 sim exited with $rc"; }
 wait "$monitor" || { cat "$work/monitor.txt"; fail "monitor did not see 3 messages"; }
 [[ $(grep -c 'acknowledged by the hub' "$work/sim.txt") -eq 3 ]] || { cat "$work/sim.txt"; fail "3 PUBACKs"; }
 [[ $(grep -c '"deviceId":"x509dev"' "$work/monitor.txt") -eq 3 ]] || { cat "$work/monitor.txt"; fail "monitor saw != 3"; }
@@ -75,7 +76,7 @@ ok "a key that is not the certificate's refused before connecting (exit 2)"
 ca_cs=$(sed -n 's/^connection string: //p' "$work/cadev.txt")
 "$picohub" device show cadev | grep -q 'authType *certificateAuthority' || fail "cadev is not certificateAuthority"
 timeout 60 "$picohub" sim -c "$ca_cs" --ca "$ca" --cert "$work/ca/cadev.crt" --cert-key "$work/ca/cadev.key" \
-  --count 2 --interval 100ms > "$work/casim.txt" 2>&1 || { cat "$work/casim.txt"; fail "CA-signed sim exited with $?"; }
+  --count 2 --interval 100ms > "$work/casim.txt" 2>&1 || { rc=$?; cat "$work/casim.txt"; broker_log; fail "CA-signed sim exited with $rc"; }
 [[ $(grep -c 'acknowledged by the hub' "$work/casim.txt") -eq 2 ]] || { cat "$work/casim.txt"; fail "2 PUBACKs (CA)"; }
 ok "CA-signed device (picohub ca create + device cert --ca-cert) accepted: 2 messages acknowledged"
 

@@ -297,4 +297,17 @@ TEST_F(X509Registry, CaCertificatesAreAddedListedAndDeleted) {
   EXPECT_TRUE(store->list_ca_certificates().empty());
 }
 
+// OpenSSL (mosquitto) refuses a serial INTEGER with a needless leading 0x00 byte; a random serial had one in
+// 256 certificates (the CA-signed step of sim_x509_local_hub failed in CI that way).
+TEST(CertificateSerial, IsPositiveAndShortestForEveryFirstByte) {
+  for (int first = 0; first < 256; ++first) {
+    CertificateSerial random{};
+    random[0] = static_cast<unsigned char>(first);
+    const auto serial = der_serial(random);
+    EXPECT_GE(serial[0], 0x40) << first;
+    EXPECT_LE(serial[0], 0x7F) << first;
+    EXPECT_TRUE(std::equal(serial.begin() + 1, serial.end(), random.begin() + 1));
+  }
+}
+
 }  // namespace
