@@ -96,6 +96,9 @@ static inline time_t picohub_mbedtls_time_unset(time_t *out)
 /* --- X.509 ---------------------------------------------------------------------------------------------- */
 #define MBEDTLS_X509_USE_C
 #define MBEDTLS_X509_CRT_PARSE_C
+/* No certificate pretty-printing: the firmware words verify failures itself (tls/session.cpp), so the OID
+ * tables' descriptions ("TLS Web Server Authentication", ...) and the x509 info writers need not be in flash. */
+#define MBEDTLS_X509_REMOVE_INFO
 /* No PEM reader: tls/trust_anchors.cpp decodes PEM with our own base64 (iothub/base64) into DER, and the
  * built-in roots are DER already (net/trust_store.cmake). */
 #define MBEDTLS_PK_C
