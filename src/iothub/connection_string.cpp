@@ -41,10 +41,10 @@ Result<ConnectionString> parse_connection_string(std::string_view text, std::str
     if (element.empty()) continue;
     const std::size_t eq = element.find('=');
     if (eq == std::string_view::npos)
-      return bad(element, Errc::malformed, "connection string element has no '=' (expected Key=value)");
+      return bad(element, Errc::malformed, "connection string element is not Key=value");
     const std::string_view key = trim(element.substr(0, eq));
     const std::string_view value = trim(element.substr(eq + 1));
-    if (key.empty()) return bad(element, Errc::malformed, "connection string element has an empty key");
+    if (key.empty()) return bad(element, Errc::malformed, "connection string element is not Key=value");
     if (key == "HostName") {
       cs.host_name = value;
     } else if (key == "DeviceId") {
@@ -68,7 +68,7 @@ Result<ConnectionString> parse_connection_string(std::string_view text, std::str
   if (cs.host_name.empty()) return bad("HostName", Errc::invalid_argument, "connection string has no HostName");
   if (cs.device_id.empty()) return bad("DeviceId", Errc::invalid_argument, "connection string has no DeviceId");
   if (cs.host_name.find('/') != std::string_view::npos)
-    return bad("HostName", Errc::invalid_argument, "HostName must be a host name such as myhub.azure-devices.net");
+    return bad("HostName", Errc::invalid_argument, "HostName is not a host name (like myhub.azure-devices.net)");
   if (cs.device_id.find('/') != std::string_view::npos)
     return bad("DeviceId", Errc::invalid_argument, "DeviceId must not contain '/'");
   if (cs.module_id.find('/') != std::string_view::npos)
@@ -84,7 +84,7 @@ Result<ConnectionString> parse_connection_string(std::string_view text, std::str
                "connection string has no SharedAccessKey, SharedAccessSignature or x509=true");
   if (!cs.shared_access_key.empty() && !cs.shared_access_signature.empty())
     return bad("SharedAccessSignature", Errc::invalid_argument,
-               "SharedAccessKey and SharedAccessSignature are mutually exclusive");
+               "give SharedAccessKey or SharedAccessSignature, not both");
   if (methods > 1) return bad("x509", Errc::invalid_argument, "x509=true cannot be combined with a key or signature");
   if (!cs.shared_access_key.empty()) {
     std::array<std::uint8_t, max_sas_key_bytes> key{};
@@ -92,11 +92,11 @@ Result<ConnectionString> parse_connection_string(std::string_view text, std::str
     key.fill(0);
     if (!n || *n == 0)
       return bad("SharedAccessKey", Errc::invalid_argument,
-                 "SharedAccessKey is not valid base64 (copy the primary key from the device's page)");
+                 "SharedAccessKey is not valid base64 (copy the primary key)");
   }
   if (!cs.shared_access_signature.empty() && !parse_sas_token(cs.shared_access_signature))
     return bad("SharedAccessSignature", Errc::invalid_argument,
-               "SharedAccessSignature is not a token of the form \"SharedAccessSignature sr=...&sig=...&se=...\"");
+               "SharedAccessSignature is not \"SharedAccessSignature sr=...&sig=...&se=...\"");
   return cs;
 }
 

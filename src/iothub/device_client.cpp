@@ -8,24 +8,27 @@
 #include "iothub/url_encoding.hpp"
 
 namespace picohub::iothub {
+namespace {
+constexpr const char* kSubscriptionRefused =
+    "the hub refused a subscription (C2D, twin or methods): check the device id";
+}  // namespace
 
 const char* describe_connack(mqtt::ConnectReturnCode code) noexcept {
   switch (code) {
     case mqtt::ConnectReturnCode::accepted: return "accepted";
     case mqtt::ConnectReturnCode::unacceptable_protocol_version:
-      return "hub refused MQTT 3.1.1 (CONNACK 1): check that the endpoint is an IoT Hub (or gateway) MQTT port, 8883";
+      return "hub refused MQTT 3.1.1 (CONNACK 1): is this an IoT Hub MQTT port (8883)?";
     case mqtt::ConnectReturnCode::identifier_rejected:
-      return "hub rejected the client id (CONNACK 2): it must equal DeviceId (DeviceId/ModuleId for a module)";
+      return "hub rejected the client id (CONNACK 2): it must be the DeviceId";
     case mqtt::ConnectReturnCode::server_unavailable:
       return "hub is unavailable (CONNACK 3): retry later with back-off";
     case mqtt::ConnectReturnCode::bad_username_or_password:
-      return "hub refused the user name or password (CONNACK 4): check HostName and DeviceId in the connection "
-             "string and that the password is a SharedAccessSignature token";
+      return "hub refused the user name or password (CONNACK 4): check HostName and DeviceId";
     case mqtt::ConnectReturnCode::not_authorized:
       return "hub refused the credentials (CONNACK 5): check SharedAccessKey, that the device exists and is "
              "enabled, and the clock (SAS expiry)";
   }
-  return "hub refused the connection with an unknown CONNACK code";
+  return "hub refused the connection (unknown CONNACK code)";
 }
 
 const char* describe_connack(mqtt::ConnectReturnCode code, bool x509) noexcept {
@@ -41,8 +44,7 @@ DeviceClient::DeviceClient(DeviceClientMemory memory, const ConnectionString& id
 
 Result<void> DeviceClient::connect(std::uint64_t now_ms, std::uint64_t now_unix) {
   if (state_ != DeviceClientState::idle)
-    return fail(Errc::protocol_violation,
-                "DeviceClient::connect() needs a fresh transport: call on_transport_reset() first");
+    return fail(Errc::protocol_violation, "DeviceClient::connect() before on_transport_reset()");
   std::span<char> free = memory_.identity;
   auto client_id = mqtt_client_id(identity_.device_id, identity_.module_id, free);
   if (!client_id) return tl::unexpected(client_id.error());
@@ -78,8 +80,7 @@ Result<void> DeviceClient::connect(std::uint64_t now_ms, std::uint64_t now_unix)
     if (!fields) return tl::unexpected(fields.error());
     if (fields->se <= now_unix)
       return fail(Errc::auth_refused,
-                  "the SharedAccessSignature in the connection string has expired: make a new one (picohub sas-token) "
-                  "or use a SharedAccessKey connection string");
+                  "the connection string's SharedAccessSignature has expired: make a new one (picohub sas-token)");
     password = identity_.shared_access_signature;
     token_expiry_unix_ = fields->se;
   }
@@ -129,9 +130,8 @@ std::optional<DeviceEvent> DeviceClient::translate(const mqtt::Event& event) {
   }
   if (std::holds_alternative<mqtt::ConnectTimedOut>(event)) {
     state_ = DeviceClientState::failed;
-    return ConnectionLost{
-        Error{Errc::timeout, "no CONNACK from the hub in time: check the host name, port 8883 and the TLS setup"},
-        ConnectionLost::Cause::connack_timeout};
+    return ConnectionLost{Error{Errc::timeout, "no CONNACK from the hub in time: check the host name and port"},
+                          ConnectionLost::Cause::connack_timeout};
   }
   if (std::holds_alternative<mqtt::PingTimedOut>(event)) {
     state_ = DeviceClientState::failed;
@@ -194,9 +194,7 @@ std::optional<DeviceEvent> DeviceClient::on_subscribed(const mqtt::Subscribed& s
   if (refused) {
     state_ = DeviceClientState::failed;
     return ConnectionLost{
-        Error{Errc::protocol_violation, c2d_in_subscribe_
-                                            ? "the hub refused the cloud-to-device subscription: check the device id"
-                                            : "the hub refused the twin / direct method subscription"},
+        Error{Errc::protocol_violation, c2d_in_subscribe_ ? kSubscriptionRefused : kSubscriptionRefused},
         ConnectionLost::Cause::subscription_refused};
   }
   if (state_ == DeviceClientState::subscribing) state_ = DeviceClientState::ready;
@@ -304,10 +302,10 @@ MethodCalled DeviceClient::on_method(const mqtt::MessageReceived& m, const HubPu
 }
 
 Result<std::uint32_t> DeviceClient::twin_request(TwinRequestKind kind, std::string_view body, std::uint64_t now_ms) {
-  if (!options_.twin) return fail(Errc::protocol_violation, "the twin is not enabled (DeviceClientOptions::twin)");
+  if (!options_.twin) return fail(Errc::protocol_violation, "the twin is not enabled");
   if (state_ != DeviceClientState::ready) return fail(Errc::not_connected, "the twin needs a ready connection");
   auto rid = twin_requests_.open(kind);
-  if (!rid) return fail(Errc::buffer_full, "too many twin requests wait for the hub's answer: try again later");
+  if (!rid) return fail(Errc::buffer_full, "too many twin requests in flight: try again later");
   std::array<char, 10> rid_buffer{};
   const std::string_view rid_text = TwinRequests::rid_text(*rid, rid_buffer);
   auto topic = kind == TwinRequestKind::get ? twin_get_topic(rid_text, memory_.topic)

@@ -46,11 +46,17 @@ class Writer {
   std::size_t pos_ = 0;
 };
 
+// One sentence per kind of fault (the Errc says which): the decoder's and encoder's many checks share them, so
+// the board carries three texts, not forty.
+constexpr const char* kBadOutgoing = "MQTT packet to send is invalid (string, topic, QoS, packet id or user name)";
+constexpr const char* kBadIncoming = "MQTT packet breaks MQTT 3.1.1 (header, flags, length, QoS, topic or packet id)";
+constexpr const char* kTooLong = "MQTT packet or field is over its size limit";
+
 bool valid_qos(QoS q) noexcept { return static_cast<std::uint8_t>(q) <= 2; }
 
 // Total packet size from the remaining length, or an error when it cannot be framed.
 Result<std::size_t> framed_size(std::size_t remaining) {
-  if (remaining > max_remaining_length) return fail(Errc::too_large, "MQTT packet exceeds 268435455 bytes");
+  if (remaining > max_remaining_length) return fail(Errc::too_large, kTooLong);
   return 1 + remaining_length_size(static_cast<std::uint32_t>(remaining)) + remaining;
 }
 
@@ -65,7 +71,7 @@ Result<Writer> start(std::span<std::uint8_t> out, std::uint8_t first_byte, std::
 }
 
 Result<std::size_t> encode_id_only(std::uint8_t first_byte, std::uint16_t id, std::span<std::uint8_t> out) {
-  if (id == 0) return fail(Errc::invalid_argument, "MQTT packet id must not be 0");
+  if (id == 0) return fail(Errc::invalid_argument, kBadOutgoing);
   auto w = start(out, first_byte, 2);
   if (!w) return tl::unexpected(w.error());
   w->u16(id);
@@ -79,25 +85,22 @@ Result<std::size_t> encode_empty(std::uint8_t first_byte, std::span<std::uint8_t
 }
 
 Result<std::size_t> connect_remaining(const Connect& p) {
-  if (!valid_mqtt_string(p.client_id)) return fail(Errc::invalid_argument, "MQTT client id is not a valid MQTT string");
-  if (p.client_id.empty() && !p.clean_session)
-    return fail(Errc::invalid_argument, "an empty MQTT client id needs clean_session");
+  if (!valid_mqtt_string(p.client_id)) return fail(Errc::invalid_argument, kBadOutgoing);
+  if (p.client_id.empty() && !p.clean_session) return fail(Errc::invalid_argument, kBadOutgoing);
   std::size_t n = 10 + 2 + p.client_id.size();  // "MQTT" name, level, flags, keep-alive
   if (p.will) {
-    if (!valid_topic_name(p.will->topic))
-      return fail(Errc::invalid_argument, "MQTT will topic is not a valid topic name");
-    if (!valid_qos(p.will->qos)) return fail(Errc::invalid_argument, "MQTT will QoS must be 0, 1 or 2");
-    if (p.will->payload.size() > max_field) return fail(Errc::too_large, "MQTT will payload exceeds 65535 bytes");
+    if (!valid_topic_name(p.will->topic)) return fail(Errc::invalid_argument, kBadOutgoing);
+    if (!valid_qos(p.will->qos)) return fail(Errc::invalid_argument, kBadOutgoing);
+    if (p.will->payload.size() > max_field) return fail(Errc::too_large, kTooLong);
     n += 2 + p.will->topic.size() + 2 + p.will->payload.size();
   }
   if (p.username) {
-    if (!valid_mqtt_string(*p.username))
-      return fail(Errc::invalid_argument, "MQTT user name is not a valid MQTT string");
+    if (!valid_mqtt_string(*p.username)) return fail(Errc::invalid_argument, kBadOutgoing);
     n += 2 + p.username->size();
   }
   if (p.password) {
-    if (!p.username) return fail(Errc::invalid_argument, "MQTT 3.1.1 needs a user name when a password is set");
-    if (p.password->size() > max_field) return fail(Errc::too_large, "MQTT password exceeds 65535 bytes");
+    if (!p.username) return fail(Errc::invalid_argument, kBadOutgoing);
+    if (p.password->size() > max_field) return fail(Errc::too_large, kTooLong);
     n += 2 + p.password->size();
   }
   return n;
@@ -105,13 +108,11 @@ Result<std::size_t> connect_remaining(const Connect& p) {
 
 // The topic of a PUBLISH made from a TopicName is valid already; any other is checked here.
 Result<std::size_t> publish_remaining(const Publish& p, bool topic_valid = false) {
-  if (!topic_valid && !valid_topic_name(p.topic))
-    return fail(Errc::invalid_argument, "MQTT publish topic is empty, not UTF-8 or has a wildcard");
-  if (!valid_qos(p.qos)) return fail(Errc::invalid_argument, "MQTT publish QoS must be 0, 1 or 2");
+  if (!topic_valid && !valid_topic_name(p.topic)) return fail(Errc::invalid_argument, kBadOutgoing);
+  if (!valid_qos(p.qos)) return fail(Errc::invalid_argument, kBadOutgoing);
   const bool has_id = p.qos != QoS::at_most_once;
-  if (has_id && p.packet_id == 0)
-    return fail(Errc::invalid_argument, "MQTT QoS 1/2 publish needs a non-zero packet id");
-  if (!has_id && p.dup) return fail(Errc::invalid_argument, "MQTT QoS 0 publish must not set DUP");
+  if (has_id && p.packet_id == 0) return fail(Errc::invalid_argument, kBadOutgoing);
+  if (!has_id && p.dup) return fail(Errc::invalid_argument, kBadOutgoing);
   return 2 + p.topic.size() + (has_id ? 2 : 0) + p.payload.size();
 }
 
@@ -127,23 +128,23 @@ Result<std::size_t> write_publish(const Publish& p, std::size_t remaining, std::
 }
 
 Result<std::size_t> subscribe_remaining(const Subscribe& p) {
-  if (p.packet_id == 0) return fail(Errc::invalid_argument, "MQTT subscribe needs a non-zero packet id");
-  if (p.subscriptions.empty()) return fail(Errc::invalid_argument, "MQTT subscribe needs at least one filter");
+  if (p.packet_id == 0) return fail(Errc::invalid_argument, kBadOutgoing);
+  if (p.subscriptions.empty()) return fail(Errc::invalid_argument, kBadOutgoing);
   std::size_t n = 2;
   for (const auto& s : p.subscriptions) {
-    if (!valid_topic_filter(s.filter)) return fail(Errc::invalid_argument, "MQTT topic filter is not valid");
-    if (!valid_qos(s.qos)) return fail(Errc::invalid_argument, "MQTT subscription QoS must be 0, 1 or 2");
+    if (!valid_topic_filter(s.filter)) return fail(Errc::invalid_argument, kBadOutgoing);
+    if (!valid_qos(s.qos)) return fail(Errc::invalid_argument, kBadOutgoing);
     n += 2 + s.filter.size() + 1;
   }
   return n;
 }
 
 Result<std::size_t> unsubscribe_remaining(const Unsubscribe& p) {
-  if (p.packet_id == 0) return fail(Errc::invalid_argument, "MQTT unsubscribe needs a non-zero packet id");
-  if (p.filters.empty()) return fail(Errc::invalid_argument, "MQTT unsubscribe needs at least one filter");
+  if (p.packet_id == 0) return fail(Errc::invalid_argument, kBadOutgoing);
+  if (p.filters.empty()) return fail(Errc::invalid_argument, kBadOutgoing);
   std::size_t n = 2;
   for (const auto f : p.filters) {
-    if (!valid_topic_filter(f)) return fail(Errc::invalid_argument, "MQTT topic filter is not valid");
+    if (!valid_topic_filter(f)) return fail(Errc::invalid_argument, kBadOutgoing);
     n += 2 + f.size();
   }
   return n;
@@ -240,10 +241,10 @@ Result<Packet> decode_connect(Reader r) {
 
 Result<Packet> decode_connack(Reader r) {
   std::uint8_t ack = 0, code = 0;
-  if (!r.u8(ack) || !r.u8(code) || r.left() != 0) return malformed("MQTT CONNACK must be 2 bytes");
-  if (ack & 0xFE) return malformed("MQTT CONNACK reserved bits are set");
-  if (code > 5) return malformed("MQTT CONNACK return code is reserved");
-  if (code != 0 && (ack & 1)) return malformed("MQTT CONNACK refuses but claims a session is present");
+  if (!r.u8(ack) || !r.u8(code) || r.left() != 0) return malformed(kBadIncoming);
+  if (ack & 0xFE) return malformed(kBadIncoming);
+  if (code > 5) return malformed(kBadIncoming);
+  if (code != 0 && (ack & 1)) return malformed(kBadIncoming);
   return Connack{(ack & 1) != 0, static_cast<ConnectReturnCode>(code)};
 }
 
@@ -252,14 +253,14 @@ Result<Packet> decode_publish(Reader r, std::uint8_t flags) {
   p.retain = (flags & 0x01) != 0;
   const auto qos = static_cast<std::uint8_t>((flags >> 1) & 0x03);
   p.dup = (flags & 0x08) != 0;
-  if (qos == 3) return malformed("MQTT PUBLISH QoS is 3");
+  if (qos == 3) return malformed(kBadIncoming);
   p.qos = static_cast<QoS>(qos);
-  if (qos == 0 && p.dup) return malformed("MQTT QoS 0 PUBLISH has DUP set");
-  if (!r.string(p.topic)) return malformed("MQTT PUBLISH topic is not a valid string");
-  if (!valid_topic_name(p.topic)) return malformed("MQTT PUBLISH topic is empty or has a wildcard");
+  if (qos == 0 && p.dup) return malformed(kBadIncoming);
+  if (!r.string(p.topic)) return malformed(kBadIncoming);
+  if (!valid_topic_name(p.topic)) return malformed(kBadIncoming);
   if (qos != 0) {
-    if (!r.u16(p.packet_id)) return malformed("MQTT PUBLISH packet id is missing");
-    if (p.packet_id == 0) return malformed("MQTT PUBLISH packet id is 0");
+    if (!r.u16(p.packet_id)) return malformed(kBadIncoming);
+    if (p.packet_id == 0) return malformed(kBadIncoming);
   }
   p.payload = r.rest();
   return p;
@@ -268,7 +269,7 @@ Result<Packet> decode_publish(Reader r, std::uint8_t flags) {
 Result<std::uint16_t> decode_id_only(Reader r, const char* bad) {
   std::uint16_t id = 0;
   if (!r.u16(id) || r.left() != 0) return malformed(bad);
-  if (id == 0) return malformed("MQTT acknowledgement carries packet id 0");
+  if (id == 0) return malformed(kBadIncoming);
   return id;
 }
 
@@ -307,12 +308,12 @@ Result<Packet> decode_unsubscribe(Reader r) {
 
 Result<Packet> decode_suback(Reader r) {
   Suback s;
-  if (!r.u16(s.packet_id)) return malformed("MQTT SUBACK packet id is missing");
-  if (s.packet_id == 0) return malformed("MQTT SUBACK packet id is 0");
+  if (!r.u16(s.packet_id)) return malformed(kBadIncoming);
+  if (s.packet_id == 0) return malformed(kBadIncoming);
   s.return_codes = r.rest();
-  if (s.return_codes.empty()) return malformed("MQTT SUBACK has no return codes");
+  if (s.return_codes.empty()) return malformed(kBadIncoming);
   for (const auto c : s.return_codes)
-    if (c > 2 && c != suback_failure) return malformed("MQTT SUBACK return code is invalid");
+    if (c > 2 && c != suback_failure) return malformed(kBadIncoming);
   return s;
 }
 
@@ -460,14 +461,14 @@ Result<std::size_t> encode(const Disconnect&, std::span<std::uint8_t> out) { ret
 // ---------------------------------------------------------------- decoders
 
 Result<FixedHeader> decode_fixed_header(std::span<const std::uint8_t> in) {
-  if (in.empty()) return fail(Errc::truncated, "MQTT fixed header is incomplete");
+  if (in.empty()) return fail(Errc::truncated, "MQTT packet is incomplete");
   const auto type = static_cast<std::uint8_t>(in[0] >> 4);
-  if (type == 0 || type == 15) return malformed("MQTT packet type 0 and 15 are reserved");
+  if (type == 0 || type == 15) return malformed(kBadIncoming);
   std::uint32_t value = 0;
   std::uint32_t scale = 1;
   for (std::size_t i = 1;; ++i) {
-    if (i == 5) return malformed("MQTT remaining length is longer than 4 bytes");
-    if (i >= in.size()) return fail(Errc::truncated, "MQTT fixed header is incomplete");
+    if (i == 5) return malformed(kBadIncoming);
+    if (i >= in.size()) return fail(Errc::truncated, "MQTT packet is incomplete");
     const std::uint8_t b = in[i];
     value += (b & 0x7Fu) * scale;
     scale *= 128;
@@ -500,11 +501,10 @@ Result<Decoded> decode_as(std::span<const std::uint8_t> in, std::size_t max_pack
   if (size > max_packet_size) return fail(Errc::too_large, "MQTT packet is larger than the receive buffer allows");
   if (size > in.size()) return fail(Errc::truncated, "MQTT packet is incomplete");
   const PacketType type = header->type;
-  if (type != PacketType::publish && header->flags != required_flags(type))
-    return malformed("MQTT fixed header flags are invalid for this packet type");
+  if (type != PacketType::publish && header->flags != required_flags(type)) return malformed(kBadIncoming);
   Reader r(in.subspan(header->header_size, header->remaining_length));
 
-  Result<Packet> packet = malformed("MQTT packet type is unknown");
+  Result<Packet> packet = malformed(kBadIncoming);
   const auto id_only = [&r, &packet](auto ack, const char* bad) {
     auto id = decode_id_only(r, bad);
     if (!id) {
@@ -520,13 +520,13 @@ Result<Decoded> decode_as(std::span<const std::uint8_t> in, std::size_t max_pack
   switch (type) {
     case PacketType::connack: packet = decode_connack(r); break;
     case PacketType::publish: packet = decode_publish(r, header->flags); break;
-    case PacketType::puback: id_only(Puback{}, "MQTT PUBACK must be 2 bytes"); break;
-    case PacketType::pubrec: id_only(Pubrec{}, "MQTT PUBREC must be 2 bytes"); break;
-    case PacketType::pubrel: id_only(Pubrel{}, "MQTT PUBREL must be 2 bytes"); break;
-    case PacketType::pubcomp: id_only(Pubcomp{}, "MQTT PUBCOMP must be 2 bytes"); break;
+    case PacketType::puback: id_only(Puback{}, kBadIncoming); break;
+    case PacketType::pubrec: id_only(Pubrec{}, kBadIncoming); break;
+    case PacketType::pubrel: id_only(Pubrel{}, kBadIncoming); break;
+    case PacketType::pubcomp: id_only(Pubcomp{}, kBadIncoming); break;
     case PacketType::suback: packet = decode_suback(r); break;
-    case PacketType::unsuback: id_only(Unsuback{}, "MQTT UNSUBACK must be 2 bytes"); break;
-    case PacketType::pingresp: empty(Pingresp{}, "MQTT PINGRESP must be empty"); break;
+    case PacketType::unsuback: id_only(Unsuback{}, kBadIncoming); break;
+    case PacketType::pingresp: empty(Pingresp{}, kBadIncoming); break;
     default:
       if constexpr (ServerToClientOnly) {
         // CONNECT, SUBSCRIBE, UNSUBSCRIBE, PINGREQ, DISCONNECT: only clients send them. Their bodies are not

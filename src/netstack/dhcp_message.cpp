@@ -7,6 +7,10 @@
 namespace picohub::netstack {
 namespace {
 
+// Shared sentences (the Errc says truncated or malformed): a bad reply is dropped either way.
+constexpr const char* kMalformed = "DHCP reply is malformed or cut short";
+constexpr const char* kNotOurs = "DHCP reply is not for us";
+
 // BOOTP field offsets (RFC 2131 figure 1).
 constexpr std::size_t op_at = 0, htype_at = 1, hlen_at = 2, xid_at = 4, secs_at = 8, flags_at = 10, ciaddr_at = 12,
                       yiaddr_at = 16, chaddr_at = 28, cookie_at = 236, options_at = 240;
@@ -52,7 +56,7 @@ class OptionWriter {
 };
 
 Result<void> read_u32_option(std::span<const std::uint8_t> data, std::uint32_t& value) {
-  if (data.size() != 4) return fail(Errc::malformed, "DHCP option has the wrong length (expected 4 bytes)");
+  if (data.size() != 4) return fail(Errc::malformed, kMalformed);
   value = wire::get32(data, 0);
   return {};
 }
@@ -66,7 +70,7 @@ Result<void> read_ipv4_option(std::span<const std::uint8_t> data, Ipv4& value) {
 
 // Address lists (routers, DNS servers): a non-empty multiple of 4 bytes.
 Result<void> check_address_list(std::span<const std::uint8_t> data) {
-  if (data.empty() || data.size() % 4 != 0) return fail(Errc::malformed, "DHCP address-list option is not n*4 bytes");
+  if (data.empty() || data.size() % 4 != 0) return fail(Errc::malformed, kMalformed);
   return {};
 }
 
@@ -81,7 +85,7 @@ Result<void> read_address_list(std::span<const std::uint8_t> data, std::array<Ip
 Result<void> apply_option(std::uint8_t code, std::span<const std::uint8_t> data, DhcpReply& reply, bool& has_type) {
   switch (code) {
     case Option::message_type:
-      if (data.size() != 1 || data[0] < 1 || data[0] > 8) return fail(Errc::malformed, "DHCP message type is invalid");
+      if (data.size() != 1 || data[0] < 1 || data[0] > 8) return fail(Errc::malformed, kMalformed);
       reply.type = static_cast<DhcpMessageType>(data[0]);
       has_type = true;
       return {};
@@ -104,17 +108,17 @@ Result<void> parse_options(std::span<const std::uint8_t> message, DhcpReply& rep
   bool has_type = false;
   std::size_t pos = options_at;
   while (true) {
-    if (pos >= message.size()) return fail(Errc::truncated, "DHCP options end without an END option");
+    if (pos >= message.size()) return fail(Errc::truncated, kMalformed);
     const std::uint8_t code = message[pos++];
     if (code == Option::end) break;
     if (code == Option::pad) continue;
-    if (pos >= message.size()) return fail(Errc::truncated, "DHCP option cut before its length");
+    if (pos >= message.size()) return fail(Errc::truncated, kMalformed);
     const std::size_t len = message[pos++];
-    if (len > message.size() - pos) return fail(Errc::truncated, "DHCP option runs past the end of the message");
+    if (len > message.size() - pos) return fail(Errc::truncated, kMalformed);
     if (auto r = apply_option(code, message.subspan(pos, len), reply, has_type); !r) return r;
     pos += len;
   }
-  if (!has_type) return fail(Errc::malformed, "DHCP reply has no message type option");
+  if (!has_type) return fail(Errc::malformed, kMalformed);
   return {};
 }
 
@@ -155,13 +159,12 @@ Result<std::size_t> build_dhcp_message(const DhcpRequestFields& f, std::span<std
 }
 
 Result<DhcpReply> parse_dhcp_reply(std::span<const std::uint8_t> m, std::uint32_t xid, const MacAddress& mac) noexcept {
-  if (m.size() < options_at) return fail(Errc::truncated, "DHCP reply shorter than the 240-byte fixed part");
-  if (m[op_at] != 2) return fail(Errc::protocol_violation, "DHCP message is not a reply (op != 2)");
-  if (m[htype_at] != 1 || m[hlen_at] != 6) return fail(Errc::malformed, "DHCP reply is not for an Ethernet address");
-  if (wire::get32(m, cookie_at) != magic_cookie) return fail(Errc::malformed, "DHCP reply has no magic cookie");
-  if (wire::get32(m, xid_at) != xid) return fail(Errc::protocol_violation, "DHCP reply for another transaction");
-  if (!std::equal(mac.begin(), mac.end(), m.begin() + chaddr_at))
-    return fail(Errc::protocol_violation, "DHCP reply for another hardware address");
+  if (m.size() < options_at) return fail(Errc::truncated, kMalformed);
+  if (m[op_at] != 2) return fail(Errc::protocol_violation, kNotOurs);
+  if (m[htype_at] != 1 || m[hlen_at] != 6) return fail(Errc::malformed, kMalformed);
+  if (wire::get32(m, cookie_at) != magic_cookie) return fail(Errc::malformed, kMalformed);
+  if (wire::get32(m, xid_at) != xid) return fail(Errc::protocol_violation, kNotOurs);
+  if (!std::equal(mac.begin(), mac.end(), m.begin() + chaddr_at)) return fail(Errc::protocol_violation, kNotOurs);
   DhcpReply reply;
   reply.your_ip = wire::get_ipv4(m, yiaddr_at);
   if (auto r = parse_options(m, reply); !r) return tl::unexpected(r.error());

@@ -7,6 +7,10 @@
 namespace picohub::netstack {
 namespace {
 
+// Shared sentences (the Errc says truncated or malformed): a bad answer is dropped either way.
+constexpr const char* kMalformed = "DNS answer is malformed or cut short";
+constexpr const char* kNotOurs = "DNS answer is not for our query";
+
 constexpr std::size_t header_size = 12;
 constexpr std::uint16_t flag_qr = 0x8000, flag_tc = 0x0200, flag_rd = 0x0100, opcode_mask = 0x7800;
 constexpr std::uint16_t type_a = 1, type_cname = 5, class_in = 1;
@@ -29,25 +33,25 @@ class NameReader {
   // Next label into `label`; false at the root label (done) or on error (check error()).
   bool next(std::string_view& label) {
     while (true) {
-      if (pos_ >= m_.size()) return failed("DNS name runs past the end of the message");
+      if (pos_ >= m_.size()) return failed(kMalformed);
       const std::uint8_t len = m_[pos_];
       if ((len & 0xC0) == 0xC0) {
-        if (pos_ + 1 >= m_.size()) return failed("DNS compression pointer cut short");
+        if (pos_ + 1 >= m_.size()) return failed(kMalformed);
         if (!jumped_) end_ = pos_ + 2;
         jumped_ = true;
-        if (++jumps_ > max_pointer_jumps) return failed("DNS name has too many compression jumps (a loop?)");
+        if (++jumps_ > max_pointer_jumps) return failed(kMalformed);
         pos_ = static_cast<std::size_t>(((len & 0x3F) << 8) | m_[pos_ + 1]);
         continue;
       }
-      if ((len & 0xC0) != 0) return failed("DNS label type is reserved");
+      if ((len & 0xC0) != 0) return failed(kMalformed);
       if (len == 0) {
         if (!jumped_) end_ = pos_ + 1;
         done_ = true;
         return false;
       }
-      if (pos_ + 1 + len > m_.size()) return failed("DNS label runs past the end of the message");
+      if (pos_ + 1 + len > m_.size()) return failed(kMalformed);
       wire_length_ += 1 + len;
-      if (wire_length_ + 1 > max_wire_name) return failed("DNS name longer than 255 bytes");
+      if (wire_length_ + 1 > max_wire_name) return failed(kMalformed);
       label = std::string_view(reinterpret_cast<const char*>(m_.data() + pos_ + 1), len);
       pos_ += 1 + len;
       return true;
@@ -132,10 +136,10 @@ Result<std::size_t> read_record(std::span<const std::uint8_t> m, std::size_t at,
   auto after_name = skip_name(m, at);
   if (!after_name) return after_name;
   std::size_t pos = *after_name;
-  if (m.size() - pos < 10) return fail(Errc::truncated, "DNS record header cut short");
+  if (m.size() - pos < 10) return fail(Errc::truncated, kMalformed);
   rr = Record{at,       wire::get16(m, pos),    wire::get16(m, pos + 2), wire::get32(m, pos + 4),
               pos + 10, wire::get16(m, pos + 8)};
-  if (rr.data_len > m.size() - rr.data_at) return fail(Errc::truncated, "DNS record data runs past the end");
+  if (rr.data_len > m.size() - rr.data_at) return fail(Errc::truncated, kMalformed);
   return rr.data_at + rr.data_len;
 }
 
@@ -168,7 +172,7 @@ Result<DnsAnswer> resolve_chain(std::span<const std::uint8_t> m, std::span<const
     if (cname == nullptr) break;
     auto target_end = skip_name(m, cname->data_at);
     if (!target_end) return tl::unexpected(target_end.error());
-    if (*target_end != cname->data_at + cname->data_len) return fail(Errc::malformed, "DNS CNAME data is not one name");
+    if (*target_end != cname->data_at + cname->data_len) return fail(Errc::malformed, kMalformed);
     ttl = std::min(ttl, cname->ttl);
     current = cname->data_at;
   }
@@ -232,21 +236,20 @@ Result<std::size_t> build_dns_query(std::uint16_t id, std::string_view name, std
 
 Result<DnsAnswer> parse_dns_response(std::span<const std::uint8_t> m, std::uint16_t id,
                                      std::string_view name) noexcept {
-  if (m.size() < header_size) return fail(Errc::truncated, "DNS response shorter than its header");
+  if (m.size() < header_size) return fail(Errc::truncated, kMalformed);
   const std::uint16_t flags = wire::get16(m, 2);
-  if (wire::get16(m, 0) != id) return fail(Errc::protocol_violation, "DNS response for another query id");
-  if ((flags & flag_qr) == 0 || (flags & opcode_mask) != 0)
-    return fail(Errc::protocol_violation, "DNS message is not a response to a standard query");
-  if (wire::get16(m, 4) != 1) return fail(Errc::protocol_violation, "DNS response does not echo one question");
+  if (wire::get16(m, 0) != id) return fail(Errc::protocol_violation, kNotOurs);
+  if ((flags & flag_qr) == 0 || (flags & opcode_mask) != 0) return fail(Errc::protocol_violation, kNotOurs);
+  if (wire::get16(m, 4) != 1) return fail(Errc::protocol_violation, kNotOurs);
   if (!name_matches(m, header_size, name)) {
     if (auto bad = skip_name(m, header_size); !bad) return tl::unexpected(bad.error());
-    return fail(Errc::protocol_violation, "DNS response is for another name");
+    return fail(Errc::protocol_violation, kNotOurs);
   }
   auto qend = skip_name(m, header_size);
   if (!qend) return tl::unexpected(qend.error());
-  if (m.size() - *qend < 4) return fail(Errc::truncated, "DNS question cut short");
+  if (m.size() - *qend < 4) return fail(Errc::truncated, kMalformed);
   if (wire::get16(m, *qend) != type_a || wire::get16(m, *qend + 2) != class_in)
-    return fail(Errc::protocol_violation, "DNS response is for another question type");
+    return fail(Errc::protocol_violation, kNotOurs);
 
   // Every record of every section must be complete: a cut message is refused even if its answers survived.
   const std::size_t total = std::size_t{wire::get16(m, 6)} + wire::get16(m, 8) + wire::get16(m, 10);

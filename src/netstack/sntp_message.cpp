@@ -7,6 +7,8 @@
 namespace picohub::netstack {
 namespace {
 
+constexpr const char* kNotOurs = "SNTP reply is not an answer to our request";
+
 constexpr std::size_t stratum_at = 1, reference_id_at = 12, originate_at = 24, receive_at = 32, transmit_at = 40;
 constexpr std::uint8_t client_v4 = (4 << 3) | 3;  // LI 0, VN 4, mode 3
 constexpr std::uint8_t mode_server = 4;
@@ -40,10 +42,8 @@ Result<std::size_t> build_sntp_request(std::uint64_t transmit_timestamp, std::sp
 
 Result<SntpReply> parse_sntp_reply(std::span<const std::uint8_t> m, std::uint64_t our_transmit) noexcept {
   if (m.size() < sntp_message_size) return fail(Errc::truncated, "SNTP reply shorter than 48 bytes");
-  if ((m[0] & 0x07) != mode_server)
-    return fail(Errc::protocol_violation, "SNTP reply is not from a server (mode != 4)");
-  if (get64(m, originate_at) != our_transmit)
-    return fail(Errc::protocol_violation, "SNTP reply does not answer our request (originate mismatch)");
+  if ((m[0] & 0x07) != mode_server) return fail(Errc::protocol_violation, kNotOurs);
+  if (get64(m, originate_at) != our_transmit) return fail(Errc::protocol_violation, kNotOurs);
   SntpReply reply;
   reply.stratum = m[stratum_at];
   reply.receive_timestamp = get64(m, receive_at);

@@ -23,8 +23,7 @@ Result<void> EntropyDrbg::seed(platform::Entropy& source, std::string_view perso
                                        personalisation.size());
   if (rc != 0) {
     source_ = nullptr;
-    return fail(Errc::crypto_failure,
-                "cannot seed the TLS random generator: the entropy source failed its health tests (TLS stays off)");
+    return fail(Errc::crypto_failure, "the entropy source failed its health tests: TLS stays off");
   }
   return {};
 }

@@ -15,6 +15,11 @@
 namespace picohub::tls {
 namespace {
 
+// Shared sentences: a caller's mistake (no host name, no configuration, a shortened retry) and two states.
+constexpr const char* kSetupError = "TLS session misused (no server name, no configuration or a shortened retry)";
+constexpr const char* kUnchecked = "the server's certificate chain could not be checked";
+constexpr const char* kNotOpen = "TLS connection is not open";
+
 // mbedTLS's network error codes (net_sockets.h, which the board build does not have): our bio reports with them.
 constexpr int err_net_send_failed = -0x004E;
 constexpr int err_net_recv_failed = -0x004C;
@@ -28,13 +33,13 @@ const char* handshake_message(int rc) noexcept {
     case MBEDTLS_ERR_SSL_DECODE_ERROR:
     case MBEDTLS_ERR_SSL_UNEXPECTED_MESSAGE:
     case MBEDTLS_ERR_SSL_UNEXPECTED_RECORD:
-      return "the server did not answer in TLS: is this the TLS port (8883) and not plain MQTT (1883)?";
+      return "the server did not answer in TLS: is this a TLS port (8883, not 1883)?";
     case MBEDTLS_ERR_SSL_HANDSHAKE_FAILURE:
     case MBEDTLS_ERR_SSL_BAD_PROTOCOL_VERSION:
-      return "no common TLS version or cipher suite with the server (we offer TLS 1.2 with ECDHE-RSA AES-GCM, "
-             "plus TLS 1.3 and AES-CBC on the host)";
+      return "no TLS version or cipher suite in common with the server (the board offers TLS 1.2 ECDHE-RSA "
+             "AES-GCM)";
     case MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE: return "the server aborted the TLS handshake with a fatal alert";
-    case MBEDTLS_ERR_SSL_ALLOC_FAILED: return "out of TLS memory (the mbedTLS arena is too small for this handshake)";
+    case MBEDTLS_ERR_SSL_ALLOC_FAILED: return "out of TLS memory (the arena is too small)";
     default: return "TLS handshake failed";
   }
 }
@@ -43,18 +48,14 @@ const char* handshake_message(int rc) noexcept {
 
 const char* verify_failure_message(std::uint32_t flags) noexcept {
   if (flags & MBEDTLS_X509_BADCERT_NOT_TRUSTED)
-    return "server certificate is not trusted (not signed by a CA in the trust store): pass --ca FILE with the "
-           "hub's CA";
-  if (flags & MBEDTLS_X509_BADCERT_EXPIRED)
-    return "server certificate has expired (or this machine's clock is wrong): renew the certificate or fix the clock";
-  if (flags & MBEDTLS_X509_BADCERT_FUTURE)
-    return "server certificate is not valid yet (or this machine's clock is wrong): fix the clock";
+    return "server certificate is not trusted: pass --ca FILE with the hub's CA";
+  if (flags & MBEDTLS_X509_BADCERT_EXPIRED) return "server certificate has expired (or the clock is wrong)";
+  if (flags & MBEDTLS_X509_BADCERT_FUTURE) return "server certificate is not valid yet (or the clock is wrong)";
   if (flags & MBEDTLS_X509_BADCERT_CN_MISMATCH)
-    return "server certificate does not match the host name: connect with a name listed in the certificate "
-           "(CN/subjectAltName)";
+    return "server certificate does not match the host name (CN/subjectAltName)";
   if (flags & MBEDTLS_X509_BADCERT_REVOKED) return "server certificate has been revoked";
   if (flags & (MBEDTLS_X509_BADCERT_BAD_KEY | MBEDTLS_X509_BADCERT_BAD_MD | MBEDTLS_X509_BADCERT_BAD_PK))
-    return "server certificate uses a key or signature algorithm that is not accepted";
+    return "server certificate uses a key or signature algorithm not accepted";
   return "server certificate did not verify";
 }
 
@@ -105,18 +106,12 @@ tl::unexpected<Error> Session::fail_with(FailureStage stage, int rc, std::uint32
 Result<bool> Session::start_handshake() {
   const bool has_name = options_.server_name != nullptr && options_.server_name[0] != '\0';
   if (!has_name && !options_.allow_missing_server_name)
-    return fail_with(FailureStage::setup, 0, 0,
-                     Error{Errc::invalid_argument, "TLS needs the server's host name to verify its certificate"});
-  if (config_ == nullptr)
-    return fail_with(FailureStage::setup, 0, 0,
-                     Error{Errc::invalid_argument,
-                           "TLS configuration not set up (TlsContext::init / "
-                           "setup_client_config first)"});
+    return fail_with(FailureStage::setup, 0, 0, Error{Errc::invalid_argument, kSetupError});
+  if (config_ == nullptr) return fail_with(FailureStage::setup, 0, 0, Error{Errc::invalid_argument, kSetupError});
   if (!unix_time_known())
     return fail_with(FailureStage::setup, 0, 0,
                      Error{Errc::tls_failure,
-                           "the time is not known yet (no SNTP answer): TLS waits for it, "
-                           "certificate dates cannot be checked without it"});
+                           "the time is not known yet (no SNTP answer): TLS needs it to check certificate dates"});
   // A chain remembered for this host: mbedTLS parses it but leaves the checks to after_certificate().
   std::int64_t now = 0;
   const bool verifying_config = config_->MBEDTLS_PRIVATE(authmode) == MBEDTLS_SSL_VERIFY_REQUIRED;
@@ -136,8 +131,8 @@ Result<bool> Session::start_handshake() {
   if (rc != 0)
     return fail_with(
         FailureStage::setup, rc, 0,
-        Error{Errc::tls_failure, rc == MBEDTLS_ERR_SSL_ALLOC_FAILED ? "cannot set up the TLS session: out of TLS memory"
-                                                                    : "cannot set up the TLS session"});
+        Error{Errc::tls_failure,
+              rc == MBEDTLS_ERR_SSL_ALLOC_FAILED ? "out of TLS memory (the arena is too small)" : kSetupError});
   mbedtls_ssl_set_bio(&storage_.ssl, this, &Session::bio_send, &Session::bio_recv, nullptr);
   state_ = State::handshake;
   wants_ = net::Wait::none;
@@ -148,7 +143,7 @@ Result<bool> Session::poll_connect() {
   switch (state_) {
     case State::open: return true;
     case State::failed: return tl::unexpected(error_);
-    case State::closed: return fail(Errc::not_connected, "TLS connection closed");
+    case State::closed: return fail(Errc::not_connected, kNotOpen);
     case State::inner_connect: {
       auto ready = inner_.poll_connect();
       if (!ready) {
@@ -175,8 +170,7 @@ Result<bool> Session::poll_connect() {
   // Fail closed: with mbedTLS's verification off, a handshake whose chain this session never checked is refused.
   if (chain_check_ == ChainCheck::cache_pending) {
     storage_.chain_cache.forget();
-    return fail_with(FailureStage::handshake, 0, 0,
-                     Error{Errc::certificate_invalid, "the server's certificate chain was never checked"});
+    return fail_with(FailureStage::handshake, 0, 0, Error{Errc::certificate_invalid, kUnchecked});
   }
   // The server proved it holds the leaf's key (ServerKeyExchange) and the handshake is done: a chain verified
   // in full in it may now shorten the next one.
@@ -230,8 +224,7 @@ Result<bool> Session::after_certificate() {
   if (!readable) {
     if (chain_check_ == ChainCheck::mbedtls) return false;  // mbedTLS verified it; there is just nothing to remember
     storage_.chain_cache.forget();
-    return fail_with(FailureStage::handshake, 0, 0,
-                     Error{Errc::certificate_invalid, "the server's certificate message could not be checked"});
+    return fail_with(FailureStage::handshake, 0, 0, Error{Errc::certificate_invalid, kUnchecked});
   }
   const std::span<const std::uint8_t> list(msg + 7, length - 7);
   chain_digest_ = chain_digest(list);
@@ -290,7 +283,7 @@ Result<bool> Session::fail_handshake(int rc) {
     return fail_with(FailureStage::handshake, rc, 0,
                      Error{Errc::tls_failure,
                            "the server closed the connection during the TLS handshake: is this a TLS port (8883, not "
-                           "1883) and does the server accept TLS 1.2 with ECDHE-RSA suites?"});
+                           "1883) with TLS 1.2 ECDHE-RSA?"});
   return fail_with(FailureStage::handshake, rc, 0, Error{Errc::tls_failure, handshake_message(rc)});
 }
 
@@ -308,7 +301,7 @@ tl::unexpected<Error> Session::fail_record(int rc) {
 Result<std::size_t> Session::read(std::span<std::uint8_t> out) {
   if (state_ != State::open) {
     if (state_ == State::failed) return tl::unexpected(error_);
-    return fail(Errc::not_connected, "read on a TLS connection that is not open");
+    return fail(Errc::not_connected, kNotOpen);
   }
   if (out.empty()) return std::size_t{0};
   for (;;) {
@@ -327,7 +320,7 @@ Result<std::size_t> Session::read(std::span<std::uint8_t> out) {
 Result<std::size_t> Session::write(std::span<const std::uint8_t> data) {
   if (state_ != State::open) {
     if (state_ == State::failed) return tl::unexpected(error_);
-    return fail(Errc::not_connected, "write on a TLS connection that is not open");
+    return fail(Errc::not_connected, kNotOpen);
   }
   if (data.empty()) return std::size_t{0};
   // Everything offered goes into ONE record (mbedTLS cuts it at the record limit: MBEDTLS_SSL_OUT_CONTENT_LEN,
@@ -338,8 +331,7 @@ Result<std::size_t> Session::write(std::span<const std::uint8_t> data) {
   std::size_t length = std::min(data.size(), max_io);
   if (unsent_record_length_ != 0) {
     if (data.size() < unsent_record_length_)
-      return fail_with(FailureStage::record, 0, 0,
-                       Error{Errc::invalid_argument, "TLS write retried with fewer bytes than the unsent record"});
+      return fail_with(FailureStage::record, 0, 0, Error{Errc::invalid_argument, kSetupError});
     length = unsent_record_length_;
   }
   const int rc = mbedtls_ssl_write(&storage_.ssl, data.data(), length);

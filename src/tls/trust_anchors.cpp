@@ -9,6 +9,8 @@
 namespace picohub::tls {
 namespace {
 
+constexpr const char* kBadCa = "the provisioned CA does not parse (PEM needs its terminating NUL): re-provision it";
+
 bool looks_like_pem(std::span<const std::uint8_t> data) noexcept {
   const std::string_view text(reinterpret_cast<const char*>(data.data()), data.size());
   return text.find("-----BEGIN") != std::string_view::npos;
@@ -60,17 +62,15 @@ Result<void> load_trust_anchors(mbedtls_x509_crt& chain, std::span<const net::Tr
                                 std::span<const std::uint8_t> provisioned_ca) noexcept {
   for (const net::TrustedRootDer& root : builtin) {
     const int rc = mbedtls_x509_crt_parse_der(&chain, root.der.data(), root.der.size());
-    if (rc != 0)
-      return fail(Errc::certificate_invalid, "a built-in root certificate does not parse (or TLS memory ran out)");
+    if (rc != 0) return fail(Errc::certificate_invalid, "a built-in root certificate does not parse");
   }
   if (provisioned_ca.empty()) return {};
-  if (looks_like_pem(provisioned_ca) && provisioned_ca.back() != 0)
-    return fail(Errc::certificate_invalid, "the provisioned CA is PEM without its terminating NUL: re-provision it");
+  if (looks_like_pem(provisioned_ca) && provisioned_ca.back() != 0) return fail(Errc::certificate_invalid, kBadCa);
   const std::string_view text(reinterpret_cast<const char*>(provisioned_ca.data()), provisioned_ca.size());
   const int rc = looks_like_pem(provisioned_ca)
                      ? parse_pem(chain, text)
                      : mbedtls_x509_crt_parse_der(&chain, provisioned_ca.data(), provisioned_ca.size());
-  if (rc != 0) return fail(Errc::certificate_invalid, "the provisioned CA certificate does not parse: re-provision it");
+  if (rc != 0) return fail(Errc::certificate_invalid, kBadCa);
   return {};
 }
 

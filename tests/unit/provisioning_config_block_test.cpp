@@ -311,8 +311,7 @@ TEST(ConfigBlock, EncoderRefusesBadValues) {
   c = full_config({});
   c.model_id = "urn:not-a-dtmi";
   EXPECT_EQ(refused(c), ConfigFault::model_id_invalid);
-  EXPECT_EQ(message(*check_config(c)),
-            "Plug and Play model id (14 bytes) is not a DTMI such as dtmi:picohub:W5100sEvbPico;1");
+  EXPECT_EQ(message(*check_config(c)), "Plug and Play model id (14 bytes) is not a DTMI (dtmi:...;1)");
   c = full_config({});
   c.telemetry_queue = 0;
   EXPECT_EQ(refused(c), ConfigFault::telemetry_queue_out_of_range);

@@ -4,6 +4,9 @@
 
 namespace picohub::w5100s {
 namespace {
+// Shared sentences: the driver's caller got the order or the sizes wrong; the chip did not finish a command.
+constexpr const char* kMisuse = "W5100S driver used out of order or with bad socket buffer sizes";
+constexpr const char* kStuck = "W5100S did not finish a command (reset, socket command or open)";
 
 // The chip updates a 16-bit counter within a bus cycle; disagreeing reads this many times means garbage.
 constexpr int max_stable_reads = 8;
@@ -59,7 +62,7 @@ void Chip::begin_reset(std::uint64_t now_ms) noexcept {
 Result<bool> Chip::poll_reset(std::uint64_t now_ms) noexcept {
   const std::uint64_t elapsed = now_ms - phase_since_ms_;
   switch (phase_) {
-    case Phase::idle: return fail(Errc::invalid_argument, "W5100S reset polled before begin_reset()");
+    case Phase::idle: return fail(Errc::invalid_argument, kMisuse);
     case Phase::reset_low:
       // Strictly greater: at millisecond resolution this guarantees at least low_ms of real time.
       if (elapsed <= timing_.low_ms) return false;
@@ -72,7 +75,7 @@ Result<bool> Chip::poll_reset(std::uint64_t now_ms) noexcept {
       version_read_ = read8(reg::VERSIONR);
       if (version_read_ != reg::expected_version) {
         phase_ = Phase::failed;
-        return fail(Errc::io_failure, "W5100S not responding (VERSIONR is not 0x51): check the SPI wiring and RSTn");
+        return fail(Errc::io_failure, "W5100S not responding (VERSIONR is not 0x51)");
       }
       write8(reg::MR, reg::mr_reset);
       phase_ = Phase::soft_reset;
@@ -85,14 +88,14 @@ Result<bool> Chip::poll_reset(std::uint64_t now_ms) noexcept {
       }
       if (elapsed > timing_.soft_reset_ms) {
         phase_ = Phase::failed;
-        failure_ = "W5100S software reset did not complete (MR.RST stayed set)";
+        failure_ = kStuck;
         return fail(Errc::timeout, failure_);
       }
       return false;
     case Phase::ready: return true;
     case Phase::failed: break;
   }
-  return fail(Errc::io_failure, "W5100S reset failed; call begin_reset() to retry");
+  return fail(Errc::io_failure, "W5100S reset failed");
 }
 
 std::size_t Chip::describe_reset_failure(std::span<char> out) const noexcept {
@@ -107,7 +110,7 @@ std::size_t Chip::describe_reset_failure(std::span<char> out) const noexcept {
 }
 
 Result<void> Chip::configure(const ChipConfig& config) noexcept {
-  if (!ready()) return fail(Errc::invalid_argument, "W5100S configured before its reset completed");
+  if (!ready()) return fail(Errc::invalid_argument, kMisuse);
   if (auto ok = set_buffer_sizes(config.buffers); !ok) return ok;
   set_retry(config.retry);
   set_network(config.network);
@@ -115,8 +118,7 @@ Result<void> Chip::configure(const ChipConfig& config) noexcept {
 }
 
 Result<void> Chip::set_buffer_sizes(const BufferSizes& sizes) noexcept {
-  if (!sizes_valid(sizes.tx_kib) || !sizes_valid(sizes.rx_kib))
-    return fail(Errc::invalid_argument, "W5100S socket buffers must be 1, 2, 4 or 8 KiB each, at most 8 KiB in total");
+  if (!sizes_valid(sizes.tx_kib) || !sizes_valid(sizes.rx_kib)) return fail(Errc::invalid_argument, kMisuse);
   write8(reg::TMSR, size_register(sizes.tx_kib));
   write8(reg::RMSR, size_register(sizes.rx_kib));
   remember_buffer_sizes(sizes);
@@ -225,7 +227,7 @@ Result<void> Chip::socket_command(int socket, std::uint8_t command) noexcept {
   for (int i = 0; i < max_command_polls; ++i) {
     if (read8(cr) == 0) return {};
   }
-  return fail(Errc::io_failure, "W5100S did not accept a socket command (Sn_CR stayed set)");
+  return fail(Errc::io_failure, kStuck);
 }
 
 Result<void> Chip::open_socket(int socket, std::uint8_t mode, std::uint16_t local_port,
@@ -237,7 +239,7 @@ Result<void> Chip::open_socket(int socket, std::uint8_t mode, std::uint16_t loca
   if (auto ok = socket_command(socket, reg::cmd_open); !ok) return ok;
   if (socket_status(socket) == expected_status) return {};
   (void)socket_command(socket, reg::cmd_close);
-  return fail(Errc::io_failure, "W5100S socket did not open (Sn_SR did not reach the expected state)");
+  return fail(Errc::io_failure, kStuck);
 }
 
 std::uint16_t Chip::tx_base(int socket) const noexcept {

@@ -16,7 +16,7 @@ Result<void> TcpSocket::connect(const Ipv4& ip, std::uint16_t port, std::uint16_
   const bool any = ip == Ipv4{0, 0, 0, 0};
   const bool broadcast = ip == Ipv4{255, 255, 255, 255};
   if (any || broadcast || port == 0 || local_port == 0)
-    return fail(Errc::invalid_argument, "TCP connect needs a unicast IPv4 address and non-zero ports");
+    return fail(Errc::invalid_argument, "TCP connect needs an IPv4 address and ports");
   send_in_flight_ = false;
   if (auto ok = chip_.open_socket(socket_, reg::mode_tcp, local_port, reg::sock_init); !ok) return ok;
   chip_.write(Chip::socket_register(socket_, reg::Sn_DIPR), ip);
@@ -34,7 +34,7 @@ Result<bool> TcpSocket::poll_connect() noexcept {
   if (interrupts & reg::ir_timeout) {
     chip_.clear_socket_interrupts(socket_, reg::ir_timeout);
     (void)chip_.socket_command(socket_, reg::cmd_close);
-    return fail(Errc::timeout, "TCP connect timed out: no answer from the peer (check the address, gateway, network)");
+    return fail(Errc::timeout, "TCP connect timed out: no answer (check the address and gateway)");
   }
   if (status == reg::sock_closed)
     return fail(Errc::connect_failed, "TCP connect refused by the peer (reset): check the host and port");
@@ -107,7 +107,7 @@ void TcpSocket::disconnect() noexcept {
 Error TcpSocket::closed_error(std::uint8_t interrupts) noexcept {
   if (interrupts & reg::ir_timeout) {
     chip_.clear_socket_interrupts(socket_, reg::ir_timeout);
-    return Error{Errc::timeout, "TCP connection timed out: the peer stopped acknowledging (network or link down?)"};
+    return Error{Errc::timeout, "TCP connection timed out: the peer stopped acknowledging"};
   }
   if (chip_.socket_status(socket_) == reg::sock_close_wait)
     return Error{Errc::connection_closed, "the peer closed the TCP connection"};

@@ -34,7 +34,7 @@ Result<T> W5100sTcpTransport::failed(const Error& error) noexcept {
 
 Result<void> W5100sTcpTransport::start_connect(const Ipv4& ip, std::uint16_t port, std::uint16_t local_port) noexcept {
   describe_peer(ip, port);
-  if (!chip_.ready()) return failed<void>({Errc::not_connected, "W5100S is not initialised (reset it first)"});
+  if (!chip_.ready()) return failed<void>({Errc::not_connected, "W5100S is not ready"});
   if (!chip_.link_up()) return failed<void>({Errc::not_connected, "Ethernet link is down: check the cable"});
   if (local_port == 0) {
     local_port = next_local_port_;

@@ -37,8 +37,8 @@ Result<std::size_t> UdpSocket::send_to(const Endpoint& to, std::span<const std::
   if (to.port == 0 || to.ip == Ipv4{0, 0, 0, 0})
     return fail(Errc::invalid_argument, "UDP destination is 0.0.0.0 or port 0");
   if (payload.size() > max_udp_payload || payload.size() > chip_.tx_size(socket_))
-    return fail(Errc::too_large, "UDP datagram larger than one Ethernet frame or the socket's TX buffer");
-  if (!previous_send_done()) return fail(Errc::would_block, "previous UDP datagram still being sent");
+    return fail(Errc::too_large, "UDP datagram too large");
+  if (!previous_send_done()) return fail(Errc::would_block, "UDP transmit buffer full");
   if (tx_free(chip_, socket_) < payload.size()) return fail(Errc::would_block, "UDP transmit buffer full");
   chip_.write(Chip::socket_register(socket_, reg::Sn_DIPR), to.ip);
   chip_.write16(Chip::socket_register(socket_, reg::Sn_DPORT), to.port);
@@ -79,7 +79,7 @@ Result<Datagram> UdpSocket::drop_everything(std::uint16_t received) noexcept {
   RxCursor cursor(chip_, socket_);
   cursor.skip(received);
   if (auto ok = cursor.release(); !ok) return tl::unexpected(ok.error());
-  return fail(Errc::malformed, "W5100S UDP receive framing is inconsistent: dropped the received data");
+  return fail(Errc::malformed, "W5100S UDP receive framing is inconsistent");
 }
 
 }  // namespace picohub::w5100s
