@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
+#include <type_traits>
 
 namespace picohub::firmware {
 
@@ -20,10 +21,30 @@ class ConsoleLine {
     }
     return *this;
   }
+  // Every integer goes through one 64-bit to_chars (base 10) or the hex loop: one formatter in the image, not
+  // one per integer type and base.
   template <class Int>
   ConsoleLine& number(Int value, int base = 10) noexcept {
-    auto [end, ec] = std::to_chars(buffer_ + size_, buffer_ + capacity, value, base);
+    if (base == 16) return hex(static_cast<std::uint32_t>(value));
+    const auto bits = static_cast<std::uint64_t>(value);
+    if constexpr (std::is_signed_v<Int>) {
+      if (value < 0) {
+        *this << "-";
+        return decimal(std::uint64_t{0} - bits);
+      }
+    }
+    return decimal(bits);
+  }
+  ConsoleLine& decimal(std::uint64_t value) noexcept {
+    auto [end, ec] = std::to_chars(buffer_ + size_, buffer_ + capacity, value);
     if (ec == std::errc{}) size_ = static_cast<std::size_t>(end - buffer_);
+    return *this;
+  }
+  // Lower-case hex without leading zeros, like to_chars(..., 16).
+  ConsoleLine& hex(std::uint32_t value) noexcept {
+    int shift = 28;
+    while (shift > 0 && (value >> shift) == 0) shift -= 4;
+    for (; shift >= 0; shift -= 4) *this << std::string_view(&"0123456789abcdef"[(value >> shift) & 15u], 1);
     return *this;
   }
   // `milli` / 1000 with one decimal, e.g. 27143 -> "27.1", -512 -> "-0.5".

@@ -46,6 +46,10 @@ struct LongLine {
   std::string_view view() const noexcept { return {text.data(), size}; }
 };
 
+// How a maker fixes a configuration the board cannot use (one text for both lines that say it).
+constexpr std::string_view reprovision_command =
+    "picohub board uf2 --connection-string \"HostName=...;DeviceId=...;SharedAccessKey=...\" -o board.uf2";
+
 }  // namespace
 
 std::optional<provisioning::DeviceConfig> load_config(std::span<const std::uint8_t> flash,
@@ -55,8 +59,7 @@ std::optional<provisioning::DeviceConfig> load_config(std::span<const std::uint8
   std::array<char, 200> why{};
   LongLine line;
   line << "config error: " << provisioning::describe(config.error(), why)
-       << ". Not connecting. Re-provision the board: picohub board uf2 --connection-string "
-          "\"HostName=...;DeviceId=...;SharedAccessKey=...\" -o board.uf2, then flash board.uf2";
+       << ". Not connecting. Re-provision the board: " << reprovision_command << ", then flash board.uf2";
   console.write_line(line.view());
   return std::nullopt;
 }
@@ -102,9 +105,9 @@ bool FirmwareApp::configure_identity(const provisioning::DeviceConfig& config) n
     line << "config: the connection string cannot be used: "
          << (identity ? "it has no SharedAccessKey" : identity.error().what);
     ports_.console.write_line(line.text());
-    ports_.console.write_line(
-        "  make a new image: picohub board uf2 --connection-string \"HostName=...;DeviceId=...;"
-        "SharedAccessKey=...\" -o board.uf2");
+    ConsoleLine remedy;
+    remedy << "  make a new image: " << reprovision_command;
+    ports_.console.write_line(remedy.text());
     return false;
   }
   identity_ = *identity;

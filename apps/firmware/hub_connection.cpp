@@ -63,7 +63,7 @@ Result<void> HubConnection::set_endpoint(std::string_view endpoint) noexcept {
     port_ = static_cast<std::uint16_t>(value);
   }
   if (host.empty() || host.size() >= host_.size())
-    return fail(Errc::invalid_argument, "the hub's host name is empty or longer than 127 characters");
+    return fail(Errc::invalid_argument, "the hub's host name is empty or over 127 characters");
   std::copy(host.begin(), host.end(), host_.begin());
   host_[host.size()] = '\0';
   host_length_ = host.size();
@@ -75,8 +75,7 @@ void HubConnection::start(std::uint64_t now_ms) noexcept {
     // The entropy source's failure is latched until a restart passes the start-up test again: retrying
     // connections would only repeat it. The network stages keep running (and show the board is alive).
     console_.write_line(
-        "not connecting to the hub: TLS is blocked (see the entropy line); restart the board to "
-        "test the source again");
+        "not connecting to the hub: TLS is blocked (see the entropy line); restart the board to retest");
     return;
   }
   supervisor_.start(now_ms);
@@ -134,7 +133,7 @@ void HubConnection::run_supervisor(std::uint64_t now_ms) noexcept {
         network_.request_time_resync(now_ms);
         break;
       case device::SupervisorAction::give_up:  // the board policy never gives up; say so if it ever does
-        console_.write_line("connection supervisor gave up; restart the board to try again");
+        console_.write_line("connection supervisor gave up; restart the board");
         return;
     }
   }

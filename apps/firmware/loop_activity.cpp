@@ -12,16 +12,16 @@ const char* describe(LoopActivity activity) noexcept {
   switch (activity) {
     case LoopActivity::status_led: return "the status LED step";
     case LoopActivity::heartbeat: return "the heartbeat report";
-    case LoopActivity::network_chip: return "the W5100S reset and check";
-    case LoopActivity::network_link: return "the wait for the Ethernet link";
+    case LoopActivity::network_chip: return "the W5100S reset";
+    case LoopActivity::network_link: return "the Ethernet link wait";
     case LoopActivity::network_dhcp: return "DHCP";
-    case LoopActivity::network_sntp: return "SNTP time sync";
-    case LoopActivity::hub_waiting: return "the wait before a hub connection attempt";
-    case LoopActivity::hub_dns: return "the DNS lookup of the hub";
+    case LoopActivity::network_sntp: return "SNTP";
+    case LoopActivity::hub_waiting: return "the wait for a hub attempt";
+    case LoopActivity::hub_dns: return "the hub's DNS lookup";
     case LoopActivity::hub_tls_handshake: return "the TLS handshake with the hub";
-    case LoopActivity::hub_mqtt_connect: return "the MQTT CONNECT to the hub";
-    case LoopActivity::hub_session: return "the hub session (telemetry, C2D, keep-alive)";
-    case LoopActivity::sleeping: return "the main loop's sleep between steps";
+    case LoopActivity::hub_mqtt_connect: return "the MQTT CONNECT";
+    case LoopActivity::hub_session: return "the hub session";
+    case LoopActivity::sleeping: return "the main loop's sleep";
     case LoopActivity::dps_registration: return "the DPS registration";
   }
   return "an unknown step";

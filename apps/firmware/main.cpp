@@ -49,7 +49,7 @@ class OnDieTemperature final : public device::Sensor {
   explicit OnDieTemperature(Board& board) noexcept : board_(board) {}
   Result<device::SensorReading> read() override {
     auto reading = board_.temperature();
-    if (!reading || !reading->plausible) return fail(Errc::io_failure, "the on-die temperature reading is implausible");
+    if (!reading || !reading->plausible) return fail(Errc::io_failure, "temperature reading implausible");
     device::SensorReading out;
     out.temperature_centi = reading->millicelsius / 10;
     return out;
@@ -145,7 +145,7 @@ class BoardControl final : public device::DeviceControl {
   }
   bool request_reboot() override {
     reboot_at_ms_ = board_.clock().now_ms();
-    console_.write_line("reboot requested by a direct method: restarting once the answer is sent");
+    console_.write_line("reboot requested by a direct method: restarting after the answer");
     return true;
   }
   // Restarts (through the watchdog) when a reboot was asked for and its answer is out.
@@ -206,7 +206,7 @@ void print_boot_report(Board& board, platform::EntropyHealth health) noexcept {
   ConsoleLine entropy;
   entropy << "entropy: ROSC start-up health test (";
   entropy.number(platform::entropy_params::startup_samples) << " samples): " << platform::describe(health);
-  if (health != platform::EntropyHealth::ok) entropy << "; TLS is blocked until it passes, everything else continues";
+  if (health != platform::EntropyHealth::ok) entropy << "; TLS is blocked until it passes";
   entropy << "\r\n";
   board.console_write(entropy.text());
 
@@ -241,7 +241,7 @@ int main() {
     app.start(board.clock().now_ms());
   } else {
     led.show_config_error();
-    if (config) console.write_line("not connecting: fix the configuration above; the board keeps running");
+    if (config) console.write_line("not connecting: fix the configuration above");
   }
 
   std::array<LoopTask*, 3> tasks{&led, &heartbeat, &app_task};

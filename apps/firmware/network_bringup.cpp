@@ -178,7 +178,7 @@ void NetworkBringup::poll_link(std::uint64_t now_ms) noexcept {
     return;
   }
   if (now_ms >= next_note_ms_) {
-    say(now_ms - stage_since_ms_ < still_waiting_ms ? "waiting for the Ethernet link (is the cable plugged in?)"
+    say(now_ms - stage_since_ms_ < still_waiting_ms ? "waiting for the Ethernet link (cable plugged in?)"
                                                     : "still no Ethernet link; waiting");
     next_note_ms_ = now_ms + still_waiting_ms;
   }
@@ -195,7 +195,7 @@ void NetworkBringup::on_link_up(std::uint64_t now_ms) noexcept {
     dhcp_.start_static(*options_.static_lease, now_ms);
   } else {
     if (auto r = dhcp_socket_.open(68); !r) {
-      lose_network("cannot open the DHCP socket", now_ms);
+      lose_network("cannot open a UDP socket", now_ms);
       return;
     }
     say("DHCP: asking for an address");
@@ -210,12 +210,12 @@ void NetworkBringup::poll_dhcp(std::uint64_t now_ms) noexcept {
     switch (*event) {
       case netstack::DhcpEvent::lease_acquired: on_address(now_ms); break;
       case netstack::DhcpEvent::lease_renewed: break;
-      case netstack::DhcpEvent::nak_received: say("DHCP: the server refused our request (NAK); starting over"); break;
+      case netstack::DhcpEvent::nak_received: say("DHCP: NAK from the server; starting over"); break;
       case netstack::DhcpEvent::lease_lost: lose_network("DHCP lease lost", now_ms); return;
     }
   }
   if (stage_ == NetworkStage::addressing && now_ms >= next_note_ms_) {
-    say("DHCP: no lease yet (is a DHCP server on this network?); still asking");
+    say("DHCP: no lease yet (is there a DHCP server?); still asking");
     next_note_ms_ = now_ms + still_waiting_ms;
   }
 }
@@ -246,7 +246,7 @@ void NetworkBringup::start_time_sync(std::uint64_t now_ms) noexcept {
   const netstack::DhcpLease& lease = *dhcp_.lease();
   (void)dns_socket_.open(dns_local_port);
   if (auto r = sntp_socket_.open(sntp_local_port); !r) {
-    lose_network("cannot open the SNTP socket", now_ms);
+    lose_network("cannot open a UDP socket", now_ms);
     return;
   }
   if (lease.ntp_count > 0) {
@@ -257,7 +257,7 @@ void NetworkBringup::start_time_sync(std::uint64_t now_ms) noexcept {
     return;
   }
   if (lease.dns_count == 0) {
-    say("SNTP: the network names no time server and no DNS server; cannot set the clock (TLS and SAS need it)");
+    say("SNTP: no time server and no DNS server from the network; TLS and SAS need the clock");
     return;
   }
   ConsoleLine line;
@@ -329,7 +329,7 @@ void NetworkBringup::resolve(std::string_view name, std::uint64_t now_ms) noexce
 
 void NetworkBringup::lose_network(const char* why, std::uint64_t now_ms) noexcept {
   ConsoleLine line;
-  line << why << "; the hub connection starts over once the network is back";
+  line << why << "; the hub connection restarts when the network is back";
   say(line.text());
   ++epoch_;
   dhcp_.stop();

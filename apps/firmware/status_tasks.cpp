@@ -26,11 +26,11 @@ void print_temperature(Board& board) noexcept {
   ConsoleLine line;
   const auto reading = board.temperature();
   if (!reading) {
-    line << "temperature: no reading (the ADC did not finish a conversion)\r\n";
+    line << "temperature: no reading (ADC conversion did not finish)\r\n";
   } else if (!reading->plausible) {
     line << "temperature: implausible reading ";
     line.milli_one_decimal(reading->millicelsius) << " C (ADC raw ";
-    line.number(reading->raw) << "): sensor input not connected? reporting it as unavailable\r\n";
+    line.number(reading->raw) << "): reported as unavailable\r\n";
   } else {
     line << "temperature: ";
     line.milli_one_decimal(reading->millicelsius) << " C (ADC raw ";
