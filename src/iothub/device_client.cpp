@@ -193,9 +193,8 @@ std::optional<DeviceEvent> DeviceClient::on_subscribed(const mqtt::Subscribed& s
   for (const std::uint8_t code : s.granted) refused = refused || code == mqtt::suback_failure;
   if (refused) {
     state_ = DeviceClientState::failed;
-    return ConnectionLost{
-        Error{Errc::protocol_violation, c2d_in_subscribe_ ? kSubscriptionRefused : kSubscriptionRefused},
-        ConnectionLost::Cause::subscription_refused};
+    return ConnectionLost{Error{Errc::protocol_violation, kSubscriptionRefused},
+                          ConnectionLost::Cause::subscription_refused};
   }
   if (state_ == DeviceClientState::subscribing) state_ = DeviceClientState::ready;
   // Subscribed to desired patches first, then GET: no patch falls between the document and the subscription.
