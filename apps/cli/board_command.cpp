@@ -53,6 +53,8 @@ struct BoardUf2Options {
   std::string dps_group_key;
   std::string dps_host{prov::dps_default_endpoint};
   int dps_port = 8883;
+  bool websocket = false;   // MQTT over WebSockets (wss) to the hub, for networks that block 8883
+  int websocket_port = -1;  // -1: not given (prov::default_websocket_port)
   std::string static_ip;
   std::string mac;
   std::string firmware;
@@ -241,6 +243,26 @@ struct Prepared {
   std::vector<std::uint8_t> firmware;
 };
 
+// The host a WebSocket connection goes to: the endpoint without its port (that port is MQTT's, not HTTPS's).
+std::string websocket_host(std::string_view endpoint) { return std::string(endpoint.substr(0, endpoint.rfind(':'))); }
+
+// --websocket[-port]: MQTT over WebSockets to the hub; DPS registration stays on MQTT over TLS.
+Checked<void> fill_websocket(const BoardUf2Options& o, prov::DeviceConfig& config) {
+  if (!o.websocket) {
+    if (o.websocket_port != -1) return refuse(exit_usage, "--websocket-port needs --websocket");
+    return {};
+  }
+  if (!o.dps_scope.empty())
+    return refuse(exit_usage,
+                  "--websocket carries the hub connection of a --connection-string; DPS registration (--dps-scope) "
+                  "goes over MQTT on 8883 on the board: drop one of them");
+  if (o.websocket_port != -1 && (o.websocket_port < 1 || o.websocket_port > 65535))
+    return refuse(exit_usage, "--websocket-port is a number from 1 to 65535 (the hub's HTTPS port, 443)");
+  config.websocket_port = static_cast<std::uint16_t>(o.websocket_port == -1 ? prov::default_websocket_port
+                                                                            : o.websocket_port);
+  return {};
+}
+
 // What it wrote, and the warning that the file is a secret.
 void print_summary(const BoardUf2Options& o, const Prepared& p, std::size_t uf2_size) {
   std::printf("picohub board uf2: wrote %s (%zu bytes: %zu UF2 blocks, family 0xE48BFF56)\n", o.output.c_str(),
@@ -259,6 +281,9 @@ void print_summary(const BoardUf2Options& o, const Prepared& p, std::size_t uf2_
     std::printf("  device     %.*s on %.*s\n", static_cast<int>(p.identity.device_id.size()),
                 p.identity.device_id.data(), static_cast<int>(p.identity.endpoint_host().size()),
                 p.identity.endpoint_host().data());
+  if (p.config.websocket_port != 0)
+    std::printf("  transport  MQTT over WebSockets: wss://%s:%u/$iothub/websocket, subprotocol mqtt\n",
+                websocket_host(p.identity.endpoint_host()).c_str(), unsigned{p.config.websocket_port});
   std::printf("  MAC        %s%s\n", colon_hex(p.config.mac).c_str(),
               o.mac.empty() ? " (locally administered, derived from the device id)" : "");
   std::printf("  interval   %u ms\n", p.config.telemetry_interval_ms);
@@ -327,7 +352,7 @@ Checked<void> fill_config(const BoardUf2Options& o, Prepared& p) {
     p.ca = std::move(*ca);
   }
   p.config.extra_ca = p.ca;
-  return {};
+  return fill_websocket(o, p.config);
 }
 
 // --dps-*: the enrollment's settings, each checked with a message that names the option.
@@ -413,6 +438,10 @@ void print_config(const prov::DeviceConfig& c) {
                 static_cast<int>(c.dps.endpoint.empty() ? prov::dps_default_endpoint.size() : c.dps.endpoint.size()),
                 c.dps.endpoint.empty() ? prov::dps_default_endpoint.data() : c.dps.endpoint.data(),
                 c.dps.group_key_derived ? "group-derived" : "individual");
+  if (c.websocket_port != 0 && id)
+    std::printf("  transport  MQTT over WebSockets: wss://%s:%u/$iothub/websocket, subprotocol mqtt\n",
+                websocket_host(id->endpoint_host()).c_str(), unsigned{c.websocket_port});
+  else std::printf("  transport  MQTT over TLS\n");
   std::printf("  MAC        %s\n  interval   %u ms\n", colon_hex(c.mac).c_str(), c.telemetry_interval_ms);
   std::printf("  SAS token  %u s lifetime%s\n", c.sas_ttl_s, c.format_version < 2 ? " (format 1: the default)" : "");
   if (!c.model_id.empty()) std::printf("  model      %.*s\n", static_cast<int>(c.model_id.size()), c.model_id.data());
@@ -474,6 +503,11 @@ PICOHUB_COMMAND(60, [](CLI::App& root, int& exit_code) {
   uf2->add_option("--dps-host", options->dps_host, "DPS: the endpoint's host name (a local hub's, for tests)")
       ->capture_default_str();
   uf2->add_option("--dps-port", options->dps_port, "DPS: the endpoint's MQTT-over-TLS port")->capture_default_str();
+  uf2->add_flag("--websocket", options->websocket,
+                "MQTT over WebSockets (wss://<hub>:443/$iothub/websocket) for networks that block 8883; the "
+                "connection string's port, if any, is not used");
+  uf2->add_option("--websocket-port", options->websocket_port,
+                  "With --websocket: the hub's HTTPS port (default 443; a local hub's --service-port)");
   uf2->add_option("--ca", options->ca_file, "Also trust this CA (PEM or DER, up to 8 KiB), e.g. a local hub's ca.crt");
   uf2->add_option("--interval", options->interval, "Time between telemetry messages (5s, 1500ms, 2m; at least 1s)")
       ->capture_default_str();

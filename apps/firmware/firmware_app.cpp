@@ -152,6 +152,7 @@ bool FirmwareApp::configure(const provisioning::DeviceConfig& config) noexcept {
                HubTls{tls_ready_ ? &tls_config_ : nullptr, &tls_session_}, ports_.console,
                static_cast<device::DeviceEventSink&>(*this), network_options.random);
   if (dps_) hub_->use_dps(*dps_, identity_.host_name, *this);
+  if (config.websocket_port != 0) hub_->use_websocket(config.websocket_port, ws_entropy_);
   if (auto r = hub_->set_endpoint(identity_.endpoint_host()); !r) {
     ConsoleLine bad;
     bad << "config: " << r.error().what;

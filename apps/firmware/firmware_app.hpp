@@ -18,6 +18,7 @@
 
 #include "device/pump.hpp"
 #include "device/tutorial_app.hpp"
+#include "drbg_entropy.hpp"
 #include "drivers/w5100s/chip.hpp"
 #include "hub_connection.hpp"
 #include "iothub/connection_string.hpp"
@@ -96,6 +97,7 @@ class FirmwareApp final : private device::DeviceEventSink, private DpsAssignment
 
   // TLS: configuration, trust anchors and random generator shared by every session; one session's state.
   tls::EntropyDrbg drbg_;
+  DrbgEntropy ws_entropy_{drbg_};  // WebSocket key and masks
   mbedtls_x509_crt trust_anchors_;
   mbedtls_ssl_config tls_config_;
   tls::SessionStorage tls_session_{};

@@ -49,6 +49,11 @@ void HubConnection::use_dps(iothub::DpsClient& dps, std::string_view dps_endpoin
   dps_listener_ = &listener;
 }
 
+void HubConnection::use_websocket(std::uint16_t port, platform::Entropy& entropy) noexcept {
+  ws_port_ = port;
+  ws_entropy_ = &entropy;
+}
+
 Result<void> HubConnection::set_endpoint(std::string_view endpoint) noexcept {
   hub_endpoint_ = endpoint;
   std::string_view host = endpoint;
@@ -67,6 +72,7 @@ Result<void> HubConnection::set_endpoint(std::string_view endpoint) noexcept {
   std::copy(host.begin(), host.end(), host_.begin());
   host_[host.size()] = '\0';
   host_length_ = host.size();
+  if (ws_port_ != 0) port_ = ws_port_;
   return {};
 }
 
@@ -100,6 +106,7 @@ void HubConnection::poll(std::uint64_t now_ms) noexcept {
       break;
     case HubPhase::resolving: poll_resolving(now_ms); break;
     case HubPhase::handshaking: poll_handshake(now_ms); break;
+    case HubPhase::upgrading: poll_upgrade(now_ms); break;
     case HubPhase::registering: poll_registration(now_ms); break;
     case HubPhase::mqtt_connecting:
     case HubPhase::up:
@@ -114,7 +121,8 @@ std::uint64_t HubConnection::next_deadline_ms() const noexcept {
   if (phase_ == HubPhase::wait_network || phase_ == HubPhase::resolving) {
     deadline = std::min(deadline, network_.next_deadline_ms());
   }
-  if (phase_ == HubPhase::mqtt_connecting || phase_ == HubPhase::up || phase_ == HubPhase::closing) {
+  if (phase_ == HubPhase::upgrading || phase_ == HubPhase::mqtt_connecting || phase_ == HubPhase::up ||
+      phase_ == HubPhase::closing) {
     // The W5100S has no socket to sleep on: come back often enough to take what arrived.
     deadline = std::min({deadline, client_.next_deadline_ms(), clock_.now_ms() + 20});
   }
@@ -161,7 +169,8 @@ void HubConnection::poll_resolving(std::uint64_t now_ms) noexcept {
   line << "connecting to " << std::string_view(host_.data(), host_length_) << ":";
   line.number(port_) << " (";
   std::array<char, netstack::ipv4_text_capacity> ip{};
-  line << std::string_view(ip.data(), netstack::format_ipv4(address, ip)) << "), TLS 1.2";
+  line << std::string_view(ip.data(), netstack::format_ipv4(address, ip))
+       << (ws_port_ != 0 ? "), TLS 1.2, MQTT over WebSockets" : "), TLS 1.2");
   console_.write_line(line.text());
   // A random local port so a reboot does not reuse the 4-tuple of a connection the hub still remembers.
   const auto local_port = static_cast<std::uint16_t>(49'152 + random_() % 16'000);
@@ -204,6 +213,36 @@ void HubConnection::poll_handshake(std::uint64_t now_ms) noexcept {
     progress_ = true;
     return;
   }
+  if (ws_port_ != 0) {
+    ws_.emplace(*session_, *ws_entropy_,
+                websocket::UpgradeTarget{
+                    {host_.data(), host_length_}, port_, websocket::kIotHubPath, websocket::kMqttSubprotocol},
+                ws_buffer_);
+    phase_ = HubPhase::upgrading;
+    progress_ = true;
+    return;
+  }
+  start_mqtt(now_ms);
+}
+
+// The GET with Upgrade: websocket, then the server's 101; a refusal names what the server answered.
+void HubConnection::poll_upgrade(std::uint64_t now_ms) noexcept {
+  auto r = ws_->poll_connect();
+  if (!r) {
+    // A line of its own (the loss line that follows is too short to hold it): what failed and what the server said.
+    ConsoleLine why;
+    why << "WebSocket upgrade to /$iothub/websocket failed: " << r.error().what;
+    if (const auto said = ws_->last_error_detail(); said.starts_with("HTTP/")) why << "; server said " << said;
+    console_.write_line(why.text());
+    lost(device::LossReason::protocol_error, "WebSocket upgrade", now_ms);
+    return;
+  }
+  if (!*r) return;
+  console_.write_line("WebSocket: upgraded at /$iothub/websocket");
+  start_mqtt(now_ms);
+}
+
+void HubConnection::start_mqtt(std::uint64_t now_ms) noexcept {
   if (auto c = client_.connect(now_ms, unix_now(now_ms)); !c) {
     if (c.error().code == Errc::auth_refused) {
       console_.write_line(c.error().what);
@@ -221,12 +260,12 @@ void HubConnection::poll_session(std::uint64_t now_ms) noexcept {
   if (phase_ == HubPhase::closing) {
     // The DISCONNECT goes out; the hub answers everything sent before it (PUBACKs of telemetry in flight) and then
     // closes, which ends the supervisor's closing state (or its renewal_drain_ms does).
-    const device::PumpReport report = pump_.step(*session_, client_, events_, now_ms, unix_now(now_ms));
+    const device::PumpReport report = pump_.step(link(), client_, events_, now_ms, unix_now(now_ms));
     progress_ = report.progress;
     if (report.lost || report.refused) supervisor_.on_lost(device::LossReason::server_closed, now_ms, random_());
     return;
   }
-  const device::PumpReport report = pump_.step(*session_, client_, events_, now_ms, unix_now(now_ms));
+  const device::PumpReport report = pump_.step(link(), client_, events_, now_ms, unix_now(now_ms));
   progress_ = report.progress;
   if (report.refused) {
     // CONNACK 3 (server unavailable) is the hub's trouble, not ours: a loss with back-off, not a refusal.
@@ -334,6 +373,7 @@ void HubConnection::on_dps_event(const iothub::DpsEvent& event) {
 }
 
 void HubConnection::close_transport() noexcept {
+  ws_.reset();  // no close frame: TLS's close_notify below ends the connection for the server
   if (session_) {
     session_->close();
     session_.reset();

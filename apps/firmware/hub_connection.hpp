@@ -21,15 +21,18 @@
 #include "network_bringup.hpp"
 #include "platform/clock.hpp"
 #include "tls/session.hpp"
+#include "websocket/websocket_transport.hpp"
 
 namespace picohub::firmware {
 
-// registering: connected to DPS (its own TLS connection), waiting for the assignment.
+// registering: connected to DPS (its own TLS connection), waiting for the assignment. upgrading: TLS is up and
+// the WebSocket upgrade to /$iothub/websocket is under way (MQTT over WebSockets only).
 enum class HubPhase : std::uint8_t {
   idle,
   wait_network,
   resolving,
   handshaking,
+  upgrading,
   registering,
   mqtt_connecting,
   up,
@@ -68,6 +71,11 @@ class HubConnection final : private device::DpsEventSink {
   // supervisor as the hub's. Once assigned, reconnects go to the assigned hub.
   void use_dps(iothub::DpsClient& dps, std::string_view dps_endpoint, DpsAssignmentListener& listener) noexcept;
 
+  // MQTT over WebSockets to the hub: wss://host:port/$iothub/websocket, subprotocol mqtt, on `port` whatever port
+  // the endpoint names (that one is MQTT's). `entropy` makes the upgrade key and the frame masks. Call before
+  // set_endpoint().
+  void use_websocket(std::uint16_t port, platform::Entropy& entropy) noexcept;
+
   void start(std::uint64_t now_ms) noexcept;
   void poll(std::uint64_t now_ms) noexcept;
   std::uint64_t next_deadline_ms() const noexcept;
@@ -83,6 +91,10 @@ class HubConnection final : private device::DpsEventSink {
   void begin_attempt() noexcept;
   void poll_resolving(std::uint64_t now_ms) noexcept;
   void poll_handshake(std::uint64_t now_ms) noexcept;
+  void poll_upgrade(std::uint64_t now_ms) noexcept;
+  void start_mqtt(std::uint64_t now_ms) noexcept;
+  // What the MQTT session talks through: the WebSocket over TLS, or TLS itself.
+  net::Transport& link() noexcept { return ws_ ? static_cast<net::Transport&>(*ws_) : *session_; }
   void poll_session(std::uint64_t now_ms) noexcept;
   void poll_registration(std::uint64_t now_ms) noexcept;
   void on_dps_event(const iothub::DpsEvent& event) override;
@@ -106,6 +118,11 @@ class HubConnection final : private device::DpsEventSink {
   device::Pump pump_;
   w5100s::W5100sTcpTransport tcp_;
   std::optional<tls::Session> session_;
+  // The upgrade request and answer, then each outgoing frame (a payload of up to 498 bytes per frame).
+  std::array<std::uint8_t, 512> ws_buffer_{};
+  std::optional<websocket::WebSocketTransport> ws_;
+  platform::Entropy* ws_entropy_ = nullptr;
+  std::uint16_t ws_port_ = 0;  // 0: MQTT over TLS
 
   std::array<char, 128> host_{};  // NUL-terminated: TLS sends it as SNI and checks the certificate against it
   std::size_t host_length_ = 0;

@@ -55,6 +55,7 @@ LoopActivity app_activity(const NetworkBringup* network, const HubConnection* hu
     case HubPhase::resolving: return LoopActivity::hub_dns;
     case HubPhase::handshaking: return LoopActivity::hub_tls_handshake;
     case HubPhase::registering: return LoopActivity::dps_registration;
+    case HubPhase::upgrading:
     case HubPhase::mqtt_connecting: return LoopActivity::hub_mqtt_connect;
     case HubPhase::up:
     case HubPhase::closing: return LoopActivity::hub_session;

@@ -22,6 +22,7 @@ enum Tag : std::uint8_t {
   tag_dps_registration_id = 10,
   tag_dps_key = 11,
   tag_dps_endpoint = 12,
+  tag_websocket = 13,
 };
 constexpr std::size_t record_header_size = 3;
 constexpr std::size_t static_ip_size = 16;
@@ -214,6 +215,11 @@ std::optional<ConfigProblem> take_record(std::uint8_t tag, std::span<const std::
       config.dps.key_base64 = text_of(value.subspan(1));
       return std::nullopt;
     case tag_dps_endpoint: config.dps.endpoint = text_of(value); return std::nullopt;
+    case tag_websocket:
+      if (auto bad = need(2)) return bad;
+      config.websocket_port = static_cast<std::uint16_t>(read_u16(value.data()));
+      if (config.websocket_port == 0) return ConfigProblem{ConfigFault::websocket_invalid, 0, 0, "port 0"};
+      return std::nullopt;
     default: return std::nullopt;  // a later picohub's optional record
   }
 }
@@ -241,6 +247,8 @@ std::optional<ConfigProblem> check_config(const DeviceConfig& config) noexcept {
     return ConfigProblem{ConfigFault::model_id_invalid, static_cast<std::uint32_t>(config.model_id.size())};
   if (config.telemetry_queue < 1 || config.telemetry_queue > max_telemetry_queue)
     return ConfigProblem{ConfigFault::telemetry_queue_out_of_range, config.telemetry_queue, max_telemetry_queue};
+  if (config.websocket_port != 0 && !config.dps.id_scope.empty())
+    return ConfigProblem{ConfigFault::websocket_invalid, 0, 0, "DPS registers over 8883; use a connection string"};
   if (config.static_ip) return check_static_ip(*config.static_ip);
   return std::nullopt;
 }
@@ -257,6 +265,7 @@ std::size_t config_block_size(const DeviceConfig& config) noexcept {
   if (config.static_ip) size += record_header_size + static_ip_size;
   if (!config.model_id.empty()) size += record_header_size + config.model_id.size();
   if (config.telemetry_queue != default_telemetry_queue) size += record_header_size + 2;
+  if (config.websocket_port != 0) size += record_header_size + 2;
   return size;
 }
 
@@ -288,6 +297,11 @@ ConfigResult<std::size_t> encode_config_block(const DeviceConfig& config, std::s
     std::uint8_t queue[2];
     write_u16(queue, config.telemetry_queue);
     p = put_record(p, tag_telemetry_queue, queue);
+  }
+  if (config.websocket_port != 0) {
+    std::uint8_t port[2];
+    write_u16(port, config.websocket_port);
+    p = put_record(p, tag_websocket, port);
   }
   if (!config.extra_ca.empty()) put_record(p, tag_extra_ca, config.extra_ca);
 

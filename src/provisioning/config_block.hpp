@@ -21,6 +21,8 @@
 //    11 DPS key: kind u8 (0 individual, 1 derived from a group } connects to the hub it assigns (an older
 //       key) | the device's key in base64                      } firmware refuses the block: no record 1)
 //    12 DPS endpoint "host[:port]" (UTF-8)                     optional (absent: the global endpoint, 8883)
+//    13 MQTT over WebSockets: u16 port (wss://host:port/$iothub/ optional (absent: MQTT over TLS on 8883; an
+//       websocket, subprotocol mqtt; not with DPS)              older firmware skips it and uses 8883)
 //   Unknown tags are skipped, so a later picohub can add optional records without a version bump; anything an
 //   older firmware must not ignore bumps the format version, which older firmware refuses by name. Format 2
 //   added the token lifetime: a format-1 firmware would silently sign 60-minute tokens where the user asked for
@@ -63,6 +65,8 @@ inline constexpr std::uint32_t max_sas_ttl_s = 24u * 60 * 60;
 // Readings held in RAM while the hub is unreachable (about 100 bytes each; the firmware reserves the maximum).
 inline constexpr std::uint16_t default_telemetry_queue = 16;
 inline constexpr std::uint16_t max_telemetry_queue = 32;
+// MQTT over WebSockets (for networks that block 8883): IoT Hub serves it on the HTTPS port.
+inline constexpr std::uint16_t default_websocket_port = 443;
 
 using MacAddress = platform::MacAddress;
 using Ipv4Address = platform::Ipv4Octets;
@@ -98,6 +102,7 @@ struct DeviceConfig {
   std::string_view model_id{};                              // empty: no Plug and Play model announced
   std::uint16_t telemetry_queue = default_telemetry_queue;  // readings held while offline (oldest dropped)
   DpsSettings dps{};                                        // id_scope set: register first (no connection string)
+  std::uint16_t websocket_port = 0;                         // 0: MQTT over TLS; else over WebSockets to this port
   std::uint16_t format_version = config_format_version;     // decode: the block's; encode: ignored (writes ours)
 };
 

@@ -7,6 +7,10 @@ namespace picohub::websocket {
 
 namespace {
 
+// One sentence for every frame a client must refuse (masked, reserved bits, text, bad fragmentation or length,
+// data after close): the connection ends the same way whichever it was.
+constexpr const char* kBreaksRfc = "the server's WebSocket frames break RFC 6455 (mask, bits, opcode or length)";
+
 bool is_control(Opcode op) noexcept { return (static_cast<std::uint8_t>(op) & 0x08) != 0; }
 
 // Header length once its first two bytes are known (servers never mask, so no mask key).
@@ -59,8 +63,8 @@ Result<void> FrameReader::take_header(std::span<const std::uint8_t> input, std::
 
 Result<void> FrameReader::check_header() noexcept {
   const std::uint8_t first = header_[0], second = header_[1];
-  if ((first & 0x70) != 0) return fail(Errc::protocol_violation, "WebSocket frame with reserved bits set");
-  if ((second & 0x80) != 0) return fail(Errc::protocol_violation, "the server sent a masked WebSocket frame");
+  if ((first & 0x70) != 0) return fail(Errc::protocol_violation, kBreaksRfc);
+  if ((second & 0x80) != 0) return fail(Errc::protocol_violation, kBreaksRfc);
   fin_ = (first & 0x80) != 0;
   opcode_ = static_cast<Opcode>(first & 0x0F);
   std::uint64_t length = second & 0x7F;
@@ -68,27 +72,23 @@ Result<void> FrameReader::check_header() noexcept {
     length = 0;
     for (std::size_t i = 2; i < header_have_; ++i) length = (length << 8) | header_[i];
     const std::uint64_t smallest = header_have_ == 4 ? 126 : 0x10000;
-    if (length < smallest || (length >> 63) != 0)
-      return fail(Errc::protocol_violation, "WebSocket frame length not in its shortest form");
+    if (length < smallest || (length >> 63) != 0) return fail(Errc::protocol_violation, kBreaksRfc);
   }
   switch (opcode_) {
     case Opcode::binary:
-      if (in_message_) return fail(Errc::protocol_violation, "new WebSocket message inside a fragmented one");
+      if (in_message_) return fail(Errc::protocol_violation, kBreaksRfc);
       message_bytes_ = 0;
       break;
     case Opcode::continuation:
-      if (!in_message_) return fail(Errc::protocol_violation, "WebSocket continuation frame without a message");
+      if (!in_message_) return fail(Errc::protocol_violation, kBreaksRfc);
       break;
     case Opcode::close:
     case Opcode::ping:
     case Opcode::pong:
-      if (!fin_ || length > kMaxControlPayload)
-        return fail(Errc::protocol_violation, "fragmented or oversized WebSocket control frame");
-      if (opcode_ == Opcode::close && length == 1)
-        return fail(Errc::protocol_violation, "WebSocket close frame with a one-byte payload");
+      if (!fin_ || length > kMaxControlPayload) return fail(Errc::protocol_violation, kBreaksRfc);
+      if (opcode_ == Opcode::close && length == 1) return fail(Errc::protocol_violation, kBreaksRfc);
       break;
-    case Opcode::text: return fail(Errc::protocol_violation, "WebSocket text frame: MQTT travels in binary frames");
-    default: return fail(Errc::protocol_violation, "WebSocket frame with an unknown opcode");
+    default: return fail(Errc::protocol_violation, kBreaksRfc);  // text (MQTT travels in binary) or unknown
   }
   if (!is_control(opcode_)) {
     if (length > max_message_ - message_bytes_) return fail(Errc::too_large, "WebSocket message over the size limit");
@@ -119,7 +119,7 @@ Result<FrameEvent> FrameReader::finish_control(std::size_t consumed) noexcept {
 }
 
 Result<FrameEvent> FrameReader::next(std::span<const std::uint8_t> input) noexcept {
-  if (finished_) return fail(Errc::protocol_violation, "WebSocket data after the connection was closed");
+  if (finished_) return fail(Errc::protocol_violation, kBreaksRfc);
   std::size_t used = 0;
   if (!in_payload_) {
     if (auto r = take_header(input, used); !r) return refuse(r.error().code, r.error().what);

@@ -1,16 +1,18 @@
 #include "websocket/handshake.hpp"
 
-#include <mbedtls/base64.h>
-
 #include <algorithm>
-#include <cstring>
 
 #include "common/bounded_writer.hpp"
+#include "iothub/base64.hpp"
 #include "websocket/sha1.hpp"
 
 namespace picohub::websocket {
 
 namespace {
+
+// Whatever part of a 101 answer is wrong, the server (or a proxy) did not take the upgrade as asked: one sentence.
+constexpr const char* kBadUpgrade =
+    "the server's 101 answer is not the upgrade asked for (Upgrade, Connection, Accept, subprotocol or extensions)";
 
 constexpr std::string_view kGuid = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";  // RFC 6455 §1.3
 
@@ -72,32 +74,26 @@ Result<HandshakeKey> make_key(platform::Entropy& entropy) {
   std::uint8_t nonce[16];
   if (auto r = entropy.fill(nonce); !r) return tl::unexpected(r.error());
   HandshakeKey key;
-  std::size_t written = 0;
-  if (mbedtls_base64_encode(reinterpret_cast<unsigned char*>(key.text), sizeof key.text, &written, nonce,
-                            sizeof nonce) != 0 ||
-      written != kKeyChars)
-    return fail(Errc::crypto_failure, "cannot encode the WebSocket key");
+  auto text = iothub::base64_encode(nonce, key.text);  // ours: the board's mbedTLS has no base64
+  if (!text || text->size() != kKeyChars) return fail(Errc::crypto_failure, "cannot encode the WebSocket key");
   return key;
 }
 
 Result<std::string_view> accept_value(std::string_view key, std::span<char> out) {
-  if (out.size() < kAcceptChars) return fail(Errc::too_large, "WebSocket accept buffer too small");
+  if (out.size() < kAcceptChars) return fail(Errc::too_large, "cannot encode the WebSocket key");
   Sha1 sha;  // ours: the board's mbedTLS has no SHA-1 (websocket/sha1.hpp)
   sha.update({reinterpret_cast<const std::uint8_t*>(key.data()), key.size()});
   sha.update({reinterpret_cast<const std::uint8_t*>(kGuid.data()), kGuid.size()});
   const auto digest = sha.finish();
-  unsigned char text[kAcceptChars + 1];
-  std::size_t written = 0;
-  if (mbedtls_base64_encode(text, sizeof text, &written, digest.data(), digest.size()) != 0 || written != kAcceptChars)
-    return fail(Errc::crypto_failure, "cannot encode the WebSocket accept value");
-  std::memcpy(out.data(), text, kAcceptChars);
-  return std::string_view(out.data(), kAcceptChars);
+  auto text = iothub::base64_encode(digest, out.first(kAcceptChars));
+  if (!text || text->size() != kAcceptChars) return fail(Errc::crypto_failure, "cannot encode the WebSocket key");
+  return *text;
 }
 
 Result<std::size_t> write_upgrade_request(const UpgradeTarget& target, std::string_view key, std::span<char> out) {
   if (target.host.empty() || !printable(target.host) || target.path.empty() || target.path.front() != '/' ||
       !printable(target.path) || !printable(target.subprotocol) || !printable(key))
-    return fail(Errc::invalid_argument, "WebSocket host, path or subprotocol is not usable in a request");
+    return fail(Errc::invalid_argument, "WebSocket host, path or subprotocol has a space or control character");
   BoundedWriter w{out};
   w.text("GET ");
   w.text(target.path);
@@ -137,16 +133,13 @@ Result<std::size_t> check_upgrade_response(std::string_view response, std::strin
     return fail(Errc::protocol_violation, "the server did not switch to WebSocket (HTTP status is not 101)");
   const auto h = read_headers(response.substr(status.size() + 2, end + 2 - status.size() - 2));
   if (!equal_nocase(h.upgrade, "websocket") || !has_token(h.connection, "upgrade"))
-    return fail(Errc::protocol_violation, "the server's 101 response lacks Upgrade: websocket / Connection: Upgrade");
+    return fail(Errc::protocol_violation, kBadUpgrade);
   char expected[kAcceptChars];
   auto accept = accept_value(key, expected);
   if (!accept) return tl::unexpected(accept.error());
-  if (h.accept != *accept)
-    return fail(Errc::protocol_violation, "the server's Sec-WebSocket-Accept does not match the key sent");
-  if (!subprotocol.empty() && h.protocol != subprotocol)
-    return fail(Errc::protocol_violation, "the server did not accept the WebSocket subprotocol asked for");
-  if (!h.extensions.empty())
-    return fail(Errc::protocol_violation, "the server chose a WebSocket extension that was not offered");
+  if (h.accept != *accept) return fail(Errc::protocol_violation, kBadUpgrade);
+  if (!subprotocol.empty() && h.protocol != subprotocol) return fail(Errc::protocol_violation, kBadUpgrade);
+  if (!h.extensions.empty()) return fail(Errc::protocol_violation, kBadUpgrade);
   return end + 4;
 }
 

@@ -40,19 +40,20 @@ Result<bool> WebSocketTransport::poll_connect() {
     case State::reading_response: return read_response();
     case State::open: return true;
     case State::peer_closed:
-    case State::closed: return fail(Errc::connection_closed, "WebSocket connection closed");
+    case State::closed: return fail(Errc::connection_closed, "the server closed the WebSocket connection");
     case State::failed: break;
   }
-  return fail(Errc::not_connected, "WebSocket connection failed earlier");
+  return fail(Errc::not_connected, "WebSocket connection is not open");
 }
 
 Result<bool> WebSocketTransport::start_upgrade() {
   auto ready = inner_.poll_connect();
   if (!ready) return failed<bool>(ready.error());
   if (!*ready) return false;
-  if (buffer_.size() < 256) return failed<bool>(Error{Errc::invalid_argument, "WebSocket buffer under 256 bytes"});
+  if (buffer_.size() < 256)
+    return failed<bool>(Error{Errc::invalid_argument, "the WebSocket upgrade request does not fit its buffer"});
   auto key = make_key(entropy_);
-  if (!key) return failed<bool>(key.error(), "the entropy source refused to make a WebSocket key");
+  if (!key) return failed<bool>(key.error(), "the entropy source refused a WebSocket key or mask");
   key_ = *key;
   auto request = write_upgrade_request(target_, key_.view(),
                                        std::span<char>(reinterpret_cast<char*>(buffer_.data()), buffer_.size()));
@@ -142,7 +143,7 @@ Result<std::size_t> WebSocketTransport::write(std::span<const std::uint8_t> data
   if (out_begin_ != out_end_ || pong_owed_ || close_owed_) return fail(Errc::would_block, "WebSocket send pending");
   const std::size_t n = std::min(data.size(), buffer_.size() - kMaxHeaderBytes);
   if (auto r = queue_frame(Opcode::binary, data.first(n)); !r)
-    return failed<std::size_t>(r.error(), "the entropy source refused a WebSocket mask");
+    return failed<std::size_t>(r.error(), "the entropy source refused a WebSocket key or mask");
   if (auto r = flush(); !r) return failed<std::size_t>(r.error());
   return n;  // what flush() could not send yet goes out on the next write() or read()
 }

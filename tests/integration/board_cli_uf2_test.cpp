@@ -344,6 +344,52 @@ TEST_F(BoardUf2, RefusesIncompleteOrConflictingDpsOptionsWithExitTwo) {
   }
 }
 
+// --websocket: record 13 holds the HTTPS port (443 unless --websocket-port); the summary and inspect name the wss
+// URL; without it there is no record and inspect says MQTT over TLS.
+TEST_F(BoardUf2, WebSocketRecordLandsInTheBlockAndInspectShowsIt) {
+  CliRun run = uf2(fw_arg(), key_cs + ";GatewayHostName=localhost:8883");
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  auto config = written_config();
+  ASSERT_TRUE(config.has_value());
+  EXPECT_EQ(config->websocket_port, 0u);
+  EXPECT_NE(inspect().output.find("transport  MQTT over TLS\n"), std::string::npos);
+
+  run = uf2(fw_arg() + " --websocket", key_cs + ";GatewayHostName=localhost:8883");
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_NE(run.output.find("transport  MQTT over WebSockets: wss://localhost:443/$iothub/websocket, subprotocol mqtt"),
+            std::string::npos)
+      << run.output;
+  config = written_config();
+  ASSERT_TRUE(config.has_value());
+  EXPECT_EQ(config->websocket_port, 443u);
+
+  run = uf2(fw_arg() + " --websocket --websocket-port 8443");
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  config = written_config();
+  ASSERT_TRUE(config.has_value());
+  EXPECT_EQ(config->websocket_port, 8443u);
+  const CliRun shown = inspect();
+  EXPECT_NE(shown.output.find("transport  MQTT over WebSockets: wss://"), std::string::npos) << shown.output;
+  EXPECT_NE(shown.output.find(":8443/$iothub/websocket"), std::string::npos) << shown.output;
+}
+
+TEST_F(BoardUf2, RefusesWebSocketOptionsTheBoardCannotUseWithExitTwo) {
+  const Refused cases[] = {
+      {"port without --websocket", "--websocket-port 443", nullptr, "--websocket-port needs --websocket"},
+      {"port 0", "--websocket --websocket-port 0", nullptr, "--websocket-port is a number from 1 to 65535"},
+      {"port too big", "--websocket --websocket-port 65536", nullptr, "--websocket-port is a number from 1 to 65535"},
+      {"with DPS",
+       "--websocket --dps-scope 0ne1 --dps-registration-id d --dps-key AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",
+       "", "DPS registration (--dps-scope) goes over MQTT on 8883"},
+  };
+  for (const auto& c : cases) {
+    const CliRun run = uf2(fw_arg() + " " + c.args, c.cs ? c.cs : key_cs);
+    EXPECT_EQ(run.exit_code, 2) << c.why << "\n" << run.output;
+    EXPECT_NE(run.output.find(c.expect), std::string::npos) << c.why << "\n" << run.output;
+    EXPECT_FALSE(fs::exists(dir_ / "board.uf2")) << c.why << ": nothing is written when refused";
+  }
+}
+
 TEST_F(BoardUf2, RefusesAFirmwareWhoseBoot2CrcIsWrong) {
   auto broken = firmware_;
   broken[10] ^= 0x40;

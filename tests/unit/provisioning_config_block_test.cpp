@@ -399,6 +399,54 @@ TEST(ConfigBlock, DecoderRefusesAnUnknownDpsKeyKind) {
   EXPECT_EQ(message(decoded.error()), "DPS settings invalid: unknown key kind");
 }
 
+// Record 13: MQTT over WebSockets on a port; absent means MQTT over TLS. Not with DPS, never port 0.
+TEST(ConfigBlock, WebSocketPortRoundTripsAndIsCheckedWithAReason) {
+  DeviceConfig plain = full_config({});
+  const auto plain_block = encode(plain);
+  DeviceConfig ws = full_config({});
+  ws.websocket_port = 443;
+  const auto block = encode(ws);
+  EXPECT_EQ(block.size(), plain_block.size() + 3 + 2);
+  const auto decoded = decode_config_block(block);
+  ASSERT_TRUE(decoded.has_value()) << message(decoded.error());
+  EXPECT_EQ(decoded->websocket_port, 443u);
+  const auto decoded_plain = decode_config_block(plain_block);
+  ASSERT_TRUE(decoded_plain.has_value());
+  EXPECT_EQ(decoded_plain->websocket_port, 0u);
+
+  DeviceConfig with_dps = dps_config();
+  with_dps.websocket_port = 443;
+  const auto problem = check_config(with_dps);
+  ASSERT_TRUE(problem.has_value());
+  EXPECT_EQ(problem->fault, ConfigFault::websocket_invalid);
+  EXPECT_EQ(message(*problem), "MQTT over WebSockets cannot be used: DPS registers over 8883; use a connection string");
+}
+
+TEST(ConfigBlock, DecoderRefusesAWebSocketRecordWithPortZeroOrTheWrongLength) {
+  DeviceConfig ws = full_config({});
+  ws.websocket_port = 8443;
+  const auto rewrite = [](std::vector<std::uint8_t> block, auto change) {
+    for (std::size_t at = config_header_size; at < block.size();) {
+      const std::size_t length = static_cast<std::size_t>(block[at + 1] | block[at + 2] << 8);
+      if (block[at] == 13) change(block, at);
+      at += 3 + length;
+    }
+    const auto payload = std::span<const std::uint8_t>(block).subspan(config_header_size);
+    const std::uint32_t crc = crc32(payload, crc32(std::span<const std::uint8_t>(block).first(12)));
+    for (int i = 0; i < 4; ++i) block[12 + static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(crc >> (8 * i));
+    return block;
+  };
+  const auto zero = rewrite(encode(ws), [](auto& b, std::size_t at) { b[at + 3] = b[at + 4] = 0; });
+  const auto decoded = decode_config_block(zero);
+  ASSERT_FALSE(decoded.has_value());
+  EXPECT_EQ(message(decoded.error()), "MQTT over WebSockets cannot be used: port 0");
+  // A one-byte record (length 1, its second byte then read as the next record's tag) is a length error.
+  const auto short_record = rewrite(encode(ws), [](auto& b, std::size_t at) { b[at + 1] = 1; });
+  const auto bad = decode_config_block(short_record);
+  ASSERT_FALSE(bad.has_value());
+  EXPECT_EQ(bad.error().fault, ConfigFault::bad_record_length);
+}
+
 TEST(ConfigBlock, EncoderRefusesATooSmallBufferAndSaysHowBig) {
   const DeviceConfig config = full_config({});
   std::vector<std::uint8_t> out(config_block_size(config) - 1);
