@@ -74,7 +74,7 @@ cs3="HostName=localhost;DeviceId=dev1;SharedAccessSignature=$expired;GatewayHost
 set +e
 timeout 30 "$picohub" sim --connection-string "$cs3" --ca "$work/ca.crt" --count 1 > "$work/expired.txt" 2>&1; rc=$?
 set -e
-[[ $rc -eq 3 ]] && grep -q 'SharedAccessSignature in the connection string has expired' "$work/expired.txt" ||
+[[ $rc -eq 3 ]] && grep -q "connection string's SharedAccessSignature has expired" "$work/expired.txt" ||
   { cat "$work/expired.txt"; fail "expired SAS: expected exit 3 with the reason, got $rc"; }
 pass "an expired SharedAccessSignature gives exit 3 and says so"
 
