@@ -72,7 +72,7 @@ Result<void> HubConnection::set_endpoint(std::string_view endpoint) noexcept {
   std::copy(host.begin(), host.end(), host_.begin());
   host_[host.size()] = '\0';
   host_length_ = host.size();
-  if (ws_port_ != 0) port_ = ws_port_;
+  if (ws_port_ != 0 && !registering()) port_ = ws_port_;  // the hub's HTTPS port; DPS stays on its own
   return {};
 }
 
@@ -170,7 +170,7 @@ void HubConnection::poll_resolving(std::uint64_t now_ms) noexcept {
   line.number(port_) << " (";
   std::array<char, netstack::ipv4_text_capacity> ip{};
   line << std::string_view(ip.data(), netstack::format_ipv4(address, ip))
-       << (ws_port_ != 0 ? "), TLS 1.2, MQTT over WebSockets" : "), TLS 1.2");
+       << (ws_ready() ? "), TLS 1.2, MQTT over WebSockets" : "), TLS 1.2");
   console_.write_line(line.text());
   // A random local port so a reboot does not reuse the 4-tuple of a connection the hub still remembers.
   const auto local_port = static_cast<std::uint16_t>(49'152 + random_() % 16'000);
@@ -213,7 +213,7 @@ void HubConnection::poll_handshake(std::uint64_t now_ms) noexcept {
     progress_ = true;
     return;
   }
-  if (ws_port_ != 0) {
+  if (ws_ready()) {
     ws_.emplace(*session_, *ws_entropy_,
                 websocket::UpgradeTarget{
                     {host_.data(), host_length_}, port_, websocket::kIotHubPath, websocket::kMqttSubprotocol},

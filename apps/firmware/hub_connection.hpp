@@ -99,6 +99,8 @@ class HubConnection final : private device::DpsEventSink {
   void poll_registration(std::uint64_t now_ms) noexcept;
   void on_dps_event(const iothub::DpsEvent& event) override;
   bool registering() const noexcept { return dps_ != nullptr && dps_->state() != iothub::DpsClientState::assigned; }
+  // This attempt goes to the hub over WebSockets (never a DPS registration: the config refuses the pair).
+  bool ws_ready() const noexcept { return ws_port_ != 0 && !registering(); }
   void close_transport() noexcept;
   void lost(device::LossReason reason, std::string_view detail, std::uint64_t now_ms) noexcept;
   // `words`: the hub's refusal as a sentence that says what to check (iothub::describe_connack), if it sent one.
