@@ -2,12 +2,11 @@
 // send JSON telemetry, print each PUBACK, then wait for cloud-to-device messages and print them. Like the board it
 // follows the twin's desired telemetryInterval and answers the direct methods blink (a printed line), getStatus
 // and reboot (501: a simulator has nothing to reboot; restarting the process is the caller's business).
-#include <array>
 #include <atomic>
-#include <charconv>
 #include <csignal>
 #include <cstdio>
 #include <ctime>
+#include <deque>
 #include <memory>
 #include <random>
 #include <string>
@@ -17,13 +16,15 @@
 
 #include "command.hpp"
 #include "duration.hpp"
+#include "endpoint_text.hpp"
+#include "sim_provisioner.hpp"
 #include "device/tutorial_app.hpp"
 #include "device/tutorial_model.hpp"
 #include "iothub/connection_string.hpp"
 #include "iothub/device_client.hpp"
+#include "iothub/dps_client.hpp"
 #include "iothub/dtmi.hpp"
 #include "link/device_link.hpp"
-#include "link/dps_registration.hpp"
 #include "iothub/sas_token.hpp"
 #include "net/tls_context.hpp"
 
@@ -31,30 +32,6 @@ namespace picohub::cli {
 namespace {
 
 std::atomic<bool> interrupted{false};
-
-// "host" or "host:port" (IPv6 as "[::1]:port").
-bool split_endpoint(std::string_view text, std::string& host, std::uint16_t& port) {
-  port = 8883;
-  if (!text.empty() && text.front() == '[') {
-    const auto close = text.find(']');
-    if (close == std::string_view::npos) return false;
-    host = std::string(text.substr(1, close - 1));
-    text.remove_prefix(close + 1);
-    if (text.empty()) return true;
-    if (text.front() != ':') return false;
-    text.remove_prefix(1);
-  } else {
-    const auto colon = text.rfind(':');
-    host = std::string(text.substr(0, colon));
-    if (colon == std::string_view::npos) return !host.empty();
-    text.remove_prefix(colon + 1);
-  }
-  unsigned value = 0;
-  auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc{} || p != text.data() + text.size() || value == 0 || value > 65535) return false;
-  port = static_cast<std::uint16_t>(value);
-  return !host.empty();
-}
 
 std::string utc_text(std::uint64_t unix_seconds) {
   const std::time_t t = static_cast<std::time_t>(unix_seconds);
@@ -169,7 +146,23 @@ Result<void> throughput_step(device::TutorialApp& app, iothub::DeviceClient& cli
   return {};
 }
 
-int run_sim(const SimOptions& o) {
+// Where the MQTT connection goes for `identity` (host, port, WebSockets); false when the host[:port] is unusable.
+bool hub_endpoint(const iothub::ConnectionString& identity, const SimOptions& o, net::Endpoint& endpoint) {
+  if (!split_endpoint(identity.endpoint_host(), endpoint.host, endpoint.port)) return false;
+  if (o.websocket) {
+    // The MQTT port of a GatewayHostName is not the WebSocket one: 443 unless HostName itself names a port.
+    std::string ignored;
+    if (!split_endpoint(identity.host_name, ignored, endpoint.port) ||
+        identity.host_name.find(':') == std::string_view::npos)
+      endpoint.port = 443;
+    endpoint.websocket = true;
+  }
+  if (o.port != 0) endpoint.port = static_cast<std::uint16_t>(o.port);
+  return true;
+}
+
+// `dps`: the device was provisioned by DPS, and registers again when the assigned hub keeps refusing it.
+int run_sim(const SimOptions& o, SimProvisioner* dps = nullptr) {
   std::string offending;
   std::string_view offending_view;
   auto identity = iothub::parse_connection_string(o.connection_string, &offending_view);
@@ -210,20 +203,11 @@ int run_sim(const SimOptions& o) {
   }
 
   net::Endpoint endpoint;
-  if (!split_endpoint(identity->endpoint_host(), endpoint.host, endpoint.port)) {
+  if (!hub_endpoint(*identity, o, endpoint)) {
     std::fprintf(stderr, "picohub sim: cannot read host and port from '%.*s'\n",
                  static_cast<int>(identity->endpoint_host().size()), identity->endpoint_host().data());
     return exit_usage;
   }
-  if (o.websocket) {
-    // The MQTT port of a GatewayHostName is not the WebSocket one: 443 unless HostName itself names a port.
-    std::string ignored;
-    if (!split_endpoint(identity->host_name, ignored, endpoint.port) ||
-        identity->host_name.find(':') == std::string_view::npos)
-      endpoint.port = 443;
-    endpoint.websocket = true;
-  }
-  if (o.port != 0) endpoint.port = static_cast<std::uint16_t>(o.port);
   net::TlsContext tls;
   if (auto r = tls.init(); !r) {
     std::fprintf(stderr, "picohub sim: TLS setup failed: %s (%s)\n", r.error().what, tls.last_error_detail().c_str());
@@ -256,7 +240,25 @@ int run_sim(const SimOptions& o) {
   iothub::DeviceClient client(memory->view(), *identity, options);
   link::LinkOptions link_options;
   link_options.max_reconnect_attempts = o.retries;
+  link_options.provisioned = dps != nullptr;
   link::DeviceLink device_link(client, endpoint, link_options);
+  std::deque<std::string> reassigned;  // connection strings of later registrations: the client's identity views one
+  if (dps != nullptr) {
+    device_link.on_reprovision([&](std::string& detail) -> Result<net::Endpoint> {
+      auto text = dps->register_device(detail);
+      if (!text) return tl::unexpected(text.error());
+      reassigned.push_back(std::move(*text));
+      auto next_identity = iothub::parse_connection_string(reassigned.back());
+      net::Endpoint next = endpoint;  // the same TLS settings
+      if (!next_identity || !hub_endpoint(*next_identity, o, next))
+        return fail(Errc::malformed, "DPS assigned a hub that cannot be used");
+      client.set_identity(*next_identity);
+      std::printf("Connecting to %s:%u as device '%.*s'\n", next.host.c_str(), next.port,
+                  static_cast<int>(next_identity->device_id.size()), next_identity->device_id.data());
+      std::fflush(stdout);
+      return next;
+    });
+  }
 
   RandomSensor sensor;
   StdoutConsole console;
@@ -361,74 +363,30 @@ int run_sim(const SimOptions& o) {
   return result;
 }
 
-// --dps: registers (the key derived from the group key for --group), prints each step, and turns the assignment
-// into the device connection string run_sim uses: HostName=<assigned host>[;GatewayHostName=<host:port>].
+// --dps: registers (SimProvisioner prints each step), then runs the sim with the connection string DPS's
+// assignment makes; the same provisioner registers again if the assigned hub disowns the device.
 int run_sim_with_dps(SimOptions o) {
-  if (o.registration_id.empty() || o.dps_key.empty()) {
-    std::fprintf(stderr,
-                 "picohub sim: --dps needs --registration-id and --key (the enrollment's key, or the group "
-                 "key with --group)\n");
-    return exit_usage;
-  }
-  std::array<char, 64> derived{};
-  std::string key = o.dps_key;
-  if (o.dps_group) {
-    auto k = iothub::derive_device_key(o.dps_key, o.registration_id, derived);
-    if (!k) {
-      std::fprintf(stderr, "picohub sim: --key is not a usable base64 group key: %s\n", k.error().what);
-      return exit_usage;
+  SimProvisioner dps;
+  if (const int code = dps.setup(
+          DpsSettings{o.dps_host, o.dps_scope, o.registration_id, o.dps_key, o.dps_group, o.ca_file});
+      code != exit_ok)
+    return code;
+  std::string detail;
+  auto connection_string = dps.register_device(detail);
+  if (!connection_string) {
+    const Error& e = connection_string.error();
+    if (e.code == Errc::malformed) {  // an assignment we cannot use: DPS's fault, not the command line's
+      std::fprintf(stderr, "picohub sim: %s\n", detail.c_str());
+      return exit_failure;
     }
-    key = std::string(*k);
-  }
-  net::Endpoint endpoint;
-  if (!split_endpoint(o.dps_host, endpoint.host, endpoint.port)) {
-    std::fprintf(stderr, "picohub sim: cannot read host and port from --dps-host '%s'\n", o.dps_host.c_str());
-    return exit_usage;
-  }
-  net::TlsContext tls;
-  if (auto r = tls.init(); !r) {
-    std::fprintf(stderr, "picohub sim: TLS setup failed: %s (%s)\n", r.error().what, tls.last_error_detail().c_str());
-    return exit_network;
-  }
-  if (!o.ca_file.empty()) {
-    if (auto r = tls.add_ca_file(o.ca_file); !r) {
-      std::fprintf(stderr, "picohub sim: cannot use --ca %s: %s\n", o.ca_file.c_str(), r.error().what);
-      return exit_usage;
-    }
-  }
-  endpoint.tls = &tls;
-  std::printf("Registering with DPS at %s:%u (id scope %s, registration id %s, %s)\n", endpoint.host.c_str(),
-              endpoint.port, o.dps_scope.c_str(), o.registration_id.c_str(),
-              o.dps_group ? "group enrollment: key derived from the group key" : "individual enrollment");
-  std::fflush(stdout);
-  const iothub::DpsRegistration registration{o.dps_scope, o.registration_id, key, {}};
-  auto outcome = link::register_with_dps(endpoint, registration, iothub::DpsClientOptions{}, std::chrono::seconds(60),
-                                         [](const std::string& line) {
-                                           std::printf("  [DPS: %s]\n", line.c_str());
-                                           std::fflush(stdout);
-                                         });
-  if (!outcome.result) {
-    std::fprintf(stderr, "picohub sim: DPS registration failed: %s\n", outcome.result.error().what);
-    if (!outcome.detail.empty()) std::fprintf(stderr, "  detail: %s\n", outcome.detail.c_str());
-    if (outcome.result.error().code == Errc::certificate_invalid && o.ca_file.empty())
+    std::fprintf(stderr, "picohub sim: DPS registration failed: %s\n", e.what);
+    if (!detail.empty()) std::fprintf(stderr, "  detail: %s\n", detail.c_str());
+    if (e.code == Errc::certificate_invalid && o.ca_file.empty())
       std::fprintf(stderr, "  for a local hub, pass its CA: --ca <data dir>/ca.crt\n");
-    return exit_code_for(outcome.result.error().code);
+    return exit_code_for(e.code);
   }
-  const auto& assignment = *outcome.result;
-  std::string host;
-  std::uint16_t port = 8883;
-  if (!link::split_hub_name(assignment.assigned_hub, host, port)) {
-    std::fprintf(stderr, "picohub sim: DPS assigned a hub name that is not host[:port]: %s\n",
-                 assignment.assigned_hub.c_str());
-    return exit_failure;
-  }
-  std::printf("DPS assigned registration %s to hub %s as device '%s' (%d request%s)\n", o.registration_id.c_str(),
-              assignment.assigned_hub.c_str(), assignment.device_id.c_str(), assignment.attempts,
-              assignment.attempts == 1 ? "" : "s");
-  std::fflush(stdout);
-  o.connection_string = "HostName=" + host + ";DeviceId=" + assignment.device_id + ";SharedAccessKey=" + key;
-  if (port != 8883) o.connection_string += ";GatewayHostName=" + assignment.assigned_hub;
-  return run_sim(o);
+  o.connection_string = std::move(*connection_string);
+  return run_sim(o, &dps);
 }
 
 }  // namespace

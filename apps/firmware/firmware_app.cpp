@@ -99,7 +99,7 @@ bool FirmwareApp::configure_identity(const provisioning::DeviceConfig& config) n
     ports_.console.write_line(line.text());
     return true;
   }
-  auto identity = iothub::parse_connection_string(config.connection_string);
+  auto identity = iothub::split_connection_string(config.connection_string);
   if (!identity || identity->shared_access_key.empty()) {
     ConsoleLine line;
     line << "config: the connection string cannot be used: "

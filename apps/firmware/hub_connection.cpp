@@ -47,6 +47,7 @@ void HubConnection::use_dps(iothub::DpsClient& dps, std::string_view dps_endpoin
   dps_ = &dps;
   dps_endpoint_ = dps_endpoint;
   dps_listener_ = &listener;
+  supervisor_ = device::ConnectionSupervisor(device::board_policy(true));  // a disowned device registers again
 }
 
 void HubConnection::use_websocket(std::uint16_t port, platform::Entropy& entropy) noexcept {
@@ -136,6 +137,12 @@ void HubConnection::run_supervisor(std::uint64_t now_ms) noexcept {
       case device::SupervisorAction::none: return;
       case device::SupervisorAction::open_transport: begin_attempt(); break;
       case device::SupervisorAction::close_transport: close_transport(); break;
+      case device::SupervisorAction::reprovision:
+        static_assert(device::dps_reprovision_refusals == 2, "the line says twice");
+        console_.write_line(
+            "the hub refused this device twice in a row (deleted, disabled or moved?): registering with DPS again");
+        dps_->forget_assignment();  // only a DPS policy asks for this
+        break;
       case device::SupervisorAction::resync_time:
         console_.write_line("asking SNTP for the time again (a wrong clock signs tokens the hub refuses)");
         network_.request_time_resync(now_ms);
@@ -303,7 +310,7 @@ void HubConnection::poll_registration(std::uint64_t now_ms) noexcept {
   const device::PumpReport report = pump_.step(*session_, *dps_, *this, now_ms);
   progress_ = report.progress;
   if (report.refused && report.refused_code != mqtt::ConnectReturnCode::server_unavailable) {
-    refused(device::refusal_for(report.refused_code), now_ms, iothub::describe_dps_connack(report.refused_code));
+    refused(device::RefusalReason::provisioning_refused, now_ms, iothub::describe_dps_connack(report.refused_code));
     return;
   }
   if (report.refused) {
@@ -318,7 +325,7 @@ void HubConnection::poll_registration(std::uint64_t now_ms) noexcept {
     // DPS answered no (a disabled, failed or unknown enrollment): retrying soon cannot help, so the refusal
     // schedule; anything else (timeouts, bad answers) is a loss with the ordinary back-off.
     if (dps_refused_)
-      refused(device::RefusalReason::not_authorized, now_ms, "DPS did not assign the device (see above)");
+      refused(device::RefusalReason::provisioning_refused, now_ms, "DPS did not assign the device (see above)");
     else lost(device::LossReason::protocol_error, "DPS registration failed (see above)", now_ms);
     return;
   }
@@ -334,7 +341,7 @@ void HubConnection::poll_registration(std::uint64_t now_ms) noexcept {
     lost(device::LossReason::protocol_error, "DPS assignment unusable", now_ms);
     return;
   }
-  supervisor_.start(now_ms);  // registration done: a fresh schedule, the next attempt goes to the hub
+  supervisor_.on_provisioned(now_ms);  // registration done: the next attempt goes to the hub at once
   progress_ = true;
 }
 

@@ -1,6 +1,7 @@
 // HubConnection: the board's thin shell around the portable connection core. device::ConnectionSupervisor
 // decides when to open, close and retry (board policy: back off 1 s -> 2 min with jitter and never give up;
-// refused credentials -> resync the clock, retry after 1 min, back off to 30 min); this class carries each
+// refused credentials -> resync the clock, retry after 1 min, back off to 30 min; with DPS, register again after
+// two refusals in a row); this class carries each
 // decision out with the board's pieces — the hub's name through NetworkBringup's DNS, TCP on W5100S socket 0, the
 // stepped tls::Session, DeviceClient::connect — and moves bytes with device::Pump. One TLS handshake step per
 // poll(), so the main loop feeds the watchdog between steps; the longest step is measured and reported.

@@ -59,7 +59,7 @@ struct Plugin {
   std::unique_ptr<Store> store;
   std::unique_ptr<Hub> hub;
   bool open_failed = false;
-  bool grouped_sync = false;  // fsync mode and the broker holds PUBACKs until the SYNC event
+  bool grouped_sync = false;  // the broker holds PUBACKs until the SYNC event (journal written once per loop)
 
   // state.db is opened on the first event, i.e. after mosquitto dropped root privileges, so its files (and the
   // WAL/SHM side files) belong to the broker's user.
@@ -173,7 +173,7 @@ int on_message(int, void* event_data, void* userdata) {
     // mosquitto writes the QoS 1 PUBACK right after this returns (handle_publish.c: send__puback → packet__write).
     // ACL_DENIED drops the message; an MQTT 3.1.1 QoS 1 publisher still gets its PUBACK. Any other error
     // closes the connection before the PUBACK: what the hub refuses (over IoT Hub's size limit) or could not make
-    // durable is never acknowledged. HOLD_ACK (fsync mode, patched broker): dropped, PUBACK after on_sync.
+    // durable is never acknowledged. HOLD_ACK (patched broker): dropped, PUBACK after on_sync.
     switch (verdict) {
       case MessageVerdict::forward: return MOSQ_ERR_SUCCESS;
       case MessageVerdict::drop: return MOSQ_ERR_ACL_DENIED;
@@ -311,17 +311,18 @@ __attribute__((visibility("default"))) int mosquitto_plugin_init(mosquitto_plugi
       return rc;
     }
   }
-  // fsync mode: one fdatasync per loop iteration with the PUBACKs held until it, when the broker can hold them;
-  // a broker patched before the SYNC event gets an fdatasync per message (the same guarantee, slower).
-  if (plugin->config.durability_fsync) {
-    plugin->grouped_sync = mosquitto_callback_register(identifier, picohub::plugin::kEventSync, on_sync, nullptr,
-                                                       plugin.get()) == MOSQ_ERR_SUCCESS;
-    mosquitto_log_printf(
-        MOSQ_LOG_NOTICE, "picohub: fsync mode, %s",
-        plugin->grouped_sync
-            ? "one fdatasync per broker loop iteration before its PUBACKs"
-            : "one fdatasync per message (this broker cannot hold PUBACKs: rebuild it with ./run setup)");
-  }
+  // The journal is written once per loop iteration, with the iteration's PUBACKs held until then (and, in fsync
+  // mode, one fdatasync), when the broker can hold them; a broker patched before the SYNC event gets a write (and
+  // an fdatasync) per message: the same guarantee, slower.
+  plugin->grouped_sync = mosquitto_callback_register(identifier, picohub::plugin::kEventSync, on_sync, nullptr,
+                                                     plugin.get()) == MOSQ_ERR_SUCCESS;
+  const char* durability = plugin->config.durability_fsync ? "fsync mode, " : "";
+  const char* grouping = plugin->grouped_sync
+                             ? "one journal write per broker loop iteration before its PUBACKs"
+                             : "one journal write per message (this broker cannot hold PUBACKs: rebuild it with "
+                               "./run setup)";
+  mosquitto_log_printf(MOSQ_LOG_NOTICE, "picohub: %s%s%s", durability, grouping,
+                       plugin->config.durability_fsync ? ", each followed by an fdatasync" : "");
   mosquitto_log_printf(MOSQ_LOG_NOTICE, "picohub: plugin %s loaded for hub %s (data dir %s, euid %d)", kVersion,
                        plugin->config.host_name.c_str(), plugin->data_dir.c_str(), static_cast<int>(geteuid()));
   g_plugin = plugin.release();

@@ -31,6 +31,7 @@ const char* describe(RefusalReason reason) noexcept {
     case RefusalReason::bad_credentials: return "hub refused the user name or password (CONNACK 4)";
     case RefusalReason::not_authorized: return "hub refused the credentials (CONNACK 5)";
     case RefusalReason::sas_expired: return "the SharedAccessSignature has expired";
+    case RefusalReason::provisioning_refused: return "DPS refused the registration";
   }
   return "credentials refused";
 }
@@ -64,8 +65,8 @@ void ConnectionSupervisor::begin_attempt(std::uint64_t now_ms) noexcept {
 }
 
 void ConnectionSupervisor::start(std::uint64_t now_ms) noexcept {
-  close_pending_ = resync_pending_ = give_up_pending_ = refused_ = false;
-  attempt_ = refused_attempt_ = 0;
+  close_pending_ = resync_pending_ = give_up_pending_ = refused_ = reprovision_pending_ = false;
+  attempt_ = refused_attempt_ = disowned_ = 0;
   last_loss_ = LossReason::none;
   begin_attempt(now_ms);
 }
@@ -73,7 +74,7 @@ void ConnectionSupervisor::start(std::uint64_t now_ms) noexcept {
 void ConnectionSupervisor::on_connected(std::uint64_t) noexcept {
   if (state_ != SupervisorState::connecting) return;
   state_ = SupervisorState::connected;
-  attempt_ = refused_attempt_ = 0;
+  attempt_ = refused_attempt_ = disowned_ = 0;
   refused_ = false;
   attempt_deadline_ms_ = no_deadline;
   ++connections_;
@@ -111,16 +112,30 @@ void ConnectionSupervisor::on_refused(RefusalReason reason, std::uint64_t now_ms
   last_refusal_ = reason;
   close_pending_ = true;
   attempt_ = 0;  // the hub answered: the network is fine
-  if (policy_.stop_when_refused) {
+  ++refused_attempt_;
+  if (policy_.stop_when_refused || (policy_.max_refusals != 0 && refused_attempt_ >= policy_.max_refusals)) {
     state_ = SupervisorState::stopped;
     open_pending_ = false;
     give_up_pending_ = true;
     return;
   }
+  note_disowned(reason);
   resync_pending_ = policy_.resync_time_when_refused;
-  ++refused_attempt_;
   schedule_retry(policy_.refused, refused_attempt_, now_ms, random);
   resync_at_ms_ = retry_at_ms_ > now_ms + policy_.resync_lead_ms ? retry_at_ms_ - policy_.resync_lead_ms : now_ms;
+}
+
+void ConnectionSupervisor::note_disowned(RefusalReason reason) noexcept {
+  if (reason != RefusalReason::bad_credentials && reason != RefusalReason::not_authorized) return;
+  if (policy_.reprovision_after_refusals == 0 || ++disowned_ < policy_.reprovision_after_refusals) return;
+  disowned_ = 0;
+  reprovision_pending_ = true;
+}
+
+void ConnectionSupervisor::on_provisioned(std::uint64_t now_ms) noexcept {
+  if (state_ != SupervisorState::connecting) return;
+  attempt_ = disowned_ = 0;
+  begin_attempt(now_ms);
 }
 
 void ConnectionSupervisor::on_renewal_due(std::uint64_t now_ms) noexcept {
@@ -148,6 +163,10 @@ SupervisorAction ConnectionSupervisor::poll_action(std::uint64_t now_ms, std::ui
   if (give_up_pending_) {
     give_up_pending_ = false;
     return SupervisorAction::give_up;
+  }
+  if (open_pending_ && now_ms >= retry_at_ms_ && reprovision_pending_) {
+    reprovision_pending_ = false;  // open_transport follows, to DPS
+    return SupervisorAction::reprovision;
   }
   if (open_pending_ && now_ms >= retry_at_ms_) {
     open_pending_ = false;

@@ -10,6 +10,10 @@
 //                              close_transport, then resync_time resync_lead_ms before the retry (so the next
 //                              token is signed with a clock read just before it), open_transport after 1 min,
 //                              backing off to 30 min
+//   reprovision                a DPS-provisioned device whose assigned hub refused its credentials
+//                              reprovision_after_refusals times in a row: before the next open_transport (still
+//                              after the refusal schedule's wait), register with DPS again; on_provisioned(now)
+//                              once DPS has assigned a hub, and the next open_transport goes there
 //   on_renewal_due(now)        the client has sent its DISCONNECT: keep reading (closing) until the hub closes
 //                              (on_lost) or renewal_drain_ms pass, so the PUBACKs of telemetry in flight arrive
 //                              (dropping them would send those messages twice); then -> close_transport,
@@ -51,11 +55,12 @@ const char* describe(LossReason reason) noexcept;
 
 // Why the hub will not take these credentials; retrying them unchanged only gets a device throttled.
 enum class RefusalReason : std::uint8_t {
-  bad_protocol,         // CONNACK 1
-  identifier_rejected,  // CONNACK 2
-  bad_credentials,      // CONNACK 4
-  not_authorized,       // CONNACK 5
-  sas_expired,          // the connection string's SharedAccessSignature expired before we could use it
+  bad_protocol,          // CONNACK 1
+  identifier_rejected,   // CONNACK 2
+  bad_credentials,       // CONNACK 4
+  not_authorized,        // CONNACK 5
+  sas_expired,           // the connection string's SharedAccessSignature expired before we could use it
+  provisioning_refused,  // DPS refused the registration (CONNACK or an answer that assigns nothing)
 };
 const char* describe(RefusalReason reason) noexcept;
 // CONNACK codes 1, 2, 4, 5 map to a RefusalReason; 3 (server unavailable) is a loss, not a refusal.
@@ -78,21 +83,40 @@ struct SupervisorPolicy {
   std::uint32_t resync_lead_ms = 5'000;       // ask for the time this long before the retry after a refusal
   std::uint32_t connect_timeout_ms = 15'000;  // one attempt: transport open + TLS + CONNACK
   std::uint32_t renewal_drain_ms = 2'000;  // after a renewal's DISCONNECT: wait this long at most for the hub to close
+  // DPS-provisioned devices: after this many refusals in a row by the assigned hub (CONNACK 4/5), register with DPS
+  // again instead of retrying that hub; 0 = never (a connection string has nowhere else to go).
+  std::uint32_t reprovision_after_refusals = 0;
+  std::uint32_t max_refusals = 0;  // refusals in a row before give_up when not stopping at the first; 0 = never
 };
 
+// IoT Hub refuses a device it no longer knows (deleted, disabled, its key rolled, moved to another hub) with CONNACK
+// 4/5, and DPS knows where it lives now. The first refusal may still be our clock (the board asks SNTP again before
+// the retry); a second one in a row with a fresh clock means the hub has disowned the device. More would only add
+// refusal waits (1 min, then 2 min on the board) before the one step that can help.
+constexpr std::uint32_t dps_reprovision_refusals = 2;
+
 // `picohub sim`: 0.5 s -> 10 s, give up after `retries` attempts, stop on refused credentials.
-constexpr SupervisorPolicy host_policy(std::uint32_t retries = 5) noexcept {
+// `provisioned` (sim --dps): refusals are retried 2 s -> 1 min (a desktop tool; the waits still double) and the
+// device registers again after dps_reprovision_refusals of them; it gives up when the hub it was assigned after
+// a new registration refuses it that often too.
+constexpr SupervisorPolicy host_policy(std::uint32_t retries = 5, bool provisioned = false) noexcept {
   SupervisorPolicy p;
   p.lost = Backoff{500, 10'000};
   p.max_attempts = retries;
-  p.stop_when_refused = true;
+  p.stop_when_refused = !provisioned;
   p.connect_timeout_ms = 15'000;
+  if (provisioned) {
+    p.refused = Backoff{2'000, 60'000};
+    p.reprovision_after_refusals = dps_reprovision_refusals;
+    p.max_refusals = 2 * dps_reprovision_refusals;
+  }
   return p;
 }
 
-// The board: 1 s -> 2 min, never give up; refused -> resync SNTP, retry after 1 min, back off to 30 min.
+// The board: 1 s -> 2 min, never give up; refused -> resync SNTP, retry after 1 min, back off to 30 min;
+// `provisioned` (DPS): register again after dps_reprovision_refusals refusals in a row.
 // Its connect timeout allows for a software ECDHE handshake on a Cortex-M0+.
-constexpr SupervisorPolicy board_policy() noexcept {
+constexpr SupervisorPolicy board_policy(bool provisioned = false) noexcept {
   SupervisorPolicy p;
   p.lost = Backoff{1'000, 120'000};
   p.max_attempts = 0;
@@ -100,11 +124,13 @@ constexpr SupervisorPolicy board_policy() noexcept {
   p.refused = Backoff{60'000, 1'800'000};
   p.resync_time_when_refused = true;
   p.connect_timeout_ms = 30'000;
+  if (provisioned) p.reprovision_after_refusals = dps_reprovision_refusals;
   return p;
 }
 
 enum class SupervisorAction : std::uint8_t {
   none,             // nothing to do before next_deadline_ms()
+  reprovision,      // forget the assigned hub: the next open_transport registers with DPS (then on_provisioned)
   open_transport,   // open a transport (DNS, TCP, TLS), then DeviceClient::connect()
   close_transport,  // close it and call DeviceClient::on_transport_reset()
   resync_time,      // ask SNTP for the time again (the SAS expiry depends on it)
@@ -132,6 +158,9 @@ class ConnectionSupervisor {
   void on_lost(LossReason reason, std::uint64_t now_ms, std::uint32_t random) noexcept;
   void on_refused(RefusalReason reason, std::uint64_t now_ms, std::uint32_t random) noexcept;
   void on_renewal_due(std::uint64_t now_ms) noexcept;
+  // DPS assigned a hub: the next attempt goes there at once. The refusals in a row carry on (a hub that refuses
+  // again meets longer waits), the count of lost attempts starts over (the network worked).
+  void on_provisioned(std::uint64_t now_ms) noexcept;
 
   // The next thing to do now, or none. Call until none after every event and at next_deadline_ms().
   // `random` is used only when an attempt overruns connect_timeout_ms and a back-off must be chosen.
@@ -146,12 +175,14 @@ class ConnectionSupervisor {
   std::uint64_t retry_at_ms() const noexcept { return retry_at_ms_; }
   LossReason last_loss() const noexcept { return last_loss_; }
   bool refused() const noexcept { return refused_; }
+  std::uint32_t refusals() const noexcept { return refused_attempt_; }  // in a row, since the last connection
   RefusalReason last_refusal() const noexcept { return last_refusal_; }
   std::uint32_t connections() const noexcept { return connections_; }  // successful connections so far
   const SupervisorPolicy& policy() const noexcept { return policy_; }
 
  private:
   void finish_renewal(std::uint64_t now_ms) noexcept;
+  void note_disowned(RefusalReason reason) noexcept;
   void schedule_retry(const Backoff& backoff, std::uint32_t attempt, std::uint64_t now_ms,
                       std::uint32_t random) noexcept;
   void begin_attempt(std::uint64_t now_ms) noexcept;
@@ -165,6 +196,8 @@ class ConnectionSupervisor {
   bool refused_ = false;
   std::uint32_t attempt_ = 0;          // lost-connection attempts in a row
   std::uint32_t refused_attempt_ = 0;  // retries after refusals in a row
+  std::uint32_t disowned_ = 0;         // CONNACK 4/5 from the assigned hub in a row, since the last registration
+  bool reprovision_pending_ = false;
   std::uint32_t last_delay_ms_ = 0;
   std::uint32_t connections_ = 0;
   std::uint64_t retry_at_ms_ = no_deadline;

@@ -24,25 +24,31 @@ void lose(PumpReport& report, const Error& error, LossReason reason) {
   report.error = error;
 }
 
-// The two peers differ only in how events are taken and time is given; the byte moving is shared.
-struct ClientPeer {
-  iothub::DeviceClient& client;
+// The byte-moving calls every peer forwards unchanged to its protocol core (DeviceClient, Session, DpsClient).
+template <class Core>
+struct Forwarding {
+  Core& core;
+
+  std::span<const std::uint8_t> pending_output() const { return core.pending_output(); }
+  void consume_output(std::size_t n) { core.consume_output(n); }
+  Result<std::size_t> receive(std::span<const std::uint8_t> bytes, std::uint64_t now_ms) {
+    return core.receive(bytes, now_ms);
+  }
+  std::uint64_t next_deadline_ms() const { return core.next_deadline_ms(); }
+};
+
+// The peers differ only in how events are taken and time is given; the byte moving is shared.
+struct ClientPeer : Forwarding<iothub::DeviceClient> {
   DeviceEventSink& sink;
   PumpReport& report;
   std::uint64_t now_unix;
 
-  std::span<const std::uint8_t> pending_output() const { return client.pending_output(); }
-  void consume_output(std::size_t n) { client.consume_output(n); }
-  Result<std::size_t> receive(std::span<const std::uint8_t> bytes, std::uint64_t now_ms) {
-    return client.receive(bytes, now_ms);
-  }
-  void on_time(std::uint64_t now_ms) { client.on_time(now_ms, now_unix); }
-  std::uint64_t next_deadline_ms() const { return client.next_deadline_ms(); }
-  void finish() { report.ready = client.state() == iothub::DeviceClientState::ready; }
+  void on_time(std::uint64_t now_ms) { core.on_time(now_ms, now_unix); }
+  void finish() { report.ready = core.state() == iothub::DeviceClientState::ready; }
 
   bool take_events() {
     bool any = false;
-    while (auto event = client.poll_event()) {
+    while (auto event = core.poll_event()) {
       any = true;
       note(*event);
       sink.on_device_event(*event);
@@ -70,24 +76,17 @@ struct ClientPeer {
   }
 };
 
-struct SessionPeer {
-  mqtt::Session& session;
+struct SessionPeer : Forwarding<mqtt::Session> {
   MqttEventSink& sink;
   PumpReport& report;
 
-  std::span<const std::uint8_t> pending_output() const { return session.pending_output(); }
-  void consume_output(std::size_t n) { session.consume_output(n); }
-  Result<std::size_t> receive(std::span<const std::uint8_t> bytes, std::uint64_t now_ms) {
-    return session.receive(bytes, now_ms);
-  }
-  void on_time(std::uint64_t now_ms) { session.on_time(now_ms); }
-  std::uint64_t next_deadline_ms() const { return session.next_deadline_ms(); }
+  void on_time(std::uint64_t now_ms) { core.on_time(now_ms); }
 
   bool take_events() {
     bool any = false;
-    while (auto event = session.poll_event()) {
+    while (auto event = core.poll_event()) {
       any = true;
-      const Error why = session.last_error().value_or(Error{Errc::timeout, "MQTT session timed out"});
+      const Error why = core.last_error().value_or(Error{Errc::timeout, "MQTT session timed out"});
       if (const auto* error = std::get_if<mqtt::ProtocolError>(&*event))
         lose(report, error->error, LossReason::protocol_error);
       else if (std::holds_alternative<mqtt::PingTimedOut>(*event)) lose(report, why, LossReason::keep_alive_timeout);
@@ -105,23 +104,16 @@ struct SessionPeer {
   void finish() {}
 };
 
-struct DpsPeer {
-  iothub::DpsClient& client;
+struct DpsPeer : Forwarding<iothub::DpsClient> {
   DpsEventSink& sink;
   PumpReport& report;
 
-  std::span<const std::uint8_t> pending_output() const { return client.pending_output(); }
-  void consume_output(std::size_t n) { client.consume_output(n); }
-  Result<std::size_t> receive(std::span<const std::uint8_t> bytes, std::uint64_t now_ms) {
-    return client.receive(bytes, now_ms);
-  }
-  void on_time(std::uint64_t now_ms) { client.on_time(now_ms); }
-  std::uint64_t next_deadline_ms() const { return client.next_deadline_ms(); }
-  void finish() { report.ready = client.state() == iothub::DpsClientState::assigned; }
+  void on_time(std::uint64_t now_ms) { core.on_time(now_ms); }
+  void finish() { report.ready = core.state() == iothub::DpsClientState::assigned; }
 
   bool take_events() {
     bool any = false;
-    while (auto event = client.poll_event()) {
+    while (auto event = core.poll_event()) {
       any = true;
       if (const auto* refused = std::get_if<iothub::DpsRefused>(&*event)) {
         report.refused = true;
@@ -238,39 +230,31 @@ PumpReport run_step(net::Transport& transport, Peer& peer, PumpReport& report, s
 PumpReport Pump::step(net::Transport& transport, iothub::DeviceClient& client, DeviceEventSink& sink,
                       std::uint64_t now_ms, std::uint64_t now_unix) {
   PumpReport report;
-  ClientPeer peer{client, sink, report, now_unix};
+  ClientPeer peer{{client}, sink, report, now_unix};
   return run_step(transport, peer, report, buffer_, held_, max_reads_, now_ms);
 }
 
 PumpReport Pump::step(net::Transport& transport, mqtt::Session& session, MqttEventSink& sink, std::uint64_t now_ms) {
   PumpReport report;
-  SessionPeer peer{session, sink, report};
+  SessionPeer peer{{session}, sink, report};
   return run_step(transport, peer, report, buffer_, held_, max_reads_, now_ms);
 }
 
 PumpReport Pump::step(net::Transport& transport, iothub::DpsClient& client, DpsEventSink& sink, std::uint64_t now_ms) {
   PumpReport report;
-  DpsPeer peer{client, sink, report};
+  DpsPeer peer{{client}, sink, report};
   return run_step(transport, peer, report, buffer_, held_, max_reads_, now_ms);
 }
 
 Result<bool> Pump::flush(net::Transport& transport, iothub::DeviceClient& client) {
   bool progress = false;
-  struct Out {
-    iothub::DeviceClient& c;
-    std::span<const std::uint8_t> pending_output() const { return c.pending_output(); }
-    void consume_output(std::size_t n) { c.consume_output(n); }
-  } out{client};
+  Forwarding<iothub::DeviceClient> out{client};
   return write_pending(transport, out, progress);
 }
 
 Result<bool> Pump::flush(net::Transport& transport, mqtt::Session& session) {
   bool progress = false;
-  struct Out {
-    mqtt::Session& s;
-    std::span<const std::uint8_t> pending_output() const { return s.pending_output(); }
-    void consume_output(std::size_t n) { s.consume_output(n); }
-  } out{session};
+  Forwarding<mqtt::Session> out{session};
   return write_pending(transport, out, progress);
 }
 

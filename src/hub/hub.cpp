@@ -315,7 +315,7 @@ MessageVerdict Hub::on_message(ConnId conn, std::string_view topic, std::string_
       if (!handle_telemetry(c, p, payload, retain, now_ms)) return MessageVerdict::refuse;
       if (store_.telemetry_unsynced()) {
         mark_active(c, now_ms);
-        return MessageVerdict::hold;  // written; durable (and acknowledged) after this iteration's sync_held()
+        return MessageVerdict::hold;  // kept; written (and acknowledged) by this iteration's sync_held()
       }
       break;
     case PublishKind::twin_get: {

@@ -182,8 +182,8 @@ class Store {
   // the event from it) or write_telemetry_event_suffix() text.
   Result<void> telemetry_append_parts(std::int64_t sequence, std::string_view device_id, std::int64_t enqueued_ms,
                                       std::string_view payload, std::string_view event, std::int64_t keep);
-  // fsync mode: with grouped sync on (the broker can hold PUBACKs), telemetry_append() only writes the record and
-  // sync_telemetry() makes everything appended durable with one fdatasync (once per broker loop iteration).
+  // Grouped sync on (the broker can hold PUBACKs): telemetry_append() only keeps the record and sync_telemetry()
+  // writes everything appended with one write() (+ one fdatasync in fsync mode), once per broker loop iteration.
   void set_grouped_sync(bool on);
   bool telemetry_unsynced() const { return journal_ && journal_->unsynced(); }
   Result<void> sync_telemetry();

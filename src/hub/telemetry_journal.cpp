@@ -73,12 +73,25 @@ bool TelemetryJournal::append(const JournalRecord& r) {
   std::memcpy(fixed, &kMagic, 4);
   std::memcpy(fixed + 4, &body_len, 4);
   std::memcpy(fixed + 8, &crc, 4);
+  if (grouped_) {  // written by sync(), before the PUBACK
+    kept_.append(fixed, sizeof fixed).append(r.device_id).append(payload).append(r.event);
+    unsynced_ = true;
+    return true;
+  }
   iovec parts[4] = {{fixed, sizeof fixed},
                     {const_cast<char*>(r.device_id.data()), r.device_id.size()},
                     {const_cast<char*>(payload.data()), payload.size()},
                     {const_cast<char*>(r.event.data()), r.event.size()}};
-  std::size_t total = kHeader + body_len;
-  ssize_t n = ::writev(fd_, parts, 4);
+  if (!write_all(parts, 4, kHeader + body_len)) return false;
+  if (fsync_ && (datasync_ ? datasync_(fd_) : fdatasync(fd_)) != 0) {
+    error_ = errno_text("cannot fdatasync", path_);
+    return false;  // written, maybe not on the platter: report it, the sender retries (at least once)
+  }
+  return true;
+}
+
+bool TelemetryJournal::write_all(const iovec* parts, int count, std::size_t total) {
+  ssize_t n = ::writev(fd_, parts, count);
   if (n != static_cast<ssize_t>(total)) {
     error_ = n < 0 ? errno_text("cannot write", path_) : "short write to " + path_ + " (disk full?)";
     if (n > 0 && ftruncate(fd_, static_cast<off_t>(size_)) != 0) {
@@ -87,18 +100,34 @@ bool TelemetryJournal::append(const JournalRecord& r) {
     return false;
   }
   size_ += total;
-  if (grouped_) {
-    unsynced_ = true;  // sync() before the PUBACK
-  } else if (fsync_ && (datasync_ ? datasync_(fd_) : fdatasync(fd_)) != 0) {
-    error_ = errno_text("cannot fdatasync", path_);
-    return false;  // written, maybe not on the platter: report it, the sender retries (at least once)
-  }
   return true;
+}
+
+// The records kept since the last sync(), in one write. On failure they are gone (never acknowledged: the next
+// sync() fails).
+bool TelemetryJournal::write_kept() {
+  if (kept_.empty()) return true;
+  iovec all{kept_.data(), kept_.size()};
+  const bool ok = write_all(&all, 1, kept_.size());
+  kept_.clear();  // keeps its capacity: no allocation per loop iteration
+  if (!ok) kept_lost_ = true;
+  return ok;
+}
+
+void TelemetryJournal::set_grouped_sync(bool on) {
+  if (!on) (void)write_kept();
+  grouped_ = on;
 }
 
 bool TelemetryJournal::sync() {
   if (!unsynced_) return true;
-  if ((datasync_ ? datasync_(fd_) : fdatasync(fd_)) != 0) {
+  const bool written = write_kept() && !kept_lost_;
+  kept_lost_ = false;
+  if (!written) {
+    unsynced_ = false;  // nothing of this iteration reached the file: none of it may be acknowledged
+    return false;
+  }
+  if (fsync_ && (datasync_ ? datasync_(fd_) : fdatasync(fd_)) != 0) {
     error_ = errno_text("cannot fdatasync", path_);
     return false;  // stays unsynced: nothing held may be acknowledged
   }
@@ -107,6 +136,7 @@ bool TelemetryJournal::sync() {
 }
 
 bool TelemetryJournal::reset() {
+  if (!write_kept()) return false;  // kept records are committed with the rest: written, then cut with them
   if (ftruncate(fd_, 0) != 0) {
     error_ = errno_text("cannot truncate", path_);
     return false;
@@ -116,6 +146,7 @@ bool TelemetryJournal::reset() {
 }
 
 bool TelemetryJournal::replay(const std::function<void(const JournalRecord&)>& visit) {
+  if (!write_kept()) return false;  // a replay that folds records must see every one appended so far
   std::string data;
   data.resize(static_cast<std::size_t>(size_));
   std::size_t got = 0;

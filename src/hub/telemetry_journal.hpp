@@ -17,6 +17,8 @@
 #include <string>
 #include <string_view>
 
+struct iovec;
+
 namespace picohub::hub {
 
 struct JournalRecord {
@@ -37,20 +39,22 @@ class TelemetryJournal {
   TelemetryJournal& operator=(const TelemetryJournal&) = delete;
 
   // One writev(). false + error() when the record is not wholly written (a partial record is cut off again).
+  // Grouped: the record is kept in memory until sync().
   [[nodiscard]] bool append(const JournalRecord& record);
-  // Grouped sync (fsync mode with a broker that holds PUBACKs): append() no longer syncs; sync() makes every record
-  // appended so far durable with one fdatasync, and only then may their PUBACKs leave.
-  void set_grouped_sync(bool on) { grouped_ = on && fsync_; }
+  // Grouped (a broker that holds PUBACKs until the end of its loop iteration): append() only keeps the record;
+  // sync() writes every record kept so far with one write() (and, in fsync mode, one fdatasync), and only then
+  // may their PUBACKs leave. Acknowledged still means "in the kernel" (kill -9) or "on the disk" (fsync).
+  void set_grouped_sync(bool on);
   bool grouped_sync() const { return grouped_; }
   bool unsynced() const { return unsynced_; }
   [[nodiscard]] bool sync();
   // Tests count syncs with a fake; nullptr = fdatasync.
   using DataSync = int (*)(int fd);
   void set_datasync(DataSync f) { datasync_ = f; }
-  // Empties the file (every record is committed in SQLite).
+  // Empties the file (every record is committed in SQLite). Records kept for sync() are written first.
   [[nodiscard]] bool reset();
   // Calls `visit` for each intact record, oldest first; stops at the first torn or corrupt one and cuts the file
-  // there. Returns false (+ error()) when the file cannot be read or cut.
+  // there. Returns false (+ error()) when the file cannot be read or cut. Records kept for sync() are written first.
   [[nodiscard]] bool replay(const std::function<void(const JournalRecord&)>& visit);
 
   std::uint64_t size() const { return size_; }
@@ -59,13 +63,17 @@ class TelemetryJournal {
 
  private:
   TelemetryJournal(int fd, std::string path, bool fsync, std::uint64_t size);
+  bool write_all(const iovec* parts, int count, std::size_t total);
+  bool write_kept();
   int fd_;
   std::string path_;
   bool fsync_;
   bool grouped_ = false;
   bool unsynced_ = false;
   DataSync datasync_ = nullptr;
-  std::uint64_t size_;
+  std::uint64_t size_;      // of the file: records kept for sync() are not in it yet
+  std::string kept_;        // grouped: whole records, appended since the last sync()
+  bool kept_lost_ = false;  // kept records could not be written: the next sync() must fail
   std::string error_;
 };
 

@@ -76,13 +76,13 @@ Result<void> DeviceClient::connect(std::uint64_t now_ms, std::uint64_t now_unix)
     renew_at_ms_ = now_ms + std::uint64_t{renewal.renew_after_s()} * 1000;
     renew_at_unix_ = renewal.renew_at_unix();
   } else if (!identity_.shared_access_signature.empty()) {
-    auto fields = parse_sas_token(identity_.shared_access_signature);
-    if (!fields) return tl::unexpected(fields.error());
-    if (fields->se <= now_unix)
+    // parse_connection_string read its expiry (the board, which takes key connection strings only, never parses
+    // a token: that keeps the SAS parser out of its image).
+    if (identity_.signature_expiry_unix <= now_unix)
       return fail(Errc::auth_refused,
                   "the connection string's SharedAccessSignature has expired: make a new one (picohub sas-token)");
     password = identity_.shared_access_signature;
-    token_expiry_unix_ = fields->se;
+    token_expiry_unix_ = identity_.signature_expiry_unix;
   }
   // x509: no password; the TLS layer presents the client certificate.
 

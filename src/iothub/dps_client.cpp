@@ -237,4 +237,10 @@ void DpsClient::on_transport_reset() noexcept {
   pending_.reset();
 }
 
+void DpsClient::forget_assignment() noexcept {
+  on_transport_reset();
+  state_ = DpsClientState::idle;
+  assigned_.reset();
+}
+
 }  // namespace picohub::iothub

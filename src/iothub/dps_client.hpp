@@ -132,6 +132,9 @@ class DpsClient {
   void on_time(std::uint64_t now_ms);
   std::uint64_t next_deadline_ms() const noexcept;
   void on_transport_reset() noexcept;
+  // The assigned hub disowned the device: back to idle, the assignment forgotten, ready to connect() and register
+  // again.
+  void forget_assignment() noexcept;
   void disconnect() { session_.disconnect(); }  // once done: queue DISCONNECT, close after the output is written
 
   DpsClientState state() const noexcept { return state_; }

@@ -34,7 +34,8 @@ std::string delay_text(std::uint32_t ms) {
 }  // namespace
 
 device::SupervisorPolicy policy_for(const LinkOptions& options) noexcept {
-  auto policy = device::host_policy(static_cast<std::uint32_t>(std::max(options.max_reconnect_attempts, 0)));
+  auto policy = device::host_policy(static_cast<std::uint32_t>(std::max(options.max_reconnect_attempts, 0)),
+                                    options.provisioned);
   policy.lost = device::Backoff{static_cast<std::uint32_t>(options.backoff_initial.count()),
                                 static_cast<std::uint32_t>(options.backoff_max.count())};
   policy.connect_timeout_ms = static_cast<std::uint32_t>(options.connect_timeout.count());
@@ -107,6 +108,7 @@ void DeviceLink::lost(const Error& error, device::LossReason reason) {
 void DeviceLink::open_transport() {
   failure_reported_ = false;
   detail_.clear();
+  if (register_pending_) return reprovision();
   auto transport = net::open_connection(endpoint_, options_.connect_timeout, &detail_);
   if (!transport) return lost(transport.error(), device::loss_reason_for(transport.error(), false));
   transport_ = std::move(*transport);
@@ -114,11 +116,36 @@ void DeviceLink::open_transport() {
     if (started.error().code == Errc::auth_refused) {  // an expired SharedAccessSignature: retrying cannot help
       last_error_ = started.error();
       failure_reported_ = true;
-      supervisor_.on_refused(device::RefusalReason::sas_expired, now_ms(), jitter());
-      return;
+      return refused(device::RefusalReason::sas_expired);
     }
     lost(started.error(), device::LossReason::protocol_error);
   }
+}
+
+void DeviceLink::reprovision() {
+  Result<net::Endpoint> next = tl::unexpected(Error{Errc::invalid_argument, "no DPS registration to repeat"});
+  if (on_reprovision_) next = on_reprovision_(detail_);
+  if (!next) {
+    if (next.error().code == Errc::auth_refused) {  // DPS said no: the refusal schedule, as the hub's own
+      last_error_ = next.error();
+      failure_reported_ = true;
+      return refused(device::RefusalReason::provisioning_refused);
+    }
+    return lost(next.error(), device::loss_reason_for(next.error(), false));
+  }
+  endpoint_ = std::move(*next);
+  register_pending_ = false;
+  ++registrations_;
+  supervisor_.on_provisioned(now_ms());  // the next open_transport goes to the assigned hub
+}
+
+// Refused credentials: the supervisor decides (stop, or retry after the refusal schedule's wait); say which.
+void DeviceLink::refused(device::RefusalReason reason) {
+  supervisor_.on_refused(reason, now_ms(), jitter());
+  if (opening_ || supervisor_.state() != device::SupervisorState::waiting) return;
+  notice(LinkNotice::Kind::refused, std::string(last_error_.what) + "; retrying in " +
+                                        delay_text(supervisor_.last_delay_ms()) + " (refusal " +
+                                        std::to_string(supervisor_.refusals()) + " in a row)");
 }
 
 void DeviceLink::close_transport() {
@@ -140,6 +167,12 @@ Result<void> DeviceLink::take_actions() {
     switch (supervisor_.poll_action(now_ms(), jitter())) {
       case device::SupervisorAction::none: return {};
       case device::SupervisorAction::resync_time: break;  // the host's clock is the operating system's
+      case device::SupervisorAction::reprovision:
+        static_assert(device::dps_reprovision_refusals == 2, "the notice says twice");
+        notice(LinkNotice::Kind::reprovisioning,
+               "the hub refused this device twice in a row (deleted, disabled or moved?): registering with DPS again");
+        register_pending_ = true;
+        break;
       case device::SupervisorAction::give_up: stopped_ = true; return stopped_error();
       case device::SupervisorAction::open_transport: open_transport(); break;
       case device::SupervisorAction::close_transport:
@@ -168,8 +201,7 @@ void DeviceLink::handle(const device::PumpReport& report) {
       last_error_.code = Errc::connect_failed;
       return lost(last_error_, device::LossReason::server_unavailable);
     }
-    supervisor_.on_refused(device::refusal_for(report.refused_code), now, jitter());
-    return;
+    return refused(device::refusal_for(report.refused_code));
   }
   if (report.lost) {
     if (supervisor_.state() == device::SupervisorState::closing) {  // the hub closed after our renewal DISCONNECT
@@ -231,6 +263,7 @@ Result<void> DeviceLink::open() {
   if (transport_) close_transport();
   stopped_ = false;
   renewing_ = false;
+  register_pending_ = false;
   detail_.clear();
   supervisor_ = device::ConnectionSupervisor(policy_for(options_));
   supervisor_.start(now_ms());

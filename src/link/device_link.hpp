@@ -1,6 +1,7 @@
 // DeviceLink: the host's thin shell around the portable device core. device::ConnectionSupervisor decides when
 // to open, close and reopen the connection (token renewal, back-off with jitter after a loss, give up after
-// max_reconnect_attempts, stop on refused credentials); device::Pump moves the bytes between the transport and
+// max_reconnect_attempts, stop on refused credentials, or for a DPS-provisioned device retry them and register
+// again through on_reprovision()); device::Pump moves the bytes between the transport and
 // the iothub::DeviceClient. What is left here is host-only: opening a PosixTcp (+ TLS) connection, sleeping in
 // poll() until the next I/O or deadline (never past the caller's deadline), and words for the user.
 #pragma once
@@ -28,6 +29,9 @@ struct LinkOptions {
   int max_reconnect_attempts = 5;                     // in a row, after a lost connection (`picohub sim --retries`)
   std::chrono::milliseconds backoff_initial{500};     // back-off grows from here (with jitter) ...
   std::chrono::milliseconds backoff_max{10'000};      // ... to here
+  // Provisioned by DPS (`picohub sim --dps`): refused credentials are retried, and after
+  // device::dps_reprovision_refusals of them the device registers again (see on_reprovision()).
+  bool provisioned = false;
 };
 
 // The supervisor policy for these options: device::host_policy() with the caller's numbers.
@@ -35,7 +39,7 @@ device::SupervisorPolicy policy_for(const LinkOptions& options) noexcept;
 
 // Progress the user may want to see ("reconnecting in 1.7 s: TLS handshake failed (attempt 1 of 5)").
 struct LinkNotice {
-  enum class Kind { connecting, renewing_token, connection_lost, reconnecting } kind;
+  enum class Kind { connecting, renewing_token, connection_lost, reconnecting, refused, reprovisioning } kind;
   std::string text;
 };
 
@@ -43,12 +47,16 @@ class DeviceLink final : private device::DeviceEventSink {
  public:
   using EventHandler = std::function<void(const iothub::DeviceEvent&)>;
   using NoticeHandler = std::function<void(const LinkNotice&)>;
+  // Registers with DPS again (the assigned hub disowned the device): gives the client its new identity and returns
+  // the endpoint of the hub DPS assigned now. `detail` gets the particulars of a failure.
+  using ReprovisionHandler = std::function<Result<net::Endpoint>(std::string& detail)>;
 
   DeviceLink(iothub::DeviceClient& client, net::Endpoint endpoint, LinkOptions options = {});
   ~DeviceLink();
 
   void on_event(EventHandler handler) { on_event_ = std::move(handler); }
   void on_notice(NoticeHandler handler) { on_notice_ = std::move(handler); }
+  void on_reprovision(ReprovisionHandler handler) { on_reprovision_ = std::move(handler); }
 
   // Opens the connection and waits for the client to be ready (connected and subscribed).
   // Errors: auth_refused (message from the CONNACK, or an expired SharedAccessSignature), certificate_invalid /
@@ -70,6 +78,7 @@ class DeviceLink final : private device::DeviceEventSink {
   bool ready() const noexcept { return client_.state() == iothub::DeviceClientState::ready; }
   const std::string& detail() const noexcept { return detail_; }
   int reconnects() const noexcept { return reconnects_; }
+  int registrations() const noexcept { return registrations_; }  // DPS registrations after refusals
   const device::ConnectionSupervisor& supervisor() const noexcept { return supervisor_; }
 
   static std::uint64_t now_ms();
@@ -80,6 +89,8 @@ class DeviceLink final : private device::DeviceEventSink {
   // Takes every supervisor action due now; an error once it gave up.
   Result<void> take_actions();
   void open_transport();
+  void reprovision();  // the registration that stands in for an attempt once the supervisor said reprovision
+  void refused(device::RefusalReason reason);
   void close_transport();
   // The connection or the attempt failed: tell the user and the supervisor.
   void lost(const Error& error, device::LossReason reason);
@@ -102,14 +113,17 @@ class DeviceLink final : private device::DeviceEventSink {
   std::mt19937 random_;  // jitter: each process picks its own back-off
   EventHandler on_event_;
   NoticeHandler on_notice_;
+  ReprovisionHandler on_reprovision_;
   std::string detail_;
   Error last_error_{Errc::connection_closed, "connection lost"};
   bool failure_reported_ = false;  // the current attempt's failure was noted (else the supervisor timed it out)
   bool renewing_ = false;
+  bool register_pending_ = false;  // the next attempt registers with DPS first
   bool stopped_ = false;
   bool opening_ = false;   // inside open(): its caller reports a failure, so no notices
   bool announced_ = true;  // the current retry's "reconnecting in" notice was given
   int reconnects_ = 0;
+  int registrations_ = 0;
 };
 
 }  // namespace picohub::link

@@ -1,8 +1,11 @@
 #include "link/dps_registration.hpp"
 
+#include <algorithm>
 #include <memory>
+#include <optional>
 #include <vector>
 
+#include "device/pump.hpp"
 #include "link/device_link.hpp"
 
 namespace picohub::link {
@@ -35,13 +38,66 @@ bool split_hub_name(const std::string& assigned_hub, std::string& host, std::uin
   return !host.empty();
 }
 
+namespace {
+
+// Turns the client's events into progress lines and, once there is one, the outcome.
+class RegistrationSink final : public device::DpsEventSink {
+ public:
+  RegistrationSink(const iothub::DpsClient& client, DpsOutcome& out,
+                   const std::function<void(const std::string&)>& progress)
+      : client_(client), out_(out), progress_(progress) {}
+
+  bool done() const noexcept { return outcome_.has_value(); }
+  void finish(Result<DpsAssignment> result) {
+    if (!outcome_) outcome_ = std::move(result);
+  }
+  Result<DpsAssignment> take() { return std::move(*outcome_); }
+
+  void on_dps_event(const iothub::DpsEvent& ev) override {
+    if (std::holds_alternative<iothub::DpsConnected>(ev)) {
+      say("connected to DPS; registering");
+    } else if (const auto* a = std::get_if<iothub::DpsAssigning>(&ev)) {
+      say((a->status == 202 ? "assigning (operation " + std::string(a->operation_id) + ")"
+                            : "DPS answered " + std::to_string(a->status) + "; retrying") +
+          ", next request in " + std::to_string(a->retry_after_s) + " s (retry-after)");
+    } else if (const auto* done = std::get_if<iothub::DpsAssigned>(&ev)) {
+      finish(DpsAssignment{std::string(done->assigned_hub), std::string(done->device_id), std::string(done->substatus),
+                           client_.attempts()});
+    } else if (const auto* f = std::get_if<iothub::DpsFailed>(&ev)) {
+      if (!outcome_) out_.detail = failure_detail(*f);
+      finish(tl::unexpected(f->error));
+    } else if (const auto* refused = std::get_if<iothub::DpsRefused>(&ev)) {
+      finish(tl::unexpected(Error{Errc::auth_refused, refused->message}));
+    }
+  }
+
+ private:
+  void say(const std::string& line) const {
+    if (progress_) progress_(line);
+  }
+
+  const iothub::DpsClient& client_;
+  DpsOutcome& out_;
+  const std::function<void(const std::string&)>& progress_;
+  std::optional<Result<DpsAssignment>> outcome_;
+};
+
+// How long to sleep: until the client's next deadline, never past ours.
+Ms wait_for(std::uint64_t client_deadline_ms, Clock::time_point deadline) {
+  auto wait = std::chrono::duration_cast<Ms>(deadline - Clock::now());
+  const std::uint64_t now_ms = DeviceLink::now_ms();
+  if (client_deadline_ms != mqtt::Session::no_deadline)
+    wait = std::min(wait, Ms(client_deadline_ms > now_ms ? client_deadline_ms - now_ms : 0));
+  return std::max(wait, Ms(0));
+}
+
+}  // namespace
+
+// The byte moving is device::Pump's, the same step the board's registration runs.
 DpsOutcome register_with_dps(const net::Endpoint& endpoint, const iothub::DpsRegistration& registration,
                              const iothub::DpsClientOptions& options, std::chrono::milliseconds timeout,
                              const std::function<void(const std::string&)>& progress) {
   DpsOutcome out;
-  const auto say = [&](const std::string& line) {
-    if (progress) progress(line);
-  };
   const auto deadline = Clock::now() + timeout;
   auto transport = net::open_connection(endpoint, timeout, &out.detail);
   if (!transport) {
@@ -55,79 +111,32 @@ DpsOutcome register_with_dps(const net::Endpoint& endpoint, const iothub::DpsReg
     out.result = tl::unexpected(r.error());
     return out;
   }
-  std::optional<Result<DpsAssignment>> outcome;
-  const auto handle = [&](const iothub::DpsEvent& ev) {
-    if (std::holds_alternative<iothub::DpsConnected>(ev)) {
-      say("connected to DPS; registering");
-    } else if (auto* a = std::get_if<iothub::DpsAssigning>(&ev)) {
-      say((a->status == 202 ? "assigning (operation " + std::string(a->operation_id) + ")"
-                            : "DPS answered " + std::to_string(a->status) + "; retrying") +
-          ", next request in " + std::to_string(a->retry_after_s) + " s (retry-after)");
-    } else if (auto* done = std::get_if<iothub::DpsAssigned>(&ev)) {
-      outcome = DpsAssignment{std::string(done->assigned_hub), std::string(done->device_id),
-                              std::string(done->substatus), client.attempts()};
-    } else if (auto* f = std::get_if<iothub::DpsFailed>(&ev)) {
-      out.detail = failure_detail(*f);
-      outcome = tl::unexpected(f->error);
-    } else if (auto* refused = std::get_if<iothub::DpsRefused>(&ev)) {
-      outcome = tl::unexpected(Error{Errc::auth_refused, refused->message});
-    }
-  };
+  RegistrationSink sink(client, out, progress);
   std::vector<std::uint8_t> buffer(4096);
-  while (!outcome) {
-    while (!client.pending_output().empty()) {
-      auto w = t.write(client.pending_output());
-      if (!w && w.error().code == Errc::would_block) break;
-      if (!w) {
-        out.detail = std::string(t.last_error_detail());
-        outcome = tl::unexpected(w.error());
-        break;
-      }
-      client.consume_output(*w);
-    }
-    while (auto ev = client.poll_event()) handle(*ev);
-    if (outcome) break;
-    auto r = t.read(buffer);
-    if (r) {
-      std::span<const std::uint8_t> rest(buffer.data(), *r);
-      while (!rest.empty() && !outcome) {
-        auto n = client.receive(rest, DeviceLink::now_ms());
-        if (!n) break;  // the session failed: its ProtocolError event says why
-        rest = rest.subspan(*n);
-        const bool taken = *n > 0;
-        bool any = false;
-        while (auto ev = client.poll_event()) {
-          any = true;
-          handle(*ev);
-        }
-        if (!taken && !any) break;
-      }
-    } else if (r.error().code == Errc::would_block) {
-      const auto now = Clock::now();
-      if (now >= deadline) {
-        outcome = tl::unexpected(Error{Errc::timeout, "DPS registration did not finish in time"});
-        break;
-      }
-      auto wait = std::chrono::duration_cast<Ms>(deadline - now);
-      const std::uint64_t due = client.next_deadline_ms(), now_ms = DeviceLink::now_ms();
-      if (due != mqtt::Session::no_deadline) wait = std::min(wait, Ms(due > now_ms ? due - now_ms : 0));
-      (void)net::wait_ready(t, wait);
-    } else {
-      out.detail = r.error().code == Errc::connection_closed ? "DPS closed the connection"
-                                                             : std::string(t.last_error_detail());
-      outcome = tl::unexpected(r.error());
+  device::Pump pump(buffer);
+  while (!sink.done()) {
+    const device::PumpReport report = pump.step(t, client, sink, DeviceLink::now_ms());
+    if (sink.done()) break;
+    if (report.lost) {
+      out.detail = report.error.code == Errc::connection_closed ? "DPS closed the connection"
+                                                                : std::string(t.last_error_detail());
+      sink.finish(tl::unexpected(report.error));
       break;
     }
-    client.on_time(DeviceLink::now_ms());
+    if (report.progress) continue;
+    if (Clock::now() >= deadline) {
+      sink.finish(tl::unexpected(Error{Errc::timeout, "DPS registration did not finish in time"}));
+      break;
+    }
+    (void)net::wait_ready(t, wait_for(report.next_deadline_ms, deadline));
   }
   // Done: a DISCONNECT, flushed as far as the socket takes it at once, then close.
   if (client.session().connected()) {
     client.disconnect();
-    auto pending = client.pending_output();
-    if (!pending.empty()) (void)t.write(pending);
+    (void)device::Pump::flush(t, client.session());
   }
   t.close();
-  out.result = std::move(*outcome);
+  out.result = sink.take();
   return out;
 }
 

@@ -62,7 +62,7 @@ std::optional<ConfigProblem> check_connection_string(std::string_view text) noex
   if (text.size() > max_connection_string_bytes)
     return ConfigProblem{ConfigFault::connection_string_too_long, static_cast<std::uint32_t>(text.size()),
                          max_connection_string_bytes};
-  const auto parsed = iothub::parse_connection_string(text);
+  const auto parsed = iothub::split_connection_string(text);
   if (!parsed) return ConfigProblem{ConfigFault::connection_string_malformed, 0, 0, parsed.error().what};
   if (parsed->shared_access_key.empty())
     return ConfigProblem{ConfigFault::connection_string_not_key, 0, 0,

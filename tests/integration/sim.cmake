@@ -32,6 +32,12 @@ add_test(NAME sim_dps_local_hub
          COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/sim_dps.sh $<TARGET_FILE:picohub>)
 set_tests_properties(sim_dps_local_hub PROPERTIES TIMEOUT 120 LABELS integration)
 
+# picohub sim --dps re-registers when the assigned hub keeps refusing it (issue 11 §3/§4): the device is deleted at
+# the hub mid-run, refused twice, registered again (DPS creates it again), and every reading is acknowledged.
+add_test(NAME sim_dps_reprovision
+         COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/sim_dps_reprovision.sh $<TARGET_FILE:picohub>)
+set_tests_properties(sim_dps_reprovision PROPERTIES TIMEOUT 120 LABELS integration)
+
 # X.509 devices against the local hub (issue 11 §7): self-signed by thumbprint, CA-signed, wrong certificate
 # refused, SAS on the same port.
 add_test(NAME sim_x509_local_hub

@@ -251,12 +251,113 @@ TEST(DeviceSupervisor, BoardRetriesRefusedCredentialsAfterAMinuteResyncingTimeUp
   EXPECT_FALSE(s.refused());
 }
 
+// Refuses the attempt under way at `now` and returns the actions due then and at the retry.
+std::vector<A> refuse_and_wait(ConnectionSupervisor& s, RefusalReason why, std::uint64_t& now) {
+  s.on_refused(why, now, 0);
+  auto out = actions(s, now);
+  now = s.retry_at_ms();
+  for (A a : actions(s, now)) out.push_back(a);
+  return out;
+}
+
+TEST(DeviceSupervisor, BoardRegistersAgainAfterTheAssignedHubRefusesTwiceInARow) {
+  ConnectionSupervisor s(board_policy(true));
+  s.start(0);
+  (void)actions(s, 0);
+  std::uint64_t now = 0;
+  s.on_provisioned(now);  // DPS assigned a hub: the next attempt goes there at once
+  EXPECT_EQ(actions(s, now), std::vector<A>{A::open_transport});
+  s.on_connected(now);
+  s.on_lost(LossReason::server_closed, now, 0);  // the hub deleted the device and closed its connection
+  now = s.retry_at_ms();
+  EXPECT_EQ(actions(s, now), (std::vector<A>{A::close_transport, A::open_transport}));
+  // First refusal: maybe our clock; SNTP again, then the same hub after the refusal wait (1 min).
+  EXPECT_EQ(refuse_and_wait(s, RefusalReason::not_authorized, now),
+            (std::vector<A>{A::close_transport, A::resync_time, A::open_transport}));
+  EXPECT_GE(now, 60'000u);
+  // Second in a row: after the (doubled) wait, register with DPS instead of knocking again.
+  const std::uint64_t before = now;
+  EXPECT_EQ(refuse_and_wait(s, RefusalReason::bad_credentials, now),
+            (std::vector<A>{A::close_transport, A::resync_time, A::reprovision, A::open_transport}));
+  EXPECT_GE(now - before, 90'000u);  // never a tight loop: the refusal schedule's wait comes first
+  s.on_provisioned(now);
+  EXPECT_EQ(actions(s, now), std::vector<A>{A::open_transport});
+  // The new hub refuses once: its own count starts again (one refusal does not re-register), the waits go on.
+  const std::uint64_t again = now;
+  EXPECT_EQ(refuse_and_wait(s, RefusalReason::not_authorized, now),
+            (std::vector<A>{A::close_transport, A::resync_time, A::open_transport}));
+  EXPECT_GE(now - again, 180'000u);  // third refusal in a row: 4 min minus jitter
+  s.on_connected(now);
+  EXPECT_FALSE(s.refused());
+  EXPECT_EQ(s.refusals(), 0u);
+}
+
+TEST(DeviceSupervisor, OnlyHubRefusalsOfTheCredentialsCountTowardsRegisteringAgain) {
+  ConnectionSupervisor s(board_policy(true));
+  s.start(0);
+  (void)actions(s, 0);
+  std::uint64_t now = 0;
+  // DPS saying no, a rejected client id and an expired signature do not mean the hub disowned the device.
+  for (auto why : {RefusalReason::provisioning_refused, RefusalReason::identifier_rejected,
+                   RefusalReason::provisioning_refused, RefusalReason::sas_expired}) {
+    for (A a : refuse_and_wait(s, why, now)) EXPECT_NE(a, A::reprovision);
+  }
+  // A connection in between starts the count again.
+  EXPECT_EQ(refuse_and_wait(s, RefusalReason::not_authorized, now).back(), A::open_transport);
+  s.on_connected(now);
+  s.on_lost(LossReason::server_closed, now, 0);
+  now = s.retry_at_ms();
+  (void)actions(s, now);
+  for (A a : refuse_and_wait(s, RefusalReason::not_authorized, now)) EXPECT_NE(a, A::reprovision);
+}
+
+TEST(DeviceSupervisor, ABoardWithAConnectionStringNeverRegistersAgain) {
+  ConnectionSupervisor s(board_policy());
+  s.start(0);
+  (void)actions(s, 0);
+  std::uint64_t now = 0;
+  for (int i = 0; i < 6; ++i)
+    for (A a : refuse_and_wait(s, RefusalReason::not_authorized, now)) EXPECT_NE(a, A::reprovision);
+  EXPECT_NE(s.state(), SupervisorState::stopped);
+}
+
+TEST(DeviceSupervisor, ProvisionedSimRegistersAgainWithShortWaitsAndGivesUpWhenTheNewHubRefusesToo) {
+  ConnectionSupervisor s(host_policy(5, true));
+  s.start(0);
+  (void)actions(s, 0);
+  std::uint64_t now = 0;
+  EXPECT_EQ(refuse_and_wait(s, RefusalReason::not_authorized, now),
+            (std::vector<A>{A::close_transport, A::open_transport}));
+  EXPECT_GE(now, 2'000u);  // the host's refusal schedule: 2 s, doubling (no clock to resync)
+  EXPECT_LE(now, 2'500u);
+  EXPECT_EQ(refuse_and_wait(s, RefusalReason::not_authorized, now),
+            (std::vector<A>{A::close_transport, A::reprovision, A::open_transport}));
+  EXPECT_LE(now, 2'500u + 5'000u);
+  s.on_provisioned(now);
+  EXPECT_EQ(actions(s, now), std::vector<A>{A::open_transport});
+  EXPECT_EQ(refuse_and_wait(s, RefusalReason::not_authorized, now),
+            (std::vector<A>{A::close_transport, A::open_transport}));
+  // Refused again by the hub a fresh registration named: a third registration would not help.
+  s.on_refused(RefusalReason::not_authorized, now, 0);
+  EXPECT_EQ(actions(s, now), (std::vector<A>{A::close_transport, A::give_up}));
+  EXPECT_TRUE(s.refused());
+  EXPECT_EQ(s.state(), SupervisorState::stopped);
+}
+
+TEST(DeviceSupervisor, ProvisionedIsIgnoredUnlessAnAttemptIsUnderWay) {
+  auto s = connected(board_policy(true));
+  s.on_provisioned(5);
+  EXPECT_EQ(s.state(), SupervisorState::connected);
+  EXPECT_EQ(actions(s, 5), std::vector<A>{});
+}
+
 TEST(DeviceSupervisor, ConnackThreeIsALossNotARefusalAndDescriptionsExist) {
   EXPECT_EQ(refusal_for(mqtt::ConnectReturnCode::bad_username_or_password), RefusalReason::bad_credentials);
   EXPECT_EQ(refusal_for(mqtt::ConnectReturnCode::identifier_rejected), RefusalReason::identifier_rejected);
   for (int r = 0; r <= static_cast<int>(LossReason::entropy_failed); ++r)
     EXPECT_STRNE(describe(static_cast<LossReason>(r)), "connection lost");
   EXPECT_STREQ(describe(RefusalReason::sas_expired), "the SharedAccessSignature has expired");
+  EXPECT_STREQ(describe(RefusalReason::provisioning_refused), "DPS refused the registration");
 }
 
 TEST(DeviceSupervisor, LateReportsAboutAClosedConnectionChangeNothing) {

@@ -508,14 +508,71 @@ TEST(HubGroupedFsync, WithoutABrokerThatHoldsAcksEveryMessageIsSyncedBeforeItsPu
   EXPECT_FALSE(h.store->telemetry_unsynced());
 }
 
-TEST(HubGroupedFsync, WithoutFsyncNothingIsHeldOrSynced) {
+TEST(HubGroupedFsync, WithoutFsyncTheIterationIsWrittenOnceAndNeverSynced) {
   TempDir dir;
   g_syncs = 0;
   StoreOptions options;
   options.journal_datasync = fake_datasync;
   auto store = open_store(dir / "state.db", options);
-  store->set_grouped_sync(true);  // ignored: the journal syncs only in fsync mode
+  store->set_grouped_sync(true);
+  const auto journal_size = [&] { return fs::file_size(dir / "state.db.telemetry-journal"); };
   ASSERT_TRUE(append(*store, "{}"));
+  ASSERT_TRUE(append(*store, "{\"n\":2}"));
+  EXPECT_TRUE(store->telemetry_unsynced());  // held: not in the kernel yet, so not acknowledged yet
+  EXPECT_EQ(journal_size(), 0u);
+  EXPECT_TRUE(store->sync_telemetry());  // one write for both, before their PUBACKs
+  EXPECT_GT(journal_size(), 0u);
   EXPECT_FALSE(store->telemetry_unsynced());
-  EXPECT_EQ(g_syncs, 0);
+  EXPECT_EQ(g_syncs, 0);  // no fdatasync without --fsync
+}
+
+TEST(HubGroupedJournal, KeptRecordsAreWrittenBySyncInOneWrite) {
+  TempDir dir;
+  std::string error;
+  auto journal = TelemetryJournal::open(dir / "j", false, 0600, error);
+  ASSERT_TRUE(journal) << error;
+  journal->set_grouped_sync(true);
+  for (int i = 1; i <= 3; ++i) ASSERT_TRUE(journal->append({i, i * 10, "dev1", true, "body", "event"}));
+  EXPECT_EQ(fs::file_size(dir / "j"), 0u);
+  EXPECT_EQ(journal->size(), 0u);
+  EXPECT_TRUE(journal->unsynced());
+  ASSERT_TRUE(journal->sync());
+  EXPECT_FALSE(journal->unsynced());
+  EXPECT_EQ(fs::file_size(dir / "j"), journal->size());
+  std::vector<std::int64_t> seen;
+  ASSERT_TRUE(journal->replay([&](const JournalRecord& r) { seen.push_back(r.sequence); }));
+  EXPECT_EQ(seen, (std::vector<std::int64_t>{1, 2, 3}));
+}
+
+// A replay (the fold after a failed commit) must see what was appended this iteration, and a reset (after the
+// commit that holds them) must not bring committed records back.
+TEST(HubGroupedJournal, ReplayAndResetWriteKeptRecordsFirst) {
+  TempDir dir;
+  std::string error;
+  auto journal = TelemetryJournal::open(dir / "j", false, 0600, error);
+  ASSERT_TRUE(journal) << error;
+  journal->set_grouped_sync(true);
+  ASSERT_TRUE(journal->append({1, 10, "dev1", true, "b1", "e1"}));
+  int count = 0;
+  ASSERT_TRUE(journal->replay([&](const JournalRecord&) { ++count; }));
+  EXPECT_EQ(count, 1);
+  ASSERT_TRUE(journal->append({2, 20, "dev1", true, "b2", "e2"}));
+  ASSERT_TRUE(journal->reset());
+  ASSERT_TRUE(journal->sync());  // both are in the kernel (and committed): their PUBACKs may leave
+  EXPECT_EQ(fs::file_size(dir / "j"), 0u);
+}
+
+TEST(HubGroupedJournal, KeptRecordsThatCannotBeWrittenAreNeverAcknowledged) {
+  std::string error;
+  auto journal = TelemetryJournal::open("/dev/full", false, 0600, error);  // every write: ENOSPC
+  ASSERT_TRUE(journal) << error;
+  journal->set_grouped_sync(true);
+  ASSERT_TRUE(journal->append({1, 10, "dev1", true, "body", "suffix"}));  // kept, not written yet
+  EXPECT_FALSE(journal->sync());
+  EXPECT_NE(journal->error().find("No space"), std::string::npos) << journal->error();
+  EXPECT_TRUE(journal->sync());  // nothing new held
+  // Lost inside a replay: the sync that would acknowledge it fails instead.
+  ASSERT_TRUE(journal->append({2, 20, "dev1", true, "body", "suffix"}));
+  EXPECT_FALSE(journal->replay([](const JournalRecord&) {}));
+  EXPECT_FALSE(journal->sync());
 }

@@ -436,6 +436,30 @@ TEST(DpsClient, ConnectAgainAfterAResetStartsOver) {
   EXPECT_EQ(reg.topic, "$dps/registrations/PUT/iotdps-register/?$rid=2");
 }
 
+TEST(DpsClient, ForgettingTheAssignmentRegistersAgainFromTheStart) {
+  DpsHarness h;
+  (void)h.start();
+  h.answer("$dps/registrations/res/200/?$rid=1",
+           R"({"operationId":"4.op-1","status":"assigned","registrationState":{"assignedHub":"hub-a",)"
+           R"("deviceId":"sn-007","status":"assigned","substatus":"initialAssignment"}})");
+  ASSERT_EQ(h.events().size(), 1u);
+  ASSERT_EQ(h.client->state(), DpsClientState::assigned);
+  EXPECT_FALSE(h.client->connect(h.now_ms, 1700000000)) << "an assigned client does not register by accident";
+  // The hub disowned the device (the supervisor said reprovision): a whole new registration, not a poll.
+  h.client->forget_assignment();
+  EXPECT_EQ(h.client->state(), DpsClientState::idle);
+  EXPECT_FALSE(h.client->assigned());
+  auto reg = h.start();
+  EXPECT_EQ(reg.topic, "$dps/registrations/PUT/iotdps-register/?$rid=2");
+  EXPECT_EQ(h.client->attempts(), 1u);
+  h.answer("$dps/registrations/res/200/?$rid=2",
+           R"({"operationId":"4.op-2","status":"assigned","registrationState":{"assignedHub":"hub-b",)"
+           R"("deviceId":"sn-007","status":"assigned","substatus":"reprovisionedToInitialAssignment"}})");
+  ASSERT_EQ(h.events().size(), 1u);
+  ASSERT_TRUE(h.client->assigned());
+  EXPECT_EQ(h.client->assigned()->assigned_hub, "hub-b");
+}
+
 TEST(DpsClient, InvalidRegistrationIdIsRefusedBeforeConnecting) {
   DpsHarness h;
   h.registration_id = "bad id";
