@@ -13,14 +13,14 @@ constexpr int kNotOnTheBoard = MBEDTLS_ERR_ECP_FEATURE_UNAVAILABLE;
 
 extern "C" {
 
-int __wrap_mbedtls_ecdsa_read_signature(mbedtls_ecdsa_context*, const unsigned char*, std::size_t,
-                                       const unsigned char*, std::size_t) {
+int __wrap_mbedtls_ecdsa_read_signature(mbedtls_ecdsa_context*, const unsigned char*, std::size_t, const unsigned char*,
+                                        std::size_t) {
   return kNotOnTheBoard;
 }
 
-#if !defined(PICOHUB_BOARD_X509)
+#if !defined(PICOHUB_X509_CLIENT)
 int __wrap_mbedtls_ecdsa_write_signature(mbedtls_ecdsa_context*, mbedtls_md_type_t, const unsigned char*, std::size_t,
-                                        unsigned char*, std::size_t, std::size_t*, mbedtls_f_rng_t*, void*) {
+                                         unsigned char*, std::size_t, std::size_t*, mbedtls_f_rng_t*, void*) {
   return kNotOnTheBoard;
 }
 #endif

@@ -17,6 +17,7 @@
 #include <span>
 
 #include "device/pump.hpp"
+#include "device_certificate.hpp"
 #include "device/tutorial_app.hpp"
 #include "drivers/w5100s/chip.hpp"
 #include "hub_connection.hpp"
@@ -97,6 +98,9 @@ class FirmwareApp final : private device::DeviceEventSink, private DpsAssignment
   // TLS: configuration, trust anchors and random generator shared by every session; one session's state.
   tls::EntropyDrbg drbg_;
   mbedtls_x509_crt trust_anchors_;
+#if defined(PICOHUB_X509_CLIENT)
+  DeviceCertificate own_certificate_;  // x509=true
+#endif
   mbedtls_ssl_config tls_config_;
   tls::SessionStorage tls_session_{};
   bool tls_ready_ = false;

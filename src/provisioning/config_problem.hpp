@@ -36,6 +36,7 @@ enum class ConfigFault : std::uint8_t {
   model_id_invalid,              // not a DTMI, or longer than the limit (found: length)
   telemetry_queue_out_of_range,  // (found: readings, expected: the firmware's limit)
   dps_invalid,                   // a DPS record cannot be used (detail says which and why)
+  x509_invalid,                  // the certificate or key records cannot be used (detail says which and why)
 };
 
 struct ConfigProblem {
