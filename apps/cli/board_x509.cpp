@@ -4,8 +4,10 @@
 #include <mbedtls/ecp.h>
 #include <mbedtls/entropy.h>
 #include <mbedtls/pk.h>
+#include <mbedtls/x509_crt.h>
 
 #include <fstream>
+#include <optional>
 #include <iterator>
 
 #include "hub/x509_identity.hpp"
