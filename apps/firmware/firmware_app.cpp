@@ -78,20 +78,6 @@ FirmwareApp::~FirmwareApp() {
   }
 }
 
-namespace {
-// x509=true needs the build's ECDSA signing (PICOHUB_BOARD_X509 on the board); say so when it is not there.
-bool x509_supported([[maybe_unused]] device::ConsoleSink& console) noexcept {
-#if defined(PICOHUB_X509_CLIENT)
-  return true;
-#else
-  console.write_line(
-      "config: x509=true, but this firmware was built without X.509 client certificates "
-      "(PICOHUB_BOARD_X509=ON): not connecting");
-  return false;
-#endif
-}
-}  // namespace
-
 // The hub identity: the connection string's, or (DPS) the registration id and key until DPS assigns a hub.
 bool FirmwareApp::configure_identity(const provisioning::DeviceConfig& config) noexcept {
   const provisioning::DpsSettings& dps = config.dps;
@@ -111,7 +97,6 @@ bool FirmwareApp::configure_identity(const provisioning::DeviceConfig& config) n
     return true;
   }
   auto identity = iothub::split_connection_string(config.connection_string);
-  if (identity && identity->x509 && !x509_supported(ports_.console)) return false;
   if (!identity || (identity->shared_access_key.empty() && !identity->x509)) {
     ConsoleLine line;
     line << "config: the connection string cannot be used: "
