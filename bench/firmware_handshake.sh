@@ -35,6 +35,7 @@ echo "==> building the firmware (board preset) and picohub (host preset)" >&2
 board_dir=build/board
 if ((x509)); then
   board_dir=build/board-x509
+  scripts/mbedtls-board.sh --x509 >/dev/null
   cmake --preset board -B "$board_dir" -DPICOHUB_BOARD_X509=ON >/dev/null 2>&1
 fi
 cmake --preset board -B "$board_dir" >/dev/null && cmake --build "$board_dir" -- -j"$(nproc)" >/dev/null

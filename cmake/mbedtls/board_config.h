@@ -110,7 +110,6 @@ static inline time_t picohub_mbedtls_time_unset(time_t *out)
 #define MBEDTLS_PKCS1_V15
 #define MBEDTLS_ECP_C
 #define MBEDTLS_ECDH_C
-#define MBEDTLS_ECDSA_C /* signing only: CertificateVerify of an x509=true device's P-256 key */
 #define MBEDTLS_ECP_DP_SECP256R1_ENABLED
 #define MBEDTLS_ECP_NIST_OPTIM
 #define MBEDTLS_ECP_WINDOW_SIZE       4
