@@ -7,19 +7,22 @@
 # arena's peak (printed by the firmware) and the stack's (the vboard's painted-SP watermark). Median of --runs.
 # Targets: first handshake <= 1.0 s CPU (aim 0.9), reconnect <= half of it, reset -> first PUBACK <= 2.0 s.
 # Anchor: WIZnet's mbedTLS configuration ~5.9 s per handshake on the same CPU; a tuned mbedTLS 3.6 ~1.0 s.
-# Usage: bench/firmware_handshake.sh [--runs N] [--chain azure|default] [--compare OTHER.bin] [--record]
+# Usage: bench/firmware_handshake.sh [--runs N] [--chain azure|default] [--compare OTHER.bin] [--x509] [--record]
+# --x509: the board authenticates with a P-256 client certificate (`picohub device cert`), firmware built with
+# PICOHUB_BOARD_X509=ON in build/board-x509: the handshake then adds the CertificateVerify signature.
 # --compare: also run OTHER.bin (e.g. the image before a change) --runs times against the SAME hub session (the same
 # freshly made keys), after this tree's image: between sessions the same image varies by ~10 ms.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
-runs=3 chain=azure record=0
+runs=3 chain=azure record=0 x509=0
 compare=
 while (($#)); do
   case "$1" in
     --runs) runs=$2; shift 2 ;;
     --chain) chain=$2; shift 2 ;;
     --record) record=1; shift ;;
+    --x509) x509=1; shift ;;
     --compare) compare=$2; shift 2 ;;
     -h|--help) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "firmware_handshake: unknown option '$1'" >&2; exit 2 ;;
@@ -29,10 +32,16 @@ command -v node >/dev/null || { echo "firmware_handshake: node is missing (./run
 [[ -d tools/vboard/node_modules/rp2040js ]] || { echo "firmware_handshake: rp2040js missing: scripts/vboard-setup.sh" >&2; exit 1; }
 
 echo "==> building the firmware (board preset) and picohub (host preset)" >&2
-cmake --preset board >/dev/null && cmake --build build/board -- -j"$(nproc)" >/dev/null
+board_dir=build/board
+if ((x509)); then
+  board_dir=build/board-x509
+  scripts/mbedtls-board.sh --x509 >/dev/null
+  cmake --preset board -B "$board_dir" -DPICOHUB_BOARD_X509=ON >/dev/null 2>&1
+fi
+cmake --preset board -B "$board_dir" >/dev/null && cmake --build "$board_dir" -- -j"$(nproc)" >/dev/null
 cmake --preset host >/dev/null && cmake --build build/host --target picohub picohub_hub_plugin -- -j"$(nproc)" >/dev/null
 picohub=$root/build/host/apps/cli/picohub
-firmware=$root/build/board/apps/firmware/picohub-firmware.bin
+firmware=$root/$board_dir/apps/firmware/picohub-firmware.bin
 
 work=$(mktemp -d /tmp/picohub-bench-handshake.XXXXXX)
 chmod 0755 "$work"  # as root the broker runs as user mosquitto and must reach the data dir
@@ -47,10 +56,17 @@ out() { printf '%s\n' "$*" | tee -a "$report"; }
 
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 "$picohub" hub start --port "$port" --chain "$chain" >"$work/start.txt" 2>&1 || { cat "$work/start.txt" >&2; exit 1; }
-"$picohub" device create bench-board >/dev/null
-cs=$("$picohub" device connection-string bench-board 2>/dev/null | head -n 1)
+if ((x509)); then
+  "$picohub" device cert bench-board --out "$work/certs" >"$work/cert.txt"
+  cs=$(sed -n 's/^connection string: //p' "$work/cert.txt" | sed -E 's/;GatewayHostName=[^;]*//')
+  auth=(--cert "$work/certs/bench-board.crt" --cert-key "$work/certs/bench-board.key")
+else
+  "$picohub" device create bench-board >/dev/null
+  cs=$("$picohub" device connection-string bench-board 2>/dev/null | head -n 1)
+  auth=()
+fi
 "$picohub" board uf2 --connection-string "$cs;GatewayHostName=localhost:8883" --ca "$PICOHUB_DATA/ca.crt" \
-  --firmware "$firmware" --interval 1s -o "$work/board.uf2" >/dev/null
+  --firmware "$firmware" --interval 1s -o "$work/board.uf2" "${auth[@]}" >/dev/null
 flight=$(openssl crl2pkcs7 -nocrl -certfile "$PICOHUB_DATA/server.crt" | openssl pkcs7 -print_certs -outform DER 2>/dev/null | wc -c || echo '?')
 
 # bench_image UF2 TAG: --runs runs of one image, then its table in $work/table$TAG.md.
@@ -114,7 +130,7 @@ fi
 
 out "## Firmware handshake, $(date -u '+%Y-%m-%d %H:%M UTC')"
 out ""
-out "Command: \`bench/firmware_handshake.sh --runs $runs --chain $chain\` at $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- src apps tools cmake 2>/dev/null || echo '+local changes');" \
+out "Command: \`bench/firmware_handshake.sh --runs $runs --chain $chain$( ((x509)) && echo " --x509")\` at $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- src apps tools cmake 2>/dev/null || echo '+local changes');" \
     "the firmware in the virtual board (rp2040js, CPU time at 125 MHz) against \`picohub hub start --chain $chain\`" \
     "(server certificate flight $flight bytes of DER), link down 3 s in for 1 s to force one reconnect (full handshake, no session resumption)."
 out ""

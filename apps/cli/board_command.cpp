@@ -25,6 +25,8 @@
 #include "duration.hpp"
 #include "device/tutorial_model.hpp"
 #include "iothub/connection_string.hpp"
+#include "board_x509.hpp"
+#include "hub/x509_identity.hpp"
 #include "iothub/dps_topics.hpp"
 #include "iothub/dtmi.hpp"
 #include "iothub/sas_token.hpp"
@@ -47,6 +49,8 @@ struct BoardUf2Options {
   std::string sas_ttl = "60m";
   std::string model_id{device::tutorial_model_id};
   int queue = prov::default_telemetry_queue;
+  std::string cert_file;  // x509=true: the device certificate and its P-256 key (PEM)
+  std::string cert_key_file;
   std::string dps_scope;  // set: register with DPS instead of a connection string
   std::string dps_registration_id;
   std::string dps_key;
@@ -114,8 +118,6 @@ Checked<iothub::ConnectionString> check_connection_string(const std::string& tex
                   "the connection string holds a SharedAccessSignature: a token expires, and the board would stop "
                   "connecting when it does.\n  Use the device's key instead: "
                   "HostName=...;DeviceId=...;SharedAccessKey=... (the firmware signs fresh tokens itself)");
-  if (parsed->x509)
-    return refuse(exit_usage, "x509=true connection strings are not supported on the board: use SharedAccessKey");
   return *parsed;
 }
 
@@ -239,6 +241,7 @@ struct Prepared {
   std::string dps_endpoint;
   prov::DeviceConfig config;
   std::vector<std::uint8_t> ca;  // config.extra_ca views it
+  BoardCertificate certificate;  // config.x509 views it
   std::vector<std::uint8_t> block;
   std::vector<std::uint8_t> firmware;
 };
@@ -284,6 +287,9 @@ void print_summary(const BoardUf2Options& o, const Prepared& p, std::size_t uf2_
   if (p.config.websocket_port != 0)
     std::printf("  transport  MQTT over WebSockets: wss://%s:%u/$iothub/websocket, subprotocol mqtt\n",
                 websocket_host(p.identity.endpoint_host()).c_str(), unsigned{p.config.websocket_port});
+  if (p.identity.x509)
+    std::printf("  X.509      %s, SHA-1 thumbprint %s (P-256 key present, not shown)\n", p.certificate.subject.c_str(),
+                p.certificate.sha1_thumbprint.c_str());
   std::printf("  MAC        %s%s\n", colon_hex(p.config.mac).c_str(),
               o.mac.empty() ? " (locally administered, derived from the device id)" : "");
   std::printf("  interval   %u ms\n", p.config.telemetry_interval_ms);
@@ -309,7 +315,8 @@ void print_summary(const BoardUf2Options& o, const Prepared& p, std::size_t uf2_
   std::printf(
       "WARNING: %s holds the device's %s: treat it like a password (it is written mode 0600; "
       "do not commit or share it).\n",
-      o.output.c_str(), p.config.dps.id_scope.empty() ? "SharedAccessKey" : "DPS symmetric key");
+      o.output.c_str(),
+      p.identity.x509 ? "private key" : (p.config.dps.id_scope.empty() ? "SharedAccessKey" : "DPS symmetric key"));
   std::printf("To flash: hold BOOTSEL, plug the board into USB, copy %s to the RPI-RP2 drive.\n", o.output.c_str());
 }
 
@@ -388,6 +395,23 @@ Checked<void> prepare_dps(const BoardUf2Options& o, Prepared& p) {
   return {};
 }
 
+// --cert/--cert-key: both, and only with an x509=true connection string.
+Checked<void> prepare_x509(const BoardUf2Options& o, Prepared& p) {
+  const bool files = !o.cert_file.empty() || !o.cert_key_file.empty();
+  if (!p.identity.x509 && !files) return {};
+  if (!p.identity.x509)
+    return refuse(exit_usage, "--cert and --cert-key go with an x509=true connection string (and no DPS)");
+  if (o.cert_file.empty() || o.cert_key_file.empty())
+    return refuse(exit_usage,
+                  "an x509=true connection string needs --cert FILE.crt and --cert-key FILE.key (PEM; picohub "
+                  "device cert ID --out DIR makes them)");
+  auto certificate = load_board_certificate(o.cert_file, o.cert_key_file);
+  if (!certificate) return refuse(exit_usage, certificate.error());
+  p.certificate = std::move(*certificate);
+  p.config.x509 = prov::X509Identity{p.certificate.der, p.certificate.scalar};
+  return {};
+}
+
 Checked<void> prepare(const BoardUf2Options& o, Prepared& p) {
   if (!o.dps_scope.empty()) {
     if (auto dps = prepare_dps(o, p); !dps) return dps;
@@ -400,6 +424,7 @@ Checked<void> prepare(const BoardUf2Options& o, Prepared& p) {
     if (!identity) return tl::unexpected(identity.error());
     p.identity = *identity;
   }
+  if (auto x509 = prepare_x509(o, p); !x509) return x509;
   if (auto filled = fill_config(o, p); !filled) return filled;
   p.block.resize(prov::config_block_size(p.config));
   if (auto size = prov::encode_config_block(p.config, p.block); !size)
@@ -428,7 +453,8 @@ Checked<void> run_board_uf2(const BoardUf2Options& o) {
 void print_config(const prov::DeviceConfig& c) {
   const auto id = iothub::parse_connection_string(c.connection_string);
   if (id)
-    std::printf("  device     %.*s on %.*s (SharedAccessKey present, not shown)\n",
+    std::printf(id->x509 ? "  device     %.*s on %.*s (x509=true)\n"
+                         : "  device     %.*s on %.*s (SharedAccessKey present, not shown)\n",
                 static_cast<int>(id->device_id.size()), id->device_id.data(),
                 static_cast<int>(id->endpoint_host().size()), id->endpoint_host().data());
   if (!c.dps.id_scope.empty())
@@ -453,6 +479,16 @@ void print_config(const prov::DeviceConfig& c) {
   else std::printf("  network    DHCP\n");
   std::printf("  extra CA   %s\n",
               c.extra_ca.empty() ? "none" : (std::to_string(c.extra_ca.size()) + " bytes").c_str());
+  if (c.x509.certificate_der.empty()) return;
+  std::string error;
+  const auto info = hub::inspect_certificate(
+      {reinterpret_cast<const char*>(c.x509.certificate_der.data()), c.x509.certificate_der.size()}, error);
+  if (info)
+    std::printf("  X.509      %s, SHA-1 thumbprint %s, SHA-256 %s (P-256 key present, not shown)\n",
+                info->subject.c_str(), info->sha1_thumbprint.c_str(), info->sha256_thumbprint.c_str());
+  else
+    std::printf("  X.509      %zu-byte certificate that does not parse: %s\n", c.x509.certificate_der.size(),
+                error.c_str());
 }
 
 Checked<void> run_board_inspect(const std::string& path) {
@@ -492,6 +528,12 @@ PICOHUB_COMMAND(60, [](CLI::App& root, int& exit_code) {
   uf2->add_option("--connection-string,-c", options->connection_string,
                   "Device connection string with SharedAccessKey (HostName=...;DeviceId=...;SharedAccessKey=...)")
       ->envname("PICOHUB_CONNECTION_STRING");
+  uf2->add_option(
+      "--cert", options->cert_file,
+      "x509=true: the device certificate (PEM; picohub device cert makes one), stored as DER, docs/x509.md");
+  uf2->add_option("--cert-key", options->cert_key_file,
+                  "x509=true: the certificate's P-256 private key (PEM, unencrypted); only its 32-byte scalar is "
+                  "stored");
   uf2->add_option("--dps-scope", options->dps_scope,
                   "Register with the Device Provisioning Service instead: the id scope (then --dps-registration-id "
                   "and --dps-key or --dps-group-key)");

@@ -100,7 +100,7 @@ bool FirmwareApp::configure_identity(const provisioning::DeviceConfig& config) n
     return true;
   }
   auto identity = iothub::split_connection_string(config.connection_string);
-  if (!identity || identity->shared_access_key.empty()) {
+  if (!identity || (identity->shared_access_key.empty() && !identity->x509)) {
     ConsoleLine line;
     line << "config: the connection string cannot be used: "
          << (identity ? "it has no SharedAccessKey" : identity.error().what);
@@ -195,6 +195,18 @@ void FirmwareApp::setup_tls(const provisioning::DeviceConfig& config) noexcept {
   params.trust_anchors = &trust_anchors_;
   params.unix_time = &FirmwareApp::unix_time_now;
   params.profile = tls::Profile::device;
+#if defined(PICOHUB_X509_CLIENT)
+  if (!config.x509.certificate_der.empty()) {
+    if (auto r = own_certificate_.load(config.x509); !r) {
+      ConsoleLine line;
+      line << "TLS blocked: " << r.error().what << "; make a new image with picohub board uf2 --cert --cert-key";
+      ports_.console.write_line(line.text());
+      return;
+    }
+    params.own_certificate = own_certificate_.certificate();
+    params.own_key = own_certificate_.key();
+  }
+#endif
   if (auto r = tls::setup_client_config(tls_config_, params); !r) {
     ConsoleLine line;
     line << "TLS blocked: configuration failed: " << r.error().what;

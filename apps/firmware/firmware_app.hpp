@@ -17,6 +17,7 @@
 #include <span>
 
 #include "device/pump.hpp"
+#include "device_certificate.hpp"
 #include "device/tutorial_app.hpp"
 #include "drbg_entropy.hpp"
 #include "drivers/w5100s/chip.hpp"
@@ -99,6 +100,9 @@ class FirmwareApp final : private device::DeviceEventSink, private DpsAssignment
   tls::EntropyDrbg drbg_;
   DrbgEntropy ws_entropy_{drbg_};  // WebSocket key and masks
   mbedtls_x509_crt trust_anchors_;
+#if defined(PICOHUB_X509_CLIENT)
+  DeviceCertificate own_certificate_;  // x509=true
+#endif
   mbedtls_ssl_config tls_config_;
   tls::SessionStorage tls_session_{};
   bool tls_ready_ = false;

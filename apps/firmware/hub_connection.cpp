@@ -279,7 +279,9 @@ void HubConnection::poll_session(std::uint64_t now_ms) noexcept {
     if (report.refused_code == mqtt::ConnectReturnCode::server_unavailable) {
       lost(device::LossReason::server_unavailable, "CONNACK 3", now_ms);
     } else {
-      refused(device::refusal_for(report.refused_code), now_ms, iothub::describe_connack(report.refused_code));
+      const char* words = by_certificate() ? iothub::describe_connack(report.refused_code, true)
+                                           : iothub::describe_connack(report.refused_code);
+      refused(device::refusal_for(report.refused_code), now_ms, words);
     }
     return;
   }
@@ -292,8 +294,13 @@ void HubConnection::poll_session(std::uint64_t now_ms) noexcept {
     refusals_ = 0;
     supervisor_.on_connected(now_ms);
     ConsoleLine line;
-    line << "connected to IoT Hub as " << client_.identity().device_id << "; SAS token valid until ";
-    append_utc(line, client_.token_expiry_unix());
+    line << "connected to IoT Hub as " << client_.identity().device_id;
+    if (by_certificate()) {
+      line << " with its X.509 certificate";
+    } else {
+      line << "; SAS token valid until ";
+      append_utc(line, client_.token_expiry_unix());
+    }
     console_.write_line(line.text());
   }
   if (report.renewal_due) {

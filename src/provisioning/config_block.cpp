@@ -23,6 +23,8 @@ enum Tag : std::uint8_t {
   tag_dps_key = 11,
   tag_dps_endpoint = 12,
   tag_websocket = 13,
+  tag_certificate = 14,
+  tag_private_key = 15,
 };
 constexpr std::size_t record_header_size = 3;
 constexpr std::size_t static_ip_size = 16;
@@ -57,16 +59,36 @@ bool contiguous_netmask(const Ipv4Address& m) noexcept {
   return mask != 0 && (host & (host + 1)) == 0;
 }
 
-std::optional<ConfigProblem> check_connection_string(std::string_view text) noexcept {
+#if defined(PICOHUB_CONFIG_X509)
+ConfigProblem x509_problem(const char* what) noexcept { return ConfigProblem{ConfigFault::x509_invalid, 0, 0, what}; }
+
+// Sizes only: whether the key is the certificate's is checked where the PEM files are read (picohub board uf2).
+std::optional<ConfigProblem> check_x509(const X509Identity& x509) noexcept {
+  if (x509.certificate_der.size() > max_certificate_bytes || x509.certificate_der[0] != 0x30)
+    return x509_problem("the certificate is not DER of at most 2048 bytes");
+  if (x509.private_key.size() != p256_private_key_bytes) return x509_problem("the key is not a 32-byte P-256 scalar");
+  return std::nullopt;
+}
+#endif
+
+std::optional<ConfigProblem> check_connection_string(std::string_view text,
+                                                     [[maybe_unused]] const X509Identity& x509) noexcept {
   if (text.empty()) return ConfigProblem{ConfigFault::missing_record, tag_connection_string, 0, "connection string"};
   if (text.size() > max_connection_string_bytes)
     return ConfigProblem{ConfigFault::connection_string_too_long, static_cast<std::uint32_t>(text.size()),
                          max_connection_string_bytes};
   const auto parsed = iothub::split_connection_string(text);
   if (!parsed) return ConfigProblem{ConfigFault::connection_string_malformed, 0, 0, parsed.error().what};
+#if defined(PICOHUB_CONFIG_X509)
+  if (parsed->x509 != !x509.certificate_der.empty())
+    return x509_problem(parsed->x509 ? "x509=true needs the device certificate and key"
+                                     : "a certificate and key need an x509=true connection string");
+  if (parsed->x509) return check_x509(x509);
+#endif
   if (parsed->shared_access_key.empty())
     return ConfigProblem{ConfigFault::connection_string_not_key, 0, 0,
-                         parsed->x509 ? "x509=true" : "a SharedAccessSignature (it would expire on the device)"};
+                         parsed->x509 ? "x509=true (this firmware is built without PICOHUB_BOARD_X509)"
+                                      : "a SharedAccessSignature (it would expire on the device)"};
   return std::nullopt;
 }
 
@@ -133,6 +155,16 @@ std::uint8_t* put_dps_records(std::uint8_t* p, const DpsSettings& dps) noexcept 
   p += record_header_size + 1;
   for (const char c : dps.key_base64) *p++ = static_cast<std::uint8_t>(c);
   if (!dps.endpoint.empty()) p = put_record(p, tag_dps_endpoint, bytes_of(dps.endpoint));
+  return p;
+}
+
+std::uint8_t* put_x509_records(std::uint8_t* p, const X509Identity& x509) noexcept {
+  p = put_record(p, tag_certificate, x509.certificate_der);
+  p[0] = tag_private_key;
+  write_u16(p + 1, static_cast<std::uint32_t>(1 + x509.private_key.size()));
+  p[3] = key_curve_p256;
+  p += record_header_size + 1;
+  for (const std::uint8_t byte : x509.private_key) *p++ = byte;
   return p;
 }
 
@@ -220,6 +252,16 @@ std::optional<ConfigProblem> take_record(std::uint8_t tag, std::span<const std::
       config.websocket_port = static_cast<std::uint16_t>(read_u16(value.data()));
       if (config.websocket_port == 0) return ConfigProblem{ConfigFault::websocket_invalid, 0, 0, "port 0"};
       return std::nullopt;
+#if defined(PICOHUB_CONFIG_X509)
+    case tag_certificate:
+      if (value.empty()) return x509_problem("the certificate record is empty");
+      config.x509.certificate_der = value;
+      return std::nullopt;
+    case tag_private_key:
+      if (value.empty() || value[0] != key_curve_p256) return x509_problem("the key is not on P-256");
+      config.x509.private_key = value.subspan(1);
+      return std::nullopt;
+#endif
     default: return std::nullopt;  // a later picohub's optional record
   }
 }
@@ -229,7 +271,7 @@ std::optional<ConfigProblem> take_record(std::uint8_t tag, std::span<const std::
 std::optional<ConfigProblem> check_config(const DeviceConfig& config) noexcept {
   if (!config.dps.id_scope.empty()) {
     if (auto bad = check_dps(config.dps, !config.connection_string.empty())) return bad;
-  } else if (auto bad = check_connection_string(config.connection_string)) {
+  } else if (auto bad = check_connection_string(config.connection_string, config.x509)) {
     return bad;
   }
   if (config.extra_ca.size() > max_extra_ca_bytes)
@@ -262,6 +304,8 @@ std::size_t config_block_size(const DeviceConfig& config) noexcept {
     if (!d.endpoint.empty()) size += record_header_size + d.endpoint.size();
   }
   if (!config.extra_ca.empty()) size += record_header_size + config.extra_ca.size();
+  if (!config.x509.certificate_der.empty())
+    size += 2 * record_header_size + config.x509.certificate_der.size() + 1 + config.x509.private_key.size();
   if (config.static_ip) size += record_header_size + static_ip_size;
   if (!config.model_id.empty()) size += record_header_size + config.model_id.size();
   if (config.telemetry_queue != default_telemetry_queue) size += record_header_size + 2;
@@ -278,6 +322,7 @@ ConfigResult<std::size_t> encode_config_block(const DeviceConfig& config, std::s
   std::uint8_t* p = out.data() + config_header_size;
   if (!config.connection_string.empty()) p = put_record(p, tag_connection_string, bytes_of(config.connection_string));
   if (!config.dps.id_scope.empty()) p = put_dps_records(p, config.dps);
+  if (!config.x509.certificate_der.empty()) p = put_x509_records(p, config.x509);
   p = put_record(p, tag_mac, config.mac);
   std::uint8_t interval[4];
   write_u32(interval, config.telemetry_interval_ms);

@@ -23,6 +23,9 @@
 //    12 DPS endpoint "host[:port]" (UTF-8)                     optional (absent: the global endpoint, 8883)
 //    13 MQTT over WebSockets: u16 port (wss://host:port/$iothub/ optional (absent: MQTT over TLS on 8883; an
 //       websocket, subprotocol mqtt; not with DPS)              older firmware skips it and uses 8883)
+//    14 device certificate (DER)                                } both with an x509=true connection string, which
+//    15 its private key: curve u8 (1 = P-256) | the 32-byte     } an older firmware refuses by name ("the board
+//       private scalar, big-endian                              } needs SharedAccessKey")
 //   Unknown tags are skipped, so a later picohub can add optional records without a version bump; anything an
 //   older firmware must not ignore bumps the format version, which older firmware refuses by name. Format 2
 //   added the token lifetime: a format-1 firmware would silently sign 60-minute tokens where the user asked for
@@ -91,6 +94,17 @@ struct DpsSettings {
 };
 inline constexpr std::string_view dps_default_endpoint = "global.azure-devices-provisioning.net";
 
+// X.509 client-certificate authentication (x509=true). The key is stored raw, not as PEM/PKCS#8, so the board needs
+// no key parser: it loads the scalar straight into mbedTLS (and can only use P-256, which an M0+ signs in well
+// under a second, where RSA would take seconds).
+inline constexpr std::size_t max_certificate_bytes = 2048;
+inline constexpr std::size_t p256_private_key_bytes = 32;
+inline constexpr std::uint8_t key_curve_p256 = 1;
+struct X509Identity {
+  std::span<const std::uint8_t> certificate_der{};  // empty: SAS (or DPS) authentication
+  std::span<const std::uint8_t> private_key{};      // the P-256 scalar, p256_private_key_bytes
+};
+
 // After decoding, the views point into the bytes that were decoded (the flash): nothing is copied.
 struct DeviceConfig {
   std::string_view connection_string{};
@@ -103,14 +117,15 @@ struct DeviceConfig {
   std::uint16_t telemetry_queue = default_telemetry_queue;  // readings held while offline (oldest dropped)
   DpsSettings dps{};                                        // id_scope set: register first (no connection string)
   std::uint16_t websocket_port = 0;                         // 0: MQTT over TLS; else over WebSockets to this port
+  X509Identity x509{};                                      // with an x509=true connection string
   std::uint16_t format_version = config_format_version;     // decode: the block's; encode: ignored (writes ours)
 };
 
 template <class T>
 using ConfigResult = tl::expected<T, ConfigProblem>;
 
-// The rules both sides apply: a SharedAccessKey connection string the IoT Hub parser accepts (or, instead of it,
-// complete DPS settings), limits on sizes
+// The rules both sides apply: a SharedAccessKey connection string the IoT Hub parser accepts (or an x509=true one
+// with a certificate and key, or, instead of it, complete DPS settings), limits on sizes
 // and the interval, a unicast MAC, a usable static IP. Returns the first problem found, if any.
 std::optional<ConfigProblem> check_config(const DeviceConfig& config) noexcept;
 

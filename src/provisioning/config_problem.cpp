@@ -36,6 +36,7 @@ constexpr FaultSummary fault_summaries[] = {
     {Errc::invalid_argument, "telemetry queue length out of range"},
     {Errc::invalid_argument, "DPS settings invalid"},
     {Errc::invalid_argument, "WebSocket setting invalid"},
+    {Errc::invalid_argument, "X.509 settings invalid"},
 };
 
 // Placeholders: {f} found and {e} expected in decimal, {F} {E} the same in hex, {d} detail.
@@ -68,11 +69,12 @@ constexpr FaultMessage fault_messages[] = {
     {"telemetry queue of {f} readings is out of range (1 .. {e})"},
     {"DPS settings invalid: {d}"},
     {"MQTT over WebSockets cannot be used: {d}"},
+    {"X.509 settings invalid: {d}"},
 };
 static_assert(sizeof(fault_summaries) / sizeof(fault_summaries[0]) ==
-              static_cast<std::size_t>(ConfigFault::websocket_invalid) + 1);
+              static_cast<std::size_t>(ConfigFault::x509_invalid) + 1);
 static_assert(sizeof(fault_messages) / sizeof(fault_messages[0]) ==
-              static_cast<std::size_t>(ConfigFault::websocket_invalid) + 1);
+              static_cast<std::size_t>(ConfigFault::x509_invalid) + 1);
 
 class Writer {
  public:

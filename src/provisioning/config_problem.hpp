@@ -37,6 +37,7 @@ enum class ConfigFault : std::uint8_t {
   telemetry_queue_out_of_range,  // (found: readings, expected: the firmware's limit)
   dps_invalid,                   // a DPS record cannot be used (detail says which and why)
   websocket_invalid,             // the WebSocket record cannot be used (detail says why)
+  x509_invalid,                  // the certificate or key records cannot be used (detail says which and why)
 };
 
 struct ConfigProblem {

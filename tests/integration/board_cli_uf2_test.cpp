@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include <cctype>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -279,6 +280,82 @@ TEST_F(BoardUf2, RefusesWhatTheBoardCouldNotUseWithExitTwoAndTheReason) {
     EXPECT_NE(run.output.find(c.expect), std::string::npos) << c.why << "\n" << run.output;
     EXPECT_FALSE(fs::exists(dir_ / "board.uf2")) << c.why << ": nothing is written when refused";
   }
+}
+
+const std::string x509_cs = "HostName=hub.azure-devices.net;DeviceId=board-1;x509=true";
+
+// A self-signed certificate for CN=NAME with a new key (openssl: `-newkey ec` P-256, or `rsa:2048`).
+void make_certificate(const fs::path& dir, const std::string& name, const std::string& newkey) {
+  const std::string command = "openssl req -x509 -newkey " + newkey + " -nodes -keyout " +
+                              (dir / (name + ".key")).string() + " -out " + (dir / (name + ".crt")).string() +
+                              " -subj /CN=" + name + " -days 2 >/dev/null 2>&1";
+  ASSERT_EQ(std::system(command.c_str()), 0) << "openssl is needed to make a throwaway certificate";
+}
+
+TEST_F(BoardUf2, X509CertificateAndP256KeyLandInRecords14And15AndInspectNeverShowsTheKey) {
+  make_certificate(dir_, "board-1", "ec -pkeyopt ec_paramgen_curve:P-256");
+  const std::string files = " --cert " + (dir_ / "board-1.crt").string() + " --cert-key " +
+                            (dir_ / "board-1.key").string();
+  const CliRun run = uf2(fw_arg() + files, x509_cs);
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_NE(run.output.find("X.509      CN=board-1, SHA-1 thumbprint "), std::string::npos) << run.output;
+  const auto config = written_config();
+  ASSERT_TRUE(config.has_value());
+  EXPECT_EQ(config->connection_string, x509_cs);
+  // The DER is what openssl writes as DER; the key is its 32-byte scalar (openssl's "priv:" bytes).
+  ASSERT_EQ(std::system(("openssl x509 -in " + (dir_ / "board-1.crt").string() + " -outform DER -out " +
+                         (dir_ / "board-1.der").string())
+                            .c_str()),
+            0);
+  const auto der = read(dir_ / "board-1.der");
+  EXPECT_TRUE(
+      std::equal(der.begin(), der.end(), config->x509.certificate_der.begin(), config->x509.certificate_der.end()));
+  const CliRun priv = shell("openssl pkey -in " + (dir_ / "board-1.key").string() +
+                            " -noout -text | sed -n '/^priv:/,/^pub:/p' | grep -v '^pub:'");
+  std::string hex;
+  for (const char c : priv.output)
+    if (std::isxdigit(static_cast<unsigned char>(c))) hex += c;
+  ASSERT_GE(hex.size(), 64u) << priv.output;
+  hex = hex.substr(hex.size() - 64);  // openssl may print a leading 00
+  ASSERT_EQ(config->x509.private_key.size(), 32u);
+  char scalar_hex[65] = {};
+  for (std::size_t i = 0; i < 32; ++i) std::snprintf(scalar_hex + 2 * i, 3, "%02x", config->x509.private_key[i]);
+  EXPECT_EQ(hex, scalar_hex);
+  const CliRun shown = inspect();
+  ASSERT_EQ(shown.exit_code, 0) << shown.output;
+  EXPECT_NE(shown.output.find("X.509      CN=board-1, SHA-1 thumbprint "), std::string::npos) << shown.output;
+  EXPECT_EQ(shown.output.find(scalar_hex), std::string::npos) << "the key must never be printed";
+}
+
+TEST_F(BoardUf2, X509RefusesAnotherKeyAnRsaKeyAndMissingFilesWithExitTwo) {
+  make_certificate(dir_, "board-1", "ec -pkeyopt ec_paramgen_curve:P-256");
+  make_certificate(dir_, "other", "ec -pkeyopt ec_paramgen_curve:P-256");
+  make_certificate(dir_, "rsa", "rsa:2048");
+  const std::string crt = " --cert " + (dir_ / "board-1.crt").string();
+  struct Case {
+    const char* why;
+    std::string args;
+    const char* expect;
+  };
+  const Case cases[] = {
+      {"another device's key", crt + " --cert-key " + (dir_ / "other.key").string(),
+       "is not the private key of the --cert certificate"},
+      {"RSA", " --cert " + (dir_ / "rsa.crt").string() + " --cert-key " + (dir_ / "rsa.key").string(),
+       "is not a P-256 key"},
+      {"no key", crt, "needs --cert FILE.crt and --cert-key FILE.key"},
+      {"unreadable key", crt + " --cert-key " + (dir_ / "none.key").string(), "cannot read --cert-key"},
+      {"not a certificate", " --cert /dev/null --cert-key " + (dir_ / "board-1.key").string(),
+       "is not a PEM certificate"},
+  };
+  for (const auto& c : cases) {
+    const CliRun run = uf2(fw_arg() + c.args, x509_cs);
+    EXPECT_EQ(run.exit_code, 2) << c.why << "\n" << run.output;
+    EXPECT_NE(run.output.find(c.expect), std::string::npos) << c.why << "\n" << run.output;
+    EXPECT_FALSE(fs::exists(dir_ / "board.uf2")) << c.why << ": nothing is written when refused";
+  }
+  const CliRun sas_with_cert = uf2(fw_arg() + crt + " --cert-key " + (dir_ / "board-1.key").string());
+  EXPECT_EQ(sas_with_cert.exit_code, 2) << sas_with_cert.output;
+  EXPECT_NE(sas_with_cert.output.find("go with an x509=true connection string"), std::string::npos);
 }
 
 constexpr const char* dps_key = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";

@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -445,6 +446,80 @@ TEST(ConfigBlock, DecoderRefusesAWebSocketRecordWithPortZeroOrTheWrongLength) {
   const auto bad = decode_config_block(short_record);
   ASSERT_FALSE(bad.has_value());
   EXPECT_EQ(bad.error().fault, ConfigFault::bad_record_length);
+}
+
+constexpr std::string_view x509_cs = "HostName=hub.azure-devices.net;DeviceId=board-1;x509=true";
+// Not a real certificate: the config only checks that it looks like DER (a SEQUENCE) and its size.
+const std::vector<std::uint8_t> fake_der = {0x30, 0x03, 0x02, 0x01, 0x07};
+const std::vector<std::uint8_t> scalar(p256_private_key_bytes, 0x5A);
+
+DeviceConfig x509_config() {
+  DeviceConfig config = full_config({});
+  config.connection_string = x509_cs;
+  config.x509 = X509Identity{fake_der, scalar};
+  return config;
+}
+
+TEST(ConfigBlock, X509CertificateAndKeyRoundTripAsRecords14And15) {
+  const auto block = encode(x509_config());
+  const auto decoded = decode_config_block(block);
+  ASSERT_TRUE(decoded.has_value());
+  EXPECT_EQ(decoded->connection_string, x509_cs);
+  EXPECT_TRUE(std::equal(fake_der.begin(), fake_der.end(), decoded->x509.certificate_der.begin(),
+                         decoded->x509.certificate_der.end()));
+  EXPECT_TRUE(
+      std::equal(scalar.begin(), scalar.end(), decoded->x509.private_key.begin(), decoded->x509.private_key.end()));
+  // Tags 14 and 15 with the key's curve byte, as the header comment says.
+  std::vector<std::uint8_t> tags;
+  for (std::size_t at = config_header_size; at < block.size();) {
+    tags.push_back(block[at]);
+    if (block[at] == 15) {
+      EXPECT_EQ(block[at + 3], key_curve_p256);
+    }
+    at += 3 + static_cast<std::size_t>(block[at + 1] | block[at + 2] << 8);
+  }
+  EXPECT_NE(std::find(tags.begin(), tags.end(), 14), tags.end());
+  EXPECT_NE(std::find(tags.begin(), tags.end(), 15), tags.end());
+}
+
+TEST(ConfigBlock, X509NeedsBothTheConnectionStringAndTheRecords) {
+  std::vector<std::uint8_t> out(4096);
+  DeviceConfig no_cert = x509_config();
+  no_cert.x509 = {};
+  auto r = encode_config_block(no_cert, out);
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(message(r.error()), "X.509 settings invalid: x509=true needs the device certificate and key");
+  DeviceConfig sas_with_cert = x509_config();
+  sas_with_cert.connection_string = key_cs;
+  r = encode_config_block(sas_with_cert, out);
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(message(r.error()), "X.509 settings invalid: a certificate and key need an x509=true connection string");
+  DeviceConfig short_key = x509_config();
+  short_key.x509.private_key = std::span(scalar).first(31);
+  r = encode_config_block(short_key, out);
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().fault, ConfigFault::x509_invalid);
+  DeviceConfig big_cert = x509_config();
+  const std::vector<std::uint8_t> big(max_certificate_bytes + 1, 0x30);
+  big_cert.x509.certificate_der = big;
+  r = encode_config_block(big_cert, out);
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(message(r.error()), "X.509 settings invalid: the certificate is not DER of at most 2048 bytes");
+}
+
+TEST(ConfigBlock, DecoderRefusesAKeyOnAnotherCurve) {
+  auto block = encode(x509_config());
+  for (std::size_t at = config_header_size; at < block.size();) {
+    const std::size_t length = static_cast<std::size_t>(block[at + 1] | block[at + 2] << 8);
+    if (block[at] == 15) block[at + 3] = 2;
+    at += 3 + length;
+  }
+  const auto payload = std::span<const std::uint8_t>(block).subspan(config_header_size);
+  const std::uint32_t crc = crc32(payload, crc32(std::span<const std::uint8_t>(block).first(12)));
+  for (int i = 0; i < 4; ++i) block[12 + static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(crc >> (8 * i));
+  const auto decoded = decode_config_block(block);
+  ASSERT_FALSE(decoded.has_value());
+  EXPECT_EQ(message(decoded.error()), "X.509 settings invalid: the key is not on P-256");
 }
 
 TEST(ConfigBlock, EncoderRefusesATooSmallBufferAndSaysHowBig) {
