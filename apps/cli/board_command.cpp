@@ -1,6 +1,7 @@
 // `picohub board uf2`: one flashable file for a W5100S-EVB-Pico — the firmware image plus the device's config
 // block (connection string, optional CA, interval, network, MAC) in the last flash sector. Everything the
-// firmware would refuse at boot is refused here first, with the reason.
+// firmware would refuse at boot is refused here first, with the reason; an x509=true config for an image built
+// without X.509 gets a warning that says how to build the X.509 image.
 #include <mbedtls/x509_crt.h>
 
 #include <arpa/inet.h>
@@ -8,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <cstdio>
@@ -187,6 +189,12 @@ Checked<std::vector<std::uint8_t>> load_extra_ca(const std::string& path) {
   return *bytes;
 }
 
+// The default image carries the sentence it refuses an x509=true config with at boot; the X.509 image does not.
+bool firmware_lacks_x509(const std::vector<std::uint8_t>& image) {
+  constexpr std::string_view marker = prov::firmware_without_x509_marker;
+  return std::search(image.begin(), image.end(), marker.begin(), marker.end()) != image.end();
+}
+
 Checked<std::vector<std::uint8_t>> load_firmware(const std::string& given) {
   const std::string path = given.empty() ? PICOHUB_DEFAULT_FIRMWARE : given;
   auto image = read_file(path);
@@ -293,8 +301,9 @@ void print_summary(const BoardUf2Options& o, const Prepared& p, std::size_t uf2_
   std::printf("  MAC        %s%s\n", colon_hex(p.config.mac).c_str(),
               o.mac.empty() ? " (locally administered, derived from the device id)" : "");
   std::printf("  interval   %u ms\n", p.config.telemetry_interval_ms);
-  std::printf("  SAS token  %u s lifetime, renewed at %u s\n", p.config.sas_ttl_s,
-              iothub::SasRenewal{0, p.config.sas_ttl_s}.renew_after_s());
+  if (!p.identity.x509)
+    std::printf("  SAS token  %u s lifetime, renewed at %u s\n", p.config.sas_ttl_s,
+                iothub::SasRenewal{0, p.config.sas_ttl_s}.renew_after_s());
   std::printf("  model      %s\n", p.config.model_id.empty() ? "none (no Plug and Play model announced)"
                                                              : std::string(p.config.model_id).c_str());
   std::printf("  queue      %u readings held while the hub is unreachable (then the oldest is dropped)\n",
@@ -312,6 +321,13 @@ void print_summary(const BoardUf2Options& o, const Prepared& p, std::size_t uf2_
         "note: %.*s is this computer's loopback name: a real board must reach the hub by its LAN address "
         "or DNS name (the virtual board is different)\n",
         static_cast<int>(endpoint.size()), endpoint.data());
+  if (p.identity.x509 && firmware_lacks_x509(p.firmware))
+    std::printf(
+        "WARNING: this firmware image is built without X.509 support (the default image: X.509 does not fit the "
+        "160 KiB flash budget yet), so the board will refuse this config at boot. Build the X.509 image "
+        "(scripts/mbedtls-board.sh --x509; cmake --preset board -B build/board-x509 -DPICOHUB_BOARD_X509=ON; "
+        "cmake --build build/board-x509) and pass --firmware build/board-x509/apps/firmware/picohub-firmware.bin "
+        "(docs/x509.md)\n");
   std::printf(
       "WARNING: %s holds the device's %s: treat it like a password (it is written mode 0600; "
       "do not commit or share it).\n",

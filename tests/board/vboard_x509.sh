@@ -47,14 +47,18 @@ thumb=$(sed -n 's/.*SHA-1 thumbprint \([0-9A-F]*\),.*/\1/p' "$work/inspect.txt")
 
 if [[ -f "$default_firmware" ]]; then
   "$picohub" board uf2 -c "$cs" --ca "$PICOHUB_DATA/ca.crt" --firmware "$default_firmware" -o "$work/off.uf2" \
-    --cert "$crt" --cert-key "$key" > /dev/null || fail "board uf2 with the default firmware"
+    --cert "$crt" --cert-key "$key" > "$work/off.txt" || fail "board uf2 with the default firmware"
+  grep -q "WARNING: this firmware image is built without X.509 support" "$work/off.txt" \
+    || { cat "$work/off.txt"; fail "board uf2 did not warn that the default image lacks X.509"; }
+  ! grep -q "built without X.509" "$work/uf2.txt" || fail "board uf2 warned about the X.509 image"
+  ! grep -q "SAS token" "$work/uf2.txt" || fail "the summary of an X.509 board mentions a SAS token"
   set +e
   run_board "$work/off.uf2" --max-ms 5000 --wall-ms 30000 \
     --expect '^config error: connection string uses x509=true \(this firmware is built without PICOHUB_BOARD_X509\)'
   rc=$?
   set -e
   [[ $rc -eq 0 ]] || { show_run; fail "the default image did not refuse the X.509 config by name (exit $rc)"; }
-  pass "the default image (no X.509) refuses the block and names the build option"
+  pass "board uf2 warns that the default image lacks X.509; that image refuses the block and names the build option"
 fi
 
 since=$(date +%s)
