@@ -43,6 +43,16 @@ board_uf2() {
     > "$work/uf2.txt" 2>&1 || { cat "$work/uf2.txt"; fail "board uf2"; }
 }
 
+# board_dps_uf2 REGISTRATION_ID OUT.uf2 --dps-key KEY|--dps-group-key KEY [options...]: a UF2 that registers with
+# the local hub's DPS (localhost:8883 on the virtual LAN), trusting the hub's CA.
+board_dps_uf2() {
+  local registration=$1 out=$2
+  shift 2
+  "$picohub" board uf2 --dps-scope "$("$picohub" dps id-scope 2>/dev/null)" --dps-registration-id "$registration" \
+    --dps-host localhost --dps-port 8883 --ca "$PICOHUB_DATA/ca.crt" --firmware "$firmware" -o "$out" "$@" \
+    > "$work/uf2.txt" 2>&1 || { cat "$work/uf2.txt"; fail "board uf2 --dps-* ($registration)"; }
+}
+
 # run_board UF2 [run.mjs options...]: the virtual board on the LAN that bridges localhost:8883 to the hub. The
 # console goes to $work/console.txt, the board's notes to $work/vboard.txt; returns run.mjs's exit code.
 run_board() {

@@ -15,7 +15,6 @@ picohub=$1 node=$2 firmware=${PICOHUB_FIRMWARE:-$3}
 here=$(cd "$(dirname "$0")" && pwd)
 source "$here/../lib/testlib.sh"
 source "$here/board_hub_lib.sh"
-json_field() { python3 -c "import json,sys; print(json.load(sys.stdin)[sys.argv[1]])" "$1"; }
 
 start_hub
 scope=$("$picohub" dps id-scope 2>/dev/null)
@@ -24,11 +23,7 @@ scope=$("$picohub" dps id-scope 2>/dev/null)
 key=$(json_field primaryKey < "$work/enroll.json")
 ! "$picohub" device show vb-dps-dev >/dev/null 2>&1 || fail "the device exists before the board registered"
 
-dps_uf2() {
-  "$picohub" board uf2 --dps-scope "$scope" --dps-registration-id vb-reg-1 --dps-key "$1" --dps-host localhost \
-    --dps-port 8883 --ca "$PICOHUB_DATA/ca.crt" --firmware "$firmware" --interval 2s -o "$2" > "$work/uf2.txt" 2>&1 \
-    || { cat "$work/uf2.txt"; fail "board uf2 --dps-*"; }
-}
+dps_uf2() { board_dps_uf2 vb-reg-1 "$2" --dps-key "$1" --interval 2s; }
 bridges=(--host localhost=192.0.2.20 --bridge "192.0.2.20:8883=127.0.0.1:$hub_port"
          --bridge "192.0.2.20:$hub_port=127.0.0.1:$hub_port")
 
@@ -69,9 +64,7 @@ pass "board registered vb-reg-1 with DPS (1 CONNECT as vb-reg-1), switched to lo
 "$picohub" dps enrollment create vb-line --group --iot-hub "localhost:$hub_port" --json > "$work/group.json" \
   || fail "dps enrollment create --group"
 group_key=$(json_field primaryKey < "$work/group.json")
-"$picohub" board uf2 --dps-scope "$scope" --dps-registration-id vb-sensor-7 --dps-group-key "$group_key" \
-  --dps-host localhost --dps-port 8883 --ca "$PICOHUB_DATA/ca.crt" --firmware "$firmware" --interval 2s \
-  -o "$work/group.uf2" > "$work/uf2.txt" 2>&1 || { cat "$work/uf2.txt"; fail "board uf2 --dps-group-key"; }
+board_dps_uf2 vb-sensor-7 "$work/group.uf2" --dps-group-key "$group_key" --interval 2s
 since=$(date +%s)
 set +e
 "$node" "$vboard/run.mjs" --uf2 "$work/group.uf2" "${bridges[@]}" --max-ms 120000 --wall-ms 240000 \
@@ -114,9 +107,7 @@ pass "wrong key: the hub's DPS refused 2 CONNECTs (its log), the board printed w
 # 4. Disabled enrollment: DPS says no after the CONNECT; the refusal schedule, not a 1 s back-off.
 "$picohub" dps enrollment create vb-off --disabled --iot-hub "localhost:$hub_port" --json > "$work/off.json" \
   || fail "dps enrollment create --disabled"
-"$picohub" board uf2 --dps-scope "$scope" --dps-registration-id vb-off --dps-key "$(json_field primaryKey < "$work/off.json")" \
-  --dps-host localhost --dps-port 8883 --ca "$PICOHUB_DATA/ca.crt" --firmware "$firmware" -o "$work/off.uf2" \
-  > "$work/uf2.txt" 2>&1 || { cat "$work/uf2.txt"; fail "board uf2 (disabled enrollment)"; }
+board_dps_uf2 vb-off "$work/off.uf2" --dps-key "$(json_field primaryKey < "$work/off.json")"
 set +e
 "$node" "$vboard/run.mjs" --uf2 "$work/off.uf2" "${bridges[@]}" --timestamps --fast-idle --max-ms 100000 \
   --wall-ms 90000 --fail-on-watchdog --forbid '/hardfault|panic/i' --forbid 'connected to IoT Hub' \

@@ -10,15 +10,11 @@ picohub=$1 node=$2 firmware=${PICOHUB_FIRMWARE:-$3}
 here=$(cd "$(dirname "$0")" && pwd)
 source "$here/../lib/testlib.sh"
 source "$here/board_hub_lib.sh"
-json_field() { python3 -c "import json,sys; print(json.load(sys.stdin)[sys.argv[1]])" "$1"; }
 
 start_hub
-scope=$("$picohub" dps id-scope 2>/dev/null)
 "$picohub" dps enrollment create vb-reprov --iot-hub "localhost:$hub_port" --json > "$work/enroll.json" \
   || fail "dps enrollment create"
-"$picohub" board uf2 --dps-scope "$scope" --dps-registration-id vb-reprov --dps-key "$(json_field primaryKey < "$work/enroll.json")" \
-  --dps-host localhost --dps-port 8883 --ca "$PICOHUB_DATA/ca.crt" --firmware "$firmware" --interval 2s \
-  -o "$work/board.uf2" > "$work/uf2.txt" 2>&1 || { cat "$work/uf2.txt"; fail "board uf2 --dps-*"; }
+board_dps_uf2 vb-reprov "$work/board.uf2" --dps-key "$(json_field primaryKey < "$work/enroll.json")" --interval 2s
 
 started=$(date +%s)
 "$node" "$vboard/run.mjs" --uf2 "$work/board.uf2" --host localhost=192.0.2.20 \

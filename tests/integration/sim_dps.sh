@@ -20,7 +20,6 @@ port=$(free_port)
 dps_port=$(free_port)
 node "$(dirname "$0")/../lib/fault_proxy.mjs" "$dps_port" "$port" --max-seconds 120 > "$work/proxy.txt" 2>&1 &
 wait_for_line "$work/proxy.txt" "listening" 10
-json_field() { python3 -c "import json,sys; print(json.load(sys.stdin)[sys.argv[1]])" "$1"; }
 
 scope=$("$picohub" dps id-scope 2>/dev/null)
 [[ "$scope" =~ ^0ne[0-9A-F]{8}$ ]] || fail "id scope looks wrong: '$scope'"

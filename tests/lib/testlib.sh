@@ -3,6 +3,8 @@ set -euo pipefail
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
 pass() { echo "ok: $*"; }
+# json_field NAME < JSON: one top-level field of a JSON object on stdin.
+json_field() { python3 -c "import json,sys; print(json.load(sys.stdin)[sys.argv[1]])" "$1"; }
 
 # A TCP port on 127.0.0.1 that nothing listens on right now.
 free_port() {

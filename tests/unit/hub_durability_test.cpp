@@ -526,12 +526,21 @@ TEST(HubGroupedFsync, WithoutFsyncTheIterationIsWrittenOnceAndNeverSynced) {
   EXPECT_EQ(g_syncs, 0);  // no fdatasync without --fsync
 }
 
+namespace {
+// A journal (no fsync) whose records are kept until sync(), as with a broker that holds PUBACKs.
+std::unique_ptr<TelemetryJournal> grouped_journal(const std::string& path) {
+  std::string error;
+  auto journal = TelemetryJournal::open(path, false, 0600, error);
+  EXPECT_TRUE(journal) << error;
+  if (journal) journal->set_grouped_sync(true);
+  return journal;
+}
+}  // namespace
+
 TEST(HubGroupedJournal, KeptRecordsAreWrittenBySyncInOneWrite) {
   TempDir dir;
-  std::string error;
-  auto journal = TelemetryJournal::open(dir / "j", false, 0600, error);
-  ASSERT_TRUE(journal) << error;
-  journal->set_grouped_sync(true);
+  auto journal = grouped_journal(dir / "j");
+  ASSERT_TRUE(journal);
   for (int i = 1; i <= 3; ++i) ASSERT_TRUE(journal->append({i, i * 10, "dev1", true, "body", "event"}));
   EXPECT_EQ(fs::file_size(dir / "j"), 0u);
   EXPECT_EQ(journal->size(), 0u);
@@ -548,10 +557,8 @@ TEST(HubGroupedJournal, KeptRecordsAreWrittenBySyncInOneWrite) {
 // commit that holds them) must not bring committed records back.
 TEST(HubGroupedJournal, ReplayAndResetWriteKeptRecordsFirst) {
   TempDir dir;
-  std::string error;
-  auto journal = TelemetryJournal::open(dir / "j", false, 0600, error);
-  ASSERT_TRUE(journal) << error;
-  journal->set_grouped_sync(true);
+  auto journal = grouped_journal(dir / "j");
+  ASSERT_TRUE(journal);
   ASSERT_TRUE(journal->append({1, 10, "dev1", true, "b1", "e1"}));
   int count = 0;
   ASSERT_TRUE(journal->replay([&](const JournalRecord&) { ++count; }));
@@ -563,10 +570,8 @@ TEST(HubGroupedJournal, ReplayAndResetWriteKeptRecordsFirst) {
 }
 
 TEST(HubGroupedJournal, KeptRecordsThatCannotBeWrittenAreNeverAcknowledged) {
-  std::string error;
-  auto journal = TelemetryJournal::open("/dev/full", false, 0600, error);  // every write: ENOSPC
-  ASSERT_TRUE(journal) << error;
-  journal->set_grouped_sync(true);
+  auto journal = grouped_journal("/dev/full");  // every write: ENOSPC
+  ASSERT_TRUE(journal);
   ASSERT_TRUE(journal->append({1, 10, "dev1", true, "body", "suffix"}));  // kept, not written yet
   EXPECT_FALSE(journal->sync());
   EXPECT_NE(journal->error().find("No space"), std::string::npos) << journal->error();

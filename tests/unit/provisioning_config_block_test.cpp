@@ -37,6 +37,21 @@ std::vector<std::uint8_t> encode(const DeviceConfig& config) {
   return out;
 }
 
+// A valid block with one record changed by `change(block, record_offset)` and the CRC made right again, so only
+// the record is wrong.
+template <class Change>
+std::vector<std::uint8_t> rewrite_record(std::vector<std::uint8_t> block, std::uint8_t tag, Change change) {
+  for (std::size_t at = config_header_size; at < block.size();) {
+    const std::size_t length = static_cast<std::size_t>(block[at + 1] | block[at + 2] << 8);
+    if (block[at] == tag) change(block, at);
+    at += 3 + length;
+  }
+  const auto payload = std::span<const std::uint8_t>(block).subspan(config_header_size);
+  const std::uint32_t crc = crc32(payload, crc32(std::span<const std::uint8_t>(block).first(12)));
+  for (int i = 0; i < 4; ++i) block[12 + static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(crc >> (8 * i));
+  return block;
+}
+
 std::string message(const ConfigProblem& problem) {
   char buffer[200];
   return std::string(describe(problem, buffer));
@@ -385,16 +400,8 @@ TEST(ConfigBlock, DpsSettingsAreCheckedWithAReasonEach) {
 }
 
 TEST(ConfigBlock, DecoderRefusesAnUnknownDpsKeyKind) {
-  auto block = encode(dps_config());
-  // Find record 11 and change its kind byte, then fix the CRC so only the record is wrong.
-  for (std::size_t at = config_header_size; at < block.size();) {
-    const std::size_t length = static_cast<std::size_t>(block[at + 1] | block[at + 2] << 8);
-    if (block[at] == 11) block[at + 3] = 7;
-    at += 3 + length;
-  }
-  const auto payload = std::span<const std::uint8_t>(block).subspan(config_header_size);
-  const std::uint32_t crc = crc32(payload, crc32(std::span<const std::uint8_t>(block).first(12)));
-  for (int i = 0; i < 4; ++i) block[12 + static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(crc >> (8 * i));
+  // Record 11's kind byte changed.
+  const auto block = rewrite_record(encode(dps_config()), 11, [](auto& b, std::size_t at) { b[at + 3] = 7; });
   const auto decoded = decode_config_block(block);
   ASSERT_FALSE(decoded.has_value());
   EXPECT_EQ(message(decoded.error()), "DPS settings invalid: unknown key kind");
@@ -426,23 +433,12 @@ TEST(ConfigBlock, WebSocketPortRoundTripsAndIsCheckedWithAReason) {
 TEST(ConfigBlock, DecoderRefusesAWebSocketRecordWithPortZeroOrTheWrongLength) {
   DeviceConfig ws = full_config({});
   ws.websocket_port = 8443;
-  const auto rewrite = [](std::vector<std::uint8_t> block, auto change) {
-    for (std::size_t at = config_header_size; at < block.size();) {
-      const std::size_t length = static_cast<std::size_t>(block[at + 1] | block[at + 2] << 8);
-      if (block[at] == 13) change(block, at);
-      at += 3 + length;
-    }
-    const auto payload = std::span<const std::uint8_t>(block).subspan(config_header_size);
-    const std::uint32_t crc = crc32(payload, crc32(std::span<const std::uint8_t>(block).first(12)));
-    for (int i = 0; i < 4; ++i) block[12 + static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(crc >> (8 * i));
-    return block;
-  };
-  const auto zero = rewrite(encode(ws), [](auto& b, std::size_t at) { b[at + 3] = b[at + 4] = 0; });
+  const auto zero = rewrite_record(encode(ws), 13, [](auto& b, std::size_t at) { b[at + 3] = b[at + 4] = 0; });
   const auto decoded = decode_config_block(zero);
   ASSERT_FALSE(decoded.has_value());
   EXPECT_EQ(message(decoded.error()), "MQTT over WebSockets cannot be used: port 0");
   // A one-byte record (length 1, its second byte then read as the next record's tag) is a length error.
-  const auto short_record = rewrite(encode(ws), [](auto& b, std::size_t at) { b[at + 1] = 1; });
+  const auto short_record = rewrite_record(encode(ws), 13, [](auto& b, std::size_t at) { b[at + 1] = 1; });
   const auto bad = decode_config_block(short_record);
   ASSERT_FALSE(bad.has_value());
   EXPECT_EQ(bad.error().fault, ConfigFault::bad_record_length);
@@ -508,15 +504,7 @@ TEST(ConfigBlock, X509NeedsBothTheConnectionStringAndTheRecords) {
 }
 
 TEST(ConfigBlock, DecoderRefusesAKeyOnAnotherCurve) {
-  auto block = encode(x509_config());
-  for (std::size_t at = config_header_size; at < block.size();) {
-    const std::size_t length = static_cast<std::size_t>(block[at + 1] | block[at + 2] << 8);
-    if (block[at] == 15) block[at + 3] = 2;
-    at += 3 + length;
-  }
-  const auto payload = std::span<const std::uint8_t>(block).subspan(config_header_size);
-  const std::uint32_t crc = crc32(payload, crc32(std::span<const std::uint8_t>(block).first(12)));
-  for (int i = 0; i < 4; ++i) block[12 + static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(crc >> (8 * i));
+  const auto block = rewrite_record(encode(x509_config()), 15, [](auto& b, std::size_t at) { b[at + 3] = 2; });
   const auto decoded = decode_config_block(block);
   ASSERT_FALSE(decoded.has_value());
   EXPECT_EQ(message(decoded.error()), "X.509 settings invalid: the key is not on P-256");
