@@ -5,6 +5,14 @@
 #include <cstdint>
 #include <tl/expected.hpp>
 
+// A check's own words on the host; on the board (PICOHUB_SHORT_TEXTS), whose flash is tight, the one sentence
+// its kind of fault shares with the others (the Errc says which kind). The board image carries only the shared ones.
+#if defined(PICOHUB_SHORT_TEXTS)
+#define PICOHUB_TEXT(shared, detailed) (shared)
+#else
+#define PICOHUB_TEXT(shared, detailed) ((void)(shared), (detailed))
+#endif
+
 namespace picohub {
 
 enum class Errc : std::uint8_t {

@@ -46,8 +46,8 @@ class Writer {
   std::size_t pos_ = 0;
 };
 
-// One sentence per kind of fault (the Errc says which): the decoder's and encoder's many checks share them, so
-// the board carries three texts, not forty.
+// One sentence per kind of fault (the Errc says which): on the board the decoder's and encoder's many checks share
+// them, so it carries three texts, not forty; the host says which check failed (PICOHUB_TEXT).
 constexpr const char* kBadOutgoing = "MQTT packet to send is invalid (string, topic, QoS, packet id or user name)";
 constexpr const char* kBadIncoming = "MQTT packet breaks MQTT 3.1.1 (header, flags, length, QoS, topic or packet id)";
 constexpr const char* kTooLong = "MQTT packet or field is over its size limit";
@@ -56,7 +56,8 @@ bool valid_qos(QoS q) noexcept { return static_cast<std::uint8_t>(q) <= 2; }
 
 // Total packet size from the remaining length, or an error when it cannot be framed.
 Result<std::size_t> framed_size(std::size_t remaining) {
-  if (remaining > max_remaining_length) return fail(Errc::too_large, kTooLong);
+  if (remaining > max_remaining_length)
+    return fail(Errc::too_large, PICOHUB_TEXT(kTooLong, "MQTT packet exceeds 268435455 bytes"));
   return 1 + remaining_length_size(static_cast<std::uint32_t>(remaining)) + remaining;
 }
 
@@ -71,7 +72,7 @@ Result<Writer> start(std::span<std::uint8_t> out, std::uint8_t first_byte, std::
 }
 
 Result<std::size_t> encode_id_only(std::uint8_t first_byte, std::uint16_t id, std::span<std::uint8_t> out) {
-  if (id == 0) return fail(Errc::invalid_argument, kBadOutgoing);
+  if (id == 0) return fail(Errc::invalid_argument, PICOHUB_TEXT(kBadOutgoing, "MQTT packet id must not be 0"));
   auto w = start(out, first_byte, 2);
   if (!w) return tl::unexpected(w.error());
   w->u16(id);
@@ -85,22 +86,31 @@ Result<std::size_t> encode_empty(std::uint8_t first_byte, std::span<std::uint8_t
 }
 
 Result<std::size_t> connect_remaining(const Connect& p) {
-  if (!valid_mqtt_string(p.client_id)) return fail(Errc::invalid_argument, kBadOutgoing);
-  if (p.client_id.empty() && !p.clean_session) return fail(Errc::invalid_argument, kBadOutgoing);
+  if (!valid_mqtt_string(p.client_id))
+    return fail(Errc::invalid_argument, PICOHUB_TEXT(kBadOutgoing, "MQTT client id is not a valid MQTT string"));
+  if (p.client_id.empty() && !p.clean_session)
+    return fail(Errc::invalid_argument, PICOHUB_TEXT(kBadOutgoing, "an empty MQTT client id needs clean_session"));
   std::size_t n = 10 + 2 + p.client_id.size();  // "MQTT" name, level, flags, keep-alive
   if (p.will) {
-    if (!valid_topic_name(p.will->topic)) return fail(Errc::invalid_argument, kBadOutgoing);
-    if (!valid_qos(p.will->qos)) return fail(Errc::invalid_argument, kBadOutgoing);
-    if (p.will->payload.size() > max_field) return fail(Errc::too_large, kTooLong);
+    if (!valid_topic_name(p.will->topic))
+      return fail(Errc::invalid_argument, PICOHUB_TEXT(kBadOutgoing, "MQTT will topic is not a valid topic name"));
+    if (!valid_qos(p.will->qos))
+      return fail(Errc::invalid_argument, PICOHUB_TEXT(kBadOutgoing, "MQTT will QoS must be 0, 1 or 2"));
+    if (p.will->payload.size() > max_field)
+      return fail(Errc::too_large, PICOHUB_TEXT(kTooLong, "MQTT will payload exceeds 65535 bytes"));
     n += 2 + p.will->topic.size() + 2 + p.will->payload.size();
   }
   if (p.username) {
-    if (!valid_mqtt_string(*p.username)) return fail(Errc::invalid_argument, kBadOutgoing);
+    if (!valid_mqtt_string(*p.username))
+      return fail(Errc::invalid_argument, PICOHUB_TEXT(kBadOutgoing, "MQTT user name is not a valid MQTT string"));
     n += 2 + p.username->size();
   }
   if (p.password) {
-    if (!p.username) return fail(Errc::invalid_argument, kBadOutgoing);
-    if (p.password->size() > max_field) return fail(Errc::too_large, kTooLong);
+    if (!p.username)
+      return fail(Errc::invalid_argument,
+                  PICOHUB_TEXT(kBadOutgoing, "MQTT 3.1.1 needs a user name when a password is set"));
+    if (p.password->size() > max_field)
+      return fail(Errc::too_large, PICOHUB_TEXT(kTooLong, "MQTT password exceeds 65535 bytes"));
     n += 2 + p.password->size();
   }
   return n;
@@ -108,11 +118,16 @@ Result<std::size_t> connect_remaining(const Connect& p) {
 
 // The topic of a PUBLISH made from a TopicName is valid already; any other is checked here.
 Result<std::size_t> publish_remaining(const Publish& p, bool topic_valid = false) {
-  if (!topic_valid && !valid_topic_name(p.topic)) return fail(Errc::invalid_argument, kBadOutgoing);
-  if (!valid_qos(p.qos)) return fail(Errc::invalid_argument, kBadOutgoing);
+  if (!topic_valid && !valid_topic_name(p.topic))
+    return fail(Errc::invalid_argument,
+                PICOHUB_TEXT(kBadOutgoing, "MQTT publish topic is empty, not UTF-8 or has a wildcard"));
+  if (!valid_qos(p.qos))
+    return fail(Errc::invalid_argument, PICOHUB_TEXT(kBadOutgoing, "MQTT publish QoS must be 0, 1 or 2"));
   const bool has_id = p.qos != QoS::at_most_once;
-  if (has_id && p.packet_id == 0) return fail(Errc::invalid_argument, kBadOutgoing);
-  if (!has_id && p.dup) return fail(Errc::invalid_argument, kBadOutgoing);
+  if (has_id && p.packet_id == 0)
+    return fail(Errc::invalid_argument, PICOHUB_TEXT(kBadOutgoing, "MQTT QoS 1/2 publish needs a non-zero packet id"));
+  if (!has_id && p.dup)
+    return fail(Errc::invalid_argument, PICOHUB_TEXT(kBadOutgoing, "MQTT QoS 0 publish must not set DUP"));
   return 2 + p.topic.size() + (has_id ? 2 : 0) + p.payload.size();
 }
 
@@ -128,23 +143,30 @@ Result<std::size_t> write_publish(const Publish& p, std::size_t remaining, std::
 }
 
 Result<std::size_t> subscribe_remaining(const Subscribe& p) {
-  if (p.packet_id == 0) return fail(Errc::invalid_argument, kBadOutgoing);
-  if (p.subscriptions.empty()) return fail(Errc::invalid_argument, kBadOutgoing);
+  if (p.packet_id == 0)
+    return fail(Errc::invalid_argument, PICOHUB_TEXT(kBadOutgoing, "MQTT subscribe needs a non-zero packet id"));
+  if (p.subscriptions.empty())
+    return fail(Errc::invalid_argument, PICOHUB_TEXT(kBadOutgoing, "MQTT subscribe needs at least one filter"));
   std::size_t n = 2;
   for (const auto& s : p.subscriptions) {
-    if (!valid_topic_filter(s.filter)) return fail(Errc::invalid_argument, kBadOutgoing);
-    if (!valid_qos(s.qos)) return fail(Errc::invalid_argument, kBadOutgoing);
+    if (!valid_topic_filter(s.filter))
+      return fail(Errc::invalid_argument, PICOHUB_TEXT(kBadOutgoing, "MQTT topic filter is not valid"));
+    if (!valid_qos(s.qos))
+      return fail(Errc::invalid_argument, PICOHUB_TEXT(kBadOutgoing, "MQTT subscription QoS must be 0, 1 or 2"));
     n += 2 + s.filter.size() + 1;
   }
   return n;
 }
 
 Result<std::size_t> unsubscribe_remaining(const Unsubscribe& p) {
-  if (p.packet_id == 0) return fail(Errc::invalid_argument, kBadOutgoing);
-  if (p.filters.empty()) return fail(Errc::invalid_argument, kBadOutgoing);
+  if (p.packet_id == 0)
+    return fail(Errc::invalid_argument, PICOHUB_TEXT(kBadOutgoing, "MQTT unsubscribe needs a non-zero packet id"));
+  if (p.filters.empty())
+    return fail(Errc::invalid_argument, PICOHUB_TEXT(kBadOutgoing, "MQTT unsubscribe needs at least one filter"));
   std::size_t n = 2;
   for (const auto f : p.filters) {
-    if (!valid_topic_filter(f)) return fail(Errc::invalid_argument, kBadOutgoing);
+    if (!valid_topic_filter(f))
+      return fail(Errc::invalid_argument, PICOHUB_TEXT(kBadOutgoing, "MQTT topic filter is not valid"));
     n += 2 + f.size();
   }
   return n;
@@ -241,10 +263,12 @@ Result<Packet> decode_connect(Reader r) {
 
 Result<Packet> decode_connack(Reader r) {
   std::uint8_t ack = 0, code = 0;
-  if (!r.u8(ack) || !r.u8(code) || r.left() != 0) return malformed(kBadIncoming);
-  if (ack & 0xFE) return malformed(kBadIncoming);
-  if (code > 5) return malformed(kBadIncoming);
-  if (code != 0 && (ack & 1)) return malformed(kBadIncoming);
+  if (!r.u8(ack) || !r.u8(code) || r.left() != 0)
+    return malformed(PICOHUB_TEXT(kBadIncoming, "MQTT CONNACK must be 2 bytes"));
+  if (ack & 0xFE) return malformed(PICOHUB_TEXT(kBadIncoming, "MQTT CONNACK reserved bits are set"));
+  if (code > 5) return malformed(PICOHUB_TEXT(kBadIncoming, "MQTT CONNACK return code is reserved"));
+  if (code != 0 && (ack & 1))
+    return malformed(PICOHUB_TEXT(kBadIncoming, "MQTT CONNACK refuses but claims a session is present"));
   return Connack{(ack & 1) != 0, static_cast<ConnectReturnCode>(code)};
 }
 
@@ -253,14 +277,15 @@ Result<Packet> decode_publish(Reader r, std::uint8_t flags) {
   p.retain = (flags & 0x01) != 0;
   const auto qos = static_cast<std::uint8_t>((flags >> 1) & 0x03);
   p.dup = (flags & 0x08) != 0;
-  if (qos == 3) return malformed(kBadIncoming);
+  if (qos == 3) return malformed(PICOHUB_TEXT(kBadIncoming, "MQTT PUBLISH QoS is 3"));
   p.qos = static_cast<QoS>(qos);
-  if (qos == 0 && p.dup) return malformed(kBadIncoming);
-  if (!r.string(p.topic)) return malformed(kBadIncoming);
-  if (!valid_topic_name(p.topic)) return malformed(kBadIncoming);
+  if (qos == 0 && p.dup) return malformed(PICOHUB_TEXT(kBadIncoming, "MQTT QoS 0 PUBLISH has DUP set"));
+  if (!r.string(p.topic)) return malformed(PICOHUB_TEXT(kBadIncoming, "MQTT PUBLISH topic is not a valid string"));
+  if (!valid_topic_name(p.topic))
+    return malformed(PICOHUB_TEXT(kBadIncoming, "MQTT PUBLISH topic is empty or has a wildcard"));
   if (qos != 0) {
-    if (!r.u16(p.packet_id)) return malformed(kBadIncoming);
-    if (p.packet_id == 0) return malformed(kBadIncoming);
+    if (!r.u16(p.packet_id)) return malformed(PICOHUB_TEXT(kBadIncoming, "MQTT PUBLISH packet id is missing"));
+    if (p.packet_id == 0) return malformed(PICOHUB_TEXT(kBadIncoming, "MQTT PUBLISH packet id is 0"));
   }
   p.payload = r.rest();
   return p;
@@ -269,7 +294,7 @@ Result<Packet> decode_publish(Reader r, std::uint8_t flags) {
 Result<std::uint16_t> decode_id_only(Reader r, const char* bad) {
   std::uint16_t id = 0;
   if (!r.u16(id) || r.left() != 0) return malformed(bad);
-  if (id == 0) return malformed(kBadIncoming);
+  if (id == 0) return malformed(PICOHUB_TEXT(kBadIncoming, "MQTT acknowledgement carries packet id 0"));
   return id;
 }
 
@@ -308,12 +333,13 @@ Result<Packet> decode_unsubscribe(Reader r) {
 
 Result<Packet> decode_suback(Reader r) {
   Suback s;
-  if (!r.u16(s.packet_id)) return malformed(kBadIncoming);
-  if (s.packet_id == 0) return malformed(kBadIncoming);
+  if (!r.u16(s.packet_id)) return malformed(PICOHUB_TEXT(kBadIncoming, "MQTT SUBACK packet id is missing"));
+  if (s.packet_id == 0) return malformed(PICOHUB_TEXT(kBadIncoming, "MQTT SUBACK packet id is 0"));
   s.return_codes = r.rest();
-  if (s.return_codes.empty()) return malformed(kBadIncoming);
+  if (s.return_codes.empty()) return malformed(PICOHUB_TEXT(kBadIncoming, "MQTT SUBACK has no return codes"));
   for (const auto c : s.return_codes)
-    if (c > 2 && c != suback_failure) return malformed(kBadIncoming);
+    if (c > 2 && c != suback_failure)
+      return malformed(PICOHUB_TEXT(kBadIncoming, "MQTT SUBACK return code is invalid"));
   return s;
 }
 
@@ -461,14 +487,16 @@ Result<std::size_t> encode(const Disconnect&, std::span<std::uint8_t> out) { ret
 // ---------------------------------------------------------------- decoders
 
 Result<FixedHeader> decode_fixed_header(std::span<const std::uint8_t> in) {
-  if (in.empty()) return fail(Errc::truncated, "MQTT packet is incomplete");
+  if (in.empty())
+    return fail(Errc::truncated, PICOHUB_TEXT("MQTT packet is incomplete", "MQTT fixed header is incomplete"));
   const auto type = static_cast<std::uint8_t>(in[0] >> 4);
-  if (type == 0 || type == 15) return malformed(kBadIncoming);
+  if (type == 0 || type == 15) return malformed(PICOHUB_TEXT(kBadIncoming, "MQTT packet type 0 and 15 are reserved"));
   std::uint32_t value = 0;
   std::uint32_t scale = 1;
   for (std::size_t i = 1;; ++i) {
-    if (i == 5) return malformed(kBadIncoming);
-    if (i >= in.size()) return fail(Errc::truncated, "MQTT packet is incomplete");
+    if (i == 5) return malformed(PICOHUB_TEXT(kBadIncoming, "MQTT remaining length is longer than 4 bytes"));
+    if (i >= in.size())
+      return fail(Errc::truncated, PICOHUB_TEXT("MQTT packet is incomplete", "MQTT fixed header is incomplete"));
     const std::uint8_t b = in[i];
     value += (b & 0x7Fu) * scale;
     scale *= 128;
@@ -501,10 +529,11 @@ Result<Decoded> decode_as(std::span<const std::uint8_t> in, std::size_t max_pack
   if (size > max_packet_size) return fail(Errc::too_large, "MQTT packet is larger than the receive buffer allows");
   if (size > in.size()) return fail(Errc::truncated, "MQTT packet is incomplete");
   const PacketType type = header->type;
-  if (type != PacketType::publish && header->flags != required_flags(type)) return malformed(kBadIncoming);
+  if (type != PacketType::publish && header->flags != required_flags(type))
+    return malformed(PICOHUB_TEXT(kBadIncoming, "MQTT fixed header flags are invalid for this packet type"));
   Reader r(in.subspan(header->header_size, header->remaining_length));
 
-  Result<Packet> packet = malformed(kBadIncoming);
+  Result<Packet> packet = malformed(PICOHUB_TEXT(kBadIncoming, "MQTT packet type is unknown"));
   const auto id_only = [&r, &packet](auto ack, const char* bad) {
     auto id = decode_id_only(r, bad);
     if (!id) {

@@ -14,7 +14,8 @@ constexpr std::size_t puback_size = 4;
 constexpr std::size_t pingreq_size = 2;
 constexpr std::size_t disconnect_size = 2;
 
-// Shared sentences (the Errc says which kind): one per fault a caller or a maker acts on the same way.
+// Shared sentences (the Errc says which kind): one per fault a caller or a maker acts on the same way. The board
+// carries only these; the host says which check failed (PICOHUB_TEXT).
 constexpr const char* kMisuse = "MQTT session used out of order or with QoS 2 (the client supports QoS 0 and 1)";
 constexpr const char* kNotConnected = "MQTT session is not connected";
 constexpr const char* kTxTooSmall = "MQTT packet does not fit the session's tx buffer or in-flight slot";
@@ -164,12 +165,16 @@ std::size_t Session::in_flight() const noexcept {
 
 Result<void> Session::connect(const ConnectOptions& options, std::uint64_t now_ms) {
   now_ms_ = now_ms;
-  if (state_ != SessionState::idle) return fail(Errc::protocol_violation, kMisuse);
+  if (state_ != SessionState::idle)
+    return fail(Errc::protocol_violation,
+                PICOHUB_TEXT(kMisuse, "MQTT connect() needs an idle session: call on_transport_reset() first"));
   auto size = encoded_size(options);
   if (!size) return tl::unexpected(size.error());
-  if (*size > memory_.tx.size()) return fail(Errc::too_large, kTxTooSmall);
+  if (*size > memory_.tx.size())
+    return fail(Errc::too_large, PICOHUB_TEXT(kTxTooSmall, "MQTT CONNECT does not fit the session's tx buffer"));
   auto out = tx_reserve(*size);
-  if (out.empty()) return fail(Errc::buffer_full, kBusy);
+  if (out.empty())
+    return fail(Errc::buffer_full, PICOHUB_TEXT(kBusy, "MQTT tx buffer is full: write pending output first"));
   auto n = encode(options, out);
   if (!n) return tl::unexpected(n.error());
   tx_commit(*n);
@@ -190,29 +195,37 @@ Result<std::uint16_t> Session::publish(std::string_view topic, std::span<const s
 Result<std::uint16_t> Session::publish(const TopicName& topic, std::span<const std::uint8_t> payload, QoS qos,
                                        bool retain, std::uint64_t now_ms) {
   now_ms_ = now_ms;
-  if (qos == QoS::exactly_once) return fail(Errc::invalid_argument, kMisuse);
-  if (static_cast<std::uint8_t>(qos) > 2) return fail(Errc::invalid_argument, kMisuse);
-  if (state_ == SessionState::disconnecting) return fail(Errc::not_connected, kNotConnected);
+  if (qos == QoS::exactly_once)
+    return fail(Errc::invalid_argument, PICOHUB_TEXT(kMisuse, "MQTT QoS 2 publish is not supported: use QoS 0 or 1"));
+  if (static_cast<std::uint8_t>(qos) > 2)
+    return fail(Errc::invalid_argument, PICOHUB_TEXT(kMisuse, "MQTT publish QoS must be 0 or 1"));
+  if (state_ == SessionState::disconnecting)
+    return fail(Errc::not_connected, PICOHUB_TEXT(kNotConnected, "MQTT session is disconnecting"));
   Publish p{topic.view(), payload, qos, retain, false, qos == QoS::at_most_once ? std::uint16_t{0} : std::uint16_t{1}};
   auto size = encoded_size(p, topic);
   if (!size) return tl::unexpected(size.error());
-  if (*size > memory_.tx.size()) return fail(Errc::too_large, kTxTooSmall);
+  if (*size > memory_.tx.size())
+    return fail(Errc::too_large, PICOHUB_TEXT(kTxTooSmall, "MQTT publish is larger than the session's tx buffer"));
 
   if (qos == QoS::at_most_once) {
-    if (state_ != SessionState::connected) return fail(Errc::not_connected, kNotConnected);
+    if (state_ != SessionState::connected)
+      return fail(Errc::not_connected, PICOHUB_TEXT(kNotConnected, "MQTT QoS 0 publish needs a connected session"));
     auto out = tx_reserve(*size);
-    if (out.empty()) return fail(Errc::buffer_full, kBusy);
+    if (out.empty())
+      return fail(Errc::buffer_full, PICOHUB_TEXT(kBusy, "MQTT tx buffer is full: write pending output first"));
     auto n = encode(p, topic, out);
     if (!n) return tl::unexpected(n.error());
     tx_commit(*n);
     return std::uint16_t{0};
   }
 
-  if (memory_.window.empty() || *size > slot_bytes(0).size()) return fail(Errc::too_large, kTxTooSmall);
+  if (memory_.window.empty() || *size > slot_bytes(0).size())
+    return fail(Errc::too_large, PICOHUB_TEXT(kTxTooSmall, "MQTT QoS 1 publish is larger than an in-flight slot"));
   std::size_t free_slot = memory_.window.size();
   for (std::size_t i = 0; i < memory_.window.size() && free_slot == memory_.window.size(); ++i)
     if (memory_.window[i].packet_id == 0) free_slot = i;
-  if (free_slot == memory_.window.size()) return fail(Errc::buffer_full, kBusy);
+  if (free_slot == memory_.window.size())
+    return fail(Errc::buffer_full, PICOHUB_TEXT(kBusy, "MQTT in-flight window is full: wait for PublishAcked"));
   p.packet_id = allocate_id();
   auto n = encode(p, topic, slot_bytes(free_slot));
   if (!n) return tl::unexpected(n.error());
@@ -226,18 +239,25 @@ Result<std::uint16_t> Session::publish(const TopicName& topic, std::span<const s
 }
 
 Result<std::uint16_t> Session::subscribe(std::span<const Subscription> subscriptions) {
-  if (state_ != SessionState::connected) return fail(Errc::not_connected, kNotConnected);
-  if (subscriptions.size() > 0xFFFF) return fail(Errc::invalid_argument, kMisuse);
+  if (state_ != SessionState::connected)
+    return fail(Errc::not_connected, PICOHUB_TEXT(kNotConnected, "MQTT subscribe needs a connected session"));
+  if (subscriptions.size() > 0xFFFF)
+    return fail(Errc::invalid_argument, PICOHUB_TEXT(kMisuse, "MQTT subscribe has too many filters"));
   for (const auto& s : subscriptions)
-    if (static_cast<std::uint8_t>(s.qos) > 1) return fail(Errc::invalid_argument, kMisuse);
+    if (static_cast<std::uint8_t>(s.qos) > 1)
+      return fail(Errc::invalid_argument,
+                  PICOHUB_TEXT(kMisuse, "MQTT QoS 2 subscriptions are not supported: use QoS 0 or 1"));
   auto free_req = std::find_if(requests_.begin(), requests_.end(), [](const auto& r) { return r.packet_id == 0; });
-  if (free_req == requests_.end()) return fail(Errc::buffer_full, kBusy);
+  if (free_req == requests_.end())
+    return fail(Errc::buffer_full, PICOHUB_TEXT(kBusy, "too many MQTT (un)subscribe requests pending"));
   Subscribe packet{1, subscriptions};
   auto size = encoded_size(packet);
   if (!size) return tl::unexpected(size.error());
-  if (*size > memory_.tx.size()) return fail(Errc::too_large, kTxTooSmall);
+  if (*size > memory_.tx.size())
+    return fail(Errc::too_large, PICOHUB_TEXT(kTxTooSmall, "MQTT SUBSCRIBE is larger than the session's tx buffer"));
   auto out = tx_reserve(*size);
-  if (out.empty()) return fail(Errc::buffer_full, kBusy);
+  if (out.empty())
+    return fail(Errc::buffer_full, PICOHUB_TEXT(kBusy, "MQTT tx buffer is full: write pending output first"));
   packet.packet_id = allocate_id();
   auto n = encode(packet, out);
   if (!n) return tl::unexpected(n.error());
@@ -247,16 +267,21 @@ Result<std::uint16_t> Session::subscribe(std::span<const Subscription> subscript
 }
 
 Result<std::uint16_t> Session::unsubscribe(std::span<const std::string_view> filters) {
-  if (state_ != SessionState::connected) return fail(Errc::not_connected, kNotConnected);
-  if (filters.size() > 0xFFFF) return fail(Errc::invalid_argument, kMisuse);
+  if (state_ != SessionState::connected)
+    return fail(Errc::not_connected, PICOHUB_TEXT(kNotConnected, "MQTT unsubscribe needs a connected session"));
+  if (filters.size() > 0xFFFF)
+    return fail(Errc::invalid_argument, PICOHUB_TEXT(kMisuse, "MQTT unsubscribe has too many filters"));
   auto free_req = std::find_if(requests_.begin(), requests_.end(), [](const auto& r) { return r.packet_id == 0; });
-  if (free_req == requests_.end()) return fail(Errc::buffer_full, kBusy);
+  if (free_req == requests_.end())
+    return fail(Errc::buffer_full, PICOHUB_TEXT(kBusy, "too many MQTT (un)subscribe requests pending"));
   Unsubscribe packet{1, filters};
   auto size = encoded_size(packet);
   if (!size) return tl::unexpected(size.error());
-  if (*size > memory_.tx.size()) return fail(Errc::too_large, kTxTooSmall);
+  if (*size > memory_.tx.size())
+    return fail(Errc::too_large, PICOHUB_TEXT(kTxTooSmall, "MQTT UNSUBSCRIBE is larger than the session's tx buffer"));
   auto out = tx_reserve(*size);
-  if (out.empty()) return fail(Errc::buffer_full, kBusy);
+  if (out.empty())
+    return fail(Errc::buffer_full, PICOHUB_TEXT(kBusy, "MQTT tx buffer is full: write pending output first"));
   packet.packet_id = allocate_id();
   auto n = encode(packet, out);
   if (!n) return tl::unexpected(n.error());
@@ -287,7 +312,10 @@ void Session::on_time(std::uint64_t now_ms) {
   now_ms_ = now_ms;
   if (state_ == SessionState::connecting && now_ms >= connect_sent_ms_ + options_.connack_timeout_ms) {
     state_ = SessionState::failed;
-    error_ = Error{Errc::timeout, "no CONNACK from the MQTT broker in time"};
+    error_ = Error{
+        Errc::timeout,
+        PICOHUB_TEXT("no CONNACK from the MQTT broker in time",
+                     "no CONNACK from the MQTT broker in time: check the address, port and TLS, then retry")};
     push_local_event(ConnectTimedOut{});
     return;
   }
@@ -295,7 +323,9 @@ void Session::on_time(std::uint64_t now_ms) {
   if (ping_outstanding_) {
     if (now_ms >= ping_sent_ms_ + options_.ping_timeout_ms) {
       state_ = SessionState::failed;
-      error_ = Error{Errc::timeout, "no PINGRESP from the MQTT broker in time"};
+      error_ = Error{Errc::timeout,
+                     PICOHUB_TEXT("no PINGRESP from the MQTT broker in time",
+                                  "no PINGRESP from the MQTT broker in time: the link is dead, reconnect")};
       ping_outstanding_ = false;
       push_local_event(PingTimedOut{});
     }
@@ -408,7 +438,9 @@ std::size_t Session::skip(std::span<const std::uint8_t> bytes) noexcept {
     if (oversize_.size - oversize_.header_size < needed ||
         (oversize_.qos != QoS::at_most_once && oversize_.packet_id == 0)) {
       oversize_ = Oversize{};
-      fail_with(Error{Errc::malformed, "MQTT PUBLISH too large for the receive buffer and malformed"});
+      fail_with(
+          Error{Errc::malformed, PICOHUB_TEXT("MQTT PUBLISH too large for the receive buffer and malformed",
+                                              "MQTT PUBLISH too large for the receive buffer is also malformed")});
       return n;
     }
     oversize_.active = false;
@@ -459,13 +491,14 @@ std::optional<Event> Session::poll_event() {
 std::optional<Event> Session::handle_packet(const Packet& packet, std::size_t, bool& consumed) {
   consumed = true;
   if (state_ == SessionState::idle) {
-    fail_with(Error{Errc::protocol_violation, kBrokerBroke});
+    fail_with(Error{Errc::protocol_violation, PICOHUB_TEXT(kBrokerBroke, "MQTT broker sent data before connect()")});
     return std::nullopt;
   }
   if (state_ == SessionState::connecting) {
     const auto* ack = std::get_if<Connack>(&packet);
     if (ack == nullptr) {
-      fail_with(Error{Errc::protocol_violation, kBrokerBroke});
+      fail_with(Error{Errc::protocol_violation,
+                      PICOHUB_TEXT(kBrokerBroke, "MQTT broker sent something other than CONNACK first")});
       return std::nullopt;
     }
     if (ack->return_code != ConnectReturnCode::accepted) {
@@ -481,7 +514,9 @@ std::optional<Event> Session::handle_packet(const Packet& packet, std::size_t, b
   // connected or disconnecting
   if (const auto* p = std::get_if<Publish>(&packet)) {
     if (p->qos == QoS::exactly_once) {
-      fail_with(Error{Errc::protocol_violation, kBrokerBroke});
+      fail_with(
+          Error{Errc::protocol_violation,
+                PICOHUB_TEXT(kBrokerBroke, "MQTT broker sent a QoS 2 PUBLISH, but no QoS 2 subscription exists")});
       return std::nullopt;
     }
     if (p->qos == QoS::at_least_once && state_ == SessionState::connected) {
@@ -510,13 +545,15 @@ std::optional<Event> Session::handle_packet(const Packet& packet, std::size_t, b
     for (auto& r : requests_) {
       if (r.packet_id != s->packet_id || !r.subscribe) continue;
       if (r.count != s->return_codes.size()) {
-        fail_with(Error{Errc::protocol_violation, kBrokerBroke});
+        fail_with(Error{Errc::protocol_violation,
+                        PICOHUB_TEXT(kBrokerBroke, "MQTT SUBACK has a different number of return codes than filters")});
         return std::nullopt;
       }
       r = PendingRequest{};
       return Subscribed{s->packet_id, s->return_codes};
     }
-    fail_with(Error{Errc::protocol_violation, kBrokerBroke});
+    fail_with(Error{Errc::protocol_violation,
+                    PICOHUB_TEXT(kBrokerBroke, "MQTT SUBACK for a packet id with no pending SUBSCRIBE")});
     return std::nullopt;
   }
   if (const auto* u = std::get_if<Unsuback>(&packet)) {
@@ -525,7 +562,8 @@ std::optional<Event> Session::handle_packet(const Packet& packet, std::size_t, b
       r = PendingRequest{};
       return Unsubscribed{u->packet_id};
     }
-    fail_with(Error{Errc::protocol_violation, kBrokerBroke});
+    fail_with(Error{Errc::protocol_violation,
+                    PICOHUB_TEXT(kBrokerBroke, "MQTT UNSUBACK for a packet id with no pending UNSUBSCRIBE")});
     return std::nullopt;
   }
   if (std::holds_alternative<Pingresp>(packet)) {
@@ -533,10 +571,11 @@ std::optional<Event> Session::handle_packet(const Packet& packet, std::size_t, b
     return std::nullopt;
   }
   if (std::holds_alternative<Connack>(packet)) {
-    fail_with(Error{Errc::protocol_violation, kBrokerBroke});
+    fail_with(Error{Errc::protocol_violation, PICOHUB_TEXT(kBrokerBroke, "MQTT broker sent a second CONNACK")});
     return std::nullopt;
   }
-  fail_with(Error{Errc::protocol_violation, kBrokerBroke});
+  fail_with(Error{Errc::protocol_violation,
+                  PICOHUB_TEXT(kBrokerBroke, "MQTT broker sent a packet that only clients send, or QoS 2 flow")});
   return std::nullopt;
 }
 
