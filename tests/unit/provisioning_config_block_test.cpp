@@ -426,7 +426,8 @@ TEST(ConfigBlock, WebSocketPortRoundTripsAndIsCheckedWithAReason) {
   DeviceConfig with_dps = dps_config();
   with_dps.websocket_port = 8443;
   EXPECT_FALSE(check_config(with_dps).has_value());
-  const auto dps_decoded = decode_config_block(encode(with_dps));
+  const auto dps_block = encode(with_dps);  // the decoded fields view it
+  const auto dps_decoded = decode_config_block(dps_block);
   ASSERT_TRUE(dps_decoded.has_value()) << message(dps_decoded.error());
   EXPECT_EQ(dps_decoded->websocket_port, 8443u);
   EXPECT_EQ(dps_decoded->dps.id_scope, with_dps.dps.id_scope);
