@@ -257,16 +257,28 @@ struct Prepared {
 // The host a WebSocket connection goes to: the endpoint without its port (that port is MQTT's, not HTTPS's).
 std::string websocket_host(std::string_view endpoint) { return std::string(endpoint.substr(0, endpoint.rfind(':'))); }
 
-// --websocket[-port]: MQTT over WebSockets to the hub; DPS registration stays on MQTT over TLS.
+// The transport line of uf2's summary and of inspect. With DPS the same port serves the registration (at the DPS
+// host) and then the hub DPS assigns (the port in its assignedHub is MQTT's).
+void print_transport(std::string_view endpoint, bool dps, std::uint16_t websocket_port) {
+  if (websocket_port == 0) {
+    std::printf("  transport  MQTT over TLS\n");
+  } else if (dps) {
+    std::printf(
+        "  transport  MQTT over WebSockets, DPS and hub: wss://%s:%u/$iothub/websocket, then the assigned "
+        "hub's host on port %u; subprotocol mqtt\n",
+        websocket_host(endpoint).c_str(), unsigned{websocket_port}, unsigned{websocket_port});
+  } else {
+    std::printf("  transport  MQTT over WebSockets: wss://%s:%u/$iothub/websocket, subprotocol mqtt\n",
+                websocket_host(endpoint).c_str(), unsigned{websocket_port});
+  }
+}
+
+// --websocket[-port]: MQTT over WebSockets to the hub, and to DPS first when the board registers (record 13).
 Checked<void> fill_websocket(const BoardUf2Options& o, prov::DeviceConfig& config) {
   if (!o.websocket) {
     if (o.websocket_port != -1) return refuse(exit_usage, "--websocket-port needs --websocket");
     return {};
   }
-  if (!o.dps_scope.empty())
-    return refuse(exit_usage,
-                  "--websocket carries the hub connection of a --connection-string; DPS registration (--dps-scope) "
-                  "goes over MQTT on 8883 on the board: drop one of them");
   if (o.websocket_port != -1 && (o.websocket_port < 1 || o.websocket_port > 65535))
     return refuse(exit_usage, "--websocket-port is a number from 1 to 65535 (the hub's HTTPS port, 443)");
   config.websocket_port = static_cast<std::uint16_t>(o.websocket_port == -1 ? prov::default_websocket_port
@@ -293,8 +305,7 @@ void print_summary(const BoardUf2Options& o, const Prepared& p, std::size_t uf2_
                 p.identity.device_id.data(), static_cast<int>(p.identity.endpoint_host().size()),
                 p.identity.endpoint_host().data());
   if (p.config.websocket_port != 0)
-    std::printf("  transport  MQTT over WebSockets: wss://%s:%u/$iothub/websocket, subprotocol mqtt\n",
-                websocket_host(p.identity.endpoint_host()).c_str(), unsigned{p.config.websocket_port});
+    print_transport(p.identity.endpoint_host(), !p.config.dps.id_scope.empty(), p.config.websocket_port);
   if (p.identity.x509)
     std::printf("  X.509      %s, SHA-1 thumbprint %s (P-256 key present, not shown)\n", p.certificate.subject.c_str(),
                 p.certificate.sha1_thumbprint.c_str());
@@ -401,9 +412,12 @@ Checked<void> prepare_dps(const BoardUf2Options& o, Prepared& p) {
   }
   if (o.dps_host.empty() || o.dps_host.find(':') != std::string::npos || o.dps_port < 1 || o.dps_port > 65535)
     return refuse(exit_usage, "--dps-host is a host name without a port, --dps-port a number from 1 to 65535");
-  p.dps_endpoint = o.dps_host + ":" + std::to_string(o.dps_port);
+  // With --websocket the registration goes to the WebSocket port (record 13): the endpoint names that one.
+  const int default_port = o.websocket ? prov::default_websocket_port : 8883;
+  const int port = !o.websocket ? o.dps_port : o.websocket_port == -1 ? default_port : o.websocket_port;
+  p.dps_endpoint = o.dps_host + ":" + std::to_string(port);
   p.config.dps = prov::DpsSettings{o.dps_scope, o.dps_registration_id, p.dps_key, !o.dps_group_key.empty(),
-                                   o.dps_host == prov::dps_default_endpoint && o.dps_port == 8883
+                                   o.dps_host == prov::dps_default_endpoint && port == default_port
                                        ? std::string_view{}
                                        : std::string_view{p.dps_endpoint}};
   p.identity.device_id = o.dps_registration_id;  // DPS usually assigns it; the MAC is derived from it
@@ -480,10 +494,9 @@ void print_config(const prov::DeviceConfig& c) {
                 static_cast<int>(c.dps.endpoint.empty() ? prov::dps_default_endpoint.size() : c.dps.endpoint.size()),
                 c.dps.endpoint.empty() ? prov::dps_default_endpoint.data() : c.dps.endpoint.data(),
                 c.dps.group_key_derived ? "group-derived" : "individual");
-  if (c.websocket_port != 0 && id)
-    std::printf("  transport  MQTT over WebSockets: wss://%s:%u/$iothub/websocket, subprotocol mqtt\n",
-                websocket_host(id->endpoint_host()).c_str(), unsigned{c.websocket_port});
-  else std::printf("  transport  MQTT over TLS\n");
+  if (!c.dps.id_scope.empty())
+    print_transport(c.dps.endpoint.empty() ? prov::dps_default_endpoint : c.dps.endpoint, true, c.websocket_port);
+  else print_transport(id ? id->endpoint_host() : std::string_view{}, false, id ? c.websocket_port : 0);
   std::printf("  MAC        %s\n  interval   %u ms\n", colon_hex(c.mac).c_str(), c.telemetry_interval_ms);
   std::printf("  SAS token  %u s lifetime%s\n", c.sas_ttl_s, c.format_version < 2 ? " (format 1: the default)" : "");
   if (!c.model_id.empty()) std::printf("  model      %.*s\n", static_cast<int>(c.model_id.size()), c.model_id.data());
@@ -560,12 +573,15 @@ PICOHUB_COMMAND(60, [](CLI::App& root, int& exit_code) {
                   "the board");
   uf2->add_option("--dps-host", options->dps_host, "DPS: the endpoint's host name (a local hub's, for tests)")
       ->capture_default_str();
-  uf2->add_option("--dps-port", options->dps_port, "DPS: the endpoint's MQTT-over-TLS port")->capture_default_str();
+  uf2->add_option("--dps-port", options->dps_port,
+                  "DPS: the endpoint's MQTT-over-TLS port (with --websocket, --websocket-port is used)")
+      ->capture_default_str();
   uf2->add_flag("--websocket", options->websocket,
-                "MQTT over WebSockets (wss://<hub>:443/$iothub/websocket) for networks that block 8883; the "
-                "connection string's port, if any, is not used");
+                "MQTT over WebSockets (wss://<hub>:443/$iothub/websocket) for networks that block 8883, to DPS "
+                "too with --dps-scope; the connection string's (or --dps-port's) port is not used");
   uf2->add_option("--websocket-port", options->websocket_port,
-                  "With --websocket: the hub's HTTPS port (default 443; a local hub's --service-port)");
+                  "With --websocket: the HTTPS port of the hub and of DPS (default 443; a local hub's "
+                  "--service-port)");
   uf2->add_option("--ca", options->ca_file, "Also trust this CA (PEM or DER, up to 8 KiB), e.g. a local hub's ca.crt");
   uf2->add_option("--interval", options->interval, "Time between telemetry messages (5s, 1500ms, 2m; at least 1s)")
       ->capture_default_str();

@@ -72,9 +72,9 @@ void print_service_endpoints(const HubConfig& config, int pid, int service_port,
   if (service_port != 0) {
     std::cout << "  service   https://" << config.host_name
               << (service_port == 443 ? "" : ":" + std::to_string(service_port)) << " (IoT Hub REST API" << by << ")\n";
-    std::cout << "  mqtt-ws   wss://" << config.host_name
-              << (service_port == 443 ? "" : ":" + std::to_string(service_port))
-              << "/$iothub/websocket (MQTT over WebSockets, subprotocol mqtt; picohub sim --websocket)\n";
+    std::cout
+        << "  mqtt-ws   wss://" << config.host_name << (service_port == 443 ? "" : ":" + std::to_string(service_port))
+        << "/$iothub/websocket (MQTT over WebSockets for the hub and DPS, subprotocol mqtt; picohub sim --websocket)\n";
   } else if (config.service_port != 0 && !service_off.empty()) {
     std::cout << "  service   off: " << service_off << "\n";
   }

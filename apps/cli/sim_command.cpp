@@ -367,8 +367,8 @@ int run_sim(const SimOptions& o, SimProvisioner* dps = nullptr) {
 // assignment makes; the same provisioner registers again if the assigned hub disowns the device.
 int run_sim_with_dps(SimOptions o) {
   SimProvisioner dps;
-  if (const int code = dps.setup(
-          DpsSettings{o.dps_host, o.dps_scope, o.registration_id, o.dps_key, o.dps_group, o.ca_file});
+  if (const int code = dps.setup(DpsSettings{o.dps_host, o.dps_scope, o.registration_id, o.dps_key, o.dps_group,
+                                             o.ca_file, o.websocket, o.port});
       code != exit_ok)
     return code;
   std::string detail;
@@ -426,8 +426,10 @@ PICOHUB_COMMAND(10, [](CLI::App& root, int& exit_code) {
       ->check(CLI::Range(1, 100000))
       ->capture_default_str();
   sim->add_flag("--websocket", options->websocket,
-                "MQTT over WebSockets (wss://<hub>/$iothub/websocket) on port 443, for networks that block 8883");
-  sim->add_option("--port", options->port, "Connect to this port (with --websocket: the hub's HTTPS port)")
+                "MQTT over WebSockets (wss://<hub>/$iothub/websocket) on port 443, for networks that block 8883; "
+                "with --dps the registration too");
+  sim->add_option("--port", options->port,
+                  "Connect to this port (with --websocket: the hub's HTTPS port, and DPS's with --dps)")
       ->check(CLI::Range(1, 65535));
   sim->add_flag("--no-twin", options->no_twin,
                 "Do not subscribe to the twin and direct methods (a plain MQTT broker has no $iothub topics)");

@@ -32,6 +32,11 @@ int SimProvisioner::setup(DpsSettings settings) {
     std::fprintf(stderr, "picohub sim: cannot read host and port from --dps-host '%s'\n", settings_.endpoint.c_str());
     return exit_usage;
   }
+  if (settings_.websocket) {
+    endpoint_.websocket = true;  // the same DpsClient and Pump; only the transport under them changes
+    if (settings_.endpoint.find(':') == std::string::npos) endpoint_.port = 443;
+  }
+  if (settings_.websocket && settings_.port != 0) endpoint_.port = static_cast<std::uint16_t>(settings_.port);
   if (auto r = tls_.init(); !r) {
     std::fprintf(stderr, "picohub sim: TLS setup failed: %s (%s)\n", r.error().what, tls_.last_error_detail().c_str());
     return exit_network;
@@ -47,9 +52,10 @@ int SimProvisioner::setup(DpsSettings settings) {
 }
 
 Result<std::string> SimProvisioner::register_device(std::string& detail) {
-  std::printf("Registering with DPS at %s:%u (id scope %s, registration id %s, %s)\n", endpoint_.host.c_str(),
+  std::printf("Registering with DPS at %s:%u (id scope %s, registration id %s, %s%s)\n", endpoint_.host.c_str(),
               endpoint_.port, settings_.id_scope.c_str(), settings_.registration_id.c_str(),
-              settings_.group ? "group enrollment: key derived from the group key" : "individual enrollment");
+              settings_.group ? "group enrollment: key derived from the group key" : "individual enrollment",
+              endpoint_.websocket ? "; MQTT over WebSockets at /$iothub/websocket" : "");
   std::fflush(stdout);
   const iothub::DpsRegistration registration{settings_.id_scope, settings_.registration_id, device_key_, {}};
   auto outcome = link::register_with_dps(endpoint_, registration, iothub::DpsClientOptions{}, std::chrono::seconds(60),

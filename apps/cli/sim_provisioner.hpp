@@ -20,6 +20,10 @@ struct DpsSettings {
   std::string key;  // the enrollment's key, or the group key with `group`
   bool group = false;
   std::string ca_file;
+  // --websocket: register over wss://host:port/$iothub/websocket, on 443 unless --dps-host names a port;
+  // `port` (--port, 0 = not given) overrides both, as it does for the hub.
+  bool websocket = false;
+  int port = 0;
 };
 
 class SimProvisioner {

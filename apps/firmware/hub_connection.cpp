@@ -73,7 +73,7 @@ Result<void> HubConnection::set_endpoint(std::string_view endpoint) noexcept {
   std::copy(host.begin(), host.end(), host_.begin());
   host_[host.size()] = '\0';
   host_length_ = host.size();
-  if (ws_port_ != 0 && !registering()) port_ = ws_port_;  // the hub's HTTPS port; DPS stays on its own
+  if (ws_port_ != 0) port_ = ws_port_;  // the HTTPS port, DPS's and the hub's alike (config record 13)
   return {};
 }
 
@@ -177,7 +177,7 @@ void HubConnection::poll_resolving(std::uint64_t now_ms) noexcept {
   line.number(port_) << " (";
   std::array<char, netstack::ipv4_text_capacity> ip{};
   line << std::string_view(ip.data(), netstack::format_ipv4(address, ip))
-       << (ws_ready() ? "), TLS 1.2, MQTT over WebSockets" : "), TLS 1.2");
+       << (ws_port_ != 0 ? "), TLS 1.2, MQTT over WebSockets" : "), TLS 1.2");
   console_.write_line(line.text());
   // A random local port so a reboot does not reuse the 4-tuple of a connection the hub still remembers.
   const auto local_port = static_cast<std::uint16_t>(49'152 + random_() % 16'000);
@@ -211,16 +211,7 @@ void HubConnection::poll_handshake(std::uint64_t now_ms) noexcept {
                                 << "; arena peak ";
   line.number(tls::arena_peak_bytes()) << " B";
   console_.write_line(line.text());
-  if (registering()) {
-    if (auto c = dps_->connect(now_ms, unix_now(now_ms)); !c) {
-      lost(device::LossReason::protocol_error, c.error().what, now_ms);
-      return;
-    }
-    phase_ = HubPhase::registering;
-    progress_ = true;
-    return;
-  }
-  if (ws_ready()) {
+  if (ws_port_ != 0) {
     ws_.emplace(*session_, *ws_entropy_,
                 websocket::UpgradeTarget{
                     {host_.data(), host_length_}, port_, websocket::kIotHubPath, websocket::kMqttSubprotocol},
@@ -250,6 +241,15 @@ void HubConnection::poll_upgrade(std::uint64_t now_ms) noexcept {
 }
 
 void HubConnection::start_mqtt(std::uint64_t now_ms) noexcept {
+  if (registering()) {
+    if (auto c = dps_->connect(now_ms, unix_now(now_ms)); !c) {
+      lost(device::LossReason::protocol_error, c.error().what, now_ms);
+      return;
+    }
+    phase_ = HubPhase::registering;
+    progress_ = true;
+    return;
+  }
   if (auto c = client_.connect(now_ms, unix_now(now_ms)); !c) {
     if (c.error().code == Errc::auth_refused) {
       console_.write_line(c.error().what);
@@ -314,7 +314,7 @@ void HubConnection::poll_session(std::uint64_t now_ms) noexcept {
 // One pump step with the DPS client; the outcome moves the supervisor like the hub's own: assigned -> a fresh
 // start (the next attempt goes to the assigned hub), refused -> the refusal schedule, failed -> a loss.
 void HubConnection::poll_registration(std::uint64_t now_ms) noexcept {
-  const device::PumpReport report = pump_.step(*session_, *dps_, *this, now_ms);
+  const device::PumpReport report = pump_.step(link(), *dps_, *this, now_ms);
   progress_ = report.progress;
   if (report.refused && report.refused_code != mqtt::ConnectReturnCode::server_unavailable) {
     refused(device::RefusalReason::provisioning_refused, now_ms, iothub::describe_dps_connack(report.refused_code));
@@ -339,7 +339,7 @@ void HubConnection::poll_registration(std::uint64_t now_ms) noexcept {
   if (dps_->state() != iothub::DpsClientState::assigned) return;
   const iothub::DpsAssigned assigned = *dps_->assigned();
   dps_->disconnect();
-  (void)device::Pump::flush(*session_, dps_->session());  // the DISCONNECT, as far as the socket takes it now
+  (void)device::Pump::flush(link(), dps_->session());  // the DISCONNECT, as far as the socket takes it now
   close_transport();
   auto endpoint = dps_listener_->on_assigned(assigned);
   if (!endpoint || !set_endpoint(*endpoint)) {

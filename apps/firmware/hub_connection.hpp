@@ -72,9 +72,9 @@ class HubConnection final : private device::DpsEventSink {
   // supervisor as the hub's. Once assigned, reconnects go to the assigned hub.
   void use_dps(iothub::DpsClient& dps, std::string_view dps_endpoint, DpsAssignmentListener& listener) noexcept;
 
-  // MQTT over WebSockets to the hub: wss://host:port/$iothub/websocket, subprotocol mqtt, on `port` whatever port
-  // the endpoint names (that one is MQTT's). `entropy` makes the upgrade key and the frame masks. Call before
-  // set_endpoint().
+  // MQTT over WebSockets to DPS and to the hub: wss://host:port/$iothub/websocket, subprotocol mqtt, on `port`
+  // whatever port an endpoint names (that one is MQTT's). `entropy` makes the upgrade key and the frame masks.
+  // Call before set_endpoint().
   void use_websocket(std::uint16_t port, platform::Entropy& entropy) noexcept;
 
   void start(std::uint64_t now_ms) noexcept;
@@ -93,6 +93,7 @@ class HubConnection final : private device::DpsEventSink {
   void poll_resolving(std::uint64_t now_ms) noexcept;
   void poll_handshake(std::uint64_t now_ms) noexcept;
   void poll_upgrade(std::uint64_t now_ms) noexcept;
+  // The MQTT CONNECT over link(): DPS's while registering, else the hub's.
   void start_mqtt(std::uint64_t now_ms) noexcept;
   // What the MQTT session talks through: the WebSocket over TLS, or TLS itself.
   net::Transport& link() noexcept { return ws_ ? static_cast<net::Transport&>(*ws_) : *session_; }
@@ -100,8 +101,6 @@ class HubConnection final : private device::DpsEventSink {
   void poll_registration(std::uint64_t now_ms) noexcept;
   void on_dps_event(const iothub::DpsEvent& event) override;
   bool registering() const noexcept { return dps_ != nullptr && dps_->state() != iothub::DpsClientState::assigned; }
-  // This attempt goes to the hub over WebSockets (never a DPS registration: the config refuses the pair).
-  bool ws_ready() const noexcept { return ws_port_ != 0 && !registering(); }
   void close_transport() noexcept;
   void lost(device::LossReason reason, std::string_view detail, std::uint64_t now_ms) noexcept;
   // `words`: the hub's refusal as a sentence that says what to check (iothub::describe_connack), if it sent one.

@@ -13,6 +13,8 @@
 #include <sys/time.h>
 
 #include <array>
+#include <iostream>
+#include <sstream>
 #include <string_view>
 
 namespace picohub::gateway {
@@ -56,6 +58,19 @@ std::optional<bool> answer(TlsStream& stream, const HttpRequest& request, http::
   beast::error_code ec;
   http::write(stream, res, ec);
   return false;
+}
+
+// One line per bridged connection, in gateway.log: the broker (and so mosquitto.log) sees the gateway's loopback
+// address and this local port, so the line tells which device address a broker connection belongs to.
+void log_bridge(TlsStream& device, BrokerStream& broker) {
+  beast::error_code from_ec, via_ec;
+  const auto from = beast::get_lowest_layer(device).remote_endpoint(from_ec);
+  const auto via = broker.lowest_layer().local_endpoint(via_ec);
+  if (from_ec || via_ec) return;
+  std::ostringstream line;
+  line << "picohub-gateway: wss " << from.address().to_string() << ":" << from.port() << " bridged to the broker from "
+       << via.address().to_string() << ":" << via.port() << "\n";
+  std::cout << line.str() << std::flush;  // one write per line: connections log from their own threads
 }
 
 // The two byte pumps of one bridged connection, on the connection's own io_context. The first end (either
@@ -178,6 +193,7 @@ std::optional<bool> WebSocketBridge::serve(const HttpRequest& request, TlsStream
   device.binary(true);
   device.accept(request, ec);
   if (ec) return false;
+  log_bridge(stream, broker);
   Session session(device, broker);
   session.start();
   io.restart();

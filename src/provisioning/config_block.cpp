@@ -289,8 +289,6 @@ std::optional<ConfigProblem> check_config(const DeviceConfig& config) noexcept {
     return ConfigProblem{ConfigFault::model_id_invalid, static_cast<std::uint32_t>(config.model_id.size())};
   if (config.telemetry_queue < 1 || config.telemetry_queue > max_telemetry_queue)
     return ConfigProblem{ConfigFault::telemetry_queue_out_of_range, config.telemetry_queue, max_telemetry_queue};
-  if (config.websocket_port != 0 && !config.dps.id_scope.empty())
-    return ConfigProblem{ConfigFault::websocket_invalid, 0, 0, "DPS registers over 8883; use a connection string"};
   if (config.static_ip) return check_static_ip(*config.static_ip);
   return std::nullopt;
 }

@@ -3,7 +3,7 @@
 # --websocket`, reaches the local hub only through its HTTPS gateway (wss://localhost:443/$iothub/websocket on the
 # virtual LAN, bridged to the hub's --service-port; no bridge to the MQTT port at all).
 #   1. the UF2 summary and `picohub board inspect` name the WebSocket transport; --websocket-port without
-#      --websocket and --websocket with DPS are refused with exit 2
+#      --websocket and port 0 are refused with exit 2 (DPS over WebSockets: vboard_dps_websocket.sh)
 #   2. the board says "MQTT over WebSockets" when connecting, upgrades, connects; its telemetry is acknowledged and
 #      recorded by the hub (picohub monitor: messageIds 1..N, each once, in order); a C2D from `picohub c2d send`
 #      reaches it
@@ -38,9 +38,7 @@ refused() {  # refused PATTERN ARGS...: picohub board uf2 ARGS exits 2 and says 
 }
 refused '--websocket-port needs --websocket' --connection-string "$cs" --websocket-port 8443
 refused '--websocket-port is a number from 1 to 65535' --connection-string "$cs" --websocket --websocket-port 0
-refused 'DPS registration (--dps-scope) goes over MQTT on 8883' --dps-scope 0ne000000 --dps-registration-id r1 \
-  --dps-key "$(printf 'k%.0s' {1..32} | base64 -w0)" --websocket
-pass "uf2 --websocket: record shown by the summary and board inspect; 3 bad combinations refused with exit 2"
+pass "uf2 --websocket: record shown by the summary and board inspect; 2 bad combinations refused with exit 2"
 
 # 2. Telemetry and a C2D over WebSockets, through the gateway only.
 since=$(date +%s)

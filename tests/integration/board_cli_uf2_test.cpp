@@ -450,14 +450,30 @@ TEST_F(BoardUf2, WebSocketRecordLandsInTheBlockAndInspectShowsIt) {
   EXPECT_NE(shown.output.find(":8443/$iothub/websocket"), std::string::npos) << shown.output;
 }
 
+// --websocket with DPS: record 13 serves the registration and the assigned hub; both lines say so.
+TEST_F(BoardUf2, WebSocketWithDpsCarriesTheRegistrationToo) {
+  const CliRun run = uf2(fw_arg() +
+                             " --websocket --websocket-port 8443 --dps-scope 0ne0000ABCD --dps-registration-id d "
+                             "--dps-key AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8= --dps-host localhost",
+                         "");
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  const auto config = written_config();
+  ASSERT_TRUE(config.has_value());
+  EXPECT_EQ(config->websocket_port, 8443u);
+  EXPECT_EQ(config->dps.id_scope, "0ne0000ABCD");
+  const std::string line =
+      "transport  MQTT over WebSockets, DPS and hub: wss://localhost:8443/$iothub/websocket, then the assigned hub's "
+      "host on port 8443; subprotocol mqtt";
+  EXPECT_NE(run.output.find(line), std::string::npos) << run.output;
+  const CliRun shown = inspect();
+  EXPECT_NE(shown.output.find(line), std::string::npos) << shown.output;
+}
+
 TEST_F(BoardUf2, RefusesWebSocketOptionsTheBoardCannotUseWithExitTwo) {
   const Refused cases[] = {
       {"port without --websocket", "--websocket-port 443", nullptr, "--websocket-port needs --websocket"},
       {"port 0", "--websocket --websocket-port 0", nullptr, "--websocket-port is a number from 1 to 65535"},
       {"port too big", "--websocket --websocket-port 65536", nullptr, "--websocket-port is a number from 1 to 65535"},
-      {"with DPS",
-       "--websocket --dps-scope 0ne1 --dps-registration-id d --dps-key AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",
-       "", "DPS registration (--dps-scope) goes over MQTT on 8883"},
   };
   for (const auto& c : cases) {
     const CliRun run = uf2(fw_arg() + " " + c.args, c.cs ? c.cs : key_cs);

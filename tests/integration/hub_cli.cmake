@@ -48,4 +48,10 @@ if(TARGET picohub AND TARGET picohub_hub_plugin AND TARGET picohub-gateway AND P
            WORKING_DIRECTORY ${CMAKE_SOURCE_DIR}/tests/e2e)
   set_tests_properties(mqtt_ws_e2e PROPERTIES TIMEOUT 90 LABELS integration
                        ENVIRONMENT "PICOHUB_BIN=$<TARGET_FILE:picohub>;PICOHUB_PLUGIN=$<TARGET_FILE:picohub_hub_plugin>;PICOHUB_GATEWAY=$<TARGET_FILE:picohub-gateway>;PICOHUB_MQTT_WS=1")
+  # DPS over WebSockets with Microsoft's Node provisioning client (tests/e2e/dps_ws.test.mjs), the same way.
+  add_test(NAME dps_ws_e2e
+           COMMAND ${PICOHUB_NODE} --test ${CMAKE_SOURCE_DIR}/tests/e2e/dps_ws.test.mjs
+           WORKING_DIRECTORY ${CMAKE_SOURCE_DIR}/tests/e2e)
+  set_tests_properties(dps_ws_e2e PROPERTIES TIMEOUT 120 LABELS integration
+                       ENVIRONMENT "PICOHUB_BIN=$<TARGET_FILE:picohub>;PICOHUB_PLUGIN=$<TARGET_FILE:picohub_hub_plugin>;PICOHUB_GATEWAY=$<TARGET_FILE:picohub-gateway>;PICOHUB_MQTT_WS=1")
 endif()

@@ -49,3 +49,9 @@ set_tests_properties(sim_x509_local_hub PROPERTIES TIMEOUT 120 LABELS integratio
 add_test(NAME sim_websocket_local_hub
          COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/sim_websocket.sh $<TARGET_FILE:picohub>)
 set_tests_properties(sim_websocket_local_hub PROPERTIES TIMEOUT 120 LABELS integration)
+
+# picohub sim --dps --websocket (issue 11 §3 + §5): registration and hub connection both through the gateway's HTTPS
+# port; the broker's connections of the device all come from the gateway's bridge.
+add_test(NAME sim_dps_websocket
+         COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/sim_dps_websocket.sh $<TARGET_FILE:picohub>)
+set_tests_properties(sim_dps_websocket PROPERTIES TIMEOUT 120 LABELS integration)

@@ -407,7 +407,7 @@ TEST(ConfigBlock, DecoderRefusesAnUnknownDpsKeyKind) {
   EXPECT_EQ(message(decoded.error()), "DPS settings invalid: unknown key kind");
 }
 
-// Record 13: MQTT over WebSockets on a port; absent means MQTT over TLS. Not with DPS, never port 0.
+// Record 13: MQTT over WebSockets on a port; absent means MQTT over TLS. With DPS too; never port 0.
 TEST(ConfigBlock, WebSocketPortRoundTripsAndIsCheckedWithAReason) {
   DeviceConfig plain = full_config({});
   const auto plain_block = encode(plain);
@@ -422,12 +422,15 @@ TEST(ConfigBlock, WebSocketPortRoundTripsAndIsCheckedWithAReason) {
   ASSERT_TRUE(decoded_plain.has_value());
   EXPECT_EQ(decoded_plain->websocket_port, 0u);
 
+  // With DPS the record carries the registration too (the same port for DPS and the assigned hub).
   DeviceConfig with_dps = dps_config();
-  with_dps.websocket_port = 443;
-  const auto problem = check_config(with_dps);
-  ASSERT_TRUE(problem.has_value());
-  EXPECT_EQ(problem->fault, ConfigFault::websocket_invalid);
-  EXPECT_EQ(message(*problem), "MQTT over WebSockets cannot be used: DPS registers over 8883; use a connection string");
+  with_dps.websocket_port = 8443;
+  EXPECT_FALSE(check_config(with_dps).has_value());
+  const auto dps_block = encode(with_dps);  // the decoded fields view it
+  const auto dps_decoded = decode_config_block(dps_block);
+  ASSERT_TRUE(dps_decoded.has_value()) << message(dps_decoded.error());
+  EXPECT_EQ(dps_decoded->websocket_port, 8443u);
+  EXPECT_EQ(dps_decoded->dps.id_scope, with_dps.dps.id_scope);
 }
 
 TEST(ConfigBlock, DecoderRefusesAWebSocketRecordWithPortZeroOrTheWrongLength) {
