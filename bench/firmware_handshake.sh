@@ -124,7 +124,7 @@ EOF
 bench_image board.uf2 ""
 if [[ -n $compare ]]; then
   "$picohub" board uf2 --connection-string "$cs;GatewayHostName=localhost:8883" --ca "$PICOHUB_DATA/ca.crt" \
-    --firmware "$compare" --interval 1s -o "$work/compare.uf2" >/dev/null
+    --firmware "$compare" --interval 1s -o "$work/compare.uf2" "${auth[@]}" >/dev/null
   bench_image compare.uf2 compare.
 fi
 
