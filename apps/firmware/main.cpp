@@ -52,7 +52,10 @@ class OnDieTemperature final : public device::Sensor {
     auto reading = board_.temperature();
     if (!reading || !reading->plausible) return fail(Errc::io_failure, "temperature reading implausible");
     device::SensorReading out;
-    out.temperature_centi = reading->millicelsius / 10;
+    // Truncated toward zero as `/ 10` would, through an unsigned divide (no signed-divide routine in the image).
+    const std::int32_t milli = reading->millicelsius;
+    const auto centi = static_cast<std::int32_t>(static_cast<std::uint32_t>(milli < 0 ? -milli : milli) / 10);
+    out.temperature_centi = milli < 0 ? -centi : centi;
     return out;
   }
 
