@@ -195,7 +195,6 @@ void FirmwareApp::setup_tls(const provisioning::DeviceConfig& config) noexcept {
   params.trust_anchors = &trust_anchors_;
   params.unix_time = &FirmwareApp::unix_time_now;
   params.profile = tls::Profile::device;
-#if defined(PICOHUB_X509_CLIENT)
   if (!config.x509.certificate_der.empty()) {
     if (auto r = own_certificate_.load(config.x509); !r) {
       ConsoleLine line;
@@ -206,7 +205,6 @@ void FirmwareApp::setup_tls(const provisioning::DeviceConfig& config) noexcept {
     params.own_certificate = own_certificate_.certificate();
     params.own_key = own_certificate_.key();
   }
-#endif
   if (auto r = tls::setup_client_config(tls_config_, params); !r) {
     ConsoleLine line;
     line << "TLS blocked: configuration failed: " << r.error().what;
