@@ -60,6 +60,17 @@ recorded=$(recorded_message_ids x509dev "$since" | wc -l)
 [[ $recorded -ge 2 ]] || { cat "$work/monitor.txt"; fail "the hub recorded $recorded messages from x509dev"; }
 handshake=$(grep -o '^TLS: .*' "$work/console.txt" | head -1)
 pass "the board connected with its certificate; $recorded messages recorded by the hub ($handshake)"
+# The config line names the certificate, not a SAS token, and the next one says until when the hub accepts it.
+config_line=$(grep -m1 '^config: device x509dev ' "$work/console.txt" || true)
+[[ $config_line == *", X.509 certificate, MAC "* ]] || { show_run; fail "config line: '$config_line'"; }
+[[ $config_line != *"SAS token"* ]] || fail "the config line of an X.509 board mentions a SAS token"
+expiry=$(grep -m1 -o '^config: X.509 certificate valid until [0-9]\{4\}-[0-9][0-9]-[0-9][0-9]T[0-9:]*Z$' "$work/console.txt" || true)
+[[ -n $expiry ]] || { show_run; fail "no certificate expiry line"; }
+if command -v openssl > /dev/null; then
+  want_year=$(openssl x509 -in "$crt" -noout -enddate | sed -E 's/.* ([0-9]{4}) GMT$/\1/')
+  [[ $expiry == *"until $want_year-"* ]] || fail "expiry line '$expiry' is not the certificate's notAfter year $want_year"
+fi
+pass "console: '$config_line' / '$expiry'"
 
 # Another device's certificate and key (valid, but not the thumbprint registered for x509dev).
 board_uf2 "$cs" "$work/wrong.uf2" --interval 2s --cert "$work/other/x509other.crt" --cert-key "$work/other/x509other.key"
