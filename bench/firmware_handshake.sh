@@ -8,8 +8,8 @@
 # Targets: first handshake <= 1.0 s CPU (aim 0.9), reconnect <= half of it, reset -> first PUBACK <= 2.0 s.
 # Anchor: WIZnet's mbedTLS configuration ~5.9 s per handshake on the same CPU; a tuned mbedTLS 3.6 ~1.0 s.
 # Usage: bench/firmware_handshake.sh [--runs N] [--chain azure|default] [--compare OTHER.bin] [--x509] [--record]
-# --x509: the board authenticates with a P-256 client certificate (`picohub device cert`), firmware built with
-# PICOHUB_BOARD_X509=ON in build/board-x509: the handshake then adds the CertificateVerify signature.
+# --x509: the board authenticates with a P-256 client certificate (`picohub device cert`), same firmware: the
+# handshake then adds the CertificateVerify signature.
 # --compare: also run OTHER.bin (e.g. the image before a change) --runs times against the SAME hub session (the same
 # freshly made keys), after this tree's image: between sessions the same image varies by ~10 ms.
 set -euo pipefail
@@ -33,11 +33,6 @@ command -v node >/dev/null || { echo "firmware_handshake: node is missing (./run
 
 echo "==> building the firmware (board preset) and picohub (host preset)" >&2
 board_dir=build/board
-if ((x509)); then
-  board_dir=build/board-x509
-  scripts/mbedtls-board.sh --x509 >/dev/null
-  cmake --preset board -B "$board_dir" -DPICOHUB_BOARD_X509=ON >/dev/null 2>&1
-fi
 cmake --preset board -B "$board_dir" >/dev/null && cmake --build "$board_dir" -- -j"$(nproc)" >/dev/null
 cmake --preset host >/dev/null && cmake --build build/host --target picohub picohub_hub_plugin -- -j"$(nproc)" >/dev/null
 picohub=$root/build/host/apps/cli/picohub
@@ -124,7 +119,7 @@ EOF
 bench_image board.uf2 ""
 if [[ -n $compare ]]; then
   "$picohub" board uf2 --connection-string "$cs;GatewayHostName=localhost:8883" --ca "$PICOHUB_DATA/ca.crt" \
-    --firmware "$compare" --interval 1s -o "$work/compare.uf2" >/dev/null
+    --firmware "$compare" --interval 1s -o "$work/compare.uf2" "${auth[@]}" >/dev/null
   bench_image compare.uf2 compare.
 fi
 

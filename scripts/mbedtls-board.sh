@@ -5,16 +5,11 @@
 # Built at -Os, with bignum/ECP/RSA at -O2 (cmake/mbedtls/board_hot_o2.cmake; PICOHUB_MBEDTLS_HOT_O2=0 turns that
 # off, to compare sizes). Idempotent: the stamp names the version and a hash of the configuration, toolchain and
 # options, so editing any of them rebuilds and nothing else does.
-# --x509: the variant with ECDSA (cmake/mbedtls/board_config_x509.h) into .deps/mbedtls/board-x509, for
-# PICOHUB_BOARD_X509=ON builds.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 variant=board
-[[ ${1:-} == --x509 ]] && variant=board-x509
 prefix="$root/.deps/mbedtls/$variant"
-base_config="$root/cmake/mbedtls/board_config.h"
-config=$base_config
-[[ $variant == board-x509 ]] && config="$root/cmake/mbedtls/board_config_x509.h"
+config="$root/cmake/mbedtls/board_config.h"
 toolchain="$root/cmake/arm-none-eabi.cmake"
 hot_o2="$root/cmake/mbedtls/board_hot_o2.cmake"
 hot=${PICOHUB_MBEDTLS_HOT_O2:-1}
@@ -29,7 +24,7 @@ command -v arm-none-eabi-gcc >/dev/null || {
 src=$("$root/scripts/mbedtls.sh" --source-dir | tail -n1)
 [[ -f "$src/include/mbedtls/build_info.h" ]] || { say "no mbedTLS source tree (got '$src')"; exit 1; }
 version=$(sed -n 's/^#define MBEDTLS_VERSION_STRING *"\(.*\)"/\1/p' "$src/include/mbedtls/build_info.h")
-hash=$( (cat "$base_config" "$config" "$toolchain" "$hot_o2" "$0"; echo "hot=$hot") | sha256sum | cut -c1-12)
+hash=$( (cat "$config" "$toolchain" "$hot_o2" "$0"; echo "hot=$hot") | sha256sum | cut -c1-12)
 stamp="$prefix/.built-$version-$hash"
 if [[ -f "$stamp" ]]; then
   say "board build of $version present in ${prefix#$root/}"
@@ -51,6 +46,5 @@ cmake --install "$build" >/dev/null
 # Consumers include <mbedtls/...> without knowing about MBEDTLS_CONFIG_FILE: install the board configuration
 # as the default one so every user of this prefix sees exactly what the library was built with.
 cp "$config" "$prefix/include/mbedtls/mbedtls_config.h"
-[[ $config == "$base_config" ]] || cp "$base_config" "$prefix/include/mbedtls/board_config.h"
 touch "$stamp"
 say "installed mbedTLS $version (board configuration) into ${prefix#$root/}"

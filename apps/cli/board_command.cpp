@@ -334,10 +334,8 @@ void print_summary(const BoardUf2Options& o, const Prepared& p, std::size_t uf2_
         static_cast<int>(endpoint.size()), endpoint.data());
   if (p.identity.x509 && firmware_lacks_x509(p.firmware))
     std::printf(
-        "WARNING: this firmware image is built without X.509 support (the default image: X.509 does not fit the "
-        "160 KiB flash budget yet), so the board will refuse this config at boot. Build the X.509 image "
-        "(scripts/mbedtls-board.sh --x509; cmake --preset board -B build/board-x509 -DPICOHUB_BOARD_X509=ON; "
-        "cmake --build build/board-x509) and pass --firmware build/board-x509/apps/firmware/picohub-firmware.bin "
+        "WARNING: this firmware image is built without X.509 support (an image from before X.509 joined the "
+        "board image), so the board will refuse this config at boot: flash a current picohub-firmware image "
         "(docs/x509.md)\n");
   std::printf(
       "WARNING: %s holds the device's %s: treat it like a password (it is written mode 0600; "

@@ -2,11 +2,12 @@
 // and fixed-point values such as a temperature in milli-degrees. Text that does not fit is cut, never overrun.
 #pragma once
 
-#include <charconv>
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
 #include <type_traits>
+
+#include "common/decimal.hpp"
 
 namespace picohub::firmware {
 
@@ -21,7 +22,7 @@ class ConsoleLine {
     }
     return *this;
   }
-  // Every integer goes through one 64-bit to_chars (base 10) or the hex loop: one formatter in the image, not
+  // Every integer goes through write_decimal (base 10) or the hex loop: one formatter in the image, not
   // one per integer type and base.
   template <class Int>
   ConsoleLine& number(Int value, int base = 10) noexcept {
@@ -36,8 +37,8 @@ class ConsoleLine {
     return decimal(bits);
   }
   ConsoleLine& decimal(std::uint64_t value) noexcept {
-    auto [end, ec] = std::to_chars(buffer_ + size_, buffer_ + capacity, value);
-    if (ec == std::errc{}) size_ = static_cast<std::size_t>(end - buffer_);
+    char* end = write_decimal(buffer_ + size_, buffer_ + capacity, value);
+    if (end != nullptr) size_ = static_cast<std::size_t>(end - buffer_);
     return *this;
   }
   // Lower-case hex without leading zeros, like to_chars(..., 16).
@@ -53,7 +54,7 @@ class ConsoleLine {
       *this << "-";
       milli = -milli;
     }
-    const std::int32_t tenths = (milli + 50) / 100;
+    const auto tenths = (static_cast<std::uint32_t>(milli) + 50) / 100;  // unsigned: no signed divide in the image
     return number(tenths / 10) << "." << std::string_view(&"0123456789"[tenths % 10], 1);
   }
   std::string_view text() const noexcept { return {buffer_, size_}; }

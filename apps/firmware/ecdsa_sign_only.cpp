@@ -1,8 +1,8 @@
 // The board's TLS client never VERIFIES an ECDSA signature (the hub's chain and its ServerKeyExchange are RSA);
-// with PICOHUB_BOARD_X509 it SIGNS one: the CertificateVerify of an x509=true device's P-256 key. mbedTLS's pk
-// method table for EC keys (pk_wrap.c) references both directions, so, as in rsa_verify_only.cpp, the X.509 image
-// links with -Wl,--wrap=mbedtls_ecdsa_read_signature (apps/firmware/CMakeLists.txt) and the verify side (its
-// point multiply-add, ~650 B) is dropped. The default image's mbedTLS has no ECDSA at all.
+// it SIGNS one: the CertificateVerify of an x509=true device's P-256 key. mbedTLS's pk method table for EC keys
+// (pk_wrap.c) references both directions, so, as in rsa_verify_only.cpp, the firmware links with
+// -Wl,--wrap=mbedtls_ecdsa_read_signature (apps/firmware/CMakeLists.txt) and the verify side (its point
+// multiply-add, ~650 B) is dropped.
 #include <mbedtls/ecdsa.h>
 
 #include <cstddef>

@@ -7,6 +7,8 @@
 #include "net/trust_store.hpp"
 #include "tls/client_config.hpp"
 #include "tls/trust_anchors.hpp"
+#include "tls/unix_time.hpp"
+#include "utc_text.hpp"
 
 namespace picohub::firmware {
 namespace {
@@ -119,8 +121,13 @@ bool FirmwareApp::configure(const provisioning::DeviceConfig& config) noexcept {
 
   ConsoleLine line;
   line << "config: device " << identity_.device_id << " on " << identity_.endpoint_host() << ", telemetry every ";
-  line.number(config.telemetry_interval_ms / 1000) << " s, SAS token ";
-  line.number(config.sas_ttl_s) << " s, MAC ";
+  line.number(config.telemetry_interval_ms / 1000) << " s, ";
+  if (identity_.x509) {
+    line << "X.509 certificate, MAC ";  // no SAS token; its expiry follows once setup_tls has parsed it
+  } else {
+    line << "SAS token ";
+    line.number(config.sas_ttl_s) << " s, MAC ";
+  }
   mac_text(line, config.mac) << (config.static_ip ? ", static IP" : ", DHCP")
                              << (config.extra_ca.empty() ? "" : ", extra CA");
   ports_.console.write_line(line.text());
@@ -195,7 +202,6 @@ void FirmwareApp::setup_tls(const provisioning::DeviceConfig& config) noexcept {
   params.trust_anchors = &trust_anchors_;
   params.unix_time = &FirmwareApp::unix_time_now;
   params.profile = tls::Profile::device;
-#if defined(PICOHUB_X509_CLIENT)
   if (!config.x509.certificate_der.empty()) {
     if (auto r = own_certificate_.load(config.x509); !r) {
       ConsoleLine line;
@@ -205,8 +211,14 @@ void FirmwareApp::setup_tls(const provisioning::DeviceConfig& config) noexcept {
     }
     params.own_certificate = own_certificate_.certificate();
     params.own_key = own_certificate_.key();
+    // What replaces the SAS token's lifetime for this device: the hub accepts it until the certificate expires.
+    const mbedtls_x509_time& until = own_certificate_.certificate()->valid_to;
+    ConsoleLine line;
+    line << "config: X.509 certificate valid until ";
+    append_utc(line, static_cast<std::uint64_t>(
+                         tls::unix_from_utc(until.year, until.mon, until.day, until.hour, until.min, until.sec)));
+    ports_.console.write_line(line.text());
   }
-#endif
   if (auto r = tls::setup_client_config(tls_config_, params); !r) {
     ConsoleLine line;
     line << "TLS blocked: configuration failed: " << r.error().what;

@@ -100,9 +100,7 @@ class FirmwareApp final : private device::DeviceEventSink, private DpsAssignment
   tls::EntropyDrbg drbg_;
   DrbgEntropy ws_entropy_{drbg_};  // WebSocket key and masks
   mbedtls_x509_crt trust_anchors_;
-#if defined(PICOHUB_X509_CLIENT)
   DeviceCertificate own_certificate_;  // x509=true
-#endif
   mbedtls_ssl_config tls_config_;
   tls::SessionStorage tls_session_{};
   bool tls_ready_ = false;

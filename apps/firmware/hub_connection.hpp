@@ -106,14 +106,8 @@ class HubConnection final : private device::DpsEventSink {
   // `words`: the hub's refusal as a sentence that says what to check (iothub::describe_connack), if it sent one.
   void refused(device::RefusalReason reason, std::uint64_t now_ms, const char* words = nullptr) noexcept;
   std::uint64_t unix_now(std::uint64_t now_ms) const noexcept;
-  // x509=true; a constant false in a board build without X.509, so its texts stay out of the image.
-  bool by_certificate() const noexcept {
-#if defined(PICOHUB_X509_CLIENT)
-    return client_.identity().x509;
-#else
-    return false;
-#endif
-  }
+  // x509=true: the device authenticates with its certificate (no SAS token).
+  bool by_certificate() const noexcept { return client_.identity().x509; }
 
   iothub::DeviceClient& client_;
   NetworkBringup& network_;

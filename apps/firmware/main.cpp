@@ -28,10 +28,11 @@ constexpr std::uint32_t loop_max_sleep_ms = 1000;
 constexpr std::uint32_t restart_code_reboot_method = 1101;
 
 // mbedTLS's heap, the only one on the board: the trust anchors (parsed at boot) and one session's peak (16 KiB in
-// + 4 KiB out records, the hub's chain while it is verified, RSA-4096 and ECDHE temporaries). The virtual board
-// measures a 41,768-byte peak against the Azure-shaped chain (bench/firmware_handshake.sh): 55 KiB leaves 14 KB
-// for a larger provisioned CA or chain.
-alignas(8) unsigned char tls_arena[55 * 1024];
+// + 4 KiB out records, the hub's chain while it is verified, RSA-4096 and ECDHE temporaries; an X.509 device's
+// certificate and key). The virtual board measures a 39,752-byte peak against the Azure-shaped chain with an X.509
+// device (bench/firmware_handshake.sh --x509; 42,368 before rsa_public_exp.cpp dropped the exponent's window
+// tables): 53 KiB leaves 14 KB for a larger provisioned CA or chain, as 55 KiB did before.
+alignas(8) unsigned char tls_arena[53 * 1024];
 
 class UartConsole final : public device::ConsoleSink {
  public:
@@ -52,7 +53,10 @@ class OnDieTemperature final : public device::Sensor {
     auto reading = board_.temperature();
     if (!reading || !reading->plausible) return fail(Errc::io_failure, "temperature reading implausible");
     device::SensorReading out;
-    out.temperature_centi = reading->millicelsius / 10;
+    // Truncated toward zero as `/ 10` would, through an unsigned divide (no signed-divide routine in the image).
+    const std::int32_t milli = reading->millicelsius;
+    const auto centi = static_cast<std::int32_t>(static_cast<std::uint32_t>(milli < 0 ? -milli : milli) / 10);
+    out.temperature_centi = milli < 0 ? -centi : centi;
     return out;
   }
 

@@ -2,8 +2,8 @@
  *
  * What Azure IoT Hub needs from a device and nothing else: a TLS 1.2 client offering ECDHE-RSA with AES-GCM on
  * secp256r1, verifying an RSA certificate chain (DigiCert Global Root G2 / Microsoft RSA Root CA 2017, and the
- * local hub's RSA-2048 CA: apps/cli/hub_certs.cpp makes RSA on purpose, so no ECDSA is needed) against PEM
- * roots; plus SHA-256 for SAS tokens (our own HMAC in src/iothub, no mbedtls_md). src/tls/client_config.cpp's
+ * local hub's RSA-2048 CA: apps/cli/hub_certs.cpp makes RSA on purpose, so no ECDSA verification is needed)
+ * against PEM roots; ECDSA P-256 signing for an x509=true device's certificate; plus SHA-256 for SAS tokens (our own HMAC in src/iothub, no mbedtls_md). src/tls/client_config.cpp's
  * device profile offers exactly these. No file system, no sockets (our Transport does I/O through the bio
  * callbacks), no timing module, no threads, no PSA, no debug strings.
  *
@@ -27,6 +27,8 @@
  * scripts/mbedtls-board.sh builds bignum/ECP/RSA at -O2 (+4.0 KB flash over -Os). Measured 2026-12-04 against
  * the Azure-shaped chain (bench/RESULTS.md): -Os everywhere 1043 ms CPU per first handshake, -O2 on
  * bignum_core.c only 1007 ms, on bignum.c + bignum_core.c 974 ms, on all eight files 938 ms: all eight stay.
+ * RSA verification multiplies only for the public exponent's 1 bits (apps/firmware/rsa_public_exp.cpp, linked in
+ * place of mbedtls_mpi_exp_mod*: -265 ms per first handshake, 2026-12-05).
  *
  * Flash (issue 6's 160 KiB): encrypt-only AES and the looped SHA-256/512 below; the RSA private-key code that
  * pk_wrap.c references is kept out at link time (apps/firmware/rsa_verify_only.cpp).
@@ -113,6 +115,10 @@ static inline time_t picohub_mbedtls_time_unset(time_t *out)
 #define MBEDTLS_PKCS1_V15
 #define MBEDTLS_ECP_C
 #define MBEDTLS_ECDH_C
+/* X.509 client certificates (x509=true, issue 11 §7): the CertificateVerify of the device's P-256 key. Only the
+ * signing half is linked (apps/firmware/ecdsa_sign_only.cpp wraps verification away: every chain the board
+ * verifies is RSA). */
+#define MBEDTLS_ECDSA_C
 #define MBEDTLS_ECP_DP_SECP256R1_ENABLED
 #define MBEDTLS_ECP_NIST_OPTIM
 #define MBEDTLS_ECP_WINDOW_SIZE       4

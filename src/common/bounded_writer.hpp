@@ -4,11 +4,13 @@
 // it cuts a console line instead of failing.
 #pragma once
 
-#include <charconv>
 #include <cstddef>
+#include <cstdint>
 #include <span>
 #include <string_view>
+#include <type_traits>
 
+#include "common/decimal.hpp"
 #include "common/error.hpp"
 
 namespace picohub {
@@ -28,8 +30,15 @@ struct BoundedWriter {
   template <class Int>
   void number(Int v) noexcept {
     if (overflow) return;
-    auto [end, ec] = std::to_chars(out.data() + n, out.data() + out.size(), v);
-    if (ec != std::errc{}) {
+    auto magnitude = static_cast<std::uint64_t>(v);
+    if constexpr (std::is_signed_v<Int>) {
+      if (v < 0) {
+        text("-");
+        magnitude = std::uint64_t{0} - magnitude;
+      }
+    }
+    char* end = write_decimal(out.data() + n, out.data() + out.size(), magnitude);
+    if (end == nullptr) {
       overflow = true;
       return;
     }

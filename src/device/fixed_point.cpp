@@ -1,6 +1,6 @@
 #include "device/fixed_point.hpp"
 
-#include <charconv>
+#include "common/decimal.hpp"
 
 namespace picohub::device {
 
@@ -14,8 +14,8 @@ Result<std::string_view> format_hundredths(std::int32_t hundredths, std::span<ch
     if (p == end) return fail(Errc::too_large, "fixed-point number does not fit");
     *p++ = '-';
   }
-  auto [after, ec] = std::to_chars(p, end, magnitude / 100);
-  if (ec != std::errc{} || end - after < 3) return fail(Errc::too_large, "fixed-point number does not fit");
+  char* const after = write_decimal(p, end, magnitude / 100);
+  if (after == nullptr || end - after < 3) return fail(Errc::too_large, "fixed-point number does not fit");
   const auto fraction = static_cast<unsigned>(magnitude % 100);
   after[0] = '.';
   after[1] = static_cast<char>('0' + fraction / 10);

@@ -3,12 +3,12 @@
 // and its small JSON bodies (where a cut is checked with cut()).
 #pragma once
 
-#include <charconv>
 #include <cstddef>
 #include <cstdint>
 #include <span>
 #include <string_view>
 
+#include "common/decimal.hpp"
 #include "device/fixed_point.hpp"
 
 namespace picohub::device {
@@ -37,8 +37,7 @@ class LineWriter {
   }
   void number(std::uint64_t v) noexcept {
     char digits[20];
-    auto [end, ec] = std::to_chars(digits, digits + sizeof digits, v);
-    (void)ec;  // 20 digits hold any uint64
+    const char* end = write_decimal(digits, digits + sizeof digits, v);  // 20 digits hold any uint64
     text(std::string_view(digits, static_cast<std::size_t>(end - digits)));
   }
   void hundredths(std::int32_t v) noexcept {

@@ -33,9 +33,8 @@ const char* describe_connack(mqtt::ConnectReturnCode code) noexcept {
 
 const char* describe_connack(mqtt::ConnectReturnCode code, bool x509) noexcept {
   if (!x509 || code != mqtt::ConnectReturnCode::not_authorized) return describe_connack(code);
-  return "the hub refused the certificate (CONNACK 5): check the thumbprint registered for the device (SHA-1 or "
-         "SHA-256 of this certificate), or for a CA-signed device that its CA is registered and the subject CN is "
-         "the DeviceId; that the certificate is within its validity dates, and the device exists and is enabled";
+  return "the hub refused the certificate (CONNACK 5): check its registered thumbprint (SHA-1/SHA-256) or CA "
+         "(subject CN = DeviceId), its validity dates, and that the device exists and is enabled";
 }
 
 DeviceClient::DeviceClient(DeviceClientMemory memory, const ConnectionString& identity,

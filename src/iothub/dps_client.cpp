@@ -1,6 +1,6 @@
 #include "iothub/dps_client.hpp"
 
-#include <charconv>
+#include "common/decimal.hpp"
 
 #include "iothub/dps_topics.hpp"
 #include "iothub/sas_token.hpp"
@@ -123,8 +123,7 @@ std::optional<DpsEvent> DpsClient::on_subscribed(const mqtt::Subscribed& s) {
 }
 
 std::string_view DpsClient::rid_text() noexcept {
-  auto [end, ec] = std::to_chars(rid_buffer_.data(), rid_buffer_.data() + rid_buffer_.size(), rid_);
-  (void)ec;  // 12 characters hold any uint32
+  const char* end = write_decimal(rid_buffer_.data(), rid_buffer_.data() + rid_buffer_.size(), rid_);  // 12 > 10 digits
   return std::string_view(rid_buffer_.data(), static_cast<std::size_t>(end - rid_buffer_.data()));
 }
 

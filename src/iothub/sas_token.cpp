@@ -1,8 +1,8 @@
 #include "iothub/sas_token.hpp"
 
 #include <array>
-#include <charconv>
 
+#include "common/decimal.hpp"
 #include "iothub/base64.hpp"
 #include "iothub/hmac_sha256.hpp"
 #include "iothub/text_writer.hpp"
@@ -76,8 +76,7 @@ Result<std::string_view> make_sas_token(const SasTokenRequest& request, std::spa
   if (w.overflow) return fail(Errc::too_large, "buffer too small for the SAS token");
   // se is signed exactly as written into the token.
   std::array<char, 24> se_text{};
-  auto [se_end, ec] = std::to_chars(se_text.data(), se_text.data() + se_text.size(), request.expiry_unix);
-  (void)ec;  // 24 bytes always hold a uint64
+  const char* se_end = write_decimal(se_text.data(), se_text.data() + se_text.size(), request.expiry_unix);  // 24 > 20
   const std::string_view se(se_text.data(), static_cast<std::size_t>(se_end - se_text.data()));
   std::array<char, sas_signature_size> sig{};
   auto s = signature_of(request.key_base64, std::string_view(out.data() + sr_begin, sr_end - sr_begin), "\n", se, sig);

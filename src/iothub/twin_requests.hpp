@@ -5,12 +5,13 @@
 #pragma once
 
 #include <array>
-#include <charconv>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <span>
 #include <string_view>
+
+#include "common/decimal.hpp"
 
 namespace picohub::iothub {
 
@@ -70,8 +71,7 @@ class TwinRequests {
   void clear() noexcept { slots_ = {}; }
 
   static std::string_view rid_text(std::uint32_t rid, std::span<char, 10> out) noexcept {
-    auto [end, ec] = std::to_chars(out.data(), out.data() + out.size(), rid);
-    (void)ec;  // 10 digits hold any uint32 (ours stay below 10^9)
+    const char* end = write_decimal(out.data(), out.data() + out.size(), rid);  // 10 digits hold any uint32
     return {out.data(), static_cast<std::size_t>(end - out.data())};
   }
 

@@ -59,7 +59,6 @@ bool contiguous_netmask(const Ipv4Address& m) noexcept {
   return mask != 0 && (host & (host + 1)) == 0;
 }
 
-#if defined(PICOHUB_CONFIG_X509)
 ConfigProblem x509_problem(const char* what) noexcept { return ConfigProblem{ConfigFault::x509_invalid, 0, 0, what}; }
 
 // Sizes only: whether the key is the certificate's is checked where the PEM files are read (picohub board uf2).
@@ -69,26 +68,21 @@ std::optional<ConfigProblem> check_x509(const X509Identity& x509) noexcept {
   if (x509.private_key.size() != p256_private_key_bytes) return x509_problem("the key is not a 32-byte P-256 scalar");
   return std::nullopt;
 }
-#endif
 
-std::optional<ConfigProblem> check_connection_string(std::string_view text,
-                                                     [[maybe_unused]] const X509Identity& x509) noexcept {
+std::optional<ConfigProblem> check_connection_string(std::string_view text, const X509Identity& x509) noexcept {
   if (text.empty()) return ConfigProblem{ConfigFault::missing_record, tag_connection_string, 0, "connection string"};
   if (text.size() > max_connection_string_bytes)
     return ConfigProblem{ConfigFault::connection_string_too_long, static_cast<std::uint32_t>(text.size()),
                          max_connection_string_bytes};
   const auto parsed = iothub::split_connection_string(text);
   if (!parsed) return ConfigProblem{ConfigFault::connection_string_malformed, 0, 0, parsed.error().what};
-#if defined(PICOHUB_CONFIG_X509)
   if (parsed->x509 != !x509.certificate_der.empty())
     return x509_problem(parsed->x509 ? "x509=true needs the device certificate and key"
                                      : "a certificate and key need an x509=true connection string");
   if (parsed->x509) return check_x509(x509);
-#endif
   if (parsed->shared_access_key.empty())
     return ConfigProblem{ConfigFault::connection_string_not_key, 0, 0,
-                         parsed->x509 ? "x509=true (this firmware is built without PICOHUB_BOARD_X509)"
-                                      : "a SharedAccessSignature (it would expire on the device)"};
+                         "a SharedAccessSignature (it would expire on the device)"};
   return std::nullopt;
 }
 
@@ -252,7 +246,6 @@ std::optional<ConfigProblem> take_record(std::uint8_t tag, std::span<const std::
       config.websocket_port = static_cast<std::uint16_t>(read_u16(value.data()));
       if (config.websocket_port == 0) return ConfigProblem{ConfigFault::websocket_invalid, 0, 0, "port 0"};
       return std::nullopt;
-#if defined(PICOHUB_CONFIG_X509)
     case tag_certificate:
       if (value.empty()) return x509_problem("the certificate record is empty");
       config.x509.certificate_der = value;
@@ -261,7 +254,6 @@ std::optional<ConfigProblem> take_record(std::uint8_t tag, std::span<const std::
       if (value.empty() || value[0] != key_curve_p256) return x509_problem("the key is not on P-256");
       config.x509.private_key = value.subspan(1);
       return std::nullopt;
-#endif
     default: return std::nullopt;  // a later picohub's optional record
   }
 }

@@ -70,8 +70,8 @@ inline constexpr std::uint16_t default_telemetry_queue = 16;
 inline constexpr std::uint16_t max_telemetry_queue = 32;
 // MQTT over WebSockets (for networks that block 8883): IoT Hub serves it on the HTTPS port.
 inline constexpr std::uint16_t default_websocket_port = 443;
-// Part of the sentence an image built without PICOHUB_BOARD_X509 refuses an x509=true config with: `picohub board
-// uf2` looks for it in the firmware so it can refuse such a pairing before it is flashed.
+// Part of the sentence an older image, built before X.509 joined the board image (without PICOHUB_BOARD_X509),
+// refuses an x509=true config with: `picohub board uf2` looks for it in the firmware so it can warn before flashing.
 inline constexpr std::string_view firmware_without_x509_marker = "built without PICOHUB_BOARD_X509";
 
 using MacAddress = platform::MacAddress;

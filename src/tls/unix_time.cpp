@@ -26,13 +26,28 @@ mbedtls_time_t board_time(mbedtls_time_t* out) {
 
 constexpr std::int64_t seconds_per_day = 86'400;
 
-// The non-negative remainder of a / b (b > 0), in 32 bits.
-constexpr std::int32_t floor_mod32(std::int32_t a, std::int32_t b) noexcept {
-  const std::int32_t r = a % b;
-  return r < 0 ? r + b : r;
+// Floored a / b and its remainder (b > 0), in 32 bits with UNSIGNED division only: on the board every divide
+// here is then __aeabi_uidiv, and libgcc's signed divide (~0.5 KB of flash) stays out of the image.
+struct FloorDiv {
+  std::int32_t quotient;
+  std::int32_t remainder;  // 0 .. b - 1
+};
+
+constexpr FloorDiv floor_div32(std::int32_t a, std::uint32_t b) noexcept {
+  if (a >= 0) {
+    const auto m = static_cast<std::uint32_t>(a);
+    return {static_cast<std::int32_t>(m / b), static_cast<std::int32_t>(m % b)};
+  }
+  const auto m = static_cast<std::uint32_t>(-(a + 1));  // |a| - 1, no overflow at INT32_MIN
+  return {-static_cast<std::int32_t>(m / b) - 1, static_cast<std::int32_t>(b - 1 - m % b)};
 }
 
-constexpr bool is_leap32(std::int32_t y) noexcept { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
+// a / b for a >= 0 (every other quotient below), as an unsigned divide.
+constexpr std::int32_t udiv32(std::int32_t a, std::uint32_t b) noexcept {
+  return static_cast<std::int32_t>(static_cast<std::uint32_t>(a) / b);
+}
+
+constexpr bool is_leap32(std::uint32_t y) noexcept { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
 
 }  // namespace
 
@@ -71,12 +86,12 @@ std::int64_t unix_from_utc(std::int64_t year, int month, int day, int hour, int 
   constexpr std::int64_t year_limit = 4'000'000;
   const auto y = static_cast<std::int32_t>(year > year_limit ? year_limit : (year < -year_limit ? -year_limit : year)) -
                  (month <= 2 ? 1 : 0);
-  const std::int32_t year_of_era = floor_mod32(y, 400);
-  const std::int32_t era = (y - year_of_era) / 400;
+  const FloorDiv era = floor_div32(y, 400);
+  const std::int32_t year_of_era = era.remainder;
   const std::int32_t shifted_month = month > 2 ? month - 3 : month + 9;  // March = 0
-  const std::int32_t day_of_year = (153 * shifted_month + 2) / 5 + day - 1;
-  const std::int32_t day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
-  const std::int64_t days = std::int64_t{era} * 146'097 + day_of_era - 719'468;
+  const std::int32_t day_of_year = udiv32(153 * shifted_month + 2, 5) + day - 1;
+  const std::int32_t day_of_era = year_of_era * 365 + udiv32(year_of_era, 4) - udiv32(year_of_era, 100) + day_of_year;
+  const std::int64_t days = std::int64_t{era.quotient} * 146'097 + day_of_era - 719'468;
   return days * seconds_per_day + hour * 3600 + minute * 60 + second;
 }
 
@@ -92,25 +107,27 @@ UtcTime utc_from_unix(std::int64_t unix_s) noexcept {
   const auto secs = static_cast<std::int32_t>(unix_s - days64 * seconds_per_day);
   days64 = days64 > day_limit ? day_limit : (days64 < -day_limit ? -day_limit : days64);
   const auto days = static_cast<std::int32_t>(days64);
-  t.hour = secs / 3600;
-  t.minute = secs % 3600 / 60;
-  t.second = secs % 60;
-  t.weekday = static_cast<int>(floor_mod32(days + 4, 7));  // 1970-01-01 was a Thursday (4)
+  const auto usecs = static_cast<std::uint32_t>(secs);  // 0 .. 86399
+  t.hour = static_cast<int>(usecs / 3600);
+  t.minute = static_cast<int>(usecs / 60 % 60);
+  t.second = static_cast<int>(usecs % 60);
+  t.weekday = static_cast<int>(floor_div32(days + 4, 7).remainder);  // 1970-01-01 was a Thursday (4)
 
   // Count in 400-year eras starting on 1 March, so the leap day is the last day of each era-year.
-  const std::int32_t shifted = days + 719'468;                    // days from 0000-03-01 to 1970-01-01
-  const std::int32_t day_of_era = floor_mod32(shifted, 146'097);  // 0..146096
-  const std::int32_t era = (shifted - day_of_era) / 146'097;
-  const std::int32_t year_of_era = (day_of_era - day_of_era / 1460 + day_of_era / 36'524 - day_of_era / 146'096) / 365;
-  const std::int32_t day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-  const std::int32_t month_index = (5 * day_of_year + 2) / 153;  // 0 = March
-  t.day = day_of_year - (153 * month_index + 2) / 5 + 1;
+  const FloorDiv era = floor_div32(days + 719'468, 146'097);  // days from 0000-03-01 to 1970-01-01
+  const std::int32_t day_of_era = era.remainder;              // 0..146096
+  const std::int32_t year_of_era = udiv32(
+      day_of_era - udiv32(day_of_era, 1460) + udiv32(day_of_era, 36'524) - udiv32(day_of_era, 146'096), 365);
+  const std::int32_t day_of_year = day_of_era - (365 * year_of_era + udiv32(year_of_era, 4) - udiv32(year_of_era, 100));
+  const std::int32_t month_index = udiv32(5 * day_of_year + 2, 153);  // 0 = March
+  t.day = day_of_year - udiv32(153 * month_index + 2, 5) + 1;
   t.month = month_index < 10 ? month_index + 3 : month_index - 9;
   const std::int32_t year_in_era = year_of_era + (t.month <= 2 ? 1 : 0);  // leap like the year: eras are 400 y
-  t.year = year_in_era + std::int64_t{era} * 400;
+  t.year = year_in_era + std::int64_t{era.quotient} * 400;
 
   static constexpr int days_before_month[12] = {0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334};
-  t.yearday = days_before_month[t.month - 1] + t.day - 1 + ((t.month > 2 && is_leap32(year_in_era)) ? 1 : 0);
+  t.yearday = days_before_month[t.month - 1] + t.day - 1 +
+              ((t.month > 2 && is_leap32(static_cast<std::uint32_t>(year_in_era))) ? 1 : 0);
   return t;
 }
 

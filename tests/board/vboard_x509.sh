@@ -1,13 +1,12 @@
 #!/usr/bin/env bash
-# X.509 on the board (issue 11 §7): the firmware built with PICOHUB_BOARD_X509=ON, provisioned by
+# X.509 on the board (issue 11 §7): the firmware (X.509 is in the one board image), provisioned by
 # `picohub board uf2 --cert --cert-key` with a self-signed device from `picohub device cert`, connects to the local
 # hub with its P-256 certificate (no SAS token) and its telemetry is acknowledged and recorded. A board presenting
 # another certificate for the same device id is refused: it says the hub refused the certificate, waits per the
 # refusal policy and does not reboot. Before that, `board uf2` refuses (exit 2, with a reason) a key that is not the
-# certificate's and an RSA key. With the default (PICOHUB_BOARD_X509=OFF) image as $4, that image is shown to refuse
-# the same UF2's config by name instead. Each board run is bounded in emulated and wall time.
+# certificate's and an RSA key. Each board run is bounded in emulated and wall time.
 set -euo pipefail
-picohub=$1 node=$2 firmware=${PICOHUB_FIRMWARE:-$3} default_firmware=${4:-}
+picohub=$1 node=$2 firmware=${PICOHUB_FIRMWARE:-$3}
 here=$(cd "$(dirname "$0")" && pwd)
 source "$here/../lib/testlib.sh"
 source "$here/board_hub_lib.sh"
@@ -45,21 +44,8 @@ thumb=$(sed -n 's/.*SHA-1 thumbprint \([0-9A-F]*\),.*/\1/p' "$work/inspect.txt")
 [[ -n "$thumb" ]] && grep -q "$thumb" "$work/show.txt" || { cat "$work/inspect.txt" "$work/show.txt"; fail "board inspect thumbprint"; }
 ! grep -q -- "-----BEGIN\|PRIVATE" "$work/inspect.txt" || fail "board inspect printed key material"
 
-if [[ -f "$default_firmware" ]]; then
-  "$picohub" board uf2 -c "$cs" --ca "$PICOHUB_DATA/ca.crt" --firmware "$default_firmware" -o "$work/off.uf2" \
-    --cert "$crt" --cert-key "$key" > "$work/off.txt" || fail "board uf2 with the default firmware"
-  grep -q "WARNING: this firmware image is built without X.509 support" "$work/off.txt" \
-    || { cat "$work/off.txt"; fail "board uf2 did not warn that the default image lacks X.509"; }
-  ! grep -q "built without X.509" "$work/uf2.txt" || fail "board uf2 warned about the X.509 image"
-  ! grep -q "SAS token" "$work/uf2.txt" || fail "the summary of an X.509 board mentions a SAS token"
-  set +e
-  run_board "$work/off.uf2" --max-ms 5000 --wall-ms 30000 \
-    --expect '^config error: connection string uses x509=true \(this firmware is built without PICOHUB_BOARD_X509\)'
-  rc=$?
-  set -e
-  [[ $rc -eq 0 ]] || { show_run; fail "the default image did not refuse the X.509 config by name (exit $rc)"; }
-  pass "board uf2 warns that the default image lacks X.509; that image refuses the block and names the build option"
-fi
+! grep -q "built without X.509" "$work/uf2.txt" || fail "board uf2 warned that the image lacks X.509"
+! grep -q "SAS token" "$work/uf2.txt" || fail "the summary of an X.509 board mentions a SAS token"
 
 since=$(date +%s)
 set +e
@@ -74,6 +60,17 @@ recorded=$(recorded_message_ids x509dev "$since" | wc -l)
 [[ $recorded -ge 2 ]] || { cat "$work/monitor.txt"; fail "the hub recorded $recorded messages from x509dev"; }
 handshake=$(grep -o '^TLS: .*' "$work/console.txt" | head -1)
 pass "the board connected with its certificate; $recorded messages recorded by the hub ($handshake)"
+# The config line names the certificate, not a SAS token, and the next one says until when the hub accepts it.
+config_line=$(grep -m1 '^config: device x509dev ' "$work/console.txt" || true)
+[[ $config_line == *", X.509 certificate, MAC "* ]] || { show_run; fail "config line: '$config_line'"; }
+[[ $config_line != *"SAS token"* ]] || fail "the config line of an X.509 board mentions a SAS token"
+expiry=$(grep -m1 -o '^config: X.509 certificate valid until [0-9]\{4\}-[0-9][0-9]-[0-9][0-9]T[0-9:]*Z$' "$work/console.txt" || true)
+[[ -n $expiry ]] || { show_run; fail "no certificate expiry line"; }
+if command -v openssl > /dev/null; then
+  want_year=$(openssl x509 -in "$crt" -noout -enddate | sed -E 's/.* ([0-9]{4}) GMT$/\1/')
+  [[ $expiry == *"until $want_year-"* ]] || fail "expiry line '$expiry' is not the certificate's notAfter year $want_year"
+fi
+pass "console: '$config_line' / '$expiry'"
 
 # Another device's certificate and key (valid, but not the thumbprint registered for x509dev).
 board_uf2 "$cs" "$work/wrong.uf2" --interval 2s --cert "$work/other/x509other.crt" --cert-key "$work/other/x509other.key"

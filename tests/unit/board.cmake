@@ -1,6 +1,7 @@
 # RP2040 port and firmware: host tests of the pure pieces, and the build-time boot2 checksum script.
 picohub_unit_test(board_unit_tests board_rp2040_test.cpp ${CMAKE_SOURCE_DIR}/src/board/rp2040/temperature.cpp)
 target_include_directories(board_unit_tests PRIVATE ${CMAKE_SOURCE_DIR}/src ${CMAKE_SOURCE_DIR}/apps/firmware)
+target_link_libraries(board_unit_tests PRIVATE picohub_common)  # ConsoleLine formats through write_decimal
 
 # boot2_checksum.cmake: the CRC-32/MPEG-2 check value, and a full 256-byte block from a known input
 # ("123456789" padded with zeros to 252 bytes: CRC 0xE1364F00, computed independently with Python).

@@ -6,11 +6,12 @@
 //        [--expect REGEX]... [--forbid REGEX]... [--fail-on-watchdog] [--verbose] [--json]
 //        [--lan] [--host NAME=192.0.2.X]... [--bridge 192.0.2.X:PORT=127.0.0.1:PORT]... [--sntp-skew-ms N]
 //        [--rosc random|stuck] [--temperature C] [--fault KIND@AT[:FOR]]... [--led-trace] [--report]
-//        [--timestamps] [--fast-idle]
+//        [--timestamps] [--fast-idle] [--profile FILE]
 //
 // --report prints, after the run, each stage's emulated time and the CPU cycles executed in it (boot, DHCP,
 // SNTP, DNS, every TLS handshake, CONNECT, first PUBACK, reset → first PUBACK; src/stage-report.mjs); the
-// --json summary always carries it as `stages`.
+// --json summary always carries it as `stages`. --profile FILE writes the cycles each instruction address
+// executed inside the TLS handshakes (src/cycle-profile.mjs; bench/firmware_profile.py names the functions).
 //
 // --lan (implied by --host/--bridge) puts the W5100S model on SPI0 and the virtual LAN 192.0.2.0/24 behind
 // it (DHCP gives 192.0.2.10; DNS 192.0.2.53 answers the --host names; SNTP 192.0.2.123 serves host time;
@@ -38,7 +39,7 @@ import { Uf2Error } from './src/uf2.mjs';
 const usage = 'usage: run.mjs --uf2 FILE [--max-ms N] [--wall-ms N] [--expect REGEX]... [--forbid REGEX]... ' +
   '[--fail-on-watchdog] [--verbose] [--json] [--lan] [--host NAME=192.0.2.X]... ' +
   '[--bridge 192.0.2.X:PORT=127.0.0.1:PORT]... [--sntp-skew-ms N] [--rosc random|stuck] [--temperature C] ' +
-  '[--fault KIND@AT[:FOR]]... [--led-trace] [--report] [--timestamps] [--fast-idle]';
+  '[--fault KIND@AT[:FOR]]... [--led-trace] [--report] [--timestamps] [--fast-idle] [--profile FILE]';
 const note = (text) => process.stderr.write(`[vboard] ${text}\n`);
 
 function parseCommandLine() {
@@ -64,6 +65,7 @@ function parseCommandLine() {
       report: { type: 'boolean', default: false },
       timestamps: { type: 'boolean', default: false },
       'fast-idle': { type: 'boolean', default: false },
+      profile: { type: 'string' },
     },
   });
   if (values.help) {

@@ -40,6 +40,7 @@ export class VirtualBoard {
     this.hangRequestedAt = 0;
     this.awakeInstructions = 0;  // thread- or handler-mode instructions since the core last slept
     this.wedgedPC = -1;
+    this.profile = null;  // a CycleProfile (--profile): cycles per instruction address
     ({ watchdog: this.watchdog } = installResetSources(this.mcu, (kind) => { this.pendingReset ??= kind; }));
     this.watch.canEscape = () => this.watchdog.enable;  // a spin the watchdog will end is not a lockup
     // No bootrom image: a two-word vector table gives reset the bootrom's hand-off (SP, PC = boot2 at the
@@ -208,7 +209,9 @@ export class VirtualBoard {
       }
       this.sleepMark = null;
       this.awakeInstructions++;
+      const pc = this.profile ? core.PC >>> 0 : 0;
       const cycles = core.executeInstruction();
+      this.profile?.add(pc, cycles);
       clock.tick(cycles * NANOS_PER_CYCLE);
       if (this.breakCode !== null) {
         const pc = (core.PC - 2) >>> 0;

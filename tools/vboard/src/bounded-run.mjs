@@ -6,6 +6,7 @@ import { attachEvb } from './evb.mjs';
 import { attachRosc } from './rosc.mjs';
 import { scheduleFaults } from './fault-script.mjs';
 import { StageReport } from './stage-report.mjs';
+import { CycleProfile } from './cycle-profile.mjs';
 
 export const EXIT_OK = 0;
 export const EXIT_EXPECTATION = 1;  // an expected line did not appear in time, or a forbidden one did
@@ -20,7 +21,7 @@ const SLICE = 100000;  // instructions between looks at the wall clock (~3-5 ms 
 //            W5100S and the virtual LAN; faults: parsed --fault scripts, see fault-script.mjs; fastIdle: sleeps
 //            with no bridged connection open run ahead of the wall clock), rosc: 'random' | 'stuck' | undefined (undefined: random with the
 //            LAN, rp2040js's stuck ROSC without), stopSignal (an AbortSignal: ends the run as if its time were
-//            up, e.g. on SIGTERM) }. Resolves to a summary object with `exitCode`.
+//            up, e.g. on SIGTERM), profile: null | FILE (cycle-profile.mjs: cycles per address in the handshakes) }. Resolves to a summary object with `exitCode`.
 export async function runBoard(options) {
   const note = options.onNote ?? (() => {});
   const expectations = new Expectations(options.expect ?? [], options.forbid ?? []);
@@ -34,6 +35,7 @@ export async function runBoard(options) {
     onConsoleLine: (line) => {
       lines.push(line);
       stages.onLine(line, board.nanos, board.mcu.core.cycles);
+      board.profile?.onLine(line);
       options.onLine?.(line, board.nanos);  // the emulated time the line was completed
       if (expectations.see(line)) {
         settled = true;
@@ -55,6 +57,7 @@ export async function runBoard(options) {
     },
   });
 
+  if (options.profile) board.profile = new CycleProfile();
   let evb = null;
   const rosc = options.rosc ?? (options.lan ? 'random' : undefined);
   if (options.lan) {
@@ -98,6 +101,7 @@ export async function runBoard(options) {
     board.flushConsole();
     evb?.chip.shutdown();  // no bridged connection outlives the run
   }
+  if (options.profile) board.profile.write(options.profile);
   summary.emulatedMs = board.nanos / 1e6;
   summary.networkWaitMs = board.pacedNanos / 1e6;
   summary.wallMs = Date.now() - started;
