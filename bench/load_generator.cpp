@@ -6,11 +6,13 @@
 //   load_generator --port P --ca FILE --devices N --messages M [--window W] [--host localhost]
 //                  [--hub-host-name localhost] [--device-key B64] [--prefix bench-]
 //                  [--provision HUB_JSON] [--broker-pid PID] [--concurrency 64] [--timeout S]
-//                  [--interval-ms I]
+//                  [--interval-ms I] [--slow-us U]
 //
 // --interval-ms I (latency mode, window 1): each device sends its next message I ms after the previous one was
 // sent (or when it is acknowledged, if later), and the publish → PUBACK time of every message is reported as
-// lat_p50_us / lat_p99_us / lat_max_us: the broker's latency while it is mostly idle.
+// lat_p50_us / lat_p99_us / lat_max_us: the broker's latency while it is mostly idle. --slow-us U also prints, on
+// stderr, every message slower than U µs with its send time on CLOCK_MONOTONIC, to line outliers up with what the
+// broker was doing then (its log, perf, a probe build).
 //
 // Phases: (provision: create the N devices through the hub's control channel as the iothubowner service
 // principal) → connect all (at most --concurrency TLS handshakes at a time) → send: every connected device
@@ -64,13 +66,14 @@ struct Options {
   std::size_t concurrency = 64;
   int timeout_s = 300;
   int interval_ms = 0;  // > 0: latency mode
+  int slow_us = 0;      // > 0 (latency mode): print each message slower than this
 };
 
 int usage() {
   std::fprintf(stderr,
                "usage: load_generator --port P --ca FILE --devices N --messages M [--window W] [--host H]\n"
                "       [--hub-host-name NAME] [--device-key B64] [--prefix P] [--provision HUB_JSON]\n"
-               "       [--broker-pid PID] [--concurrency C] [--timeout S] [--interval-ms I]\n");
+               "       [--broker-pid PID] [--concurrency C] [--timeout S] [--interval-ms I] [--slow-us U]\n");
   return 2;
 }
 
@@ -289,6 +292,16 @@ class Load {
     }
   }
 
+  void record_latency(const Device& d) {
+    const double us = std::chrono::duration<double, std::micro>(Clock::now() - d.sent_at).count();
+    latencies_us_.push_back(us);
+    if (o_.slow_us > 0 && us >= o_.slow_us) {
+      const auto sent = std::chrono::duration_cast<std::chrono::microseconds>(d.sent_at.time_since_epoch()).count();
+      std::fprintf(stderr, "slow message: sent_monotonic_s=%lld.%06lld latency_us=%.0f\n",
+                   static_cast<long long>(sent / 1000000), static_cast<long long>(sent % 1000000), us);
+    }
+  }
+
   // publish → PUBACK latencies in µs (latency mode), sorted.
   std::vector<double> latencies_us() const {
     auto v = latencies_us_;
@@ -358,8 +371,7 @@ class Load {
       if (std::holds_alternative<mqtt::PublishAcked>(*ev)) {
         ++d.acked;
         ++acked_;
-        if (o_.interval_ms > 0)
-          latencies_us_.push_back(std::chrono::duration<double, std::micro>(Clock::now() - d.sent_at).count());
+        if (o_.interval_ms > 0) record_latency(d);
       } else if (std::holds_alternative<mqtt::Connected>(*ev)) {
         d.state = State::ready;
         ++connected_;
@@ -508,6 +520,7 @@ int main(int argc, char** argv) {
     else if (a == "--concurrency") o.concurrency = std::strtoul(v, nullptr, 10);
     else if (a == "--timeout") o.timeout_s = std::atoi(v);
     else if (a == "--interval-ms") o.interval_ms = std::atoi(v);
+    else if (a == "--slow-us") o.slow_us = std::atoi(v);
     else return usage();
   }
   if (o.port == 0 || o.ca.empty() || o.devices == 0 || o.window == 0 || o.concurrency == 0 || o.timeout_s <= 0)
