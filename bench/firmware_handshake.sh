@@ -5,7 +5,9 @@
 # the vboard's per-stage report (tools/vboard --report): CPU cycles executed at 125 MHz for the first handshake
 # and the reconnect (chain from the cache, no session resumption), emulated reset -> first PUBACK, the TLS
 # arena's peak (printed by the firmware) and the stack's (the vboard's painted-SP watermark). Median of --runs.
-# Targets: first handshake <= 1.0 s CPU (aim 0.9), reconnect <= half of it, reset -> first PUBACK <= 2.0 s.
+# Targets (issue 7): first handshake <= 1.0 s CPU (aim 0.9), a reconnect at most half of that (<= 500 ms, aim
+# 450), reset -> first PUBACK <= 2.0 s. The reconnect / first ratio is printed too; it is not the target (a faster
+# chain check lowers the first handshake only, and so raises the ratio).
 # Anchor: WIZnet's mbedTLS configuration ~5.9 s per handshake on the same CPU; a tuned mbedTLS 3.6 ~1.0 s.
 # Usage: bench/firmware_handshake.sh [--runs N] [--chain azure|default] [--compare OTHER.bin] [--x509] [--record]
 # --x509: the board authenticates with a P-256 client certificate (`picohub device cert`), same firmware: the
@@ -111,7 +113,8 @@ console.log(`Other stages (median, emulated ms): boot ${f(median('boot'))}, DHCP
   `DNS ${f(median('dns'))}, CONNECT -> CONNACK ${f(median('connect'))}.`);
 const ok = (c) => (c ? 'met' : 'NOT met');
 console.log(`Targets: first handshake <= 1000 ms CPU: ${ok(m.first <= 1000)} (aim 900: ${ok(m.first <= 900)}); ` +
-  `reconnect <= half: ${ok(m.again <= m.first / 2)}; reset -> first PUBACK <= 2000 ms: ${ok(m.puback <= 2000)}.`);
+  `reconnect <= 500 ms (half of 1000): ${ok(m.again <= 500)} (aim 450: ${ok(m.again <= 450)}); ` +
+  `reset -> first PUBACK <= 2000 ms: ${ok(m.puback <= 2000)}.`);
 EOF
 
 }
