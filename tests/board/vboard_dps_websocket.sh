@@ -14,10 +14,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 source "$here/../lib/testlib.sh"
 source "$here/board_hub_lib.sh"
 
-hub_port=$(free_port)
-service_port=$(free_port)
-"$picohub" hub start --port "$hub_port" --service-port "$service_port" --amqp-port 0 > "$work/start.txt" 2>&1 \
-  || { cat "$work/start.txt"; fail "hub start"; }
+start_hub_with_gateway
 scope=$("$picohub" dps id-scope 2>/dev/null)
 "$picohub" dps enrollment create vb-wsreg-1 --device-id vb-wsdps-dev --json > "$work/enroll.json" \
   || fail "dps enrollment create"

@@ -16,10 +16,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 source "$here/../lib/testlib.sh"
 source "$here/board_hub_lib.sh"
 
-hub_port=$(free_port)
-service_port=$(free_port)
-"$picohub" hub start --port "$hub_port" --service-port "$service_port" --amqp-port 0 > "$work/start.txt" 2>&1 \
-  || { cat "$work/start.txt"; fail "hub start"; }
+start_hub_with_gateway
 cs=$(device_connection_string wsb1)
 
 # 1. Provisioning: the record, the summary, inspect, and the refusals.

@@ -17,10 +17,7 @@ export PICOHUB_DATA=$work/hub
 cleanup() { "$picohub" hub stop >/dev/null 2>&1 || true; jobs -p | xargs -r kill 2>/dev/null || true; rm -rf "$work"; }
 trap cleanup EXIT
 
-port=$(free_port)
-service_port=$(free_port)
-"$picohub" hub start --port "$port" --service-port "$service_port" --amqp-port 0 > "$work/start.txt" 2>&1 \
-  || { cat "$work/start.txt"; fail "hub start"; }
+start_hub_with_gateway
 scope=$("$picohub" dps id-scope 2>/dev/null)
 "$picohub" dps enrollment create ws-dps-1 --json > "$work/enroll.json"
 key=$(json_field primaryKey < "$work/enroll.json")
@@ -40,7 +37,7 @@ expect_line() {  # expect_line PATTERN WHAT
 expect_line "^Registering with DPS at localhost:$service_port .*MQTT over WebSockets at /\\\$iothub/websocket" \
   "the registration did not go to the gateway's port over WebSockets"
 expect_line 'retry-after' "no 202 / retry-after step"
-expect_line "DPS assigned registration ws-dps-1 to hub localhost:$port as device 'ws-dps-1'" "no assignment line"
+expect_line "DPS assigned registration ws-dps-1 to hub localhost:$hub_port as device 'ws-dps-1'" "no assignment line"
 expect_line "^Connecting to localhost:$service_port as device 'ws-dps-1' \\(MQTT 3.1.1 over WebSockets" \
   "the hub connection did not go to the gateway's port over WebSockets"
 acked=$(grep -c 'acknowledged by the hub' "$work/sim.txt" || true)
@@ -62,7 +59,7 @@ pass "both broker connections of ws-dps-1 (ports ${broker_ports[*]}) came from t
 
 # The MQTT port is not an HTTPS port: with --websocket the registration's upgrade fails and says so.
 set +e
-timeout 30 "$picohub" sim --dps "$scope" --registration-id ws-dps-1 --key "$key" --dps-host "localhost:$port" \
+timeout 30 "$picohub" sim --dps "$scope" --registration-id ws-dps-1 --key "$key" --dps-host "localhost:$hub_port" \
   --websocket --ca "$PICOHUB_DATA/ca.crt" --count 1 > "$work/wrong.txt" 2>&1; rc=$?
 set -e
 [[ $rc -ne 0 ]] && grep -q "WebSocket upgrade" "$work/wrong.txt" || { cat "$work/wrong.txt"; fail "wrong port: exit $rc"; }

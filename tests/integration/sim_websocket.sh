@@ -12,10 +12,7 @@ export PICOHUB_DATA=$work/hub
 cleanup() { "$picohub" hub stop >/dev/null 2>&1 || true; jobs -p | xargs -r kill 2>/dev/null || true; rm -rf "$work"; }
 trap cleanup EXIT
 
-port=$(free_port)
-service_port=$(free_port)
-"$picohub" hub start --port "$port" --service-port "$service_port" --amqp-port 0 > "$work/start.txt" 2>&1 \
-  || { cat "$work/start.txt"; fail "hub start"; }
+start_hub_with_gateway
 grep -q "wss://localhost:$service_port/\$iothub/websocket" "$work/start.txt" || { cat "$work/start.txt"; fail "hub start does not show the WebSocket URL"; }
 pass "hub start names the WebSocket URL"
 "$picohub" device create ws1 >/dev/null
@@ -47,7 +44,7 @@ pass "C2D from picohub c2d send received by the sim over WebSockets"
 
 # The MQTT port is not an HTTPS port: the upgrade fails and the sim says where to look.
 set +e
-timeout 30 "$picohub" sim --connection-string "$cs" --ca "$PICOHUB_DATA/ca.crt" --websocket --port "$port" \
+timeout 30 "$picohub" sim --connection-string "$cs" --ca "$PICOHUB_DATA/ca.crt" --websocket --port "$hub_port" \
   --count 1 --retries 0 > "$work/wrong.txt" 2>&1; rc=$?
 set -e
 [[ $rc -ne 0 ]] && grep -q "WebSocket upgrade" "$work/wrong.txt" || { cat "$work/wrong.txt"; fail "wrong port: exit $rc"; }

@@ -16,6 +16,16 @@ free_port() {
   fail "no free loopback port found"
 }
 
+# Starts the local hub (PICOHUB_DATA; $picohub, $work set by the caller) on a free loopback port, with its HTTPS
+# gateway (MQTT and DPS over WebSockets at /$iothub/websocket) on another and AMQP off. Sets hub_port and
+# service_port; $work/start.txt keeps what hub start printed.
+start_hub_with_gateway() {
+  hub_port=$(free_port)
+  service_port=$(free_port)
+  "$picohub" hub start --port "$hub_port" --service-port "$service_port" --amqp-port 0 > "$work/start.txt" 2>&1 \
+    || { cat "$work/start.txt"; fail "hub start"; }
+}
+
 # Waits until HOST:PORT accepts TCP connections (at most SECONDS).
 wait_port() {
   local host=$1 port=$2 seconds=${3:-10}
